@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Bundles the pilot into one CommonJS file (dist/pilot.cjs): what `npx pilot`, the tests
+// and the standalone executables (scripts/build-binaries.sh) all run.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+let commit = process.env.PILOT_GIT_COMMIT ?? 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .trim();
+} catch {
+  // not a git checkout (e.g. a source tarball): keep 'unknown'
+}
+
+await build({
+  entryPoints: { pilot: 'src/pilot/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  sourcemap: 'inline',
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: {
+    __PILOT_VERSION__: JSON.stringify(pkg.version),
+    __PILOT_COMMIT__: JSON.stringify(commit),
+    'import.meta.url': '__import_meta_url',
+  },
+  // import.meta.url is used by ESM sources; in the CJS bundle it maps to the file URL.
+  banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+});

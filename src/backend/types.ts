@@ -1,0 +1,123 @@
+/**
+ * What the job agent needs from a workload manager. DiracX (src/diracx/) and legacy DIRAC v9
+ * (src/dirac/) both implement it, so nothing in commands/ or payload/ knows which one it talks to.
+ */
+
+export const JOB_STATUSES = [
+  'Submitting', 'Received', 'Checking', 'Staging', 'Waiting', 'Matched', 'Running', 'Stalled',
+  'Completing', 'Done', 'Completed', 'Failed', 'Deleted', 'Killed', 'Rescheduled',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['Done', 'Completed', 'Failed', 'Killed']);
+
+export type PilotStatus = 'Submitted' | 'Waiting' | 'Running' | 'Done' | 'Failed' | 'Deleted' | 'Aborted' | 'Unknown';
+
+/** Token pair the server hands out with a matched job, for that job's sandboxes only. */
+export interface JobCredentials {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string | null;
+}
+
+export interface MatchedJob {
+  jobId: number;
+  /** The job description as the server stored it (JDL, or JSON with the same keys). */
+  jdl: string;
+  owner: string;
+  ownerGroup: string;
+  vo: string;
+  credentials: JobCredentials | null;
+}
+
+/** DIRAC resource description: the keys DIRAC's Matcher reads (dirac-pilot.md §2). */
+export interface DiracResources {
+  Site: string;
+  GridCE: string;
+  CEQueue: string;
+  Platform: string;
+  Tag: string[];
+  RequiredTag: string[];
+  NumberOfProcessors: number;
+  MaxRAM: number;
+  NumberOfGPUs: number;
+  CPUTime: number;
+  PilotBenchmark: number;
+  PilotReference: string;
+  ReleaseVersion: string;
+  VirtualOrganization: string;
+  OwnerGroup?: string;
+  [key: string]: unknown;
+}
+
+export interface MatchRequest {
+  pilotStamp: string;
+  vo: string;
+  maxJobs: number;
+  /** DiracX matchmaking node document (matchmaking-poc/nodes shape). */
+  node: Record<string, unknown>;
+  resources: DiracResources;
+}
+
+export interface StatusUpdate {
+  status?: JobStatus;
+  minorStatus?: string;
+  applicationStatus?: string;
+  source: string;
+  /** When it happened; defaults to now. */
+  timestamp?: Date;
+}
+
+/** The six numeric fields of DIRAC's heartbeat plus the last lines of stdout. */
+export interface HeartbeatData {
+  LoadAverage?: number;
+  MemoryUsed?: number;
+  Vsize?: number;
+  AvailableDiskSpace?: number;
+  CPUConsumed?: number;
+  WallClockTime?: number;
+  StandardOutput?: string;
+}
+
+export interface JobCommand {
+  jobId: number;
+  command: string;
+  arguments: string | null;
+}
+
+export interface PilotRegistration {
+  pilotStamp: string;
+  vo: string;
+  gridType: string;
+  gridSite: string;
+  destinationSite: string;
+  pilotReference: string | null;
+}
+
+export interface OutputSandboxArchive {
+  path: string;
+  sha256: string;
+  size: number;
+  format: 'tar.zst' | 'tar.bz2';
+}
+
+export interface Backend {
+  readonly kind: 'diracx' | 'dirac';
+  registerPilot(info: PilotRegistration): Promise<void>;
+  setPilotStatus(status: PilotStatus, reason?: string, extra?: Record<string, unknown>): Promise<void>;
+  /** Jobs the server matched to this slot (already Matched server-side); [] when none. */
+  match(request: MatchRequest): Promise<MatchedJob[]>;
+  /** Queued and delivered in order; resolves when the server acknowledged it (or it was spooled). */
+  setJobStatus(jobId: number, update: StatusUpdate): Promise<void>;
+  /** One request for all running jobs; returns the server's commands (e.g. Kill). */
+  heartbeat(beats: ReadonlyMap<number, HeartbeatData>): Promise<JobCommand[]>;
+  setJobMetadata(jobId: number, metadata: Record<string, string | number>): Promise<void>;
+  reschedule(jobIds: number[]): Promise<void>;
+  /** Download an input sandbox archive (by PFN) into `destFile`. */
+  downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void>;
+  /** Upload the output sandbox and attach it to the job; returns its PFN. */
+  uploadOutputSandbox(job: MatchedJob, archive: OutputSandboxArchive): Promise<string>;
+  /** Deliver every queued update, or spool what could not be delivered. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

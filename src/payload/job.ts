@@ -1,0 +1,37 @@
+/**
+ * One job as the payload layer sees it, whichever backend matched it and whatever form
+ * (JDL or JSON) its description came in. Built by `describeJob()` in job-description.ts.
+ */
+export interface JobDescription {
+  jobId: number;
+  executable: string;
+  arguments: string[];
+  /** `SB:…` PFNs (DiracX) or `LFN:`/plain names (legacy DIRAC). */
+  inputSandbox: string[];
+  /** Glob patterns of files to return from the job directory. */
+  outputSandbox: string[];
+  stdOutput: string;
+  stdError: string;
+  /** Requested CPU work (DIRAC CPUTime, HS06·s). */
+  cpuTime: number | null;
+  /** Wall-clock limit in seconds, when the job gives one. */
+  maxWallTime: number | null;
+  /** Processors asked for: NumberOfProcessors, else MinNumberOfProcessors, else 1. */
+  processors: { min: number; max: number };
+  wholeNode: boolean;
+  numberOfGPUs: number;
+  /** Memory the job asks for, MB; null when it does not say. */
+  maxRAMMB: number | null;
+  tags: string[];
+  platform: string | null;
+  /** Extra environment variables the job asks for (JDL `Environment = {"K=V", …}`). */
+  environment: Record<string, string>;
+  /** Container image the job asks for; null means the pilot's configured default. */
+  containerImage: string | null;
+  /** Owner, group and VO, from the match reply. */
+  owner: string;
+  ownerGroup: string;
+  vo: string;
+  /** Every key of the original description, values as parsed. */
+  raw: Record<string, unknown>;
+}
