@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages listed in .ci/apt-packages.txt (idempotent; root or sudo).
+set -euo pipefail
+cd "$(dirname "$0")"
+mapfile -t packages < <(grep -vE '^\s*(#|$)' apt-packages.txt)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then echo "system packages: all present"; exit 0; fi
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,75 @@
+import { parseArgv, formatOptionsHelp, type ParsedArgv } from './argv.js';
+import { PilotError, isPilotError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+
+/** One `pilot <name>` subcommand. */
+export interface Subcommand {
+  readonly name: string;
+  readonly summary: string;
+  /** Extra help text after the option list. */
+  readonly details?: string;
+  run(parsed: ParsedArgv): Promise<number>;
+}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+export function mainHelp(subcommands: readonly Subcommand[]): string {
+  const width = Math.max(...subcommands.map((s) => s.name.length)) + 2;
+  return [
+    'Usage: pilot <command> [options]',
+    '',
+    'A DIRAC/DiracX pilot: probes the node, matches jobs, runs them under a watchdog, reports.',
+    '',
+    'Commands:',
+    ...subcommands.map((s) => `  ${s.name.padEnd(width)}${s.summary}`),
+    '',
+    'Run `pilot <command> --help` for its options. Exit codes: docs/exit-codes.md.',
+    '',
+  ].join('\n');
+}
+
+export function subcommandHelp(sub: Subcommand): string {
+  return [`Usage: pilot ${sub.name} [options]`, '', sub.summary, '', 'Options:', formatOptionsHelp(), sub.details ? `\n${sub.details}` : '', ''].join('\n');
+}
+
+/**
+ * Dispatches `pilot <subcommand> …`. Expected failures (PilotError) print one line and exit
+ * with their documented code; anything else is a bug: one line plus the stack with --debug.
+ */
+export async function runCli(argv: readonly string[], subcommands: readonly Subcommand[], io: CliIo = defaultIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(mainHelp(subcommands));
+    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (name === '--version' || name === '-V') return runCli(['version', ...rest], subcommands, io);
+  const sub = subcommands.find((s) => s.name === name);
+  try {
+    if (!sub) throw new PilotError(ExitCode.USAGE, `unknown command '${name}' (commands: ${subcommands.map((s) => s.name).join(', ')})`);
+    const parsed = parseArgv(rest);
+    if (parsed.help) {
+      io.stdout(subcommandHelp(sub));
+      return ExitCode.OK;
+    }
+    if (parsed.positionals.length > 0) {
+      throw new PilotError(ExitCode.USAGE, `unexpected argument '${parsed.positionals[0]}'`);
+    }
+    return await sub.run(parsed);
+  } catch (error) {
+    if (isPilotError(error)) {
+      io.stderr(`pilot: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr(`pilot: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (rest.includes('-d') || rest.includes('--debug')) io.stderr(`${(error as Error)?.stack ?? ''}\n`);
+    return ExitCode.INTERNAL;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Every pilot option in one table: its long and short forms on the command line, the environment
+ * variable that may set it, its key in pilot.json, and its help text. The CLI parser, the
+ * environment reader, `--help` and docs all read this table, so they cannot drift apart.
+ *
+ * Long and short forms of the DIRAC pilot are kept as DIRAC spells them (`-N/--Name`,
+ * `--StopAfterFailedMatches`), so a CE that launches the Python pilot can launch this one unchanged.
+ */
+export type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'flag' | 'list' | 'repeat' | 'keyvalue';
+
+export interface OptionSpec {
+  /** Key in the parameters object. */
+  key: string;
+  long: string;
+  short?: string;
+  /** Other long spellings accepted (e.g. kebab-case aliases of DIRAC's names). */
+  aliases?: string[];
+  env?: string;
+  type: OptionType;
+  /** Placeholder for help: `-n, --name=SITE`. */
+  value?: string;
+  help: string;
+  /** Where it came from: DIRAC's pilot or this one. */
+  origin: 'dirac' | 'pilot';
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  // --- DIRAC pilot options (dirac-pilot.md §1) ---
+  { key: 'site', long: 'name', short: 'n', env: 'DIRAC_SITE', type: 'string', value: 'SITE', help: 'DIRAC site name', origin: 'dirac' },
+  { key: 'ce', long: 'Name', short: 'N', env: 'DIRAC_CE', type: 'string', value: 'CE', help: 'computing element name (selects the CE section of pilot.json)', origin: 'dirac' },
+  { key: 'queue', long: 'Queue', short: 'Q', env: 'DIRAC_QUEUE', type: 'string', value: 'QUEUE', help: 'CE queue name', origin: 'dirac' },
+  { key: 'gridCEType', long: 'gridCEType', short: 'a', type: 'string', value: 'TYPE', help: 'grid CE type (HTCondorCE, ARC, SSH…); selects Commands in pilot.json', origin: 'dirac' },
+  { key: 'ceType', long: 'CEType', short: 'y', type: 'string', value: 'TYPE', help: 'local CE type: InProcess, Pool, Pool/Singularity', origin: 'dirac' },
+  { key: 'commands', long: 'commands', short: 'X', type: 'list', value: 'A,B,…', help: 'pipeline commands, replacing the default list', origin: 'dirac' },
+  { key: 'commandOptions', long: 'commandOptions', short: 'Z', type: 'keyvalue', value: 'k=v,…', help: 'options passed to commands', origin: 'dirac' },
+  { key: 'commandExtensions', long: 'commandExtensions', short: 'E', type: 'list', value: 'EXT,…', help: 'DIRAC command extensions (accepted; this pilot has no Python extensions)', origin: 'dirac' },
+  { key: 'pilotCFGFile', long: 'pilotCFGFile', short: 'F', env: 'PILOT_CFG_FILE', type: 'string', value: 'FILE', help: 'pilot.json to read (default: pilot.json in the work directory, if present)', origin: 'dirac' },
+  { key: 'setup', long: 'setup', short: 'S', type: 'string', value: 'SETUP', help: 'DIRAC setup (default: pilot.json DefaultSetup)', origin: 'dirac' },
+  { key: 'debug', long: 'debug', short: 'd', env: 'PILOT_DEBUG', type: 'flag', help: 'debug logging', origin: 'dirac' },
+  { key: 'pilotLogging', long: 'pilotLogging', short: 'z', type: 'flag', help: 'ship pilot log lines to the server (DiracX proposal, see docs/diracx.md)', origin: 'dirac' },
+  { key: 'loggerURL', long: 'loggerURL', short: 'g', type: 'string', value: 'URL', help: 'remote logger URL (legacy DIRAC)', origin: 'dirac' },
+  { key: 'minDiskMB', long: 'disk', short: 'D', type: 'integer', value: 'MB', help: 'minimum free disk in the work directory (default 2560)', origin: 'dirac' },
+  { key: 'maxCycles', long: 'MaxCycles', short: 'M', type: 'integer', value: 'N', help: 'maximum job-agent cycles (default 10; Pool CE 5000)', origin: 'dirac' },
+  { key: 'pollingTime', long: 'PollingTime', type: 'number', value: 'S', help: 'seconds between match attempts (default 20)', origin: 'dirac' },
+  { key: 'stopOnApplicationFailure', long: 'StopOnApplicationFailure', type: 'boolean', value: 'BOOL', help: 'stop after a payload fails (default True; Pool CE False)', origin: 'dirac' },
+  { key: 'stopAfterFailedMatches', long: 'StopAfterFailedMatches', type: 'integer', value: 'N', help: 'stop after N matches that found no job (default 10)', origin: 'dirac' },
+  { key: 'processors', long: 'pilotProcessors', short: 'P', env: 'DIRAC_PILOT_PROCESSORS', type: 'integer', value: 'N', help: 'processors this pilot may use (default: the probed allocation)', origin: 'dirac' },
+  { key: 'cpuTime', long: 'CPUTime', short: 'T', type: 'number', value: 'S', help: 'CPU time left in the slot, seconds (overrides the batch system)', origin: 'dirac' },
+  { key: 'ownerGroup', long: 'Group', short: 'G', type: 'string', value: 'GROUP', help: 'restrict matching to this owner group', origin: 'dirac' },
+  { key: 'vo', long: 'wnVO', env: 'DIRAC_PILOT_VO', type: 'string', value: 'VO', help: 'virtual organisation (default: the token\'s VO)', origin: 'dirac' },
+  { key: 'pilotUUID', long: 'pilotUUID', env: 'PILOT_UUID', type: 'string', value: 'STAMP', help: 'pilot stamp (default: random)', origin: 'dirac' },
+  { key: 'tags', long: 'tag', short: 't', type: 'repeat', value: 'TAG', help: 'tag this slot offers (repeatable)', origin: 'dirac' },
+  { key: 'requiredTags', long: 'requiredTag', type: 'repeat', value: 'TAG', help: 'tag a job must ask for to match (repeatable)', origin: 'dirac' },
+  { key: 'cvmfsLocations', long: 'CVMFS_locations', type: 'list', value: 'DIR,…', help: 'CVMFS locations to look in (default /cvmfs/grid.cern.ch,/cvmfs/dirac.egi.eu)', origin: 'dirac' },
+  { key: 'releaseVersion', long: 'release', short: 'r', type: 'string', value: 'VERSION', help: 'DIRAC release version reported to the matcher', origin: 'dirac' },
+  // --- Server and credentials ---
+  { key: 'backend', long: 'backend', env: 'PILOT_BACKEND', type: 'string', value: 'diracx|dirac', help: 'workload manager to talk to (default diracx)', origin: 'pilot' },
+  { key: 'diracxUrl', long: 'diracx-url', env: 'DIRACX_URL', type: 'string', value: 'URL', help: 'DiracX server URL', origin: 'pilot' },
+  { key: 'caPath', long: 'ca-path', env: 'DIRACX_CA_PATH', type: 'string', value: 'PATH', help: 'CA bundle file or grid CA directory (default: $X509_CERT_DIR)', origin: 'pilot' },
+  { key: 'credentialsFile', long: 'credentials', env: 'DIRACX_CREDENTIALS_PATH', type: 'string', value: 'FILE', help: 'DiracX credentials JSON (access_token, refresh_token, expires_on), mode 0600', origin: 'pilot' },
+  { key: 'proxyFile', long: 'proxy', env: 'X509_USER_PROXY', type: 'string', value: 'FILE', help: 'DIRAC proxy file (its DIRACX block holds the DiracX tokens)', origin: 'pilot' },
+  { key: 'pilotSecretFile', long: 'pilot-secret-file', env: 'PILOT_SECRET_FILE', type: 'string', value: 'FILE', help: 'pilot secret for the proposed secret exchange (DiracX PR #421/#550)', origin: 'pilot' },
+  { key: 'insecure', long: 'insecure', type: 'flag', help: 'do not verify the server certificate (development only; warns loudly)', origin: 'pilot' },
+  { key: 'matchPath', long: 'match-path', env: 'PILOT_MATCH_PATH', type: 'string', value: 'PATH', help: 'provisional match endpoint (default /api/jobs/match; not in DiracX yet)', origin: 'pilot' },
+  // --- Work directory and runtime ---
+  { key: 'workDir', long: 'work-dir', short: 'w', env: 'PILOT_WORKDIR', type: 'string', value: 'DIR', help: 'work directory (default: $_CONDOR_SCRATCH_DIR, $TMPDIR/pilot.<stamp>, else ./pilot.<stamp>)', origin: 'pilot' },
+  { key: 'dryRun', long: 'dry-run', type: 'flag', help: 'probe and print the match request without contacting the server', origin: 'pilot' },
+  { key: 'json', long: 'json', type: 'flag', help: 'machine-readable JSON on stdout', origin: 'pilot' },
+  { key: 'sysroot', long: 'sysroot', env: 'PILOT_SYSROOT', type: 'string', value: 'DIR', help: 'read a captured node under DIR instead of this one', origin: 'pilot' },
+  { key: 'runner', long: 'runner', env: 'PILOT_RUNNER', type: 'string', value: 'auto|apptainer|direct', help: 'how payloads run (default auto: Apptainer when usable)', origin: 'pilot' },
+  { key: 'containerImage', long: 'container-image', env: 'PILOT_CONTAINER_IMAGE', type: 'string', value: 'IMAGE', help: 'default Apptainer image (default /cvmfs/cernvm-prod.cern.ch/cvm4)', origin: 'pilot' },
+  { key: 'apptainerBinary', long: 'apptainer', env: 'PILOT_APPTAINER', type: 'string', value: 'PATH', help: 'apptainer/singularity binary', origin: 'pilot' },
+  { key: 'containerBinds', long: 'bind', type: 'repeat', value: 'SRC[:DST]', help: 'extra container bind (repeatable)', origin: 'pilot' },
+  { key: 'drainFile', long: 'drain-file', type: 'string', value: 'FILE', help: 'stop taking jobs when this file exists (default /var/lib/dirac_drain)', origin: 'pilot' },
+  { key: 'minimumTimeLeft', long: 'minimum-time-left', type: 'number', value: 'UNITS', help: 'stop when CPU work left falls below this (default 5000)', origin: 'pilot' },
+  { key: 'maxCPUTime', long: 'max-cpu-time', type: 'number', value: 'S', help: 'last-resort CPU time when no batch system tells (default 0)', origin: 'pilot' },
+  { key: 'queueCPUTime', long: 'queue-cpu-time', type: 'number', value: 'S', help: 'the queue\'s configured CPU time limit', origin: 'pilot' },
+  { key: 'cpuPowerSource', long: 'cpu-power-source', type: 'string', value: 'db12|mjf|config', help: 'where the CPU power comes from (default db12)', origin: 'pilot' },
+  { key: 'cpuPower', long: 'cpu-power', type: 'number', value: 'HS06', help: 'CPU power per core when --cpu-power-source=config', origin: 'pilot' },
+  { key: 'cpuNormalizationCorrection', long: 'cpu-normalization-correction', type: 'number', value: 'F', help: 'divide the DB12 score by F (DIRAC CPUNormalizationCorrection)', origin: 'pilot' },
+  { key: 'heartbeatSeconds', long: 'heartbeat', type: 'number', value: 'S', help: 'seconds between heartbeats (default 60)', origin: 'pilot' },
+  { key: 'lifetimeSeconds', long: 'lifetime', env: 'PILOT_LIFETIME', type: 'number', value: 'S', help: 'stop taking jobs after S seconds of pilot life', origin: 'pilot' },
+  { key: 'blackHoleThreshold', long: 'black-hole-threshold', type: 'integer', value: 'N', help: 'stop after N consecutive jobs failed for node reasons (default 3)', origin: 'pilot' },
+  { key: 'job', long: 'job', type: 'string', value: 'FILE', help: 'exec: the job description (JDL, or JSON with the same keys)', origin: 'pilot' },
+];
+
+export function findOption(name: string): OptionSpec | undefined {
+  return OPTIONS.find((o) => o.long === name || o.aliases?.includes(name) || o.short === name);
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { OPTIONS } from './options.js';
+import { coerceOptionValue, type RawParams } from './params.js';
+import { PilotError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+
+/**
+ * pilot.json as DIRAC's PilotCStoJSONSynchronizer writes it, in both schemas: the old one with a
+ * `Setups` key, the new one that mirrors the CS /Operations section with per-VO `Pilot` sections.
+ * Only the parts the pilot reads are typed; everything else passes through untouched.
+ */
+const stringOrList = z.union([z.string(), z.array(z.string())]);
+const ceQueueSchema = z.object({ LocalCEType: z.string().optional() }).passthrough();
+const ceSchema = z
+  .object({ Site: z.string().optional(), GridCEType: z.string().optional(), LocalCEType: z.string().optional() })
+  .catchall(z.unknown());
+const pilotSectionSchema = z
+  .object({
+    Commands: z.record(stringOrList).optional(),
+    CommandExtensions: stringOrList.optional(),
+    Version: stringOrList.optional(),
+    Project: z.string().optional(),
+    RemoteLogging: z.union([z.boolean(), z.string()]).optional(),
+    RemoteLoggerURL: z.string().optional(),
+    PilotLogLevel: z.string().optional(),
+    CVMFS_locations: stringOrList.optional(),
+  })
+  .passthrough();
+export const pilotJsonSchema = z
+  .object({
+    timestamp: z.string().optional(),
+    DefaultSetup: z.string().optional(),
+    CEs: z.record(ceSchema).optional(),
+    Setups: z.record(pilotSectionSchema).optional(),
+    ConfigurationServers: stringOrList.optional(),
+    GenericPilotDNs: stringOrList.optional(),
+  })
+  .passthrough();
+export type PilotJson = z.infer<typeof pilotJsonSchema>;
+
+export interface PilotJsonSelectors {
+  ce?: string;
+  queue?: string;
+  setup?: string;
+  vo?: string;
+  gridCEType?: string;
+}
+
+/** Reads and validates a pilot.json file; every failure is one line with exit code CONFIG. */
+export function readPilotJson(file: string): PilotJson {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = pilotJsonSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+const asList = (value: string | string[]): string[] =>
+  (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter(Boolean);
+
+function section(root: Record<string, unknown>, path: string[]): Record<string, unknown> | undefined {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node !== null && typeof node === 'object' && !Array.isArray(node) ? (node as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The merged Pilot options for this pilot. New schema: `/Defaults/Pilot`, `/<setup>/Pilot`,
+ * `/<vo>/Defaults/Pilot`, `/<vo>/<setup>/Pilot`, `/<vo>/Pilot`, later wins. Old schema:
+ * `Setups/Defaults` then `Setups/<setup>`.
+ */
+export function pilotOptions(json: PilotJson, setup: string | undefined, vo: string | undefined): Record<string, unknown> {
+  const root = json as Record<string, unknown>;
+  const paths: string[][] = json.Setups
+    ? [['Setups', 'Defaults'], ...(setup ? [['Setups', setup]] : [])]
+    : [
+        ['Defaults', 'Pilot'],
+        ...(setup ? [[setup, 'Pilot']] : []),
+        ...(vo ? [[vo, 'Defaults', 'Pilot']] : []),
+        ...(vo && setup ? [[vo, setup, 'Pilot']] : []),
+        ...(vo ? [[vo, 'Pilot']] : []),
+      ];
+  const merged: Record<string, unknown> = {};
+  for (const path of paths) Object.assign(merged, section(root, path) ?? {});
+  return merged;
+}
+
+/** Parameters that pilot.json gives this pilot, given what the command line and environment chose. */
+export function paramsFromPilotJson(json: PilotJson, file: string, selectors: PilotJsonSelectors): RawParams {
+  const out: RawParams = {};
+  const setup = selectors.setup ?? json.DefaultSetup;
+  if (setup) out.setup = setup;
+
+  const ce = selectors.ce ? json.CEs?.[selectors.ce] : undefined;
+  if (ce) {
+    if (ce.Site) out.site = ce.Site;
+    if (ce.GridCEType) out.gridCEType = ce.GridCEType;
+    if (ce.LocalCEType) out.ceType = ce.LocalCEType;
+    const queue = selectors.queue ? ceQueueSchema.safeParse(ce[selectors.queue]) : undefined;
+    if (queue?.success && queue.data.LocalCEType) out.ceType = queue.data.LocalCEType;
+  }
+
+  const opts = pilotSectionSchema.safeParse(pilotOptions(json, setup, selectors.vo));
+  if (!opts.success) {
+    const issue = opts.error.issues[0]!;
+    throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: Pilot section: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const pilot = opts.data;
+  const gridCEType = selectors.gridCEType ?? (out.gridCEType as string | undefined);
+  const commands = pilot.Commands?.[gridCEType ?? ''] ?? pilot.Commands?.Defaults;
+  if (commands !== undefined) out.commands = asList(commands);
+  if (pilot.CommandExtensions !== undefined) out.commandExtensions = asList(pilot.CommandExtensions);
+  if (pilot.Version !== undefined) {
+    const first = asList(pilot.Version)[0];
+    if (first) out.releaseVersion = first;
+  }
+  if (pilot.Project) out.releaseProject = pilot.Project;
+  if (pilot.RemoteLogging !== undefined) out.pilotLogging = pilot.RemoteLogging === true || /^true$/i.test(String(pilot.RemoteLogging));
+  if (pilot.RemoteLoggerURL) out.loggerURL = pilot.RemoteLoggerURL;
+  if (pilot.PilotLogLevel?.toLowerCase() === 'debug') out.debug = true;
+  if (pilot.CVMFS_locations !== undefined) out.cvmfsLocations = asList(pilot.CVMFS_locations);
+
+  // Any pilot option may also be set in the Pilot section under its long name (e.g. PollingTime).
+  for (const spec of OPTIONS) {
+    const value = (pilot as Record<string, unknown>)[spec.long];
+    if (value === undefined || spec.long === 'commands') continue;
+    const where = `pilot.json ${file}: ${spec.long}`;
+    try {
+      out[spec.key] = typeof value === 'string' ? coerceOptionValue(spec, value, where) : value;
+    } catch (error) {
+      throw new PilotError(ExitCode.CONFIG, (error as Error).message);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+import { existsSync, mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ParsedArgv } from './argv.js';
+import { paramsFromEnv, resolveParams, type Params, type RawParams } from './params.js';
+import { readPilotJson, paramsFromPilotJson } from './pilot-json.js';
+import { PilotError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+
+/**
+ * Parameters for this run: defaults < pilot.json < environment < command line.
+ * The pilot.json path and the keys that select its sections (CE, queue, setup, VO, grid CE type)
+ * come from the command line and environment first, as in DIRAC's first pass.
+ */
+export function loadParams(parsed: ParsedArgv, env: NodeJS.ProcessEnv, cwd = process.cwd()): Params {
+  const fromEnv = paramsFromEnv(env);
+  const early: RawParams = { ...fromEnv, ...parsed.params };
+  const explicitFile = early.pilotCFGFile as string | undefined;
+  const file = explicitFile ?? path.join(cwd, 'pilot.json');
+  let fromJson: RawParams = {};
+  if (explicitFile !== undefined || existsSync(file)) {
+    const json = readPilotJson(file);
+    fromJson = paramsFromPilotJson(json, file, {
+      ce: early.ce as string | undefined,
+      queue: early.queue as string | undefined,
+      setup: early.setup as string | undefined,
+      vo: early.vo as string | undefined,
+      gridCEType: early.gridCEType as string | undefined,
+    });
+  }
+  return resolveParams(fromJson, fromEnv, parsed.params);
+}
+
+/** A pilot stamp: the given --pilotUUID, else 16 random hex characters (DiracX allows 1–32). */
+export function makePilotStamp(params: Params): string {
+  return params.pilotUUID ?? randomBytes(8).toString('hex');
+}
+
+/**
+ * The work directory: --work-dir, else `pilot-<stamp>` under the batch scratch directory or the
+ * current directory. Never $HOME. Created mode 0700 because credentials and sandboxes live in it.
+ */
+export function prepareWorkDir(params: Params, stamp: string, env: NodeJS.ProcessEnv, cwd = process.cwd()): string {
+  const base = env._CONDOR_SCRATCH_DIR || cwd;
+  const dir = path.resolve(params.workDir ?? path.join(base, `pilot-${stamp}`));
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
+  } catch (error) {
+    throw new PilotError(ExitCode.WORKDIR, `work directory ${dir} is not usable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return dir;
+}
