@@ -177,7 +177,9 @@ function parseList(cursor: Cursor, depth: number, name: string): JdlValue {
   const items: JdlValue[] = [];
   for (;;) {
     cursor.skipBlank();
-    if (cursor.done) cursor.fail(`list value of ${name} opened at ${cursor.where(start)} is never closed`);
+    if (cursor.done || cursor.peek() === ']' || cursor.peek() === ';') {
+      cursor.fail(`list value of ${name} opened at ${cursor.where(start)} is never closed`);
+    }
     if (cursor.peek() === '}') {
       cursor.pos++;
       break;
@@ -189,7 +191,7 @@ function parseList(cursor: Cursor, depth: number, name: string): JdlValue {
     cursor.skipBlank();
     if (cursor.peek() === ',') cursor.pos++;
     else if (cursor.peek() !== '}') {
-      if (cursor.done || cursor.peek() === ';') cursor.fail(`list value of ${name} opened at ${cursor.where(start)} is never closed`);
+      if (cursor.done || cursor.peek() === ';' || cursor.peek() === ']') cursor.fail(`list value of ${name} opened at ${cursor.where(start)} is never closed`);
       cursor.fail(`expected ',' or '}' in the list value of ${name}, found ${JSON.stringify(cursor.peek())}`);
     }
   }
@@ -212,6 +214,8 @@ function parseBare(cursor: Cursor, terminators: string, name: string): JdlValue 
     }
     if (c in closers) stack.push(closers[c]!);
     else if (c === ')' || c === ']' || c === '}') {
+      // An unmatched closer ends the value; the enclosing list or ad reports what is wrong.
+      if (stack.length === 0) break;
       if (stack.pop() !== c) cursor.fail(`unbalanced ${JSON.stringify(c)} in the value of ${name}`);
     }
     cursor.pos++;
