@@ -3,7 +3,7 @@
  * Plain Node-API (node_api.h, ABI-stable), so one build serves every Node 22 and the SEA.
  *
  *   cpuid(leaf, subleaf)  x86 only: the raw CPUID registers, for vendor/model/flags without /proc
- *   hwcap()               getauxval(AT_HWCAP / AT_HWCAP2): aarch64 feature bits
+ *   hwcap()               non-x86 only: getauxval(AT_HWCAP / AT_HWCAP2), e.g. aarch64 feature bits
  *   setChildSubreaper()   prctl(PR_SET_CHILD_SUBREAPER): orphaned payload processes come back to us
  *   childrenRusage()      getrusage(RUSAGE_CHILDREN): CPU of reaped descendants
  *   reap(pids)            waitpid(pid, WNOHANG) for the given pids only (see reap below)
@@ -116,6 +116,12 @@ static napi_value cpuid(napi_env env, napi_callback_info info) {
 }
 #endif
 
+/*
+ * Not on x86: there glibc answers getauxval(AT_HWCAP) with its own platform bits (e.g. 6 for
+ * x86_64+AVX512), not the kernel's CPUID(1).EDX copy, so the value would mislead; cpuid() is
+ * the source of truth there.
+ */
+#ifndef PILOT_HAVE_CPUID
 static napi_value hwcap(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result, low, high;
@@ -126,6 +132,7 @@ static napi_value hwcap(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_set_named_property(env, result, "hwcap2", high));
   return result;
 }
+#endif
 
 static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
   (void)info;
@@ -224,8 +231,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   int ok = 1;
 #ifdef PILOT_HAVE_CPUID
   ok = ok && export_function(env, exports, "cpuid", cpuid);
-#endif
+#else
   ok = ok && export_function(env, exports, "hwcap", hwcap);
+#endif
   ok = ok && export_function(env, exports, "setChildSubreaper", set_child_subreaper);
   ok = ok && export_function(env, exports, "childrenRusage", children_rusage);
   ok = ok && export_function(env, exports, "reap", reap);

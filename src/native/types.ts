@@ -6,10 +6,28 @@
 export interface NativeAddon {
   /** x86 CPUID(leaf, subleaf) → [eax, ebx, ecx, edx]; undefined on other architectures. */
   cpuid?(leaf: number, subleaf: number): [number, number, number, number];
-  /** getauxval(AT_HWCAP) and AT_HWCAP2 (aarch64 feature bits), as bigint. */
+  /**
+   * getauxval(AT_HWCAP) and AT_HWCAP2 (aarch64 feature bits), as bigint. Absent on x86, where
+   * glibc substitutes its own platform bits for the kernel's value; use cpuid() there.
+   */
   hwcap?(): { hwcap: bigint; hwcap2: bigint };
   /** prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to us. */
   setChildSubreaper(): boolean;
   /** getrusage(RUSAGE_CHILDREN): CPU of waited-for descendants, in microseconds; max RSS in KiB. */
   childrenRusage(): { userMicros: number; systemMicros: number; maxRssKiB: number };
+  /**
+   * waitpid(pid, WNOHANG) on exactly these pids (never waitpid(-1)); returns those reaped.
+   * As a child subreaper the pilot inherits orphaned payload processes, and libuv never
+   * waits for them, so their zombies pile up unless reaped here. Pass ONLY pids known to be
+   * such orphans (see src/native/orphans.ts): reaping a child Node spawned steals its exit
+   * status from libuv and its 'exit' event never fires. Optional: older prebuilds lack it.
+   */
+  reap?(pids: number[]): ReapedChild[];
+}
+
+/** One process collected by `NativeAddon.reap`: exit code if it exited, signal if killed. */
+export interface ReapedChild {
+  pid: number;
+  exitCode: number | null;
+  signal: number | null;
 }

@@ -1,0 +1,104 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { NativeAddon } from '../../src/native/types.js';
+import { ensurePrebuilds, prebuildPath } from './build-prebuilds.js';
+
+const skipReason = process.platform !== 'linux' || process.arch !== 'x64' ? 'the addon tests run on linux-x64' : null;
+if (skipReason) console.warn(`tests/native/addon.test.ts skipped: ${skipReason}`);
+
+let addon: NativeAddon;
+let toolchainMissing: string | null = null;
+
+function loadDirect(file: string): NativeAddon {
+  const module = { exports: {} };
+  process.dlopen(module, file);
+  return module.exports as NativeAddon;
+}
+
+describe.skipIf(skipReason)('native addon on linux-x64', () => {
+  beforeAll(() => {
+    toolchainMissing = ensurePrebuilds(['x64']);
+    if (toolchainMissing) console.warn(`native addon tests skipped: ${toolchainMissing}`);
+    else addon = loadDirect(prebuildPath('x64'));
+  }, 180_000);
+
+  it('cpuid(0) names the same vendor as /proc/cpuinfo', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    const [, ebx, ecx, edx] = addon.cpuid!(0, 0);
+    const vendor = Buffer.from(new Uint32Array([ebx, edx, ecx]).buffer).toString('latin1');
+    const cpuinfoVendor = /^vendor_id\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim();
+    expect(cpuinfoVendor).toBeTruthy();
+    expect(vendor).toBe(cpuinfoVendor);
+  });
+
+  it('cpuid(1) reports the family/model/stepping /proc/cpuinfo shows', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    const [eax] = addon.cpuid!(1, 0);
+    const baseFamily = (eax >> 8) & 0xf;
+    const family = baseFamily === 0xf ? baseFamily + ((eax >> 20) & 0xff) : baseFamily;
+    const model = baseFamily === 0x6 || baseFamily === 0xf ? (((eax >> 16) & 0xf) << 4) | ((eax >> 4) & 0xf) : (eax >> 4) & 0xf;
+    const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+    expect(family).toBe(Number(/^cpu family\s*:\s*(\d+)/m.exec(cpuinfo)?.[1]));
+    expect(model).toBe(Number(/^model\s*:\s*(\d+)/m.exec(cpuinfo)?.[1]));
+  });
+
+  it('cpuid rejects arguments that are not 32-bit unsigned integers', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    expect(() => addon.cpuid!(-1, 0)).toThrow(/leaf must be an integer/);
+    expect(() => addon.cpuid!(1.5, 0)).toThrow(/leaf must be an integer/);
+    expect(() => (addon.cpuid as (a: unknown, b: unknown) => unknown)('1', 0)).toThrow(TypeError);
+  });
+
+  it('has no hwcap() on x86, where glibc replaces the kernel value with its own bits', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    expect(addon.hwcap).toBeUndefined();
+  });
+
+  it('childrenRusage() grows after a waited-for child burns CPU', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    const before = addon.childrenRusage();
+    const burn = spawnSync(process.execPath, ['-e', 'const end = Date.now() + 300; while (Date.now() < end);'], {
+      timeout: 30_000,
+    });
+    expect(burn.status).toBe(0);
+    const after = addon.childrenRusage();
+    const cpu = (r: typeof before) => r.userMicros + r.systemMicros;
+    expect(cpu(after)).toBeGreaterThan(cpu(before) + 100_000);
+    expect(after.maxRssKiB).toBeGreaterThan(1024);
+  });
+
+  it('reap() refuses pid 0 and non-arrays, and skips pids that are not our children', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    expect(() => addon.reap!([0])).toThrow(/must be > 0/);
+    expect(() => (addon.reap as (x: unknown) => unknown)(42)).toThrow(/array of pids/);
+    expect(addon.reap!([1, process.pid])).toEqual([]);
+  });
+
+  const runChild = (mode: string) =>
+    JSON.parse(
+      execFileSync(process.execPath, [path.join(__dirname, 'fixtures/subreaper-child.mjs'), prebuildPath('x64'), mode], {
+        timeout: 30_000,
+        encoding: 'utf8',
+      }),
+    );
+
+  it('as a child subreaper, an orphaned grandchild is re-parented to us and reap() collects it', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    const result = runChild('subreaper');
+    expect(result.subreaper).toBe(true);
+    expect(result.shExitCode).toBe(0);
+    expect(result.orphanParent).toBe(result.selfPid);
+    expect(result.reapOfLibuvChild).toEqual([]);
+    expect(result.reaped).toEqual([{ pid: result.orphanPid, exitCode: null, signal: 15 }]);
+    expect(result.goneAfterReap).toBe(true);
+  });
+
+  it('without the subreaper flag the orphan goes elsewhere (control)', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    const result = runChild('control');
+    expect(result.subreaper).toBe(false);
+    expect(result.orphanParent).not.toBe(result.selfPid);
+  });
+});
