@@ -1,0 +1,122 @@
+import os from 'node:os';
+import type { Logger } from '../pilot/logger.js';
+import type { NativeAddon } from '../native/types.js';
+import { allocatedCpus, allocatedMemoryMB } from './allocation.js';
+import { readBatch } from './batch/index.js';
+import { readCgroupLimits } from './cgroup.js';
+import { readContainer, type ContainerRuntimeOptions } from './container.js';
+import { readCpu } from './cpu.js';
+import { readCvmfs } from './cvmfs.js';
+import { readDisk } from './disk.js';
+import { readGlibc } from './glibc.js';
+import { readGpus, type NvidiaSmiOptions } from './gpu/index.js';
+import { readMemTotalMB } from './memory.js';
+import { detectMicroarchitecture, x86PsabiLevel } from './microarchitecture.js';
+import { readOs } from './os.js';
+import { parseEnvFile } from './parse.js';
+import { diracPlatform } from './platform.js';
+import { openNodeSource, type NodeSource } from './source.js';
+import type { ProbeResult } from './types.js';
+import { Warnings } from './warnings.js';
+
+export type { ProbeResult } from './types.js';
+
+export interface ProbeOptions {
+  /** Sysroot: "/" (default) is the live node; a directory is a captured tree or a flat capture. */
+  root?: string;
+  /** Default: process.env on the live node, {} on a capture (whose env.txt/env_gpu.txt are read). */
+  env?: NodeJS.ProcessEnv;
+  /** Where the pilot works; its free space is measured. Default process.cwd(). */
+  workDir?: string;
+  logger?: Logger;
+  /** The native addon (CPUID / AT_HWCAP); null or absent: pure-TS readers only. */
+  native?: NativeAddon | null;
+  nvidiaSmi?: NvidiaSmiOptions;
+  container?: ContainerRuntimeOptions;
+  /** Repositories to look for under /cvmfs; default DIRAC's grid.cern.ch and dirac.egi.eu. */
+  cvmfsRepositories?: string[];
+  /** CE name for the pilot reference (`sshslurm://<ce>/<id>`); default the host name. */
+  ceName?: string;
+}
+
+/** A capture may record the environment it was taken in. */
+async function capturedEnv(source: NodeSource): Promise<Record<string, string>> {
+  if (source.layout === 'live') return {};
+  const files = await Promise.all(['env_gpu.txt', 'env.txt'].map((name) => source.captured(name)));
+  return Object.assign({}, ...files.map((text) => (text === null ? {} : parseEnvFile(text))));
+}
+
+/**
+ * Probe the node: every field of ProbeResult, reading files in parallel and running a binary
+ * only where no file tells the same (nvidia-smi for GPU memory, apptainer --version).
+ * Never throws for bad or missing input: what could not be read is in `warnings`.
+ */
+export async function probeNode(options: ProbeOptions = {}): Promise<ProbeResult> {
+  const warnings = new Warnings();
+  const source = await openNodeSource(options.root ?? '/');
+  const live = source.layout === 'live';
+  const env = { ...(await capturedEnv(source)), ...(options.env ?? (live ? process.env : {})) };
+  const native = live ? (options.native ?? null) : null;
+  const workDir = options.workDir ?? process.cwd();
+
+  const [cpu, cgroup, memTotal, osInfo, glibc, disk, container, cvmfs, batch] = await Promise.all([
+    readCpu(source, warnings, native),
+    readCgroupLimits(source, warnings),
+    readMemTotalMB(source, warnings),
+    readOs(source, warnings),
+    readGlibc(source, warnings),
+    readDisk(workDir, warnings),
+    readContainer(source, env, options.container ?? {}, warnings),
+    readCvmfs(source, options.cvmfsRepositories),
+    readBatch({ env, source, warnings }, options.ceName ?? os.hostname()),
+  ]);
+  const gpu = await readGpus(
+    source,
+    env,
+    { system: batch.system, gpuIds: Array.isArray(batch.gpuIds) ? (batch.gpuIds as string[]) : null },
+    options.nvidiaSmi ?? {},
+    warnings,
+  );
+
+  const features = new Set(cpu.flags);
+  const totalMB = memTotal ?? 0;
+  const result: ProbeResult = {
+    cpu: {
+      model: cpu.model,
+      vendor: cpu.vendor,
+      arch: cpu.arch,
+      logicalCpus: cpu.logicalCpus,
+      sockets: cpu.sockets,
+      coresPerSocket: cpu.coresPerSocket,
+      threadsPerCore: cpu.threadsPerCore,
+      allocatedCpus: allocatedCpus({
+        logicalCpus: cpu.logicalCpus,
+        affinity: live ? os.availableParallelism() : null,
+        cgroup,
+        batchCpus: batch.allocatedCpus ?? null,
+      }),
+      microarchitecture: detectMicroarchitecture({
+        family: cpu.arch,
+        vendor: cpu.vendor,
+        features,
+        cpuPart: cpu.cpuPart,
+        generation: cpu.powerGeneration,
+      }),
+      microarchitectureLevel: x86PsabiLevel(cpu.arch, features),
+      flags: cpu.flags,
+    },
+    memory: { totalMB, allocatedMB: allocatedMemoryMB(totalMB, cgroup.memoryLimitBytes, batch.allocatedMemoryMB ?? null) },
+    gpus: gpu.gpus,
+    os: osInfo,
+    glibc,
+    platform: diracPlatform(cpu.arch, glibc),
+    disk,
+    container,
+    cvmfs,
+    batch: { ...batch, gpusDetected: gpu.detected, gpusSelectedBy: gpu.selectedBy, cgroup: cgroup.version },
+    nativeAddon: cpu.usedNative,
+    warnings: warnings.list,
+  };
+  for (const warning of warnings.list) options.logger?.warn({ probe: warning.probe }, warning.message);
+  return result;
+}

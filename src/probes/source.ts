@@ -1,0 +1,116 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { buildFlatCapture, type VirtualFiles } from './capture.js';
+
+/**
+ * Where the probes read the node from. Every probe asks for absolute Linux paths
+ * (`/proc/cpuinfo`, `/sys/fs/cgroup/cpu.max`) and never touches `fs` itself, so the same code
+ * reads the live node, a captured tree under a sysroot (like `lscpu --sysroot`), or a flat
+ * capture directory such as tests/fixtures/nodes/h100-x86_64 (proc_cpuinfo, cgroup.txt, ...).
+ */
+export interface NodeSource {
+  readonly root: string;
+  /** 'live' only when root is "/": then, and only then, may probes run binaries or ask the kernel. */
+  readonly layout: 'live' | 'tree' | 'flat';
+  /** File contents, or null when missing or unreadable. */
+  readText(file: string): Promise<string | null>;
+  /** Raw bytes (at most maxBytes), or null when missing or unreadable. */
+  readBytes(file: string, maxBytes: number): Promise<Buffer | null>;
+  /** Directory entries, or null when missing or unreadable. */
+  listDir(dir: string): Promise<string[] | null>;
+  /**
+   * A side file of a capture (uname.txt, glibc.txt, nvidia-smi-query.csv, which.txt, env.txt):
+   * command output recorded next to the files. Always null on the live node.
+   */
+  captured(name: string): Promise<string | null>;
+}
+
+/** Probe files are small; anything bigger than this is not what we think it is. */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+async function readSmallFile(file: string): Promise<string | null> {
+  try {
+    const data = await readFile(file);
+    return data.subarray(0, MAX_FILE_BYTES).toString('utf8');
+  } catch {
+    return null;
+  }
+}
+
+async function readBytesCapped(file: string, maxBytes: number): Promise<Buffer | null> {
+  try {
+    const data = await readFile(file);
+    return data.length > maxBytes ? data.subarray(0, maxBytes) : data;
+  } catch {
+    return null;
+  }
+}
+
+async function readDirNames(dir: string): Promise<string[] | null> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return null;
+  }
+}
+
+class TreeSource implements NodeSource {
+  readonly layout: 'live' | 'tree';
+  constructor(readonly root: string) {
+    this.layout = path.resolve(root) === '/' ? 'live' : 'tree';
+  }
+  private resolve(file: string): string {
+    return this.layout === 'live' ? file : path.join(this.root, file);
+  }
+  readText(file: string): Promise<string | null> {
+    return readSmallFile(this.resolve(file));
+  }
+  readBytes(file: string, maxBytes: number): Promise<Buffer | null> {
+    return readBytesCapped(this.resolve(file), maxBytes);
+  }
+  listDir(dir: string): Promise<string[] | null> {
+    return readDirNames(this.resolve(dir));
+  }
+  captured(name: string): Promise<string | null> {
+    return this.layout === 'live' ? Promise.resolve(null) : readSmallFile(path.join(this.root, name));
+  }
+}
+
+class FlatCaptureSource implements NodeSource {
+  readonly layout = 'flat' as const;
+  private files: Promise<VirtualFiles> | null = null;
+  constructor(readonly root: string) {}
+
+  private virtual(): Promise<VirtualFiles> {
+    this.files ??= buildFlatCapture((name) => readSmallFile(path.join(this.root, name)));
+    return this.files;
+  }
+  async readText(file: string): Promise<string | null> {
+    return (await this.virtual()).files.get(path.posix.normalize(file)) ?? null;
+  }
+  async readBytes(file: string, maxBytes: number): Promise<Buffer | null> {
+    const text = await this.readText(file);
+    return text === null ? null : Buffer.from(text, 'utf8').subarray(0, maxBytes);
+  }
+  async listDir(dir: string): Promise<string[] | null> {
+    const entries = (await this.virtual()).dirs.get(path.posix.normalize(dir));
+    return entries ? [...entries] : null;
+  }
+  captured(name: string): Promise<string | null> {
+    return readSmallFile(path.join(this.root, name));
+  }
+}
+
+/**
+ * Pick the layout: "/" is the live node; a directory holding `proc_cpuinfo` and no `proc/` is a
+ * flat capture; anything else is read as a sysroot tree.
+ */
+export async function openNodeSource(root = '/'): Promise<NodeSource> {
+  if (path.resolve(root) === '/') return new TreeSource('/');
+  const [flatCpuinfo, procDir] = await Promise.all([
+    stat(path.join(root, 'proc_cpuinfo')).catch(() => null),
+    stat(path.join(root, 'proc')).catch(() => null),
+  ]);
+  if (flatCpuinfo?.isFile() && !procDir?.isDirectory()) return new FlatCaptureSource(root);
+  return new TreeSource(root);
+}
