@@ -1,0 +1,49 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Transform, type TransformCallback } from 'node:stream';
+import { SandboxError } from './errors.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** The sha256 hex digest of a file, streamed. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Refuse a file whose sha256 differs from `expected` (hex, either case). DiracX names sandboxes
+ * by this digest, so a mismatch means a corrupted download or a swapped object.
+ */
+export async function verifySha256(file: string, expected: string): Promise<void> {
+  const want = expected.trim().toLowerCase();
+  if (!SHA256_HEX.test(want)) {
+    throw new SandboxError('checksum', `expected checksum ${JSON.stringify(expected)} is not a sha256 hex digest`);
+  }
+  const got = await sha256File(file);
+  if (got !== want) {
+    throw new SandboxError('checksum', `sha256 of ${file} is ${got}, expected ${want}`);
+  }
+}
+
+/** A pass-through that hashes and counts what flows by, so a writer gets both in the same pass. */
+export class HashingCounter extends Transform {
+  readonly #hash: Hash = createHash('sha256');
+  #bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.#bytes += chunk.length;
+    done(null, chunk);
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Only once the stream has finished. */
+  digestHex(): string {
+    return this.#hash.digest('hex');
+  }
+}

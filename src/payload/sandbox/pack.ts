@@ -1,0 +1,136 @@
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { OutputSandboxArchive } from '../../backend/types.js';
+import { silentLogger, type Logger } from '../../pilot/logger.js';
+import { writeCompressed, type WrittenArchive } from './compress.js';
+import type { SandboxFormat } from './format.js';
+import { expandPattern } from './glob.js';
+import { tarStream, type PackEntry } from './tar-writer.js';
+
+export interface PackOptions {
+  logger?: Logger;
+}
+
+export interface SkippedPath {
+  path: string;
+  reason: string;
+}
+
+export interface PackedOutputSandbox extends OutputSandboxArchive {
+  /** Archived files, relative to the job directory. */
+  files: string[];
+  /** Patterns that matched nothing, as DIRAC reports missing output files (not an error). */
+  missing: string[];
+  /** Matches left out: symlinks leaving the job directory, sockets, refused patterns. */
+  skipped: SkippedPath[];
+}
+
+/**
+ * The output sandbox of a finished job: a tar.zst of whatever the DIRAC OutputSandbox patterns
+ * match under jobDir, with its sha256 and size computed while writing. A symlink is archived as
+ * the file it points to only when that file is inside jobDir; nothing outside is ever read.
+ */
+export async function packOutputSandbox(
+  jobDir: string,
+  patterns: string[],
+  outFile: string,
+  options: PackOptions = {},
+): Promise<PackedOutputSandbox> {
+  const logger = options.logger ?? silentLogger();
+  const root = await realpath(jobDir);
+  const collector = new Collector(root);
+  const missing: string[] = [];
+  for (const pattern of patterns) {
+    const result = await expandPattern(root, pattern);
+    if ('rejected' in result) {
+      collector.skipped.push({ path: pattern, reason: result.rejected });
+    } else if (result.matches.length === 0) {
+      missing.push(pattern);
+    } else {
+      for (const match of result.matches) await collector.add(match);
+    }
+  }
+  const archive = await writeCompressed(tarStream(collector.entries, (w) => logger.warn(w)), outFile, 'tar.zst');
+  if (missing.length > 0) logger.warn({ missing }, 'output sandbox patterns matched no file');
+  if (collector.skipped.length > 0) logger.warn({ skipped: collector.skipped }, 'output sandbox paths left out');
+  logger.info({ files: collector.files.length, size: archive.size, sha256: archive.sha256 }, 'output sandbox packed');
+  return { ...archive, format: 'tar.zst', files: collector.files, missing, skipped: collector.skipped };
+}
+
+/**
+ * The whole content of `dir` as an archive (names relative to dir, symlinks kept as symlinks):
+ * how demo and test jobs get their input sandboxes.
+ */
+export async function packDirectory(dir: string, outFile: string, format: SandboxFormat = 'tar.zst'): Promise<WrittenArchive> {
+  const root = await realpath(dir);
+  const collector = new Collector(root, { keepSymlinks: true });
+  for (const name of (await readdir(root)).sort()) await collector.add(name);
+  return writeCompressed(tarStream(collector.entries), outFile, format);
+}
+
+class Collector {
+  readonly entries: PackEntry[] = [];
+  readonly files: string[] = [];
+  readonly skipped: SkippedPath[] = [];
+  readonly #seen = new Set<string>();
+  readonly #root: string;
+  readonly #keepSymlinks: boolean;
+
+  constructor(root: string, options: { keepSymlinks?: boolean } = {}) {
+    this.#root = root;
+    this.#keepSymlinks = options.keepSymlinks ?? false;
+  }
+
+  /** Add `relative` (and, for a directory, everything below it). */
+  async add(relative: string): Promise<void> {
+    if (this.#seen.has(relative)) return;
+    this.#seen.add(relative);
+    const absolute = path.join(this.#root, relative);
+    const info = await lstat(absolute);
+    const mtime = Math.floor(info.mtimeMs / 1000);
+    if (info.isFile()) {
+      this.#addFile(relative, absolute, info.mode, mtime);
+    } else if (info.isDirectory()) {
+      this.entries.push({ type: 'directory', name: relative, mode: info.mode & 0o755, mtime });
+      for (const name of (await readdir(absolute)).sort()) await this.add(`${relative}/${name}`);
+    } else if (info.isSymbolicLink()) {
+      await this.#addSymlink(relative, absolute, mtime);
+    } else {
+      this.skipped.push({ path: relative, reason: 'not a regular file, directory or symlink' });
+    }
+  }
+
+  #addFile(relative: string, source: string, mode: number, mtime: number): void {
+    this.entries.push({ type: 'file', name: relative, source, mode: mode & 0o755, mtime });
+    this.files.push(relative);
+  }
+
+  async #addSymlink(relative: string, absolute: string, mtime: number): Promise<void> {
+    let target: string;
+    try {
+      target = await realpath(absolute);
+    } catch {
+      this.skipped.push({ path: relative, reason: 'dangling symlink' });
+      return;
+    }
+    if (target !== this.#root && !target.startsWith(this.#root + path.sep)) {
+      this.skipped.push({ path: relative, reason: 'symlink points outside the job directory' });
+      return;
+    }
+    if (this.#keepSymlinks) {
+      const link = await readlink(absolute);
+      if (path.isAbsolute(link)) {
+        this.skipped.push({ path: relative, reason: 'absolute symlink (would not survive extraction)' });
+        return;
+      }
+      this.entries.push({ type: 'symlink', name: relative, target: link, mtime });
+      return;
+    }
+    const info = await stat(target);
+    if (!info.isFile()) {
+      this.skipped.push({ path: relative, reason: 'symlink to something other than a regular file' });
+      return;
+    }
+    this.#addFile(relative, target, info.mode, mtime);
+  }
+}

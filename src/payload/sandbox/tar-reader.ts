@@ -1,0 +1,115 @@
+import { ByteSource } from './byte-source.js';
+import { SandboxError } from './errors.js';
+import { BLOCK, isZeroBlock, parseHeader, parsePaxRecords, type TarEntryType } from './tar-header.js';
+
+/** One real entry (file, directory, link, device…), with pax and GNU long names already applied. */
+export interface TarEntry {
+  path: string;
+  linkpath: string;
+  type: Exclude<TarEntryType, 'pax' | 'pax-global' | 'gnu-longname' | 'gnu-longlink'>;
+  typeFlag: string;
+  mode: number;
+  mtime: number;
+  size: number;
+  /** The entry's data: read it, or leave it and the reader skips it. Only valid until the next entry. */
+  body: AsyncIterable<Buffer>;
+}
+
+export interface TarReaderOptions {
+  /** Largest pax/GNU meta body held in memory. */
+  maxMetaBytes: number;
+}
+
+interface Overrides {
+  path?: string;
+  linkpath?: string;
+  size?: number;
+}
+
+/**
+ * Entries of a tar stream in order. It stops at the end-of-archive marker (anything after is
+ * never decompressed) and refuses an archive that ends without one.
+ */
+export async function* readTarEntries(source: ByteSource, options: TarReaderOptions): AsyncGenerator<TarEntry> {
+  let overrides: Overrides = {};
+  for (let index = 0; ; index++) {
+    const offset = source.position;
+    const block = await source.readExact(BLOCK);
+    if (block === null) {
+      throw new SandboxError('corrupt', `archive ends at offset ${offset} without the end-of-archive marker (truncated?)`);
+    }
+    if (isZeroBlock(block)) return;
+    const where = `offset ${offset}`;
+    const header = parseHeader(block, where);
+    const size = header.type === 'pax' || header.type === 'pax-global' ? header.size : overrides.size ?? header.size;
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
+
+    if (header.type === 'pax' || header.type === 'pax-global' || header.type === 'gnu-longname' || header.type === 'gnu-longlink') {
+      if (size > options.maxMetaBytes) {
+        throw new SandboxError('too-large', `${header.type} header of ${size} bytes at ${where} exceeds ${options.maxMetaBytes}`);
+      }
+      const body = (await readAll(source, padded)).subarray(0, size);
+      // Global headers apply to every later entry in theory; no writer uses them for names, and
+      // honouring them would let one header rename everything, so they are checked and dropped.
+      if (header.type === 'pax-global') parsePaxRecords(body, where);
+      else if (header.type === 'pax') overrides = { ...overrides, ...paxOverrides(body, where) };
+      else if (header.type === 'gnu-longname') overrides.path = longName(body, where);
+      else overrides.linkpath = longName(body, where);
+      continue;
+    }
+
+    let consumed = 0;
+    const entry: TarEntry = {
+      path: overrides.path ?? header.name,
+      linkpath: overrides.linkpath ?? header.linkname,
+      type: header.type,
+      typeFlag: header.typeFlag,
+      mode: header.mode,
+      mtime: header.mtime,
+      size,
+      body: (async function* () {
+        for await (const piece of source.take(size - consumed)) {
+          consumed += piece.length;
+          yield piece;
+        }
+      })(),
+    };
+    overrides = {};
+    yield entry;
+    await source.skip(padded - consumed);
+  }
+}
+
+async function readAll(source: ByteSource, length: number): Promise<Buffer> {
+  if (length === 0) return Buffer.alloc(0);
+  const data = await source.readExact(length);
+  if (data === null) throw new SandboxError('corrupt', `archive is truncated inside a header at offset ${source.position}`);
+  return data;
+}
+
+function paxOverrides(body: Buffer, where: string): Overrides {
+  const records = parsePaxRecords(body, where);
+  const out: Overrides = {};
+  const path = records.get('path');
+  const linkpath = records.get('linkpath');
+  const size = records.get('size');
+  if (path !== undefined && path !== '') out.path = path;
+  if (linkpath !== undefined && linkpath !== '') out.linkpath = linkpath;
+  if (size !== undefined && size !== '') {
+    if (!/^[0-9]{1,16}$/.test(size) || !Number.isSafeInteger(Number(size))) {
+      throw new SandboxError(/^[0-9]+$/.test(size) ? 'too-large' : 'corrupt', `pax size ${JSON.stringify(size)} at ${where} is not usable`);
+    }
+    out.size = Number(size);
+  }
+  return out;
+}
+
+/** GNU long names end with NUL padding; a NUL before that is an attempt to hide part of the name. */
+function longName(body: Buffer, where: string): string {
+  const text = body.toString('utf8').replace(/\0+$/, '');
+  if (text.includes('\0')) throw new SandboxError('bad-path', `GNU long name at ${where} contains a NUL byte`);
+  if (text.includes('\ufffd') && !Buffer.from(text, 'utf8').equals(body.subarray(0, Buffer.byteLength(text, 'utf8')))) {
+    throw new SandboxError('bad-path', `GNU long name at ${where} is not valid UTF-8`);
+  }
+  return text;
+}

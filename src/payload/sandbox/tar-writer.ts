@@ -1,0 +1,79 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { SandboxError } from './errors.js';
+import { BLOCK, encodeHeader, encodePaxRecords, encodeRaw } from './tar-header.js';
+
+/** What goes into an archive: a file's content is read from `source` when the entry is written. */
+export type PackEntry =
+  | { type: 'file'; name: string; source: string; mode: number; mtime: number }
+  | { type: 'directory'; name: string; mode: number; mtime: number }
+  | { type: 'symlink'; name: string; target: string; mtime: number };
+
+const READ_CHUNK = 256 * 1024;
+const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
+
+/**
+ * A POSIX (ustar + pax) tar stream of `entries`, as chunks. Files are opened O_NOFOLLOW and must
+ * still be regular files; owners are written as 0 so archives do not leak local uids. A file that
+ * shrinks while read is padded with zeros (and reported) so the archive stays well-formed.
+ */
+export async function* tarStream(entries: Iterable<PackEntry>, onWarning: (message: string) => void = () => {}): AsyncGenerator<Buffer> {
+  for (const entry of entries) {
+    if (entry.type === 'directory') {
+      yield* headerBlocks({ name: `${entry.name}/`, mode: entry.mode, size: 0, mtime: entry.mtime, typeFlag: '5' });
+    } else if (entry.type === 'symlink') {
+      yield* headerBlocks({ name: entry.name, mode: 0o777, size: 0, mtime: entry.mtime, typeFlag: '2', linkname: entry.target });
+    } else {
+      yield* fileBlocks(entry, onWarning);
+    }
+  }
+  yield END_OF_ARCHIVE;
+}
+
+async function* fileBlocks(entry: Extract<PackEntry, { type: 'file' }>, onWarning: (message: string) => void): AsyncGenerator<Buffer> {
+  const handle = await open(entry.source, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new SandboxError('io', `${entry.source} is no longer a regular file`, { entry: entry.name });
+    const size = stat.size;
+    yield* headerBlocks({ name: entry.name, mode: entry.mode, size, mtime: entry.mtime, typeFlag: '0' });
+    let left = size;
+    while (left > 0) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size - left);
+      if (bytesRead === 0) {
+        onWarning(`${entry.name} shrank while being archived; padded ${left} bytes with zeros`);
+        yield Buffer.alloc(left);
+        left = 0;
+        break;
+      }
+      left -= bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (padding > 0) yield Buffer.alloc(padding);
+  } finally {
+    await handle.close();
+  }
+}
+
+function* headerBlocks(fields: Parameters<typeof encodeHeader>[0]): Generator<Buffer> {
+  const plain = encodeHeader(fields);
+  if (plain) {
+    yield plain;
+    return;
+  }
+  // Too long for ustar: a pax header carries the real name, link name and size.
+  const records: Record<string, string> = { path: fields.name };
+  if (fields.linkname) records.linkpath = fields.linkname;
+  records.size = String(fields.size);
+  const body = encodePaxRecords(records);
+  yield encodeRaw({ name: 'PaxHeader', mode: 0o644, size: body.length, mtime: fields.mtime, typeFlag: 'x' });
+  yield Buffer.concat([body, Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK)]);
+  yield encodeRaw({ ...fields, name: truncateBytes(fields.name, 100), linkname: truncateBytes(fields.linkname ?? '', 100) });
+}
+
+function truncateBytes(text: string, bytes: number): string {
+  const buffer = Buffer.from(text, 'utf8');
+  return buffer.length <= bytes ? text : buffer.subarray(0, bytes).toString('utf8').replace(/\ufffd$/, '');
+}

@@ -1,0 +1,183 @@
+import { constants } from 'node:fs';
+import { chmod, link, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { entryComponents, hardlinkTargetComponents, MAX_PATH_BYTES } from './entry-path.js';
+import { SandboxError } from './errors.js';
+import { StagingTree } from './staging-tree.js';
+import type { TarEntry } from './tar-reader.js';
+
+/** Permission bits kept: owner rwx, group/other r-x. setuid, setgid, sticky and group/other write go. */
+const KEPT_MODE_BITS = 0o755;
+const SPECIAL_BITS = 0o7000;
+
+export interface WriteCounts {
+  entries: number;
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardlinks: number;
+  bytesWritten: number;
+  /** Entries whose setuid/setgid/sticky bits were removed. */
+  strippedModes: string[];
+}
+
+/**
+ * Writes checked entries into a private staging directory. Every path is built from validated
+ * components under `root`, whose directories were all created here, so no write ever goes
+ * through a symlink; files are opened O_EXCL|O_NOFOLLOW all the same.
+ */
+export class EntryWriter {
+  readonly #root: string;
+  readonly #tree = new StagingTree();
+  readonly #directoryModes = new Map<string, number>();
+  readonly counts: WriteCounts = {
+    entries: 0, files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytesWritten: 0, strippedModes: [],
+  };
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  async write(entry: TarEntry): Promise<void> {
+    switch (entry.type) {
+      case 'char-device':
+      case 'block-device':
+      case 'fifo':
+        throw new SandboxError('device', `${entry.type} entries are not allowed in a sandbox`, { entry: entry.path });
+      case 'other':
+        throw new SandboxError('unsupported-entry', `tar entry type ${JSON.stringify(entry.typeFlag)} is not supported`, {
+          entry: entry.path,
+        });
+      default:
+    }
+    const components = entryComponents(entry.path);
+    if (components.length === 0) {
+      if (entry.type === 'directory') return; // "./": the sandbox root itself
+      throw new SandboxError('bad-path', 'non-directory entry names the archive root', { entry: entry.path });
+    }
+    await this.#ensureParents(components, entry.path);
+    await this.#clearForReplacement(components, entry);
+    const target = this.#fullPath(components);
+    switch (entry.type) {
+      case 'directory':
+        return this.#writeDirectory(components, target, entry);
+      case 'file':
+        return this.#writeFile(components, target, entry);
+      case 'symlink':
+        return this.#writeSymlink(components, target, entry);
+      case 'hardlink':
+        return this.#writeHardlink(components, target, entry);
+    }
+  }
+
+  /** Checks that need the whole archive, then final directory modes. */
+  async finish(): Promise<void> {
+    this.#tree.assertNoSymlinkEscapes();
+    // Deepest first, so a read-only parent never blocks fixing a child.
+    const directories = [...this.#directoryModes].sort((a, b) => b[0].length - a[0].length);
+    for (const [directory, mode] of directories) await chmod(directory, mode);
+  }
+
+  #fullPath(components: readonly string[]): string {
+    return path.join(this.#root, ...components);
+  }
+
+  async #ensureParents(components: readonly string[], raw: string): Promise<void> {
+    for (let depth = 1; depth < components.length; depth++) {
+      const prefix = components.slice(0, depth);
+      const node = this.#tree.get(prefix);
+      if (node?.kind === 'directory') continue;
+      if (node?.kind === 'symlink') {
+        throw new SandboxError('symlink-escape', `entry would be written through the symlink ${JSON.stringify(prefix.join('/'))}`, {
+          entry: raw,
+        });
+      }
+      if (node?.kind === 'file') {
+        throw new SandboxError('type-conflict', `parent ${JSON.stringify(prefix.join('/'))} is a file`, { entry: raw });
+      }
+      const directory = this.#fullPath(prefix);
+      await mkdir(directory, { mode: 0o700 });
+      this.#tree.set(prefix, { kind: 'directory' });
+      this.#directoryModes.set(directory, 0o755);
+      this.counts.directories++;
+    }
+  }
+
+  /** Later entries replace earlier ones, as in tar, except that a directory and a non-directory never replace each other. */
+  async #clearForReplacement(components: readonly string[], entry: TarEntry): Promise<void> {
+    const existing = this.#tree.get(components);
+    if (!existing) return;
+    const isDirectory = entry.type === 'directory';
+    if ((existing.kind === 'directory') !== isDirectory) {
+      throw new SandboxError(
+        'type-conflict',
+        `a ${existing.kind} is replaced by a ${entry.type} of the same name`,
+        { entry: entry.path },
+      );
+    }
+    if (!isDirectory) {
+      await unlink(this.#fullPath(components));
+      this.#tree.delete(components);
+    }
+  }
+
+  async #writeDirectory(components: readonly string[], target: string, entry: TarEntry): Promise<void> {
+    if (!this.#tree.get(components)) {
+      await mkdir(target, { mode: 0o700 });
+      this.#tree.set(components, { kind: 'directory' });
+      this.counts.directories++;
+    }
+    this.#directoryModes.set(target, this.#sanitizeMode(entry) | 0o700);
+  }
+
+  async #writeFile(components: readonly string[], target: string, entry: TarEntry): Promise<void> {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const handle = await open(target, flags, 0o600);
+    try {
+      this.#tree.set(components, { kind: 'file' });
+      for await (const chunk of entry.body) {
+        await handle.write(chunk);
+        this.counts.bytesWritten += chunk.length;
+      }
+      await handle.chmod(this.#sanitizeMode(entry) | 0o600);
+      if (entry.mtime > 0) await handle.utimes(entry.mtime, entry.mtime);
+    } finally {
+      await handle.close();
+    }
+    this.counts.files++;
+  }
+
+  async #writeSymlink(components: readonly string[], target: string, entry: TarEntry): Promise<void> {
+    const linkTarget = entry.linkpath;
+    if (linkTarget === '' || linkTarget.includes('\0') || Buffer.byteLength(linkTarget, 'utf8') > MAX_PATH_BYTES) {
+      throw new SandboxError('bad-path', 'symlink target is empty, too long or contains NUL', { entry: entry.path });
+    }
+    if (this.#tree.symlinkEscapes(components, linkTarget)) {
+      throw new SandboxError('symlink-escape', `symlink to ${JSON.stringify(linkTarget)} points outside the sandbox`, {
+        entry: entry.path,
+      });
+    }
+    await symlink(linkTarget, target);
+    this.#tree.set(components, { kind: 'symlink', target: linkTarget });
+    this.counts.symlinks++;
+  }
+
+  async #writeHardlink(components: readonly string[], target: string, entry: TarEntry): Promise<void> {
+    const source = hardlinkTargetComponents(entry.linkpath, entry.path);
+    if (this.#tree.get(source)?.kind !== 'file') {
+      throw new SandboxError(
+        'hardlink-escape',
+        `hardlink target ${JSON.stringify(entry.linkpath)} is not a regular file extracted earlier from this archive`,
+        { entry: entry.path },
+      );
+    }
+    await link(this.#fullPath(source), target);
+    this.#tree.set(components, { kind: 'file' });
+    this.counts.hardlinks++;
+  }
+
+  #sanitizeMode(entry: TarEntry): number {
+    if (entry.mode & SPECIAL_BITS) this.counts.strippedModes.push(entry.path);
+    return entry.mode & KEPT_MODE_BITS;
+  }
+}
