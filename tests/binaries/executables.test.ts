@@ -1,0 +1,72 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa, execaSync } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aarch64Sysroot, buildExecutables, executablePath, qemuAarch64, toolchainMissing } from './build-executables.js';
+
+const skipReason = toolchainMissing();
+if (skipReason) console.warn(`tests/binaries skipped: ${skipReason}`);
+
+let installDir = '';
+
+/** Runs an installed executable as a batch slot would: empty environment, no Node, no HOME. */
+function runInstalled(arch: 'x64' | 'arm64', args: string[]) {
+  const exe = path.join(installDir, `pilot-linux-${arch}`);
+  const [file, argv] = arch === 'x64' ? [exe, args] : [qemuAarch64, ['-L', aarch64Sysroot, exe, ...args]];
+  return execa(file, argv, {
+    cwd: installDir,
+    env: {},
+    extendEnv: false,
+    reject: false,
+    timeout: arch === 'x64' ? 60_000 : 240_000,
+  });
+}
+
+describe.skipIf(skipReason)('standalone executables', () => {
+  beforeAll(() => {
+    buildExecutables();
+    // A read-only copy of the install directory, as on a shared software area.
+    installDir = mkdtempSync(path.join(tmpdir(), 'pilot-install-'));
+    for (const arch of ['x64', 'arm64'] as const) {
+      cpSync(executablePath(arch), path.join(installDir, `pilot-linux-${arch}`));
+    }
+    execaSyncChmod(installDir);
+  }, 900_000);
+
+  afterAll(() => {
+    if (installDir) {
+      execaSyncChmod(installDir, 'u+w');
+      rmSync(installDir, { recursive: true, force: true });
+    }
+  });
+
+  describe.each([
+    ['x64', 'x64', 'x86_64'],
+    ['arm64', 'arm64', 'aarch64'],
+  ] as const)('pilot-linux-%s', (arch, nodeArch, unameArch) => {
+    it('`version` names the embedded Node, the architecture and the addon from the SEA asset', async () => {
+      const result = await runInstalled(arch, ['version']);
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain('node: v22.23.3');
+      expect(result.stdout).toContain(`platform: linux-${nodeArch}`);
+      expect(result.stdout).toContain('executable: standalone (Node SEA)');
+      expect(result.stdout).toContain('native addon: loaded (sea-asset)');
+      // The addon was unpacked to a private directory and removed at once.
+      expect(readdirSync(installDir).sort()).toEqual(['pilot-linux-arm64', 'pilot-linux-x64']);
+    }, 300_000);
+
+    it('`probe --json` prints one JSON document describing this node', async () => {
+      const result = await runInstalled(arch, ['probe', '--json']);
+      expect(result.exitCode).toBe(0);
+      const probe = JSON.parse(result.stdout) as { cpu?: { logicalCpus?: unknown }; platform?: unknown };
+      expect(probe.cpu?.logicalCpus).toBeGreaterThan(0);
+      expect(probe.platform).toMatch(new RegExp(`^Linux_${unameArch}_glibc-\\d+\\.\\d+$`));
+    }, 300_000);
+  });
+});
+
+function execaSyncChmod(dir: string, mode = 'a-w'): void {
+  execaSync('chmod', ['-R', mode, dir], { timeout: 10_000 });
+}
