@@ -42,8 +42,6 @@ export const ExitCode = {
   SERVER_PROTOCOL: 24,
   /** Black-hole protection: too many consecutive jobs failed for node reasons. */
   BLACK_HOLE: 30,
-  /** StopOnApplicationFailure: a payload failed and the pilot was asked to stop. */
-  APPLICATION_FAILURE: 31,
   /** Executable built for a platform this node does not meet (glibc, kernel). */
   PLATFORM: 40,
   /** Internal error: a bug. The log has the stack trace. */

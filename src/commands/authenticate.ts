@@ -1,0 +1,44 @@
+import path from 'node:path';
+import type { PilotCommand, PilotContext } from '../pilot/context.js';
+import type { Backend } from '../backend/types.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { createDiracxBackend } from '../diracx/index.js';
+
+/** Connects to the configured workload manager with the pilot's credentials. */
+export async function connectBackend(ctx: PilotContext): Promise<Backend> {
+  const p = ctx.params;
+  if (p.backend === 'dirac') {
+    const { createDiracBackend } = await import('../dirac/index.js');
+    return createDiracBackend({ params: p, workDir: ctx.workDir, pilotStamp: ctx.pilotStamp, logger: ctx.logger });
+  }
+  if (!p.diracxUrl) {
+    throw new PilotError(ExitCode.CONFIG, 'no DiracX server configured: set --diracx-url or DIRACX_URL');
+  }
+  const deadline = p.lifetimeSeconds ? ctx.startedAt.getTime() + p.lifetimeSeconds * 1000 : undefined;
+  return createDiracxBackend({
+    url: p.diracxUrl,
+    ...(p.caPath ? { caPath: p.caPath } : ctx.env.X509_CERT_DIR ? { caPath: ctx.env.X509_CERT_DIR } : {}),
+    insecure: p.insecure,
+    credentials: {
+      ...(p.credentialsFile ? { file: p.credentialsFile } : {}),
+      ...(p.proxyFile ? { proxyFile: p.proxyFile } : {}),
+      ...(p.pilotSecretFile ? { secretExchange: { pilotStamp: ctx.pilotStamp, secretFile: p.pilotSecretFile } } : {}),
+    },
+    matchPath: p.matchPath,
+    spoolDir: path.join(ctx.workDir, 'spool'),
+    logger: ctx.logger,
+    ...(deadline ? { deadline } : {}),
+  });
+}
+
+/** Obtains a token (file, proxy or secret exchange) and opens the connection to the server. */
+export const authenticate: PilotCommand = {
+  name: 'authenticate',
+  description: 'load credentials and connect to DiracX (or legacy DIRAC)',
+  async run(ctx) {
+    if (ctx.backend) return;
+    ctx.backend = await connectBackend(ctx);
+    ctx.logger.info({ backend: ctx.backend.kind }, 'connected');
+  },
+};

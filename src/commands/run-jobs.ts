@@ -1,0 +1,137 @@
+import type { PilotCommand, PilotContext } from '../pilot/context.js';
+import type { RunnerChoice } from '../payload/job-wrapper.js';
+import { startMetadata } from '../payload/job-wrapper.js';
+import { runJobAgent, type JobAgentRules } from '../payload/job-agent.js';
+import { SlotPool } from '../payload/slots.js';
+import { defaultWatchdogLimits, type WatchdogLimits } from '../payload/watchdog/index.js';
+import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { resourceParams } from './describe-resources.js';
+
+/** DIRAC's Pool CE defaults differ from the single-job ones (dirac-pilot.md §1, LaunchAgent). */
+export function jobAgentRules(ctx: PilotContext): JobAgentRules {
+  const p = ctx.params;
+  const pool = p.ceType.startsWith('Pool');
+  const processors = ctx.probe?.cpu.allocatedCpus ?? 1;
+  return {
+    maxCycles: p.maxCycles ?? (pool ? 5000 : 10),
+    pollingTimeSeconds: pool ? Math.min(20, p.pollingTime) : p.pollingTime,
+    stopOnApplicationFailure: p.stopOnApplicationFailure ?? !pool,
+    stopAfterFailedMatches: p.stopAfterFailedMatches ?? (pool ? Math.max(processors, 10) : 10),
+    fillingMode: true,
+    minimumTimeLeft: p.minimumTimeLeft,
+    drainFile: p.drainFile,
+    blackHoleThreshold: p.blackHoleThreshold,
+    heartbeatSeconds: p.heartbeatSeconds,
+    deadline: p.lifetimeSeconds ? ctx.startedAt.getTime() + p.lifetimeSeconds * 1000 : null,
+    // Slurm sends KILL 30 s after TERM: report everything well inside that.
+    shutdownGraceMs: 20_000,
+  };
+}
+
+/**
+ * Apptainer when configured or usable; the direct runner when configured, or when nesting is
+ * impossible (already inside a container without user namespaces). The reason is logged and
+ * reported with each job.
+ */
+export function chooseRunner(ctx: PilotContext): RunnerChoice {
+  const p = ctx.params;
+  const container = ctx.probe?.container;
+  const binds = [...(ctx.probe?.cvmfs.available ? ['/cvmfs'] : []), ...p.containerBinds];
+  const apptainer = (binary: string): RunnerChoice => ({
+    kind: 'apptainer',
+    binary,
+    image: p.containerImage,
+    binds,
+    userns: container?.userNamespaces ?? false,
+    extraOptions: [],
+  });
+  if (p.runner === 'direct') return { kind: 'direct', reason: 'configured (--runner direct)' };
+  const binary = p.apptainerBinary ?? container?.runtime ?? null;
+  if (p.runner === 'apptainer') {
+    if (!binary) throw new PilotError(ExitCode.CONTAINER, '--runner apptainer: no apptainer or singularity found (set --apptainer PATH)');
+    return apptainer(binary);
+  }
+  if (!binary) return { kind: 'direct', reason: 'no container runtime on this node' };
+  if (container?.insideContainer && !container.userNamespaces) {
+    return { kind: 'direct', reason: 'inside a container without user namespaces: nesting impossible' };
+  }
+  return apptainer(binary);
+}
+
+/** Watchdog limits for one job: the job's own wall and CPU limits on top of the pilot's defaults. */
+export function jobLimits(ctx: PilotContext, maxWallSeconds: number | null, cpuWork: number | null): WatchdogLimits {
+  const base = defaultWatchdogLimits();
+  const power = ctx.cpuPower?.power ?? 0;
+  return {
+    ...base,
+    ...(maxWallSeconds ? { wallClockSeconds: maxWallSeconds } : {}),
+    // JDL CPUTime is CPU work (seconds × power); DIRAC's watchdog allows 1.2× of it in seconds.
+    ...(cpuWork && power > 0 ? { cpuSeconds: (cpuWork / power) * 1.2 } : {}),
+    timeLeftSeconds: () => ctx.timeLeft?.wallSecondsLeft ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+/** DIRAC's LaunchAgent: the job agent loop, until no job, no time, or a stop rule. */
+export const runJobs: PilotCommand = {
+  name: 'run-jobs',
+  description: 'match and run jobs until the slot has no work or time left',
+  async run(ctx) {
+    const { probe, backend } = ctx;
+    if (!probe) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-jobs needs describe-resources before it');
+    if (!backend) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-jobs needs authenticate before it');
+    const p = ctx.params;
+    const processors = p.processors ?? probe.cpu.allocatedCpus;
+    const pool = new SlotPool({
+      processors,
+      cpuIds: [],
+      memoryMB: probe.memory.allocatedMB,
+      gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)),
+    });
+    const runner = chooseRunner(ctx);
+    ctx.logger.info({ runner: runner.kind, ...(runner.kind === 'direct' ? { reason: runner.reason } : { image: runner.image }) }, 'payload runner');
+    const rules = jobAgentRules(ctx);
+    const report = await runJobAgent({
+      backend,
+      pool,
+      rules,
+      pilotStamp: ctx.pilotStamp,
+      vo: p.vo ?? 'unknown',
+      describeFree: (free, workLeft) => {
+        const params = resourceParams(ctx, { processors: free.processors, maxRAM: free.memoryMB, gpus: free.gpus, cpuTime: Math.floor(workLeft) });
+        return { resources: buildDiracResources(probe, params), node: buildNodeDocument(probe, params) };
+      },
+      cpuWorkLeft: (consumed) => ctx.timeLeft?.recompute?.(consumed) ?? ctx.timeLeft?.cpuWorkLeft ?? Number.POSITIVE_INFINITY,
+      job: {
+        workDir: ctx.workDir,
+        site: p.site,
+        runner,
+        limits: (wall, cpu) => jobLimits(ctx, wall, cpu),
+        pilotEnv: ctx.env,
+        native: ctx.native,
+        startMetadata: startMetadata({
+          modelName: probe.cpu.model,
+          memoryMB: probe.memory.allocatedMB,
+          localJobId: probe.batch.jobId,
+          pilotReference: probe.batch.pilotReference ?? ctx.pilotStamp,
+          gridCE: p.ce,
+          queue: p.queue,
+          batchSystem: probe.batch.system,
+          cpuNormalizationFactor: ctx.cpuPower?.power ?? 0,
+          pilotStamp: ctx.pilotStamp,
+        }),
+      },
+      logger: ctx.logger,
+      shutdown: ctx.shutdown,
+    });
+    const counts = report.outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
+    ctx.logger.info({ stop: report.stopReason, cycles: report.cycles, jobs: counts }, `job agent done: ${report.detail}`);
+    await backend.flush();
+    const failedPilot = report.stopReason === 'black-hole';
+    await backend
+      .setPilotStatus(failedPilot ? 'Failed' : 'Done', report.detail)
+      .catch((error: unknown) => ctx.logger.warn({ err: (error as Error).message }, 'could not set the pilot status'));
+    if (failedPilot) ctx.outcome = { exitCode: ExitCode.BLACK_HOLE, reason: `black hole: ${report.detail}` };
+  },
+};

@@ -1,0 +1,307 @@
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
+import type { Logger } from '../pilot/logger.js';
+import type { NativeAddon } from '../native/types.js';
+import { describeMatchedJob } from './job-description.js';
+import { SlotPool, isSlot } from './slots.js';
+import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from './job-wrapper.js';
+import type { WatchdogLimits } from './watchdog/index.js';
+
+/** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
+export interface JobAgentRules {
+  maxCycles: number;
+  pollingTimeSeconds: number;
+  stopOnApplicationFailure: boolean;
+  stopAfterFailedMatches: number;
+  fillingMode: boolean;
+  /** Stop when CPU work left drops below this (DIRAC MinimumTimeLeft, CPU work units). */
+  minimumTimeLeft: number;
+  drainFile: string;
+  /** Consecutive node-caused failures after which the node is a black hole. */
+  blackHoleThreshold: number;
+  heartbeatSeconds: number;
+  /** Absolute time (ms) after which no new job is taken (pilot lifetime). */
+  deadline: number | null;
+  /** Longest the pilot waits, after a stop signal, for running jobs to be reported. */
+  shutdownGraceMs: number;
+}
+
+export interface JobAgentOptions {
+  backend: Backend;
+  pool: SlotPool;
+  rules: JobAgentRules;
+  pilotStamp: string;
+  vo: string;
+  /** The resource description and node document for the currently free part of the slot. */
+  describeFree(free: { processors: number; memoryMB: number; gpus: number }, cpuWorkLeft: number): { resources: DiracResources; node: Record<string, unknown> };
+  /** CPU work left now, recomputed from what the pilot and its payloads consumed. */
+  cpuWorkLeft(cpuConsumedSeconds: number): Promise<number> | number;
+  /** Everything runJob needs besides the job and its slot. */
+  job: { workDir: string; site: string; runner: RunnerChoice; limits: (maxWallSeconds: number | null, cpuSeconds: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
+  logger: Logger;
+  shutdown: AbortSignal;
+}
+
+export type StopReason =
+  | 'no-match'
+  | 'max-cycles'
+  | 'drain'
+  | 'time-left'
+  | 'lifetime'
+  | 'application-failure'
+  | 'black-hole'
+  | 'signal'
+  | 'no-filling';
+
+export interface JobAgentReport {
+  stopReason: StopReason;
+  detail: string;
+  outcomes: JobOutcome[];
+  cycles: number;
+}
+
+/**
+ * The job agent: match jobs while the slot has room and time, run each through the job
+ * wrapper, heartbeat them together, and stop by DIRAC's rules or when told to. Every job it
+ * took is in `outcomes` with a final status when it returns.
+ */
+export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentReport> {
+  const { backend, pool, rules, logger, shutdown } = options;
+  const running = new Map<number, { promise: Promise<JobOutcome>; handle?: PayloadHandle }>();
+  const outcomes: JobOutcome[] = [];
+  let failedMatches = 0;
+  let consecutiveNodeFailures = 0;
+  let cpuConsumed = 0;
+  let cycles = 0;
+  let stop: { reason: StopReason; detail: string } | null = null;
+  // Resolved whenever a job ends, so waits for matching or for a free slot wake up early.
+  let wake: () => void = () => undefined;
+  let woken = new Promise<void>((resolve) => (wake = resolve));
+  const nudge = () => {
+    wake();
+    woken = new Promise<void>((resolve) => (wake = resolve));
+  };
+  const onAbort = () => nudge();
+  shutdown.addEventListener('abort', onAbort);
+
+  const heartbeats = startHeartbeats(backend, running, rules.heartbeatSeconds, logger);
+
+  const finish = (outcome: JobOutcome) => {
+    outcomes.push(outcome);
+    cpuConsumed += outcome.cpuSeconds;
+    if (outcome.failure === 'node') consecutiveNodeFailures++;
+    else if (outcome.status === 'Done' || outcome.failure === 'application') consecutiveNodeFailures = 0;
+    if (outcome.failure === 'application' && rules.stopOnApplicationFailure && !stop) {
+      stop = { reason: 'application-failure', detail: `job ${outcome.jobId} failed (${outcome.minorStatus}) and StopOnApplicationFailure is set` };
+    }
+    if (consecutiveNodeFailures >= rules.blackHoleThreshold && !stop) {
+      stop = {
+        reason: 'black-hole',
+        detail: `${consecutiveNodeFailures} jobs in a row failed for node reasons, last: ${outcome.minorStatus}`,
+      };
+    }
+  };
+
+  const startJob = (job: MatchedJob) => {
+    const log = logger.child({ job: job.jobId });
+    let description;
+    try {
+      description = describeMatchedJob(job);
+    } catch (error) {
+      const minor = `Job description invalid: ${(error as Error).message}`;
+      log.error(minor);
+      const promise = reportUnrunnable(backend, job, minor);
+      running.set(job.jobId, { promise });
+      void promise.then((o) => {
+        running.delete(job.jobId);
+        outcomes.push(o);
+        nudge();
+      });
+      return;
+    }
+    const slot = pool.acquire(description);
+    if (!isSlot(slot)) {
+      // The server matched it against our free resources, so this is a mismatch between its view
+      // and ours: give the job back rather than run it short of what it asked for.
+      log.warn({ reason: slot.reason }, 'matched job does not fit the free slot; rescheduling it');
+      const promise = giveBack(backend, job, slot.reason);
+      running.set(job.jobId, { promise });
+      void promise.then((o) => {
+        running.delete(job.jobId);
+        outcomes.push(o);
+        nudge();
+      });
+      return;
+    }
+    const entry: { promise: Promise<JobOutcome>; handle?: PayloadHandle } = { promise: Promise.resolve(null as never) };
+    entry.promise = runJob({
+      job,
+      description,
+      slot,
+      backend,
+      workDir: options.job.workDir,
+      site: options.job.site,
+      runner: options.job.runner,
+      limits: options.job.limits(description.maxWallTime, description.cpuTime),
+      pilotEnv: options.job.pilotEnv,
+      logger,
+      native: options.job.native,
+      shutdown,
+      onStarted: (_id, handle) => (entry.handle = handle),
+      ...(options.job.startMetadata ? { startMetadata: options.job.startMetadata } : {}),
+    })
+      .catch((error: unknown): JobOutcome => {
+        // runJob reports every failure itself; reaching here means the backend refused even that.
+        log.error({ err: (error as Error).message }, 'job wrapper could not report the job');
+        return { jobId: job.jobId, status: 'Failed', minorStatus: `Job Wrapper Exception: ${(error as Error).message}`, exitCode: null, failure: 'node', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+      })
+      .then((outcome) => {
+        finish(outcome); // before the slot is freed, so a stop rule it triggers wins over the next match
+        return outcome;
+      })
+      .finally(() => {
+        pool.release(slot);
+        running.delete(job.jobId);
+        nudge();
+      });
+    running.set(job.jobId, entry);
+  };
+
+  try {
+    while (!stop) {
+      if (shutdown.aborted) {
+        stop = { reason: 'signal', detail: String(shutdown.reason?.message ?? 'stop signal') };
+        break;
+      }
+      if (existsSync(rules.drainFile)) {
+        stop = { reason: 'drain', detail: `drain file ${rules.drainFile} exists` };
+        break;
+      }
+      if (rules.deadline !== null && Date.now() >= rules.deadline) {
+        stop = { reason: 'lifetime', detail: 'pilot lifetime reached' };
+        break;
+      }
+      if (cycles >= rules.maxCycles) {
+        stop = { reason: 'max-cycles', detail: `MaxCycles ${rules.maxCycles} reached` };
+        break;
+      }
+      if (outcomes.length > 0 && !rules.fillingMode) {
+        stop = { reason: 'no-filling', detail: 'filling mode off: one job per pilot' };
+        break;
+      }
+      const free = pool.free();
+      if (free.processors === 0) {
+        await Promise.race([woken, sleep(1000)]);
+        continue;
+      }
+      const workLeft = await options.cpuWorkLeft(cpuConsumed);
+      if (workLeft < rules.minimumTimeLeft) {
+        stop = { reason: 'time-left', detail: `CPU work left ${Math.round(workLeft)} below MinimumTimeLeft ${rules.minimumTimeLeft}` };
+        break;
+      }
+      cycles++;
+      const { resources, node } = options.describeFree(free, workLeft);
+      const jobs = await backend.match({
+        pilotStamp: options.pilotStamp,
+        vo: options.vo,
+        maxJobs: Math.max(1, free.processors),
+        node,
+        resources,
+      });
+      if (jobs.length === 0) {
+        failedMatches++;
+        logger.info({ failedMatches }, 'no job matched');
+        if (failedMatches >= rules.stopAfterFailedMatches) {
+          if (running.size === 0) {
+            stop = { reason: 'no-match', detail: `${failedMatches} matches found no job` };
+            break;
+          }
+          // Jobs still run: wait for one to end, then try again once before giving up.
+          await Promise.race([woken, onceAborted(shutdown)]);
+          continue;
+        }
+        const delay = rules.pollingTimeSeconds * 1000 * Math.min(failedMatches, 5);
+        await Promise.race([sleep(delay), woken, onceAborted(shutdown)]);
+        continue;
+      }
+      failedMatches = 0;
+      for (const job of jobs) startJob(job);
+    }
+  } finally {
+    shutdown.removeEventListener('abort', onAbort);
+  }
+
+  logger.info({ reason: stop.reason, running: running.size }, `job agent stopping: ${stop.detail}`);
+  await waitForRunning(running, shutdown, rules.shutdownGraceMs, logger);
+  heartbeats.stop();
+  return { stopReason: stop.reason, detail: stop.detail, outcomes, cycles };
+}
+
+function onceAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** Waits for running jobs; after a stop signal, no longer than the grace (they are being killed). */
+async function waitForRunning(running: Map<number, { promise: Promise<JobOutcome> }>, shutdown: AbortSignal, graceMs: number, logger: Logger): Promise<void> {
+  while (running.size > 0) {
+    const all = Promise.allSettled([...running.values()].map((r) => r.promise));
+    if (!shutdown.aborted) {
+      await Promise.race([all, onceAborted(shutdown)]);
+      continue;
+    }
+    const timedOut = await Promise.race([all.then(() => false), sleep(graceMs).then(() => true)]);
+    if (timedOut) {
+      logger.error({ jobs: [...running.keys()] }, 'jobs still running after the shutdown grace');
+      return;
+    }
+  }
+}
+
+async function reportUnrunnable(backend: Backend, job: MatchedJob, minor: string): Promise<JobOutcome> {
+  await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: 'Job Initialization', source: 'JobWrapper' });
+  await backend.setJobStatus(job.jobId, { status: 'Failed', minorStatus: minor, source: 'JobWrapper' });
+  return { jobId: job.jobId, status: 'Failed', minorStatus: minor, exitCode: null, failure: 'application', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+}
+
+/** DiracX cannot reschedule a Matched job (it tries Received, which the state machine refuses): move it to Running first. */
+async function giveBack(backend: Backend, job: MatchedJob, reason: string): Promise<JobOutcome> {
+  await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: `Pilot cannot run it: ${reason}`, source: 'JobAgent' });
+  await backend.reschedule([job.jobId]);
+  return { jobId: job.jobId, status: 'Rescheduled', minorStatus: 'Job Rescheduled', exitCode: null, failure: null, cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+}
+
+/** One heartbeat request for every running job, every `seconds`; Kill commands reach their payload. */
+function startHeartbeats(
+  backend: Backend,
+  running: Map<number, { handle?: PayloadHandle }>,
+  seconds: number,
+  logger: Logger,
+): { stop(): void } {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return; // never overlap: DiracX rejects two heartbeats for a job within one second
+    const beats = new Map<number, HeartbeatData>();
+    for (const [jobId, entry] of running) if (entry.handle) beats.set(jobId, entry.handle.sample());
+    if (beats.size === 0) return;
+    busy = true;
+    backend
+      .heartbeat(beats)
+      .then((commands) => {
+        for (const command of commands) {
+          const entry = running.get(command.jobId);
+          if (command.command === 'Kill' && entry?.handle) {
+            logger.warn({ job: command.jobId }, 'Kill command from the server');
+            entry.handle.kill('server', 'Received Kill signal');
+          }
+        }
+      })
+      .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'heartbeat failed'))
+      .finally(() => (busy = false));
+  }, Math.max(1000, seconds * 1000));
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

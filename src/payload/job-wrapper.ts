@@ -1,0 +1,261 @@
+import { cp, mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Backend, JobStatus, MatchedJob, StatusUpdate } from '../backend/types.js';
+import type { Logger } from '../pilot/logger.js';
+import type { NativeAddon } from '../native/types.js';
+import type { JobDescription } from './job.js';
+import type { Slot } from './slots.js';
+import { payloadEnvironment } from './environment.js';
+import { extractSandbox } from './sandbox/extract.js';
+import { packOutputSandbox } from './sandbox/pack.js';
+import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
+import type { WatchdogLimits } from './watchdog/index.js';
+
+const SOURCE = 'JobWrapper';
+
+/** How the pilot runs payloads: decided once per pilot from parameters and the probe. */
+export type RunnerChoice =
+  | { kind: 'direct'; reason: string }
+  | { kind: 'apptainer'; binary: string; image: string; binds: string[]; userns: boolean; extraOptions: string[] };
+
+export interface JobRunOptions {
+  job: MatchedJob;
+  description: JobDescription;
+  slot: Slot;
+  backend: Backend;
+  /** The pilot's work directory; the job gets `jobs/<id>` inside it. */
+  workDir: string;
+  site: string;
+  runner: RunnerChoice;
+  limits: WatchdogLimits;
+  pilotEnv: NodeJS.ProcessEnv;
+  logger: Logger;
+  native: NativeAddon | null;
+  /** Aborted when the pilot must stop: the payload is terminated and the job rescheduled. */
+  shutdown: AbortSignal;
+  /** Called with the running payload so the pilot's heartbeat loop can sample and kill it. */
+  onStarted?: (jobId: number, handle: PayloadHandle) => void;
+  /** Metadata reported at job start (HostName, ModelName, …). */
+  startMetadata?: Record<string, string | number>;
+  /** Keep the job directory after the job (debugging; `pilot exec` keeps it). */
+  keepJobDir?: boolean;
+  /**
+   * `pilot exec`: plain InputSandbox entries are local paths relative to this directory and are
+   * copied into the job directory. Without it they are names inside an SB archive and skipped.
+   */
+  localInputBase?: string;
+}
+
+export type FailureKind = 'application' | 'node' | 'killed' | 'pilot-stopped';
+
+export interface JobOutcome {
+  jobId: number;
+  status: Extract<JobStatus, 'Done' | 'Failed' | 'Killed' | 'Rescheduled'>;
+  minorStatus: string;
+  exitCode: number | null;
+  /** Why it did not end Done: the job's own fault, the node's, a kill, or the pilot stopping. */
+  failure: FailureKind | null;
+  cpuSeconds: number;
+  wallSeconds: number;
+  jobDir: string;
+}
+
+/** A failure before or around the payload that says something about the node, not the job. */
+class NodeFailure extends Error {
+  constructor(readonly minorStatus: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Runs one matched job from start to final status, as DIRAC's JobWrapper does: Running/Job
+ * Initialization, input sandbox, application, output sandbox, then Done or Failed. Every path,
+ * including exceptions and pilot shutdown, ends with a final status handed to the backend.
+ */
+export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
+  const { job, description, slot, backend, logger } = options;
+  const log = logger.child({ job: job.jobId });
+  const jobDir = path.join(options.workDir, 'jobs', String(job.jobId));
+  const started = Date.now();
+  const report = (update: Omit<StatusUpdate, 'source'>) => backend.setJobStatus(job.jobId, { ...update, source: SOURCE });
+  const outcome = (status: JobOutcome['status'], minorStatus: string, extra: Partial<JobOutcome> = {}): JobOutcome => ({
+    jobId: job.jobId,
+    status,
+    minorStatus,
+    exitCode: null,
+    failure: null,
+    cpuSeconds: 0,
+    wallSeconds: (Date.now() - started) / 1000,
+    jobDir,
+    ...extra,
+  });
+
+  let result: JobOutcome;
+  try {
+    await report({ status: 'Running', minorStatus: 'Job Initialization' });
+    if (options.startMetadata) await backend.setJobMetadata(job.jobId, options.startMetadata);
+    await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
+
+    await report({ minorStatus: 'Downloading InputSandbox' });
+    await fetchInputSandboxes(options, jobDir, log);
+
+    await report({ minorStatus: 'Application', applicationStatus: 'Running' });
+    const env = payloadEnvironment({
+      pilotEnv: options.pilotEnv,
+      job: description,
+      slot,
+      site: options.site,
+      jobDir,
+      container: options.runner.kind === 'apptainer',
+    });
+    const handle = startPayload({
+      jobId: job.jobId,
+      argv: [description.executable, ...description.arguments],
+      cwd: jobDir,
+      env,
+      stdoutFile: path.join(jobDir, description.stdOutput),
+      stderrFile: path.join(jobDir, description.stdError),
+      runner:
+        options.runner.kind === 'direct'
+          ? { kind: 'direct' }
+          : {
+              kind: 'apptainer',
+              binary: options.runner.binary,
+              image: description.containerImage ?? options.runner.image,
+              binds: options.runner.binds,
+              userns: options.runner.userns,
+              nv: slot.gpus.length > 0,
+              extraOptions: options.runner.extraOptions,
+              workdirBase: path.join(jobDir, '.apptainer'),
+            },
+      limits: options.limits,
+      logger: log,
+      native: options.native,
+    });
+    options.onStarted?.(job.jobId, handle);
+    const onShutdown = () => handle.kill('pilot-signal', 'pilot received a stop signal');
+    options.shutdown.addEventListener('abort', onShutdown, { once: true });
+    if (options.shutdown.aborted) onShutdown();
+    const payload = await handle.done.finally(() => options.shutdown.removeEventListener('abort', onShutdown));
+    const usage = { cpuSeconds: payload.usage.cpuSeconds, wallSeconds: payload.usage.wallSeconds };
+
+    if (payload.killReason === 'pilot-signal') {
+      // The job did nothing wrong: give it back so another pilot runs it.
+      await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds }).catch(() => undefined);
+      await backend.reschedule([job.jobId]);
+      return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', ...usage });
+    }
+
+    await report({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
+    const uploadProblem = await returnOutputSandbox(options, jobDir, log);
+    if (uploadProblem === null) await report({ minorStatus: 'Output Sandbox Uploaded' });
+
+    if (payload.killReason === 'server') {
+      result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', ...usage });
+    } else if (payload.containerFailure) {
+      result = outcome('Failed', payload.containerFailure.minorStatus, { exitCode: payload.exitCode, failure: 'node', ...usage });
+    } else if (payload.killReason !== null) {
+      result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', ...usage });
+    } else if (payload.exitCode === 0) {
+      await report({ minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
+      result = uploadProblem
+        ? outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', ...usage })
+        : outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
+    } else {
+      const code = payload.exitCode ?? -1;
+      const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${code}`;
+      await report({ minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
+      result = outcome('Failed', `Application Finished With Errors (${how})`, { exitCode: payload.exitCode, failure: 'application', ...usage });
+    }
+  } catch (error) {
+    const minor = error instanceof NodeFailure ? error.minorStatus : `Job Wrapper Exception: ${(error as Error).message}`;
+    log.error({ err: (error as Error).message }, `job failed before its end: ${minor}`);
+    result = outcome('Failed', minor, { failure: 'node' });
+  }
+
+  if (result.status === 'Killed') {
+    // The server set Killed already; a status from us would be silently rejected (SM) anyway.
+    log.info('job killed by the server');
+  } else {
+    await report({ status: result.status, minorStatus: result.minorStatus, ...(result.exitCode !== null ? { applicationStatus: result.status === 'Done' ? 'Finished' : `Failed (exit code ${result.exitCode})` } : {}) });
+  }
+  log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
+  if (!options.keepJobDir) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
+  return result;
+}
+
+async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: Logger): Promise<void> {
+  const { job, description, backend } = options;
+  for (const [i, entry] of description.inputSandbox.entries()) {
+    if (/^LFN:/i.test(entry)) {
+      throw new NodeFailure('Input Sandbox Download Failed: LFN inputs are not supported', `input sandbox ${entry}: LFN inputs need DIRAC data management`);
+    }
+    if (!entry.startsWith('SB:')) {
+      if (options.localInputBase === undefined) {
+        log.debug({ entry }, 'input sandbox entry is not a sandbox PFN; expected inside an SB archive');
+        continue;
+      }
+      const source = path.resolve(options.localInputBase, entry);
+      try {
+        await cp(source, path.join(jobDir, path.basename(source)), { recursive: true, errorOnExist: false });
+      } catch (error) {
+        throw new NodeFailure(`Input Sandbox Download Failed: ${entry}`, `input ${source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      continue;
+    }
+    const archive = path.join(options.workDir, 'jobs', `${job.jobId}.input-${i}.tar`);
+    try {
+      await backend.downloadSandbox(job, entry, archive);
+    } catch (error) {
+      throw new NodeFailure('Input Sandbox Download Failed', `input sandbox ${entry}: ${(error as Error).message}`);
+    }
+    try {
+      await extractSandbox(archive, jobDir, { logger: log });
+    } catch (error) {
+      // A refused archive is the job's problem, not the node's; still a Failed job.
+      throw new NodeFailure(`Input Sandbox Refused: ${(error as Error).message}`, (error as Error).message);
+    } finally {
+      await rm(archive, { force: true });
+    }
+  }
+}
+
+/** Packs and uploads the output sandbox; returns null on success, else the minor status to report. */
+async function returnOutputSandbox(options: JobRunOptions, jobDir: string, log: Logger): Promise<string | null> {
+  const { description, job, backend } = options;
+  const patterns = description.outputSandbox;
+  if (patterns.length === 0) return null;
+  const archive = path.join(options.workDir, 'jobs', `${job.jobId}.output.tar.zst`);
+  try {
+    const packed = await packOutputSandbox(jobDir, patterns, archive);
+    if (packed.missing.length > 0) log.warn({ missing: packed.missing }, 'output sandbox files not found');
+    await backend.uploadOutputSandbox(job, packed);
+    return null;
+  } catch (error) {
+    log.error({ err: (error as Error).message }, 'output sandbox upload failed');
+    return 'Uploading Job OutputSandbox Failed';
+  } finally {
+    await rm(archive, { force: true });
+  }
+}
+
+/** Metadata DIRAC's JobWrapper reports at job start. */
+export function startMetadata(input: { modelName: string; memoryMB: number; localJobId: string | null; pilotReference: string; gridCE: string; queue: string; batchSystem: string | null; cpuNormalizationFactor: number; pilotStamp: string }): Record<string, string | number> {
+  const meta: Record<string, string | number> = {
+    HostName: os.hostname(),
+    LocalAccount: os.userInfo().username,
+    ModelName: input.modelName,
+    'Memory(MB)': input.memoryMB,
+    PilotAgent: input.pilotStamp,
+    Pilot_Reference: input.pilotReference,
+    GridCE: input.gridCE,
+    CEQueue: input.queue,
+    CPUNormalizationFactor: input.cpuNormalizationFactor,
+  };
+  if (input.localJobId) meta.LocalJobID = input.localJobId;
+  if (input.batchSystem) meta.BatchSystem = input.batchSystem;
+  return meta;
+}
+
+export type { KillReason, PayloadHandle };

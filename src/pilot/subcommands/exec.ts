@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Subcommand } from '../cli.js';
+import { openSession } from './session.js';
+import { PilotError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { describeJobFile } from '../../payload/job-description.js';
+import { LocalBackend } from '../../payload/local-backend.js';
+import { SlotPool, isSlot } from '../../payload/slots.js';
+import { runJob } from '../../payload/job-wrapper.js';
+import { probeNode } from '../../probes/index.js';
+import { chooseRunner, jobLimits } from '../../commands/run-jobs.js';
+
+/**
+ * `pilot exec --job FILE`: one local job through the same slot, sandbox, runner and watchdog path
+ * as a matched job, with no server. Exit code: the payload's (0 when Done).
+ */
+export const execSubcommand: Subcommand = {
+  name: 'exec',
+  summary: 'run one local job description (JDL or JSON) through the payload path, no server',
+  details: 'The job directory is kept under the work directory; statuses go to exec-status.jsonl there.',
+  async run(parsed) {
+    const file = parsed.params.job as string | undefined;
+    if (!file) throw new PilotError(ExitCode.USAGE, 'exec needs --job FILE');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new PilotError(ExitCode.CONFIG, `job file ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    const description = describeJobFile(text, file);
+    const session = openSession(parsed, { workDir: true });
+    const { ctx } = session;
+    try {
+      const probe = await probeNode({ root: '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
+      ctx.probe = probe;
+      const pool = new SlotPool({ processors: ctx.params.processors ?? probe.cpu.allocatedCpus, memoryMB: probe.memory.allocatedMB, gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)) });
+      const slot = pool.acquire(description);
+      if (!isSlot(slot)) throw new PilotError(ExitCode.CONFIG, `job file ${file}: does not fit this slot: ${slot.reason}`);
+      const backend = new LocalBackend(path.join(ctx.workDir, 'exec-status.jsonl'), ctx.logger, ctx.workDir);
+      const job = { jobId: description.jobId, jdl: text, owner: description.owner, ownerGroup: description.ownerGroup, vo: description.vo, credentials: null };
+      const outcome = await runJob({
+        job,
+        description,
+        slot,
+        backend,
+        workDir: ctx.workDir,
+        site: ctx.params.site,
+        runner: chooseRunner(ctx),
+        limits: jobLimits(ctx, description.maxWallTime, null),
+        pilotEnv: ctx.env,
+        logger: ctx.logger,
+        native: ctx.native,
+        shutdown: ctx.shutdown,
+        keepJobDir: true,
+        localInputBase: path.dirname(path.resolve(file)),
+      });
+      process.stdout.write(`${JSON.stringify({ status: outcome.status, minorStatus: outcome.minorStatus, exitCode: outcome.exitCode, jobDir: outcome.jobDir, cpuSeconds: outcome.cpuSeconds, wallSeconds: outcome.wallSeconds })}\n`);
+      const signalCode = session.shutdown.exitCode();
+      if (signalCode !== null) return signalCode;
+      if (outcome.status === 'Done') return 0;
+      return outcome.exitCode && outcome.exitCode > 0 ? outcome.exitCode : ExitCode.COMMAND_FAILED;
+    } finally {
+      await session.close();
+    }
+  },
+};

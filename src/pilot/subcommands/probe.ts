@@ -1,0 +1,29 @@
+import type { Subcommand } from '../cli.js';
+import { probeNode } from '../../probes/index.js';
+import { formatProbeTable } from '../../probes/format.js';
+import { buildDiracResources, buildNodeDocument } from '../../probes/resources.js';
+import { resourceParams } from '../../commands/describe-resources.js';
+import { openSession } from './session.js';
+
+export const probeSubcommand: Subcommand = {
+  name: 'probe',
+  summary: 'describe this slot (or a captured node with --sysroot): CPU, memory, GPUs, OS, batch allocation',
+  details: '--json prints the machine form (docs/probes.md lists the fields); --sysroot DIR reads a captured node.',
+  async run(parsed) {
+    const session = openSession(parsed, { workDir: false, quietLogs: true });
+    const { ctx } = session;
+    try {
+      const started = process.hrtime.bigint();
+      const probe = await probeNode({ root: ctx.params.sysroot ?? '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
+      const probeMs = Number(process.hrtime.bigint() - started) / 1e6;
+      ctx.probe = probe;
+      const params = resourceParams(ctx);
+      const out = { ...probe, diracResources: buildDiracResources(probe, params), nodeDocument: buildNodeDocument(probe, params), probeMs: Math.round(probeMs * 100) / 100 };
+      process.stdout.write(ctx.params.json ? `${JSON.stringify(out, null, 2)}\n` : formatProbeTable(probe));
+      if (!ctx.params.json) for (const w of probe.warnings) process.stderr.write(`warning: ${w.probe}: ${w.message}\n`);
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};

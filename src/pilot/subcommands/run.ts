@@ -1,0 +1,43 @@
+import type { Subcommand } from '../cli.js';
+import { COMMANDS } from '../../commands/index.js';
+import { DEFAULT_PIPELINE, resolvePipeline, runPipeline } from '../pipeline.js';
+import { openSession } from './session.js';
+import { ExitCode } from '../exit-codes.js';
+
+/** What `--dry-run` runs: everything up to the match request, nothing that talks to the server. */
+const DRY_RUN_COMMANDS = new Set(['check-worker-node', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left']);
+
+export const runSubcommand: Subcommand = {
+  name: 'run',
+  summary: 'run the pilot pipeline: probe, measure, authenticate, register, run jobs',
+  details: `Pipeline commands (-X a,b,…; DIRAC's names are accepted too): ${[...COMMANDS.keys()].join(', ')}.
+Default: ${DEFAULT_PIPELINE.join(', ')}.`,
+  async run(parsed) {
+    const session = openSession(parsed, { workDir: !parsed.params.dryRun });
+    const { ctx } = session;
+    try {
+      const names = ctx.params.commands ?? [...DEFAULT_PIPELINE];
+      let commands = resolvePipeline(names, COMMANDS);
+      if (ctx.params.dryRun) commands = commands.filter((c) => DRY_RUN_COMMANDS.has(c.name));
+      ctx.logger.info({ stamp: ctx.pilotStamp, workDir: ctx.workDir, commands: commands.map((c) => c.name) }, 'pilot starting');
+      const result = await runPipeline(ctx, commands);
+      if (ctx.params.dryRun && result.exitCode === ExitCode.OK) {
+        const request = {
+          pilot_stamp: ctx.pilotStamp,
+          vo: ctx.params.vo ?? 'unknown',
+          max_jobs: ctx.resources?.NumberOfProcessors ?? 1,
+          node: ctx.nodeDocument ?? null,
+          resources: ctx.resources ?? null,
+        };
+        process.stdout.write(`${JSON.stringify({ dryRun: true, matchPath: ctx.params.matchPath, request }, null, 2)}\n`);
+      }
+      const signalCode = session.shutdown.exitCode();
+      const exitCode = signalCode ?? result.exitCode;
+      ctx.logger.info({ exitCode, timings: result.timings }, result.error ? `pilot ending: ${result.error}` : 'pilot ending');
+      if (result.error && exitCode !== ExitCode.OK) process.stderr.write(`pilot: ${result.error}\n`);
+      return exitCode;
+    } finally {
+      await session.close();
+    }
+  },
+};

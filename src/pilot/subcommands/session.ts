@@ -1,0 +1,54 @@
+import path from 'node:path';
+import type { ParsedArgv } from '../argv.js';
+import type { PilotContext } from '../context.js';
+import { createLogger, type Logger } from '../logger.js';
+import { installSignalHandlers, type ShutdownController } from '../signals.js';
+import { loadParams, makePilotStamp, prepareWorkDir } from '../setup.js';
+import type { Params } from '../params.js';
+import { loadNativeAddon } from '../../native/load.js';
+
+export interface Session {
+  ctx: PilotContext;
+  shutdown: ShutdownController;
+  close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Create the work directory (`pilot-<stamp>`) and log into it; false for read-only commands. */
+  workDir: boolean;
+  /** Keep stderr free of log lines (machine output follows). */
+  quietLogs?: boolean;
+}
+
+/** Params, work directory, logger, native addon, signal handling: what every subcommand starts with. */
+export function openSession(parsed: ParsedArgv, options: SessionOptions, env: NodeJS.ProcessEnv = process.env): Session {
+  const params: Params = loadParams(parsed, env);
+  const pilotStamp = makePilotStamp(params);
+  const workDir = options.workDir ? prepareWorkDir(params, pilotStamp, env) : path.resolve(params.workDir ?? process.cwd());
+  const logger: Logger = createLogger({
+    ...(options.workDir ? { file: path.join(workDir, 'pilot.log') } : {}),
+    debug: params.debug,
+    quiet: options.quietLogs === true && !params.debug,
+  });
+  const shutdown = installSignalHandlers(logger);
+  const native = loadNativeAddon({ workDir, logger });
+  const ctx: PilotContext = {
+    params,
+    logger,
+    env,
+    workDir,
+    pilotStamp,
+    startedAt: new Date(),
+    shutdown: shutdown.signal,
+    native,
+  };
+  return {
+    ctx,
+    shutdown,
+    close: async () => {
+      await ctx.backend?.close().catch(() => undefined);
+      shutdown.dispose();
+      logger.flush();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { Subcommand } from '../cli.js';
+import { formatVersion, versionInfo } from '../version.js';
+import { loadNativeAddon } from '../../native/load.js';
+import { parseArgv } from '../argv.js';
+
+export const versionSubcommand: Subcommand = {
+  name: 'version',
+  summary: 'print the pilot version, commit, embedded Node, architecture, native addon status',
+  async run(parsed: ReturnType<typeof parseArgv>) {
+    const workDir = parsed.params.workDir as string | undefined;
+    loadNativeAddon(workDir ? { workDir } : {});
+    const info = versionInfo();
+    process.stdout.write(parsed.params.json ? `${JSON.stringify(info)}\n` : formatVersion(info));
+    return 0;
+  },
+};
