@@ -1,0 +1,267 @@
+import type {
+  Backend, HeartbeatData, JobCommand, MatchedJob, MatchRequest, OutputSandboxArchive, PilotRegistration, PilotStatus,
+  StatusUpdate,
+} from '../backend/types.js';
+import { FINAL_JOB_STATUSES } from '../backend/types.js';
+import type { Logger } from '../pilot/logger.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { refreshGrant } from './credentials/refresh-grant.js';
+import { TokenManager } from './credentials/token-manager.js';
+import type { DiracxConnection } from './http/connection.js';
+import { HeartbeatPacer } from './jobs/heartbeat-pacer.js';
+import { StatusClock } from './jobs/status-timestamps.js';
+import { StatusQueue } from './jobs/status-queue.js';
+import type { SpooledStatus, StatusSpool } from './jobs/status-spool.js';
+import { createPilotLogShipper, type PilotLogShipper, type PilotLogShipperOptions } from './logs/pilot-log-shipper.js';
+import { requestMatch } from './match.js';
+import { PilotsClient } from './pilots.js';
+import { SandboxClient } from './sandboxes.js';
+import { HeartbeatReplySchema, RescheduleReplySchema, SetJobStatusReturnSchema } from './schemas.js';
+
+export interface DiracxBackendParts {
+  connection: DiracxConnection;
+  pilotTokens: TokenManager;
+  clientId: string;
+  matchPath: string;
+  spool: StatusSpool | null;
+  logger: Logger;
+  pilotStamp: string | null;
+  /** How long flush() and close() keep trying before spooling. */
+  flushBudgetMs: number;
+  deadline: () => number;
+  heartbeatMinIntervalMs?: number;
+  now: () => number;
+}
+
+const HEARTBEAT_KEYS = ['LoadAverage', 'MemoryUsed', 'Vsize', 'AvailableDiskSpace', 'CPUConsumed', 'WallClockTime'] as const;
+
+/** The DiracX implementation of the job agent's Backend. */
+export class DiracxBackend implements Backend {
+  readonly kind = 'diracx' as const;
+  private readonly connection: DiracxConnection;
+  private readonly statusQueue: StatusQueue;
+  private readonly clock = new StatusClock();
+  private readonly pacer: HeartbeatPacer;
+  private readonly pilots: PilotsClient;
+  private readonly sandboxes: SandboxClient;
+  private readonly ownerTokens = new Map<number, TokenManager>();
+  private pilotStamp: string | null;
+  private closed = false;
+
+  constructor(private readonly parts: DiracxBackendParts) {
+    this.connection = parts.connection;
+    this.pilotStamp = parts.pilotStamp;
+    this.pacer = new HeartbeatPacer(parts.heartbeatMinIntervalMs, parts.now);
+    this.pilots = new PilotsClient(parts.connection, parts.pilotTokens, parts.logger);
+    this.sandboxes = new SandboxClient(parts.connection, (job) => this.ownerTokenSource(job));
+    this.statusQueue = new StatusQueue({
+      send: (batch, deadline) => this.sendStatuses(batch, deadline),
+      spool: parts.spool,
+      logger: parts.logger,
+      now: parts.now,
+    });
+  }
+
+  /** Queue updates a previous pilot spooled and try to deliver them before anything else. */
+  async deliverSpooled(): Promise<void> {
+    if (!this.parts.spool) return;
+    const entries = this.parts.spool.read();
+    if (entries.length === 0) return;
+    for (const entry of entries) this.clock.observe(entry.jobId, entry.timestamp);
+    this.statusQueue.adopt(entries);
+    this.parts.logger.info(`delivering ${entries.length} status update(s) spooled by a previous pilot`);
+    await this.flush();
+  }
+
+  /** Status updates not yet acknowledged by the server. */
+  get pendingStatusUpdates(): number {
+    return this.statusQueue.size;
+  }
+
+  async registerPilot(info: PilotRegistration): Promise<void> {
+    this.pilotStamp = info.pilotStamp;
+    await this.pilots.register(info);
+  }
+
+  async setPilotStatus(status: PilotStatus, reason?: string, extra?: Record<string, unknown>): Promise<void> {
+    if (!this.pilotStamp) {
+      this.parts.logger.warn(`pilot status ${status} not sent: no pilot stamp known (register the pilot first)`);
+      return;
+    }
+    await this.pilots.setMetadata(this.pilotStamp, status, reason, extra);
+  }
+
+  match(request: MatchRequest): Promise<MatchedJob[]> {
+    return requestMatch(this.connection, this.parts.pilotTokens, this.parts.matchPath, request);
+  }
+
+  setJobStatus(jobId: number, update: StatusUpdate): Promise<void> {
+    this.assertOpen();
+    const wire: SpooledStatus['update'] = { Source: update.source };
+    if (update.status !== undefined) wire.Status = update.status;
+    if (update.minorStatus !== undefined) wire.MinorStatus = update.minorStatus;
+    if (update.applicationStatus !== undefined) wire.ApplicationStatus = update.applicationStatus;
+    const timestamp = this.clock.stamp(jobId, update.timestamp ?? new Date(this.parts.now()));
+    if (update.status && FINAL_JOB_STATUSES.has(update.status)) {
+      this.pacer.forget(jobId);
+    }
+    return this.statusQueue.enqueue({ jobId, timestamp, update: wire });
+  }
+
+  private async sendStatuses(batch: readonly SpooledStatus[], flushDeadline: () => number | undefined): Promise<Record<string, string>> {
+    const body: Record<string, Record<string, SpooledStatus['update']>> = {};
+    for (const { jobId, timestamp, update } of batch) (body[String(jobId)] ??= {})[timestamp] = update;
+    const reply = await this.connection.call({
+      endpoint: 'PATCH /api/jobs/status',
+      request: { method: 'PATCH', target: '/api/jobs/status', json: body },
+      schema: SetJobStatusReturnSchema,
+      // Keyed by timestamp: resending the same batch sets the same states.
+      idempotent: true,
+      auth: this.parts.pilotTokens,
+      retry: { deadline: () => Math.min(this.parts.deadline(), flushDeadline() ?? Infinity) },
+    });
+    const failed: Record<string, string> = {};
+    for (const [jobId, reasons] of Object.entries(reply.failed)) failed[jobId] = Object.values(reasons).join('; ') || 'no detail';
+    return failed;
+  }
+
+  async heartbeat(beats: ReadonlyMap<number, HeartbeatData>): Promise<JobCommand[]> {
+    if (beats.size === 0) return [];
+    const body: Record<string, Record<string, number | string>> = {};
+    for (const [jobId, data] of beats) {
+      const entry: Record<string, number | string> = {};
+      for (const key of HEARTBEAT_KEYS) {
+        const value = data[key];
+        if (typeof value === 'number' && Number.isFinite(value)) entry[key] = value;
+      }
+      if (typeof data.StandardOutput === 'string') entry.StandardOutput = data.StandardOutput;
+      body[String(jobId)] = entry;
+    }
+    const commands = await this.pacer.run([...beats.keys()], (beforeAttempt) =>
+      this.connection.call({
+        endpoint: 'PATCH /api/jobs/heartbeat',
+        request: { method: 'PATCH', target: '/api/jobs/heartbeat', json: body },
+        schema: HeartbeatReplySchema,
+        // A repeated heartbeat within the second is a 500 on DiracX: retry only what never arrived.
+        idempotent: false,
+        auth: this.parts.pilotTokens,
+        beforeAttempt,
+        retry: { callBudgetMs: 60_000 },
+      }),
+    );
+    return commands.map((command) => ({ jobId: command.job_id, command: command.command, arguments: command.arguments ?? null }));
+  }
+
+  async setJobMetadata(jobId: number, metadata: Record<string, string | number>): Promise<void> {
+    await this.connection.call({
+      endpoint: 'PATCH /api/jobs/metadata',
+      request: { method: 'PATCH', target: '/api/jobs/metadata', json: { [String(jobId)]: metadata } },
+      idempotent: true,
+      auth: this.parts.pilotTokens,
+    });
+  }
+
+  async reschedule(jobIds: number[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.connection.call({
+      endpoint: 'POST /api/jobs/reschedule',
+      request: { method: 'POST', target: '/api/jobs/reschedule', json: { job_ids: jobIds } },
+      schema: RescheduleReplySchema,
+      // Each call counts a reschedule against the job's limit: never resend after an ambiguous failure.
+      idempotent: false,
+      auth: this.parts.pilotTokens,
+    });
+  }
+
+  downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void> {
+    return this.sandboxes.download(job, pfn, destFile);
+  }
+
+  uploadOutputSandbox(job: MatchedJob, archive: OutputSandboxArchive): Promise<string> {
+    return this.sandboxes.uploadOutput(job, archive);
+  }
+
+  private ownerTokenSource(job: MatchedJob): TokenManager {
+    const existing = this.ownerTokens.get(job.jobId);
+    if (existing) return existing;
+    if (!job.credentials) {
+      throw new PilotError(
+        ExitCode.CREDENTIALS,
+        `job ${job.jobId}: the match reply carried no owner credentials, and the pilot's token cannot move sandboxes`,
+      );
+    }
+    const manager = new TokenManager(
+      {
+        accessToken: job.credentials.accessToken,
+        refreshToken: job.credentials.refreshToken,
+        expiresAt: this.parts.now() + job.credentials.expiresIn * 1000,
+      },
+      {
+        label: `job ${job.jobId} owner`,
+        refresher: refreshGrant(this.connection, this.parts.clientId, this.parts.now),
+        logger: this.parts.logger,
+        now: this.parts.now,
+      },
+    );
+    this.ownerTokens.set(job.jobId, manager);
+    return manager;
+  }
+
+  /** Drop a finished job's owner token (the job agent calls this when it is done with the job). */
+  forgetJob(jobId: number): void {
+    this.ownerTokens.delete(jobId);
+    this.pacer.forget(jobId);
+  }
+
+  /**
+   * PROPOSAL (diracx PR #550): a pino destination shipping the pilot's log to
+   * `POST /api/pilots/internal/message` in the background.
+   */
+  createPilotLogShipper(options: Omit<PilotLogShipperOptions, 'send'> = {}): PilotLogShipper {
+    return createPilotLogShipper({
+      ...options,
+      send: async (lines) => {
+        await this.connection.call({
+          endpoint: 'POST /api/pilots/internal/message',
+          request: { method: 'POST', target: '/api/pilots/internal/message', json: { lines } },
+          idempotent: true,
+          auth: this.parts.pilotTokens,
+          // In the background: a short budget, the shipper keeps the lines and tries again later.
+          retry: { callBudgetMs: 15_000 },
+        });
+      },
+    });
+  }
+
+  /** The server's clock, from the Date header of a cheap unauthenticated call; null when unknown. */
+  async serverTime(): Promise<Date | null> {
+    try {
+      const reply = await this.connection.http.send({ method: 'GET', target: '/.well-known/openid-configuration' });
+      const date = reply.headers.date;
+      const parsed = new Date(Array.isArray(date) ? (date[0] ?? '') : (date ?? ''));
+      return Number.isNaN(parsed.getTime()) ? null : parsed;
+    } catch {
+      return null;
+    }
+  }
+
+  async flush(): Promise<void> {
+    const deadline = Math.min(this.parts.deadline(), this.parts.now() + this.parts.flushBudgetMs);
+    await this.statusQueue.flush(deadline);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.connection.http.close();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new PilotError(ExitCode.INTERNAL, 'DiracX backend used after close()');
+  }
+}

@@ -1,0 +1,146 @@
+import { statSync } from 'node:fs';
+import { silentLogger, type Logger } from '../pilot/logger.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { DiracxBackend } from './backend.js';
+import { loadPilotCredentials, type DiracxCredentialOptions } from './credentials/load.js';
+import { DEFAULT_CLIENT_ID, refreshGrant } from './credentials/refresh-grant.js';
+import { TokenManager } from './credentials/token-manager.js';
+import { HttpClient } from './http/client.js';
+import { DiracxConnection } from './http/connection.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './http/retry.js';
+import { loadTrustedCas, storageCas } from './http/tls.js';
+import { StatusSpool } from './jobs/status-spool.js';
+import { DEFAULT_MATCH_PATH } from './match.js';
+
+export interface DiracxBackendOptions {
+  /** Server base URL, e.g. `https://diracx.example.org:8000`. */
+  url: string;
+  /** A grid CA directory or a PEM bundle file (told apart by what is on disk). */
+  caPath?: string;
+  caDir?: string;
+  caFile?: string;
+  /** Development only: skip TLS verification (logged as a warning at every start). */
+  insecure?: boolean;
+  credentials: DiracxCredentialOptions;
+  /** OAuth client id for the refresh grant. */
+  clientId?: string;
+  /** Path of the provisional match endpoint. */
+  matchPath?: string;
+  /** Undelivered status updates are spooled here (and picked up by the next pilot). */
+  spoolDir?: string;
+  logger?: Logger;
+  /** End of the pilot's lifetime (epoch ms, Date, or a function of now): nothing retries past it. */
+  deadline?: number | Date | (() => number);
+  /** Known stamp for pilot metadata when registerPilot() is not called. */
+  pilotStamp?: string;
+  retry?: Partial<Omit<RetryPolicy, 'deadline'>>;
+  /** How long flush()/close() keep trying before spooling (default 2 min). */
+  flushBudgetMs?: number;
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
+  /** Minimum spacing of two heartbeats of one job (default 1.1 s; DiracX needs > 1 s). */
+  heartbeatMinIntervalMs?: number;
+  now?: () => number;
+}
+
+function resolveTrust(options: DiracxBackendOptions): { caDir?: string; caFile?: string } {
+  const trust: { caDir?: string; caFile?: string } = {};
+  if (options.caDir) trust.caDir = options.caDir;
+  if (options.caFile) trust.caFile = options.caFile;
+  if (options.caPath) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(options.caPath).isDirectory();
+    } catch (error) {
+      throw new PilotError(ExitCode.TLS, `CA path ${options.caPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    if (isDir) trust.caDir ??= options.caPath;
+    else trust.caFile ??= options.caPath;
+  }
+  return trust;
+}
+
+function deadlineFunction(deadline: DiracxBackendOptions['deadline']): () => number {
+  if (deadline === undefined) return () => Number.POSITIVE_INFINITY;
+  if (typeof deadline === 'function') return deadline;
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return () => at;
+}
+
+/**
+ * Connect to DiracX: trust, credentials (refreshed when due), and delivery of any status updates
+ * a previous pilot left in the spool directory, before anything else is sent.
+ */
+export async function createDiracxBackend(options: DiracxBackendOptions): Promise<DiracxBackend> {
+  const logger = options.logger ?? silentLogger();
+  const now = options.now ?? Date.now;
+  let baseUrl: URL;
+  try {
+    baseUrl = new URL(options.url);
+  } catch {
+    throw new PilotError(ExitCode.CONFIG, `DiracX URL ${JSON.stringify(options.url)} is not a URL`);
+  }
+  if (baseUrl.protocol !== 'https:' && baseUrl.protocol !== 'http:') {
+    throw new PilotError(ExitCode.CONFIG, `DiracX URL ${options.url} must be http(s)`);
+  }
+  if (options.insecure) {
+    logger.warn('TLS VERIFICATION DISABLED (--insecure): any server can impersonate DiracX and receive the pilot\'s tokens. Development only.');
+  } else if (baseUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(baseUrl.hostname)) {
+    logger.warn(`DiracX URL ${baseUrl.origin} is plain HTTP: tokens travel unencrypted`);
+  }
+  const ca = options.insecure ? undefined : loadTrustedCas(resolveTrust(options));
+  const http = new HttpClient({
+    baseUrl: options.url,
+    ...(ca ? { ca, storageCa: storageCas(ca)! } : {}),
+    insecure: options.insecure === true,
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
+  });
+  const deadline = deadlineFunction(options.deadline);
+  const connection = new DiracxConnection(http, {
+    ...DEFAULT_RETRY,
+    ...options.retry,
+    deadline,
+    now,
+    onRetry: ({ endpoint, attempt, delayMs, reason }) =>
+      logger.debug({ endpoint, attempt, delayMs, reason }, `retrying ${endpoint} in ${delayMs} ms (${reason})`),
+  });
+  try {
+    const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
+    const loaded = await loadPilotCredentials(options.credentials, connection, logger);
+    logger.info(`DiracX ${baseUrl.origin}: credentials from ${loaded.origin}`);
+    const pilotTokens = new TokenManager(loaded.tokens, {
+      label: 'pilot',
+      refresher: refreshGrant(connection, clientId, now),
+      ...(loaded.save ? { save: loaded.save } : {}),
+      logger,
+      now,
+    });
+    const backend = new DiracxBackend({
+      connection,
+      pilotTokens,
+      clientId,
+      matchPath: options.matchPath ?? DEFAULT_MATCH_PATH,
+      spool: options.spoolDir ? new StatusSpool(options.spoolDir, logger) : null,
+      logger,
+      pilotStamp: options.pilotStamp ?? options.credentials.secretExchange?.pilotStamp ?? null,
+      flushBudgetMs: options.flushBudgetMs ?? 120_000,
+      deadline,
+      ...(options.heartbeatMinIntervalMs !== undefined ? { heartbeatMinIntervalMs: options.heartbeatMinIntervalMs } : {}),
+      now,
+    });
+    await backend.deliverSpooled();
+    return backend;
+  } catch (error) {
+    await http.close();
+    throw error;
+  }
+}
+
+export { DiracxBackend } from './backend.js';
+export type { DiracxCredentialOptions, SecretExchangeOptions } from './credentials/load.js';
+export type { TokenSet } from './credentials/token-set.js';
+export { createPilotLogShipper, PilotLogShipper, type PilotLogLine, type PilotLogShipperOptions } from './logs/pilot-log-shipper.js';
+export { DiracxHttpError } from './http/reply.js';
+export { DEFAULT_MATCH_PATH } from './match.js';

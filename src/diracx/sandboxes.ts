@@ -1,0 +1,91 @@
+import { openAsBlob } from 'node:fs';
+import { FormData } from 'undici';
+import type { MatchedJob, OutputSandboxArchive } from '../backend/types.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import type { TokenSource } from './credentials/token-source.js';
+import type { DiracxConnection } from './http/connection.js';
+import { replyError } from './http/connection.js';
+import { sendWithRetry } from './http/retry.js';
+import { SANDBOX_PFN, SandboxDownloadResponseSchema, SandboxUploadResponseSchema } from './schemas.js';
+
+/**
+ * Sandboxes move with the JOB OWNER's token from the match reply: DiracX's sandbox policy needs
+ * `NormalUser` and namespaces PFNs per user, so the pilot's own token cannot read or create
+ * them. The presigned storage URL is fetched with no Authorization header at all.
+ */
+export class SandboxClient {
+  constructor(
+    private readonly connection: DiracxConnection,
+    private readonly ownerTokens: (job: MatchedJob) => TokenSource,
+  ) {}
+
+  async download(job: MatchedJob, pfn: string, destFile: string): Promise<void> {
+    if (pfn.length > 256 || !SANDBOX_PFN.test(pfn)) {
+      throw new PilotError(ExitCode.COMMAND_FAILED, `job ${job.jobId}: input sandbox ${JSON.stringify(pfn.slice(0, 80))} is not a DiracX sandbox PFN`);
+    }
+    const endpoint = 'GET /api/jobs/sandbox';
+    const { url } = await this.connection.call({
+      endpoint,
+      request: { method: 'GET', target: `/api/jobs/sandbox?${new URLSearchParams({ pfn })}` },
+      schema: SandboxDownloadResponseSchema,
+      idempotent: true,
+      auth: this.ownerTokens(job),
+    });
+    const storageLabel = `GET presigned sandbox URL (${new URL(url).host})`;
+    const reply = await sendWithRetry(
+      () => this.connection.http.download({ method: 'GET', target: url }, destFile),
+      storageLabel,
+      true,
+      this.connection.retry,
+    );
+    if (reply.status < 200 || reply.status >= 300) throw replyError(storageLabel, reply);
+  }
+
+  async uploadOutput(job: MatchedJob, archive: OutputSandboxArchive): Promise<string> {
+    if (!/^[0-9a-fA-F]{64}$/.test(archive.sha256) || !Number.isInteger(archive.size) || archive.size < 1) {
+      throw new PilotError(ExitCode.INTERNAL, `job ${job.jobId}: output sandbox archive needs a sha256 hex digest and a positive size`);
+    }
+    const auth = this.ownerTokens(job);
+    const initiated = await this.connection.call({
+      endpoint: 'POST /api/jobs/sandbox',
+      request: {
+        method: 'POST',
+        target: '/api/jobs/sandbox',
+        json: { checksum_algorithm: 'sha256', checksum: archive.sha256.toLowerCase(), size: archive.size, format: archive.format },
+      },
+      schema: SandboxUploadResponseSchema,
+      // Content-addressed: asking twice for the same archive yields the same PFN.
+      idempotent: true,
+      auth,
+    });
+    if (!SANDBOX_PFN.test(initiated.pfn)) {
+      throw new PilotError(ExitCode.SERVER_PROTOCOL, `POST /api/jobs/sandbox: unexpected reply at pfn: not a sandbox PFN`);
+    }
+    if (initiated.url) await this.postToStorage(initiated.url, initiated.fields ?? {}, archive);
+    await this.connection.call({
+      endpoint: 'PATCH /api/jobs/{job_id}/sandbox/output',
+      request: { method: 'PATCH', target: `/api/jobs/${job.jobId}/sandbox/output`, json: initiated.pfn },
+      idempotent: true,
+      auth,
+    });
+    return initiated.pfn;
+  }
+
+  /** The presigned POST: the returned fields first, the file last (S3 ignores fields after it). */
+  private async postToStorage(url: string, fields: Record<string, string>, archive: OutputSandboxArchive): Promise<void> {
+    const label = `POST presigned sandbox upload (${new URL(url).host})`;
+    const reply = await sendWithRetry(
+      async () => {
+        const form = new FormData();
+        for (const [name, value] of Object.entries(fields)) form.append(name, value);
+        form.append('file', await openAsBlob(archive.path), `sandbox.${archive.format}`);
+        return this.connection.http.send({ method: 'POST', target: url, multipart: form });
+      },
+      label,
+      true,
+      this.connection.retry,
+    );
+    if (reply.status < 200 || reply.status >= 300) throw replyError(label, reply);
+  }
+}
