@@ -3,7 +3,7 @@
 // and the standalone executables (scripts/build-binaries.sh) all run.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 let commit = process.env.PILOT_GIT_COMMIT ?? 'unknown';
@@ -16,14 +16,18 @@ try {
 }
 
 await build({
-  entryPoints: { pilot: 'src/pilot/main.ts' },
+  // The pilot, and the DiracX-compatible dev server used by the demo and the integration tests.
+  entryPoints: {
+    pilot: 'src/pilot/main.ts',
+    ...(existsSync('src/devserver/main.ts') ? { devserver: 'src/devserver/main.ts' } : {}),
+  },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node22',
-  sourcemap: 'inline',
+  sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
   define: {

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// The README's first command: a DiracX-compatible dev server on loopback (TLS, generated CA) with
+// demo jobs, and the pilot running them to a final state. Prints what happened and exits with the
+// pilot's exit code. Usage: npm run demo [-- --binary dist/bin/pilot-linux-x64] [-- --keep]
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const binaryIndex = args.indexOf('--binary');
+const binary = binaryIndex === -1 ? null : path.resolve(args[binaryIndex + 1]);
+const keep = args.includes('--keep');
+const work = path.join(root, '.work', 'demo');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true, mode: 0o700 });
+
+const FINAL = new Set(['Done', 'Completed', 'Failed', 'Killed']);
+
+function startServer() {
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'devserver.cjs'), '--demo', '--tls-dir', path.join(work, 'tls'), '--credentials-out', path.join(work, 'pilot-credentials.json')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    const timer = setTimeout(() => reject(new Error('dev server did not start within 30 s')), 30_000);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve({ child, ...JSON.parse(line) });
+      } catch (error) {
+        reject(new Error(`dev server said: ${line}`));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`dev server exited with ${code}`)));
+  });
+}
+
+function runPilot(server) {
+  const command = binary ?? process.execPath;
+  const argv = [
+    ...(binary ? [] : [path.join(root, 'dist', 'pilot.cjs')]),
+    'run',
+    '--diracx-url', server.url,
+    '--ca-path', server.caFile,
+    '--credentials', server.credentialsFile,
+    '--work-dir', path.join(work, 'pilot'),
+    '--wnVO', 'demo', '-n', 'DIRAC.Demo.local', '-N', 'demo-ce.local', '-Q', 'default',
+    '-y', 'Pool', '-P', '4',
+    // No batch system here: give the slot a day of CPU time, and a fixed CPU power instead of DB12.
+    '-T', '86400', '--cpu-power-source', 'config', '--cpu-power', '10',
+    '--PollingTime', '1', '--StopAfterFailedMatches', '2', '--heartbeat', '2',
+  ];
+  console.log(`\n$ pilot ${argv.slice(binary ? 0 : 1).join(' ')}\n`);
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGTERM' ? 15 : 9)));
+  });
+}
+
+async function jobs(server) {
+  // The dev-only listing route; it needs no token and lives outside /api.
+  const { Agent, fetch } = await import('undici');
+  const { readFileSync } = await import('node:fs');
+  const dispatcher = new Agent({ connect: { ca: readFileSync(server.caFile) } });
+  const response = await fetch(`${server.url}/dev/jobs`, { dispatcher });
+  const body = await response.json();
+  await dispatcher.close();
+  return body.jobs ?? body;
+}
+
+const server = await startServer();
+let exitCode = 1;
+try {
+  exitCode = await runPilot(server);
+  const list = await jobs(server);
+  console.log('\nJobs on the server:');
+  console.log('  id  status     minor status                                    history');
+  for (const job of list) {
+    const history = job.history.map((h) => h.status ?? '·').filter((s, i, a) => s !== a[i - 1]).join(' → ');
+    console.log(`  ${String(job.id ?? job.job_id).padStart(3)} ${String(job.status).padEnd(10)} ${String(job.minorStatus ?? '').slice(0, 46).padEnd(47)} ${history}`);
+  }
+  const notFinal = list.filter((j) => !FINAL.has(j.status));
+  console.log(`\npilot exit code: ${exitCode}; ${list.length - notFinal.length}/${list.length} jobs in a final state`);
+  if (notFinal.length > 0) exitCode = exitCode || 1;
+} finally {
+  server.child.kill('SIGTERM');
+  if (!keep) rmSync(path.join(work, 'pilot', 'jobs'), { recursive: true, force: true });
+}
+process.exit(exitCode);
