@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { pilotIdentity } from '../auth.js';
+import { zodIssues, type ServerCore } from '../core.js';
+import { contractError, HttpError, type Route } from '../http.js';
+
+/** POST /api/auth/token (form-urlencoded). Only the refresh_token grant: no browser here. */
+function tokenEndpoint(core: ServerCore): Route {
+  return {
+    method: 'POST',
+    path: '/api/auth/token',
+    auth: false,
+    body: 'form',
+    handler(ctx) {
+      const form = ctx.body as Record<string, string>;
+      if (form.grant_type !== 'refresh_token') {
+        throw new HttpError(400, `Unsupported grant_type ${JSON.stringify(form.grant_type)}: the dev server only supports refresh_token`);
+      }
+      if (!form.refresh_token) throw new HttpError(400, 'refresh_token is required for the refresh_token grant');
+      const result = core.tokens.refresh(form.refresh_token);
+      if (!result.ok) throw new HttpError(401, result.detail, { 'www-authenticate': 'Bearer' });
+      return { status: 200, json: result.pair };
+    },
+  };
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+const SecretExchange = z.object({
+  pilot_stamp: z.string().min(1).max(32),
+  pilot_secret: z.string().min(1),
+  // PR #550's "vacuum" pilot fields; accepted, not used.
+  vo: z.string().optional(),
+  grid_type: z.string().optional(),
+  grid_site: z.string().optional(),
+  status: z.string().optional(),
+}).strict();
+
+/** Proposal (diracx PRs #421/#550): a single-use pilot secret traded for a token pair. */
+function secretExchange(core: ServerCore): Route {
+  return {
+    method: 'POST',
+    path: '/api/auth/secret-exchange',
+    auth: false,
+    body: 'json',
+    handler(ctx) {
+      if (!core.options.features.secretExchange) throw new HttpError(404, 'Not Found');
+      const parsed = SecretExchange.safeParse(ctx.body);
+      if (!parsed.success) throw contractError(422, zodIssues(parsed.error));
+      const record = core.state.pilotSecrets.get(hashSecret(parsed.data.pilot_secret));
+      if (!record || record.stamp !== parsed.data.pilot_stamp) throw new HttpError(401, 'Bad pilot stamp or secret');
+      if (record.used) throw new HttpError(401, 'Pilot secret already used');
+      record.used = true;
+      const pair = core.tokens.issue({ ...pilotIdentity(core.state.vo), pilotStamp: record.stamp });
+      return { status: 200, json: pair };
+    },
+  };
+}
+
+function openIdConfiguration(core: ServerCore): Route {
+  return {
+    method: 'GET',
+    path: '/.well-known/openid-configuration',
+    auth: false,
+    body: 'none',
+    handler(ctx) {
+      const api = `${ctx.origin}/api/auth`;
+      return {
+        status: 200,
+        json: {
+          issuer: core.auth.issuer,
+          token_endpoint: `${api}/token`,
+          userinfo_endpoint: `${api}/userinfo`,
+          authorization_endpoint: `${api}/authorize`,
+          device_authorization_endpoint: `${api}/device`,
+          revocation_endpoint: `${api}/revoke`,
+          jwks_uri: `${ctx.origin}/.well-known/jwks.json`,
+          grant_types_supported: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
+          scopes_supported: [`vo:${core.state.vo}`, `group:${core.state.vo}_user`, `group:${core.state.vo}_pilot`, 'property:NormalUser', 'property:GenericPilot'],
+          response_types_supported: ['code'],
+          token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],
+          token_endpoint_auth_methods_supported: ['none'],
+          code_challenge_methods_supported: ['S256'],
+        },
+      };
+    },
+  };
+}
+
+function jwks(core: ServerCore): Route {
+  return { method: 'GET', path: '/.well-known/jwks.json', auth: false, body: 'none', handler: () => ({ status: 200, json: core.signer.jwks() }) };
+}
+
+export function authRoutes(core: ServerCore): Route[] {
+  return [tokenEndpoint(core), secretExchange(core), openIdConfiguration(core), jwks(core)];
+}
