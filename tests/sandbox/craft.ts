@@ -16,6 +16,8 @@ export interface RawEntry {
   sizeField?: Buffer;
   mode?: number;
   linkname?: string;
+  /** Raw bytes for the name field, for names that are not UTF-8. */
+  nameBytes?: Buffer;
   /** Corrupt the header checksum. */
   badChecksum?: boolean;
 }
@@ -27,7 +29,7 @@ function octal(value: number, length: number): string {
 export function header(entry: RawEntry): Buffer {
   const block = Buffer.alloc(512);
   const data = entry.data === undefined ? Buffer.alloc(0) : Buffer.from(entry.data);
-  Buffer.from(entry.name, 'utf8').copy(block, 0, 0, 100);
+  (entry.nameBytes ?? Buffer.from(entry.name, 'utf8')).copy(block, 0, 0, 100);
   block.write(octal(entry.mode ?? 0o644, 8), 100, 'latin1');
   block.write(octal(1000, 8), 108, 'latin1');
   block.write(octal(1000, 8), 116, 'latin1');

@@ -39,7 +39,10 @@ export async function writeCompressed(tar: AsyncIterable<Buffer>, outFile: strin
 function compressor(format: Exclude<SandboxFormat, 'tar.bz2'>): Transform {
   switch (format) {
     case 'tar.zst':
-      return zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } });
+      // A frame checksum, as the zstd CLI writes, so a damaged download fails in the decoder.
+      return zlib.createZstdCompress({
+        params: { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_checksumFlag]: 1 },
+      });
     case 'tar.gz':
       return zlib.createGzip();
     case 'tar':

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { PassThrough, Readable, pipeline } from 'node:stream';
+import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import unbzip2Stream from 'unbzip2-stream';
 import { SandboxError } from './errors.js';
@@ -25,13 +25,9 @@ export function openDecompressed(file: string, format: SandboxFormat): Decompres
   let output: Readable;
   if (format === 'tar') {
     output = input;
-  } else if (format === 'tar.bz2') {
-    const decoder = unbzip2Stream();
-    output = new Readable().wrap(decoder);
-    input.on('error', (error) => output.destroy(error));
-    input.pipe(decoder);
   } else {
-    const decoder = format === 'tar.zst' ? zlib.createZstdDecompress() : zlib.createGunzip();
+    const decoder =
+      format === 'tar.zst' ? zlib.createZstdDecompress() : format === 'tar.gz' ? zlib.createGunzip() : bzip2Decoder();
     const out = new PassThrough();
     pipeline(input, decoder, out, () => {
       // errors reach the consumer through `out`; nothing else to do here
@@ -47,6 +43,34 @@ export function openDecompressed(file: string, format: SandboxFormat): Decompres
   };
 }
 
+/**
+ * unbzip2-stream is a classic `through` stream; Readable.wrap() loses its last chunks when it
+ * ends and closes in the same tick. A Transform around it gets Node's backpressure and end handling.
+ */
+function bzip2Decoder(): Transform {
+  const decoder = unbzip2Stream();
+  let settle: ((error?: Error | null) => void) | undefined;
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      decoder.write(chunk);
+      done();
+    },
+    flush(done) {
+      let called = false;
+      settle = (error) => {
+        if (called) return;
+        called = true;
+        done(error);
+      };
+      decoder.end();
+      settle(null);
+    },
+  });
+  decoder.on('data', (data: Buffer) => transform.push(data));
+  decoder.on('error', (error: Error) => (settle ? settle(error) : transform.destroy(error)));
+  return transform;
+}
+
 async function* decoded(stream: Readable, decoder: string): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of stream) yield chunk as Buffer;
@@ -57,6 +81,7 @@ async function* decoded(stream: Readable, decoder: string): AsyncGenerator<Buffe
     if (code && /^E[A-Z]+$/.test(code) && !code.startsWith('ERR_')) {
       throw new SandboxError('io', `cannot read archive: ${detail}`, { cause: error });
     }
-    throw new SandboxError('corrupt', `${decoder} stream is corrupt: ${detail}`, { cause: error });
+    // The bzip2 decoder's own messages are jokes or TypeErrors on truncated input: keep them as detail only.
+    throw new SandboxError('corrupt', `${decoder} stream is corrupt or truncated (decoder: ${detail})`, { cause: error });
   }
 }
