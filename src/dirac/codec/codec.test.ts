@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CodecError, PyFloat, ddecode, dencode, jdecode, jencode, pythonFloatRepr } from './index.js';
+import { CodecError, PyFloat, ddecode, dencode, jdecode, jencode, pythonFloatRepr, type PyValue } from './index.js';
 
 describe('pythonFloatRepr', () => {
   it('matches the forms Python prints', () => {
@@ -33,7 +33,7 @@ describe('JEncode', () => {
     })).v;
     fc.assert(
       fc.property(value, (v) => {
-        expect(jdecode(jencode(v)).value).toEqual(v);
+        expect(jdecode(jencode(v as PyValue)).value).toEqual(v);
       }),
     );
   });
