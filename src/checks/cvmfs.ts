@@ -1,0 +1,27 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { repositoryName } from '../probes/cvmfs.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { result, type CheckResult } from './types.js';
+
+/**
+ * Each required repository must be mounted (listing it triggers autofs) and hold something:
+ * an empty directory is a failed mount.
+ */
+export async function checkCvmfs(required: string[], cvmfsRoot = '/cvmfs'): Promise<CheckResult> {
+  const names = required.map(repositoryName).filter(Boolean);
+  if (names.length === 0) return result('cvmfs', 'skip', 'no CVMFS repository required', ExitCode.CVMFS);
+  const states = await Promise.all(
+    names.map(async (name) => {
+      try {
+        const entries = await readdir(path.join(cvmfsRoot, name));
+        return entries.length > 0 ? null : `${name} (empty)`;
+      } catch (error) {
+        return `${name} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+      }
+    }),
+  );
+  const missing = states.filter((state): state is string => state !== null);
+  if (missing.length > 0) return result('cvmfs', 'fail', `missing or unreadable under ${cvmfsRoot}: ${missing.join(', ')}`, ExitCode.CVMFS);
+  return result('cvmfs', 'pass', `mounted and readable: ${names.join(', ')}`, ExitCode.CVMFS);
+}

@@ -1,0 +1,122 @@
+import { access, constants, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../pilot/logger.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { findContainerRuntime } from '../probes/container.js';
+import { probeNode, type ProbeOptions } from '../probes/index.js';
+import { openNodeSource } from '../probes/source.js';
+import type { ProbeResult } from '../probes/types.js';
+import { checkClock } from './clock.js';
+import { checkContainer } from './container.js';
+import { checkCvmfs } from './cvmfs.js';
+import { DEFAULT_MIN_DISK_MB, checkTmp, checkWorkDir } from './disk-space.js';
+import { checkGpus } from './gpus.js';
+import { checkTimeLeft } from './time-left.js';
+import { result, type CheckReport, type CheckResult } from './types.js';
+import { checkUserNamespaces } from './user-namespaces.js';
+
+export type { CheckReport, CheckResult, CheckStatus } from './types.js';
+export { formatCheckReport } from './format.js';
+
+export interface NodeCheckOptions {
+  workDir: string;
+  /** Minimum free MB in workDir; DIRAC's default 2560. */
+  minDiskMB?: number;
+  /** Default /tmp. */
+  tmpDir?: string;
+  /** Repositories that must be mounted (`/cvmfs/lhcb.cern.ch` or `lhcb.cern.ch`); none: skipped. */
+  cvmfsRepositories?: string[];
+  container?: {
+    /** The runtime to try; default the apptainer/singularity the probe finds. Tests pass a stand-in. */
+    runtime?: string | null;
+    image?: string;
+    timeoutMs?: number;
+    /** Default true: a node without a working container runtime fails the check. */
+    required?: boolean;
+  };
+  /** GPUs the queue configuration promises; default the batch allocation. */
+  expectedGpus?: number | null;
+  /** Reads the server's Date header; omitted: the clock check is skipped. */
+  serverTime?: () => Promise<Date | null>;
+  maxClockSkewSeconds?: number;
+  /** CPU work left in the slot; omitted: the time-left check is skipped. */
+  timeLeft?: number | null;
+  minTimeLeft?: number;
+  /** A probe already taken; otherwise one is taken with probeOptions. */
+  probe?: ProbeResult;
+  probeOptions?: ProbeOptions;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+/** Table order is priority order: the first failed class gives the exit code. */
+export const CHECK_ORDER = ['workdir', 'tmp', 'cvmfs', 'container', 'user-namespaces', 'gpus', 'clock', 'time-left'] as const;
+
+async function findUnshare(env: NodeJS.ProcessEnv): Promise<string | null> {
+  for (const dir of [...(env.PATH ?? '').split(':').filter((entry) => path.isAbsolute(entry)), '/usr/bin', '/bin']) {
+    const candidate = path.join(dir, 'unshare');
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
+
+/** A check that throws is a bug in the check, not a verdict on the node: say so and move on. */
+async function guarded(name: string, run: () => Promise<CheckResult> | CheckResult): Promise<CheckResult> {
+  try {
+    return await run();
+  } catch (error) {
+    return result(name, 'fail', `the check itself failed: ${(error as Error).message.split('\n')[0]}`, ExitCode.NODE_CHECK);
+  }
+}
+
+export function summarise(checks: CheckResult[]): CheckReport {
+  const failed = checks.find((check) => check.status === 'fail');
+  const verdict = failed ? 'fail' : checks.some((check) => check.status === 'warn') ? 'warn' : 'pass';
+  return { verdict, exitCode: failed ? failed.exitCode || ExitCode.NODE_CHECK : ExitCode.OK, checks };
+}
+
+/**
+ * `pilot check`: is this node fit to take jobs? Every check runs (in parallel), each gives a
+ * status and one sentence; the report's exit code is the class of the first failure.
+ */
+export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckReport> {
+  const env = options.env ?? process.env;
+  const probe = options.probe ?? (await probeNode({ ...options.probeOptions, env, workDir: options.workDir }));
+  const runtime =
+    options.container?.runtime !== undefined ? options.container.runtime : await findContainerRuntime(await openNodeSource('/'), env);
+  const cacheDir = runtime ? await mkdtemp(path.join(options.workDir, '.pilot-check-cache-')).catch(() => undefined) : undefined;
+  try {
+    const checks = await Promise.all([
+      guarded('workdir', () => checkWorkDir(options.workDir, options.minDiskMB ?? DEFAULT_MIN_DISK_MB)),
+      guarded('tmp', () => checkTmp(options.tmpDir ?? '/tmp')),
+      guarded('cvmfs', () => checkCvmfs(options.cvmfsRepositories ?? [])),
+      guarded('container', () =>
+        checkContainer({
+          runtime,
+          image: options.container?.image,
+          timeoutMs: options.container?.timeoutMs,
+          required: options.container?.required,
+          userNamespaces: probe.container.userNamespaces,
+          cacheDir,
+        }),
+      ),
+      guarded('user-namespaces', async () => checkUserNamespaces({ allowedBySysctl: probe.container.userNamespaces, unshare: await findUnshare(env) })),
+      guarded('gpus', () => checkGpus(probe, options.expectedGpus)),
+      guarded('clock', () => checkClock(options.serverTime, options.maxClockSkewSeconds)),
+      guarded('time-left', () => checkTimeLeft(options.timeLeft, options.minTimeLeft)),
+    ]);
+    const report = summarise(checks);
+    for (const check of checks) {
+      if (check.status === 'fail') options.logger?.error({ check: check.name, exitCode: check.exitCode }, check.detail);
+      else if (check.status === 'warn') options.logger?.warn({ check: check.name }, check.detail);
+    }
+    return report;
+  } finally {
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
