@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CLOCK_TICKS_PER_SECOND, environHas, parseProcStat, parseSmapsRollup, type ProcStat, type SmapsRollup } from './proc-parsers.js';
+
+/*
+ * Synchronous reads on purpose: /proc files are generated in memory by the kernel, a read costs
+ * microseconds, and a snapshot taken in one go is more consistent than one interleaved with other
+ * event-loop work.
+ */
+
+export const DEFAULT_PROC_ROOT = '/proc';
+
+/** Every process visible in `procRoot`, keyed by pid. Processes that vanish mid-scan are skipped. */
+export function readProcessTable(procRoot = DEFAULT_PROC_ROOT): Map<number, ProcStat> {
+  const table = new Map<number, ProcStat>();
+  let names: string[];
+  try {
+    names = readdirSync(procRoot);
+  } catch {
+    return table;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProcStat(Number(name), procRoot);
+    if (stat) table.set(stat.pid, stat);
+  }
+  return table;
+}
+
+export function readProcStat(pid: number, procRoot = DEFAULT_PROC_ROOT): ProcStat | null {
+  try {
+    return parseProcStat(readFileSync(path.join(procRoot, String(pid), 'stat'), 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+export function readSmapsRollup(pid: number, procRoot = DEFAULT_PROC_ROOT): SmapsRollup | null {
+  try {
+    return parseSmapsRollup(readFileSync(path.join(procRoot, String(pid), 'smaps_rollup'), 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process's initial environment carries `name=value` (false when unreadable). */
+export function processHasEnv(pid: number, name: string, value: string, procRoot = DEFAULT_PROC_ROOT): boolean {
+  try {
+    return environHas(readFileSync(path.join(procRoot, String(pid), 'environ')), name, value);
+  } catch {
+    return false;
+  }
+}
+
+/** A process identity that survives pid reuse: the kernel never gives one pid the same start time twice. */
+export function processKey(stat: Pick<ProcStat, 'pid' | 'startTicks'>): string {
+  return `${stat.pid}:${stat.startTicks}`;
+}
+
+/** Clock ticks since boot, in the unit of /proc/<pid>/stat's start time (both follow time namespaces). */
+export function readUptimeTicks(procRoot = DEFAULT_PROC_ROOT): number {
+  try {
+    const seconds = Number(readFileSync(path.join(procRoot, 'uptime'), 'latin1').trim().split(/\s+/)[0]);
+    return Number.isFinite(seconds) ? Math.floor(seconds * CLOCK_TICKS_PER_SECOND) : 0;
+  } catch {
+    return 0;
+  }
+}

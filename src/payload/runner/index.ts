@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { ProcStat } from '../process/proc-parsers.js';
+import { findPayloadTree, liveMembers, type PayloadIdentity } from '../process/process-tree.js';
+import { processKey, readUptimeTicks } from '../process/process-table.js';
+import { terminateTree } from '../process/kill-tree.js';
+import { ensureSubreaper, reapOrphanZombies } from '../process/subreaper.js';
+import { KILL_MINOR_STATUS, type KillReason } from '../watchdog/kill-reasons.js';
+import { resolveLimits } from '../watchdog/limits.js';
+import { Watchdog } from '../watchdog/watchdog.js';
+import { tailLines } from '../watchdog/files.js';
+import { planApptainer, readRcFile, runContainerDiagnostic } from './apptainer.js';
+import { classifyContainerFailure } from './container-failures.js';
+import { planDirect } from './direct.js';
+import {
+  PAYLOAD_MARKER_ENV,
+  type ContainerFailure,
+  type LaunchPlan,
+  type PayloadHandle,
+  type PayloadOptions,
+  type PayloadResult,
+} from './types.js';
+
+export * from './types.js';
+export { KILL_MINOR_STATUS, KILL_REASONS } from '../watchdog/kill-reasons.js';
+export { DEFAULT_WATCHDOG_LIMITS } from '../watchdog/limits.js';
+
+/** DIRAC's JobMinorStatus strings for a payload that ended on its own. */
+export const MINOR_STATUS = {
+  success: 'Application Finished Successfully',
+  errors: 'Application Finished With Errors',
+  notFound: 'Application not found',
+} as const;
+
+/** Payloads running now: children's rusage is only attributable to one payload when it ran alone. */
+const running = new Set<{ overlapped: boolean }>();
+
+/**
+ * Starts one payload under supervision and returns at once. The payload runs detached (its own
+ * session and process group) with stdout and stderr going straight to files; the watchdog samples
+ * it; `done` resolves only after the payload and everything it spawned are gone.
+ */
+export function startPayload(options: PayloadOptions): PayloadHandle {
+  const limits = resolveLimits(options.limits);
+  const logger = options.logger.child({ jobId: options.jobId });
+  ensureSubreaper(options.native, logger);
+
+  const marker = { name: PAYLOAD_MARKER_ENV, value: `${options.jobId}-${randomBytes(12).toString('hex')}` };
+  const plan: LaunchPlan =
+    options.runner.kind === 'direct' ? planDirect(options, marker) : planApptainer(options, options.runner, marker);
+
+  const stdoutFile = path.resolve(options.cwd, options.stdoutFile);
+  const stderrFile = path.resolve(options.cwd, options.stderrFile);
+  // The payload's output may echo its credentials: private to the user.
+  const outFd = openSync(stdoutFile, 'a', 0o600);
+  const errFd = stderrFile === stdoutFile ? outFd : openSync(stderrFile, 'a', 0o600);
+
+  const slot = { overlapped: running.size > 0 };
+  for (const other of running) other.overlapped = true;
+  running.add(slot);
+  const rusageBefore = safeRusage(options.native);
+  // One second of slack: start times and uptime are both in 10 ms ticks, read at different moments.
+  const notBeforeTicks = readUptimeTicks() - 100;
+
+  const child = execa(plan.file, plan.args, {
+    cwd: plan.cwd,
+    env: plan.env,
+    extendEnv: false,
+    detached: true,
+    stdin: 'ignore',
+    // File descriptors handed straight to spawn(): the kernel writes the payload's output, not JS.
+    // execa's typings only admit literal fds 3-9; at run time a lone integer passes through unchanged.
+    stdout: outFd as unknown as 3,
+    stderr: errFd as unknown as 4,
+    reject: false,
+    buffer: false,
+    cleanup: false,
+    // A backstop only: the watchdog enforces the wall clock on the whole tree well before this.
+    timeout: limits.wallClockSeconds !== null ? (limits.wallClockSeconds + 60) * 1000 + 2 * limits.killGraceMs : 0,
+    killSignal: 'SIGKILL',
+  });
+  const pid = child.pid ?? -1;
+  logger.info({ pid, runner: options.runner.kind, executable: plan.file }, 'payload started');
+
+  const identity: PayloadIdentity = { rootPid: pid, sessionId: pid, notBeforeTicks, marker };
+  const known = new Set<string>();
+  const scan = (): ProcStat[] => {
+    if (pid <= 0) return [];
+    const tree = findPayloadTree(identity, { known });
+    for (const stat of tree) known.add(processKey(stat));
+    reapOrphanZombies(tree, identity.rootExitedAtTicks === undefined ? pid : -1);
+    return tree;
+  };
+
+  let killReason: KillReason | null = null;
+  let terminating: Promise<unknown> | null = null;
+  let finished = false;
+
+  const kill = (reason: KillReason, detail?: string): void => {
+    if (killReason !== null || finished) return;
+    killReason = reason;
+    logger.warn({ reason, detail, minorStatus: KILL_MINOR_STATUS[reason] }, 'killing payload');
+    terminating = terminateTree({ scan, graceMs: limits.killGraceMs }).then((report) => {
+      if (report.survivors.length > 0) logger.error({ survivors: report.survivors }, 'payload processes survived SIGKILL');
+    });
+  };
+
+  const watchdog = new Watchdog({
+    scanTree: scan,
+    jobDir: options.cwd,
+    stdoutFile,
+    limits,
+    logger,
+    onViolation: (violation) => kill(violation.reason, violation.detail),
+  });
+  if (pid > 0) watchdog.start();
+
+  const done = (async (): Promise<PayloadResult> => {
+    try {
+      const result = await child;
+      identity.rootExitedAtTicks = readUptimeTicks();
+      watchdog.stop();
+      if (terminating) await terminating;
+      await sweepLeftovers(scan, limits.killGraceMs, logger);
+
+      const spawnError = (result as { code?: string }).code;
+      let exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;
+      const signal = result.signal ?? null;
+      let minorStatus: string;
+      let containerFailure: ContainerFailure | undefined;
+
+      if (plan.rcFile && options.runner.kind === 'apptainer') {
+        const rc = readRcFile(plan.rcFile);
+        if (rc !== null) exitCode = rc;
+        else if (killReason === null && pid > 0) {
+          containerFailure = await diagnoseContainer(options, stderrFile, exitCode, marker, logger);
+          await sweepLeftovers(scan, limits.killGraceMs, logger);
+        }
+      }
+
+      if (killReason !== null) minorStatus = KILL_MINOR_STATUS[killReason];
+      else if (containerFailure) minorStatus = containerFailure.minorStatus;
+      else if (pid <= 0 || spawnError === 'ENOENT' || spawnError === 'EACCES') minorStatus = MINOR_STATUS.notFound;
+      else minorStatus = exitCode === 0 ? MINOR_STATUS.success : MINOR_STATUS.errors;
+
+      const rusageAfter = safeRusage(options.native);
+      if (!slot.overlapped && rusageBefore && rusageAfter) watchdog.raiseCpu(rusageAfter - rusageBefore);
+      const peak = watchdog.peakMemory();
+      const payloadResult: PayloadResult = {
+        exitCode,
+        signal,
+        killReason,
+        minorStatus,
+        usage: {
+          cpuSeconds: round(watchdog.cpuSeconds()),
+          wallSeconds: round(watchdog.wallSeconds()),
+          maxRssMB: round(peak.maxRssMB),
+          maxPssMB: round(peak.maxPssMB),
+        },
+        ...(containerFailure ? { containerFailure } : {}),
+      };
+      logger.info({ exitCode, signal, killReason, minorStatus, usage: payloadResult.usage }, 'payload finished');
+      return payloadResult;
+    } finally {
+      finished = true;
+      watchdog.stop();
+      running.delete(slot);
+      closeSync(outFd);
+      if (errFd !== outFd) closeSync(errFd);
+    }
+  })();
+
+  return { pid, sample: () => watchdog.heartbeat(), kill, done };
+}
+
+/** Whatever the payload left running after its root exited (daemons): TERM, grace, KILL. */
+async function sweepLeftovers(scan: () => ProcStat[], graceMs: number, logger: PayloadOptions['logger']): Promise<void> {
+  const left = liveMembers(scan());
+  if (left.length === 0) return;
+  logger.info({ processes: left.map((s) => `${s.pid}:${s.comm}`) }, 'payload left processes behind; terminating them');
+  const report = await terminateTree({ scan, graceMs });
+  if (report.survivors.length > 0) logger.error({ survivors: report.survivors }, 'payload processes survived SIGKILL');
+}
+
+async function diagnoseContainer(
+  options: PayloadOptions,
+  stderrFile: string,
+  exitCode: number | null,
+  marker: { name: string; value: string },
+  logger: PayloadOptions['logger'],
+): Promise<ContainerFailure> {
+  if (options.runner.kind !== 'apptainer') throw new Error('diagnoseContainer needs the apptainer runner');
+  const stderr = tailLines(stderrFile, 200, 64 * 1024);
+  const classified = classifyContainerFailure(stderr, exitCode);
+  let diagnostics: string | undefined;
+  try {
+    diagnostics = await runContainerDiagnostic(options.runner, path.resolve(options.cwd), marker);
+  } catch (error) {
+    diagnostics = `diagnostic re-run could not start: ${String(error).split('\n')[0]}`;
+  }
+  logger.warn({ pattern: classified.pattern, minorStatus: classified.minorStatus }, 'container failed before the payload ran');
+  return { ...classified, diagnostics };
+}
+
+function safeRusage(native: PayloadOptions['native']): number | null {
+  try {
+    const usage = native?.childrenRusage();
+    return usage ? (usage.userMicros + usage.systemMicros) / 1e6 : null;
+  } catch {
+    return null;
+  }
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;

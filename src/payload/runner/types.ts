@@ -1,0 +1,95 @@
+import type { HeartbeatData } from '../../backend/types.js';
+import type { NativeAddon } from '../../native/types.js';
+import type { Logger } from '../../pilot/logger.js';
+import type { KillReason } from '../watchdog/kill-reasons.js';
+import type { WatchdogLimits } from '../watchdog/limits.js';
+
+export type { KillReason, WatchdogLimits };
+
+export interface ApptainerRunnerOptions {
+  kind: 'apptainer';
+  /** The apptainer (or singularity) executable, already located by the caller. */
+  binary: string;
+  /** SIF file, sandbox directory, or /cvmfs unpacked image. */
+  image: string;
+  /** Site and VO binds, Apptainer syntax `src[:dst[:ro|rw]]`. */
+  binds: string[];
+  /** Pass `--userns`: only when the node allows unprivileged user namespaces. */
+  userns: boolean;
+  /** Pass `--nv`: the job has GPUs. */
+  nv: boolean;
+  /** ContainerOptions from the site/VO configuration, appended as given. */
+  extraOptions: string[];
+  /** Apptainer's --workdir (its /tmp and /var/tmp) and our cache: inside the job directory. */
+  workdirBase: string;
+  /** Bind /cvmfs when it exists; tests set it to keep golden command lines host-independent. */
+  hostHasCvmfs?: boolean;
+}
+
+export type RunnerOptions = { kind: 'direct' } | ApptainerRunnerOptions;
+
+export interface PayloadOptions {
+  jobId: number;
+  /** Executable and arguments; a relative executable is resolved against `cwd`. */
+  argv: string[];
+  /** The job directory. */
+  cwd: string;
+  /** The payload's final environment (whitelist already applied by the caller). */
+  env: Record<string, string>;
+  stdoutFile: string;
+  stderrFile: string;
+  runner: RunnerOptions;
+  limits: WatchdogLimits;
+  logger: Logger;
+  native?: NativeAddon | null;
+}
+
+export interface PayloadUsage {
+  cpuSeconds: number;
+  wallSeconds: number;
+  maxRssMB: number;
+  maxPssMB: number;
+}
+
+export interface ContainerFailure {
+  /** Which known stderr pattern matched ('unknown' when none did). */
+  pattern: string;
+  minorStatus: string;
+  /** Tail of the `apptainer --debug exec … echo` re-run, secrets-free (it runs with no payload env). */
+  diagnostics?: string;
+}
+
+export interface PayloadResult {
+  /** The payload's exit code (for Apptainer: from the rc file the wrapper writes); null when killed by a signal or never started. */
+  exitCode: number | null;
+  signal: string | null;
+  killReason: KillReason | null;
+  /** DIRAC-style minor status for the job's final status. */
+  minorStatus: string;
+  usage: PayloadUsage;
+  containerFailure?: ContainerFailure;
+}
+
+export interface PayloadHandle {
+  /** Pid of the payload's root process (-1 if it could not be started). */
+  pid: number;
+  /** Latest watchdog sample as heartbeat fields, StandardOutput = last lines of stdout. */
+  sample(): HeartbeatData;
+  /** Idempotent; the first reason wins. TERM to the whole tree, grace, then KILL. */
+  kill(reason: KillReason, detail?: string): void;
+  /** Resolves once the payload and every process it left behind are gone. */
+  done: Promise<PayloadResult>;
+}
+
+/** How to launch the root process: what direct.ts and apptainer.ts produce. */
+export interface LaunchPlan {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** Apptainer: where the wrapper writes the payload's exit code (host path). */
+  rcFile?: string;
+}
+
+/** Environment variable that tags every process of one payload (see process-tree.ts). */
+export const PAYLOAD_MARKER_ENV = 'DIRAC_PILOT_PAYLOAD_MARKER';

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { HeartbeatData } from '../../backend/types.js';
+import type { Logger } from '../../pilot/logger.js';
+import type { ProcStat } from '../process/proc-parsers.js';
+import { parseLoadAverage } from '../process/proc-parsers.js';
+import { DEFAULT_PROC_ROOT } from '../process/process-table.js';
+import { findViolation, type Violation, type WatchdogSample } from './checks.js';
+import { fileSize, freeDiskMB, newestMtimeMs, tailLines } from './files.js';
+import type { ResolvedWatchdogLimits } from './limits.js';
+import { TreeUsageTracker } from './tree-usage.js';
+
+export interface WatchdogOptions {
+  /** Current processes of the payload (the supervisor's tree scan). */
+  scanTree: () => ProcStat[];
+  jobDir: string;
+  stdoutFile: string;
+  limits: ResolvedWatchdogLimits;
+  logger: Logger;
+  /** Called once, on the first violated limit. */
+  onViolation: (violation: Violation) => void;
+  procRoot?: string;
+  now?: () => number;
+}
+
+/**
+ * Samples the payload every `sampleIntervalMs`, keeps what the heartbeat reports, and calls
+ * `onViolation` on the first limit broken. It never kills anything itself: the supervisor does,
+ * so that every kill goes through one path.
+ */
+export class Watchdog {
+  private readonly usage: TreeUsageTracker;
+  private readonly startedAt: number;
+  private readonly history: WatchdogSample[] = [];
+  private latestSample: WatchdogSample;
+  private timer: NodeJS.Timeout | undefined;
+  private violated = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: WatchdogOptions) {
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+    this.usage = new TreeUsageTracker(options.procRoot);
+    this.latestSample = {
+      wallSeconds: 0, cpuSeconds: 0, pssMB: 0, rssMB: 0, vsizeMB: 0, processCount: 1,
+      diskFreeMB: freeDiskMB(options.jobDir), loadAverage: readLoadAverage(options.procRoot),
+      stdoutBytes: 0, secondsSinceLastWrite: 0,
+    };
+    // The start is the first reference point for the stalled window.
+    this.history.push(this.latestSample);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.options.limits.sampleIntervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Takes a sample now and runs the checks (also what each timer tick does). */
+  tick(): WatchdogSample {
+    const sample = this.takeSample();
+    if (!this.violated) {
+      const violation = findViolation(sample, this.history, this.options.limits, this.timeLeft());
+      if (violation) {
+        this.violated = true;
+        this.options.onViolation(violation);
+      }
+    }
+    this.remember(sample);
+    return sample;
+  }
+
+  latest(): WatchdogSample {
+    return this.latestSample;
+  }
+
+  /** DIRAC/DiracX heartbeat fields: MB, seconds, 1-min load, and the last lines of stdout. */
+  heartbeat(): HeartbeatData {
+    const s = this.latestSample;
+    const data: HeartbeatData = {
+      MemoryUsed: round(s.pssMB),
+      Vsize: round(s.vsizeMB),
+      CPUConsumed: round(s.cpuSeconds),
+      WallClockTime: round((this.now() - this.startedAt) / 1000),
+      StandardOutput: tailLines(this.options.stdoutFile, this.options.limits.stdoutTailLines, this.options.limits.stdoutTailBytes),
+    };
+    if (s.loadAverage !== null) data.LoadAverage = s.loadAverage;
+    if (s.diskFreeMB !== null) data.AvailableDiskSpace = round(s.diskFreeMB);
+    return data;
+  }
+
+  peakMemory(): { maxPssMB: number; maxRssMB: number } {
+    return { maxPssMB: this.usage.maxPssMB, maxRssMB: this.usage.maxRssMB };
+  }
+
+  raiseCpu(seconds: number): void {
+    this.usage.raiseCpu(seconds);
+  }
+
+  cpuSeconds(): number {
+    return this.usage.cpuSeconds;
+  }
+
+  wallSeconds(): number {
+    return (this.now() - this.startedAt) / 1000;
+  }
+
+  private takeSample(): WatchdogSample {
+    const { jobDir, stdoutFile, limits, procRoot } = this.options;
+    const usage = this.usage.update(this.options.scanTree());
+    const now = this.now();
+    const lastWrite = Math.max(this.startedAt, newestMtimeMs(jobDir, limits.loopingScanMaxEntries));
+    return {
+      wallSeconds: (now - this.startedAt) / 1000,
+      cpuSeconds: usage.cpuSeconds,
+      pssMB: usage.pssMB,
+      rssMB: usage.rssMB,
+      vsizeMB: usage.vsizeMB,
+      processCount: usage.processCount,
+      diskFreeMB: freeDiskMB(jobDir),
+      loadAverage: readLoadAverage(procRoot),
+      stdoutBytes: fileSize(path.resolve(jobDir, stdoutFile)),
+      secondsSinceLastWrite: Math.max(0, (now - lastWrite) / 1000),
+    };
+  }
+
+  private remember(sample: WatchdogSample): void {
+    this.latestSample = sample;
+    this.history.push(sample);
+    // Keep just enough history for the stalled window: drop the oldest while the next one still spans it.
+    const window = this.options.limits.stalled?.windowSeconds ?? 0;
+    while (this.history.length > 2 && sample.wallSeconds - (this.history[1] as WatchdogSample).wallSeconds >= window) {
+      this.history.shift();
+    }
+  }
+
+  private timeLeft(): number | null {
+    const callback = this.options.limits.timeLeftSeconds;
+    if (!callback) return null;
+    try {
+      const value = callback();
+      return Number.isFinite(value) ? value : null;
+    } catch (error) {
+      this.options.logger.warn({ err: String(error) }, 'time-left callback failed; time-left check skipped this round');
+      return null;
+    }
+  }
+}
+
+function readLoadAverage(procRoot = DEFAULT_PROC_ROOT): number | null {
+  try {
+    return parseLoadAverage(readFileSync(path.join(procRoot, 'loadavg'), 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
