@@ -81,13 +81,13 @@ async function extractInto(
   compressedBytes: number,
 ): Promise<{ counts: WriteCounts; expandedBytes: number }> {
   const stream = openDecompressed(archivePath, format);
-  let expandedBytes = 0;
+  let decodedBytes = 0;
   const source = new ByteSource(stream.chunks, (length) => {
-    expandedBytes += length;
-    if (expandedBytes > limits.maxBytes) {
+    decodedBytes += length;
+    if (decodedBytes > limits.maxBytes) {
       throw new SandboxError('too-large', `archive expands past the limit of ${limits.maxBytes} bytes`);
     }
-    if (format !== 'tar' && expandedBytes > limits.ratioGraceBytes && expandedBytes > limits.maxRatio * compressedBytes) {
+    if (format !== 'tar' && decodedBytes > limits.ratioGraceBytes && decodedBytes > limits.maxRatio * compressedBytes) {
       throw new SandboxError(
         'ratio',
         `archive expands more than ${limits.maxRatio} times its compressed size of ${compressedBytes} bytes (decompression bomb?)`,
@@ -118,7 +118,8 @@ async function extractInto(
   } finally {
     stream.close();
   }
-  return { counts: writer.counts, expandedBytes };
+  // The tar stream up to its end marker; decoders may have produced a little more, never parsed.
+  return { counts: writer.counts, expandedBytes: source.position };
 }
 
 function asSandboxError(error: unknown): SandboxError {
