@@ -6,7 +6,7 @@ import type { NativeAddon } from '../native/types.js';
 import { describeMatchedJob } from './job-description.js';
 import { SlotPool, isSlot } from './slots.js';
 import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from './job-wrapper.js';
-import type { WatchdogLimits } from './watchdog/index.js';
+import type { WatchdogLimits } from './runner/index.js';
 
 /** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
 export interface JobAgentRules {

@@ -10,7 +10,7 @@ import { payloadEnvironment } from './environment.js';
 import { extractSandbox } from './sandbox/extract.js';
 import { packOutputSandbox } from './sandbox/pack.js';
 import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
-import type { WatchdogLimits } from './watchdog/index.js';
+import type { WatchdogLimits } from './runner/index.js';
 
 const SOURCE = 'JobWrapper';
 
