@@ -3,7 +3,7 @@
 // demo jobs, and the pilot running them to a final state. Prints what happened and exits with the
 // pilot's exit code. Usage: npm run demo [-- --binary dist/bin/pilot-linux-x64] [-- --keep]
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +17,14 @@ const work = path.join(root, '.work', 'demo');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true, mode: 0o700 });
 
+// The runtime that ships (Node 22 from the npm registry), whatever `node` is on PATH.
+const pinnedNode = path.join(root, 'node_modules', 'node', 'bin', 'node');
+const runtime = existsSync(pinnedNode) ? pinnedNode : process.execPath;
+
 const FINAL = new Set(['Done', 'Completed', 'Failed', 'Killed']);
 
 function startServer() {
-  const child = spawn(process.execPath, [path.join(root, 'dist', 'devserver.cjs'), '--demo', '--tls-dir', path.join(work, 'tls'), '--credentials-out', path.join(work, 'pilot-credentials.json')], {
+  const child = spawn(runtime, [path.join(root, 'dist', 'devserver.cjs'), '--demo', '--tls-dir', path.join(work, 'tls'), '--credentials-out', path.join(work, 'pilot-credentials.json')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -39,7 +43,7 @@ function startServer() {
 }
 
 function runPilot(server) {
-  const command = binary ?? process.execPath;
+  const command = binary ?? runtime;
   const argv = [
     ...(binary ? [] : [path.join(root, 'dist', 'pilot.cjs')]),
     'run',

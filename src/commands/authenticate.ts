@@ -9,8 +9,8 @@ import { createDiracxBackend } from '../diracx/index.js';
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {
   const p = ctx.params;
   if (p.backend === 'dirac') {
-    const { createDiracBackend } = await import('../dirac/index.js');
-    return createDiracBackend({ params: p, workDir: ctx.workDir, pilotStamp: ctx.pilotStamp, logger: ctx.logger });
+    // LEGACY-BACKEND: wired once src/dirac/index.ts exports createDiracBackend.
+    throw new PilotError(ExitCode.CONFIG, '--backend dirac: the legacy DIRAC backend is not available in this build');
   }
   if (!p.diracxUrl) {
     throw new PilotError(ExitCode.CONFIG, 'no DiracX server configured: set --diracx-url or DIRACX_URL');

@@ -3,42 +3,60 @@ import { readTimeLeft, type TimeLeftReport } from '../probes/batch/timeleft/inde
 import { cpuWorkLeft } from '../benchmark/cpu-work-left.js';
 import { describe } from './describe-resources.js';
 
-/** The slot's time left: -T wins (as DIRAC's -T/--CPUTime does), else the batch system chain. */
-export async function slotTimeLeftReport(ctx: PilotContext): Promise<TimeLeftReport> {
+/** Processors the slot's time is shared by: -P, else the probed allocation. */
+function slotProcessors(ctx: PilotContext): number {
+  return ctx.params.processors ?? ctx.probe?.cpu.allocatedCpus ?? 1;
+}
+
+/**
+ * The slot's time left now. -T/--CPUTime wins, as in DIRAC, and is then the only source;
+ * otherwise the batch system's sources in DIRAC's order, the queue's configured time, MaxCPUTime.
+ */
+export async function readSlotTimeLeft(ctx: PilotContext): Promise<TimeLeftReport> {
   const p = ctx.params;
   if (p.cpuTime !== undefined) {
-    return { CPU: 0, CPULimit: p.cpuTime, WallClock: 0, WallClockLimit: p.cpuTime, Unit: 'CPU', source: 'option -T/--CPUTime' };
+    const report = await readTimeLeft({ env: {}, batch: null, config: { maxCPUTime: p.cpuTime }, logger: ctx.logger, processors: slotProcessors(ctx) });
+    return { ...report, source: 'option -T/--CPUTime', attempts: [] };
   }
   return readTimeLeft({
     env: ctx.env,
     batch: ctx.probe?.batch ?? null,
-    config: {
-      ...(p.queueCPUTime !== undefined ? { queueCPUTime: p.queueCPUTime } : {}),
-      maxCPUTime: p.maxCPUTime,
-    },
+    config: { ...(p.queueCPUTime !== undefined ? { queueCPUTime: p.queueCPUTime } : {}), maxCPUTime: p.maxCPUTime },
     logger: ctx.logger,
+    processors: slotProcessors(ctx),
+    pilotStartedAt: ctx.startedAt.getTime() / 1000,
   });
 }
 
+/** Wall-clock seconds left, when the source counts wall clock. */
+function wallSecondsLeft(report: TimeLeftReport): number | null {
+  const usage = report.usage;
+  if (!usage || !(usage.WallClockLimit > 0)) return null;
+  return Math.max(0, usage.WallClockLimit - usage.WallClock);
+}
+
 /**
- * Builds the slot's CPU-work-left function from one time-left reading: later calls advance the
- * clock by the time elapsed since, and scale by the CPU the pilot and its payloads consumed,
- * with DIRAC's formula (dirac-pilot.md §3). One source of truth, as DIRAC PR #8479 asks.
+ * One source of truth for CPU work left (DIRAC PR #8479): every recomputation reads the batch
+ * system again, so "time used" is current, and applies DIRAC's formula with the CPU the pilot and
+ * its payloads consumed.
  */
-export function slotTimeLeft(report: TimeLeftReport, power: number, processors: number): SlotTimeLeft {
-  const readAt = Date.now();
-  const advanced = (): TimeLeftReport => {
-    const elapsed = (Date.now() - readAt) / 1000;
-    return { ...report, WallClock: report.WallClock + elapsed, CPU: report.CPU + elapsed * (report.Unit === 'CPU' ? processors : 1) };
+export async function slotTimeLeft(ctx: PilotContext, power: number): Promise<SlotTimeLeft> {
+  const processors = slotProcessors(ctx);
+  const first = await readSlotTimeLeft(ctx);
+  const initial = cpuWorkLeft({ timeLeft: first, power, cpuConsumed: 0, processors });
+  const state: SlotTimeLeft = {
+    cpuWorkLeft: initial.work,
+    wallSecondsLeft: wallSecondsLeft(first),
+    source: first.source,
+    recompute: async (cpuConsumed) => {
+      const report = await readSlotTimeLeft(ctx);
+      const now = cpuWorkLeft({ timeLeft: report, power, cpuConsumed, processors });
+      state.cpuWorkLeft = now.work;
+      state.wallSecondsLeft = wallSecondsLeft(report);
+      return now.work;
+    },
   };
-  const initial = cpuWorkLeft({ timeLeft: report, power, cpuConsumed: 0, processors });
-  const wallLeft = report.WallClockLimit > 0 ? Math.max(0, report.WallClockLimit - report.WallClock) : null;
-  return {
-    cpuWorkLeft: initial,
-    wallSecondsLeft: wallLeft,
-    source: report.source,
-    recompute: (cpuConsumed) => cpuWorkLeft({ timeLeft: advanced(), power, cpuConsumed, processors }),
-  };
+  return state;
 }
 
 /** DIRAC's ConfigureCPURequirements, second half: CPU work left = time left × CPU power. */
@@ -46,11 +64,8 @@ export const computeCpuWorkLeft: PilotCommand = {
   name: 'compute-cpu-work-left',
   description: 'read the time left in the batch allocation and compute CPU work left',
   async run(ctx) {
-    const report = await slotTimeLeftReport(ctx);
-    const power = ctx.cpuPower?.power ?? 1;
-    const processors = ctx.params.processors ?? ctx.probe?.cpu.allocatedCpus ?? 1;
-    ctx.timeLeft = slotTimeLeft(report, power, processors);
-    ctx.logger.info({ cpuWorkLeft: Math.round(ctx.timeLeft.cpuWorkLeft), wallLeft: ctx.timeLeft.wallSecondsLeft, source: report.source }, 'CPU work left');
+    ctx.timeLeft = await slotTimeLeft(ctx, ctx.cpuPower?.power ?? 1);
+    ctx.logger.info({ cpuWorkLeft: Math.round(ctx.timeLeft.cpuWorkLeft), wallLeft: ctx.timeLeft.wallSecondsLeft, source: ctx.timeLeft.source }, 'CPU work left');
     describe(ctx);
   },
 };

@@ -3,8 +3,10 @@ import { probeNode } from '../probes/index.js';
 import { buildDiracResources, buildNodeDocument, type ResourceParams } from '../probes/resources.js';
 
 /** The resource parameters that come from the pilot's options rather than from the node. */
-export function resourceParams(ctx: PilotContext, overrides: Partial<ResourceParams> = {}): ResourceParams {
+export function resourceParams(ctx: PilotContext, overrides: ResourceParams['overrides'] = {}, cpuWork?: number): ResourceParams {
   const p = ctx.params;
+  const work = Math.floor(cpuWork ?? ctx.timeLeft?.cpuWorkLeft ?? 0);
+  const wall = ctx.timeLeft?.wallSecondsLeft;
   return {
     site: p.site,
     ce: p.ce,
@@ -12,22 +14,22 @@ export function resourceParams(ctx: PilotContext, overrides: Partial<ResourcePar
     vo: p.vo ?? 'unknown',
     tags: p.tags,
     requiredTags: p.requiredTags,
-    cpuTime: Math.floor(ctx.timeLeft?.cpuWorkLeft ?? 0),
-    wallTime: ctx.timeLeft?.wallSecondsLeft ?? null,
+    cpuTime: work,
+    cpuWork: work,
+    ...(wall !== null && wall !== undefined ? { wallTimeSeconds: Math.floor(wall) } : {}),
     pilotBenchmark: ctx.cpuPower?.power ?? 0,
-    pilotReference: ctx.probe?.batch.pilotReference ?? ctx.pilotStamp,
+    ...(ctx.probe?.batch.pilotReference ? {} : { pilotReference: ctx.pilotStamp }),
     releaseVersion: p.releaseVersion,
     ...(p.ownerGroup ? { ownerGroup: p.ownerGroup } : {}),
-    ...(p.processors ? { processors: p.processors } : {}),
     wholeNode: p.tags.includes('WholeNode'),
-    ...overrides,
+    overrides: { ...(p.processors ? { processors: p.processors } : {}), ...overrides },
   };
 }
 
 /** Rebuilds both descriptions from the probe and what the pipeline learnt so far. */
-export function describe(ctx: PilotContext, overrides: Partial<ResourceParams> = {}): void {
+export function describe(ctx: PilotContext): void {
   if (!ctx.probe) return;
-  const params = resourceParams(ctx, overrides);
+  const params = resourceParams(ctx);
   ctx.resources = buildDiracResources(ctx.probe, params);
   ctx.nodeDocument = buildNodeDocument(ctx.probe, params);
 }

@@ -1,23 +1,36 @@
-import type { PilotCommand } from '../pilot/context.js';
-import { resolveCpuPower } from '../benchmark/index.js';
+import type { PilotCommand, PilotContext } from '../pilot/context.js';
+import { resolveCpuPower, type CpuPowerResult } from '../benchmark/cpu-power.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
 import { describe } from './describe-resources.js';
+
+/** The CPU power of one processor from the configured source: DB12 (default), MJF or configuration. */
+export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
+  const p = ctx.params;
+  switch (p.cpuPowerSource) {
+    case 'config':
+      if (p.cpuPower === undefined) throw new PilotError(ExitCode.USAGE, '--cpu-power-source=config needs --cpu-power');
+      return resolveCpuPower({ source: 'config', value: p.cpuPower, logger: ctx.logger });
+    case 'mjf':
+      return resolveCpuPower({ source: 'mjf', env: ctx.env, logger: ctx.logger });
+    case 'db12':
+      return resolveCpuPower({
+        source: 'db12',
+        copies: p.processors ?? ctx.probe?.cpu.allocatedCpus ?? 1,
+        correction: p.cpuNormalizationCorrection,
+        logger: ctx.logger,
+      });
+  }
+}
 
 /** DIRAC's ConfigureCPURequirements, first half: the CPU power of one processor of this slot. */
 export const measureCpuPower: PilotCommand = {
   name: 'measure-cpu-power',
   description: 'measure the CPU power (DB12), or take it from MJF or configuration',
   async run(ctx) {
-    const p = ctx.params;
-    const result = await resolveCpuPower({
-      source: p.cpuPowerSource,
-      copies: p.processors ?? ctx.probe?.cpu.allocatedCpus ?? 1,
-      correction: p.cpuNormalizationCorrection,
-      ...(p.cpuPower !== undefined ? { configured: p.cpuPower } : {}),
-      env: ctx.env,
-      logger: ctx.logger,
-    });
-    ctx.cpuPower = { power: result.power, source: result.source, ...(result.raw ? { raw: result.raw } : {}) };
-    ctx.logger.info({ power: result.power, source: result.source }, 'CPU power');
+    const result = await slotCpuPower(ctx);
+    ctx.cpuPower = { power: result.power, source: result.source, ...(result.measurement ? { raw: result.measurement.raw } : {}) };
+    ctx.logger.info({ power: result.power, source: result.source, detail: result.detail }, 'CPU power');
     describe(ctx);
   },
 };

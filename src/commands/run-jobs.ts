@@ -3,7 +3,7 @@ import type { RunnerChoice } from '../payload/job-wrapper.js';
 import { startMetadata } from '../payload/job-wrapper.js';
 import { runJobAgent, type JobAgentRules } from '../payload/job-agent.js';
 import { SlotPool } from '../payload/slots.js';
-import { defaultWatchdogLimits, type WatchdogLimits } from '../payload/watchdog/index.js';
+import type { WatchdogLimits } from '../payload/runner/index.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { PilotError } from '../pilot/errors.js';
 import { ExitCode } from '../pilot/exit-codes.js';
@@ -62,10 +62,8 @@ export function chooseRunner(ctx: PilotContext): RunnerChoice {
 
 /** Watchdog limits for one job: the job's own wall and CPU limits on top of the pilot's defaults. */
 export function jobLimits(ctx: PilotContext, maxWallSeconds: number | null, cpuWork: number | null): WatchdogLimits {
-  const base = defaultWatchdogLimits();
   const power = ctx.cpuPower?.power ?? 0;
   return {
-    ...base,
     ...(maxWallSeconds ? { wallClockSeconds: maxWallSeconds } : {}),
     // JDL CPUTime is CPU work (seconds × power); DIRAC's watchdog allows 1.2× of it in seconds.
     ...(cpuWork && power > 0 ? { cpuSeconds: (cpuWork / power) * 1.2 } : {}),
@@ -99,7 +97,7 @@ export const runJobs: PilotCommand = {
       pilotStamp: ctx.pilotStamp,
       vo: p.vo ?? 'unknown',
       describeFree: (free, workLeft) => {
-        const params = resourceParams(ctx, { processors: free.processors, maxRAM: free.memoryMB, gpus: free.gpus, cpuTime: Math.floor(workLeft) });
+        const params = resourceParams(ctx, { processors: free.processors, maxRAM: free.memoryMB, gpus: free.gpus }, workLeft);
         return { resources: buildDiracResources(probe, params), node: buildNodeDocument(probe, params) };
       },
       cpuWorkLeft: (consumed) => ctx.timeLeft?.recompute?.(consumed) ?? ctx.timeLeft?.cpuWorkLeft ?? Number.POSITIVE_INFINITY,

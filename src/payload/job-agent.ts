@@ -205,7 +205,9 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       const jobs = await backend.match({
         pilotStamp: options.pilotStamp,
         vo: options.vo,
-        maxJobs: Math.max(1, free.processors),
+        // One job per request, as DIRAC's JobAgent asks: the description is of the whole free
+        // share, and the loop asks again at once after a match until the slot is full.
+        maxJobs: 1,
         node,
         resources,
       });

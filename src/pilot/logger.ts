@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { Writable } from 'node:stream';
@@ -60,11 +60,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const streams: pino.StreamEntry[] = [];
   if (options.file) {
     mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
-    streams.push({ level: 'debug', stream: createWriteStream(options.file, { flags: 'a', mode: 0o600 }) });
+    // Synchronous writes: the pilot exits with process.exit() once its work is done, and a line
+    // lost at exit (the reason it stopped, the last job status) is the one a site admin needs.
+    const fd = openSync(options.file, 'a', 0o600);
+    streams.push({ level: 'debug', stream: pino.destination({ fd, sync: true }) });
   }
   if (!options.quiet) {
     const pretty = options.pretty ?? process.stderr.isTTY === true;
-    streams.push({ level, stream: pretty ? humanStream(process.stderr) : process.stderr });
+    streams.push({ level, stream: pretty ? humanStream(process.stderr) : pino.destination({ fd: 2, sync: true }) });
   }
   return pino(
     {

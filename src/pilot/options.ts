@@ -52,6 +52,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'tags', long: 'tag', short: 't', type: 'repeat', value: 'TAG', help: 'tag this slot offers (repeatable)', origin: 'dirac' },
   { key: 'requiredTags', long: 'requiredTag', type: 'repeat', value: 'TAG', help: 'tag a job must ask for to match (repeatable)', origin: 'dirac' },
   { key: 'cvmfsLocations', long: 'CVMFS_locations', type: 'list', value: 'DIR,…', help: 'CVMFS locations to look in (default /cvmfs/grid.cern.ch,/cvmfs/dirac.egi.eu)', origin: 'dirac' },
+  { key: 'requiredCvmfs', long: 'require-cvmfs', type: 'repeat', value: 'REPO', help: 'CVMFS repository `pilot check` requires (repeatable)', origin: 'pilot' },
   { key: 'releaseVersion', long: 'release', short: 'r', type: 'string', value: 'VERSION', help: 'DIRAC release version reported to the matcher', origin: 'dirac' },
   // --- Server and credentials ---
   { key: 'backend', long: 'backend', env: 'PILOT_BACKEND', type: 'string', value: 'diracx|dirac', help: 'workload manager to talk to (default diracx)', origin: 'pilot' },

@@ -35,6 +35,7 @@ export const paramsSchema = z.object({
   tags: z.array(z.string().min(1)).default([]),
   requiredTags: z.array(z.string().min(1)).default([]),
   cvmfsLocations: z.array(z.string().min(1)).default(['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu']),
+  requiredCvmfs: z.array(z.string().min(1)).default([]),
   releaseVersion: z.string().default('v9.0.0'),
   releaseProject: z.string().optional(),
   backend: z.enum(['diracx', 'dirac']).default('diracx'),

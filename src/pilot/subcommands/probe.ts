@@ -1,6 +1,6 @@
 import type { Subcommand } from '../cli.js';
 import { probeNode } from '../../probes/index.js';
-import { formatProbeTable } from '../../probes/format.js';
+import { formatProbeTable } from '../../probes/table.js';
 import { buildDiracResources, buildNodeDocument } from '../../probes/resources.js';
 import { resourceParams } from '../../commands/describe-resources.js';
 import { openSession } from './session.js';

@@ -1,0 +1,24 @@
+import type { Subcommand } from '../cli.js';
+import { openSession } from './session.js';
+import { probeNode } from '../../probes/index.js';
+import { slotCpuPower } from '../../commands/measure-cpu-power.js';
+import { formatBenchmark } from '../../benchmark/format.js';
+
+export const benchmarkSubcommand: Subcommand = {
+  name: 'benchmark',
+  summary: 'CPU power of one processor: DB12-compatible measurement (one copy per processor), MJF or configuration',
+  async run(parsed) {
+    const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
+    const { ctx } = session;
+    try {
+      if (ctx.params.processors === undefined && ctx.params.cpuPowerSource === 'db12') {
+        ctx.probe = await probeNode({ root: '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
+      }
+      const result = await slotCpuPower(ctx);
+      process.stdout.write(ctx.params.json ? `${JSON.stringify(result, null, 2)}\n` : formatBenchmark(result));
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};

@@ -1,0 +1,54 @@
+import type { Subcommand } from '../cli.js';
+import { openSession } from './session.js';
+import { runNodeChecks, formatCheckReport } from '../../checks/index.js';
+import { probeNode } from '../../probes/index.js';
+import { connectBackend } from '../../commands/authenticate.js';
+import { slotTimeLeft } from '../../commands/compute-cpu-work-left.js';
+import { slotCpuPower } from '../../commands/measure-cpu-power.js';
+
+/**
+ * `pilot check`: the node validation a site admin runs by hand and the pipeline relies on.
+ * The clock check needs a server (--diracx-url); the time-left check needs a CPU power, so it
+ * runs when one is configured (--cpu-power-source config|mjf) to keep the check fast.
+ */
+export const checkSubcommand: Subcommand = {
+  name: 'check',
+  summary: 'validate the node: work dir, /tmp, CVMFS, container runtime, user namespaces, GPUs, clock, time left',
+  details: 'Exit code: that of the first failed class (docs/exit-codes.md); 0 when every check passed or only warned.',
+  async run(parsed) {
+    const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
+    const { ctx } = session;
+    const p = ctx.params;
+    try {
+      const probe = await probeNode({ root: p.sysroot ?? '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
+      ctx.probe = probe;
+      if (p.diracxUrl) ctx.backend = await connectBackend(ctx).catch(() => undefined);
+      const backend = ctx.backend as { serverTime?: () => Promise<Date | null> } | undefined;
+      let timeLeft: number | null = null;
+      if (p.cpuPowerSource !== 'db12' || p.cpuTime !== undefined) {
+        const power = await slotCpuPower(ctx).catch(() => null);
+        if (power) timeLeft = (await slotTimeLeft(ctx, power.power)).cpuWorkLeft;
+      }
+      const report = await runNodeChecks({
+        workDir: ctx.workDir,
+        minDiskMB: p.minDiskMB,
+        cvmfsRepositories: p.requiredCvmfs,
+        container: {
+          runtime: p.apptainerBinary ?? probe.container.runtime,
+          image: p.containerImage,
+          required: p.runner === 'apptainer',
+        },
+        ...(backend?.serverTime ? { serverTime: () => backend.serverTime!() } : {}),
+        timeLeft,
+        minTimeLeft: p.minimumTimeLeft,
+        probe,
+        env: ctx.env,
+        logger: ctx.logger,
+      });
+      process.stdout.write(p.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report));
+      return report.exitCode;
+    } finally {
+      await session.close();
+    }
+  },
+};

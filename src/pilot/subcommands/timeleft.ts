@@ -1,0 +1,33 @@
+import type { Subcommand } from '../cli.js';
+import { openSession } from './session.js';
+import { probeNode } from '../../probes/index.js';
+import { readSlotTimeLeft } from '../../commands/compute-cpu-work-left.js';
+import { slotCpuPower } from '../../commands/measure-cpu-power.js';
+import { cpuWorkLeft } from '../../benchmark/cpu-work-left.js';
+import { formatTimeLeft } from '../../probes/batch/timeleft/format.js';
+import { formatCpuWorkLeft } from '../../benchmark/format.js';
+
+export const timeleftSubcommand: Subcommand = {
+  name: 'timeleft',
+  summary: 'time left in the batch allocation, and CPU work left (time left × CPU power), with sources',
+  details: 'The CPU power comes from --cpu-power-source (db12 measures for a few seconds; config needs --cpu-power).',
+  async run(parsed) {
+    const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
+    const { ctx } = session;
+    try {
+      ctx.probe = await probeNode({ root: '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
+      const report = await readSlotTimeLeft(ctx);
+      const power = await slotCpuPower(ctx);
+      const processors = ctx.params.processors ?? ctx.probe.cpu.allocatedCpus;
+      const work = cpuWorkLeft({ timeLeft: report, power: power.power, cpuConsumed: 0, processors });
+      if (ctx.params.json) {
+        process.stdout.write(`${JSON.stringify({ timeLeft: report, cpuPower: { power: power.power, source: power.source, detail: power.detail }, cpuWorkLeft: work, processors }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${formatTimeLeft(report)}\nCPU power: ${power.power} (${power.source}: ${power.detail})\n${formatCpuWorkLeft(work)}\n`);
+      }
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};
