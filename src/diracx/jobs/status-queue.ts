@@ -75,44 +75,53 @@ export class StatusQueue {
   }
 
   private pump(): Promise<void> {
-    // A pump already running will also pick up whatever was queued meanwhile.
-    this.running ??= this.drain().finally(() => {
-      this.running = null;
-    });
+    // A pump already running also picks up whatever was queued meanwhile (see drain's loop).
+    this.running ??= this.drain();
     return this.running;
   }
 
   private async drain(): Promise<void> {
     const maxBatch = this.options.maxBatch ?? 200;
-    while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, maxBatch);
-      try {
-        const failed = await this.options.send(batch.map((item) => item.entry), () => this.flushDeadline);
-        for (const [jobId, detail] of Object.entries(failed)) {
-          this.options.logger.warn(`job ${jobId}: status update rejected by the server: ${detail}`);
-        }
-        this.pending.splice(0, batch.length);
-        for (const item of batch) item.settle?.resolve();
-      } catch (error) {
-        const code = isPilotError(error) ? error.exitCode : ExitCode.INTERNAL;
-        if (code === ExitCode.SERVER_PROTOCOL) {
-          // The server understood and refused this batch (400/404/422): resending cannot help.
-          this.options.logger.warn(`status updates for job(s) ${jobList(batch)} dropped: ${(error as Error).message}`);
-          this.pending.splice(0, batch.length);
-          for (const item of batch) item.settle?.resolve();
+    try {
+      for (;;) {
+        if (this.pending.length === 0) {
+          await this.persist().catch(() => undefined);
+          // Something may have been queued while the spool was being cleared.
+          if (this.pending.length === 0) return;
           continue;
         }
-        this.outageUntil = this.now() + (this.options.outageBackoffMs ?? 30_000);
-        this.options.logger.warn(`${this.pending.length} status update(s) kept for later: ${(error as Error).message}`);
-        await this.persist().catch((spoolError: unknown) => {
-          this.options.logger.error(`could not spool status updates: ${(spoolError as Error).message}`);
-        });
-        // Unreachable: the update is kept, the caller goes on. Refused credentials: the pilot must know.
-        this.settleWaiting(code === ExitCode.AUTH_REFUSED || code === ExitCode.TLS ? error : undefined);
-        return;
+        const batch = this.pending.slice(0, maxBatch);
+        try {
+          const failed = await this.options.send(batch.map((item) => item.entry), () => this.flushDeadline);
+          for (const [jobId, detail] of Object.entries(failed)) {
+            this.options.logger.warn(`job ${jobId}: status update rejected by the server: ${detail}`);
+          }
+          this.pending.splice(0, batch.length);
+          for (const item of batch) item.settle?.resolve();
+        } catch (error) {
+          const code = isPilotError(error) ? error.exitCode : ExitCode.INTERNAL;
+          if (code === ExitCode.SERVER_PROTOCOL) {
+            // The server understood and refused this batch (400/404/422): resending cannot help.
+            this.options.logger.warn(`status updates for job(s) ${jobList(batch)} dropped: ${(error as Error).message}`);
+            this.pending.splice(0, batch.length);
+            for (const item of batch) item.settle?.resolve();
+            continue;
+          }
+          this.outageUntil = this.now() + (this.options.outageBackoffMs ?? 30_000);
+          this.options.logger.warn(`${this.pending.length} status update(s) kept for later: ${(error as Error).message}`);
+          await this.persist().catch((spoolError: unknown) => {
+            this.options.logger.error(`could not spool status updates: ${(spoolError as Error).message}`);
+          });
+          // Unreachable: the update is kept, the caller goes on. Refused credentials: the pilot must know.
+          this.settleWaiting(code === ExitCode.AUTH_REFUSED || code === ExitCode.TLS ? error : undefined);
+          return;
+        }
       }
+    } finally {
+      // Cleared inside the async function, with no await after the last emptiness check, so an
+      // enqueue can never find a pump that has already decided to stop.
+      this.running = null;
     }
-    await this.persist().catch(() => undefined);
   }
 
   private settleWaiting(error?: unknown): void {

@@ -99,13 +99,19 @@ export class PilotLogShipper extends Writable {
 
   /** Send what is buffered, one batch at a time; a failed batch goes back to the front. */
   ship(): Promise<void> {
-    this.sending ??= this.drain().finally(() => {
-      this.sending = null;
-    });
+    this.sending ??= this.drain();
     return this.sending;
   }
 
   private async drain(): Promise<void> {
+    try {
+      await this.drainBatches();
+    } finally {
+      this.sending = null;
+    }
+  }
+
+  private async drainBatches(): Promise<void> {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.batchLines);
       const dropped = this.droppedSinceReport;
