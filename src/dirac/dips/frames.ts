@@ -43,7 +43,7 @@ export interface Frame {
 
 /** Incremental frame parser for a byte stream; bad framing throws a one-line FrameError. */
 export class FrameReader {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
 
   constructor(private readonly maxBytes = MAX_FRAME_BYTES) {}
 
