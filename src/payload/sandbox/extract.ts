@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../../pilot/logger.js';
 import { ByteSource } from './byte-source.js';
-import { sha256File, verifySha256 } from './checksum.js';
+import { verifySha256 } from './checksum.js';
 import { commitStaging, type OnExisting } from './commit.js';
 import { openDecompressed } from './decompress.js';
 import { SandboxError } from './errors.js';
@@ -24,7 +24,8 @@ export interface ExtractReport extends WriteCounts {
   archive: string;
   destDir: string;
   format: SandboxFormat;
-  sha256: string;
+  /** The verified sha256 when `expectedSha256` was given; null otherwise (no second read to compute it). */
+  sha256: string | null;
   compressedBytes: number;
   /** Size of the decompressed tar stream read up to the end-of-archive marker. */
   expandedBytes: number;
@@ -66,7 +67,7 @@ async function extractAtomically(archivePath: string, dest: string, limits: Sand
   try {
     const { counts, expandedBytes } = await extractInto(archivePath, format, staging, limits, compressedBytes);
     await commitStaging(staging, dest, options.onExisting ?? 'replace');
-    const sha256 = options.expectedSha256?.trim().toLowerCase() ?? (await sha256File(archivePath));
+    const sha256 = options.expectedSha256?.trim().toLowerCase() ?? null;
     return { archive: archivePath, destDir: dest, format, sha256, compressedBytes, expandedBytes, ...counts };
   } finally {
     await rm(staging, { recursive: true, force: true });
