@@ -12,7 +12,10 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
 ];
 
 // The entry point of dist/pilot.cjs and of the standalone executables.
-runCli(process.argv.slice(2), SUBCOMMANDS).then(
+// Libraries may unref their timers (retry back-off, heartbeats); the pilot's own work must still
+// hold the process until it ends, or Node would exit 0 in the middle of a retry.
+const keepAlive = setInterval(() => undefined, 2 ** 30);
+runCli(process.argv.slice(2), SUBCOMMANDS).finally(() => clearInterval(keepAlive)).then(
   (code) => {
     // Exit now rather than when every handle closes: a keep-alive socket or a payload's stray
     // timer must not keep a finished pilot in its batch slot. Logs are written synchronously.

@@ -13,7 +13,7 @@ export const runSubcommand: Subcommand = {
   details: `Pipeline commands (-X a,b,…; DIRAC's names are accepted too): ${[...COMMANDS.keys()].join(', ')}.
 Default: ${DEFAULT_PIPELINE.join(', ')}.`,
   async run(parsed) {
-    const session = openSession(parsed, { workDir: !parsed.params.dryRun });
+    const session = openSession(parsed, { workDir: parsed.params.dryRun ? 'if-given' : true });
     const { ctx } = session;
     try {
       const names = ctx.params.commands ?? [...DEFAULT_PIPELINE];

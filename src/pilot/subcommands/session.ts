@@ -14,8 +14,12 @@ export interface Session {
 }
 
 export interface SessionOptions {
-  /** Create the work directory (`pilot-<stamp>`) and log into it; false for read-only commands. */
-  workDir: boolean;
+  /**
+   * true: create the work directory (`pilot-<stamp>` unless --work-dir) and log into it.
+   * 'if-given': create and log only when --work-dir names one, else use the current directory.
+   * false: read-only commands, which measure the work directory (or cwd) without creating it.
+   */
+  workDir: boolean | 'if-given';
   /** Keep stderr free of log lines (machine output follows). */
   quietLogs?: boolean;
 }
@@ -24,9 +28,10 @@ export interface SessionOptions {
 export function openSession(parsed: ParsedArgv, options: SessionOptions, env: NodeJS.ProcessEnv = process.env): Session {
   const params: Params = loadParams(parsed, env);
   const pilotStamp = makePilotStamp(params);
-  const workDir = options.workDir ? prepareWorkDir(params, pilotStamp, env) : path.resolve(params.workDir ?? process.cwd());
+  const create = options.workDir === true || (options.workDir === 'if-given' && params.workDir !== undefined);
+  const workDir = create ? prepareWorkDir(params, pilotStamp, env) : path.resolve(params.workDir ?? process.cwd());
   const logger: Logger = createLogger({
-    ...(options.workDir ? { file: path.join(workDir, 'pilot.log') } : {}),
+    ...(create ? { file: path.join(workDir, 'pilot.log') } : {}),
     debug: params.debug,
     quiet: options.quietLogs === true && !params.debug,
   });

@@ -1,0 +1,6 @@
+import { execFileSync } from 'node:child_process';
+
+/** Integration tests run the built bundle as a separate process: build it once, fresh. */
+export default function setup(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+}

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PILOT_BUNDLE = path.join(ROOT, 'dist', 'pilot.cjs');
+
+export interface PilotRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh private directory for one test. */
+export function tempDir(prefix = 'pilot-it-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/**
+ * Runs the built pilot as its own process (the runtime of this test run: Node 22), with a clean
+ * environment unless one is given, and collects its output. Bounded by `timeoutMs`.
+ */
+export function runPilot(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<PilotRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PILOT_BUNDLE, ...args], {
+      cwd: options.cwd ?? tempDir(),
+      env: options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`pilot ${args.join(' ')} did not end within ${options.timeoutMs ?? 60_000} ms\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    if (child.pid) options.onSpawn?.(child.pid);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Options for a pilot against a dev server: fixed CPU power and time, fast polling. */
+export function devPilotArgs(server: { url: string }, credentialsFile: string, workDir: string, extra: string[] = []): string[] {
+  return [
+    'run', '--diracx-url', server.url, '--credentials', credentialsFile, '--work-dir', workDir,
+    '--wnVO', 'demo', '-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool',
+    '-T', '86400', '--cpu-power-source', 'config', '--cpu-power', '10',
+    '--PollingTime', '0.2', '--StopAfterFailedMatches', '1', '--heartbeat', '1', '--runner', 'direct',
+    ...extra,
+  ];
+}

@@ -1,0 +1,129 @@
+import { mkdirSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../../src/devserver/index.js';
+import { demoJobs } from '../../src/devserver/demo-jobs.js';
+import { extractSandbox } from '../../src/payload/sandbox/extract.js';
+import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
+
+let server: DevServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function serverWithDemoJobs(): Promise<{ server: DevServer; credentials: string; dir: string }> {
+  server = await startDevServer({ jobs: demoJobs() });
+  const dir = tempDir();
+  const credentials = path.join(dir, 'credentials.json');
+  await server.writePilotCredentials(credentials);
+  return { server, credentials, dir };
+}
+
+/** Statuses with consecutive repeats collapsed: the path a job took. */
+const statusPath = (history: { status: string }[]) => history.map((h) => h.status).filter((s, i, all) => s !== all[i - 1]);
+
+describe('pilot run against the dev server', () => {
+  it('runs every demo job to a final state, records DIRAC’s status sequence, returns output sandboxes, exits 0', async () => {
+    const { server, credentials, dir } = await serverWithDemoJobs();
+    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '4']));
+    expect(run.code, run.stderr).toBe(0);
+
+    const jobs = server.jobs();
+    expect(jobs).toHaveLength(5);
+    const byName = new Map(jobs.map((j) => [String(j.attributes.JobName ?? j.jdl.match(/JobName = "([^"]+)"/)?.[1]), j]));
+
+    for (const job of jobs) expect(['Done', 'Failed']).toContain(job.status);
+    const failed = byName.get('exit-code-3')!;
+    expect(failed.status).toBe('Failed');
+    expect(`${failed.minorStatus} ${failed.applicationStatus}`).toMatch(/exit code 3/);
+
+    const hello = byName.get('hello-world')!;
+    expect(statusPath(hello.history)).toEqual(['Received', 'Waiting', 'Matched', 'Running', 'Completing', 'Done']);
+    const fromPilot = hello.history.filter((h) => h.source.startsWith('JobWrapper'));
+    expect(fromPilot.map((h) => [h.status, h.minorStatus])).toEqual([
+      ['Running', 'Job Initialization'],
+      ['Running', 'Downloading InputSandbox'],
+      ['Running', 'Application'],
+      ['Completing', 'Uploading Output Sandbox'],
+      ['Completing', 'Output Sandbox Uploaded'],
+      ['Completing', 'Application Finished Successfully'],
+      ['Done', 'Execution Complete'],
+    ]);
+    // Nothing the pilot sent was rejected by the state machine.
+    for (const job of jobs) expect(job.history.filter((h) => h.source.endsWith('(SM)'))).toEqual([]);
+
+    // The output sandbox arrived intact and holds what the job wrote.
+    const out = tempDir();
+    const archive = path.join(out, 'out.tar.zst');
+    writeFileSync(archive, server.outputSandbox(hello.id)!);
+    await extractSandbox(archive, path.join(out, 'x'));
+    expect(readFileSync(path.join(out, 'x', 'hello.txt'), 'utf8')).toBe('hello world\n');
+    const mp = byName.get('multi-processor')!;
+    writeFileSync(archive, server.outputSandbox(mp.id)!);
+    await extractSandbox(archive, path.join(out, 'mp'));
+    expect(readFileSync(path.join(out, 'mp', 'std.out'), 'utf8')).toContain('DIRAC_JOB_PROCESSORS=2');
+
+    // Every request the pilot sent fits DiracX's OpenAPI schema.
+    expect(server.violations).toEqual([]);
+    // The pilot registered itself and ended Done.
+    expect(server.pilots).toHaveLength(1);
+  });
+
+  it('prints the match request and asks nothing with --dry-run', async () => {
+    const { server, credentials, dir } = await serverWithDemoJobs();
+    const run = await runPilot([...devPilotArgs(server, credentials, path.join(dir, 'work')), '--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.request).toMatchObject({ vo: 'demo', max_jobs: expect.any(Number) });
+    expect(out.request.resources).toMatchObject({ Site: 'DIRAC.Test.local', CPUTime: 864000, PilotBenchmark: 10 });
+    expect(out.request.node).toHaveProperty('cpu');
+    expect(server.requests).toEqual([]);
+  });
+});
+
+describe('pilot run: bad input ends with one line and a documented exit code', () => {
+  const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('pilot: '));
+
+  it('bad pilot.json → CONFIG', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'pilot.json'), '{"CEs": ');
+    const run = await runPilot(['run', '-F', path.join(dir, 'pilot.json'), '--dry-run']);
+    expect(run.code).toBe(ExitCode.CONFIG);
+    expect(oneLine(run.stderr)).toEqual([expect.stringMatching(/^pilot: pilot\.json .*: not valid JSON/)]);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('unknown command in -X → UNKNOWN_COMMAND, before anything runs', async () => {
+    const dir = tempDir();
+    const run = await runPilot(['run', '-X', 'describe-resources,InstallSomething', '--work-dir', path.join(dir, 'w')]);
+    expect(run.code).toBe(ExitCode.UNKNOWN_COMMAND);
+    expect(oneLine(run.stderr)).toEqual([expect.stringMatching(/^pilot: unknown pipeline command 'InstallSomething'/)]);
+  });
+
+  it('unknown option → USAGE', async () => {
+    const run = await runPilot(['run', '--frobnicate']);
+    expect(run.code).toBe(ExitCode.USAGE);
+    expect(run.stderr.trim()).toBe('pilot: unknown option --frobnicate (see --help)');
+  });
+
+  it('unreachable server → SERVER_UNREACHABLE within the pilot lifetime', async () => {
+    const dir = tempDir();
+    const credentials = path.join(dir, 'credentials.json');
+    writeFileSync(credentials, JSON.stringify({ access_token: 'a.b.c', refresh_token: 'r', expires_on: Math.floor(Date.now() / 1000) + 3600 }), { mode: 0o600 });
+    // Port 9 (discard) on loopback: nothing listens there.
+    const run = await runPilot(devPilotArgs({ url: 'http://127.0.0.1:9' }, credentials, path.join(dir, 'work'), ['--lifetime', '3']), { timeoutMs: 60_000 });
+    expect(run.code).toBe(ExitCode.SERVER_UNREACHABLE);
+    expect(run.stderr).toMatch(/^pilot: .*127\.0\.0\.1:9/m);
+  });
+
+  it('no server configured → CONFIG', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'w'));
+    const run = await runPilot(['run', '-X', 'authenticate', '--work-dir', path.join(dir, 'w')]);
+    expect(run.code).toBe(ExitCode.CONFIG);
+    expect(run.stderr).toMatch(/no DiracX server configured/);
+    expect(readdirSync(path.join(dir, 'w'))).toContain('pilot.log');
+  });
+});
