@@ -52,22 +52,47 @@ function isCompatible(name: string, entry: TargetEntry, host: HostCpu): boolean 
   return entry.features.every((feature) => host.features.has(feature));
 }
 
-/** Most specific compatible archspec name; the bare family name when nothing more fits. */
-export function detectMicroarchitecture(host: HostCpu): string {
-  if (!targets[host.family]) return host.family;
-  let best = host.family;
-  let bestKey: [number, number, number] = [-1, -1, -1];
-  for (const [name, entry] of Object.entries(targets)) {
-    if (!isCompatible(name, entry, host)) continue;
-    // An exact CPU part match identifies the core outright; otherwise depth, then feature count.
+type RankKey = [exactPart: number, depth: number, features: number];
+
+function better(a: RankKey, b: RankKey): boolean {
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return (a[i] as number) > (b[i] as number);
+  return false;
+}
+
+function best(names: string[], host: HostCpu): string | null {
+  let winner: string | null = null;
+  let winnerKey: RankKey = [-1, -1, -1];
+  for (const name of names) {
+    const entry = targets[name] as TargetEntry;
+    // An exact CPU part match identifies an ARM core outright; otherwise depth, then feature count.
     const exactPart = host.cpuPart && entry.cpupart && entry.cpupart.toLowerCase() === host.cpuPart.toLowerCase() ? 1 : 0;
-    const key: [number, number, number] = [exactPart, ancestorsOf(name).size, entry.features.length];
-    if (key[0] > bestKey[0] || (key[0] === bestKey[0] && (key[1] > bestKey[1] || (key[1] === bestKey[1] && key[2] > bestKey[2])))) {
-      best = name;
-      bestKey = key;
+    const key: RankKey = [exactPart, ancestorsOf(name).size, entry.features.length];
+    if (better(key, winnerKey)) {
+      winner = name;
+      winnerKey = key;
     }
   }
-  return best;
+  return winner;
+}
+
+/**
+ * Most specific compatible archspec name; the bare family name when nothing more fits.
+ * As archspec: the best generic target first (x86_64_v4, power9le), then the best
+ * vendor-specific target that descends from it, so one feature a BIOS hides does not drop a
+ * modern CPU to an old name. The generic ARM versions (armv8.1a...) list no features in the
+ * database, so nothing proves them from cpuinfo: on aarch64 a vendor core wins or the answer
+ * is plain aarch64.
+ */
+export function detectMicroarchitecture(host: HostCpu): string {
+  if (!targets[host.family]) return host.family;
+  const compatible = Object.entries(targets)
+    .filter(([name, entry]) => isCompatible(name, entry, host))
+    .map(([name]) => name);
+  const isGeneric = (name: string): boolean => targets[name]?.vendor === 'generic';
+  if (host.family === 'aarch64') return best(compatible.filter((name) => !isGeneric(name)), host) ?? 'aarch64';
+  const bestGeneric = best(compatible.filter(isGeneric), host) ?? host.family;
+  const descendants = compatible.filter((name) => !isGeneric(name) && ancestorsOf(name).has(bestGeneric));
+  return best(descendants, host) ?? bestGeneric;
 }
 
 /** x86-64 psABI level 1..4 from the flags (archspec's x86_64_v2..v4 feature lists); null off x86_64. */
