@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { createPilotLogShipper, toPilotLogLine, type PilotLogLine } from './pilot-log-shipper.js';
+
+const record = (msg: string, extra: Record<string, unknown> = {}) => `${JSON.stringify({ level: 30, time: 1_795_000_000_000, msg, ...extra })}\n`;
+
+function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve) => stream.write(text, () => resolve()));
+}
+
+describe('pilot log shipper', () => {
+  it('turns a pino record into a pilot log line, scope from the command', () => {
+    expect(toPilotLogLine({ level: 40, time: 1_795_000_000_000, msg: 'slow disk', cmd: 'check-worker-node', freeMB: 12 }, 'pilot')).toEqual({
+      timestamp: new Date(1_795_000_000_000).toISOString(),
+      severity: 'WARN',
+      message: 'slow disk {"freeMB":12}',
+      scope: 'check-worker-node',
+    });
+  });
+
+  it('ships full batches as soon as they fill, the rest at the end', async () => {
+    const batches: PilotLogLine[][] = [];
+    const shipper = createPilotLogShipper({ batchLines: 2, intervalMs: 60_000, send: async (lines) => void batches.push(lines) });
+    for (const msg of ['a', 'b', 'c']) await write(shipper, record(msg));
+    await shipper.ship();
+    await new Promise<void>((resolve) => shipper.end(resolve));
+    expect(batches.map((b) => b.map((l) => l.message))).toEqual([['a', 'b'], ['c']]);
+    expect(shipper.stats()).toEqual({ shipped: 3, dropped: 0, failedBatches: 0, buffered: 0 });
+  });
+
+  it('never blocks the writer: while the server is away it keeps the newest lines, drops the oldest and reports how many', async () => {
+    let up = false;
+    const batches: PilotLogLine[][] = [];
+    const shipper = createPilotLogShipper({
+      batchLines: 2,
+      maxBufferedLines: 4,
+      intervalMs: 60_000,
+      send: async (lines) => {
+        if (!up) throw new Error('503');
+        batches.push(lines);
+      },
+    });
+    for (let i = 1; i <= 10; i++) await write(shipper, record(`line ${i}`));
+    await shipper.ship();
+    expect(shipper.stats()).toMatchObject({ dropped: 6, buffered: 4 });
+    up = true;
+    await shipper.ship();
+    const messages = batches.flat().map((l) => l.message);
+    expect(messages).toEqual(['6 log line(s) dropped: buffer full', 'line 7', 'line 8', 'line 9', 'line 10']);
+    shipper.destroy();
+  });
+});
