@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { ExitCode } from '../pilot/exit-codes.js';
+import { spawnFailure } from '../probes/spawn-error.js';
 import { result, type CheckResult } from './types.js';
 
 /** DIRAC's default ContainerRoot: the CernVM image published on CVMFS. */
@@ -56,6 +57,8 @@ export async function checkContainer(options: ContainerCheckOptions): Promise<Ch
     });
     const command = `${options.runtime} exec ${image}`;
     if (run.timedOut) return result('container', 'fail', `${command} did not finish within ${timeoutMs} ms`, ExitCode.CONTAINER);
+    const notStarted = spawnFailure(run);
+    if (notStarted) return result('container', 'fail', `${options.runtime} could not be run: ${notStarted}`, ExitCode.CONTAINER);
     const stdout = String(run.stdout).trim();
     const stderr = String(run.stderr);
     if (run.exitCode !== 0) {

@@ -21,6 +21,9 @@ export async function checkUserNamespaces(options: UserNamespaceCheckOptions): P
   if (!options.unshare) return result('user-namespaces', 'pass', 'allowed by the kernel settings', ExitCode.CONTAINER);
   try {
     const run = await execa(options.unshare, ['--user', '--map-root-user', 'true'], { timeout: options.timeoutMs ?? 5000, reject: false, stdin: 'ignore' });
+    if (run.exitCode === undefined && run.signal === undefined) {
+      return result('user-namespaces', 'warn', `${options.unshare} could not be run; only the kernel settings were checked`, ExitCode.CONTAINER);
+    }
     if (run.exitCode === 0) return result('user-namespaces', 'pass', 'allowed by the kernel settings and one was created', ExitCode.CONTAINER);
     const why = String(run.stderr).split('\n')[0]?.slice(0, 120) ?? '';
     return result('user-namespaces', 'warn', `allowed by the kernel settings but creating one failed (${why || `exit ${run.exitCode}`}); AppArmor or seccomp may block it`, ExitCode.CONTAINER);

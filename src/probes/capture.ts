@@ -111,7 +111,7 @@ export function parseNvidiaGpusTranscript(text: string, tree: VirtualFiles): voi
   let current: string | null = null;
   let body: string[] = [];
   const flush = (): void => {
-    if (current) addFile(tree, current, body.join('\n') + '\n');
+    if (current) addFile(tree, current, `${body.join('\n').replace(/\n+$/, '')}\n`);
     current = null;
     body = [];
   };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Env } from './batch/types.js';
 import type { ContainerInfo } from './types.js';
 import type { NodeSource } from './source.js';
+import { spawnFailure } from './spawn-error.js';
 import type { Warnings } from './warnings.js';
 
 /** Where OSG and WLCG sites publish Apptainer when the node has none installed. */
@@ -62,6 +63,11 @@ async function runtimeVersion(binary: string, timeoutMs: number, warnings: Warni
     const result = await execa(binary, ['--version'], { timeout: timeoutMs, reject: false, stdin: 'ignore', forceKillAfterDelay: 500 });
     if (result.timedOut) {
       warnings.add('container', `${binary} --version did not answer within ${timeoutMs} ms`);
+      return null;
+    }
+    const notStarted = spawnFailure(result);
+    if (notStarted) {
+      warnings.add('container', `${binary} could not be run: ${notStarted}`);
       return null;
     }
     const parsed = parseRuntimeVersion(String(result.stdout));

@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { Env } from '../batch/types.js';
+import { spawnFailure } from '../spawn-error.js';
 import type { Warnings } from '../warnings.js';
 
 /** One GPU row of `nvidia-smi --query-gpu`. */
@@ -113,6 +114,11 @@ export async function runNvidiaSmi(binary: string, timeoutMs: number, warnings: 
     });
     if (result.timedOut) {
       warnings.add('gpu', `${binary} did not answer within ${timeoutMs} ms; GPU memory and compute capability unknown`);
+      return null;
+    }
+    const notStarted = spawnFailure(result);
+    if (notStarted) {
+      warnings.add('gpu', `${binary} could not be run: ${notStarted}`);
       return null;
     }
     if (result.exitCode !== 0) {
