@@ -32,6 +32,14 @@ function parseBody(route: Route, raw: Buffer, contentType: string): { body: unkn
   }
 }
 
+const SECRET_FIELDS = new Set(['refresh_token', 'pilot_secret', 'access_token', 'code', 'code_verifier', 'device_code']);
+
+/** `requests` keeps bodies for contract tests; token-bearing fields are kept out of it. */
+function redactSecrets(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key, SECRET_FIELDS.has(key) ? '[redacted]' : value]));
+}
+
 /**
  * The request pipeline, in FastAPI's order: route lookup, bearer auth (401), spec validation (422),
  * then the handler's own policy checks (403) and logic. Faults hit /api routes before all of it;
@@ -109,7 +117,7 @@ export function createDispatcher(core: ServerCore, routes: Route[], validator: S
       }
       const parsed = parseBody(route, raw, String(req.headers['content-type'] ?? ''));
       ctx.body = parsed.body;
-      record.body = parsed.body;
+      record.body = redactSecrets(parsed.body);
       if (validator.has(method, route.path)) {
         const issues = validator.validate(method, route.path, { query: ctx.query, pathParams: ctx.pathParams, body: ctx.body, bodyPresent: parsed.present });
         if (issues.length > 0) throw contractError(422, issues);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jdlList, jdlNumber, jdlString, type JdlDocument } from '../dirac/jdl.js';
+import { jdlList, jdlNumber, type JdlDocument } from '../dirac/jdl.js';
 
 /**
  * The provisional match exchange (DESIGN.md "The wire"): NOT a DiracX API. DiracX has no match
@@ -95,8 +95,4 @@ export function whyNotFit(job: JdlDocument, resources: DiracResources): string |
   const required = resources.RequiredTag.filter((t) => !tags.includes(t));
   if (required.length > 0) return `slot requires tags ${required.join(', ')}`;
   return null;
-}
-
-export function ownerOf(job: JdlDocument): string | undefined {
-  return jdlString(job, 'Owner');
 }

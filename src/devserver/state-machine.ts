@@ -4,11 +4,12 @@ import type { JobStatus } from '../backend/types.js';
  * DIRAC's JobsStateMachine (DIRACCommon WorkloadManagementSystem/Client/JobStatus.py), which
  * DiracX applies to every status update. The rows for Waiting and later are the table in
  * diracx-api.md §2; the earlier ones (Submitting … Staging) are DIRAC's, needed only for the
- * submission path the dev server drives itself.
+ * submission path the dev server drives itself. DIRAC's Scouting state is left out: DiracX's
+ * JobStatus has no such value.
  */
 const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   Submitting: ['Received', 'Checking', 'Deleted', 'Killed'],
-  Received: ['Checking', 'Waiting', 'Failed', 'Deleted', 'Killed'],
+  Received: ['Checking', 'Staging', 'Waiting', 'Failed', 'Deleted', 'Killed'],
   Checking: ['Staging', 'Waiting', 'Rescheduled', 'Failed', 'Deleted', 'Killed'],
   Staging: ['Checking', 'Waiting', 'Failed', 'Killed'],
   Waiting: ['Matched', 'Rescheduled', 'Deleted', 'Killed'],
@@ -34,8 +35,4 @@ export function isAllowedTransition(from: JobStatus, to: JobStatus): boolean {
  */
 export function nextStatus(current: JobStatus, requested: JobStatus): { status: JobStatus; refused: boolean } {
   return isAllowedTransition(current, requested) ? { status: requested, refused: false } : { status: current, refused: true };
-}
-
-export function allowedTargets(from: JobStatus): readonly JobStatus[] {
-  return TRANSITIONS[from];
 }

@@ -91,6 +91,14 @@ describe('discovery and tokens', () => {
     }
   });
 
+  it('keeps refresh tokens out of the recorded requests', async () => {
+    const pair = server.issueUserCredentials('rec');
+    await refresh(pair.refresh_token);
+    const recorded = server.requests.filter((r) => r.path === '/api/auth/token').at(-1)!;
+    expect(recorded.body).toMatchObject({ grant_type: 'refresh_token', refresh_token: '[redacted]' });
+    expect(JSON.stringify(server.requests)).not.toContain(pair.refresh_token);
+  });
+
   it('validates the token form against the spec (422 without client_id)', async () => {
     const r = await call(server, 'POST', '/api/auth/token', { form: { grant_type: 'refresh_token', refresh_token: 'x' } });
     expect(r.status).toBe(422);
