@@ -1,10 +1,11 @@
 /**
  * One copy of the DB12 loop, written to run inside a worker thread.
  *
- * The function must stay SELF-CONTAINED (no imports, no references to module scope): db12.ts
- * ships it to each worker as source text (`Function.prototype.toString`), so the benchmark works
- * the same from vitest, from the esbuild bundle and from the single-executable binary, none of
- * which can rely on a separate worker file on disk.
+ * Both functions here must stay SELF-CONTAINED: no imports, no references to module scope, and
+ * no inner functions (esbuild's keepNames wraps those in a helper that lives only in the bundle's
+ * scope). db12.ts ships them to each worker as source text (`Function.prototype.toString`), so
+ * the benchmark works the same from vitest, from the esbuild bundle (minified or not) and from
+ * the single-executable binary, none of which has a separate worker file on disk.
  */
 
 export interface Db12CopyInput {
@@ -26,25 +27,30 @@ export interface Db12CopyResult {
   variance: number;
 }
 
-/** readText reads a whole file (the worker passes fs.readFileSync bound to utf8). */
-export function db12Copy(input: Db12CopyInput, readText: (path: string) => string): Db12CopyResult {
-  // Per-thread CPU time. process.threadCpuUsage (RUSAGE_THREAD, microseconds) exists in Node
-  // 22.23; /proc/thread-self/schedstat (nanoseconds on CPU) covers runtimes without it. Both count
-  // only the calling thread, so parallel copies do not see each other's work, unlike
-  // process.cpuUsage, which sums every thread of the process.
+/**
+ * CPU seconds of the calling thread. process.threadCpuUsage (RUSAGE_THREAD, microseconds) is
+ * per-thread in Node 22.23 (checked: a busy worker reports its own time, while process.cpuUsage
+ * reports the sum over all threads); /proc/thread-self/schedstat (nanoseconds on CPU, Linux)
+ * covers runtimes without it.
+ */
+export function threadCpuSeconds(readText: (path: string) => string): number {
   const proc = process as unknown as { threadCpuUsage?: () => { user: number; system: number } };
-  const threadCpuUsage = typeof proc.threadCpuUsage === 'function' ? proc.threadCpuUsage.bind(process) : null;
-  const clock: Db12CopyResult['clock'] = threadCpuUsage ? 'threadCpuUsage' : 'schedstat';
-  const cpuNow = (): number => {
-    if (threadCpuUsage) {
-      const usage = threadCpuUsage();
-      return (usage.user + usage.system) / 1e6;
-    }
-    const onCpuNs = Number(readText('/proc/thread-self/schedstat').trim().split(/\s+/)[0]);
-    if (!Number.isFinite(onCpuNs)) throw new Error('cannot read per-thread CPU time from /proc/thread-self/schedstat');
-    return onCpuNs / 1e9;
-  };
+  if (typeof proc.threadCpuUsage === 'function') {
+    const usage = proc.threadCpuUsage.call(process);
+    return (usage.user + usage.system) / 1e6;
+  }
+  const onCpuNs = Number(readText('/proc/thread-self/schedstat').trim().split(/\s+/)[0]);
+  if (!Number.isFinite(onCpuNs)) throw new Error('cannot read per-thread CPU time from /proc/thread-self/schedstat');
+  return onCpuNs / 1e9;
+}
 
+/** Which clock threadCpuSeconds uses in this runtime. */
+export function threadCpuClock(): Db12CopyResult['clock'] {
+  return typeof (process as unknown as { threadCpuUsage?: unknown }).threadCpuUsage === 'function' ? 'threadCpuUsage' : 'schedstat';
+}
+
+/** Warm-up iteration, then `iterations` measured ones; cpuNow is the per-thread clock in seconds. */
+export function db12Copy(input: Db12CopyInput, cpuNow: () => number, clock: Db12CopyResult['clock']): Db12CopyResult {
   // Kinderman-Monahan ratio-of-uniforms, the method CPython's random.normalvariate uses, so
   // each draw does the same kind of work (uniforms, a log, a rejection test) as the reference.
   const magic = (4 * Math.exp(-0.5)) / Math.sqrt(2);

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../pilot/logger.js';
 import { PilotError } from '../pilot/errors.js';
 import { ExitCode } from '../pilot/exit-codes.js';
-import { db12Copy, type Db12CopyInput, type Db12CopyResult } from './db12-copy.js';
+import { db12Copy, threadCpuClock, threadCpuSeconds, type Db12CopyInput, type Db12CopyResult } from './db12-copy.js';
 import { DB12_CALIBRATION, DB12_DRAWS_PER_ITERATION, DB12_SCALE } from './db12-calibration.js';
 
 export interface MeasureCpuPowerOptions {
@@ -111,16 +111,17 @@ function requirePositiveInteger(name: string, value: number): void {
 }
 
 /**
- * Worker source: db12Copy's own text plus a few lines of glue. `__name` is defined because
- * esbuild's keepNames mode wraps inner functions in a `__name(...)` helper that would otherwise
- * live only in the bundle's outer scope.
+ * Worker source: db12-copy.ts's functions as text, plus glue. The glue is a plain string, so
+ * the closures it creates are never touched by the bundler.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { readFileSync } = require('node:fs');
-var __name = (target) => target;
+const threadCpuSeconds = (${threadCpuSeconds.toString()});
+const threadCpuClock = (${threadCpuClock.toString()});
 const db12Copy = (${db12Copy.toString()});
-parentPort.postMessage(db12Copy(workerData, (path) => readFileSync(path, 'utf8')));
+const cpuNow = () => threadCpuSeconds((path) => readFileSync(path, 'utf8'));
+parentPort.postMessage(db12Copy(workerData, cpuNow, threadCpuClock()));
 `;
 
 function runCopyInWorker(input: Db12CopyInput, timeoutMs: number): Promise<Db12CopyResult> {
