@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, makeJobDir, removeDir, runningWithTag, runPayload, testTag } from './helpers.js';
+import { isRunning, makeJobDir, removeDir, runningWithTag, runPayload, testTag, waitFor } from './helpers.js';
 
 const dirs: string[] = [];
 const tags: ReturnType<typeof testTag>[] = [];
@@ -87,11 +87,3 @@ describe('process supervision', () => {
     expect(result).toMatchObject({ killReason: 'pilot-signal', signal: 'SIGTERM' });
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeJobDir, NODE, QUIET_LIMITS, removeDir, runningWithTag, runPayload, testTag } from './helpers.js';
+import { existsSync } from 'node:fs';
+import { makeJobDir, NODE, QUIET_LIMITS, removeDir, runningWithTag, runPayload, testTag, waitFor } from './helpers.js';
 import type { WatchdogLimits } from '../../src/payload/watchdog/limits.js';
 
 const dirs: string[] = [];
@@ -89,8 +90,7 @@ describe('watchdog kills', () => {
   it('sample() gives the heartbeat fields and the last lines of stdout', async () => {
     const script = 'for i in $(seq 1 50); do echo "line $i"; done; echo ready > ready; exec sleep 300';
     const { dir, handle } = run(['/bin/sh', '-c', script], { stdoutTailLines: 3 });
-    const { existsSync } = await import('node:fs');
-    while (!existsSync(`${dir}/ready`)) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => existsSync(`${dir}/ready`));
     await new Promise((r) => setTimeout(r, 300));
     const beat = handle.sample();
     expect(beat.StandardOutput).toBe('line 48\nline 49\nline 50');
