@@ -91,6 +91,13 @@ describe('discovery and tokens', () => {
     }
   });
 
+  it('answers /api/auth/userinfo for the bearer', async () => {
+    const r = await call(server, 'GET', '/api/auth/userinfo', { token: server.issueUserCredentials('uinfo').access_token });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ vo: 'demo', dirac_group: 'demo_user', properties: ['NormalUser'], preferred_username: 'uinfo' });
+    expect((await call(server, 'GET', '/api/auth/userinfo')).status).toBe(401);
+  });
+
   it('keeps refresh tokens out of the recorded requests', async () => {
     const pair = server.issueUserCredentials('rec');
     await refresh(pair.refresh_token);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { pilotIdentity } from '../auth.js';
-import { zodIssues, type ServerCore } from '../core.js';
+import { requireIdentity, zodIssues, type ServerCore } from '../core.js';
 import { contractError, HttpError, type Route } from '../http.js';
 
 /** POST /api/auth/token (form-urlencoded). Only the refresh_token grant: no browser here. */
@@ -89,10 +89,34 @@ function openIdConfiguration(core: ServerCore): Route {
   };
 }
 
+/** GET /api/auth/userinfo: who the bearer token speaks for (UserInfoResponse). */
+function userinfo(): Route {
+  return {
+    method: 'GET',
+    path: '/api/auth/userinfo',
+    auth: true,
+    body: 'none',
+    handler(ctx) {
+      const identity = requireIdentity(ctx);
+      return {
+        status: 200,
+        json: {
+          sub: `${identity.vo}:${identity.subject}`,
+          vo: identity.vo,
+          dirac_group: identity.group,
+          policies: {},
+          properties: identity.properties,
+          preferred_username: identity.preferredUsername,
+        },
+      };
+    },
+  };
+}
+
 function jwks(core: ServerCore): Route {
   return { method: 'GET', path: '/.well-known/jwks.json', auth: false, body: 'none', handler: () => ({ status: 200, json: core.signer.jwks() }) };
 }
 
 export function authRoutes(core: ServerCore): Route[] {
-  return [tokenEndpoint(core), secretExchange(core), openIdConfiguration(core), jwks(core)];
+  return [tokenEndpoint(core), secretExchange(core), userinfo(), openIdConfiguration(core), jwks(core)];
 }
