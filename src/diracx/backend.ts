@@ -17,7 +17,7 @@ import { createPilotLogShipper, type PilotLogShipper, type PilotLogShipperOption
 import { requestMatch } from './match.js';
 import { PilotsClient } from './pilots.js';
 import { SandboxClient } from './sandboxes.js';
-import { HeartbeatReplySchema, RescheduleReplySchema, SetJobStatusReturnSchema } from './schemas.js';
+import { HEARTBEAT_NUMERIC_KEYS, HeartbeatReplySchema, RescheduleReplySchema, SetJobStatusReturnSchema } from './schemas.js';
 
 export interface DiracxBackendParts {
   connection: DiracxConnection;
@@ -34,7 +34,6 @@ export interface DiracxBackendParts {
   now: () => number;
 }
 
-const HEARTBEAT_KEYS = ['LoadAverage', 'MemoryUsed', 'Vsize', 'AvailableDiskSpace', 'CPUConsumed', 'WallClockTime'] as const;
 
 /** The DiracX implementation of the job agent's Backend. */
 export class DiracxBackend implements Backend {
@@ -131,7 +130,7 @@ export class DiracxBackend implements Backend {
     const body: Record<string, Record<string, number | string>> = {};
     for (const [jobId, data] of beats) {
       const entry: Record<string, number | string> = {};
-      for (const key of HEARTBEAT_KEYS) {
+      for (const key of HEARTBEAT_NUMERIC_KEYS) {
         const value = data[key];
         if (typeof value === 'number' && Number.isFinite(value)) entry[key] = value;
       }

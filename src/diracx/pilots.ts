@@ -3,11 +3,8 @@ import type { PilotRegistration, PilotStatus } from '../backend/types.js';
 import type { TokenSource } from './credentials/token-source.js';
 import type { DiracxConnection } from './http/connection.js';
 import { DiracxHttpError } from './http/reply.js';
+import { PILOT_METADATA_KEYS } from './schemas.js';
 
-/** The PilotMetadata fields DiracX accepts (`extra=forbid`); anything else would be a 422. */
-const PILOT_METADATA_KEYS = new Set([
-  'Status', 'StatusReason', 'BenchMark', 'DestinationSite', 'Queue', 'GridSite', 'GridType', 'AccountingSent', 'CurrentJobID',
-]);
 
 export class PilotsClient {
   constructor(
@@ -50,7 +47,7 @@ export class PilotsClient {
   async setMetadata(pilotStamp: string, status: PilotStatus, reason?: string, extra: Record<string, unknown> = {}): Promise<void> {
     const metadata: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(extra)) {
-      if (PILOT_METADATA_KEYS.has(key)) metadata[key] = value;
+      if ((PILOT_METADATA_KEYS as readonly string[]).includes(key)) metadata[key] = value;
       else this.logger.warn(`pilot metadata field ${key} is not one DiracX accepts; not sent`);
     }
     metadata.Status = status;

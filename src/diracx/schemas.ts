@@ -77,3 +77,11 @@ export const OpenIdConfigurationSchema = z.object({
 
 /** The same PFN pattern the spec puts on `GET /api/jobs/sandbox?pfn=` and the output assignment. */
 export const SANDBOX_PFN = /^(:?SB:[A-Za-z]+\|)?\/S3\/[a-z0-9.-]{3,63}(?:\/[^/]+){3}\/[a-z0-9]{3,10}:[0-9a-f]{64}\.[a-z0-9.]+$/;
+
+/** HeartbeatData is `extra=forbid`: the six numbers below plus StandardOutput, nothing else. */
+export const HEARTBEAT_NUMERIC_KEYS = ['LoadAverage', 'MemoryUsed', 'Vsize', 'AvailableDiskSpace', 'CPUConsumed', 'WallClockTime'] as const;
+
+/** PilotMetadata is `extra=forbid` too; anything else would be a 422. */
+export const PILOT_METADATA_KEYS = [
+  'Status', 'StatusReason', 'BenchMark', 'DestinationSite', 'Queue', 'GridSite', 'GridType', 'AccountingSent', 'CurrentJobID',
+] as const;

@@ -17,6 +17,7 @@ export interface FakeReply {
   status?: number;
   json?: unknown;
   text?: string;
+  raw?: Buffer;
   headers?: Record<string, string>;
 }
 
@@ -56,11 +57,12 @@ export async function startFakeDiracx(routes: Record<string, FakeHandler> = {}, 
       Promise.resolve(handler ? handler(seen) : { status: 404, json: { detail: `no route ${seen.method} ${seen.path}` } })
         .then((reply) => {
           const headers: Record<string, string> = { ...reply.headers };
-          let payload = '';
+          let payload: string | Buffer = '';
           if (reply.json !== undefined) {
             headers['content-type'] = 'application/json';
             payload = JSON.stringify(reply.json);
           } else if (reply.text !== undefined) payload = reply.text;
+          else if (reply.raw !== undefined) payload = reply.raw;
           res.writeHead(reply.status ?? 200, headers);
           res.end(payload);
         })
