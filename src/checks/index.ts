@@ -66,7 +66,7 @@ async function findUnshare(env: NodeJS.ProcessEnv): Promise<string | null> {
 }
 
 /** A check that throws is a bug in the check, not a verdict on the node: say so and move on. */
-async function guarded(name: string, run: () => Promise<CheckResult> | CheckResult): Promise<CheckResult> {
+export async function guarded(name: string, run: () => Promise<CheckResult> | CheckResult): Promise<CheckResult> {
   try {
     return await run();
   } catch (error) {

@@ -1,0 +1,174 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { probeNode } from '../probes/index.js';
+import { nodeCapture } from '../probes/test-fixtures.js';
+import { checkClock } from './clock.js';
+import { checkContainer } from './container.js';
+import { checkCvmfs } from './cvmfs.js';
+import { checkTmp, checkWorkDir } from './disk-space.js';
+import { checkGpus } from './gpus.js';
+import { formatCheckReport, guarded, runNodeChecks, summarise } from './index.js';
+import { checkTimeLeft } from './time-left.js';
+import { result } from './types.js';
+import { checkUserNamespaces } from './user-namespaces.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'pilot-checks-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A stand-in for apptainer: a shell script whose behaviour the test chooses. */
+async function standIn(name: string, body: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, `#!/bin/sh\n${body}\n`);
+  await chmod(file, 0o755);
+  return file;
+}
+
+describe('container check', () => {
+  it('passes when the container prints the token it was given', async () => {
+    // Echo the last argument, as `apptainer exec IMAGE /bin/echo TOKEN` would; insist on exec and the image.
+    const good = await standIn('apptainer-good', '[ "$1" = exec ] || exit 3\ncase " $* " in *" /cvmfs/cernvm-prod.cern.ch/cvm4 /bin/echo "*) ;; *) exit 4;; esac\nfor last; do :; done\necho "$last"');
+    const check = await checkContainer({ runtime: good });
+    expect(check).toMatchObject({ name: 'container', status: 'pass', exitCode: 0 });
+  });
+  it('fails on exit 0 with the wrong output', async () => {
+    const liar = await standIn('apptainer-liar', 'echo "All okay"; exit 0');
+    const check = await checkContainer({ runtime: liar });
+    expect(check).toMatchObject({ status: 'fail', exitCode: ExitCode.CONTAINER });
+    expect(check.detail).toMatch(/exited 0 but printed "All okay" instead of the test token/);
+  });
+  it('explains known runtime errors', async () => {
+    const broken = await standIn('apptainer-userns', 'echo "FATAL:   Failed to create user namespace: permission denied" >&2; exit 255');
+    const check = await checkContainer({ runtime: broken, userNamespaces: true });
+    expect(check.status).toBe('fail');
+    expect(check.detail).toMatch(/exited with 255: user namespaces are disabled/);
+  });
+  it('times out a hanging runtime', async () => {
+    const hang = await standIn('apptainer-hang', 'exec sleep 30');
+    const check = await checkContainer({ runtime: hang, timeoutMs: 300 });
+    expect(check).toMatchObject({ status: 'fail', exitCode: ExitCode.CONTAINER });
+    expect(check.detail).toMatch(/did not finish within 300 ms/);
+  });
+  it('no runtime: fail when required, skip when payloads may run directly', async () => {
+    expect((await checkContainer({ runtime: null })).status).toBe('fail');
+    expect((await checkContainer({ runtime: null, required: false })).status).toBe('skip');
+    expect((await checkContainer({ runtime: path.join(dir, 'absent') })).detail).toMatch(/could not be run: ENOENT/);
+  });
+});
+
+describe('disk, /tmp and CVMFS checks', () => {
+  it('work dir: writable and above the minimum, else WORKDIR', async () => {
+    expect(await checkWorkDir(dir, 1)).toMatchObject({ status: 'pass', exitCode: 0 });
+    const tooSmall = await checkWorkDir(dir, 1e12);
+    expect(tooSmall).toMatchObject({ status: 'fail', exitCode: ExitCode.WORKDIR });
+    expect(tooSmall.detail).toMatch(/below the minimum of 1000000000000 MB/);
+    expect(await checkWorkDir(path.join(dir, 'missing'), 1)).toMatchObject({ status: 'fail', exitCode: ExitCode.WORKDIR, detail: expect.stringMatching(/ENOENT/) });
+  });
+  it('/tmp: TMP when unusable', async () => {
+    expect((await checkTmp(dir)).status).toBe('pass');
+    expect(await checkTmp(path.join(dir, 'no-tmp'))).toMatchObject({ status: 'fail', exitCode: ExitCode.TMP });
+  });
+  it('CVMFS: every required repository mounted and non-empty', async () => {
+    const cvmfs = path.join(dir, 'cvmfs');
+    await mkdir(path.join(cvmfs, 'lhcb.cern.ch'), { recursive: true });
+    await writeFile(path.join(cvmfs, 'lhcb.cern.ch', 'README'), 'x');
+    await mkdir(path.join(cvmfs, 'grid.cern.ch'), { recursive: true });
+    expect((await checkCvmfs(['/cvmfs/lhcb.cern.ch'], cvmfs)).status).toBe('pass');
+    const failed = await checkCvmfs(['lhcb.cern.ch', 'grid.cern.ch', 'dirac.egi.eu'], cvmfs);
+    expect(failed).toMatchObject({ status: 'fail', exitCode: ExitCode.CVMFS });
+    expect(failed.detail).toBe(`missing or unreadable under ${cvmfs}: grid.cern.ch (empty), dirac.egi.eu (ENOENT)`);
+    expect((await checkCvmfs([], cvmfs)).status).toBe('skip');
+  });
+});
+
+describe('GPU, clock, time-left and user-namespace checks', () => {
+  it('GPUs: the allocation must be visible', async () => {
+    const h100 = nodeCapture('h100-x86_64');
+    expect(checkGpus(await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '1' } }))).toMatchObject({ status: 'pass' });
+    const hidden = checkGpus(await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '1', CUDA_VISIBLE_DEVICES: '' } }));
+    expect(hidden).toMatchObject({ status: 'fail', exitCode: ExitCode.GPU, detail: '1 GPU(s) allocated but 0 visible' });
+    expect(checkGpus(await probeNode({ root: h100 }), 2)).toMatchObject({ status: 'fail', detail: '2 GPU(s) allocated but 1 visible' });
+    expect(checkGpus(await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '0' } }))).toMatchObject({ status: 'pass' });
+    expect(checkGpus(await probeNode({ root: nodeCapture('epyc-x86_64-2core') }))).toMatchObject({ status: 'skip' });
+  });
+  it('clock: skew beyond the limit fails; no server or no Date header does not', async () => {
+    const now = () => 1_700_000_000_000;
+    expect(await checkClock(async () => new Date(now() - 1000_000), 300, now)).toMatchObject({ status: 'fail', exitCode: ExitCode.CLOCK, detail: expect.stringMatching(/1000 s ahead of the server/) });
+    expect(await checkClock(async () => new Date(now() + 2000), 300, now)).toMatchObject({ status: 'pass' });
+    expect((await checkClock(async () => null, 300, now)).status).toBe('warn');
+    expect((await checkClock(async () => { throw new Error('ECONNREFUSED'); }, 300, now)).status).toBe('warn');
+    expect((await checkClock(undefined)).status).toBe('skip');
+  });
+  it('time left: below the minimum fails with TIME_LEFT', () => {
+    expect(checkTimeLeft(4999)).toMatchObject({ status: 'fail', exitCode: ExitCode.TIME_LEFT });
+    expect(checkTimeLeft(5000)).toMatchObject({ status: 'pass' });
+    expect(checkTimeLeft(100, 50)).toMatchObject({ status: 'pass' });
+    expect(checkTimeLeft(undefined)).toMatchObject({ status: 'skip' });
+  });
+  it('user namespaces: disabled is a warning; a failing trial too', async () => {
+    expect((await checkUserNamespaces({ allowedBySysctl: false })).status).toBe('warn');
+    expect((await checkUserNamespaces({ allowedBySysctl: true, unshare: null })).status).toBe('pass');
+    const refusing = await standIn('unshare-refuses', 'echo "unshare: unshare failed: Operation not permitted" >&2; exit 1');
+    const check = await checkUserNamespaces({ allowedBySysctl: true, unshare: refusing });
+    expect(check).toMatchObject({ status: 'warn', detail: expect.stringMatching(/Operation not permitted/) });
+  });
+});
+
+describe('the report', () => {
+  it('exit code: the first failed class in table order; 0 when nothing failed', () => {
+    expect(summarise([result('workdir', 'pass', '', ExitCode.WORKDIR), result('tmp', 'warn', '', ExitCode.TMP)])).toMatchObject({ verdict: 'warn', exitCode: 0 });
+    const report = summarise([result('workdir', 'pass', '', ExitCode.WORKDIR), result('cvmfs', 'fail', '', ExitCode.CVMFS), result('gpus', 'fail', '', ExitCode.GPU)]);
+    expect(report).toMatchObject({ verdict: 'fail', exitCode: ExitCode.CVMFS });
+  });
+  it('runNodeChecks runs every check, in order, and formats a table', async () => {
+    const liar = await standIn('apptainer-liar2', 'echo wrong');
+    const probe = await probeNode({ root: nodeCapture('h100-x86_64'), workDir: dir, env: { SLURM_JOB_ID: '5', SLURM_GPUS_ON_NODE: '2' } });
+    const report = await runNodeChecks({
+      workDir: dir,
+      minDiskMB: 1,
+      tmpDir: dir,
+      probe,
+      container: { runtime: liar },
+      serverTime: async () => new Date(),
+      timeLeft: 100,
+      env: { PATH: '/usr/bin:/bin' },
+    });
+    expect(report.checks.map((check) => check.name)).toEqual(['workdir', 'tmp', 'cvmfs', 'container', 'user-namespaces', 'gpus', 'clock', 'time-left']);
+    expect(report.checks.map((check) => check.status)).toEqual(['pass', 'pass', 'skip', 'fail', expect.stringMatching(/pass|warn/), 'fail', 'pass', 'fail']);
+    expect(report.exitCode).toBe(ExitCode.CONTAINER);
+    const table = formatCheckReport(report);
+    expect(table).toMatch(/^container +FAIL +.* \[exit 14\]$/m);
+    expect(table).toMatch(/^verdict: FAIL \(exit code 14\)$/m);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+  it('a check that throws is reported as NODE_CHECK, not a crash', async () => {
+    const check = await guarded('cvmfs', () => {
+      throw new TypeError('x is undefined');
+    });
+    expect(check).toEqual({ name: 'cvmfs', status: 'fail', detail: 'the check itself failed: x is undefined', exitCode: ExitCode.NODE_CHECK });
+    expect(summarise([check]).exitCode).toBe(ExitCode.NODE_CHECK);
+  });
+  it('a server time reader that throws gives a clock warning', async () => {
+    const report = await runNodeChecks({
+      workDir: dir,
+      minDiskMB: 1,
+      tmpDir: dir,
+      probe: await probeNode({ root: nodeCapture('epyc-x86_64-2core'), workDir: dir }),
+      container: { runtime: null, required: false },
+      serverTime: () => {
+        throw new Error('boom');
+      },
+      env: {},
+    });
+    // The throw happens inside checkClock's guarded call: a warning about the server, not a failure.
+    expect(report.checks.find((check) => check.name === 'clock')?.status).toBe('warn');
+    expect(report.exitCode).toBe(0);
+  });
+});
