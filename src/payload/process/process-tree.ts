@@ -36,6 +36,14 @@ export interface TreeScanOptions {
   selfPid?: number;
   /** Processes seen in the tree before: their children stay claimed even if the link is hidden. */
   known?: ReadonlySet<string>;
+  /**
+   * Only while the pilot is a child subreaper and this is the only payload running: also claim
+   * processes re-parented to the pilot that left the pilot's session (an orphan that called
+   * setsid() and cleared its environment has no other link back to the payload). `selfSession`
+   * tells them apart from helpers the pilot spawned itself, which share its session; payload roots
+   * of other jobs are listed in `excludePids`.
+   */
+  claimOrphans?: { selfSession: number; excludePids: ReadonlySet<number> };
 }
 
 /** The payload's processes (zombies included: the caller decides what a zombie means). */
@@ -56,7 +64,9 @@ export function findPayloadTree(
     if (stat.pid === selfPid) continue;
     // Anything started before the payload cannot descend from it: skip the costly checks.
     if (stat.startTicks < identity.notBeforeTicks) continue;
-    if (isSeed(stat, identity, procRoot, options.known)) members.set(stat.pid, stat);
+    if (isSeed(stat, identity, procRoot, options.known) || isClaimedOrphan(stat, selfPid, options.claimOrphans)) {
+      members.set(stat.pid, stat);
+    }
   }
 
   const queue = [...members.values()];
@@ -79,6 +89,10 @@ function isSeed(stat: ProcStat, identity: PayloadIdentity, procRoot: string, kno
   // Zombies have an empty environ; they are caught by session or ancestry instead.
   if (stat.state === 'Z') return false;
   return processHasEnv(stat.pid, identity.marker.name, identity.marker.value, procRoot);
+}
+
+function isClaimedOrphan(stat: ProcStat, selfPid: number, claim: TreeScanOptions['claimOrphans']): boolean {
+  return claim !== undefined && stat.ppid === selfPid && stat.session !== claim.selfSession && !claim.excludePids.has(stat.pid);
 }
 
 /** Processes that still run (or could run again): everything but zombies and dead entries. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { ProcStat } from '../process/proc-parsers.js';
 import { findPayloadTree, liveMembers, type PayloadIdentity } from '../process/process-tree.js';
-import { processKey, readUptimeTicks } from '../process/process-table.js';
+import { processKey, readProcStat, readUptimeTicks } from '../process/process-table.js';
 import { terminateTree } from '../process/kill-tree.js';
 import { ensureSubreaper, reapOrphanZombies } from '../process/subreaper.js';
 import { KILL_MINOR_STATUS, type KillReason } from '../watchdog/kill-reasons.js';
@@ -34,8 +34,11 @@ export const MINOR_STATUS = {
   notFound: 'Application not found',
 } as const;
 
-/** Payloads running now: children's rusage is only attributable to one payload when it ran alone. */
-const running = new Set<{ overlapped: boolean }>();
+/**
+ * Payloads running now: children's rusage, and orphans re-parented to the pilot, can only be
+ * attributed to a payload when it runs alone.
+ */
+const running = new Set<{ overlapped: boolean; rootPid: number }>();
 
 /**
  * Starts one payload under supervision and returns at once. The payload runs detached (its own
@@ -45,7 +48,7 @@ const running = new Set<{ overlapped: boolean }>();
 export function startPayload(options: PayloadOptions): PayloadHandle {
   const limits = resolveLimits(options.limits);
   const logger = options.logger.child({ jobId: options.jobId });
-  ensureSubreaper(options.native, logger);
+  const subreaper = ensureSubreaper(options.native, logger);
 
   const marker = { name: PAYLOAD_MARKER_ENV, value: `${options.jobId}-${randomBytes(12).toString('hex')}` };
   const plan: LaunchPlan =
@@ -57,7 +60,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   const outFd = openSync(stdoutFile, 'a', 0o600);
   const errFd = stderrFile === stdoutFile ? outFd : openSync(stderrFile, 'a', 0o600);
 
-  const slot = { overlapped: running.size > 0 };
+  const slot = { overlapped: running.size > 0, rootPid: -1 };
   for (const other of running) other.overlapped = true;
   running.add(slot);
   const rusageBefore = safeRusage(options.native);
@@ -82,16 +85,22 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
     killSignal: 'SIGKILL',
   });
   const pid = child.pid ?? -1;
+  slot.rootPid = pid;
   logger.info({ pid, runner: options.runner.kind, executable: plan.file }, 'payload started');
 
   const identity: PayloadIdentity = { rootPid: pid, sessionId: pid, notBeforeTicks, marker };
   const known = new Set<string>();
   const scan = (): ProcStat[] => {
     if (pid <= 0) return [];
-    const tree = findPayloadTree(identity, { known });
+    const tree = findPayloadTree(identity, { known, claimOrphans: orphanClaim() });
     for (const stat of tree) known.add(processKey(stat));
     reapOrphanZombies(tree, identity.rootExitedAtTicks === undefined ? pid : -1);
     return tree;
+  };
+
+  const orphanClaim = () => {
+    if (!subreaper.active || running.size !== 1) return undefined;
+    return { selfSession: selfSessionId(), excludePids: new Set([...running].map((r) => r.rootPid)) };
   };
 
   let killReason: KillReason | null = null;
@@ -202,6 +211,12 @@ async function diagnoseContainer(
   }
   logger.warn({ pattern: classified.pattern, minorStatus: classified.minorStatus }, 'container failed before the payload ran');
   return { ...classified, diagnostics };
+}
+
+let cachedSelfSession: number | undefined;
+function selfSessionId(): number {
+  cachedSelfSession ??= readProcStat(process.pid)?.session ?? -1;
+  return cachedSelfSession;
 }
 
 function safeRusage(native: PayloadOptions['native']): number | null {
