@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerCore } from './core.js';
 import type { FaultInjector } from './faults.js';
-import { contractError, errorReply, HttpError, matchTemplate, readBody, writeReply, type Reply, type RequestContext, type Route } from './http.js';
+import { contractError, errorReply, HttpError, matchTemplate, readBody, safeDecode, writeReply, type Reply, type RequestContext, type Route } from './http.js';
 import { handleS3Download, handleS3Upload } from './s3-stub.js';
 import type { RecordedRequest } from './state.js';
 import { describeIssues, type SpecValidator, type ValidationIssue } from './validation.js';
@@ -48,7 +48,13 @@ function redactSecrets(body: unknown): unknown {
 export function createDispatcher(core: ServerCore, routes: Route[], validator: SpecValidator, faults: FaultInjector, scheme: 'http' | 'https'): Dispatcher {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const origin = `${scheme}://${req.headers.host ?? '127.0.0.1'}`;
-    const url = new URL(req.url ?? '/', origin);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', origin);
+    } catch {
+      writeReply(res, { status: 400, json: { detail: 'Malformed request target or Host header' } });
+      return;
+    }
     const method = req.method ?? 'GET';
     const rawQuery = Object.fromEntries(url.searchParams);
     const record: RecordedRequest = { method, path: url.pathname, query: rawQuery, body: undefined };
@@ -65,7 +71,8 @@ export function createDispatcher(core: ServerCore, routes: Route[], validator: S
         record.body = { bytes: raw.length };
         finish(await handleS3Upload(core.state, core.presigner, bucket, req.headers, raw, core.options.sandboxMaxBytes));
       } else if (method === 'GET') {
-        finish(handleS3Download(core.state, core.presigner, bucket, decodeURIComponent(keyParts.join('/')), rawQuery, req.headers));
+        const key = safeDecode(keyParts.join('/'));
+        finish(key === null ? { status: 400, raw: 'Malformed key', contentType: 'text/plain' } : handleS3Download(core.state, core.presigner, bucket, key, rawQuery, req.headers));
       } else {
         finish({ status: 405, raw: 'Method Not Allowed', contentType: 'text/plain' });
       }

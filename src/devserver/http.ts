@@ -57,6 +57,15 @@ export interface Route {
   handler(ctx: RequestContext): Promise<Reply> | Reply;
 }
 
+/** decodeURIComponent that answers null instead of throwing on a malformed escape. */
+export function safeDecode(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
 export function matchTemplate(template: string, path: string): Record<string, string> | null {
   const want = template.split('/');
   const got = path.split('/');
@@ -66,8 +75,9 @@ export function matchTemplate(template: string, path: string): Record<string, st
     const w = want[i]!;
     const g = got[i]!;
     if (w.startsWith('{') && w.endsWith('}')) {
-      if (g === '') return null;
-      params[w.slice(1, -1)] = decodeURIComponent(g);
+      const decoded = safeDecode(g);
+      if (g === '' || decoded === null) return null;
+      params[w.slice(1, -1)] = decoded;
     } else if (w !== g) {
       return null;
     }
