@@ -49,7 +49,13 @@ running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 if [ "$config_changed" -eq 1 ]; then
   # New configuration: restart whatever runs so both daemons agree on it.
   for pidfile in /run/slurmd.pid /run/slurmctld.pid; do
-    if running "$pidfile"; then kill "$(cat "$pidfile")"; sleep 1; fi
+    if running "$pidfile"; then
+      pid="$(cat "$pidfile")"
+      kill "$pid"
+      # Wait (bounded) for it to release its port before the new daemon binds it.
+      for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -0 "$pid" 2>/dev/null && fail "daemon $pid ($pidfile) did not stop within 10 s"
+    fi
   done
 fi
 running /run/slurmctld.pid || slurmctld || fail "slurmctld did not start (see /var/log/slurm/slurmctld.log)"
