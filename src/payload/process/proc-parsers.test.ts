@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { environHas, parseLoadAverage, parseProcStat, parseSmapsRollup } from './proc-parsers.js';
+
+// Captured on a Debian 12 / Linux 6.x host: tests/fixtures/proc-samples/.
+const sample = (name: string) => readFileSync(new URL(`../../../tests/fixtures/proc-samples/${name}`, import.meta.url), 'latin1');
+
+describe('parseProcStat', () => {
+  it('reads a live process', () => {
+    expect(parseProcStat(sample('stat-node.txt'))).toEqual({
+      pid: 8335, comm: 'node', state: 'R', ppid: 8314, pgrp: 8314, session: 3450,
+      utime: 0.01, stime: 0, cutime: 0, cstime: 0, startTicks: 46048, vsizeBytes: 766992384, rssPages: 10906,
+    });
+  });
+
+  it('reads CPU of waited-for children', () => {
+    const bash = parseProcStat(sample('stat-bash.txt'));
+    expect(bash).toMatchObject({ pid: 3450, session: 3450, utime: 0.01, stime: 0.01, cutime: 0.27, cstime: 0.05 });
+  });
+
+  it('survives a command name with spaces and parentheses', () => {
+    expect(parseProcStat(sample('stat-weird-comm.txt'))).toMatchObject({ pid: 8317, comm: 'we(ir d) x', state: 'S', ppid: 8314 });
+  });
+
+  it('reads a zombie (its session survives, its memory does not)', () => {
+    expect(parseProcStat(sample('stat-zombie.txt'))).toMatchObject({ pid: 8441, state: 'Z', ppid: 8439, session: 3450, vsizeBytes: 0 });
+  });
+
+  it.each(['', '123', '12 (x) R 1 2', 'abc (x) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0', '12 (x) R 1 1 1 0 -1 0 0 0 0 0 x 0 0 0 20 0 1 0 5 0 0 0'])(
+    'rejects malformed %j',
+    (text) => expect(parseProcStat(text)).toBeNull(),
+  );
+});
+
+describe('parseSmapsRollup', () => {
+  it('reads Rss, Pss and SwapPss in KiB', () => {
+    expect(parseSmapsRollup(sample('smaps_rollup-sleep.txt'))).toEqual({ rssKiB: 1792, pssKiB: 240, swapPssKiB: 0 });
+  });
+  it('rejects a file without Pss', () => {
+    expect(parseSmapsRollup('Rss: 12 kB\n')).toBeNull();
+  });
+});
+
+describe('parseLoadAverage', () => {
+  it('takes the 1-minute value', () => expect(parseLoadAverage(sample('loadavg.txt'))).toBe(0.1));
+  it.each(['', 'x 1 2', '-1 0 0'])('rejects %j', (text) => expect(parseLoadAverage(text)).toBeNull());
+});
+
+describe('environHas', () => {
+  const block = Buffer.from('A=1\0MARK=abc\0B=2\0');
+  it('finds an exact entry anywhere', () => {
+    expect(environHas(block, 'MARK', 'abc')).toBe(true);
+    expect(environHas(Buffer.from('MARK=abc'), 'MARK', 'abc')).toBe(true);
+  });
+  it('does not match prefixes or other values', () => {
+    expect(environHas(block, 'MARK', 'ab')).toBe(false);
+    expect(environHas(block, 'ARK', 'abc')).toBe(false);
+    expect(environHas(Buffer.alloc(0), 'MARK', 'abc')).toBe(false);
+  });
+});
