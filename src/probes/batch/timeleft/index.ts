@@ -4,7 +4,7 @@ import type { Logger } from '../../../pilot/logger.js';
 import { accountedTime, fillInUsage } from './fill-in.js';
 import { htcondorSources } from './htcondor.js';
 import { lsfSources } from './lsf.js';
-import { mjfSources, readMjfTimes } from './mjf.js';
+import { mjfSources, readShutdownTime } from './mjf.js';
 import { readTextOrUrl } from './mjf-features.js';
 import { pbsSources } from './pbs.js';
 import { createCommandRunner } from './run-command.js';
@@ -132,7 +132,7 @@ export async function readTimeLeft(options: ReadTimeLeftOptions): Promise<TimeLe
     logger: options.logger,
   };
   const attempts: TimeLeftAttempt[] = [];
-  const shutdownTime = options.env.MACHINEFEATURES ? (await readMjfTimes({ ...context, env: { MACHINEFEATURES: options.env.MACHINEFEATURES } })).times.shutdownTime : null;
+  const shutdownTime = await readShutdownTime(context);
 
   for (const source of system ? SOURCES_BY_SYSTEM[system] : []) {
     let reported: ResourceUsage;

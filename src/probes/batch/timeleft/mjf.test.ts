@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mjfSources, mjfUsage } from './mjf.js';
+import { mjfSources, mjfUsage, readShutdownTime } from './mjf.js';
 import { fixturePath, testContext } from './test-fixtures.js';
 
 describe('MJF time left', () => {
@@ -26,5 +26,14 @@ describe('MJF time left', () => {
   });
   it('needs $JOBFEATURES', async () => {
     await expect(mjfSources[0]?.read(testContext())).rejects.toThrow(/\$JOBFEATURES is not set/);
+  });
+});
+
+describe('readShutdownTime', () => {
+  it('reads $MACHINEFEATURES/shutdowntime, or null when there is none or it is unreadable', async () => {
+    await expect(readShutdownTime(testContext({ env: { MACHINEFEATURES: fixturePath('mjf/machine') } }))).resolves.toBe(1_763_900_000);
+    await expect(readShutdownTime(testContext({ env: { MACHINEFEATURES: fixturePath('mjf/job') } }))).resolves.toBeNull();
+    await expect(readShutdownTime(testContext({ env: { MACHINEFEATURES: fixturePath('mjf/machine-malformed') } }))).resolves.toBeNull();
+    await expect(readShutdownTime(testContext())).resolves.toBeNull();
   });
 });

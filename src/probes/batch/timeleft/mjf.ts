@@ -38,6 +38,15 @@ export async function readMjfTimes(context: SourceContext): Promise<{ times: Mjf
   return { times, problems };
 }
 
+/** $MACHINEFEATURES/shutdowntime (seconds since the epoch), or null when unset, absent or unreadable (warned). */
+export async function readShutdownTime(context: SourceContext): Promise<number | null> {
+  const machineFeatures = context.env.MACHINEFEATURES;
+  if (!machineFeatures) return null;
+  const result = await readNumericFeature(context.readText, machineFeatures, 'shutdowntime');
+  if ('error' in result) context.logger.warn(`mjf: ${result.error}`);
+  return 'value' in result ? result.value : null;
+}
+
 /** DIRAC's MJF rules, with the shutdown cap applied to the job's real end (start + limit). */
 export function mjfUsage(times: MjfTimes, now: number, pilotStartedAt: number): ResourceUsage {
   if (times.wallLimit === null || times.wallLimit <= 0) throw new TimeLeftSourceError(SOURCE, 'no usable $JOBFEATURES/wall_limit_secs');
