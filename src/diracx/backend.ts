@@ -46,6 +46,7 @@ export class DiracxBackend implements Backend {
   private readonly sandboxes: SandboxClient;
   private readonly ownerTokens = new Map<number, TokenManager>();
   private pilotStamp: string | null;
+  private readonly shippers = new Set<PilotLogShipper>();
   private closed = false;
 
   constructor(private readonly parts: DiracxBackendParts) {
@@ -218,7 +219,7 @@ export class DiracxBackend implements Backend {
    * `POST /api/pilots/internal/message` in the background.
    */
   createPilotLogShipper(options: Omit<PilotLogShipperOptions, 'send'> = {}): PilotLogShipper {
-    return createPilotLogShipper({
+    const shipper = createPilotLogShipper({
       ...options,
       send: async (lines) => {
         await this.connection.call({
@@ -231,6 +232,22 @@ export class DiracxBackend implements Backend {
         });
       },
     });
+    this.shippers.add(shipper);
+    shipper.once('close', () => this.shippers.delete(shipper));
+    return shipper;
+  }
+
+  /** Ship what the log shippers still hold, within the flush budget (they need the connection). */
+  private async endShippers(): Promise<void> {
+    const ended = [...this.shippers].map(
+      (shipper) => new Promise<void>((resolve) => (shipper.writableEnded ? resolve() : shipper.end(() => resolve()))),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.parts.flushBudgetMs);
+    });
+    await Promise.race([Promise.all(ended), budget]);
+    clearTimeout(timer);
   }
 
   /** The server's clock, from the Date header of a cheap unauthenticated call; null when unknown. */
@@ -253,7 +270,7 @@ export class DiracxBackend implements Backend {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.flush();
+      await Promise.all([this.flush(), this.endShippers()]);
     } finally {
       this.closed = true;
       await this.connection.http.close();

@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiracxBackend, type DiracxBackend } from '../../src/diracx/index.js';
 import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { REDACTED_KEYS } from '../../src/pilot/logger.js';
 import { rotatingTokenEndpoint, startFakeDiracx, type FakeServer, type SeenRequest } from './fake-diracx.js';
 
 const FAST_RETRY = { baseDelayMs: 2, maxDelayMs: 10, callBudgetMs: 1_000 };
@@ -142,5 +144,25 @@ describe('pilot credentials', () => {
     }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ exitCode: ExitCode.AUTH_REFUSED });
     expect((refused as Error).message).toContain('bad secret');
+  });
+
+  it('never writes a token into the log, whatever happens', async () => {
+    const tokens = rotatingTokenEndpoint();
+    server = await startFakeDiracx({
+      'POST /api/auth/token': tokens.handler,
+      'PATCH /api/jobs/heartbeat': acceptOnly(() => tokens.state.currentAccess),
+    });
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug', redact: { paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`]), censor: '[redacted]' } }, {
+      write: (line: string) => void lines.push(line),
+    });
+    const file = credentialFile({ access_token: 'access-0', refresh_token: 'refresh-0', expires_on: Math.floor(Date.now() / 1000) - 10 });
+    backend = await createDiracxBackend({ url: server.url, credentials: { file }, retry: FAST_RETRY, logger });
+    await backend.heartbeat(new Map([[1, { CPUConsumed: 1 }]]));
+    tokens.state.revoked = true;
+    tokens.state.currentAccess = 'none';
+    await backend.heartbeat(new Map([[1, { CPUConsumed: 2 }]])).catch(() => undefined);
+    expect(lines.join('')).toContain('token refreshed');
+    expect(lines.join('')).not.toMatch(/access-\d|refresh-\d/);
   });
 });

@@ -201,4 +201,15 @@ describe('job reports', () => {
     expect(rescheduleError).toMatchObject({ exitCode: ExitCode.SERVER_PROTOCOL });
     expect((rescheduleError as Error).message).toContain('reply is not JSON');
   });
+
+  it('close() ships what a pilot log shipper still holds (proposal endpoint)', async () => {
+    const server = await fake({ 'POST /api/pilots/internal/message': () => ({ status: 204 }) });
+    const backend = await connect(server.url);
+    const shipper = backend.createPilotLogShipper({ batchLines: 100, intervalMs: 60_000 });
+    shipper.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: 'pilot ending', cmd: 'run-jobs' })}\n`);
+    await backend.close();
+    const [request] = server.seen('POST /api/pilots/internal/message');
+    expect(request!.json).toEqual({ lines: [{ timestamp: expect.any(String), severity: 'INFO', message: 'pilot ending', scope: 'run-jobs' }] });
+    expect(request!.headers.authorization).toBe('Bearer pilot-access');
+  });
 });
