@@ -41,10 +41,11 @@ function compressor(format: Exclude<SandboxFormat, 'tar.bz2'>): Transform {
     case 'tar.zst':
       // A frame checksum, as the zstd CLI writes, so a damaged download fails in the decoder.
       return zlib.createZstdCompress({
+        chunkSize: 256 * 1024,
         params: { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_checksumFlag]: 1 },
       });
     case 'tar.gz':
-      return zlib.createGzip();
+      return zlib.createGzip({ chunkSize: 256 * 1024 });
     case 'tar':
       return new PassThrough();
   }
