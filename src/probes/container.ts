@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { Env } from './batch/types.js';
@@ -34,21 +33,21 @@ export async function findContainerRuntime(source: NodeSource, env: Env): Promis
     return null;
   }
   const dirs = searchDirs(env);
-  for (const name of RUNTIME_NAMES) {
-    for (const dir of dirs) {
-      const candidate = path.join(dir, name);
+  const candidates = RUNTIME_NAMES.flatMap((name) => dirs.map((dir) => ({ name, dir, file: path.join(dir, name) })));
+  // All at once, then the first hit in preference order: PATH may hold a dozen directories.
+  const found = await Promise.all(
+    candidates.map(async ({ name, dir, file }) => {
       if (source.layout === 'live') {
-        try {
-          await access(candidate, constants.X_OK);
-          return candidate;
-        } catch {
-          continue;
-        }
+        return access(file, constants.X_OK).then(
+          () => true,
+          () => false,
+        );
       }
-      if ((await source.listDir(dir))?.includes(name)) return candidate;
-    }
-  }
-  return null;
+      return (await source.listDir(dir))?.includes(name) ?? false;
+    }),
+  );
+  const index = found.indexOf(true);
+  return index >= 0 ? (candidates[index] as { file: string }).file : null;
 }
 
 /** `apptainer version 1.3.4`, `singularity-ce version 4.1.0`, `singularity version 3.8.7-1.el7`. */
@@ -60,6 +59,8 @@ export function parseRuntimeVersion(text: string): { runtime: 'apptainer' | 'sin
 
 async function runtimeVersion(binary: string, timeoutMs: number, warnings: Warnings): Promise<ReturnType<typeof parseRuntimeVersion>> {
   try {
+    // Loaded on first use: most probes run no binary, and execa is the bulk of the module graph.
+    const { execa } = await import('execa');
     const result = await execa(binary, ['--version'], { timeout: timeoutMs, reject: false, stdin: 'ignore', forceKillAfterDelay: 500 });
     if (result.timedOut) {
       warnings.add('container', `${binary} --version did not answer within ${timeoutMs} ms`);

@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFlatCapture, type VirtualFiles } from './capture.js';
@@ -54,6 +55,29 @@ async function readDirNames(dir: string): Promise<string[] | null> {
   }
 }
 
+/**
+ * Kernel pseudo-files (/proc, /sys) are generated in memory and never wait on a disk, so on the
+ * live node they are read synchronously: a thread-pool round trip per file costs more than the
+ * read itself, and a probe reads dozens. Everything else (/etc, /lib, /cvmfs) stays async.
+ */
+const KERNEL_FS = /^\/(proc|sys)\//;
+
+function readKernelText(file: string): Promise<string | null> {
+  try {
+    return Promise.resolve(readFileSync(file).subarray(0, MAX_FILE_BYTES).toString('utf8'));
+  } catch {
+    return Promise.resolve(null);
+  }
+}
+
+function listKernelDir(dir: string): Promise<string[] | null> {
+  try {
+    return Promise.resolve(readdirSync(dir));
+  } catch {
+    return Promise.resolve(null);
+  }
+}
+
 class TreeSource implements NodeSource {
   readonly layout: 'live' | 'tree';
   constructor(readonly root: string) {
@@ -63,12 +87,14 @@ class TreeSource implements NodeSource {
     return this.layout === 'live' ? file : path.join(this.root, file);
   }
   readText(file: string): Promise<string | null> {
+    if (this.layout === 'live' && KERNEL_FS.test(file)) return readKernelText(file);
     return readSmallFile(this.resolve(file));
   }
   readBytes(file: string, maxBytes: number): Promise<Buffer | null> {
     return readBytesCapped(this.resolve(file), maxBytes);
   }
   listDir(dir: string): Promise<string[] | null> {
+    if (this.layout === 'live' && KERNEL_FS.test(dir)) return listKernelDir(dir);
     return readDirNames(this.resolve(dir));
   }
   captured(name: string): Promise<string | null> {

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { Env } from '../batch/types.js';
@@ -105,6 +104,8 @@ export async function findNvidiaSmi(env: Env): Promise<string | null> {
 /** One nvidia-smi call with a hard timeout; null (and a warning) on timeout, failure or nonsense. */
 export async function runNvidiaSmi(binary: string, timeoutMs: number, warnings: Warnings): Promise<NvidiaSmiGpu[] | null> {
   try {
+    // Loaded on first use: most probes run no binary, and execa is the bulk of the module graph.
+    const { execa } = await import('execa');
     const result = await execa(binary, [`--query-gpu=${NVIDIA_SMI_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], {
       timeout: timeoutMs,
       reject: false,
