@@ -38,7 +38,7 @@ export interface JobAgentOptions {
   /** CPU work left now, recomputed from what the pilot and its payloads consumed. */
   cpuWorkLeft(cpuConsumedSeconds: number): Promise<number> | number;
   /** Everything runJob needs besides the job and its slot. */
-  job: { workDir: string; site: string; runner: RunnerChoice; limits: (maxWallSeconds: number | null, cpuSeconds: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
+  job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; limits: (maxWallSeconds: number | null, cpuSeconds: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
   logger: Logger;
   shutdown: AbortSignal;
 }
@@ -148,6 +148,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       logger,
       native: options.job.native,
       shutdown,
+      ...(options.job.inputStaged ? { inputStaged: true } : {}),
       onStarted: (_id, handle) => (entry.handle = handle),
       ...(options.job.startMetadata ? { startMetadata: options.job.startMetadata } : {}),
     })

@@ -45,6 +45,8 @@ export interface JobRunOptions {
    * copied into the job directory. Without it they are names inside an SB archive and skipped.
    */
   localInputBase?: string;
+  /** Edge mode: the edge pilot already extracted the input sandbox into the job directory. */
+  inputStaged?: boolean;
 }
 
 export type FailureKind = 'application' | 'node' | 'killed' | 'pilot-stopped';
@@ -97,8 +99,10 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
     if (options.startMetadata) await backend.setJobMetadata(job.jobId, options.startMetadata);
     await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
 
-    await report({ minorStatus: 'Downloading InputSandbox' });
-    await fetchInputSandboxes(options, jobDir, log);
+    if (!options.inputStaged) {
+      await report({ minorStatus: 'Downloading InputSandbox' });
+      await fetchInputSandboxes(options, jobDir, log);
+    }
 
     await report({ minorStatus: 'Application', applicationStatus: 'Running' });
     const env = payloadEnvironment({

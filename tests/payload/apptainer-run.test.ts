@@ -103,6 +103,8 @@ describe.skipIf(unavailable !== null)('Apptainer runner on the stand-in', () => 
 
   it('a missing image is a container failure, with the diagnostic re-run captured', async () => {
     const { dir, tag, runner } = job({ image: '/nonexistent/images/alma9.sif' });
+    // A code left by an earlier run must not pass for this one's.
+    writeFileSync(path.join(dir, '.dirac-payload.rc'), '0\n');
     const result = await runPayload(dir, ['/bin/true'], { tag, runner }).done;
     expect(result.containerFailure).toMatchObject({ pattern: 'image-not-found', minorStatus: 'Container failed: image not found' });
     expect(result.minorStatus).toBe('Container failed: image not found');

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ExitCode } from '../../pilot/exit-codes.js';
@@ -127,6 +127,8 @@ export function planApptainer(options: PayloadOptions, runner: ApptainerRunnerOp
   }
   const jobDir = path.resolve(options.cwd);
   for (const dir of ['', 'cache', 'build-tmp']) mkdirSync(path.join(runner.workdirBase, dir), { recursive: true, mode: 0o700 });
+  // A code left by an earlier run in this directory would pass for this payload's.
+  rmSync(path.join(jobDir, RC_FILE_NAME), { force: true });
   const wrapper = path.join(jobDir, WRAPPER_NAME);
   writeFileSync(wrapper, WRAPPER_SCRIPT, { mode: 0o700 });
   chmodSync(wrapper, 0o700);

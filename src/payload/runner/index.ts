@@ -67,23 +67,15 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   // One second of slack: start times and uptime are both in 10 ms ticks, read at different moments.
   const notBeforeTicks = readUptimeTicks() - 100;
 
-  const child = execa(plan.file, plan.args, {
-    cwd: plan.cwd,
-    env: plan.env,
-    extendEnv: false,
-    detached: true,
-    stdin: 'ignore',
-    // File descriptors handed straight to spawn(): the kernel writes the payload's output, not JS.
-    // execa's typings only admit literal fds 3-9; at run time a lone integer passes through unchanged.
-    stdout: outFd as unknown as 3,
-    stderr: errFd as unknown as 4,
-    reject: false,
-    buffer: false,
-    cleanup: false,
-    // A backstop only: the watchdog enforces the wall clock on the whole tree well before this.
-    timeout: limits.wallClockSeconds !== null ? (limits.wallClockSeconds + 60) * 1000 + 2 * limits.killGraceMs : 0,
-    killSignal: 'SIGKILL',
-  });
+  let child: ReturnType<typeof launch>;
+  try {
+    child = launch(plan, outFd, errFd, limits);
+  } catch (error) {
+    running.delete(slot);
+    closeSync(outFd);
+    if (errFd !== outFd) closeSync(errFd);
+    throw error;
+  }
   const pid = child.pid ?? -1;
   slot.rootPid = pid;
   logger.info({ pid, runner: options.runner.kind, executable: plan.file }, 'payload started');
@@ -105,10 +97,11 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
 
   let killReason: KillReason | null = null;
   let terminating: Promise<unknown> | null = null;
-  let finished = false;
+  // A kill that arrives after the payload ended on its own must not rewrite how it ended.
+  let rootExited = false;
 
   const kill = (reason: KillReason, detail?: string): void => {
-    if (killReason !== null || finished) return;
+    if (killReason !== null || rootExited) return;
     killReason = reason;
     logger.warn({ reason, detail, minorStatus: KILL_MINOR_STATUS[reason] }, 'killing payload');
     terminating = terminateTree({ scan, graceMs: limits.killGraceMs }).then((report) => {
@@ -129,6 +122,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   const done = (async (): Promise<PayloadResult> => {
     try {
       const result = await child;
+      rootExited = true;
       identity.rootExitedAtTicks = readUptimeTicks();
       watchdog.stop();
       if (terminating) await terminating;
@@ -173,7 +167,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
       logger.info({ exitCode, signal, killReason, minorStatus, usage: payloadResult.usage }, 'payload finished');
       return payloadResult;
     } finally {
-      finished = true;
+      rootExited = true;
       watchdog.stop();
       running.delete(slot);
       closeSync(outFd);
@@ -182,6 +176,26 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   })();
 
   return { pid, sample: () => watchdog.heartbeat(), kill, done };
+}
+
+function launch(plan: LaunchPlan, outFd: number, errFd: number, limits: ReturnType<typeof resolveLimits>) {
+  return execa(plan.file, plan.args, {
+    cwd: plan.cwd,
+    env: plan.env,
+    extendEnv: false,
+    detached: true,
+    stdin: 'ignore',
+    // File descriptors handed straight to spawn(): the kernel writes the payload's output, not JS.
+    // execa's typings only admit literal fds 3-9; at run time a lone integer passes through unchanged.
+    stdout: outFd as unknown as 3,
+    stderr: errFd as unknown as 4,
+    reject: false,
+    buffer: false,
+    cleanup: false,
+    // A backstop only: the watchdog enforces the wall clock on the whole tree well before this.
+    timeout: limits.wallClockSeconds !== null ? (limits.wallClockSeconds + 60) * 1000 + 2 * limits.killGraceMs : 0,
+    killSignal: 'SIGKILL',
+  });
 }
 
 /** Whatever the payload left running after its root exited (daemons): TERM, grace, KILL. */

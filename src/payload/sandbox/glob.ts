@@ -14,27 +14,85 @@ export function hasMagic(component: string): boolean {
   return MAGIC.test(component);
 }
 
-/** fnmatch for one component, as a RegExp. */
-export function componentRegExp(pattern: string): RegExp {
-  let source = '';
+type Token = { kind: 'star' } | { kind: 'one' } | { kind: 'set'; chars: string; negate: boolean } | { kind: 'char'; char: string };
+
+function tokenize(pattern: string): Token[] {
+  const tokens: Token[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '*') source += '.*';
-    else if (c === '?') source += '.';
-    else if (c === '[') {
+    if (c === '*') {
+      if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star' });
+    } else if (c === '?') {
+      tokens.push({ kind: 'one' });
+    } else if (c === '[' && pattern.indexOf(']', i + 2) !== -1) {
       const close = pattern.indexOf(']', i + 2);
-      if (close === -1) {
-        source += '\\[';
-        continue;
-      }
-      let set = pattern.slice(i + 1, close);
-      const negate = set.startsWith('!');
-      if (negate) set = set.slice(1);
-      source += `[${negate ? '^' : ''}${set.replace(/[\\\]^]/g, '\\$&')}]`;
+      const body = pattern.slice(i + 1, close);
+      const negate = body.startsWith('!');
+      tokens.push({ kind: 'set', chars: expandRanges(negate ? body.slice(1) : body), negate });
       i = close;
-    } else source += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+    } else {
+      tokens.push({ kind: 'char', char: c });
+    }
   }
-  return new RegExp(`^${source}$`, 's');
+  return tokens;
+}
+
+/** `a-z0-9_` to the characters it stands for, as fnmatch reads a set. */
+function expandRanges(set: string): string {
+  let out = '';
+  for (let i = 0; i < set.length; i++) {
+    const from = set[i]!;
+    const to = set[i + 2];
+    if (set[i + 1] === '-' && to !== undefined) {
+      for (let code = from.charCodeAt(0); code <= to.charCodeAt(0) && out.length < 4096; code++) out += String.fromCharCode(code);
+      i += 2;
+    } else out += from;
+  }
+  return out;
+}
+
+function tokenMatches(token: Token, char: string): boolean {
+  switch (token.kind) {
+    case 'one':
+      return true;
+    case 'char':
+      return token.char === char;
+    case 'set':
+      return token.chars.includes(char) !== token.negate;
+    case 'star':
+      return false;
+  }
+}
+
+/**
+ * fnmatch for one component. Written as the classic greedy matcher that only ever backtracks to
+ * the last star: O(pattern × name), where a RegExp of `*a*a*a*b` can take exponential time on a
+ * name the job chose.
+ */
+export function matchComponent(pattern: string, name: string): boolean {
+  const tokens = tokenize(pattern);
+  const chars = [...name];
+  let t = 0;
+  let n = 0;
+  let starToken = -1;
+  let starName = 0;
+  while (n < chars.length) {
+    const token = tokens[t];
+    if (token && token.kind !== 'star' && tokenMatches(token, chars[n]!)) {
+      t++;
+      n++;
+    } else if (token?.kind === 'star') {
+      starToken = t++;
+      starName = n;
+    } else if (starToken !== -1) {
+      t = starToken + 1;
+      n = ++starName;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[t]?.kind === 'star') t++;
+  return t === tokens.length;
 }
 
 /** Paths (relative, `/`-separated, sorted per component) matching `pattern` under `root`. */
@@ -57,9 +115,8 @@ async function walk(root: string, prefix: string[], components: readonly string[
   const directory = path.join(root, ...prefix);
   let names: string[];
   if (hasMagic(component)) {
-    const regexp = componentRegExp(component.replace(/\*\*+/g, '*'));
     const hiddenAllowed = component.startsWith('.');
-    names = (await readdirOrEmpty(directory)).filter((name) => (hiddenAllowed || !name.startsWith('.')) && regexp.test(name)).sort();
+    names = (await readdirOrEmpty(directory)).filter((name) => (hiddenAllowed || !name.startsWith('.')) && matchComponent(component, name)).sort();
   } else {
     names = (await lstatOrNull(path.join(directory, component))) ? [component] : [];
   }
