@@ -2,8 +2,10 @@
 // `pilot-linux-x64 version` against the bare runtime it embeds (`node -e 0`, same Node 22.23.3).
 // Builds the executables first if they are missing (scripts/build-binaries.sh, offline).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +56,109 @@ function xzSize(file) {
   const result = spawnSync('xz', ['-T0', '-6', '-c', file], { maxBuffer: 512 * MB, timeout: 600_000 });
   if (result.status !== 0) throw new Error(`xz failed on ${file}: ${result.stderr}`);
   return result.stdout.length;
+}
+
+/** `node dist/devserver.cjs` (plain HTTP on loopback, no jobs: every match answers empty). */
+async function startDevServer(dir) {
+  const child = spawn(bareNode, [path.join(repo, 'dist/devserver.cjs'), '--credentials-out', path.join(dir, 'creds.json')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('dev server not ready within 30 s')), 30_000);
+    createInterface({ input: child.stdout }).once('line', (text) => (clearTimeout(timer), resolve(text)));
+    child.once('exit', (code) => reject(new Error(`dev server exited with ${code}`)));
+  });
+  return { child, ...JSON.parse(line) };
+}
+
+/**
+ * A pass-through proxy in front of the dev server that notes when each pilot's first match
+ * request arrives: the time that matters to a slot is spawn → asking for work.
+ */
+async function startMatchWatcher(target) {
+  const upstream = new URL(target);
+  let waiting = null;
+  const server = http.createServer((req, res) => {
+    if (waiting && req.method === 'POST' && req.url?.startsWith('/api/jobs/match')) {
+      waiting(process.hrtime.bigint());
+      waiting = null;
+    }
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (reply) => {
+        res.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(res);
+      },
+    );
+    forward.once('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    nextMatch: () => new Promise((resolve) => (waiting = resolve)),
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
+  };
+}
+
+/** Spawn → first match request at the server, in ms, for one pilot run (which then ends by itself). */
+async function timeToFirstMatch(command, args, watcher, dir, index) {
+  const work = path.join(dir, `run-${index}`);
+  const creds = path.join(dir, `creds-${index}.json`);
+  copyFileSync(path.join(dir, 'creds.json'), creds);
+  const argv = [
+    ...args, 'run', '--diracx-url', watcher.url, '--credentials', creds, '--work-dir', work,
+    '--wnVO', 'demo', '-n', 'DIRAC.Demo.local', '-N', 'demo-ce.local', '-Q', 'default', '-y', 'Pool', '-P', '1',
+    '-T', '86400', '--cpu-power-source', 'config', '--cpu-power', '10', '--StopAfterFailedMatches', '1',
+  ];
+  const matched = watcher.nextMatch();
+  const start = process.hrtime.bigint();
+  const child = spawn(command, argv, { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' }, cwd: dir });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`${command}: no match request within 60 s`)), 60_000));
+  try {
+    const at = await Promise.race([matched, timeout]);
+    return Number(at - start) / 1e6;
+  } finally {
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    child.kill('SIGKILL');
+  }
+}
+
+export async function firstMatchRecord(runs) {
+  if (!existsSync(path.join(repo, 'dist/devserver.cjs'))) return null;
+  const dir = mkdtempSync(path.join(tmpdir(), 'pilot-bench-match-'));
+  const devserver = await startDevServer(dir);
+  const watcher = await startMatchWatcher(devserver.url);
+  try {
+    const exeTimes = [];
+    const nodeTimes = [];
+    const n = Math.max(3, Math.min(runs, 7));
+    for (let i = 0; i <= n; i++) {
+      const exeMs = await timeToFirstMatch(exe('x64'), [], watcher, dir, `exe-${i}`);
+      const nodeMs = await timeToFirstMatch(bareNode, [path.join(repo, 'dist/pilot.cjs')], watcher, dir, `node-${i}`);
+      if (i === 0) continue; // warm-up
+      exeTimes.push(exeMs);
+      nodeTimes.push(nodeMs);
+    }
+    const exeMedian = median(exeTimes);
+    const nodeMedian = median(nodeTimes);
+    return {
+      name: 'pilot-linux-x64 run: spawn to first match request at the server',
+      value: round(exeMedian),
+      unit: 'ms (median)',
+      baseline: round(nodeMedian),
+      baselineName: 'node 22.23.3 dist/pilot.cjs run (same runtime, bundle as a file)',
+      ratio: round(exeMedian / nodeMedian),
+      target: `ratio <= ${STARTUP_RATIO_LIMIT}`,
+      pass: exeMedian / nodeMedian <= STARTUP_RATIO_LIMIT,
+      spread: `pilot ${spreadOf(exeTimes, 'ms')}; node ${spreadOf(nodeTimes, 'ms')}; ${n} runs each`,
+    };
+  } finally {
+    await watcher.close();
+    devserver.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export default async function run({ runs = 10, log = console.log } = {}) {
@@ -116,6 +221,10 @@ export default async function run({ runs = 10, log = console.log } = {}) {
     pass: pilotMedian / nodeMedian <= STARTUP_RATIO_LIMIT,
     spread: `pilot ${spreadOf(pilotTimes, 'ms')}; node ${spreadOf(nodeTimes, 'ms')}; ${runs} runs each`,
   });
+
+  const firstMatch = await firstMatchRecord(runs);
+  if (firstMatch) records.push(firstMatch);
+  else log('binaries: no dist/devserver.cjs, start-up to first match request not measured');
   return records;
 }
 
