@@ -75,6 +75,19 @@ describe('process supervision', () => {
     expect(readFileSync(path.join(dir, 'signals.log'), 'utf8')).toContain('got-TERM');
   });
 
+  it('ends a payload that keeps forking TERM-immune children while it is being killed', async () => {
+    const { dir, tag } = setup();
+    // Every child inherits the ignored TERM, so only the STOP-then-KILL rounds can end them.
+    const script = "trap '' TERM; echo ready > ready; while :; do sleep 300 & sleep 0.02; done";
+    const handle = runPayload(dir, ['/bin/sh', '-c', script], { tag, limits: { sampleIntervalMs: 100, killGraceMs: 300 } });
+    await waitFor(() => existsSync(path.join(dir, 'ready')));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(runningWithTag(tag).length).toBeGreaterThan(3);
+    handle.kill('server');
+    const result = await handle.done;
+    expect(result).toMatchObject({ killReason: 'server', signal: 'SIGKILL' });
+  });
+
   it('a payload that exits on TERM ends with SIGTERM, before the grace is over', async () => {
     const { dir, tag } = setup();
     const handle = runPayload(dir, ['/bin/sh', '-c', 'echo ready > ready; exec sleep 300'], {
