@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PilotError } from '../../pilot/errors.js';
 import { ExitCode } from '../../pilot/exit-codes.js';
 import { silentLogger } from '../../pilot/logger.js';
 import { TokenManager } from './token-manager.js';
@@ -67,5 +68,20 @@ describe('TokenManager', () => {
       },
     );
     expect(await tm.accessToken()).toBe('a1');
+  });
+
+  it('keeps using a still-valid token when an early refresh cannot reach the server, not when it is refused', async () => {
+    const unreachable = manager({ accessToken: 'a0', refreshToken: 'r0', expiresAt: NOW + 10_000 }, async () => {
+      throw new PilotError(ExitCode.SERVER_UNREACHABLE, 'POST /api/auth/token: server unreachable');
+    });
+    unreachable.setClock(NOW + 9_000); // inside the refresh margin, not yet expired
+    expect(await unreachable.tm.accessToken()).toBe('a0');
+    unreachable.setClock(NOW + 10_000);
+    await expect(unreachable.tm.accessToken()).rejects.toMatchObject({ exitCode: ExitCode.SERVER_UNREACHABLE });
+    const refused = manager({ accessToken: 'a0', refreshToken: 'r0', expiresAt: NOW + 10_000 }, async () => {
+      throw new PilotError(ExitCode.AUTH_REFUSED, 'token refresh refused (HTTP 401): revoked');
+    });
+    refused.setClock(NOW + 9_000);
+    await expect(refused.tm.accessToken()).rejects.toMatchObject({ exitCode: ExitCode.AUTH_REFUSED });
   });
 });

@@ -48,11 +48,19 @@ export class TokenManager implements TokenSource {
   }
 
   async accessToken(): Promise<string> {
-    if (this.tokens.expiresAt - this.now() <= this.margin) {
-      if (this.tokens.refreshToken) await this.refresh();
-      else if (this.tokens.expiresAt <= this.now()) {
-        throw new PilotError(ExitCode.AUTH_REFUSED, `${this.options.label} access token expired and there is no refresh token`);
-      }
+    if (this.tokens.expiresAt - this.now() > this.margin) return this.tokens.accessToken;
+    if (!this.tokens.refreshToken) {
+      if (this.tokens.expiresAt > this.now()) return this.tokens.accessToken;
+      throw new PilotError(ExitCode.AUTH_REFUSED, `${this.options.label} access token expired and there is no refresh token`);
+    }
+    try {
+      await this.refresh();
+    } catch (error) {
+      // An early refresh that could not reach the server is no reason to stop while the
+      // current token still works; a refused one is.
+      const refused = error instanceof PilotError && error.exitCode === ExitCode.AUTH_REFUSED;
+      if (refused || this.tokens.expiresAt <= this.now()) throw error;
+      this.options.logger.warn(`${this.options.label} token refresh postponed: ${(error as Error).message}`);
     }
     return this.tokens.accessToken;
   }
