@@ -35,6 +35,8 @@ export interface DiracxBackendParts {
 }
 
 
+const STATUS_CALL_BUDGET_MS = 60_000;
+
 /** The DiracX implementation of the job agent's Backend. */
 export class DiracxBackend implements Backend {
   readonly kind = 'diracx' as const;
@@ -119,7 +121,11 @@ export class DiracxBackend implements Backend {
       // Keyed by timestamp: resending the same batch sets the same states.
       idempotent: true,
       auth: this.parts.pilotTokens,
-      retry: { deadline: () => Math.min(this.parts.deadline(), flushDeadline() ?? Infinity) },
+      retry: {
+        deadline: () => Math.min(this.parts.deadline(), flushDeadline() ?? Infinity),
+        // Outside flush() a caller waits at most a minute; after that the updates wait in the queue.
+        ...(flushDeadline() === undefined ? { callBudgetMs: Math.min(this.connection.retry.callBudgetMs, STATUS_CALL_BUDGET_MS) } : {}),
+      },
     });
     const failed: Record<string, string> = {};
     for (const [jobId, reasons] of Object.entries(reply.failed)) failed[jobId] = Object.values(reasons).join('; ') || 'no detail';
