@@ -70,6 +70,40 @@ describe.skipIf(skipReason)('standalone executables', () => {
   });
 });
 
+describe.skipIf(skipReason)('pilot-linux-x64 on a noexec work directory', () => {
+  beforeAll(() => buildExecutables(), 900_000);
+
+  /** Runs `script` as root of a fresh user+mount namespace, where mounting a tmpfs is allowed. */
+  async function inMountNamespace(script: string, args: string[]) {
+    return execa('unshare', ['-rm', 'sh', '-c', script, 'sh', ...args], { reject: false, timeout: 60_000 });
+  }
+
+  it('unpacks the addon in the next candidate directory, or says why it could not', async (ctx) => {
+    const probe = await inMountNamespace('mount -t tmpfs -o noexec none "$1"', [tmpdir()]);
+    if (probe.exitCode !== 0) {
+      console.warn(`noexec test skipped: cannot mount a tmpfs in a user namespace here: ${probe.stderr.trim()}`);
+      ctx.skip();
+    }
+    const scratch = mkdtempSync(path.join(tmpdir(), 'pilot-noexec-'));
+    try {
+      const noexec = path.join(scratch, 'noexec');
+      const cwd = path.join(scratch, 'cwd');
+      execaSync('mkdir', [noexec, cwd]);
+      const script = 'mount -t tmpfs -o noexec none "$1" && cd "$2" && TMPDIR="$1" "$3" version --work-dir "$1"';
+      // The work directory is noexec but the current directory is not: loaded from the asset anyway.
+      const fallback = await inMountNamespace(script, [noexec, cwd, executablePath('x64')]);
+      expect(fallback.stdout).toContain('native addon: loaded (sea-asset)');
+      expect(readdirSync(cwd)).toEqual([]);
+      // Every candidate noexec: not loaded, and the reason names the mapping failure.
+      const nowhere = await inMountNamespace(script, [noexec, noexec, executablePath('x64')]);
+      expect(nowhere.exitCode).toBe(0);
+      expect(nowhere.stdout).toMatch(/native addon: not loaded: sea asset: could not load asset native-linux-x64\.node: .*failed to map segment/);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 function execaSyncChmod(dir: string, mode = 'a-w'): void {
   execaSync('chmod', ['-R', mode, dir], { timeout: 10_000 });
 }
