@@ -53,33 +53,49 @@ function which(name) {
   return null;
 }
 
+function bundle(dir, name, source) {
+  const entry = path.join(dir, `${name}.ts`);
+  writeFileSync(entry, source);
+  const out = path.join(dir, `${name}.cjs`);
+  const esbuild = path.join(repo, 'node_modules', '.bin', 'esbuild');
+  const built = spawnSync(esbuild, [entry, '--bundle', '--platform=node', '--format=cjs', '--target=node22', `--outfile=${out}`, '--log-level=warning'], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`esbuild failed: ${built.stderr}`);
+  return out;
+}
+
+const probesIndex = JSON.stringify(path.join(repo, 'src', 'probes', 'index.ts'));
+
+/**
+ * The probe library alone as a process (`probeNode()` then the JSON on stdout): what
+ * `pilot probe --json` costs when the CLI loads nothing else.
+ */
+function buildProbeOnly(dir) {
+  return bundle(dir, 'probe-only', `import { probeNode } from ${probesIndex};
+probeNode({ env: process.env, workDir: process.cwd() }).then((probe) => process.stdout.write(JSON.stringify(probe)));
+`);
+}
+
 /** esbuild bundle of the probe library plus a driver that times probeNode() and prints JSON. */
 function buildInProcessTimer(dir) {
-  const entry = path.join(dir, 'entry.ts');
-  writeFileSync(
-    entry,
-    `import { probeNode } from ${JSON.stringify(path.join(repo, 'src', 'probes', 'index.ts'))};
+  return bundle(dir, 'probe-timer', `import { probeNode } from ${probesIndex};
 async function main() {
   const warm = Number(process.argv[2] ?? 10);
+  const cpu = process.cpuUsage();
   let start = performance.now();
   await probeNode({ env: process.env, workDir: process.cwd() });
   const cold = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const coldCpu = (used.user + used.system) / 1000;
   const times = [];
   for (let i = 0; i < warm; i++) {
     start = performance.now();
     await probeNode({ env: process.env, workDir: process.cwd() });
     times.push(performance.now() - start);
   }
-  process.stdout.write(JSON.stringify({ cold, warm: times }));
+  process.stdout.write(JSON.stringify({ cold, coldCpu, warm: times }));
 }
 main();
-`,
-  );
-  const out = path.join(dir, 'probe-timer.cjs');
-  const esbuild = path.join(repo, 'node_modules', '.bin', 'esbuild');
-  const built = spawnSync(esbuild, [entry, '--bundle', '--platform=node', '--format=cjs', '--target=node22', `--outfile=${out}`, '--log-level=warning'], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`esbuild failed: ${built.stderr}`);
-  return out;
+`);
 }
 
 export default async function run({ runs = 7, log = console.log } = {}) {
@@ -94,16 +110,20 @@ export default async function run({ runs = 7, log = console.log } = {}) {
     // 1. In-process: one cold call per process (what `pilot probe` pays), several processes.
     const timer = buildInProcessTimer(dir);
     const colds = [];
+    const coldCpus = [];
     const warms = [];
     for (let i = 0; i < runs; i++) {
       const result = spawnSync(node, [timer, '10'], { encoding: 'utf8', timeout: 60_000, cwd: tmpdir() });
       if (result.status !== 0) throw new Error(`probe timer failed: ${result.stderr}`);
-      const { cold, warm } = JSON.parse(result.stdout);
+      const { cold, coldCpu, warm } = JSON.parse(result.stdout);
       colds.push(cold);
+      coldCpus.push(coldCpu);
       warms.push(median(warm));
     }
     const cold = median(colds);
     records.push({ name: 'probeNode() in-process, first call', value: round(cold), unit: 'ms', target: '< 20 ms', pass: cold < 20, spread: spreadOf(colds, 'ms') });
+    // CPU time of the same first call: what the probe costs, whatever else shares the machine.
+    records.push({ name: 'probeNode() in-process, first call, CPU time', value: round(median(coldCpus)), unit: 'ms', target: '< 20 ms', pass: median(coldCpus) < 20, spread: spreadOf(coldCpus, 'ms') });
     records.push({ name: 'probeNode() in-process, warm call', value: round(median(warms)), unit: 'ms', target: '< 20 ms', pass: median(warms) < 20, spread: spreadOf(warms, 'ms') });
     log(`in-process: cold ${round(cold)} ms, warm ${round(median(warms))} ms`);
 
@@ -115,7 +135,20 @@ export default async function run({ runs = 7, log = console.log } = {}) {
     const toolCommands = [];
     if (lscpu) toolCommands.push([lscpu, ['-J']]);
     if (nvidiaSmi) toolCommands.push([nvidiaSmi, ['--query-gpu=index,name,uuid,memory.total,driver_version,compute_cap,pci.bus_id', '--format=csv,noheader,nounits']]);
-    const [probeTimes, floorTimes, ...toolTimes] = await interleaved(runs, [probeCommand, floorCommand, ...toolCommands]);
+    const probeOnlyCommand = [node, [buildProbeOnly(dir)]];
+    const [probeTimes, floorTimes, probeOnlyTimes, ...toolTimes] = await interleaved(runs, [probeCommand, floorCommand, probeOnlyCommand, ...toolCommands]);
+    const probeOnlyMs = median(probeOnlyTimes);
+    records.push({
+      name: 'probe library alone as a process (bundle of src/probes, JSON to stdout)',
+      value: round(probeOnlyMs),
+      unit: 'ms',
+      baseline: round(median(floorTimes)),
+      baselineName: 'node -e 0',
+      ratio: round(probeOnlyMs / median(floorTimes)),
+      target: 'ratio <= 1.5',
+      pass: probeOnlyMs / median(floorTimes) <= 1.5,
+      spread: `${spreadOf(probeOnlyTimes, 'ms')} vs ${spreadOf(floorTimes, 'ms')}`,
+    });
     const probeMs = median(probeTimes);
     const floorMs = median(floorTimes);
     records.push({

@@ -30,6 +30,30 @@ function newer(a: string | null, b: string): string {
   return bmaj > amaj || (bmaj === amaj && bmin > amin) ? b : a;
 }
 
+type ReportSettings = { excludeNetwork?: boolean; excludeEnv?: boolean };
+
+/**
+ * The glibc this process runs on, from the diagnostic report header. The report also walks
+ * network interfaces and the environment; those parts are switched off for the call (and the
+ * settings restored) since only the header is wanted.
+ */
+function runtimeGlibc(): string | null {
+  const report = process.report as (typeof process.report & ReportSettings) | undefined;
+  if (!report) return null;
+  const saved: ReportSettings = { excludeNetwork: report.excludeNetwork, excludeEnv: report.excludeEnv };
+  try {
+    report.excludeNetwork = true;
+    if ('excludeEnv' in report) report.excludeEnv = true;
+    const header = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+    return header?.glibcVersionRuntime ?? null;
+  } catch {
+    return null;
+  } finally {
+    report.excludeNetwork = saved.excludeNetwork ?? false;
+    if ('excludeEnv' in report) report.excludeEnv = saved.excludeEnv ?? false;
+  }
+}
+
 /**
  * The node's glibc version without running ldd: on the live node the runtime already knows it
  * (process.report's glibcVersionRuntime); on a sysroot, old glibc names its file
@@ -37,8 +61,8 @@ function newer(a: string | null, b: string): string {
  */
 export async function readGlibc(source: NodeSource, warnings: Warnings): Promise<string | null> {
   if (source.layout === 'live') {
-    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-    if (header?.glibcVersionRuntime) return header.glibcVersionRuntime;
+    const version = runtimeGlibc();
+    if (version) return version;
   } else {
     const captured = await source.captured('glibc.txt');
     if (captured !== null) {
