@@ -81,8 +81,7 @@ describe('process supervision', () => {
     const script = "trap '' TERM; echo ready > ready; while :; do sleep 300 & sleep 0.02; done";
     const handle = runPayload(dir, ['/bin/sh', '-c', script], { tag, limits: { sampleIntervalMs: 100, killGraceMs: 300 } });
     await waitFor(() => existsSync(path.join(dir, 'ready')));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(runningWithTag(tag).length).toBeGreaterThan(3);
+    await waitFor(() => runningWithTag(tag).length > 3);
     handle.kill('server');
     const result = await handle.done;
     expect(result).toMatchObject({ killReason: 'server', signal: 'SIGKILL' });

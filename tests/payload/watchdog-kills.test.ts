@@ -33,9 +33,9 @@ describe('watchdog kills', () => {
   });
 
   it('not stalled while the payload computes', async () => {
-    // Busy for ~1.5 s of CPU, then exits on its own: the 0.5 s window sees a ratio near 1.
+    // Busy until it has used 1 s of CPU (however long a crowded machine makes that take), then exits.
     // A low ratio keeps this true on a crowded machine, where the busy loop gets only a share of a core.
-    const { handle } = run([NODE, '-e', 'const end = Date.now() + 1500; while (Date.now() < end) {}'], {
+    const { handle } = run([NODE, '-e', 'while (process.cpuUsage().user < 1e6) {}'], {
       stalled: { windowSeconds: 0.5, minCpuRatio: 0.01 },
     });
     const result = await handle.done;
@@ -72,8 +72,9 @@ describe('watchdog kills', () => {
   });
 
   it('not looping while the payload keeps writing', async () => {
-    const writer = "let n = 0; const t = setInterval(() => { require('node:fs').writeFileSync('progress', String(n)); if (++n > 12) { clearInterval(t); } }, 100);";
-    const { handle } = run([NODE, '-e', writer], { loopingSeconds: 0.6 });
+    // A shell starts in milliseconds, so the first write comes long before the limit even on a crowded machine.
+    const writer = 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo $i > progress; sleep 0.2; done';
+    const { handle } = run(['/bin/sh', '-c', writer], { loopingSeconds: 1.2 });
     expect(await handle.done).toMatchObject({ killReason: null, exitCode: 0 });
   });
 
