@@ -47,3 +47,12 @@ export class HashingCounter extends Transform {
     return this.#hash.digest('hex');
   }
 }
+
+/**
+ * The sha256 a DiracX sandbox PFN names (`SB:SandboxSE|/S3/<bucket>/<vo>/<group>/<user>/sha256:<hex>.tar.zst`),
+ * to pass as `expectedSha256`; null for PFNs without one (legacy DIRAC names by md5).
+ */
+export function sha256FromPfn(pfn: string): string | null {
+  const match = /\/sha256:([0-9a-fA-F]{64})\.tar\.(?:zst|bz2)(?:#.*)?$/.exec(pfn);
+  return match ? match[1]!.toLowerCase() : null;
+}
