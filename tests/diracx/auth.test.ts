@@ -165,4 +165,22 @@ describe('pilot credentials', () => {
     expect(lines.join('')).toContain('token refreshed');
     expect(lines.join('')).not.toMatch(/access-\d|refresh-\d/);
   });
+
+  it('takes the tokens from a DIRAC proxy and writes rotated ones back into its DIRACX block', async () => {
+    const tokens = rotatingTokenEndpoint();
+    server = await startFakeDiracx({
+      'POST /api/auth/token': tokens.handler,
+      'PATCH /api/jobs/heartbeat': acceptOnly(() => tokens.state.currentAccess),
+    });
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIBproxy\n-----END CERTIFICATE-----\n';
+    const block = Buffer.from(JSON.stringify({ access_token: 'access-0', refresh_token: 'refresh-0', expires_on: 1 })).toString('base64');
+    const proxy = path.join(mkdtempSync(path.join(tmpdir(), 'dx-proxy-')), 'x509up_u1000');
+    writeFileSync(proxy, `${cert}-----BEGIN DIRACX-----\n${block}\n-----END DIRACX-----\n`, { mode: 0o600 });
+    backend = await createDiracxBackend({ url: server.url, credentials: { proxyFile: proxy }, retry: FAST_RETRY });
+    await backend.heartbeat(new Map([[1, { CPUConsumed: 1 }]]));
+    const text = readFileSync(proxy, 'utf8');
+    expect(text.startsWith(cert)).toBe(true);
+    const inner = /-----BEGIN DIRACX-----\n([\s\S]+?)\n-----END DIRACX-----/.exec(text)![1]!.replace(/\n/g, '');
+    expect(JSON.parse(Buffer.from(inner, 'base64').toString())).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1' });
+  });
 });
