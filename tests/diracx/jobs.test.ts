@@ -212,4 +212,12 @@ describe('job reports', () => {
     expect(request!.json).toEqual({ lines: [{ timestamp: expect.any(String), severity: 'INFO', message: 'pilot ending', scope: 'run-jobs' }] });
     expect(request!.headers.authorization).toBe('Bearer pilot-access');
   });
+
+  it('a spool directory that cannot be created is a WORKDIR error naming it', async () => {
+    const blocker = path.join(mkdtempSync(path.join(tmpdir(), 'dx-spool-')), 'file');
+    writeFileSync(blocker, '');
+    const error = await createDiracxBackend({ url: 'http://127.0.0.1:9', credentials: { tokens: TOKENS }, spoolDir: path.join(blocker, 'spool') }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: ExitCode.WORKDIR });
+    expect((error as Error).message).toBe(`cannot create the status spool directory ${path.join(blocker, 'spool')}: ENOTDIR`);
+  });
 });

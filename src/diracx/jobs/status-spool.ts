@@ -4,6 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../../backend/types.js';
 import type { Logger } from '../../pilot/logger.js';
+import { PilotError } from '../../pilot/errors.js';
+import { ExitCode } from '../../pilot/exit-codes.js';
 import { writeFileAtomic } from '../credentials/atomic-write.js';
 
 /** One `PATCH /api/jobs/status` entry, in the wire's own field names. */
@@ -36,7 +38,11 @@ export class StatusSpool {
     dir: string,
     private readonly logger: Logger,
   ) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new PilotError(ExitCode.WORKDIR, `cannot create the status spool directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
     this.file = path.join(dir, SPOOL_FILE_NAME);
   }
 
