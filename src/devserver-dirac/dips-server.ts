@@ -1,0 +1,156 @@
+/**
+ * A DIPS server for tests and the demo: TLS with proxy client certificates, DISET framing, one
+ * call per connection (proposal → S_OK → arguments → result) and FileTransfer both ways, with the
+ * same chunk/acknowledge/MD5 protocol as DIRAC's FileHelper.
+ */
+import { X509Certificate, createHash } from 'node:crypto';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import type { PyValue } from '../dirac/codec/index.js';
+import { DipsConnection } from '../dirac/dips/connection.js';
+import { peerChain, verifyProxyChain } from './peer-chain.js';
+
+export interface CallContext {
+  identityDN: string;
+  service: string;
+}
+
+export type Handler = (args: unknown[], ctx: CallContext) => PyValue | Promise<PyValue>;
+
+export interface ServiceHandlers {
+  rpc: Record<string, Handler>;
+  /** FileTransfer ToClient: the bytes for fileId, or an error message. */
+  toClient?: (fileId: unknown, token: unknown, ctx: CallContext) => Promise<Buffer | { error: string }>;
+  /** FileTransfer FromClient: store the received bytes and return the call's result. */
+  fromClient?: (fileId: unknown, token: unknown, data: Buffer, ctx: CallContext) => Promise<PyValue>;
+}
+
+export const sOK = (value: PyValue = null): PyValue => ({ OK: true, Value: value });
+export const sERROR = (message: string, errno = 0): PyValue => ({ OK: false, Errno: errno, Message: message });
+
+export interface DipsServerOptions {
+  certPem: string;
+  keyPem: string;
+  caPems: readonly string[];
+  services: Record<string, ServiceHandlers>;
+  /** Called after each call, for tests that check what a client sent. */
+  onCall?: (record: { service: string; method: string; args: unknown[] }) => void;
+}
+
+export interface RunningServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+const CHUNK = 1024 * 1024;
+
+export async function startDipsServer(options: DipsServerOptions): Promise<RunningServer> {
+  const trusted = options.caPems.map((pem) => new X509Certificate(pem));
+  const server = tls.createServer({
+    cert: options.certPem,
+    key: options.keyPem,
+    ca: [...options.caPems],
+    requestCert: true,
+    rejectUnauthorized: false,
+  });
+  const sockets = new Set<tls.TLSSocket>();
+  server.on('secureConnection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    void converse(socket, trusted, options).catch(() => socket.destroy());
+  });
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function converse(socket: tls.TLSSocket, trusted: X509Certificate[], options: DipsServerOptions): Promise<void> {
+  const connection = new DipsConnection(socket, { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }, 'json', 30_000);
+  try {
+    const check = verifyProxyChain(peerChain(socket), trusted);
+    const proposal = (await connection.receive('proposal')) as { Value?: unknown };
+    const parts = Array.isArray(proposal?.Value) ? proposal.Value : [];
+    const [target, action] = parts as [unknown, unknown];
+    const service = Array.isArray(target) && typeof target[0] === 'string' ? target[0] : '';
+    const [kind, method] = Array.isArray(action) ? (action as [unknown, unknown]) : [undefined, undefined];
+    if (!check.ok) {
+      connection.send(sERROR(`Unauthorized query ( 1111 : ${check.reason})`, 1111));
+      return;
+    }
+    const handlers = options.services[service];
+    if (!handlers || typeof method !== 'string') {
+      connection.send(sERROR(`Unknown service or action ${service} ${String(method)}`, 1111));
+      return;
+    }
+    const ctx: CallContext = { identityDN: check.identityDN, service };
+    if (kind === 'RPC') {
+      const handler = handlers.rpc[method];
+      if (!handler) {
+        connection.send(sERROR(`Unknown method ${method}`));
+        return;
+      }
+      connection.send(sOK());
+      const request = (await connection.receive('arguments')) as { Value?: unknown };
+      const args = Array.isArray(request?.Value) ? request.Value : [];
+      options.onCall?.({ service, method, args });
+      connection.send(await handler(args, ctx));
+    } else if (kind === 'FileTransfer' && method === 'ToClient' && handlers.toClient) {
+      connection.send(sOK());
+      const header = (await connection.receive('transfer header')) as { Value?: unknown[] };
+      const [fileId, token] = header?.Value ?? [];
+      options.onCall?.({ service, method: 'ToClient', args: [fileId, token] });
+      const data = await handlers.toClient(fileId, token, ctx);
+      if (!Buffer.isBuffer(data)) {
+        connection.send(sERROR(data.error));
+        return;
+      }
+      connection.send(sOK('Accepted'));
+      const md5 = createHash('md5');
+      for (let offset = 0; offset < data.length; offset += CHUNK) {
+        const chunk = data.subarray(offset, offset + CHUNK);
+        md5.update(chunk);
+        connection.send(sOK([true, new Uint8Array(chunk)]));
+        await connection.receive('chunk acknowledgement');
+      }
+      connection.send(sOK([false, md5.digest('hex')]));
+      connection.send(sOK());
+    } else if (kind === 'FileTransfer' && method === 'FromClient' && handlers.fromClient) {
+      connection.send(sOK());
+      const header = (await connection.receive('transfer header')) as { Value?: unknown[] };
+      const [fileId, token] = header?.Value ?? [];
+      connection.send(sOK('Accepted'));
+      const chunks: Buffer[] = [];
+      const md5 = createHash('md5');
+      for (;;) {
+        const frame = (await connection.receive('file chunk')) as { Value?: [boolean, unknown] };
+        const [more, data] = frame?.Value ?? [false, ''];
+        if (!more) {
+          if (data !== md5.digest('hex')) {
+            connection.send(sERROR('Error in the file CRC'));
+            return;
+          }
+          break;
+        }
+        const buf = data instanceof Uint8Array ? Buffer.from(data) : Buffer.from(String(data), 'latin1');
+        md5.update(buf);
+        chunks.push(buf);
+        connection.send(sOK());
+      }
+      options.onCall?.({ service, method: 'FromClient', args: [fileId, token] });
+      connection.send(await handlers.fromClient(fileId, token, Buffer.concat(chunks), ctx));
+    } else {
+      connection.send(sERROR(`Unsupported action ${String(kind)} ${method}`));
+    }
+  } finally {
+    // Let the last frame leave before closing.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    connection.close();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Client for DIRAC's HTTPS (Tornado) services: `POST https://host:8443/System/Service` with the
+ * form fields `method` and `args` (a JEncode list), the proxy as client certificate. Replies are
+ * JEncode results, possibly gzip-compressed; `rawContent=True` streams come back as octet-stream,
+ * and their errors as JSON with HTTP 200, so the Content-Type decides.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { Agent, request } from 'undici';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { jdecode, jencode, type PyValue } from './codec/index.js';
+import type { TlsCredentials } from './dips/tls.js';
+import { assertProxyValid } from './x509/proxy-file.js';
+import { classifySocketError } from './dips/tls.js';
+import { parseDiracResult, type DiracResult } from './result.js';
+
+export interface HttpsClientOptions {
+  credentials: TlsCredentials;
+  timeoutMs?: number;
+  /** Largest JSON reply accepted (the CS dump is the big one). */
+  maxReplyBytes?: number;
+}
+
+export class DiracHttpsClient {
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+  private readonly maxReplyBytes: number;
+
+  constructor(private readonly options: HttpsClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.maxReplyBytes = options.maxReplyBytes ?? 64 * 1024 * 1024;
+    this.agent = new Agent({
+      connect: {
+        cert: options.credentials.proxy.certPem,
+        key: options.credentials.proxy.keyPem,
+        ca: [...options.credentials.ca],
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.2',
+      },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  private async post(url: URL, method: string, args: readonly PyValue[], raw: boolean) {
+    assertProxyValid(this.options.credentials.proxy);
+    const form = new URLSearchParams({ method, args: jencode([...args]) });
+    if (raw) form.set('rawContent', 'True');
+    try {
+      return await request(url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        body: form.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'gzip' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw classifySocketError((error as { cause?: unknown }).cause ?? error, { host: url.hostname, port: Number(url.port || 443) });
+    }
+  }
+
+  private checkStatus(url: URL, method: string, status: number, body: string): void {
+    if (status === 200) return;
+    const what = `${url.pathname} ${method}: HTTP ${status}`;
+    const detail = body.slice(0, 200).replace(/\s+/g, ' ');
+    if (status === 401 || status === 403) throw new PilotError(ExitCode.AUTH_REFUSED, `${what} (credentials refused) ${detail}`);
+    if (status >= 500) throw new PilotError(ExitCode.SERVER_PROTOCOL, `${what} (server error) ${detail}`);
+    throw new PilotError(ExitCode.SERVER_PROTOCOL, `${what} ${detail}`);
+  }
+
+  private async readBody(url: URL, body: AsyncIterable<Buffer>, encoding: string | undefined): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > this.maxReplyBytes) throw new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname}: reply larger than ${this.maxReplyBytes} bytes`);
+      chunks.push(chunk);
+    }
+    const data = Buffer.concat(chunks);
+    if (encoding?.toLowerCase() !== 'gzip') return data;
+    try {
+      return gunzipSync(data, { maxOutputLength: this.maxReplyBytes });
+    } catch (error) {
+      throw new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname}: bad gzip reply (${(error as Error).message})`);
+    }
+  }
+
+  /** Calls `method(...args)` and returns DIRAC's result. */
+  async call(url: URL, method: string, args: readonly PyValue[]): Promise<DiracResult> {
+    const response = await this.post(url, method, args, false);
+    const encoding = headerValue(response.headers['content-encoding']);
+    const body = await this.readBody(url, response.body, encoding);
+    this.checkStatus(url, method, response.statusCode, body.toString('utf8'));
+    let value: PyValue;
+    try {
+      value = jdecode(body.toString('utf8')).value;
+    } catch (error) {
+      throw new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname} ${method}: reply is not JSON (${(error as Error).message})`);
+    }
+    return parseDiracResult(value, `${url.pathname} ${method}`);
+  }
+
+  /** A rawContent call streamed to `destFile` (written as .part, renamed when complete). */
+  async download(url: URL, method: string, args: readonly PyValue[], destFile: string): Promise<DiracResult> {
+    const response = await this.post(url, method, args, true);
+    const type = headerValue(response.headers['content-type']) ?? '';
+    const encoding = headerValue(response.headers['content-encoding']);
+    if (response.statusCode !== 200 || !type.startsWith('application/octet-stream')) {
+      const body = (await this.readBody(url, response.body, encoding)).toString('utf8');
+      this.checkStatus(url, method, response.statusCode, body);
+      try {
+        return parseDiracResult(jdecode(body).value, `${url.pathname} ${method}`);
+      } catch (error) {
+        if (error instanceof PilotError) throw error;
+        throw new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname} ${method}: neither data nor a JSON result (${type})`);
+      }
+    }
+    const partial = `${destFile}.part`;
+    try {
+      const sink = createWriteStream(partial, { mode: 0o600 });
+      if (encoding?.toLowerCase() === 'gzip') await pipeline(response.body, createGunzip(), sink);
+      else await pipeline(response.body, sink);
+      await rename(partial, destFile);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error instanceof PilotError ? error : new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname} ${method}: download failed (${(error as Error).message})`);
+    }
+    return { ok: true, value: null };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
