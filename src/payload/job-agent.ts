@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
 import type { Logger } from '../pilot/logger.js';
+import { isPilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
 import type { NativeAddon } from '../native/types.js';
 import { describeMatchedJob } from './job-description.js';
 import { SlotPool, isSlot } from './slots.js';
@@ -41,6 +43,8 @@ export interface JobAgentOptions {
   job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; limits: (maxWallSeconds: number | null, cpuSeconds: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
   logger: Logger;
   shutdown: AbortSignal;
+  /** Called once per job the agent took, with its outcome, as soon as it is known. */
+  onJobEnd?: (outcome: JobOutcome) => Promise<void> | void;
 }
 
 export type StopReason =
@@ -52,7 +56,8 @@ export type StopReason =
   | 'application-failure'
   | 'black-hole'
   | 'signal'
-  | 'no-filling';
+  | 'no-filling'
+  | 'server-error';
 
 export interface JobAgentReport {
   stopReason: StopReason;
@@ -75,6 +80,9 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   let cpuConsumed = 0;
   let cycles = 0;
   let stop: { reason: StopReason; detail: string } | null = null;
+  // A match that failed after the transport's retries; rethrown once the running jobs are reported.
+  let lastMatchError: unknown = null;
+  let fatal: unknown = null;
   // Resolved whenever a job ends, so waits for matching or for a free slot wake up early.
   let wake: () => void = () => undefined;
   let woken = new Promise<void>((resolve) => (wake = resolve));
@@ -157,8 +165,9 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         log.error({ err: (error as Error).message }, 'job wrapper could not report the job');
         return { jobId: job.jobId, status: 'Failed', minorStatus: `Job Wrapper Exception: ${(error as Error).message}`, exitCode: null, failure: 'node', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
       })
-      .then((outcome) => {
+      .then(async (outcome) => {
         finish(outcome); // before the slot is freed, so a stop rule it triggers wins over the next match
+        await Promise.resolve(options.onJobEnd?.(outcome)).catch((error: unknown) => log.warn({ err: String(error) }, 'onJobEnd failed'));
         return outcome;
       })
       .finally(() => {
@@ -203,21 +212,40 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       }
       cycles++;
       const { resources, node } = options.describeFree(free, workLeft);
-      const jobs = await backend.match({
-        pilotStamp: options.pilotStamp,
-        vo: options.vo,
-        // One job per request, as DIRAC's JobAgent asks: the description is of the whole free
-        // share, and the loop asks again at once after a match until the slot is full.
-        maxJobs: 1,
-        node,
-        resources,
-      });
+      let jobs: MatchedJob[];
+      try {
+        jobs = await backend.match({
+          pilotStamp: options.pilotStamp,
+          vo: options.vo,
+          // One job per request, as DIRAC's JobAgent asks: the description is of the whole free
+          // share, and the loop asks again at once after a match until the slot is full.
+          maxJobs: 1,
+          node,
+          resources,
+        });
+        lastMatchError = null;
+      } catch (error) {
+        // Matching is not idempotent, so the transport does not resend it: a dropped connection
+        // or a cut reply reaches here. As DIRAC's JobAgent, count it as a failed match and go on,
+        // so one lost reply does not abandon the jobs still running; anything else (refused
+        // credentials, TLS) stops taking work, and is raised once the running jobs are reported.
+        if (!isTransientServerError(error)) {
+          fatal = error;
+          stop = { reason: 'server-error', detail: `match failed: ${(error as Error).message}` };
+          break;
+        }
+        lastMatchError = error;
+        logger.warn({ err: (error as Error).message }, 'match request failed; counted as a failed match');
+        jobs = [];
+      }
       if (jobs.length === 0) {
         failedMatches++;
         logger.info({ failedMatches }, 'no job matched');
         if (failedMatches >= rules.stopAfterFailedMatches) {
           if (running.size === 0) {
             stop = { reason: 'no-match', detail: `${failedMatches} matches found no job` };
+            // Ending on failed requests rather than empty replies: the exit code says so.
+            fatal = lastMatchError;
             break;
           }
           // Jobs still run: wait for one to end, then try again once before giving up.
@@ -238,7 +266,13 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   logger.info({ reason: stop.reason, running: running.size }, `job agent stopping: ${stop.detail}`);
   await waitForRunning(running, shutdown, rules.shutdownGraceMs, logger);
   heartbeats.stop();
+  if (fatal) throw fatal;
   return { stopReason: stop.reason, detail: stop.detail, outcomes, cycles };
+}
+
+/** Failures the server may not repeat: unreachable after retries, or a reply cut or garbled in transit. */
+function isTransientServerError(error: unknown): boolean {
+  return isPilotError(error) && (error.exitCode === ExitCode.SERVER_UNREACHABLE || error.exitCode === ExitCode.SERVER_PROTOCOL);
 }
 
 function onceAborted(signal: AbortSignal): Promise<void> {
