@@ -113,6 +113,11 @@ export const CORPUS: CorpusCase[] = [
     limits: { maxRatio: 10, ratioGraceBytes: 64 * 1024 },
     archive: () => gzip(tarOf([{ name: 'zeros', data: Buffer.alloc(2 * MiB) }])),
   },
+  {
+    name: 'zip bomb by ratio (bzip2: 45 MB in one block of ~50 bytes)',
+    reason: 'ratio',
+    archive: () => bzip2(Buffer.concat([header({ name: 'zeros', size: 45_000_000 - 512 }), Buffer.alloc(45_000_000 - 512)])),
+  },
   { name: 'oversized pax header', reason: 'too-large', limits: { maxMetaBytes: 4096 }, archive: () => tar(paxRecords({ comment: 'c'.repeat(10_000) }), { name: 'x', data: 'x' }) },
   {
     name: 'too many entries',

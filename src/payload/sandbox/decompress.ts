@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import unbzip2Stream from 'unbzip2-stream';
+import { createBzip2Decoder } from './bzip2-decoder.js';
 import { SandboxError } from './errors.js';
 import type { SandboxFormat } from './format.js';
 
@@ -23,7 +23,17 @@ const DECODER_NAME: Record<SandboxFormat, string> = {
 /** Larger than Node's 16/64 KiB defaults: fewer hops through the stream machinery per MiB. */
 const CHUNK_BYTES = 256 * 1024;
 
-export function openDecompressed(file: string, format: SandboxFormat): DecompressedStream {
+export interface DecodeBudget {
+  /** Most decoded bytes before `onLimit()` is thrown from inside the decoder. */
+  maxOutputBytes: number;
+  onLimit: () => Error;
+}
+
+/**
+ * zstd and gzip hand out bounded chunks by themselves; bzip2 decodes whole blocks (up to ~46 MB)
+ * at once, so its decoder takes the budget and stops mid-block.
+ */
+export function openDecompressed(file: string, format: SandboxFormat, budget: DecodeBudget): DecompressedStream {
   const input = createReadStream(file, { highWaterMark: CHUNK_BYTES });
   let output: Readable;
   if (format === 'tar') {
@@ -34,7 +44,7 @@ export function openDecompressed(file: string, format: SandboxFormat): Decompres
         ? zlib.createZstdDecompress({ chunkSize: CHUNK_BYTES })
         : format === 'tar.gz'
           ? zlib.createGunzip({ chunkSize: CHUNK_BYTES })
-          : bzip2Decoder();
+          : createBzip2Decoder(budget);
     const out = new PassThrough();
     pipeline(input, decoder, out, () => {
       // errors reach the consumer through `out`; nothing else to do here
@@ -48,34 +58,6 @@ export function openDecompressed(file: string, format: SandboxFormat): Decompres
       input.destroy();
     },
   };
-}
-
-/**
- * unbzip2-stream is a classic `through` stream; Readable.wrap() loses its last chunks when it
- * ends and closes in the same tick. A Transform around it gets Node's backpressure and end handling.
- */
-function bzip2Decoder(): Transform {
-  const decoder = unbzip2Stream();
-  let settle: ((error?: Error | null) => void) | undefined;
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      decoder.write(chunk);
-      done();
-    },
-    flush(done) {
-      let called = false;
-      settle = (error) => {
-        if (called) return;
-        called = true;
-        done(error);
-      };
-      decoder.end();
-      settle(null);
-    },
-  });
-  decoder.on('data', (data: Buffer) => transform.push(data));
-  decoder.on('error', (error: Error) => (settle ? settle(error) : transform.destroy(error)));
-  return transform;
 }
 
 async function* decoded(stream: Readable, decoder: string): AsyncGenerator<Buffer> {

@@ -81,19 +81,17 @@ async function extractInto(
   limits: SandboxLimits,
   compressedBytes: number,
 ): Promise<{ counts: WriteCounts; expandedBytes: number }> {
-  const stream = openDecompressed(archivePath, format);
+  // The decoder stops at whichever limit comes first, so a bzip2 block cannot balloon in memory.
+  const ratioCap = Math.max(limits.ratioGraceBytes, limits.maxRatio * compressedBytes);
+  const stream = openDecompressed(archivePath, format, {
+    maxOutputBytes: Math.min(limits.maxBytes, ratioCap),
+    onLimit: () => (limits.maxBytes <= ratioCap ? tooLarge(limits) : ratioExceeded(limits, compressedBytes)),
+  });
   let decodedBytes = 0;
   const source = new ByteSource(stream.chunks, (length) => {
     decodedBytes += length;
-    if (decodedBytes > limits.maxBytes) {
-      throw new SandboxError('too-large', `archive expands past the limit of ${limits.maxBytes} bytes`);
-    }
-    if (format !== 'tar' && decodedBytes > limits.ratioGraceBytes && decodedBytes > limits.maxRatio * compressedBytes) {
-      throw new SandboxError(
-        'ratio',
-        `archive expands more than ${limits.maxRatio} times its compressed size of ${compressedBytes} bytes (decompression bomb?)`,
-      );
-    }
+    if (decodedBytes > limits.maxBytes) throw tooLarge(limits);
+    if (format !== 'tar' && decodedBytes > ratioCap) throw ratioExceeded(limits, compressedBytes);
   });
   const writer = new EntryWriter(staging);
   let current: string | undefined;
@@ -121,6 +119,17 @@ async function extractInto(
   }
   // The tar stream up to its end marker; decoders may have produced a little more, never parsed.
   return { counts: writer.counts, expandedBytes: source.position };
+}
+
+function tooLarge(limits: SandboxLimits): SandboxError {
+  return new SandboxError('too-large', `archive expands past the limit of ${limits.maxBytes} bytes`);
+}
+
+function ratioExceeded(limits: SandboxLimits, compressedBytes: number): SandboxError {
+  return new SandboxError(
+    'ratio',
+    `archive expands more than ${limits.maxRatio} times its compressed size of ${compressedBytes} bytes (decompression bomb?)`,
+  );
 }
 
 function asSandboxError(error: unknown): SandboxError {
