@@ -6,8 +6,9 @@ import { computeCpuWorkLeft } from './compute-cpu-work-left.js';
 import { authenticate } from './authenticate.js';
 import { registerPilot } from './register-pilot.js';
 import { runJobs } from './run-jobs.js';
+import { runEdge } from './run-edge.js';
 
 /** Every pipeline command by name: what -X and pilot.json Commands may list. */
 export const COMMANDS: ReadonlyMap<string, PilotCommand> = new Map(
-  [checkWorkerNode, describeResources, measureCpuPower, computeCpuWorkLeft, authenticate, registerPilot, runJobs].map((c) => [c.name, c]),
+  [checkWorkerNode, describeResources, measureCpuPower, computeCpuWorkLeft, authenticate, registerPilot, runJobs, runEdge].map((c) => [c.name, c]),
 );

@@ -144,7 +144,10 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
     const payload = await handle.done.finally(() => options.shutdown.removeEventListener('abort', onShutdown));
     const usage = { cpuSeconds: payload.usage.cpuSeconds, wallSeconds: payload.usage.wallSeconds };
 
-    if (payload.killReason === 'pilot-signal') {
+    // The batch system signals every process of the slot at once: a payload that died of a signal
+    // while the pilot itself is stopping was killed with the slot, not for anything it did.
+    const killedWithSlot = options.shutdown.aborted && payload.killReason === null && payload.exitCode !== 0;
+    if (payload.killReason === 'pilot-signal' || killedWithSlot) {
       // The job did nothing wrong: give it back so another pilot runs it.
       await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds }).catch(() => undefined);
       await backend.reschedule([job.jobId]);

@@ -82,6 +82,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'heartbeatSeconds', long: 'heartbeat', type: 'number', value: 'S', help: 'seconds between heartbeats (default 60)', origin: 'pilot' },
   { key: 'lifetimeSeconds', long: 'lifetime', env: 'PILOT_LIFETIME', type: 'number', value: 'S', help: 'stop taking jobs after S seconds of pilot life', origin: 'pilot' },
   { key: 'blackHoleThreshold', long: 'black-hole-threshold', type: 'integer', value: 'N', help: 'stop after N consecutive jobs failed for node reasons (default 3)', origin: 'pilot' },
+  // --- Edge mode (docs/edge-mode.md) ---
+  { key: 'edge', long: 'edge', type: 'flag', help: 'edge-node mode: match for compute nodes, stage, submit with sbatch, relay', origin: 'pilot' },
+  { key: 'edgeDir', long: 'edge-dir', env: 'PILOT_EDGE_DIR', type: 'string', value: 'DIR', help: 'shared directory between the edge pilot and the compute nodes', origin: 'pilot' },
+  { key: 'edgePartition', long: 'edge-partition', type: 'string', value: 'NAME', help: 'Slurm partition to submit to (its MaxTime bounds the time limit)', origin: 'pilot' },
+  { key: 'edgeCpus', long: 'edge-cpus', type: 'integer', value: 'N', help: 'cores per allocation (default 1)', origin: 'pilot' },
+  { key: 'edgeMemoryMB', long: 'edge-memory-mb', type: 'integer', value: 'MB', help: 'memory per allocation (default 2000 per core)', origin: 'pilot' },
+  { key: 'edgeGpus', long: 'edge-gpus', type: 'integer', value: 'N', help: 'GPUs per allocation (default 0)', origin: 'pilot' },
+  { key: 'edgeTimeLimit', long: 'edge-time-limit', type: 'integer', value: 'MINUTES', help: 'time limit per allocation (default: the partition MaxTime, else 60)', origin: 'pilot' },
+  { key: 'edgeGroupSize', long: 'edge-group-size', type: 'integer', value: 'N', help: 'jobs packed into one allocation (job grouping; default 1)', origin: 'pilot' },
+  { key: 'edgeMaxAllocations', long: 'edge-max-allocations', type: 'integer', value: 'N', help: 'allocations in flight at once (default 4)', origin: 'pilot' },
+  { key: 'edgeStaleSeconds', long: 'edge-stale-seconds', type: 'number', value: 'S', help: 'a running job whose heartbeat file is older than this is given back (default 10 heartbeats)', origin: 'pilot' },
+  { key: 'edgeComputePrefix', long: 'edge-compute-prefix', type: 'string', value: 'CMD', help: 'command (space-separated) the compute side runs under, e.g. "unshare -n --"', origin: 'pilot' },
+  { key: 'edgePilotCommand', long: 'edge-pilot-command', type: 'string', value: 'CMD', help: 'how compute nodes start this pilot (default: this executable)', origin: 'pilot' },
+  { key: 'staged', long: 'staged', type: 'repeat', value: 'DIR', help: 'exec: run jobs an edge pilot staged in DIR (repeatable), with no network', origin: 'pilot' },
   { key: 'job', long: 'job', type: 'string', value: 'FILE', help: 'exec: the job description (JDL, or JSON with the same keys)', origin: 'pilot' },
 ];
 

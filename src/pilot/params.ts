@@ -65,6 +65,19 @@ export const paramsSchema = z.object({
   lifetimeSeconds: z.number().positive().optional(),
   blackHoleThreshold: z.number().int().positive().default(3),
   job: z.string().optional(),
+  edge: z.boolean().default(false),
+  edgeDir: z.string().optional(),
+  edgePartition: z.string().optional(),
+  edgeCpus: z.number().int().positive().default(1),
+  edgeMemoryMB: z.number().int().positive().optional(),
+  edgeGpus: z.number().int().nonnegative().default(0),
+  edgeTimeLimit: z.number().int().positive().optional(),
+  edgeGroupSize: z.number().int().positive().default(1),
+  edgeMaxAllocations: z.number().int().positive().default(4),
+  edgeStaleSeconds: z.number().positive().optional(),
+  edgeComputePrefix: z.string().optional(),
+  edgePilotCommand: z.string().optional(),
+  staged: z.array(z.string().min(1)).default([]),
 });
 
 export type Params = z.infer<typeof paramsSchema>;

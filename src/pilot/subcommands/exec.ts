@@ -10,6 +10,7 @@ import { SlotPool, isSlot } from '../../payload/slots.js';
 import { runJob } from '../../payload/job-wrapper.js';
 import { probeNode } from '../../probes/index.js';
 import { chooseRunner, jobLimits } from '../../commands/run-jobs.js';
+import { runStagedJobs } from '../../edge/compute.js';
 
 /**
  * `pilot exec --job FILE`: one local job through the same slot, sandbox, runner and watchdog path
@@ -18,10 +19,22 @@ import { chooseRunner, jobLimits } from '../../commands/run-jobs.js';
 export const execSubcommand: Subcommand = {
   name: 'exec',
   summary: 'run one local job description (JDL or JSON) through the payload path, no server',
-  details: 'The job directory is kept under the work directory; statuses go to exec-status.jsonl there.',
+  details: `The job directory is kept under the work directory; statuses go to exec-status.jsonl there.
+--staged DIR (repeatable): run the jobs an edge pilot staged, on a compute node with no network (docs/edge-mode.md).`,
   async run(parsed) {
+    const staged = (parsed.params.staged as string[] | undefined) ?? [];
+    if (staged.length > 0) {
+      const session = openSession(parsed, { workDir: 'if-given' });
+      try {
+        const result = await runStagedJobs(session.ctx, staged);
+        session.ctx.logger.info(result, 'staged jobs finished');
+        return session.shutdown.exitCode() ?? 0;
+      } finally {
+        await session.close();
+      }
+    }
     const file = parsed.params.job as string | undefined;
-    if (!file) throw new PilotError(ExitCode.USAGE, 'exec needs --job FILE');
+    if (!file) throw new PilotError(ExitCode.USAGE, 'exec needs --job FILE or --staged DIR');
     let text: string;
     try {
       text = readFileSync(file, 'utf8');

@@ -16,7 +16,9 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
     const session = openSession(parsed, { workDir: parsed.params.dryRun ? 'if-given' : true });
     const { ctx } = session;
     try {
-      const names = ctx.params.commands ?? [...DEFAULT_PIPELINE];
+      // --edge: the same pipeline with the edge agent in place of the job agent.
+      const defaults = ctx.params.edge ? DEFAULT_PIPELINE.map((n) => (n === 'run-jobs' ? 'run-edge' : n)) : [...DEFAULT_PIPELINE];
+      const names = ctx.params.commands ?? defaults;
       let commands = resolvePipeline(names, COMMANDS);
       if (ctx.params.dryRun) commands = commands.filter((c) => DRY_RUN_COMMANDS.has(c.name));
       ctx.logger.info({ stamp: ctx.pilotStamp, workDir: ctx.workDir, commands: commands.map((c) => c.name) }, 'pilot starting');

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import type { PilotCommand, PilotContext } from '../pilot/context.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { runEdgeAgent } from '../edge/edge-agent.js';
+import { StagedLayout } from '../edge/layout.js';
+import { slurm } from '../edge/slurm.js';
+import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
+import { resourceParams } from './describe-resources.js';
+import { isSeaExecutable } from '../native/sea.js';
+
+/** How compute nodes start this same pilot: the standalone executable, or node + the bundle. */
+export function computePilotArgv(ctx: PilotContext): string[] {
+  const p = ctx.params;
+  const prefix = p.edgeComputePrefix ? p.edgeComputePrefix.split(/\s+/).filter(Boolean) : [];
+  const self = p.edgePilotCommand
+    ? p.edgePilotCommand.split(/\s+/).filter(Boolean)
+    : isSeaExecutable() || !process.argv[1]
+      ? [process.execPath]
+      : [process.execPath, path.resolve(process.argv[1])];
+  return [
+    ...prefix,
+    ...self,
+    'exec',
+    '-n', p.site,
+    ...(p.vo ? ['--wnVO', p.vo] : []),
+    '--runner', p.runner,
+    '--heartbeat', String(p.heartbeatSeconds),
+    ...(p.apptainerBinary ? ['--apptainer', p.apptainerBinary] : []),
+    '--container-image', p.containerImage,
+    ...p.containerBinds.flatMap((b) => ['--bind', b]),
+    ...(p.debug ? ['-d'] : []),
+  ];
+}
+
+/**
+ * Edge-node mode (docs/edge-mode.md): instead of running jobs here, match them for compute-node
+ * allocations, stage them in the shared directory, submit with sbatch and relay their reports.
+ */
+export const runEdge: PilotCommand = {
+  name: 'run-edge',
+  description: 'edge-node mode: match for compute nodes, stage, submit with sbatch, relay',
+  async run(ctx) {
+    const { probe, backend } = ctx;
+    const p = ctx.params;
+    if (!probe) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-edge needs describe-resources before it');
+    if (!backend) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-edge needs authenticate before it');
+    if (!p.edgeDir) throw new PilotError(ExitCode.CONFIG, 'edge mode needs --edge-dir (a directory shared with the compute nodes)');
+    const timeLimitMinutes = p.edgeTimeLimit ?? (await slurm.partitionMaxMinutes(p.edgePartition)) ?? 60;
+    const memoryMBPerJob = p.edgeMemoryMB ?? 2000 * p.edgeCpus;
+    const power = ctx.cpuPower?.power ?? 1;
+    // Each job of an allocation gets the whole time limit on its own cores: that is its CPU work.
+    const cpuWork = timeLimitMinutes * 60 * power;
+    const report = await runEdgeAgent({
+      backend,
+      batch: slurm,
+      layout: new StagedLayout(path.resolve(p.edgeDir)),
+      privateDir: path.join(ctx.workDir, 'edge-private'),
+      allocation: { cpusPerJob: p.edgeCpus, memoryMBPerJob, gpusPerJob: p.edgeGpus, timeLimitMinutes, ...(p.edgePartition ? { partition: p.edgePartition } : {}) },
+      groupSize: p.edgeGroupSize,
+      maxAllocations: p.edgeMaxAllocations,
+      staleSeconds: p.edgeStaleSeconds ?? Math.max(30, 10 * p.heartbeatSeconds),
+      pollSeconds: Math.min(p.pollingTime, 5),
+      stopAfterFailedMatches: p.stopAfterFailedMatches ?? 10,
+      deadline: p.lifetimeSeconds ? ctx.startedAt.getTime() + p.lifetimeSeconds * 1000 : null,
+      drainFile: p.drainFile,
+      computeArgv: computePilotArgv(ctx),
+      describeAllocation: () => {
+        const params = resourceParams(ctx, { processors: p.edgeCpus, maxRAM: memoryMBPerJob, gpus: p.edgeGpus }, cpuWork);
+        return { resources: buildDiracResources(probe, { ...params, wallTimeSeconds: timeLimitMinutes * 60 }), node: buildNodeDocument(probe, { ...params, wallTimeSeconds: timeLimitMinutes * 60 }) };
+      },
+      pilotStamp: ctx.pilotStamp,
+      vo: p.vo ?? 'unknown',
+      site: p.site,
+      logger: ctx.logger,
+      shutdown: ctx.shutdown,
+    });
+    ctx.logger.info(report, `edge pilot done: ${report.stopReason}`);
+    await backend.flush();
+    await backend.setPilotStatus('Done', `edge: ${report.finished} jobs finished, ${report.givenBack} given back`).catch(() => undefined);
+  },
+};

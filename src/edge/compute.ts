@@ -1,0 +1,73 @@
+import type { PilotContext } from '../pilot/context.js';
+import { runJobAgent } from '../payload/job-agent.js';
+import { SlotPool } from '../payload/slots.js';
+import { probeNode } from '../probes/index.js';
+import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
+import { chooseRunner, jobLimits } from '../commands/run-jobs.js';
+import { resourceParams } from '../commands/describe-resources.js';
+import { StagedBackend, listStagedDirs } from './staged-backend.js';
+import { StagedLayout } from './layout.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+
+/**
+ * `pilot exec --staged DIR…` on a compute node: run the jobs an edge pilot staged, all at once
+ * in this allocation's share, through the same job agent, wrapper, runner and watchdog as a
+ * normal pilot, talking only to files.
+ */
+export async function runStagedJobs(ctx: PilotContext, paths: readonly string[]): Promise<{ done: number; failed: number }> {
+  const dirs = await listStagedDirs(paths);
+  if (dirs.length === 0) throw new PilotError(ExitCode.CONFIG, `--staged ${paths.join(' ')}: no staged job (job.json) found`);
+  const roots = new Set(dirs.map((d) => StagedLayout.ofJobDir(d).root));
+  if (roots.size !== 1) throw new PilotError(ExitCode.CONFIG, `--staged: jobs from more than one edge directory: ${[...roots].join(', ')}`);
+  const layout = new StagedLayout([...roots][0]!);
+
+  const probe = await probeNode({ root: '/', env: ctx.env, workDir: layout.root, logger: ctx.logger, native: ctx.native });
+  ctx.probe = probe;
+  const backend = new StagedBackend(dirs);
+  const pool = new SlotPool({
+    processors: ctx.params.processors ?? probe.cpu.allocatedCpus,
+    memoryMB: probe.memory.allocatedMB,
+    gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)),
+  });
+  const report = await runJobAgent({
+    backend,
+    pool,
+    rules: {
+      maxCycles: dirs.length + 1,
+      pollingTimeSeconds: 0.2,
+      stopOnApplicationFailure: false,
+      stopAfterFailedMatches: 1,
+      fillingMode: true,
+      minimumTimeLeft: 0, // the edge pilot matched these jobs against this allocation's limit
+      drainFile: ctx.params.drainFile,
+      blackHoleThreshold: Number.MAX_SAFE_INTEGER,
+      heartbeatSeconds: ctx.params.heartbeatSeconds,
+      deadline: null,
+      shutdownGraceMs: 20_000,
+    },
+    pilotStamp: ctx.pilotStamp,
+    vo: ctx.params.vo ?? 'unknown',
+    describeFree: (free) => {
+      const params = resourceParams(ctx, { processors: free.processors, maxRAM: free.memoryMB, gpus: free.gpus });
+      return { resources: buildDiracResources(probe, params), node: buildNodeDocument(probe, params) };
+    },
+    cpuWorkLeft: () => Number.POSITIVE_INFINITY,
+    job: {
+      workDir: layout.workDir(),
+      site: ctx.params.site,
+      runner: chooseRunner(ctx),
+      inputStaged: true,
+      limits: (wall, cpu) => jobLimits(ctx, wall, cpu),
+      pilotEnv: ctx.env,
+      native: ctx.native,
+    },
+    logger: ctx.logger,
+    shutdown: ctx.shutdown,
+    onJobEnd: (outcome) => backend.jobEnded(outcome.jobId, outcome.status, outcome.minorStatus),
+  });
+  return {
+    done: report.outcomes.filter((o) => o.status === 'Done').length,
+    failed: report.outcomes.filter((o) => o.status !== 'Done').length,
+  };
+}

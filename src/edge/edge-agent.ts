@@ -1,0 +1,339 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
+import type { Logger } from '../pilot/logger.js';
+import { extractSandbox } from '../payload/sandbox/extract.js';
+import { describeMatchedJob } from '../payload/job-description.js';
+import type { BatchSubmitter } from './slurm.js';
+import { StagedLayout, mtimeMs, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic } from './layout.js';
+import { giveBack, initialEdgeState, loadEdgeState, relayEvents, saveEdgeState, writeKillFile, type TrackedJob } from './relay.js';
+
+export interface EdgeAllocationShape {
+  /** Cores, memory and GPUs one job gets; an allocation of k grouped jobs gets k times these. */
+  cpusPerJob: number;
+  memoryMBPerJob: number;
+  gpusPerJob: number;
+  timeLimitMinutes: number;
+  partition?: string;
+}
+
+export interface EdgeAgentOptions {
+  backend: Backend;
+  batch: BatchSubmitter;
+  layout: StagedLayout;
+  /** Edge-node private directory (never shared): the job owners' tokens for their sandboxes. */
+  privateDir: string;
+  allocation: EdgeAllocationShape;
+  groupSize: number;
+  maxAllocations: number;
+  staleSeconds: number;
+  pollSeconds: number;
+  stopAfterFailedMatches: number;
+  deadline: number | null;
+  drainFile: string;
+  /** argv that starts the compute-side pilot, up to and including `exec` and its common options. */
+  computeArgv: string[];
+  /** Resource description and node document of one compute allocation's job share. */
+  describeAllocation(): { resources: DiracResources; node: Record<string, unknown> };
+  pilotStamp: string;
+  vo: string;
+  site: string;
+  logger: Logger;
+  shutdown: AbortSignal;
+}
+
+export interface EdgeReport {
+  stopReason: 'no-match' | 'signal' | 'lifetime' | 'drain';
+  submitted: number;
+  finished: number;
+  givenBack: number;
+  resumed: number;
+}
+
+const credentialsSchema = z.object({ accessToken: z.string(), expiresIn: z.number(), refreshToken: z.string().nullable() }).nullable();
+
+/** A shell word: single-quoted, with embedded quotes closed and reopened. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The batch script of one allocation: start the compute-side pilot on its staged jobs. */
+export function allocationScript(computeArgv: readonly string[], stagedDirs: readonly string[], cpus: number): string {
+  const argv = [...computeArgv, '-P', String(cpus), ...stagedDirs.flatMap((d) => ['--staged', d])];
+  return `#!/bin/sh\n# DIRAC edge pilot allocation: ${stagedDirs.length} staged job(s)\nexec ${argv.map(shellQuote).join(' ')}\n`;
+}
+
+/**
+ * The edge pilot: match jobs for compute-node allocations, stage their input sandboxes in the
+ * shared directory, submit allocations with sbatch, relay what the compute side writes, give back
+ * jobs whose allocation died, and survive its own restart: all of its state is in files.
+ */
+export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeReport> {
+  const { backend, batch, layout, logger } = options;
+  await mkdir(layout.jobsDir(), { recursive: true, mode: 0o700 });
+  await mkdir(options.privateDir, { recursive: true, mode: 0o700 });
+  const tracked = new Map<number, TrackedJob>();
+  const report: EdgeReport = { stopReason: 'no-match', submitted: 0, finished: 0, givenBack: 0, resumed: 0 };
+  await resume();
+  let failedMatches = 0;
+  let matching = true;
+
+  while (true) {
+    if (options.shutdown.aborted) {
+      // Compute-side jobs keep running; a restarted edge pilot picks them up from the shared directory.
+      report.stopReason = 'signal';
+      break;
+    }
+    await relayAll();
+    await checkAllocations();
+    await submitPendingGroups();
+    if (matching) {
+      const stop = stopMatchingReason();
+      if (stop) {
+        matching = false;
+        report.stopReason = stop;
+        logger.info({ reason: stop }, 'edge pilot stops matching');
+      }
+    }
+    if (matching && inFlightAllocations() < options.maxAllocations) {
+      const group = await matchGroup();
+      if (group.length === 0) failedMatches++;
+      else {
+        failedMatches = 0;
+        await stageAndSubmit(group);
+        continue;
+      }
+    }
+    if (!matching && tracked.size === 0) break;
+    await Promise.race([sleep(options.pollSeconds * 1000), onceAborted(options.shutdown)]);
+  }
+  return report;
+
+  function stopMatchingReason(): EdgeReport['stopReason'] | null {
+    if (failedMatches >= options.stopAfterFailedMatches) return 'no-match';
+    if (options.deadline !== null && Date.now() >= options.deadline) return 'lifetime';
+    if (existsSync(options.drainFile)) return 'drain';
+    return null;
+  }
+
+  function inFlightAllocations(): number {
+    return new Set([...tracked.values()].map((t) => t.state.group)).size;
+  }
+
+  async function resume(): Promise<void> {
+    for (const entry of await readdir(layout.jobsDir())) {
+      const dir = path.join(layout.jobsDir(), entry);
+      const staged = await readJsonFile(stagedFiles(dir).job, stagedJobSchema).catch(() => null);
+      const state = await loadEdgeState(dir).catch(() => null);
+      if (!staged || !state || state.done) continue;
+      const credentials = await readCredentials(staged.jobId);
+      const job: MatchedJob = { jobId: staged.jobId, jdl: staged.jdl, owner: staged.owner, ownerGroup: staged.ownerGroup, vo: staged.vo, credentials };
+      tracked.set(job.jobId, { job, dir, state, heartbeatRelayedMs: 0, finished: false });
+      report.resumed++;
+    }
+    if (report.resumed > 0) logger.info({ jobs: [...tracked.keys()] }, `resumed ${report.resumed} job(s) from ${layout.root}`);
+  }
+
+  async function readCredentials(jobId: number): Promise<MatchedJob['credentials']> {
+    try {
+      return credentialsSchema.parse(JSON.parse(await readFile(path.join(options.privateDir, `${jobId}.json`), 'utf8')));
+    } catch {
+      return null;
+    }
+  }
+
+  async function matchGroup(): Promise<MatchedJob[]> {
+    const group: MatchedJob[] = [];
+    while (group.length < options.groupSize) {
+      const { resources, node } = options.describeAllocation();
+      const jobs = await backend.match({ pilotStamp: options.pilotStamp, vo: options.vo, maxJobs: 1, node, resources });
+      if (jobs.length === 0) break;
+      group.push(...jobs);
+    }
+    return group;
+  }
+
+  /** Records each job in the shared directory before anything slow, then stages and submits. */
+  async function stageAndSubmit(jobs: MatchedJob[]): Promise<void> {
+    const group = `${options.pilotStamp}-${jobs[0]!.jobId}`;
+    const members: TrackedJob[] = [];
+    for (const job of jobs) {
+      const dir = layout.jobDir(job.jobId);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(path.join(options.privateDir, `${job.jobId}.json`), JSON.stringify(job.credentials), { mode: 0o600 });
+      await writeFileAtomic(stagedFiles(dir).job, JSON.stringify({ jobId: job.jobId, jdl: job.jdl, owner: job.owner, ownerGroup: job.ownerGroup, vo: job.vo, site: options.site, stagedAt: new Date().toISOString() }));
+      const t: TrackedJob = { job, dir, state: { ...initialEdgeState(), group }, heartbeatRelayedMs: 0, finished: false };
+      await saveEdgeState(t);
+      tracked.set(job.jobId, t);
+      members.push(t);
+    }
+    const ready: TrackedJob[] = [];
+    for (const t of members) {
+      try {
+        await stageInput(t);
+        ready.push(t);
+      } catch (error) {
+        await giveBack(t, backend, `Input Sandbox staging failed: ${(error as Error).message}`, logger);
+        finish(t);
+      }
+    }
+    if (ready.length > 0) await submit(group, ready);
+  }
+
+  async function stageInput(t: TrackedJob): Promise<void> {
+    const jobDir = path.join(layout.workDir(), 'jobs', String(t.job.jobId));
+    await rm(jobDir, { recursive: true, force: true });
+    await mkdir(jobDir, { recursive: true, mode: 0o700 });
+    const description = describeMatchedJob(t.job);
+    for (const [i, pfn] of description.inputSandbox.filter((e) => e.startsWith('SB:')).entries()) {
+      const archive = path.join(options.privateDir, `${t.job.jobId}.input-${i}`);
+      try {
+        await backend.downloadSandbox(t.job, pfn, archive);
+        await extractSandbox(archive, jobDir, { logger });
+      } finally {
+        await rm(archive, { force: true });
+      }
+    }
+  }
+
+  async function submit(group: string, members: TrackedJob[]): Promise<void> {
+    const shape = options.allocation;
+    const groupDir = layout.groupDir(group);
+    await mkdir(groupDir, { recursive: true, mode: 0o700 });
+    const script = path.join(groupDir, 'allocation.sh');
+    const cpus = shape.cpusPerJob * members.length;
+    await writeFile(script, allocationScript(options.computeArgv, members.map((m) => m.dir), cpus), { mode: 0o700 });
+    try {
+      const batchJobId = await batch.submit({
+        name: `dirac-edge-${group}`,
+        script,
+        workDir: groupDir,
+        outputFile: path.join(groupDir, 'allocation-%j.out'),
+        cpus,
+        memoryMB: shape.memoryMBPerJob * members.length,
+        gpus: shape.gpusPerJob * members.length,
+        timeLimitMinutes: shape.timeLimitMinutes,
+        ...(shape.partition ? { partition: shape.partition } : {}),
+      });
+      for (const m of members) {
+        m.state.batchJobId = batchJobId;
+        m.state.submittedAt = new Date().toISOString();
+        await saveEdgeState(m);
+      }
+      report.submitted += members.length;
+      logger.info({ batchJobId, jobs: members.map((m) => m.job.jobId), cpus }, `submitted allocation ${batchJobId}`);
+    } catch (error) {
+      for (const m of members) {
+        await giveBack(m, backend, `Edge pilot: batch submission failed: ${(error as Error).message}`, logger);
+        finish(m);
+      }
+    }
+  }
+
+  /** Jobs recorded before a restart but never submitted (the edge died in between): submit them now. */
+  async function submitPendingGroups(): Promise<void> {
+    const pending = new Map<string, TrackedJob[]>();
+    for (const t of tracked.values()) {
+      if (t.state.batchJobId === null && !t.state.done && t.state.group && t.state.eventsRelayed === 0 && !existsSync(stagedFiles(t.dir).claimed)) {
+        pending.set(t.state.group, [...(pending.get(t.state.group) ?? []), t]);
+      }
+    }
+    for (const [group, members] of pending) {
+      // A resumed group may already have input staged; staging again is idempotent.
+      for (const m of members) await stageInput(m).catch((error: unknown) => logger.warn({ job: m.job.jobId, err: String(error) }, 'restaging failed'));
+      await submit(group, members);
+    }
+  }
+
+  async function relayAll(): Promise<void> {
+    const beats = new Map<number, HeartbeatData>();
+    for (const t of tracked.values()) {
+      try {
+        await relayEvents(t, backend, logger);
+      } catch (error) {
+        logger.warn({ job: t.job.jobId, err: (error as Error).message }, 'relay failed; will retry');
+        continue;
+      }
+      if (t.finished) {
+        t.state.done = true;
+        await saveEdgeState(t);
+        finish(t);
+        continue;
+      }
+      const mtime = await mtimeMs(stagedFiles(t.dir).heartbeat);
+      if (mtime !== null && mtime > t.heartbeatRelayedMs) {
+        const beat = await readJsonFile(stagedFiles(t.dir).heartbeat, z.record(z.unknown())).catch(() => null);
+        if (beat) {
+          const { at: _at, ...fields } = beat;
+          beats.set(t.job.jobId, fields as HeartbeatData);
+          t.heartbeatRelayedMs = mtime;
+        }
+      }
+    }
+    if (beats.size === 0) return;
+    try {
+      const commands = await backend.heartbeat(beats);
+      for (const command of commands) {
+        const t = tracked.get(command.jobId);
+        if (command.command === 'Kill' && t) {
+          logger.warn({ job: command.jobId }, 'Kill from the server: writing the kill file for the compute node');
+          await writeKillFile(t);
+        }
+      }
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'heartbeat relay failed');
+    }
+  }
+
+  /** Allocations that ended, or whose jobs went silent, without a final status: give their jobs back. */
+  async function checkAllocations(): Promise<void> {
+    const submitted = [...tracked.values()].filter((t) => t.state.batchJobId !== null && !t.finished);
+    if (submitted.length === 0) return;
+    let states;
+    try {
+      states = await batch.states([...new Set(submitted.map((t) => t.state.batchJobId!))]);
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'cannot read batch job states; will retry');
+      return;
+    }
+    for (const t of submitted) {
+      const state = states.get(t.state.batchJobId!);
+      if (state === 'gone') {
+        // The compute side may have written its last lines just before the allocation ended.
+        await relayEvents(t, backend, logger).catch(() => undefined);
+        if (t.finished) continue;
+        // A job claimed by some allocation and still showing signs of life runs elsewhere (an edge
+        // pilot restarted between sbatch and saving its id submits twice; the claim file keeps
+        // the job single): leave it to the staleness check.
+        const lastSign = Math.max((await mtimeMs(stagedFiles(t.dir).heartbeat)) ?? 0, (await mtimeMs(stagedFiles(t.dir).claimed)) ?? 0);
+        if (lastSign > 0 && Date.now() - lastSign < options.staleSeconds * 1000 && (await mtimeMs(stagedFiles(t.dir).events)) !== null) continue;
+        await giveBack(t, backend, `Edge pilot: allocation ${t.state.batchJobId} ended without a final status`, logger);
+        finish(t);
+      } else if (state === 'running' && t.state.eventsRelayed > 0) {
+        const beat = (await mtimeMs(stagedFiles(t.dir).heartbeat)) ?? (await mtimeMs(stagedFiles(t.dir).events));
+        if (beat !== null && Date.now() - beat > options.staleSeconds * 1000) {
+          await batch.cancel(t.state.batchJobId!);
+          await giveBack(t, backend, `Edge pilot: no heartbeat for ${options.staleSeconds} s`, logger);
+          finish(t);
+        }
+      }
+    }
+  }
+
+  function finish(t: TrackedJob): void {
+    tracked.delete(t.job.jobId);
+    if (t.state.rescheduled) report.givenBack++;
+    else report.finished++;
+    void rm(path.join(options.privateDir, `${t.job.jobId}.json`), { force: true });
+  }
+}
+
+function onceAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
