@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { readElfSection } from './elf.js';
 import type { NodeSource } from './source.js';
 import type { Warnings } from './warnings.js';
 
@@ -55,13 +57,27 @@ function runtimeGlibc(): string | null {
 }
 
 /**
+ * The libc this process has mapped (from /proc/self/maps): `libc-2.28.so` names its version;
+ * newer ones carry it in the banner in `.rodata`, read without loading the whole library.
+ * Cheaper than the diagnostic report, which stays the fallback.
+ */
+async function mappedLibcVersion(source: NodeSource): Promise<string | null> {
+  const maps = await source.readText('/proc/self/maps');
+  const libc = maps ? /\s(\/\S*\/libc(?:-(\d+\.\d+))?\.so(?:\.6)?)\s*$/m.exec(maps) : null;
+  if (!libc) return null;
+  if (libc[2]) return libc[2];
+  const rodata = await readElfSection(libc[1] as string, '.rodata');
+  return rodata ? glibcFromLibcBytes(rodata) : null;
+}
+
+/**
  * The node's glibc version without running ldd: on the live node the runtime already knows it
  * (process.report's glibcVersionRuntime); on a sysroot, old glibc names its file
  * `libc-2.28.so`, and newer ones carry the version in their banner. A capture may hold glibc.txt.
  */
 export async function readGlibc(source: NodeSource, warnings: Warnings): Promise<string | null> {
   if (source.layout === 'live') {
-    const version = runtimeGlibc();
+    const version = (await mappedLibcVersion(source)) ?? runtimeGlibc();
     if (version) return version;
   } else {
     const captured = await source.captured('glibc.txt');
@@ -82,7 +98,9 @@ export async function readGlibc(source: NodeSource, warnings: Warnings): Promise
   if (fromNames) return fromNames;
   for (const [dir, entries] of listings) {
     if (!entries?.includes('libc.so.6')) continue;
-    const bytes = await source.readBytes(`${dir}/libc.so.6`, 16 * 1024 * 1024);
+    const bytes =
+      (source.layout === 'tree' ? await readElfSection(path.join(source.root, dir, 'libc.so.6'), '.rodata') : null) ??
+      (await source.readBytes(`${dir}/libc.so.6`, 16 * 1024 * 1024));
     const version = bytes ? glibcFromLibcBytes(bytes) : null;
     if (version) return version;
   }

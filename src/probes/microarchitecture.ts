@@ -44,12 +44,12 @@ function ancestorsOf(name: string): Set<string> {
 }
 
 function isCompatible(name: string, entry: TargetEntry, host: HostCpu): boolean {
-  if (name !== host.family && !ancestorsOf(name).has(host.family)) return false;
+  // Cheapest tests first: most of the database fails on vendor or features.
   if (entry.vendor !== 'generic' && entry.vendor !== host.vendor) return false;
   if (host.family.startsWith('ppc64')) {
-    return entry.generation === undefined || (host.generation ?? 0) >= entry.generation;
-  }
-  return entry.features.every((feature) => host.features.has(feature));
+    if (entry.generation !== undefined && (host.generation ?? 0) < entry.generation) return false;
+  } else if (!entry.features.every((feature) => host.features.has(feature))) return false;
+  return name === host.family || ancestorsOf(name).has(host.family);
 }
 
 type RankKey = [exactPart: number, depth: number, features: number];
