@@ -6,6 +6,7 @@ import { ExitCode } from '../pilot/exit-codes.js';
 import type { TokenSource } from './credentials/token-source.js';
 import type { DiracxConnection } from './http/connection.js';
 import { replyError } from './http/connection.js';
+import { DiracxHttpError } from './http/reply.js';
 import { sendWithRetry } from './http/retry.js';
 import { SANDBOX_PFN, SandboxDownloadResponseSchema, SandboxUploadResponseSchema } from './schemas.js';
 
@@ -63,12 +64,19 @@ export class SandboxClient {
       throw new PilotError(ExitCode.SERVER_PROTOCOL, `POST /api/jobs/sandbox: unexpected reply at pfn: not a sandbox PFN`);
     }
     if (initiated.url) await this.postToStorage(initiated.url, initiated.fields ?? {}, archive);
-    await this.connection.call({
-      endpoint: 'PATCH /api/jobs/{job_id}/sandbox/output',
-      request: { method: 'PATCH', target: `/api/jobs/${job.jobId}/sandbox/output`, json: initiated.pfn },
-      idempotent: true,
-      auth,
-    });
+    try {
+      await this.connection.call({
+        endpoint: 'PATCH /api/jobs/{job_id}/sandbox/output',
+        request: { method: 'PATCH', target: `/api/jobs/${job.jobId}/sandbox/output`, json: initiated.pfn },
+        idempotent: true,
+        auth,
+      });
+    } catch (error) {
+      // DiracX refuses to map the same sandbox to the same job twice. When an earlier attempt was
+      // applied but its reply was lost, the resend meets that refusal: the job already has this
+      // (content-addressed) sandbox, which is what was asked.
+      if (!(error instanceof DiracxHttpError && error.status === 400 && /already assigned/i.test(error.detail))) throw error;
+    }
     return initiated.pfn;
   }
 
