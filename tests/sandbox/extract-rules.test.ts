@@ -52,6 +52,15 @@ describe('what extraction allows, and how', () => {
     expect(report).toMatchObject({ symlinks: 3, hardlinks: 1, files: 1, directories: 2, entries: 6 });
   });
 
+  it('a second sandbox merged into the same directory cannot redirect a link of the first out', async () => {
+    // First sandbox: a -> . (inside). Second: b -> a/.. would be the parent of destDir once merged.
+    const { dest } = await extract([{ name: 'a', type: '2', linkname: '.' }]);
+    const second = path.join(work.dir, 'second');
+    writeFileSync(second, tarOf([{ name: 'b', type: '2', linkname: 'a/..' }]));
+    await expect(extractSandbox(second, dest)).rejects.toMatchObject({ reason: 'symlink-escape', entry: 'b' });
+    expect(readdirSync(dest)).toEqual(['a']);
+  });
+
   it('lets a later file replace an earlier one of the same name, as tar does', async () => {
     const { dest } = await extract([
       { name: 'f', data: 'first' },

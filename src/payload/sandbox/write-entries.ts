@@ -155,6 +155,7 @@ export class EntryWriter {
     if (linkTarget === '' || linkTarget.includes('\0') || Buffer.byteLength(linkTarget, 'utf8') > MAX_PATH_BYTES) {
       throw new SandboxError('bad-path', 'symlink target is empty, too long or contains NUL', { entry: entry.path });
     }
+    assertTargetShape(components, linkTarget, entry.path);
     if (this.#tree.symlinkEscapes(components, linkTarget)) {
       throw new SandboxError('symlink-escape', `symlink to ${JSON.stringify(linkTarget)} points outside the sandbox`, {
         entry: entry.path,
@@ -182,5 +183,29 @@ export class EntryWriter {
   #sanitizeMode(entry: TarEntry): number {
     if (entry.mode & SPECIAL_BITS) this.counts.strippedModes.push(entry.path);
     return entry.mode & KEPT_MODE_BITS;
+  }
+}
+
+/**
+ * The local rule that makes symlinks safe whatever other links exist, now or later (a second
+ * sandbox merged into the same job directory included): a relative target may climb with leading
+ * `..` no higher than the link's own directory, then only descend. Descending from a directory
+ * inside the sandbox through links that obey the same rule can never leave it, so no link can be
+ * redirected out by another; `a/../b` forms, which could, are refused.
+ */
+function assertTargetShape(linkComponents: readonly string[], target: string, entry: string): void {
+  if (target.startsWith('/')) {
+    throw new SandboxError('symlink-escape', `symlink to ${JSON.stringify(target)} is absolute`, { entry });
+  }
+  const parts = target.split('/').filter((c) => c !== '' && c !== '.');
+  let ups = 0;
+  while (parts[ups] === '..') ups++;
+  if (parts.slice(ups).includes('..')) {
+    throw new SandboxError('symlink-escape', `symlink to ${JSON.stringify(target)} has ".." after a name (only leading ../ is allowed)`, {
+      entry,
+    });
+  }
+  if (ups > linkComponents.length - 1) {
+    throw new SandboxError('symlink-escape', `symlink to ${JSON.stringify(target)} points outside the sandbox`, { entry });
   }
 }
