@@ -1,0 +1,204 @@
+/**
+ * The WMS calls a pilot makes, served from DevState: Matcher, JobStateUpdate, JobManager,
+ * SandboxStore, PilotManager, ProxyManager and Configuration, with DIRAC's argument shapes and
+ * replies (sandbox names checked against their MD5, CPUTime required to be an int, version check
+ * error 1511, no match 1510).
+ */
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import type { PyValue } from '../dirac/codec/index.js';
+import { renderJdl } from '../dirac/jdl.js';
+import { sERROR, sOK, type ServiceHandlers } from './dips-server.js';
+import { signProxyRequest, type Issued } from './pki.js';
+import { FINAL, type DevState } from './state.js';
+
+export interface ServiceSetup {
+  state: DevState;
+  releaseVersions: string[];
+  sandboxSE: string;
+  cfgText: () => string;
+  /** DN → issued user credentials the ProxyManager can delegate from. */
+  users: Map<string, Issued>;
+  userNames: Map<string, string>;
+}
+
+const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
+
+export function matcher(setup: ServiceSetup): ServiceHandlers {
+  return {
+    rpc: {
+      requestJob: (args) => {
+        const resources = asRecord(args[0]);
+        for (const key of ['Site', 'CPUTime', 'Platform']) {
+          if (!(key in resources)) return sERROR(`Missing key in resource description: ${key}`);
+        }
+        if (typeof resources.CPUTime !== 'number' || !Number.isInteger(resources.CPUTime)) return sERROR('Value type of CPUTime is not int');
+        const version = String(resources.ReleaseVersion ?? resources.DIRACVersion ?? '');
+        if (!setup.releaseVersions.includes(version)) {
+          return sERROR(`Version check: pilot version ${version} does not match the production versions ${setup.releaseVersions.join(',')} ( 1511 : )`, 1511);
+        }
+        const tags = new Set(asList(resources.Tag));
+        const job = [...setup.state.jobs.values()].find(
+          (j) =>
+            j.status === 'Waiting' &&
+            Number(j.fields.CPUTime ?? 0) <= (resources.CPUTime as number) &&
+            asList(j.fields.Tags).every((t) => tags.has(t)),
+        );
+        if (!job) return sERROR('No match found ( 1510 : )', 1510);
+        job.status = 'Matched';
+        job.minorStatus = 'Assigned';
+        const reference = typeof resources.PilotReference === 'string' ? resources.PilotReference : undefined;
+        if (reference) {
+          const pilot = setup.state.pilot(reference);
+          pilot.status = 'Running';
+          pilot.jobs.push(job.jobId);
+          job.matchedBy = reference;
+        }
+        const jdl = renderJdl({
+          ...job.fields,
+          JobID: job.jobId,
+          Owner: job.owner,
+          OwnerGroup: job.ownerGroup,
+          VirtualOrganization: job.vo,
+          JobRequirements: { CPUTime: Number(job.fields.CPUTime ?? 0), Owner: job.owner, OwnerGroup: job.ownerGroup, UserPriority: 1, VirtualOrganization: job.vo },
+        });
+        return sOK({ JDL: jdl, JobID: job.jobId, Owner: job.owner, Group: job.ownerGroup, PilotInfoReportedFlag: reference !== undefined });
+      },
+    },
+  };
+}
+
+function jobOf(setup: ServiceSetup, id: unknown): ReturnType<DevState['jobs']['get']> {
+  return setup.state.jobs.get(Number(id));
+}
+
+export function jobStateUpdate(setup: ServiceSetup): ServiceHandlers {
+  return {
+    rpc: {
+      setJobStatusBulk: (args) => {
+        const job = jobOf(setup, args[0]);
+        if (!job) return sERROR(`Job ${String(args[0])} not found`);
+        const updates = asRecord(args[1]);
+        // DIRAC sorts the string timestamps and applies them in that order.
+        for (const timestamp of Object.keys(updates).sort()) {
+          if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$/.test(timestamp)) return sERROR(`Bad timestamp ${timestamp}`);
+          const u = asRecord(updates[timestamp]);
+          const status = typeof u.Status === 'string' ? u.Status : undefined;
+          job.history.push({ timestamp, status, minorStatus: u.MinorStatus as string, applicationStatus: u.ApplicationStatus as string, source: u.Source as string });
+          if (status && !(FINAL.has(job.status) && status !== 'Rescheduled')) job.status = status;
+          if (typeof u.MinorStatus === 'string') job.minorStatus = u.MinorStatus;
+          if (typeof u.ApplicationStatus === 'string') job.applicationStatus = u.ApplicationStatus;
+        }
+        return sOK();
+      },
+      setJobParameters: (args) => {
+        const job = jobOf(setup, args[0]);
+        if (!job) return sERROR(`Job ${String(args[0])} not found`);
+        for (const pair of Array.isArray(args[1]) ? args[1] : []) {
+          if (Array.isArray(pair) && pair.length === 2) job.parameters[String(pair[0])] = pair[1];
+        }
+        return sOK();
+      },
+      sendHeartBeat: (args) => {
+        const job = jobOf(setup, args[0]);
+        if (!job) return sERROR(`Job ${String(args[0])} not found`);
+        job.heartbeats++;
+        if (FINAL.has(job.status)) job.heartbeatsAfterFinal++;
+        // setHeartBeatData forces Running, which is why a pilot must never beat after the end.
+        job.status = 'Running';
+        return sOK(job.killRequested ? { Kill: '' } : {});
+      },
+    },
+  };
+}
+
+export function jobManager(setup: ServiceSetup): ServiceHandlers {
+  return {
+    rpc: {
+      rescheduleJob: (args) => {
+        const ids = Array.isArray(args[0]) ? args[0] : [args[0]];
+        for (const id of ids) {
+          const job = jobOf(setup, id);
+          if (!job) continue;
+          job.rescheduled++;
+          job.status = 'Waiting';
+          job.minorStatus = 'Rescheduled';
+        }
+        return sOK(ids as PyValue[]);
+      },
+    },
+  };
+}
+
+function storeSandbox(setup: ServiceSetup, fileId: unknown, data: Buffer, ownerDN: string): PyValue {
+  const [name, assignTo] = Array.isArray(fileId) ? fileId : [fileId, {}];
+  if (typeof name !== 'string') return sERROR('Sandbox file id must be [name, assignTo]');
+  const md5 = createHash('md5').update(data).digest('hex');
+  if (!name.startsWith(`${md5}.tar`)) return sERROR(`Sandbox name ${name} does not match its MD5 ${md5}`);
+  const user = setup.userNames.get(ownerDN) ?? 'unknown';
+  const path = `/SandBox/${user[0]}/${user}/${md5.slice(0, 3)}/${md5.slice(3, 6)}/${name}`;
+  setup.state.sandboxes.set(path, data);
+  const pfn = `SB:${setup.sandboxSE}|${path}`;
+  for (const [entity, kind] of Object.entries(asRecord(assignTo))) {
+    const match = /^Job:(\d+)$/.exec(entity);
+    const job = match ? setup.state.jobs.get(Number(match[1])) : undefined;
+    if (job && kind === 'Output') job.outputSandbox = pfn;
+  }
+  return sOK(pfn);
+}
+
+export function sandboxStore(setup: ServiceSetup): ServiceHandlers & { raw: Record<string, (args: unknown[]) => Promise<Buffer | PyValue>> } {
+  const fetch = (path: unknown): Buffer | undefined => (typeof path === 'string' ? setup.state.sandboxes.get(path) : undefined);
+  return {
+    rpc: {
+      streamFromClient: (args, ctx) => {
+        const data = args[3];
+        if (!(data instanceof Uint8Array)) return sERROR('streamFromClient needs the data as bytes');
+        return storeSandbox(setup, args[0], Buffer.from(data), ctx.identityDN);
+      },
+    },
+    raw: {
+      streamToClient: async (args) => fetch(args[0]) ?? sERROR(`Sandbox ${String(args[0])} does not exist`),
+    },
+    toClient: async (fileId) => fetch(fileId) ?? { error: `Sandbox ${String(fileId)} does not exist` },
+    fromClient: async (fileId, _token, data, ctx) => storeSandbox(setup, fileId, data, ctx.identityDN),
+  };
+}
+
+export function pilotManager(setup: ServiceSetup): ServiceHandlers {
+  return {
+    rpc: {
+      setPilotStatus: (args) => {
+        const pilot = setup.state.pilot(String(args[0]));
+        pilot.status = String(args[1]);
+        if (typeof args[3] === 'string') pilot.reason = args[3];
+        return sOK();
+      },
+      addPilotReferences: (args) => {
+        const stamps = asRecord(args[3]);
+        for (const ref of asList(args[0])) setup.state.pilot(ref).stamp = String(stamps[ref] ?? '');
+        return sOK();
+      },
+    },
+  };
+}
+
+export function proxyManager(setup: ServiceSetup): ServiceHandlers {
+  const delegate = async (args: unknown[]): Promise<PyValue> => {
+    const [dn, , csr, lifetime] = args;
+    const user = setup.users.get(String(dn));
+    if (!user) return sERROR(`No proxy stored for ${String(dn)}`);
+    if (typeof csr !== 'string') return sERROR('The request must be a PEM CSR');
+    try {
+      return sOK(await signProxyRequest(user, csr, Math.min(Number(lifetime) || 3600, 86_400)));
+    } catch (error) {
+      return sERROR(`Cannot sign the request: ${(error as Error).message}`);
+    }
+  };
+  return { rpc: { getVOMSProxy: delegate, getProxy: delegate } };
+}
+
+export function configuration(setup: ServiceSetup): ServiceHandlers {
+  return { rpc: { getCompressedData: () => sOK(new Uint8Array(deflateSync(Buffer.from(setup.cfgText())))) } };
+}
