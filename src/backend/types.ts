@@ -28,6 +28,11 @@ export interface MatchedJob {
   ownerGroup: string;
   vo: string;
   credentials: JobCredentials | null;
+  /**
+   * Legacy DIRAC only: the job owner's delegated proxy file (0600), for X509_USER_PROXY in the
+   * payload environment when the job needs grid credentials. Absent with DiracX.
+   */
+  payloadProxyPath?: string;
 }
 
 /** DIRAC resource description: the keys DIRAC's Matcher reads (dirac-pilot.md §2). */
