@@ -2,7 +2,7 @@
 // Bundles the pilot into one CommonJS file (dist/pilot.cjs): what `npx pilot`, the tests
 // and the standalone executables (scripts/build-binaries.sh) all run.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -13,6 +13,14 @@ try {
     .trim();
 } catch {
   // not a git checkout (e.g. a source tarball): keep 'unknown'
+}
+
+// The native addon for this machine (idempotent; quick when up to date). Without a compiler the
+// pilot still works on its pure-TS fallbacks, so a failure here is a warning, not an error.
+const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
+if (arch && process.env.PILOT_SKIP_NATIVE !== '1') {
+  const native = spawnSync('bash', ['scripts/build-native.sh', arch], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (native.status !== 0) process.stderr.write(`build: native addon not built (pure-TS fallbacks will be used): ${native.stderr.trim().split('\n').pop()}\n`);
 }
 
 await build({

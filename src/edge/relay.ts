@@ -37,7 +37,9 @@ export async function relayEvents(tracked: TrackedJob, backend: Backend, logger:
   const files = stagedFiles(tracked.dir);
   const events = await readEvents(files.events, tracked.state.eventsRelayed);
   for (const event of events) {
-    if (!tracked.state.outputUploaded && existsSync(files.outputInfo)) await relayOutput(tracked, backend, logger);
+    // The server learns of the output sandbox just before the report that says it was uploaded.
+    const needsOutput = event.type === 'end' || event.type === 'reschedule' || (event.type === 'status' && (event.minorStatus === 'Output Sandbox Uploaded' || FINAL_JOB_STATUSES.has(event.status as JobStatus)));
+    if (needsOutput && !tracked.state.outputUploaded && existsSync(files.outputInfo)) await relayOutput(tracked, backend, logger);
     switch (event.type) {
       case 'status': {
         const { type: _type, at, ...update } = event;
