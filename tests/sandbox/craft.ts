@@ -85,7 +85,7 @@ export function gzip(data: Buffer): Buffer {
 
 /** bzip2 from the Debian `bzip2` CLI (in .ci/apt-packages.txt): no JS encoder is needed at runtime. */
 export function bzip2(data: Buffer): Buffer {
-  return execFileSync('bzip2', ['-c'], { input: data, maxBuffer: 256 * 1024 * 1024 });
+  return execFileSync('bzip2', ['-c'], { input: data, maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
 }
 
 export function writeArchive(file: string, data: Buffer): string {

@@ -78,7 +78,7 @@ describe('packOutputSandbox', () => {
   });
 
   it('refuses patterns that leave the job directory and skips FIFOs without blocking on them', async () => {
-    execFileSync('mkfifo', [path.join(jobDir, 'pipe.log')]);
+    execFileSync('mkfifo', [path.join(jobDir, 'pipe.log')], { timeout: 10_000 });
     const packed = await packOutputSandbox(jobDir, ['../secret-outside', '/etc/passwd', 'LFN:/vo/user/x', 'pipe.log'], path.join(work.dir, 'o.tar.zst'));
     expect(packed.files).toEqual([]);
     expect(packed.skipped.map((s) => s.path)).toEqual(['../secret-outside', '/etc/passwd', 'LFN:/vo/user/x', 'pipe.log']);

@@ -59,7 +59,7 @@ describe('pack then extract', () => {
     writeFileSync(path.join(source, 'a'), 'shared');
     linkSync(path.join(source, 'a'), path.join(source, 'b'));
     const archive = path.join(work.dir, 'links.tar');
-    execFileSync('tar', ['-C', source, '-cf', archive, 'a', 'b']);
+    execFileSync('tar', ['-C', source, '-cf', archive, 'a', 'b'], { timeout: 60_000 });
     const dest = path.join(work.dir, 'dest');
     const report = await extractSandbox(archive, dest);
     expect(report.hardlinks).toBe(1);

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createBzip2Decoder } from './bzip2-decoder.js';
 
-const bzip2 = (data: Buffer) => execFileSync('bzip2', ['-c', '-9'], { input: data, maxBuffer: 64 * 1024 * 1024 });
+const bzip2 = (data: Buffer) => execFileSync('bzip2', ['-c', '-9'], { input: data, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
 
 async function decode(compressed: Buffer, maxOutputBytes: number, pieces = 1) {
   const chunks: Buffer[] = [];

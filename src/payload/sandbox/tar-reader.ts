@@ -1,6 +1,6 @@
 import { ByteSource } from './byte-source.js';
 import { SandboxError } from './errors.js';
-import { BLOCK, isZeroBlock, parseHeader, parsePaxRecords, type TarEntryType } from './tar-header.js';
+import { BLOCK, decodeName, isZeroBlock, parseHeader, parsePaxRecords, type TarEntryType } from './tar-header.js';
 
 /** One real entry (file, directory, link, device…), with pax and GNU long names already applied. */
 export interface TarEntry {
@@ -32,7 +32,7 @@ interface Overrides {
  */
 export async function* readTarEntries(source: ByteSource, options: TarReaderOptions): AsyncGenerator<TarEntry> {
   let overrides: Overrides = {};
-  for (let index = 0; ; index++) {
+  for (;;) {
     const offset = source.position;
     const block = await source.readExact(BLOCK);
     if (block === null) {
@@ -41,10 +41,12 @@ export async function* readTarEntries(source: ByteSource, options: TarReaderOpti
     if (isZeroBlock(block)) return;
     const where = `offset ${offset}`;
     const header = parseHeader(block, where);
-    const size = header.type === 'pax' || header.type === 'pax-global' ? header.size : overrides.size ?? header.size;
+    const isMeta = header.type === 'pax' || header.type === 'pax-global' || header.type === 'gnu-longname' || header.type === 'gnu-longlink';
+    // A pending pax `size` belongs to the next real entry, never to another meta header.
+    const size = isMeta ? header.size : overrides.size ?? header.size;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
 
-    if (header.type === 'pax' || header.type === 'pax-global' || header.type === 'gnu-longname' || header.type === 'gnu-longlink') {
+    if (isMeta) {
       if (size > options.maxMetaBytes) {
         throw new SandboxError('too-large', `${header.type} header of ${size} bytes at ${where} exceeds ${options.maxMetaBytes}`);
       }
@@ -106,10 +108,9 @@ function paxOverrides(body: Buffer, where: string): Overrides {
 
 /** GNU long names end with NUL padding; a NUL before that is an attempt to hide part of the name. */
 function longName(body: Buffer, where: string): string {
-  const text = body.toString('utf8').replace(/\0+$/, '');
-  if (text.includes('\0')) throw new SandboxError('bad-path', `GNU long name at ${where} contains a NUL byte`);
-  if (text.includes('\ufffd') && !Buffer.from(text, 'utf8').equals(body.subarray(0, Buffer.byteLength(text, 'utf8')))) {
-    throw new SandboxError('bad-path', `GNU long name at ${where} is not valid UTF-8`);
-  }
-  return text;
+  let end = body.length;
+  while (end > 0 && body[end - 1] === 0) end--;
+  const bytes = body.subarray(0, end);
+  if (bytes.includes(0)) throw new SandboxError('bad-path', `GNU long name at ${where} contains a NUL byte`);
+  return decodeName(bytes, where);
 }
