@@ -71,12 +71,16 @@ async function setup(jobs: JobSubmission[]) {
   return { server, credentials, edgeDir: path.join(dir, 'shared'), workDir: path.join(dir, 'edge-work') };
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 90_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 150_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = fn();
     if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until) {
+      // Say what the server and Slurm saw: a busy single-node Slurm is the usual cause.
+      const queue = execFileSync('squeue', ['-h', '-o', '%i %j %t %r'], { encoding: 'utf8' });
+      throw new Error(`timed out waiting for ${what}; jobs: ${JSON.stringify(server?.jobs().map((j) => [j.id, j.status, j.minorStatus]))}; squeue: ${queue}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -88,7 +92,7 @@ if python3 -c "import socket; socket.create_connection(('127.0.0.1', ${port}), t
 echo "job $DIRACJOBID on $(hostname) with $DIRAC_JOB_PROCESSORS processor(s)"
 `;
 
-describe.skipIf(problem !== null)('edge mode under the real Slurm', { timeout: 150_000 }, () => {
+describe.skipIf(problem !== null)('edge mode under the real Slurm', { timeout: 240_000 }, () => {
   beforeAll(() => {
     expect(existsSync(PILOT_BUNDLE)).toBe(true);
   });
