@@ -155,6 +155,10 @@ describe('the report', () => {
     expect(check).toEqual({ name: 'cvmfs', status: 'fail', detail: 'the check itself failed: x is undefined', exitCode: ExitCode.NODE_CHECK });
     expect(summarise([check]).exitCode).toBe(ExitCode.NODE_CHECK);
   });
+  it('a check that never answers fails its class at the deadline', async () => {
+    const check = await guarded('cvmfs', () => new Promise<never>(() => undefined), ExitCode.CVMFS, 50);
+    expect(check).toEqual({ name: 'cvmfs', status: 'fail', detail: 'no answer within 0 s', exitCode: ExitCode.CVMFS });
+  });
   it('a server time reader that throws gives a clock warning', async () => {
     const report = await runNodeChecks({
       workDir: dir,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from '../pilot/logger.js';
 import { ExitCode } from '../pilot/exit-codes.js';
 import { findContainerRuntime } from '../probes/container.js';
+import { withDeadline } from '../probes/deadline.js';
 import { probeNode, type ProbeOptions } from '../probes/index.js';
 import { openNodeSource } from '../probes/source.js';
 import type { ProbeResult } from '../probes/types.js';
@@ -65,10 +66,22 @@ async function findUnshare(env: NodeJS.ProcessEnv): Promise<string | null> {
   return null;
 }
 
-/** A check that throws is a bug in the check, not a verdict on the node: say so and move on. */
-export async function guarded(name: string, run: () => Promise<CheckResult> | CheckResult): Promise<CheckResult> {
+/** No check may hold `pilot check` longer than this (the container trial has its own 60 s limit). */
+const CHECK_DEADLINE_MS = 120_000;
+
+/**
+ * A check that throws is a bug in the check, not a verdict on the node: say so and move on.
+ * One that never answers (a filesystem call on a wedged mount) fails its class at the deadline.
+ */
+export async function guarded(
+  name: string,
+  run: () => Promise<CheckResult> | CheckResult,
+  failCode: ExitCode = ExitCode.NODE_CHECK,
+  deadlineMs = CHECK_DEADLINE_MS,
+): Promise<CheckResult> {
   try {
-    return await run();
+    const late = result(name, 'fail', `no answer within ${Math.round(deadlineMs / 1000)} s`, failCode);
+    return await withDeadline(Promise.resolve().then(run), deadlineMs, late);
   } catch (error) {
     return result(name, 'fail', `the check itself failed: ${(error as Error).message.split('\n')[0]}`, ExitCode.NODE_CHECK);
   }
@@ -92,9 +105,9 @@ export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckRep
   const cacheDir = runtime ? await mkdtemp(path.join(options.workDir, '.pilot-check-cache-')).catch(() => undefined) : undefined;
   try {
     const checks = await Promise.all([
-      guarded('workdir', () => checkWorkDir(options.workDir, options.minDiskMB ?? DEFAULT_MIN_DISK_MB)),
-      guarded('tmp', () => checkTmp(options.tmpDir ?? '/tmp')),
-      guarded('cvmfs', () => checkCvmfs(options.cvmfsRepositories ?? [])),
+      guarded('workdir', () => checkWorkDir(options.workDir, options.minDiskMB ?? DEFAULT_MIN_DISK_MB), ExitCode.WORKDIR),
+      guarded('tmp', () => checkTmp(options.tmpDir ?? '/tmp'), ExitCode.TMP),
+      guarded('cvmfs', () => checkCvmfs(options.cvmfsRepositories ?? []), ExitCode.CVMFS),
       guarded('container', () =>
         checkContainer({
           runtime,
@@ -104,11 +117,12 @@ export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckRep
           userNamespaces: probe.container.userNamespaces,
           cacheDir,
         }),
+        ExitCode.CONTAINER,
       ),
       guarded('user-namespaces', async () => checkUserNamespaces({ allowedBySysctl: probe.container.userNamespaces, unshare: await findUnshare(env) })),
-      guarded('gpus', () => checkGpus(probe, options.expectedGpus)),
-      guarded('clock', () => checkClock(options.serverTime, options.maxClockSkewSeconds)),
-      guarded('time-left', () => checkTimeLeft(options.timeLeft, options.minTimeLeft)),
+      guarded('gpus', () => checkGpus(probe, options.expectedGpus), ExitCode.GPU),
+      guarded('clock', () => checkClock(options.serverTime, options.maxClockSkewSeconds), ExitCode.CLOCK),
+      guarded('time-left', () => checkTimeLeft(options.timeLeft, options.minTimeLeft), ExitCode.TIME_LEFT),
     ]);
     const report = summarise(checks);
     for (const check of checks) {

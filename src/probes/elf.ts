@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /**
@@ -8,7 +9,8 @@ import { open } from 'node:fs/promises';
 export async function readElfSection(file: string, name: string, maxBytes = 8 * 1024 * 1024): Promise<Buffer | null> {
   let handle;
   try {
-    handle = await open(file, 'r');
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!(await handle.stat()).isFile()) return null;
     const header = Buffer.alloc(64);
     const { bytesRead } = await handle.read(header, 0, 64, 0);
     if (bytesRead < 52 || header.readUInt32BE(0) !== 0x7f454c46) return null;

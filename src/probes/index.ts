@@ -67,7 +67,7 @@ export async function probeNode(options: ProbeOptions = {}): Promise<ProbeResult
     readGlibc(source, warnings),
     readDisk(workDir, warnings),
     readContainer(source, env, options.container ?? {}, warnings),
-    readCvmfs(source, options.cvmfsRepositories),
+    readCvmfs(source, options.cvmfsRepositories, warnings),
     readBatch({ env, source, warnings }, options.ceName ?? os.hostname()),
   ]);
   const gpu = await readGpus(

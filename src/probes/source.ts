@@ -1,5 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { constants, readFileSync, readdirSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFlatCapture, type VirtualFiles } from './capture.js';
 
@@ -29,22 +29,41 @@ export interface NodeSource {
 /** Probe files are small; anything bigger than this is not what we think it is. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
-async function readSmallFile(file: string): Promise<string | null> {
+/**
+ * Opened non-blocking and checked to be a regular file before reading, so a FIFO or a device
+ * node in a capture (or an ad file path pointing at one) cannot hang the probe; at most
+ * maxBytes are read.
+ */
+async function readRegularFile(file: string, maxBytes: number): Promise<Buffer | null> {
+  let handle;
   try {
-    const data = await readFile(file);
-    return data.subarray(0, MAX_FILE_BYTES).toString('utf8');
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) return null;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // /proc-style files report size 0, so read until EOF rather than trusting st_size.
+    while (total < maxBytes) {
+      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    return Buffer.concat(chunks, total);
   } catch {
     return null;
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 
-async function readBytesCapped(file: string, maxBytes: number): Promise<Buffer | null> {
-  try {
-    const data = await readFile(file);
-    return data.length > maxBytes ? data.subarray(0, maxBytes) : data;
-  } catch {
-    return null;
-  }
+async function readSmallFile(file: string): Promise<string | null> {
+  return (await readRegularFile(file, MAX_FILE_BYTES))?.toString('utf8') ?? null;
+}
+
+function readBytesCapped(file: string, maxBytes: number): Promise<Buffer | null> {
+  return readRegularFile(file, maxBytes);
 }
 
 async function readDirNames(dir: string): Promise<string[] | null> {
