@@ -6,7 +6,7 @@ import { BLOCK, decodeName, isZeroBlock, parseHeader, parsePaxRecords, type TarE
 export interface TarEntry {
   path: string;
   linkpath: string;
-  type: Exclude<TarEntryType, 'pax' | 'pax-global' | 'gnu-longname' | 'gnu-longlink'>;
+  type: Exclude<TarEntryType, MetaType>;
   typeFlag: string;
   mode: number;
   mtime: number;
@@ -41,21 +41,21 @@ export async function* readTarEntries(source: ByteSource, options: TarReaderOpti
     if (isZeroBlock(block)) return;
     const where = `offset ${offset}`;
     const header = parseHeader(block, where);
-    const isMeta = header.type === 'pax' || header.type === 'pax-global' || header.type === 'gnu-longname' || header.type === 'gnu-longlink';
+    const type = header.type;
     // A pending pax `size` belongs to the next real entry, never to another meta header.
-    const size = isMeta ? header.size : overrides.size ?? header.size;
+    const size = isMetaType(type) ? header.size : overrides.size ?? header.size;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
 
-    if (isMeta) {
+    if (isMetaType(type)) {
       if (size > options.maxMetaBytes) {
         throw new SandboxError('too-large', `${header.type} header of ${size} bytes at ${where} exceeds ${options.maxMetaBytes}`);
       }
       const body = (await readAll(source, padded)).subarray(0, size);
       // Global headers apply to every later entry in theory; no writer uses them for names, and
       // honouring them would let one header rename everything, so they are checked and dropped.
-      if (header.type === 'pax-global') parsePaxRecords(body, where);
-      else if (header.type === 'pax') overrides = { ...overrides, ...paxOverrides(body, where) };
-      else if (header.type === 'gnu-longname') overrides.path = longName(body, where);
+      if (type === 'pax-global') parsePaxRecords(body, where);
+      else if (type === 'pax') overrides = { ...overrides, ...paxOverrides(body, where) };
+      else if (type === 'gnu-longname') overrides.path = longName(body, where);
       else overrides.linkpath = longName(body, where);
       continue;
     }
@@ -64,7 +64,7 @@ export async function* readTarEntries(source: ByteSource, options: TarReaderOpti
     const entry: TarEntry = {
       path: overrides.path ?? header.name,
       linkpath: overrides.linkpath ?? header.linkname,
-      type: header.type,
+      type,
       typeFlag: header.typeFlag,
       mode: header.mode,
       mtime: header.mtime,
@@ -80,6 +80,12 @@ export async function* readTarEntries(source: ByteSource, options: TarReaderOpti
     yield entry;
     await source.skip(padded - consumed);
   }
+}
+
+type MetaType = 'pax' | 'pax-global' | 'gnu-longname' | 'gnu-longlink';
+
+function isMetaType(type: TarEntryType): type is MetaType {
+  return type === 'pax' || type === 'pax-global' || type === 'gnu-longname' || type === 'gnu-longlink';
 }
 
 async function readAll(source: ByteSource, length: number): Promise<Buffer> {
