@@ -82,6 +82,16 @@ describe('what extraction allows, and how', () => {
     expect(readFileSync(path.join(dest, long), 'utf8')).toBe('via pax');
   });
 
+  it('applies a pending pax size to the next real entry, not to a GNU long-name header between them', async () => {
+    const name = `${'x'.repeat(150)}.txt`;
+    const { dest } = await extract([
+      paxRecords({ size: '5' }),
+      { name: '././@LongLink', type: 'L', data: `${name}\0` },
+      { name: 'short', data: 'hello' },
+    ]);
+    expect(readFileSync(path.join(dest, name), 'utf8')).toBe('hello');
+  });
+
   it('reads nothing after the end-of-archive marker (trailing garbage is never decompressed)', async () => {
     const archive = Buffer.concat([tarOf([{ name: 'a', data: 'a' }]), Buffer.from('garbage that is not a header'.repeat(100))]);
     const { dest, report } = await extract(archive);
