@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { PyValue } from '../dirac/codec/index.js';
 import { DipsConnection } from '../dirac/dips/connection.js';
-import { peerChain, verifyProxyChain } from './peer-chain.js';
+import { PeerVerifier } from './peer-chain.js';
 
 export interface CallContext {
   identityDN: string;
@@ -45,7 +45,7 @@ export interface RunningServer {
 const CHUNK = 1024 * 1024;
 
 export async function startDipsServer(options: DipsServerOptions): Promise<RunningServer> {
-  const trusted = options.caPems.map((pem) => new X509Certificate(pem));
+  const verifier = new PeerVerifier(options.caPems.map((pem) => new X509Certificate(pem)));
   const server = tls.createServer({
     cert: options.certPem,
     key: options.keyPem,
@@ -57,7 +57,7 @@ export async function startDipsServer(options: DipsServerOptions): Promise<Runni
   server.on('secureConnection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    void converse(socket, trusted, options).catch(() => socket.destroy());
+    void converse(socket, verifier, options).catch(() => socket.destroy());
   });
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -71,10 +71,10 @@ export async function startDipsServer(options: DipsServerOptions): Promise<Runni
   };
 }
 
-async function converse(socket: tls.TLSSocket, trusted: X509Certificate[], options: DipsServerOptions): Promise<void> {
+async function converse(socket: tls.TLSSocket, verifier: PeerVerifier, options: DipsServerOptions): Promise<void> {
   const connection = new DipsConnection(socket, { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }, 'json', 30_000);
   try {
-    const check = verifyProxyChain(peerChain(socket), trusted);
+    const check = verifier.check(socket);
     const proposal = (await connection.receive('proposal')) as { Value?: unknown };
     const parts = Array.isArray(proposal?.Value) ? proposal.Value : [];
     const [target, action] = parts as [unknown, unknown];

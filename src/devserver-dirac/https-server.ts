@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { jdecode, jencode, type PyValue } from '../dirac/codec/index.js';
 import type { RunningServer, ServiceHandlers } from './dips-server.js';
-import { peerChain, verifyProxyChain } from './peer-chain.js';
+import { PeerVerifier } from './peer-chain.js';
 
 export interface HttpsServerOptions {
   certPem: string;
@@ -25,7 +25,7 @@ export interface HttpsServerOptions {
 const MAX_BODY = 32 * 1024 * 1024;
 
 export async function startHttpsServer(options: HttpsServerOptions): Promise<RunningServer> {
-  const trusted = options.caPems.map((pem) => new X509Certificate(pem));
+  const verifier = new PeerVerifier(options.caPems.map((pem) => new X509Certificate(pem)));
   const server = https.createServer(
     { cert: options.certPem, key: options.keyPem, ca: [...options.caPems], requestCert: true, rejectUnauthorized: false },
     (req, res) => {
@@ -44,7 +44,7 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Run
       });
       req.on('end', () => {
         void (async () => {
-          const check = verifyProxyChain(peerChain(req.socket as TLSSocket), trusted);
+          const check = verifier.check(req.socket as TLSSocket);
           if (!check.ok) return send(401, jencode({ OK: false, Errno: 1111, Message: check.reason }));
           if (req.method !== 'POST') return send(405, 'POST only', 'text/plain');
           const service = (req.url ?? '').replace(/^\/+|\/+$/g, '').split('?')[0]!;

@@ -50,3 +50,24 @@ export function verifyProxyChain(chain: X509Certificate[], trusted: X509Certific
   if (!identity) return { ok: false, reason: 'chain holds only proxies' };
   return { ok: true, identityDN: diracDN(identity.subject), proxies };
 }
+
+/**
+ * Verifies a connection's client chain, remembering leaf certificates already verified: on a
+ * resumed TLS session the server only gets the leaf back, and the session was authenticated when
+ * it was first made, as a real server would treat it.
+ */
+export class PeerVerifier {
+  private readonly verified = new Map<string, { identityDN: string; proxies: number; until: number }>();
+
+  constructor(private readonly trusted: X509Certificate[]) {}
+
+  check(socket: TLSSocket): PeerCheck {
+    const chain = peerChain(socket);
+    const leaf = chain[0];
+    const known = leaf ? this.verified.get(leaf.fingerprint256) : undefined;
+    if (known && known.until > Date.now()) return { ok: true, identityDN: known.identityDN, proxies: known.proxies };
+    const result = verifyProxyChain(chain, this.trusted);
+    if (result.ok && leaf) this.verified.set(leaf.fingerprint256, { ...result, until: Date.parse(leaf.validTo) });
+    return result;
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * The legacy DIRAC v9 backend: the same Backend interface as DiracX, spoken over DIPS and HTTPS
+ * with X.509 proxies. Pilot credentials match jobs and report pilot status; each matched job's
+ * owner proxy (delegated by ProxyManager through a CSR) reads and writes its sandboxes.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type {
+  Backend,
+  HeartbeatData,
+  JobCommand,
+  MatchRequest,
+  MatchedJob,
+  OutputSandboxArchive,
+  PilotRegistration,
+  PilotStatus,
+  StatusUpdate,
+} from '../backend/types.js';
+import { FINAL_JOB_STATUSES } from '../backend/types.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import type { Logger } from '../pilot/logger.js';
+import { PyFloat, type PyValue } from './codec/index.js';
+import type { CfgSection } from './cs/cfg.js';
+import { registryGroup, sandboxStoreUrl, userDN, vomsAttribute } from './cs/config.js';
+import type { TlsCredentials } from './dips/tls.js';
+import { DErrno, expectOk, isNoMatch } from './result.js';
+import { ServiceCaller, type ServiceCallerOptions } from './services.js';
+import { StatusClock } from './timestamps.js';
+import { makeProxyRequest, writePayloadProxy } from './x509/payload-proxy.js';
+
+const MatchReply = z
+  .object({
+    JobID: z.number().int().positive(),
+    JDL: z.string().min(1),
+    Owner: z.string().min(1),
+    Group: z.string().min(1).optional(),
+    OwnerGroup: z.string().min(1).optional(),
+  })
+  .passthrough();
+
+const HeartbeatReply = z.record(z.unknown()).nullable();
+
+export interface DiracBackendConfig {
+  caller: ServiceCallerOptions;
+  cfg: CfgSection;
+  /** Where payload proxies are written (one 0600 file per job). */
+  workDir: string;
+  vo: string;
+  site: string;
+  gridCE: string;
+  ceQueue: string;
+  /** Lifetime asked of ProxyManager for payload proxies, seconds. */
+  payloadProxyLifetime: number;
+  /** Register the pilot with addPilotReferences (self-started pilots; SiteDirector pilots already are). */
+  selfRegister: boolean;
+  logger: Logger;
+}
+
+interface JobContext {
+  job: MatchedJob;
+  caller: ServiceCaller | undefined;
+  final: boolean;
+}
+
+export class DiracBackend implements Backend {
+  readonly kind = 'dirac' as const;
+  private readonly pilotCaller: ServiceCaller;
+  private readonly jobs = new Map<number, JobContext>();
+  private readonly clock = new StatusClock();
+  private queue: Promise<void> = Promise.resolve();
+  private pilotReference: string | undefined;
+
+  constructor(private readonly config: DiracBackendConfig) {
+    this.pilotCaller = new ServiceCaller(config.caller, () => config.cfg);
+  }
+
+  get cfg(): CfgSection {
+    return this.config.cfg;
+  }
+
+  async registerPilot(info: PilotRegistration): Promise<void> {
+    this.pilotReference = info.pilotReference ?? info.pilotStamp;
+    if (!this.config.selfRegister) return;
+    const ref = this.pilotReference;
+    expectOk(
+      await this.pilotCaller.call('WorkloadManagement/PilotManager', 'addPilotReferences', [[ref], info.vo, info.gridType, { [ref]: info.pilotStamp }]),
+      'PilotManager.addPilotReferences',
+    );
+  }
+
+  async setPilotStatus(status: PilotStatus, reason = '', _extra?: Record<string, unknown>): Promise<void> {
+    if (!this.pilotReference) return;
+    const { gridCE, site, ceQueue } = this.config;
+    expectOk(
+      await this.pilotCaller.call('WorkloadManagement/PilotManager', 'setPilotStatus', [this.pilotReference, status, gridCE, reason, site, ceQueue]),
+      'PilotManager.setPilotStatus',
+    );
+  }
+
+  /** The Matcher's resource dictionary: DIRAC checks CPUTime is an int, so it is floored here. */
+  resourceDescription(request: MatchRequest): Record<string, PyValue> {
+    const r = request.resources;
+    const dict: Record<string, PyValue> = {
+      Site: r.Site,
+      GridCE: r.GridCE,
+      CEQueue: r.CEQueue,
+      Platform: r.Platform,
+      Tag: [...r.Tag],
+      RequiredTag: [...r.RequiredTag],
+      NumberOfProcessors: Math.floor(r.NumberOfProcessors),
+      MaxRAM: Math.floor(r.MaxRAM),
+      NumberOfGPUs: Math.floor(r.NumberOfGPUs),
+      CPUTime: Math.floor(r.CPUTime),
+      PilotBenchmark: new PyFloat(r.PilotBenchmark),
+      PilotReference: r.PilotReference || this.pilotReference || request.pilotStamp,
+      ReleaseVersion: r.ReleaseVersion,
+      DIRACVersion: r.ReleaseVersion,
+      VirtualOrganization: r.VirtualOrganization || request.vo,
+    };
+    if (r.OwnerGroup) dict.OwnerGroup = r.OwnerGroup;
+    return dict;
+  }
+
+  async match(request: MatchRequest): Promise<MatchedJob[]> {
+    const jobs: MatchedJob[] = [];
+    const description = this.resourceDescription(request);
+    for (let i = 0; i < Math.max(1, request.maxJobs); i++) {
+      const result = await this.pilotCaller.call('WorkloadManagement/Matcher', 'requestJob', [description]);
+      if (isNoMatch(result)) break;
+      if (!result.ok && result.errno === DErrno.EWMSPLTVER) {
+        throw new PilotError(ExitCode.CONFIG, `Matcher refused the pilot version ${String(description.ReleaseVersion)}: ${result.message}`);
+      }
+      const parsed = MatchReply.safeParse(expectOk(result, 'Matcher.requestJob'));
+      if (!parsed.success) throw new PilotError(ExitCode.SERVER_PROTOCOL, `Matcher.requestJob reply lacks JobID/JDL/Owner: ${parsed.error.issues[0]?.message}`);
+      const reply = parsed.data;
+      const ownerGroup = reply.Group ?? reply.OwnerGroup ?? '';
+      const job: MatchedJob = {
+        jobId: reply.JobID,
+        jdl: reply.JDL,
+        owner: reply.Owner,
+        ownerGroup,
+        vo: registryGroup(this.cfg, ownerGroup)?.vo ?? request.vo,
+        credentials: null,
+      };
+      const context: JobContext = { job, caller: undefined, final: false };
+      this.jobs.set(job.jobId, context);
+      try {
+        context.caller = await this.delegateOwnerProxy(job);
+      } catch (error) {
+        this.config.logger.warn({ jobId: job.jobId, err: (error as Error).message }, 'payload proxy delegation failed');
+        throw error;
+      }
+      jobs.push(job);
+    }
+    return jobs;
+  }
+
+  /** Fetches the owner's proxy from ProxyManager and builds a caller that uses it. */
+  private async delegateOwnerProxy(job: MatchedJob): Promise<ServiceCaller> {
+    const dn = userDN(this.cfg, job.owner);
+    if (!dn) throw new PilotError(ExitCode.CONFIG, `job ${job.jobId}: owner ${job.owner} has no DN in the CS Registry`);
+    const request = await makeProxyRequest();
+    const voms = vomsAttribute(this.cfg, job.ownerGroup);
+    const method = voms ? 'getVOMSProxy' : 'getProxy';
+    const args: PyValue[] = [dn, job.ownerGroup, request.csrPem, this.config.payloadProxyLifetime];
+    if (voms) args.push(voms);
+    const chain = expectOk(await this.pilotCaller.call('Framework/ProxyManager', method, args), `ProxyManager.${method}`);
+    if (typeof chain !== 'string') throw new PilotError(ExitCode.SERVER_PROTOCOL, `ProxyManager.${method} did not return a PEM chain`);
+    await mkdir(this.config.workDir, { recursive: true, mode: 0o700 });
+    const path = join(this.config.workDir, `payload-proxy-${job.jobId}.pem`);
+    const proxy = await writePayloadProxy(path, chain, request);
+    job.payloadProxyPath = path;
+    const credentials: TlsCredentials = { proxy, ca: this.config.caller.credentials.ca };
+    return new ServiceCaller({ ...this.config.caller, credentials }, () => this.cfg);
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  setJobStatus(jobId: number, update: StatusUpdate): Promise<void> {
+    const context = this.jobs.get(jobId);
+    if (update.status && FINAL_JOB_STATUSES.has(update.status) && context) context.final = true;
+    const entry: Record<string, PyValue> = { Source: update.source };
+    if (update.status) entry.Status = update.status;
+    if (update.minorStatus !== undefined) entry.MinorStatus = update.minorStatus;
+    if (update.applicationStatus !== undefined) entry.ApplicationStatus = update.applicationStatus;
+    const timestamp = this.clock.next(jobId, update.timestamp);
+    return this.enqueue(async () => {
+      expectOk(
+        await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, { [timestamp]: entry }, false]),
+        `JobStateUpdate.setJobStatusBulk(${jobId})`,
+      );
+    });
+  }
+
+  async heartbeat(beats: ReadonlyMap<number, HeartbeatData>): Promise<JobCommand[]> {
+    const commands: JobCommand[] = [];
+    for (const [jobId, beat] of beats) {
+      // setHeartBeatData forces Status=Running on the server: never beat a finished job.
+      if (this.jobs.get(jobId)?.final) continue;
+      const { StandardOutput, ...dynamic } = beat;
+      const numbers: Record<string, PyValue> = {};
+      for (const [key, value] of Object.entries(dynamic)) if (typeof value === 'number') numbers[key] = new PyFloat(value);
+      const result = await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'sendHeartBeat', [
+        jobId,
+        numbers,
+        StandardOutput === undefined ? {} : { StandardOutput },
+      ]);
+      const reply = HeartbeatReply.safeParse(expectOk(result, `JobStateUpdate.sendHeartBeat(${jobId})`));
+      if (!reply.success) throw new PilotError(ExitCode.SERVER_PROTOCOL, `sendHeartBeat(${jobId}) reply is not a dict`);
+      for (const [command, argument] of Object.entries(reply.data ?? {})) {
+        commands.push({ jobId, command, arguments: argument === '' || argument === null ? null : String(argument) });
+      }
+    }
+    return commands;
+  }
+
+  setJobMetadata(jobId: number, metadata: Record<string, string | number>): Promise<void> {
+    const pairs = Object.entries(metadata).map(([key, value]) => [key, value]);
+    return this.enqueue(async () => {
+      expectOk(
+        await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobParameters', [jobId, pairs]),
+        `JobStateUpdate.setJobParameters(${jobId})`,
+      );
+    });
+  }
+
+  async reschedule(jobIds: number[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.queue;
+    expectOk(await this.pilotCaller.call('WorkloadManagement/JobManager', 'rescheduleJob', [jobIds]), 'JobManager.rescheduleJob');
+    for (const id of jobIds) this.jobs.delete(id);
+  }
+
+  private jobCaller(job: MatchedJob): ServiceCaller {
+    const caller = this.jobs.get(job.jobId)?.caller;
+    if (!caller) throw new PilotError(ExitCode.INTERNAL, `job ${job.jobId}: no payload proxy (not matched by this backend)`);
+    return caller;
+  }
+
+  async downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void> {
+    const match = /^SB:([^|]+)\|(.+)$/.exec(pfn);
+    if (!match) {
+      throw new PilotError(ExitCode.COMMAND_FAILED, `job ${job.jobId}: input sandbox ${pfn} is not SB:<SE>|<path> (LFN: sandboxes need DIRAC data management, not supported)`);
+    }
+    const [, se, path] = match as unknown as [string, string, string];
+    const caller = this.jobCaller(job);
+    let url: URL;
+    try {
+      url = sandboxStoreUrl(this.cfg, se);
+    } catch (error) {
+      throw new PilotError(ExitCode.CONFIG, (error as Error).message);
+    }
+    if (url.protocol === 'dips:') {
+      await caller.dips.receiveFile(url, path, '', destFile);
+      return;
+    }
+    const result = await caller.https.download(url, 'streamToClient', [path, ''], destFile);
+    expectOk(result, `SandboxStore.streamToClient(${path})`);
+  }
+
+  async uploadOutputSandbox(job: MatchedJob, archive: OutputSandboxArchive): Promise<string> {
+    const caller = this.jobCaller(job);
+    const md5 = await fileMd5(archive.path);
+    const fileId: PyValue = [`${md5}.${archive.format}`, { [`Job:${job.jobId}`]: 'Output' }];
+    const urls = caller.urls('WorkloadManagement/SandboxStore');
+    let last: unknown;
+    for (const { protocol, url } of urls) {
+      try {
+        const result =
+          protocol === 'dips'
+            ? await caller.dips.sendFile(url, fileId, '', archive.path)
+            : await caller.https.call(url, 'streamFromClient', [fileId, '', archive.size, new Uint8Array(await readAll(archive.path))]);
+        const pfn = expectOk(result, `SandboxStore upload for job ${job.jobId}`);
+        if (typeof pfn !== 'string' || !pfn.startsWith('SB:')) throw new PilotError(ExitCode.SERVER_PROTOCOL, `SandboxStore upload returned ${String(pfn)}, not an SB: PFN`);
+        return pfn;
+      } catch (error) {
+        last = error;
+        if (!(error instanceof PilotError) || error.exitCode !== ExitCode.SERVER_UNREACHABLE) throw error;
+      }
+    }
+    throw last;
+  }
+
+  async flush(): Promise<void> {
+    await this.queue;
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    for (const context of this.jobs.values()) {
+      await context.caller?.close();
+      if (context.job.payloadProxyPath) await rm(context.job.payloadProxyPath, { force: true });
+    }
+    this.jobs.clear();
+    await this.pilotCaller.close();
+  }
+}
+
+async function fileMd5(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function readAll(path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of createReadStream(path)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,109 @@
+/**
+ * Legacy DIRAC v9 backend, chosen with `--backend dirac`: loads the pilot proxy and CAs, fetches
+ * the CS (getCompressedData), checks the pilot version against Operations, and returns a Backend.
+ */
+import type { Backend } from '../backend/types.js';
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import { silentLogger, type Logger } from '../pilot/logger.js';
+import { DiracBackend } from './backend.js';
+import type { CfgSection } from './cs/cfg.js';
+import { checkPilotVersion, decodeCompressedCfg } from './cs/config.js';
+import type { WireEncoding } from './dips/frames.js';
+import type { TlsCredentials } from './dips/tls.js';
+import { expectOk } from './result.js';
+import { ServiceCaller } from './services.js';
+import { loadCaDirectory } from './x509/ca-dir.js';
+import { assertProxyValid, loadProxyFile } from './x509/proxy-file.js';
+
+export { DiracBackend } from './backend.js';
+export * from './jdl.js';
+
+export interface DiracBackendOptions {
+  /** The pilot proxy (X509_USER_PROXY): proxy certificate, key, chain. */
+  proxyPath: string;
+  /** Trust anchors (X509_CERT_DIR). */
+  caDir: string;
+  /** Configuration servers (/DIRAC/Configuration/Servers), dips:// or https://. */
+  csUrls: string[];
+  vo: string;
+  /** v8 Setup; v9 has none (sent as-is in DIPS proposals). */
+  setup?: string;
+  /** Release the pilot reports (ReleaseVersion, and the DIPS client version). */
+  releaseVersion: string;
+  site: string;
+  gridCE: string;
+  ceQueue: string;
+  /** Directory for payload proxies (0700, files 0600). */
+  workDir: string;
+  timeoutMs?: number;
+  /** Seconds asked of ProxyManager for payload proxies (default 24 h). */
+  payloadProxyLifetime?: number;
+  /** addPilotReferences at registration (self-started pilots only). */
+  selfRegister?: boolean;
+  /** DIPS encoding to send: JSON (v9 default) or DEncode (v8 servers). Replies are read either way. */
+  encoding?: WireEncoding;
+  /** Skip the up-front Operations Pilot/Version check (the Matcher still applies its own). */
+  skipVersionCheck?: boolean;
+  logger?: Logger;
+}
+
+export async function createDiracBackend(options: DiracBackendOptions): Promise<Backend> {
+  const logger = options.logger ?? silentLogger();
+  const proxy = await loadProxyFile(options.proxyPath);
+  assertProxyValid(proxy, new Date(), 60);
+  const ca = await loadCaDirectory(options.caDir);
+  if (ca.skipped.length > 0) logger.warn({ skipped: ca.skipped }, `CA directory ${options.caDir}: ${ca.skipped.length} file(s) skipped`);
+  const credentials: TlsCredentials = { proxy, ca: ca.pems };
+  const callerOptions = {
+    credentials,
+    setup: options.setup ?? '',
+    vo: options.vo,
+    clientVersion: options.releaseVersion,
+    timeoutMs: options.timeoutMs,
+    encoding: options.encoding,
+  };
+  const cfg = await fetchConfiguration(new ServiceCaller(callerOptions, () => undefined), options.csUrls);
+  if (!options.skipVersionCheck) {
+    const problem = checkPilotVersion(cfg, options.vo, options.releaseVersion, options.setup);
+    if (problem) throw new PilotError(ExitCode.CONFIG, problem);
+  }
+  logger.info({ identity: proxy.identityDN, proxyValidUntil: proxy.notAfter.toISOString() }, 'legacy DIRAC backend ready');
+  return new DiracBackend({
+    caller: callerOptions,
+    cfg,
+    workDir: options.workDir,
+    vo: options.vo,
+    site: options.site,
+    gridCE: options.gridCE,
+    ceQueue: options.ceQueue,
+    payloadProxyLifetime: options.payloadProxyLifetime ?? 86_400,
+    selfRegister: options.selfRegister ?? false,
+    logger,
+  });
+}
+
+/** Configuration.getCompressedData from the first reachable server. */
+async function fetchConfiguration(caller: ServiceCaller, csUrls: readonly string[]): Promise<CfgSection> {
+  if (csUrls.length === 0) throw new PilotError(ExitCode.CONFIG, 'no Configuration server URL given');
+  const urls = csUrls.map((text) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new PilotError(ExitCode.CONFIG, `Configuration server URL is not a URL: ${JSON.stringify(text)}`);
+    }
+    if (url.protocol !== 'dips:' && url.protocol !== 'https:') throw new PilotError(ExitCode.CONFIG, `Configuration server ${text}: only dips:// and https:// are supported`);
+    return { protocol: url.protocol === 'dips:' ? ('dips' as const) : ('https' as const), url };
+  });
+  try {
+    const value = expectOk(await caller.callUrls(urls, 'getCompressedData', []), 'Configuration.getCompressedData');
+    try {
+      return decodeCompressedCfg(value);
+    } catch (error) {
+      throw new PilotError(ExitCode.SERVER_PROTOCOL, (error as Error).message);
+    }
+  } finally {
+    await caller.close();
+  }
+}

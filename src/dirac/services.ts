@@ -1,0 +1,62 @@
+/**
+ * Calls a DIRAC service by its CS name, over DIPS or HTTPS as the CS URL says, trying the next
+ * URL only when one is unreachable (a business error from a reachable server is final).
+ */
+import { PilotError } from '../pilot/errors.js';
+import { ExitCode } from '../pilot/exit-codes.js';
+import type { PyValue } from './codec/index.js';
+import { resolveServiceUrls, type ServiceUrl } from './cs/config.js';
+import type { CfgSection } from './cs/cfg.js';
+import { DipsClient, type DipsClientOptions } from './dips/client.js';
+import { DiracHttpsClient } from './https-client.js';
+import type { DiracResult } from './result.js';
+import type { TlsCredentials } from './dips/tls.js';
+
+export interface ServiceCallerOptions extends Omit<DipsClientOptions, 'credentials'> {
+  credentials: TlsCredentials;
+}
+
+export class ServiceCaller {
+  readonly dips: DipsClient;
+  readonly https: DiracHttpsClient;
+
+  constructor(
+    readonly options: ServiceCallerOptions,
+    private readonly cfg: () => CfgSection | undefined,
+  ) {
+    this.dips = new DipsClient(options);
+    this.https = new DiracHttpsClient({ credentials: options.credentials, timeoutMs: options.timeoutMs });
+  }
+
+  urls(service: string): ServiceUrl[] {
+    const cfg = this.cfg();
+    if (!cfg) throw new PilotError(ExitCode.INTERNAL, `CS not loaded before calling ${service}`);
+    try {
+      return resolveServiceUrls(cfg, service, this.options.setup);
+    } catch (error) {
+      throw new PilotError(ExitCode.CONFIG, (error as Error).message);
+    }
+  }
+
+  /** Runs `method` on the first reachable URL of `service`. */
+  async call(service: string, method: string, args: readonly PyValue[]): Promise<DiracResult> {
+    return this.callUrls(this.urls(service), method, args);
+  }
+
+  async callUrls(urls: readonly ServiceUrl[], method: string, args: readonly PyValue[]): Promise<DiracResult> {
+    let last: unknown;
+    for (const { protocol, url } of urls) {
+      try {
+        return protocol === 'dips' ? await this.dips.call(url, method, args) : await this.https.call(url, method, args);
+      } catch (error) {
+        last = error;
+        if (!(error instanceof PilotError) || error.exitCode !== ExitCode.SERVER_UNREACHABLE) throw error;
+      }
+    }
+    throw last;
+  }
+
+  async close(): Promise<void> {
+    await this.https.close();
+  }
+}
