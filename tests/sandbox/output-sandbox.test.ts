@@ -84,6 +84,22 @@ describe('packOutputSandbox', () => {
     expect(packed.skipped.map((s) => s.path)).toEqual(['../secret-outside', '/etc/passwd', 'LFN:/vo/user/x', 'pipe.log']);
   });
 
+  it('never archives the archive itself when it is written inside the job directory', async () => {
+    const outFile = path.join(jobDir, 'out.tar.zst');
+    await packOutputSandbox(jobDir, ['*'], outFile);
+    // Packed again (a retried upload): the archive from the first run now matches '*'.
+    const packed = await packOutputSandbox(jobDir, ['*'], outFile);
+    expect(packed.files).not.toContain('out.tar.zst');
+    expect(packed.files).toContain('std.out');
+  });
+
+  it('says which directory is missing instead of failing with a bare ENOENT', async () => {
+    await expect(packOutputSandbox(path.join(work.dir, 'nope'), ['*'], path.join(work.dir, 'o.tar.zst'))).rejects.toMatchObject({
+      reason: 'io',
+      message: expect.stringMatching(/^job directory .*nope is not usable/),
+    });
+  });
+
   it('writes an archive even when nothing matched (DIRAC reports missing files, not a failure)', async () => {
     const outFile = path.join(work.dir, 'empty.tar.zst');
     const packed = await packOutputSandbox(jobDir, ['*.root'], outFile);

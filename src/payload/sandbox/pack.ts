@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { OutputSandboxArchive } from '../../backend/types.js';
 import { silentLogger, type Logger } from '../../pilot/logger.js';
 import { writeCompressed, type WrittenArchive } from './compress.js';
+import { SandboxError } from './errors.js';
 import type { SandboxFormat } from './format.js';
 import { expandPattern } from './glob.js';
 import { tarStream, type PackEntry } from './tar-writer.js';
@@ -37,8 +38,10 @@ export async function packOutputSandbox(
   options: PackOptions = {},
 ): Promise<PackedOutputSandbox> {
   const logger = options.logger ?? silentLogger();
-  const root = await realpath(jobDir);
-  const collector = new Collector(root);
+  const root = await realpathOrFail(jobDir, 'job directory');
+  // The archive may be written inside the job directory: never archive it into itself.
+  const outPath = path.join(await realpathOrFail(path.dirname(path.resolve(outFile)), 'output directory'), path.basename(outFile));
+  const collector = new Collector(root, { exclude: outPath });
   const missing: string[] = [];
   for (const pattern of patterns) {
     const result = await expandPattern(root, pattern);
@@ -62,8 +65,9 @@ export async function packOutputSandbox(
  * how demo and test jobs get their input sandboxes.
  */
 export async function packDirectory(dir: string, outFile: string, format: SandboxFormat = 'tar.zst'): Promise<WrittenArchive> {
-  const root = await realpath(dir);
-  const collector = new Collector(root, { keepSymlinks: true });
+  const root = await realpathOrFail(dir, 'directory');
+  const outPath = path.join(await realpathOrFail(path.dirname(path.resolve(outFile)), 'output directory'), path.basename(outFile));
+  const collector = new Collector(root, { keepSymlinks: true, exclude: outPath });
   for (const name of (await readdir(root)).sort()) await collector.add(name);
   return writeCompressed(tarStream(collector.entries), outFile, format);
 }
@@ -75,10 +79,12 @@ class Collector {
   readonly #seen = new Set<string>();
   readonly #root: string;
   readonly #keepSymlinks: boolean;
+  readonly #exclude: string | undefined;
 
-  constructor(root: string, options: { keepSymlinks?: boolean } = {}) {
+  constructor(root: string, options: { keepSymlinks?: boolean; exclude?: string } = {}) {
     this.#root = root;
     this.#keepSymlinks = options.keepSymlinks ?? false;
+    this.#exclude = options.exclude;
   }
 
   /** Add `relative` (and, for a directory, everything below it). */
@@ -86,6 +92,7 @@ class Collector {
     if (this.#seen.has(relative)) return;
     this.#seen.add(relative);
     const absolute = path.join(this.#root, relative);
+    if (absolute === this.#exclude) return;
     const info = await lstat(absolute);
     const mtime = Math.floor(info.mtimeMs / 1000);
     if (info.isFile()) {
@@ -132,5 +139,13 @@ class Collector {
       return;
     }
     this.#addFile(relative, target, info.mode, mtime);
+  }
+}
+
+async function realpathOrFail(directory: string, what: string): Promise<string> {
+  try {
+    return await realpath(directory);
+  } catch (error) {
+    throw new SandboxError('io', `${what} ${directory} is not usable: ${(error as Error).message}`, { cause: error });
   }
 }
