@@ -51,6 +51,23 @@ describe('pack then extract', () => {
     });
   }
 
+  for (const format of ['tar.zst', 'tar.gz'] as const) {
+    it(`writes ${format} archives that GNU tar reads back identically (pax long names included)`, async () => {
+      const { execFileSync } = await import('node:child_process');
+      const source = path.join(work.dir, 'source');
+      makeTree(source);
+      const archive = (await packDirectory(source, path.join(work.dir, `gnu.${format}`), format)).path;
+      const dest = path.join(work.dir, 'gnu-dest');
+      mkdirSync(dest);
+      try {
+        execFileSync('tar', ['-I', format === 'tar.zst' ? 'zstd' : 'gzip', '-xf', archive, '-C', dest], { timeout: 60_000, stdio: 'pipe' });
+      } catch (error) {
+        throw new Error(`GNU tar (with ${format === 'tar.zst' ? 'zstd' : 'gzip'} from .ci/apt-packages.txt) failed: ${(error as Error).message}`);
+      }
+      expect(snapshot(dest)).toEqual(snapshot(source));
+    });
+  }
+
   it('keeps hardlinks made inside the archive as hardlinks', async () => {
     // GNU tar writes the second name as a hardlink entry ('1') to the first.
     const { execFileSync } = await import('node:child_process');
