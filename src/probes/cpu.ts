@@ -100,14 +100,18 @@ export async function readCpu(source: NodeSource, warnings: Warnings, native: Na
   let vendor = first?.vendor_id ?? '';
   let usedNative = false;
   if (source.layout === 'live' && native) {
-    if (arch === 'aarch64' && native.hwcap) {
-      const { hwcap, hwcap2 } = native.hwcap();
-      flags = [...new Set([...flags, ...aarch64FeaturesFromHwcap(hwcap, hwcap2)])];
-      usedNative = true;
-    } else if (arch === 'x86_64' && native.cpuid && (flags.length === 0 || vendor === '')) {
-      if (flags.length === 0) flags = x86FlagsFromCpuid(native.cpuid);
-      if (vendor === '') vendor = x86VendorFromCpuid(native.cpuid);
-      usedNative = true;
+    try {
+      if (arch === 'aarch64' && native.hwcap) {
+        const { hwcap, hwcap2 } = native.hwcap();
+        flags = [...new Set([...flags, ...aarch64FeaturesFromHwcap(hwcap, hwcap2)])];
+        usedNative = true;
+      } else if (arch === 'x86_64' && native.cpuid && (flags.length === 0 || vendor === '')) {
+        if (flags.length === 0) flags = x86FlagsFromCpuid(native.cpuid);
+        if (vendor === '') vendor = x86VendorFromCpuid(native.cpuid);
+        usedNative = true;
+      }
+    } catch (error) {
+      warnings.add('cpu', `native addon failed (${(error as Error).message}); using /proc/cpuinfo only`);
     }
   }
 

@@ -203,4 +203,21 @@ describe('probeNode on this machine', () => {
     const captured = await probeNode({ root: h100, native });
     expect(captured.nativeAddon).toBe(false);
   });
+  it('a native addon that throws costs a warning, not the probe', async () => {
+    const broken = {
+      cpuid: (): [number, number, number, number] => {
+        throw new Error('SIGILL');
+      },
+      hwcap: () => {
+        throw new Error('SIGILL');
+      },
+      setChildSubreaper: () => true,
+      childrenRusage: () => ({ userMicros: 0, systemMicros: 0, maxRssKiB: 0 }),
+    };
+    const probe = await probeNode({ env: {}, native: broken });
+    expect(probe.cpu.logicalCpus).toBeGreaterThan(0);
+    // On x86_64 with a readable cpuinfo the addon is not even asked; on aarch64 it is, and fails.
+    if (process.arch === 'arm64') expect(probe.warnings.some((warning) => /native addon failed/.test(warning.message))).toBe(true);
+    expect(probe.nativeAddon).toBe(false);
+  });
 });

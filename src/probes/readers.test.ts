@@ -53,3 +53,46 @@ describe('small readers', () => {
     expect(await readCvmfs(await openNodeSource(nodeCapture('h100-x86_64')), ['lhcb.cern.ch'])).toEqual({ available: false, repositories: [] });
   });
 });
+
+// The stand-in source is 'live', so the architecture is this host's: CPUID only exists on x86_64.
+describe.skipIf(process.arch !== 'x64')('readCpu with the native addon (x86_64 hosts only: CPUID)', () => {
+  // A live-layout source whose cpuinfo lost its flags and vendor (truncated read): CPUID fills in.
+  const source = {
+    root: '/',
+    layout: 'live' as const,
+    readText: async (file: string) => (file === '/proc/cpuinfo' ? 'processor\t: 0\nmodel name\t: Some CPU\n' : null),
+    readBytes: async () => null,
+    listDir: async () => null,
+    captured: async () => null,
+  };
+  const addon = (cpuid: (leaf: number) => [number, number, number, number]) => ({
+    cpuid,
+    setChildSubreaper: () => true,
+    childrenRusage: () => ({ userMicros: 0, systemMicros: 0, maxRssKiB: 0 }),
+  });
+
+  it('takes flags and vendor from CPUID when cpuinfo lacks them', async () => {
+    const { readCpu } = await import('./cpu.js');
+    const { Warnings } = await import('./warnings.js');
+    const registers: Record<number, [number, number, number, number]> = {
+      0: [0x20, 0x68747541, 0x444d4163, 0x69746e65],
+      1: [0, 0, (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 23), (1 << 23) | (1 << 25) | (1 << 26)],
+      0x80000001: [0, 0, 1, 1 << 29],
+    };
+    const cpu = await readCpu(source, new Warnings(), addon((leaf) => registers[leaf] ?? [0, 0, 0, 0]));
+    expect(cpu.usedNative).toBe(true);
+    expect(cpu.vendor).toBe('AuthenticAMD');
+    expect(cpu.flags).toEqual(expect.arrayContaining(['sse4_2', 'popcnt', 'cx16', 'lahf_lm', 'lm']));
+  });
+  it('a throwing addon gives a warning and the cpuinfo answer', async () => {
+    const { readCpu } = await import('./cpu.js');
+    const { Warnings } = await import('./warnings.js');
+    const warnings = new Warnings();
+    const cpu = await readCpu(source, warnings, addon(() => {
+      throw new Error('illegal instruction');
+    }));
+    expect(cpu.usedNative).toBe(false);
+    expect(cpu.model).toBe('Some CPU');
+    expect(warnings.list).toEqual([{ probe: 'cpu', message: 'native addon failed (illegal instruction); using /proc/cpuinfo only' }]);
+  });
+});
