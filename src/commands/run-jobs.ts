@@ -4,6 +4,7 @@ import { startMetadata } from '../payload/job-wrapper.js';
 import { runJobAgent, type JobAgentRules } from '../payload/job-agent.js';
 import { SlotPool } from '../payload/slots.js';
 import type { WatchdogLimits } from '../payload/runner/index.js';
+import { readAllowedCpus } from '../payload/runner/affinity.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { PilotError } from '../pilot/errors.js';
 import { ExitCode } from '../pilot/exit-codes.js';
@@ -60,15 +61,32 @@ export function chooseRunner(ctx: PilotContext): RunnerChoice {
   return apptainer(binary);
 }
 
-/** Watchdog limits for one job: the job's own wall and CPU limits on top of the pilot's defaults. */
-export function jobLimits(ctx: PilotContext, maxWallSeconds: number | null, cpuWork: number | null): WatchdogLimits {
+/**
+ * Watchdog limits for one job: the job's own wall and CPU limits and its memory share on top of
+ * the pilot's options. A job using more memory than its share is killed: the share is what keeps
+ * the slot's other jobs (and the batch system's own limit) safe.
+ */
+export function jobLimits(ctx: PilotContext, maxWallSeconds: number | null, cpuWork: number | null, memoryMB: number | null = null): WatchdogLimits {
+  const p = ctx.params;
   const power = ctx.cpuPower?.power ?? 0;
   return {
     ...(maxWallSeconds ? { wallClockSeconds: maxWallSeconds } : {}),
     // JDL CPUTime is CPU work (seconds × power); DIRAC's watchdog allows 1.2× of it in seconds.
     ...(cpuWork && power > 0 ? { cpuSeconds: (cpuWork / power) * 1.2 } : {}),
+    ...(memoryMB ? { memoryMB } : {}),
+    maxStdoutBytes: Math.round(p.maxStdoutMB * 1048576),
+    stalled: { windowSeconds: p.stalledSeconds, minCpuRatio: 0.05 },
+    loopingSeconds: p.loopingSeconds,
+    killGraceMs: Math.round(p.killGraceSeconds * 1000),
+    sampleIntervalMs: Math.min(10_000, Math.max(200, (p.stalledSeconds * 1000) / 10)),
     timeLeftSeconds: () => ctx.timeLeft?.wallSecondsLeft ?? Number.POSITIVE_INFINITY,
   };
+}
+
+/** CPU ids to pin jobs to: this process's affinity, when it covers every processor the pilot hands out. */
+export function slotCpuIds(processors: number): number[] {
+  const allowed = readAllowedCpus();
+  return allowed && allowed.length >= processors ? allowed.slice(0, processors) : [];
 }
 
 /** DIRAC's LaunchAgent: the job agent loop, until no job, no time, or a stop rule. */
@@ -83,7 +101,7 @@ export const runJobs: PilotCommand = {
     const processors = p.processors ?? probe.cpu.allocatedCpus;
     const pool = new SlotPool({
       processors,
-      cpuIds: [],
+      cpuIds: slotCpuIds(processors),
       memoryMB: probe.memory.allocatedMB,
       gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)),
     });
@@ -105,7 +123,7 @@ export const runJobs: PilotCommand = {
         workDir: ctx.workDir,
         site: p.site,
         runner,
-        limits: (wall, cpu) => jobLimits(ctx, wall, cpu),
+        limits: (wall, cpu, memoryMB) => jobLimits(ctx, wall, cpu, memoryMB),
         pilotEnv: ctx.env,
         native: ctx.native,
         startMetadata: startMetadata({

@@ -3,7 +3,7 @@ import { runJobAgent } from '../payload/job-agent.js';
 import { SlotPool } from '../payload/slots.js';
 import { probeNode } from '../probes/index.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
-import { chooseRunner, jobLimits } from '../commands/run-jobs.js';
+import { chooseRunner, jobLimits, slotCpuIds } from '../commands/run-jobs.js';
 import { resourceParams } from '../commands/describe-resources.js';
 import { StagedBackend, listStagedDirs } from './staged-backend.js';
 import { StagedLayout } from './layout.js';
@@ -25,8 +25,10 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
   const probe = await probeNode({ root: '/', env: ctx.env, workDir: layout.root, logger: ctx.logger, native: ctx.native });
   ctx.probe = probe;
   const backend = new StagedBackend(dirs);
+  const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;
   const pool = new SlotPool({
-    processors: ctx.params.processors ?? probe.cpu.allocatedCpus,
+    processors,
+    cpuIds: slotCpuIds(processors),
     memoryMB: probe.memory.allocatedMB,
     gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)),
   });
@@ -58,7 +60,7 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
       site: ctx.params.site,
       runner: chooseRunner(ctx),
       inputStaged: true,
-      limits: (wall, cpu) => jobLimits(ctx, wall, cpu),
+      limits: (wall, cpu, memoryMB) => jobLimits(ctx, wall, cpu, memoryMB),
       pilotEnv: ctx.env,
       native: ctx.native,
     },

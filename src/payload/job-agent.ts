@@ -40,7 +40,7 @@ export interface JobAgentOptions {
   /** CPU work left now, recomputed from what the pilot and its payloads consumed. */
   cpuWorkLeft(cpuConsumedSeconds: number): Promise<number> | number;
   /** Everything runJob needs besides the job and its slot. */
-  job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; limits: (maxWallSeconds: number | null, cpuSeconds: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
+  job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; limits: (maxWallSeconds: number | null, cpuWork: number | null, memoryMB: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
   logger: Logger;
   shutdown: AbortSignal;
   /** Called once per job the agent took, with its outcome, as soon as it is known. */
@@ -151,7 +151,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       workDir: options.job.workDir,
       site: options.job.site,
       runner: options.job.runner,
-      limits: options.job.limits(description.maxWallTime, description.cpuTime),
+      limits: options.job.limits(description.maxWallTime, description.cpuTime, slot.memoryMB),
       pilotEnv: options.job.pilotEnv,
       logger,
       native: options.job.native,

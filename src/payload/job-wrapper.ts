@@ -136,6 +136,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       limits: options.limits,
       logger: log,
       native: options.native,
+      // Pinned only when the slot has a CPU id per processor (not on an over-subscribed pilot).
+      ...(slot.cpuIds.length === slot.processors ? { cpuSet: slot.cpuIds } : {}),
     });
     options.onStarted?.(job.jobId, handle);
     const onShutdown = () => handle.kill('pilot-signal', 'pilot received a stop signal');

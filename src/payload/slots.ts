@@ -40,7 +40,10 @@ export class SlotPool {
     }
     this.capacity = { ...capacity, gpus: [...capacity.gpus] };
     this.freeProcessors = capacity.processors;
-    this.freeCpuIds = [...(capacity.cpuIds ?? [])].slice(0, capacity.processors);
+    // CPU ids only when there is one per processor: an over-subscribed pilot (-P above the
+    // CPUs it may use) shares them all rather than pinning some jobs and not others.
+    const ids = capacity.cpuIds ?? [];
+    this.freeCpuIds = ids.length >= capacity.processors ? ids.slice(0, capacity.processors) : [];
     this.freeMemoryMB = capacity.memoryMB;
     this.freeGpus = [...capacity.gpus];
   }

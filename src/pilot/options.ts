@@ -81,6 +81,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'cpuNormalizationCorrection', long: 'cpu-normalization-correction', type: 'number', value: 'F', help: 'divide the DB12 score by F (DIRAC CPUNormalizationCorrection)', origin: 'pilot' },
   { key: 'heartbeatSeconds', long: 'heartbeat', type: 'number', value: 'S', help: 'seconds between heartbeats (default 60)', origin: 'pilot' },
   { key: 'lifetimeSeconds', long: 'lifetime', env: 'PILOT_LIFETIME', type: 'number', value: 'S', help: 'stop taking jobs after S seconds of pilot life', origin: 'pilot' },
+  { key: 'maxStdoutMB', long: 'max-stdout-mb', type: 'number', value: 'MB', help: 'kill a payload whose stdout grows past this (default 1024)', origin: 'pilot' },
+  { key: 'stalledSeconds', long: 'stalled-seconds', type: 'number', value: 'S', help: 'window of the stalled check: CPU/wall below 5 % over it kills (default 1800, DIRAC\'s)', origin: 'pilot' },
+  { key: 'loopingSeconds', long: 'looping-seconds', type: 'number', value: 'S', help: 'kill a payload that writes no file for this long (default 7200)', origin: 'pilot' },
+  { key: 'killGraceSeconds', long: 'kill-grace', type: 'number', value: 'S', help: 'TERM to KILL when stopping a payload (default 10)', origin: 'pilot' },
   { key: 'blackHoleThreshold', long: 'black-hole-threshold', type: 'integer', value: 'N', help: 'stop after N consecutive jobs failed for node reasons (default 3)', origin: 'pilot' },
   // --- Edge mode (docs/edge-mode.md) ---
   { key: 'edge', long: 'edge', type: 'flag', help: 'edge-node mode: match for compute nodes, stage, submit with sbatch, relay', origin: 'pilot' },

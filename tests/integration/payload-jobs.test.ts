@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer, type JobSubmission } from '../../src/devserver/index.js';
 import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { extractSandbox } from '../../src/payload/sandbox/extract.js';
 import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
 
 let server: DevServer | undefined;
@@ -95,3 +96,78 @@ describe('jobs under the pilot: processes, kills, signals', () => {
     expect(processesWithMarker(marker)).toEqual([]);
   });
 });
+
+describe('jobs under the pilot: slots and watchdog limits', () => {
+  const script = (body: string) => `#!/bin/sh\n${body}\n`;
+
+  it('runs four jobs at once on a 4-slot pilot, each with exactly one processor', async () => {
+    const jobs = [1, 2, 3, 4].map((n) => ({
+      fields: { JobName: `slot-${n}`, Executable: 'share.sh', ...std },
+      inputFiles: {
+        'share.sh': script(`echo "start $(date +%s.%N)"\necho "procs=$DIRAC_JOB_PROCESSORS omp=$OMP_NUM_THREADS"\ngrep Cpus_allowed_list /proc/self/status\nsleep 2\necho "end $(date +%s.%N)"`),
+      },
+    }));
+    const { server, credentials, work } = await start(jobs);
+    const run = await runPilot(devPilotArgs(server, credentials, work, ['-P', '4']));
+    expect(run.code, run.stderr).toBe(0);
+    const outputs = await Promise.all(server.jobs().map((j) => stdoutOf(server, j.id)));
+    const windows = outputs.map((o) => [Number(o.match(/start (\S+)/)![1]), Number(o.match(/end (\S+)/)![1])] as const);
+    // All four ran at the same time: the latest start is before the earliest end.
+    expect(Math.max(...windows.map((w) => w[0]))).toBeLessThan(Math.min(...windows.map((w) => w[1])));
+    for (const o of outputs) expect(o).toContain('procs=1 omp=1');
+  });
+
+  it('pins jobs to disjoint CPUs when the pilot has a CPU per processor', async () => {
+    const cpus = readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s*(\S+)/)![1]!;
+    const count = cpus.split(',').reduce((n, r) => n + (r.includes('-') ? Number(r.split('-')[1]) - Number(r.split('-')[0]) + 1 : 1), 0);
+    const slots = Math.min(count, 4);
+    const jobs = Array.from({ length: slots }, (_, n) => ({
+      fields: { JobName: `pin-${n}`, Executable: 'pin.sh', ...std },
+      inputFiles: { 'pin.sh': script('grep Cpus_allowed_list /proc/self/status\nsleep 1') },
+    }));
+    const { server, credentials, work } = await start(jobs);
+    const run = await runPilot(devPilotArgs(server, credentials, work, ['-P', String(slots)]));
+    expect(run.code, run.stderr).toBe(0);
+    const sets = await Promise.all(server.jobs().map(async (j) => (await stdoutOf(server, j.id)).match(/Cpus_allowed_list:\s*(\S+)/)![1]));
+    expect(new Set(sets).size).toBe(slots);
+    for (const set of sets) expect(set).toMatch(/^\d+$/);
+  });
+
+  it('kills a job over its memory share with a precise minor status', async () => {
+    const { server, credentials, work } = await start([
+      {
+        fields: { JobName: 'hog', Executable: 'hog.sh', MaxRAM: 64, ...std },
+        inputFiles: { 'hog.sh': script(`python3 -c "import time; b = bytearray(300 * 1024 * 1024); [b.__setitem__(i, 1) for i in range(0, len(b), 4096)]; time.sleep(60)"`) },
+      },
+    ]);
+    const run = await runPilot(devPilotArgs(server, credentials, work, ['--stalled-seconds', '2', '--kill-grace', '1']));
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: 'Memory limit exceeded' });
+  });
+
+  it('kills a job that floods its stdout', async () => {
+    const { server, credentials, work } = await start([
+      { fields: { JobName: 'chatty', Executable: 'chatty.sh', ...std }, inputFiles: { 'chatty.sh': script('yes "all work and no play" | head -c 50000000\nsleep 30') } },
+    ]);
+    const run = await runPilot(devPilotArgs(server, credentials, work, ['--max-stdout-mb', '1', '--stalled-seconds', '2', '--kill-grace', '1']));
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: 'Standard output exceeded limit' });
+  });
+
+  it('kills a stalled job', async () => {
+    const { server, credentials, work } = await start([
+      { fields: { JobName: 'idle', Executable: 'idle.sh', ...std }, inputFiles: { 'idle.sh': script('sleep 120') } },
+    ]);
+    const run = await runPilot(devPilotArgs(server, credentials, work, ['--stalled-seconds', '2', '--kill-grace', '1']));
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: 'Watchdog identified this job as stalled' });
+  });
+});
+
+/** The std.out a job returned in its output sandbox. */
+async function stdoutOf(server: DevServer, id: number): Promise<string> {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'o.tar.zst'), server.outputSandbox(id)!);
+  await extractSandbox(path.join(dir, 'o.tar.zst'), path.join(dir, 'x'));
+  return readFileSync(path.join(dir, 'x', 'std.out'), 'utf8');
+}

@@ -13,6 +13,7 @@ import { Watchdog } from '../watchdog/watchdog.js';
 import { tailLines } from '../watchdog/files.js';
 import { planApptainer, readRcFile, runContainerDiagnostic } from './apptainer.js';
 import { classifyContainerFailure } from './container-failures.js';
+import { pinToCpus } from './affinity.js';
 import { planDirect } from './direct.js';
 import {
   PAYLOAD_MARKER_ENV,
@@ -51,8 +52,11 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   const subreaper = ensureSubreaper(options.native, logger);
 
   const marker = { name: PAYLOAD_MARKER_ENV, value: `${options.jobId}-${randomBytes(12).toString('hex')}` };
-  const plan: LaunchPlan =
-    options.runner.kind === 'direct' ? planDirect(options, marker) : planApptainer(options, options.runner, marker);
+  const plan: LaunchPlan = pinToCpus(
+    options.runner.kind === 'direct' ? planDirect(options, marker) : planApptainer(options, options.runner, marker),
+    options.cpuSet,
+    logger,
+  );
 
   const stdoutFile = path.resolve(options.cwd, options.stdoutFile);
   const stderrFile = path.resolve(options.cwd, options.stderrFile);

@@ -42,6 +42,8 @@ export interface PayloadOptions {
   limits: WatchdogLimits;
   logger: Logger;
   native?: NativeAddon | null;
+  /** CPU ids the payload is pinned to (its slot's share); absent or empty: not pinned. */
+  cpuSet?: number[];
 }
 
 export interface PayloadUsage {

@@ -9,7 +9,7 @@ import { LocalBackend } from '../../payload/local-backend.js';
 import { SlotPool, isSlot } from '../../payload/slots.js';
 import { runJob } from '../../payload/job-wrapper.js';
 import { probeNode } from '../../probes/index.js';
-import { chooseRunner, jobLimits } from '../../commands/run-jobs.js';
+import { chooseRunner, jobLimits, slotCpuIds } from '../../commands/run-jobs.js';
 import { runStagedJobs } from '../../edge/compute.js';
 
 /**
@@ -47,7 +47,8 @@ export const execSubcommand: Subcommand = {
     try {
       const probe = await probeNode({ root: '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
       ctx.probe = probe;
-      const pool = new SlotPool({ processors: ctx.params.processors ?? probe.cpu.allocatedCpus, memoryMB: probe.memory.allocatedMB, gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)) });
+      const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;
+      const pool = new SlotPool({ processors, cpuIds: slotCpuIds(processors), memoryMB: probe.memory.allocatedMB, gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)) });
       const slot = pool.acquire(description);
       if (!isSlot(slot)) throw new PilotError(ExitCode.CONFIG, `job file ${file}: does not fit this slot: ${slot.reason}`);
       const backend = new LocalBackend(path.join(ctx.workDir, 'exec-status.jsonl'), ctx.logger, ctx.workDir);
@@ -60,7 +61,7 @@ export const execSubcommand: Subcommand = {
         workDir: ctx.workDir,
         site: ctx.params.site,
         runner: chooseRunner(ctx),
-        limits: jobLimits(ctx, description.maxWallTime, null),
+        limits: jobLimits(ctx, description.maxWallTime, null, slot.memoryMB),
         pilotEnv: ctx.env,
         logger: ctx.logger,
         native: ctx.native,
