@@ -82,7 +82,7 @@ describe('buildNodeDocument', () => {
     const probe = await probeNode({ root: nodeCapture('h100-x86_64'), env: { SLURM_JOB_ID: '77' }, ceName: 'ce01.cern.ch' });
     expect(buildNodeDocument(probe, params)).toEqual({
       version: '0.1.0',
-      node_id: 'ce01.cern.ch/sshslurm://ce01.cern.ch/77',
+      node_id: 'sshslurm://ce01.cern.ch/77',
       site: 'LCG.CERN.cern',
       system: { name: 'Linux', 'user-namespaces': true },
       'wall-time': 86400,

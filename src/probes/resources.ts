@@ -36,7 +36,7 @@ export interface ResourceParams {
     gpus?: number;
     platform?: string;
   };
-  /** Node document only: the matchmaking document's id (default `<ce>/<pilot reference or job id>`). */
+  /** Node document only: the matchmaking document's id (default the pilot reference, else `<ce>/interactive`). */
   nodeId?: string;
   /** Node document only: wall-clock seconds left in the slot. */
   wallTimeSeconds?: number;
@@ -120,7 +120,8 @@ export function buildNodeDocument(probe: ProbeResult, params: ResourceParams): N
   const firstGpu = probe.gpus[0];
   const document: NodeDocument = {
     version: params.documentVersion ?? '0.1.0',
-    node_id: params.nodeId ?? `${params.ce}/${params.pilotReference ?? probe.batch.pilotReference ?? probe.batch.jobId ?? 'interactive'}`,
+    // The pilot reference already names the CE and the batch job; without one, the CE and 'interactive'.
+    node_id: params.nodeId ?? params.pilotReference ?? probe.batch.pilotReference ?? `${params.ce}/${probe.batch.jobId ?? 'interactive'}`,
     site: params.site,
     system: {
       name: 'Linux',
