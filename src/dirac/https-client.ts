@@ -67,6 +67,7 @@ export class DiracHttpsClient {
     const what = `${url.pathname} ${method}: HTTP ${status}`;
     const detail = body.slice(0, 200).replace(/\s+/g, ' ');
     if (status === 401 || status === 403) throw new PilotError(ExitCode.AUTH_REFUSED, `${what} (credentials refused) ${detail}`);
+    if (status === 501) throw new PilotError(ExitCode.SERVER_PROTOCOL, `${what} (method not exported by the service) ${detail}`);
     if (status >= 500) throw new PilotError(ExitCode.SERVER_PROTOCOL, `${what} (server error) ${detail}`);
     throw new PilotError(ExitCode.SERVER_PROTOCOL, `${what} ${detail}`);
   }

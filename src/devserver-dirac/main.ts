@@ -1,0 +1,37 @@
+/**
+ * `node dist/devserver-dirac.cjs [--dir DIR] [--release VERSION]`: starts the legacy DIRAC dev
+ * server with the demo jobs and prints one JSON line when ready:
+ * {"csUrls", "proxyPath", "caDir", "vo", "setup", "releaseVersion"}; runs until SIGTERM/SIGINT.
+ * Dev only: loopback, a throw-away CA and proxies written under DIR.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDiracDevServer } from './index.js';
+
+const USAGE = 'usage: devserver-dirac [--dir DIR] [--release VERSION]';
+
+async function main(): Promise<void> {
+  let values: { dir?: string; release?: string };
+  try {
+    ({ values } = parseArgs({ options: { dir: { type: 'string' }, release: { type: 'string' } }, strict: true }));
+  } catch (error) {
+    process.stderr.write(`devserver-dirac: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'devserver-dirac-')));
+  const server = await startDiracDevServer({ dir, ...(values.release ? { releaseVersion: values.release } : {}) });
+  const { csUrls, proxyPath, caDir, vo, setup, releaseVersion } = server;
+  process.stdout.write(`${JSON.stringify({ csUrls, proxyPath, caDir, vo, setup, releaseVersion })}\n`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`devserver-dirac: ${(error as Error).message}\n`);
+  process.exit(1);
+});
