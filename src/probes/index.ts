@@ -35,7 +35,11 @@ export interface ProbeOptions {
   container?: ContainerRuntimeOptions;
   /** Repositories to look for under /cvmfs; default DIRAC's grid.cern.ch and dirac.egi.eu. */
   cvmfsRepositories?: string[];
-  /** CE name for the pilot reference (`sshslurm://<ce>/<id>`); default the host name. */
+  /**
+   * CE name for the pilot reference (`sshslurm://<ce>/<id>`), i.e. DIRAC's `-N`. Default: the
+   * submit host the batch system records (SLURM_SUBMIT_HOST, PBS_O_HOST, LSB_SUB_HOST,
+   * SGE_O_HOST, the schedd in HTCondor's GlobalJobId), else this host's name.
+   */
   ceName?: string;
 }
 
@@ -68,7 +72,7 @@ export async function probeNode(options: ProbeOptions = {}): Promise<ProbeResult
     readDisk(workDir, warnings),
     readContainer(source, env, options.container ?? {}, warnings),
     readCvmfs(source, options.cvmfsRepositories, warnings),
-    readBatch({ env, source, warnings }, options.ceName ?? os.hostname()),
+    readBatch({ env, source, warnings }, options.ceName, os.hostname()),
   ]);
   const gpu = await readGpus(
     source,
@@ -117,6 +121,7 @@ export async function probeNode(options: ProbeOptions = {}): Promise<ProbeResult
     nativeAddon: cpu.usedNative,
     warnings: warnings.list,
   };
-  for (const warning of warnings.list) options.logger?.warn({ probe: warning.probe }, warning.message);
+  // Debug only: callers report result.warnings themselves (the table, describe-resources).
+  for (const warning of warnings.list) options.logger?.debug({ probe: warning.probe }, warning.message);
   return result;
 }

@@ -88,6 +88,15 @@ describe('DIRAC submitter detection', () => {
     expect(pilotReferenceFor('sshslurm', '42', 'ce')).toBe('sshslurm://ce/42');
     expect(pilotReferenceFor('arc', 'gsiftp://arc.example.org/jobs/abc', 'ce')).toBe('gsiftp://arc.example.org/jobs/abc');
   });
+  it('without a CE name, the reference names the submit host', async () => {
+    const warnings = new Warnings();
+    const source = await openNodeSource('/nonexistent');
+    const slurm = await readBatch({ env: { SLURM_JOB_ID: '8', SLURM_SUBMIT_HOST: 'ce02.example.org' }, source, warnings });
+    expect(slurm.pilotReference).toBe('sshslurm://ce02.example.org/8');
+    const condor = await readBatch({ env: { _CONDOR_JOB_AD: '/var/lib/condor/execute/dir_4242/.job.ad' }, source: await openNodeSource(ownCapture('aarch64-neoverse-v1-htcondor')), warnings });
+    expect(condor.pilotReference).toBe('htcondorce://ce01.example.org/4242.0');
+    expect((await readBatch({ env: { PBS_JOBID: '3.srv' }, source, warnings }, undefined, 'wn1')).pilotReference).toBe('sshpbs://wn1/3');
+  });
   it('a submitter without an allocation reader still gives a reference', async () => {
     expect((await batchOf({ OAR_JOBID: '9' })).info).toMatchObject({ system: 'oar', jobId: '9', pilotReference: 'sshoar://ce.example.org/9' });
   });

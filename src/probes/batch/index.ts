@@ -51,6 +51,16 @@ export function pilotReferenceFor(flavour: string, jobId: string, ceName: string
   return `${flavour}://${ceName}/${id}`;
 }
 
+/** Where the job was submitted from, as each batch system records it: for an SSH CE, the CE itself. */
+export function submitHost(env: Env, allocation: BatchInfo | null): string | null {
+  const fromEnv = env.SLURM_SUBMIT_HOST ?? env.PBS_O_HOST ?? env.LSB_SUB_HOST ?? env.SGE_O_HOST;
+  if (fromEnv) return fromEnv;
+  // HTCondor's GlobalJobId starts with the schedd's name: `ce01.example.org#4242.0#1732320000`.
+  const global = typeof allocation?.globalJobId === 'string' ? allocation.globalJobId : null;
+  const schedd = global?.split('#')[0];
+  return schedd ? schedd : null;
+}
+
 const READERS: Record<string, (context: BatchContext) => BatchAllocation | null | Promise<BatchAllocation | null>> = {
   slurm: readSlurm,
   htcondor: readHtcondor,
@@ -62,8 +72,10 @@ const READERS: Record<string, (context: BatchContext) => BatchAllocation | null 
 /**
  * The batch allocation of this slot. The allocation readers run in DIRAC's order; MJF values
  * fill in what the batch system left unsaid (or stand alone when nothing else is recognised).
+ * The pilot reference names `ceName` when given, else the host the job was submitted from,
+ * else `fallbackHost`.
  */
-export async function readBatch(context: BatchContext, ceName: string): Promise<BatchInfo> {
+export async function readBatch(context: BatchContext, ceName?: string, fallbackHost = 'localhost'): Promise<BatchInfo> {
   const submitter = detectSubmitter(context.env);
   const order = submitter && READERS[submitter.system] ? [submitter.system] : [];
   for (const name of Object.keys(READERS)) if (!order.includes(name)) order.push(name);
@@ -95,7 +107,7 @@ export async function readBatch(context: BatchContext, ceName: string): Promise<
   if (referenceSource) {
     // For HTCondor DIRAC's variable is the ad path; the reference names the job, not the file.
     const jobId = referenceSource.flavour === 'htcondorce' && allocation.system === 'htcondor' ? String(allocation.jobId) : referenceSource.jobId;
-    reference = pilotReferenceFor(referenceSource.flavour, jobId, ceName);
+    reference = pilotReferenceFor(referenceSource.flavour, jobId, ceName ?? submitHost(context.env, allocation) ?? fallbackHost);
   }
   return { ...allocation, pilotReference: reference };
 }
