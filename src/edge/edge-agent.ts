@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
 import type { Logger } from '../pilot/logger.js';
-import { extractSandbox } from '../payload/sandbox/extract.js';
+import { extractSandbox, sha256FromPfn } from '../payload/sandbox/index.js';
 import { describeMatchedJob } from '../payload/job-description.js';
 import type { BatchSubmitter } from './slurm.js';
 import { StagedLayout, mtimeMs, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic } from './layout.js';
@@ -192,7 +192,8 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       const archive = path.join(options.privateDir, `${t.job.jobId}.input-${i}`);
       try {
         await backend.downloadSandbox(t.job, pfn, archive);
-        await extractSandbox(archive, jobDir, { logger });
+        const expectedSha256 = sha256FromPfn(pfn);
+        await extractSandbox(archive, jobDir, { logger, ...(expectedSha256 ? { expectedSha256 } : {}) });
       } finally {
         await rm(archive, { force: true });
       }

@@ -7,8 +7,7 @@ import type { NativeAddon } from '../native/types.js';
 import type { JobDescription } from './job.js';
 import type { Slot } from './slots.js';
 import { payloadEnvironment } from './environment.js';
-import { extractSandbox } from './sandbox/extract.js';
-import { packOutputSandbox } from './sandbox/pack.js';
+import { extractSandbox, packOutputSandbox, sha256FromPfn } from './sandbox/index.js';
 import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
 import type { WatchdogLimits } from './runner/index.js';
 
@@ -220,7 +219,9 @@ async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: 
       throw new NodeFailure('Input Sandbox Download Failed', `input sandbox ${entry}: ${(error as Error).message}`);
     }
     try {
-      await extractSandbox(archive, jobDir, { logger: log });
+      // A DiracX PFN names the archive's sha256: check it before a byte is unpacked.
+      const expectedSha256 = sha256FromPfn(entry);
+      await extractSandbox(archive, jobDir, { logger: log, ...(expectedSha256 ? { expectedSha256 } : {}) });
     } catch (error) {
       // A refused archive is the job's problem, not the node's; still a Failed job.
       throw new NodeFailure(`Input Sandbox Refused: ${(error as Error).message}`, (error as Error).message);
@@ -239,6 +240,7 @@ async function returnOutputSandbox(options: JobRunOptions, jobDir: string, log: 
   try {
     const packed = await packOutputSandbox(jobDir, patterns, archive);
     if (packed.missing.length > 0) log.warn({ missing: packed.missing }, 'output sandbox files not found');
+    if (packed.skipped.length > 0) log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
     await backend.uploadOutputSandbox(job, packed);
     return null;
   } catch (error) {
