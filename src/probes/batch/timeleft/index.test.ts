@@ -107,4 +107,13 @@ describe('readTimeLeft', () => {
     expect(report.usage).toMatchObject({ CPU: 80_000, WallClockLimit: 50_000, CPULimit: 400_000 });
     expect(report.secondsLeft).toBe(320_000);
   });
+
+  it('turns an unexpected failure (a runner that throws) into an attempt, not a crash', async () => {
+    const run = async (): Promise<never> => {
+      throw new Error('spawn EACCES');
+    };
+    const report = await readTimeLeft({ ...base, env: { PBS_JOBID: '4711.pbs01' }, batch: null, run, config: { maxCPUTime: 60 } });
+    expect(report).toMatchObject({ source: 'config:maxCPUTime', secondsLeft: 60, system: 'pbs' });
+    expect(report.attempts).toEqual([{ source: 'pbs:qstat', error: 'pbs:qstat: spawn EACCES' }]);
+  });
 });
