@@ -1,0 +1,115 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer, type FaultProfile } from '../../src/devserver/index.js';
+import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { devPilotArgs, runPilot, tempDir } from '../integration/pilot-process.js';
+import { checkFinal, copyJobs, expectedOutput, jobIndex, lostInMatchReply, outputOf } from './fleet.js';
+
+/** Jobs per profile; RELIABILITY_JOBS lowers it for a quick local look. */
+const JOBS = Number(process.env.RELIABILITY_JOBS ?? 200);
+
+let server: DevServer | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+interface Scenario {
+  name: string;
+  faults: FaultProfile;
+  /** Something to do to the server while the pilot runs; returns what to log about it. */
+  during?: (server: DevServer, pilotEnded: () => boolean) => Promise<string>;
+}
+
+async function runFleet(scenario: Scenario) {
+  server = await startDevServer({ jobs: copyJobs(JOBS), faults: scenario.faults });
+  dir = tempDir('pilot-rel-');
+  const credentials = path.join(dir, 'credentials.json');
+  await server.writePilotCredentials(credentials);
+  const args = devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '4', '--PollingTime', '0.1', '--StopAfterFailedMatches', '3']);
+  const started = Date.now();
+  let ended = false;
+  const pilot = runPilot(args, { timeoutMs: 170_000 }).finally(() => (ended = true));
+  const note = (await scenario.during?.(server, () => ended)) ?? '';
+  const run = await pilot;
+  return { run, server, seconds: (Date.now() - started) / 1000, note };
+}
+
+/**
+ * The whole contract of a run: every job ended exactly once (identical resends aside, counted),
+ * Done, with its own output intact; no request broke the API. Jobs whose match reply was cut
+ * cannot be known to the pilot: they are allowed only when the profile cuts replies, never more
+ * than the cut match replies, and are counted.
+ */
+async function expectEveryJobOnceAndIntact(server: DevServer, options: { cutReplies: boolean }) {
+  const jobs = server.jobs();
+  expect(jobs).toHaveLength(JOBS);
+  const problems: string[] = [];
+  let resends = 0;
+  let lost = 0;
+  for (const job of jobs) {
+    if (options.cutReplies && lostInMatchReply(job)) {
+      lost++;
+      continue;
+    }
+    const final = checkFinal(job);
+    resends += final.resends;
+    if (final.problem) problems.push(final.problem);
+    else if (job.status !== 'Done') problems.push(`job ${job.id} ended ${job.status}/${job.minorStatus}/${job.applicationStatus}`);
+    else {
+      const out = await outputOf(server, job);
+      if (out.problem) problems.push(out.problem);
+      else if (out.text !== expectedOutput(jobIndex(job))) problems.push(`job ${job.id}: out.txt is ${JSON.stringify(out.text)}`);
+    }
+  }
+  expect(problems).toEqual([]);
+  expect(server.violations).toEqual([]);
+  const cutMatches = server.faultLog.filter((f) => f.fault === 'truncate' && f.path.includes('/match')).length;
+  expect(lost).toBeLessThanOrEqual(cutMatches);
+  if (!options.cutReplies) expect(resends).toBe(0);
+  return { resends, lost };
+}
+
+/** Resolves with the number of jobs that ended, once `count` have, or the pilot is gone. */
+async function whenFinal(server: DevServer, count: number, pilotEnded: () => boolean): Promise<number> {
+  for (;;) {
+    const ended = server.jobs().filter((j) => checkFinal(j).problem === null).length;
+    if (ended >= count || pilotEnded()) return ended;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const scenarios: Scenario[] = [
+  { name: 'no faults', faults: {} },
+  { name: '5xx', faults: { error5xxRate: 0.05, seed: 5 } },
+  { name: '429 with Retry-After', faults: { rate429: 0.006, retryAfterSeconds: 1, seed: 429 } },
+  { name: 'slow replies', faults: { slowRate: 0.1, slowMs: 150, seed: 7 } },
+  { name: 'dropped connections', faults: { dropRate: 0.02, seed: 11 } },
+  { name: 'truncated bodies', faults: { truncateRate: 0.02, seed: 13 } },
+  {
+    name: 'server restart mid-run',
+    faults: {},
+    during: async (s, pilotEnded) => {
+      const ended = await whenFinal(s, JOBS / 2, pilotEnded);
+      await s.restart();
+      return `restarted with ${ended} jobs ended`;
+    },
+  },
+];
+
+describe(`${JOBS} jobs through a 4-slot pilot under server faults`, () => {
+  for (const scenario of scenarios) {
+    it(scenario.name, async () => {
+      const { run, server, seconds, note } = await runFleet(scenario);
+      expect(run.code, run.stderr).toBe(ExitCode.OK);
+      const cutReplies = (scenario.faults.truncateRate ?? 0) > 0;
+      const { resends, lost } = await expectEveryJobOnceAndIntact(server, { cutReplies });
+      const faults = server.faultLog.filter((f) => f.fault !== 'none').length;
+      console.log(`${scenario.name}: ${JOBS} jobs in ${seconds.toFixed(1)} s, ${faults} faults injected, ${resends} identical final resends, ${lost} jobs lost in cut match replies${note ? `, ${note}` : ''}`);
+    }, 180_000);
+  }
+});
