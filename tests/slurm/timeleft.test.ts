@@ -37,7 +37,13 @@ async function waitForFile(file: string, jobId: string, timeoutMs: number): Prom
     if (text.trim().endsWith('}')) return text;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`job ${jobId} wrote no report to ${file} within ${timeoutMs / 1000} s`);
+  let state = '';
+  try {
+    state = execFileSync('squeue', ['-h', '-j', jobId, '-o', '%T %r'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch {
+    // job already gone
+  }
+  throw new Error(`job ${jobId} wrote no report to ${file} within ${timeoutMs / 1000} s (squeue: '${state || 'gone'}')`);
 }
 
 describe.skipIf(skipReason !== null)('time left inside a real Slurm job', () => {
@@ -61,7 +67,10 @@ describe.skipIf(skipReason !== null)('time left inside a real Slurm job', () => 
     chmodSync(script, 0o755);
     const output = path.join(work, 'report.json');
 
-    const jobId = slurm(['sbatch', '--parsable', '--time=5:00', '--cpus-per-task=2', `--output=${output}`, '--job-name=pilot-timeleft-test', script])
+    // Two processors exercise the fill-ins (CPU limit = wall limit x processors) where the node has them.
+    const nodeCpus = Number(slurm(['sinfo', '-h', '-o', '%c']).trim().split('\n')[0]) || 1;
+    const cpusPerTask = Math.min(2, nodeCpus);
+    const jobId = slurm(['sbatch', '--parsable', '--time=5:00', `--cpus-per-task=${cpusPerTask}`, `--output=${output}`, '--job-name=pilot-timeleft-test', script])
       .trim()
       .split(';')[0] as string;
     try {
@@ -79,6 +88,7 @@ describe.skipIf(skipReason !== null)('time left inside a real Slurm job', () => 
       if (timeLeft.source === 'slurm:scontrol') expect(timeLeft.attempts[0].source).toBe('slurm:sacct');
       expect(timeLeft.usage.WallClockLimit).toBe(limit);
       expect(timeLeft.usage.CPULimit).toBe(300 * cpus);
+      expect(cpus).toBe(cpusPerTask);
       expect(timeLeft.processors).toBe(cpus);
       // Read after a 2 s wait, before the job ended.
       expect(timeLeft.usage.WallClock).toBeGreaterThanOrEqual(1);
