@@ -101,3 +101,15 @@ describe('DIRAC submitter detection', () => {
     expect((await batchOf({ OAR_JOBID: '9' })).info).toMatchObject({ system: 'oar', jobId: '9', pilotReference: 'sshoar://ce.example.org/9' });
   });
 });
+
+describe('a real Slurm job environment (captured on the CI Slurm)', () => {
+  it('reads the allocation Slurm exported', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseEnvFile } = await import('../parse.js');
+    const env = parseEnvFile(readFileSync(`${ownCapture('slurm-real-env')}/env.txt`, 'utf8'));
+    const warnings = new Warnings();
+    const info = await readBatch({ env, source: await openNodeSource('/nonexistent'), warnings });
+    expect(info).toMatchObject({ system: 'slurm', jobId: '25', allocatedCpus: 2, allocatedMemoryMB: 300, allocatedGpus: null, nodes: 1, partition: 'ci', pilotReference: 'sshslurm://vm/25' });
+    expect(warnings.list).toEqual([]);
+  });
+});
