@@ -151,7 +151,10 @@ export class DiracBackend implements Backend {
       try {
         context.caller = await this.delegateOwnerProxy(job);
       } catch (error) {
-        this.config.logger.warn({ jobId: job.jobId, err: (error as Error).message }, 'payload proxy delegation failed');
+        // The job is Matched server-side: hand it back, as DIRAC's JobAgent does, rather than strand it.
+        this.config.logger.warn({ jobId: job.jobId, err: (error as Error).message }, 'payload proxy delegation failed; rescheduling the job');
+        this.jobs.delete(job.jobId);
+        await this.rescheduleAfterFailure(job.jobId, (error as Error).message);
         throw error;
       }
       jobs.push(job);
@@ -237,6 +240,17 @@ export class DiracBackend implements Backend {
     await this.queue;
     expectOk(await this.pilotCaller.call('WorkloadManagement/JobManager', 'rescheduleJob', [jobIds]), 'JobManager.rescheduleJob');
     for (const id of jobIds) this.jobs.delete(id);
+  }
+
+  private async rescheduleAfterFailure(jobId: number, reason: string): Promise<void> {
+    try {
+      const timestamp = this.clock.next(jobId);
+      const entry = { Status: 'Rescheduled', MinorStatus: `Payload proxy unavailable: ${reason}`.slice(0, 250), Source: 'JobAgent' };
+      await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, { [timestamp]: entry }, false]);
+      await this.pilotCaller.call('WorkloadManagement/JobManager', 'rescheduleJob', [[jobId]]);
+    } catch (error) {
+      this.config.logger.warn({ jobId, err: (error as Error).message }, 'could not reschedule the job');
+    }
   }
 
   private jobCaller(job: MatchedJob): ServiceCaller {

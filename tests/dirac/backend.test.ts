@@ -146,3 +146,25 @@ describe('legacy DIRAC backend against the dev server', () => {
     await legacy.close();
   }, 60_000);
 });
+
+describe('legacy DIRAC backend when delegation fails', () => {
+  it('reschedules the matched job and says why', async () => {
+    const local = await startDiracDevServer({
+      dir: join(dir, 'server-unknown-owner'),
+      jobs: [{ jobId: 7, fields: { Executable: '/bin/true', CPUTime: 10 } }],
+    });
+    try {
+      // An owner the CS Registry does not know: no DN to ask ProxyManager for.
+      local.state.jobs.get(7)!.owner = 'mallory';
+      const backend = await createDiracBackend({ ...options, proxyPath: local.proxyPath, caDir: local.caDir, csUrls: local.csUrls, workDir: join(dir, 'work2') });
+      const error = await backend.match(request()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PilotError);
+      expect((error as PilotError).message).toMatch(/job 7: owner mallory has no DN in the CS Registry/);
+      expect(local.state.jobs.get(7)).toMatchObject({ status: 'Waiting', rescheduled: 1 });
+      expect(local.state.jobs.get(7)!.history.at(-1)?.status).toBe('Rescheduled');
+      await backend.close();
+    } finally {
+      await local.close();
+    }
+  }, 60_000);
+});
