@@ -3,7 +3,8 @@ import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import type { Backend } from '../backend/types.js';
 import { PilotError } from '../pilot/errors.js';
 import { ExitCode } from '../pilot/exit-codes.js';
-import { createDiracxBackend } from '../diracx/index.js';
+import { createDiracxBackend, DiracxBackend } from '../diracx/index.js';
+import { addLogDestination } from '../pilot/logger.js';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {
@@ -38,7 +39,14 @@ export const authenticate: PilotCommand = {
   description: 'load credentials and connect to DiracX (or legacy DIRAC)',
   async run(ctx) {
     if (ctx.backend) return;
-    ctx.backend = await connectBackend(ctx);
-    ctx.logger.info({ backend: ctx.backend.kind }, 'connected');
+    const backend = await connectBackend(ctx);
+    ctx.backend = backend;
+    if (backend instanceof DiracxBackend) {
+      // DIRAC takes the VO from --wnVO, $DIRAC_PILOT_VO, else the pilot's credentials: here the token.
+      if (!ctx.params.vo) ctx.params.vo = backend.tokenVo() ?? undefined;
+      // -z/--pilotLogging: pilot log lines to the server too (DiracX proposal, docs/diracx.md).
+      if (ctx.params.pilotLogging) addLogDestination(ctx.logger, backend.createPilotLogShipper({ scope: 'pilot' }));
+    }
+    ctx.logger.info({ backend: backend.kind, vo: ctx.params.vo ?? 'unknown' }, 'connected');
   },
 };

@@ -243,6 +243,18 @@ export class DiracxBackend implements Backend {
     return shipper;
   }
 
+  /** The VO the pilot's token names (its `vo` claim), for a pilot started without --wnVO; null if none. */
+  tokenVo(): string | null {
+    const payload = this.parts.pilotTokens.current().accessToken.split('.')[1];
+    if (!payload) return null;
+    try {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { vo?: unknown };
+      return typeof claims.vo === 'string' && claims.vo.length > 0 ? claims.vo : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Ship what the log shippers still hold, within the flush budget (they need the connection). */
   private async endShippers(): Promise<void> {
     const ended = [...this.shippers].map(

@@ -69,15 +69,31 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const pretty = options.pretty ?? process.stderr.isTTY === true;
     streams.push({ level, stream: pretty ? humanStream(process.stderr) : pino.destination({ fd: 2, sync: true }) });
   }
-  return pino(
+  const destinations = pino.multistream(streams.length > 0 ? streams : [{ level: 'fatal', stream: process.stderr }]);
+  const logger = pino(
     {
       level: 'debug',
       base: undefined,
       redact: { paths: redactPaths, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.epochTime,
     },
-    pino.multistream(streams.length > 0 ? streams : [{ level: 'fatal', stream: process.stderr }]),
+    destinations,
   );
+  multistreams.set(logger, destinations);
+  return logger;
+}
+
+const multistreams = new WeakMap<Logger, ReturnType<typeof pino.multistream>>();
+
+/**
+ * Adds a destination to a logger made by createLogger, e.g. the remote pilot-log shipper once the
+ * server connection exists. Lines already logged are not replayed. Redaction applies as before.
+ */
+export function addLogDestination(logger: Logger, stream: DestinationStream, level: pino.Level = 'info'): boolean {
+  const destinations = multistreams.get(logger);
+  if (!destinations) return false;
+  destinations.add({ level, stream });
+  return true;
 }
 
 /** A logger that drops everything: for unit tests and library callers that pass none. */

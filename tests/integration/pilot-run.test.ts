@@ -83,6 +83,25 @@ describe('pilot run against the dev server', () => {
   });
 });
 
+describe('pilot run: VO and remote pilot logs', () => {
+  it('takes the VO from its token when --wnVO is not given, and ships its log lines with -z', async () => {
+    server = await startDevServer({ jobs: demoJobs().slice(0, 1), features: { pilotLogs: true } });
+    const dir = tempDir();
+    const credentials = path.join(dir, 'credentials.json');
+    await server.writePilotCredentials(credentials);
+    const args = devPilotArgs(server, credentials, path.join(dir, 'work'), ['-z']).filter((a, i, all) => a !== '--wnVO' && all[i - 1] !== '--wnVO');
+    const run = await runPilot(args);
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.pilots[0]).toMatchObject({ vo: 'demo' });
+    expect(server.jobs()[0]!.status).toBe('Done');
+    const messages = server.pilotLogs.map((l) => l.message);
+    expect(messages.some((m) => /job 1 Done/.test(m))).toBe(true);
+    // The shipped lines went through the logger's redaction like every other destination.
+    expect(JSON.stringify(server.pilotLogs)).not.toContain(JSON.parse(readFileSync(credentials, 'utf8')).refresh_token);
+    expect(server.violations).toEqual([]);
+  });
+});
+
 describe('pilot run: bad input ends with one line and a documented exit code', () => {
   const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('pilot: '));
 
