@@ -33,7 +33,7 @@ describe('container runtime probe', () => {
     const source = await openNodeSource('/');
     expect(await findContainerRuntime(source, { PATH: `/nonexistent:${bin}` })).toBe(apptainer);
     const info = await readContainer(source, { PATH: bin }, {}, new Warnings());
-    expect(info).toMatchObject({ runtime: 'apptainer', version: '1.3.4' });
+    expect(info).toMatchObject({ runtime: 'apptainer', path: apptainer, version: '1.3.4' });
   });
   it('a hanging --version costs the timeout and a warning', async () => {
     const hang = await fake('apptainer', 'exec sleep 30');
@@ -45,6 +45,6 @@ describe('container runtime probe', () => {
   it('a capture names the runtime from which.txt or its tree, without running it', async () => {
     expect(await findContainerRuntime(await openNodeSource(nodeCapture('h100-x86_64')), {})).toBeNull();
     const info = await readContainer(await openNodeSource(ownCapture('cgroup-v2-slurm')), { PATH: '/usr/bin' }, {}, new Warnings());
-    expect(info).toEqual({ runtime: null, version: null, userNamespaces: true, insideContainer: false });
+    expect(info).toEqual({ runtime: null, path: null, version: null, userNamespaces: true, insideContainer: false });
   });
 });

@@ -129,5 +129,5 @@ export async function readContainer(source: NodeSource, env: Env, options: Conta
       if (parsed) ({ runtime, version } = parsed);
     }
   }
-  return { runtime, version, userNamespaces, insideContainer };
+  return { runtime, path: binary, version, userNamespaces, insideContainer };
 }

@@ -37,6 +37,7 @@ export const probeResultSchema = z.object({
   disk: z.object({ workDir: z.string(), freeMB: z.number().int().nonnegative() }),
   container: z.object({
     runtime: z.enum(['apptainer', 'singularity']).nullable(),
+    path: z.string().nullable().optional(),
     version: z.string().nullable(),
     userNamespaces: z.boolean(),
     insideContainer: z.boolean(),

@@ -51,6 +51,8 @@ export interface DiskInfo {
 
 export interface ContainerInfo {
   runtime: 'apptainer' | 'singularity' | null;
+  /** Where the runtime binary is on the node (PATH or the CVMFS copy); absent in older results. */
+  path?: string | null;
   version: string | null;
   /** Whether unprivileged user namespaces can be created here. */
   userNamespaces: boolean;
