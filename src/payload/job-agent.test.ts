@@ -1,0 +1,118 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
+import { silentLogger } from '../pilot/logger.js';
+import { runJobAgent, type JobAgentRules } from './job-agent.js';
+import { SlotPool } from './slots.js';
+import { tempDir } from '../../tests/integration/pilot-process.js';
+
+/** A backend with a queue of jobs and a record of what the agent told it. */
+function fakeBackend(jdls: string[]) {
+  const queue = jdls.map((jdl, i): MatchedJob => ({ jobId: i + 1, jdl, owner: 'o', ownerGroup: 'g', vo: 'v', credentials: null }));
+  const statuses: [number, StatusUpdate][] = [];
+  let matches = 0;
+  const backend = {
+    kind: 'diracx',
+    match: async () => {
+      matches++;
+      const job = queue.shift();
+      return job ? [job] : [];
+    },
+    setJobStatus: async (id: number, u: StatusUpdate) => void statuses.push([id, u]),
+    setJobMetadata: async () => undefined,
+    reschedule: async () => undefined,
+    heartbeat: async () => [],
+    downloadSandbox: async () => {
+      throw new Error('sandbox store unreachable');
+    },
+    uploadOutputSandbox: async () => 'SB:x',
+  } as unknown as Backend;
+  return { backend, statuses, matches: () => matches, finals: () => statuses.filter(([, u]) => u.status === 'Done' || u.status === 'Failed').map(([id, u]) => [id, u.status]) };
+}
+
+function rules(overrides: Partial<JobAgentRules> = {}): JobAgentRules {
+  return {
+    maxCycles: 100, pollingTimeSeconds: 0.01, stopOnApplicationFailure: false, stopAfterFailedMatches: 1, fillingMode: true,
+    minimumTimeLeft: 0, drainFile: '/nonexistent/drain', blackHoleThreshold: 3, heartbeatSeconds: 60, deadline: null, shutdownGraceMs: 5000,
+    ...overrides,
+  };
+}
+
+function agent(backend: Backend, r: JobAgentRules, extra: { workLeft?: () => number; shutdown?: AbortSignal; processors?: number } = {}) {
+  const workDir = tempDir('agent-');
+  return runJobAgent({
+    backend, pool: new SlotPool({ processors: extra.processors ?? 2, memoryMB: 1000, gpus: [] }), rules: r, pilotStamp: 's', vo: 'v',
+    describeFree: () => ({ resources: {} as never, node: {} }),
+    cpuWorkLeft: extra.workLeft ?? (() => 1e9),
+    job: { workDir, site: 'S', runner: { kind: 'direct', reason: 'test' }, limits: () => ({ sampleIntervalMs: 200, killGraceMs: 200 }), pilotEnv: { PATH: process.env.PATH }, native: null },
+    logger: silentLogger(),
+    shutdown: extra.shutdown ?? new AbortController().signal,
+  });
+}
+
+const ok = '[Executable = "/bin/true";]';
+const fails = '[Executable = "/bin/false";]';
+const needsSandbox = '[Executable = "/bin/true"; InputSandbox = {"SB:SandboxSE|/S3/b/v/g/o/sha256:00.tar.zst"};]';
+
+describe('job agent stop rules', () => {
+  it('runs every job to a final status and stops after the failed matches', async () => {
+    const fake = fakeBackend([ok, fails, ok]);
+    const report = await agent(fake.backend, rules());
+    expect(report.stopReason).toBe('no-match');
+    expect(fake.finals().sort()).toEqual([[1, 'Done'], [2, 'Failed'], [3, 'Done']]);
+  });
+
+  it('stops after an application failure when StopOnApplicationFailure is set, still reporting it', async () => {
+    const fake = fakeBackend([fails, ok, ok, ok]);
+    const report = await agent(fake.backend, rules({ stopOnApplicationFailure: true, maxCycles: 1 }));
+    expect(report.outcomes.map((o) => o.status)).toEqual(['Failed']);
+    expect(['application-failure', 'max-cycles']).toContain(report.stopReason);
+  });
+
+  it('black-hole protection: stops after N node failures in a row and says why', async () => {
+    const fake = fakeBackend([needsSandbox, needsSandbox, needsSandbox, ok, ok]);
+    const report = await agent(fake.backend, rules({ blackHoleThreshold: 3 }), {});
+    expect(report.stopReason).toBe('black-hole');
+    expect(report.detail).toMatch(/3 jobs in a row failed for node reasons, last: Input Sandbox Download Failed/);
+    expect(fake.finals().filter(([, s]) => s === 'Failed')).toHaveLength(3);
+  });
+
+  it('a payload failure is not a node failure: the streak resets', async () => {
+    const fake = fakeBackend([needsSandbox, needsSandbox, fails, needsSandbox, needsSandbox, ok]);
+    // One slot, so jobs end in the order they were matched.
+    const report = await agent(fake.backend, rules({ blackHoleThreshold: 3, maxCycles: 6 }), { processors: 1 });
+    expect(report.stopReason).not.toBe('black-hole');
+    expect(report.outcomes).toHaveLength(6);
+  });
+
+  it('stops at the drain file before matching', async () => {
+    const drain = path.join(tempDir(), 'dirac_drain');
+    writeFileSync(drain, '');
+    const fake = fakeBackend([ok]);
+    const report = await agent(fake.backend, rules({ drainFile: drain }));
+    expect(report.stopReason).toBe('drain');
+    expect(fake.matches()).toBe(0);
+  });
+
+  it('stops when CPU work left falls below MinimumTimeLeft', async () => {
+    const fake = fakeBackend([ok, ok]);
+    const report = await agent(fake.backend, rules({ minimumTimeLeft: 5000 }), { workLeft: () => 4999 });
+    expect(report.stopReason).toBe('time-left');
+    expect(fake.matches()).toBe(0);
+  });
+
+  it('stops at MaxCycles', async () => {
+    const fake = fakeBackend([ok, ok, ok, ok]);
+    const report = await agent(fake.backend, rules({ maxCycles: 2 }));
+    expect(report.stopReason).toBe('max-cycles');
+    expect(report.outcomes).toHaveLength(2);
+  });
+
+  it('refuses a job whose description is invalid, reporting it Failed, and goes on', async () => {
+    const fake = fakeBackend(['[Arguments = "no executable";]', ok]);
+    const report = await agent(fake.backend, rules());
+    expect(fake.finals().sort()).toEqual([[1, 'Failed'], [2, 'Done']]);
+    expect(report.outcomes.find((o) => o.jobId === 1)?.minorStatus).toMatch(/Job description invalid: Executable is missing/);
+  });
+});
