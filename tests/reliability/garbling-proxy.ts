@@ -33,6 +33,8 @@ export interface GarblingProxy {
   seen: string[];
   /** How many replies were garbled. */
   garbled: number;
+  /** Bodies of the replies to routes matching `record` (passed through untouched). */
+  recorded: string[];
   close(): Promise<void>;
 }
 
@@ -40,11 +42,12 @@ export interface GarblingProxy {
  * A reverse proxy in front of the dev server that passes every request through, except those
  * whose `METHOD /path` matches `route`: those get `kind` instead of the server's answer (the
  * request still reaches the server first, so state moves as it would in production when a reply
- * is mangled on the way back).
+ * is mangled on the way back). Replies to routes matching `record` are kept, e.g. to learn
+ * every token the server handed out.
  */
-export async function startGarblingProxy(target: string, route: RegExp | null, kind: Garble): Promise<GarblingProxy> {
+export async function startGarblingProxy(target: string, route: RegExp | null, kind: Garble, record?: RegExp): Promise<GarblingProxy> {
   const upstream = new URL(target);
-  const proxy: GarblingProxy = { url: '', seen: [], garbled: 0, close: async () => undefined };
+  const proxy: GarblingProxy = { url: '', seen: [], garbled: 0, recorded: [], close: async () => undefined };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const key = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
     proxy.seen.push(key);
@@ -58,6 +61,11 @@ export async function startGarblingProxy(target: string, route: RegExp | null, k
           return;
         }
         res.writeHead(reply.statusCode ?? 502, reply.headers);
+        if (record?.test(key)) {
+          const chunks: Buffer[] = [];
+          reply.on('data', (chunk: Buffer) => chunks.push(chunk));
+          reply.on('end', () => proxy.recorded.push(Buffer.concat(chunks).toString('utf8')));
+        }
         reply.pipe(res);
       },
     );
