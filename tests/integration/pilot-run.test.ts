@@ -102,6 +102,22 @@ describe('pilot run: VO and remote pilot logs', () => {
   });
 });
 
+describe('pilot run: black-hole protection', () => {
+  it('stops with BLACK_HOLE after three jobs in a row fail for node reasons, and sets the pilot Failed', async () => {
+    const missing = 'SB:SandboxSE|/S3/sandboxes/demo/demo_user/demo-user/sha256:' + '0'.repeat(64) + '.tar.zst';
+    server = await startDevServer({ jobs: [1, 2, 3, 4].map((n) => ({ fields: { JobName: `bh-${n}`, Executable: '/bin/true', InputSandbox: [missing] } })) });
+    const dir = tempDir();
+    const credentials = path.join(dir, 'credentials.json');
+    await server.writePilotCredentials(credentials);
+    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '1']));
+    expect(run.code, run.stderr).toBe(ExitCode.BLACK_HOLE);
+    expect(run.stderr).toMatch(/^pilot: black hole: 3 jobs in a row failed for node reasons/m);
+    const statuses = server.jobs().map((j) => j.status);
+    expect(statuses.filter((s) => s === 'Failed')).toHaveLength(3);
+    expect(statuses.filter((s) => s === 'Waiting')).toHaveLength(1); // the fourth was never taken
+  });
+});
+
 describe('pilot run: bad input ends with one line and a documented exit code', () => {
   const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('pilot: '));
 
