@@ -13,7 +13,8 @@
 # Usage: scripts/build-binaries.sh [--no-bundle] [x64|arm64 ...]   (default: both)
 #   --no-bundle  reuse dist/pilot.cjs instead of running scripts/build.mjs
 #   PILOT_SEA_MAIN=file  embed this CommonJS bundle instead of dist/pilot.cjs (implies --no-bundle)
-# Idempotent: an executable is re-injected only when its blob or base binary changed.
+#   PILOT_SEA_CODE_CACHE=0  no V8 code cache in the host-architecture blob (smaller, slower start)
+# Idempotent: an executable is rebuilt only when the bundle, an addon or its base binary changed.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -64,26 +65,40 @@ fi
 [ -f "$main" ] || die "$main is missing (run node scripts/build.mjs)"
 # The embedded copy is minified (names kept, so stack traces still name functions): it halves
 # the ~2 MB bundle, which keeps the executable under its 110 MB budget and parses faster at
-# every start, since the blob carries no code cache.
+# every start (the arm64 blob carries no code cache, see below).
 "$repo/node_modules/.bin/esbuild" "$main" --minify --keep-names --platform=node --format=cjs \
   --target=node22 --log-level=warning --outfile=build/sea/pilot.cjs || die "minifying $main failed"
 
-cat > build/sea/sea-config.json <<EOF
+# One blob per target. A V8 code cache (compiled bytecode of the main script) spares every
+# start the compile of the bundle, but it is only valid for the architecture that generated it,
+# so only the target matching this build host gets one; the other is plain source.
+# It adds about 0.5 MB; PILOT_SEA_CODE_CACHE=0 leaves it out everywhere.
+case "$(uname -m)" in
+  x86_64) host_target=x64 ;;
+  aarch64) host_target=arm64 ;;
+  *) host_target=none ;;
+esac
+[ "${PILOT_SEA_CODE_CACHE:-1}" = 0 ] && host_target=none
+
+make_blob() {
+  local arch="$1" code_cache=false
+  [ "$arch" = "$host_target" ] && code_cache=true
+  cat > "build/sea/sea-config-$arch.json" <<EOF
 {
   "main": "$repo/build/sea/pilot.cjs",
-  "output": "$repo/build/sea/pilot.blob",
+  "output": "$repo/build/sea/pilot-$arch.blob",
   "disableExperimentalSEAWarning": true,
   "useSnapshot": false,
-  "useCodeCache": false,
+  "useCodeCache": $code_cache,
   "assets": {
     "native-linux-x64.node": "$repo/native/prebuilds/linux-x64/pilot_native.node",
     "native-linux-arm64.node": "$repo/native/prebuilds/linux-arm64/pilot_native.node"
   }
 }
 EOF
-"$node_bin" --experimental-sea-config build/sea/sea-config.json >build/sea/blob.log 2>&1 \
-  || { cat build/sea/blob.log >&2; die "SEA blob generation failed"; }
-blob_sha="$(sha256_of build/sea/pilot.blob)"
+  "$node_bin" --experimental-sea-config "build/sea/sea-config-$arch.json" >"build/sea/blob-$arch.log" 2>&1 \
+    || { cat "build/sea/blob-$arch.log" >&2; die "SEA blob generation failed for $arch"; }
+}
 
 # --- one executable per target --------------------------------------------------------------
 build_one() {
@@ -94,18 +109,22 @@ build_one() {
   esac
   base="$(bash native/fetch-node-dist.sh "$arch")/bin/node" || die "no Node $NODE_VERSION binary for $arch"
   command -v "$strip_tool" >/dev/null || die "$strip_tool not found (apt-get install binutils-aarch64-linux-gnu)"
-  local stamp="$blob_sha $(sha256_of "$base")"
+  # Stamped on the inputs, not the blob: a code cache differs from run to run.
+  local stamp
+  stamp="$(cat build/sea/pilot.cjs native/prebuilds/linux-x64/pilot_native.node \
+    native/prebuilds/linux-arm64/pilot_native.node "$base" "$repo/scripts/build-binaries.sh" | sha256sum | cut -d' ' -f1) $host_target"
   if [ -x "$out" ] && [ -f "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$stamp" ]; then
     say "$out is up to date"
     return
   fi
+  make_blob "$arch"
   local work="build/sea/pilot-linux-$arch"
   cp "$base" "$work"
   chmod u+w "$work"
   # Strip before injecting: stripping afterwards would drop the injected note.
   "$strip_tool" "$work"
   # postject's LIEF prints harmless section-name warnings by the hundred: keep them in a log.
-  "$node_bin" "$postject" "$work" NODE_SEA_BLOB build/sea/pilot.blob --sentinel-fuse "$SEA_FUSE" \
+  "$node_bin" "$postject" "$work" NODE_SEA_BLOB "build/sea/pilot-$arch.blob" --sentinel-fuse "$SEA_FUSE" \
     >"build/sea/postject-$arch.log" 2>&1 || { tail -20 "build/sea/postject-$arch.log" >&2; die "postject failed for $arch"; }
   grep -qa "$SEA_FUSE:1" "$work" || die "$work: the SEA fuse was not flipped"
   chmod 0755 "$work"
