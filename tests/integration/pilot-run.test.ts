@@ -115,6 +115,8 @@ describe('pilot run: black-hole protection', () => {
     const statuses = server.jobs().map((j) => j.status);
     expect(statuses.filter((s) => s === 'Failed')).toHaveLength(3);
     expect(statuses.filter((s) => s === 'Waiting')).toHaveLength(1); // the fourth was never taken
+    expect(server.pilots[0]!.status).toBe('Failed');
+    expect(String(server.pilots[0]!.metadata.StatusReason)).toMatch(/node reasons/);
   });
 });
 
