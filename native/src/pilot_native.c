@@ -101,9 +101,14 @@ static napi_value cpuid(napi_env env, napi_callback_info info) {
   if (!read_uint32_arg(env, argv[1], "subleaf", &subleaf)) return NULL;
 
   unsigned int regs[4] = {0, 0, 0, 0};
-  /* Leaves above the maximum the CPU reports return garbage on some CPUs: answer zeros. */
-  unsigned int max_leaf = __get_cpuid_max(leaf & 0x80000000u, NULL);
-  if (leaf <= max_leaf) __cpuid_count(leaf, subleaf, regs[0], regs[1], regs[2], regs[3]);
+  /*
+   * In the basic and extended ranges, a leaf above the CPU's maximum returns the data of some
+   * other leaf (Intel repeats the highest basic leaf): answer zeros there, so callers never
+   * mistake it for real data. Other ranges (0x40000000: hypervisor) have no such maximum.
+   */
+  uint32_t range = leaf & 0xf0000000u;
+  if ((range != 0 && range != 0x80000000u) || leaf <= __get_cpuid_max(range, NULL))
+    __cpuid_count(leaf, subleaf, regs[0], regs[1], regs[2], regs[3]);
 
   napi_value result;
   NAPI_CALL(env, napi_create_array_with_length(env, 4, &result));

@@ -44,6 +44,22 @@ describe.skipIf(skipReason)('native addon on linux-x64', () => {
     expect(model).toBe(Number(/^model\s*:\s*(\d+)/m.exec(cpuinfo)?.[1]));
   });
 
+  it('cpuid(0x80000002..4) spells the same brand string as /proc/cpuinfo "model name"', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    const [maxExtended] = addon.cpuid!(0x80000000, 0);
+    expect(maxExtended).toBeGreaterThanOrEqual(0x80000004);
+    const words = [0x80000002, 0x80000003, 0x80000004].flatMap((leaf) => addon.cpuid!(leaf, 0));
+    const brand = Buffer.from(new Uint32Array(words).buffer).toString('latin1').replace(/\0+$/, '').trim();
+    const modelName = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim();
+    expect(brand).toBe(modelName);
+  });
+
+  it('cpuid answers zeros above the maximum basic leaf', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    const [maxBasic] = addon.cpuid!(0, 0);
+    expect(addon.cpuid!(maxBasic + 1, 0)).toEqual([0, 0, 0, 0]);
+  });
+
   it('cpuid rejects arguments that are not 32-bit unsigned integers', (ctx) => {
     if (toolchainMissing) ctx.skip();
     expect(() => addon.cpuid!(-1, 0)).toThrow(/leaf must be an integer/);
