@@ -8,7 +8,7 @@ import { nodeCapture } from '../probes/test-fixtures.js';
 import { checkClock } from './clock.js';
 import { checkContainer } from './container.js';
 import { checkCvmfs } from './cvmfs.js';
-import { checkTmp, checkWorkDir } from './disk-space.js';
+import { checkTmp, checkTmpDirs, checkWorkDir } from './disk-space.js';
 import { checkGpus } from './gpus.js';
 import { formatCheckReport, guarded, runNodeChecks, summarise } from './index.js';
 import { checkTimeLeft } from './time-left.js';
@@ -74,6 +74,9 @@ describe('disk, /tmp and CVMFS checks', () => {
   it('/tmp: TMP when unusable', async () => {
     expect((await checkTmp(dir)).status).toBe('pass');
     expect(await checkTmp(path.join(dir, 'no-tmp'))).toMatchObject({ status: 'fail', exitCode: ExitCode.TMP });
+    // $TMPDIR counts too: a good /tmp does not hide a broken TMPDIR.
+    expect(await checkTmpDirs([dir, path.join(dir, 'no-tmpdir')])).toMatchObject({ status: 'fail', detail: expect.stringContaining('no-tmpdir') });
+    expect(await checkTmpDirs([dir, dir, ''])).toMatchObject({ status: 'pass' });
   });
   it('CVMFS: every required repository mounted and non-empty', async () => {
     const cvmfs = path.join(dir, 'cvmfs');

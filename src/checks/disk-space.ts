@@ -46,6 +46,15 @@ export async function checkWorkDir(workDir: string, minMB: number): Promise<Chec
   return result('workdir', 'pass', `${workDir} writable, ${free} MB free (minimum ${minMB} MB)`, ExitCode.WORKDIR);
 }
 
+/** /tmp and, when set, $TMPDIR: every one must be usable; the first problem is reported. */
+export async function checkTmpDirs(dirs: string[], minMB = 100): Promise<CheckResult> {
+  const unique = [...new Set(dirs.filter(Boolean))];
+  const results = await Promise.all(unique.map((dir) => checkTmp(dir, minMB)));
+  const failed = results.find((check) => check.status === 'fail') ?? results.find((check) => check.status === 'warn');
+  if (failed) return failed;
+  return result('tmp', 'pass', results.map((check) => check.detail).join('; '), ExitCode.TMP);
+}
+
 /** Apptainer and most payloads write to /tmp; a full or read-only /tmp eats jobs. */
 export async function checkTmp(tmpDir: string, minMB = 100): Promise<CheckResult> {
   const problem = await roundTrip(tmpDir);

@@ -10,7 +10,7 @@ import type { ProbeResult } from '../probes/types.js';
 import { checkClock } from './clock.js';
 import { checkContainer } from './container.js';
 import { checkCvmfs } from './cvmfs.js';
-import { DEFAULT_MIN_DISK_MB, checkTmp, checkWorkDir } from './disk-space.js';
+import { DEFAULT_MIN_DISK_MB, checkTmpDirs, checkWorkDir } from './disk-space.js';
 import { checkGpus } from './gpus.js';
 import { checkTimeLeft } from './time-left.js';
 import { result, type CheckReport, type CheckResult } from './types.js';
@@ -23,7 +23,7 @@ export interface NodeCheckOptions {
   workDir: string;
   /** Minimum free MB in workDir; DIRAC's default 2560. */
   minDiskMB?: number;
-  /** Default /tmp. */
+  /** Default /tmp; $TMPDIR (from env) is checked too when set. */
   tmpDir?: string;
   /** Repositories that must be mounted (`/cvmfs/lhcb.cern.ch` or `lhcb.cern.ch`); none: skipped. */
   cvmfsRepositories?: string[];
@@ -106,7 +106,7 @@ export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckRep
   try {
     const checks = await Promise.all([
       guarded('workdir', () => checkWorkDir(options.workDir, options.minDiskMB ?? DEFAULT_MIN_DISK_MB), ExitCode.WORKDIR),
-      guarded('tmp', () => checkTmp(options.tmpDir ?? '/tmp'), ExitCode.TMP),
+      guarded('tmp', () => checkTmpDirs([options.tmpDir ?? '/tmp', env.TMPDIR ?? '']), ExitCode.TMP),
       guarded('cvmfs', () => checkCvmfs(options.cvmfsRepositories ?? []), ExitCode.CVMFS),
       guarded('container', () =>
         checkContainer({
