@@ -76,6 +76,8 @@ async function converse(socket: tls.TLSSocket, verifier: PeerVerifier, options: 
   try {
     const check = verifier.check(socket);
     const proposal = (await connection.receive('proposal')) as { Value?: unknown };
+    // Answer a v8 (DEncode) client in DEncode, as its server would.
+    connection.encoding = connection.peerSentDEncode ? 'dencode' : 'json';
     const parts = Array.isArray(proposal?.Value) ? proposal.Value : [];
     const [target, action] = parts as [unknown, unknown];
     const service = Array.isArray(target) && typeof target[0] === 'string' ? target[0] : '';

@@ -14,11 +14,13 @@ export class DipsConnection {
   private readonly queue: PyValue[] = [];
   private waiter: { resolve: (v: PyValue) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
+  /** Whether the last frame received was DEncode (a v8 peer), so a server can answer in kind. */
+  peerSentDEncode = false;
 
   constructor(
     private readonly socket: Duplex,
     private readonly target: TlsTarget,
-    private readonly encoding: WireEncoding,
+    public encoding: WireEncoding,
     private readonly timeoutMs: number,
     maxFrameBytes?: number,
   ) {
@@ -43,6 +45,7 @@ export class DipsConnection {
     }
     for (const frame of frames) {
       let value: PyValue;
+      this.peerSentDEncode = /^[dlti]/.test(frame.payload.subarray(0, 1).toString('latin1'));
       try {
         value = decodePayload(frame.payload);
       } catch (error) {
