@@ -1,0 +1,96 @@
+/**
+ * Soak: one pilot supervising a steady stream of short jobs (4 slots, heartbeats every second)
+ * for SOAK_SECONDS (default 600). Its RSS and open file descriptors are sampled from /proc every
+ * few seconds; after a warm-up, the last quarter must sit where the first quarter did. Every job
+ * must still end Done exactly once. Run with `npm run soak` (vitest.soak.config.ts); `npm test`
+ * skips it.
+ */
+import path from 'node:path';
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../../src/devserver/index.js';
+import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { devPilotArgs, runPilot, tempDir } from '../integration/pilot-process.js';
+import { checkFinal } from '../reliability/fleet.js';
+import { median, openFds, rssMB, type ProcSample } from './proc-sample.js';
+
+const SOAK = process.env.PILOT_SOAK === '1';
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
+const SAMPLE_EVERY_MS = 3000;
+/** Samples from the first WARMUP_S seconds are left out: the JIT, the first jobs, buffers filling. */
+const WARMUP_S = Math.min(30, SECONDS / 5);
+/** How far the last quarter may drift above the first: a leak of a few hundred jobs' worth shows well past this. */
+const RSS_SLACK_MB = 10;
+const FD_SLACK = 6;
+
+if (!SOAK) console.log('soak: skipped; it runs for SOAK_SECONDS (default 600) with `npm run soak`');
+
+/** A job that lives a few seconds, heartbeats a few times, and returns a small output. */
+function soakJob(index: number) {
+  return {
+    fields: { JobName: `soak-${index}`, Executable: '/bin/sh', Arguments: `run.sh ${2 + (index % 5)}`, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'], CPUTime: 60 },
+    inputFiles: { 'run.sh': '#!/bin/sh\nsleep "$1"\necho "soak job slept $1 s"\n' },
+  };
+}
+
+let server: DevServer | undefined;
+let dir: string | undefined;
+afterAll(async () => {
+  await server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!SOAK)(`soak: a pilot supervising jobs for ${SECONDS} s`, () => {
+  it('keeps RSS and open fds flat, and ends every job Done once', async () => {
+    server = await startDevServer();
+    const s = server;
+    dir = tempDir('pilot-soak-');
+    const credentials = path.join(dir, 'credentials.json');
+    await s.writePilotCredentials(credentials);
+    let submitted = 0;
+    const topUp = () => {
+      const waiting = s.jobs().filter((j) => j.status === 'Waiting').length;
+      for (let i = waiting; i < 8; i++) s.submitJob(soakJob(submitted++));
+    };
+    topUp();
+
+    let pid = 0;
+    const pilot = runPilot(
+      devPilotArgs(s, credentials, path.join(dir, 'work'), ['-P', '4', '--PollingTime', '1', '--StopAfterFailedMatches', '3', '--heartbeat', '1', '-M', '100000']),
+      { timeoutMs: (SECONDS + 180) * 1000, onSpawn: (p) => (pid = p) },
+    );
+    const started = Date.now();
+    const samples: ProcSample[] = [];
+    const sampler = setInterval(() => {
+      const elapsed = (Date.now() - started) / 1000;
+      if (elapsed < SECONDS) topUp();
+      const rss = rssMB(pid);
+      const fds = openFds(pid);
+      if (rss !== null && fds !== null && elapsed < SECONDS) samples.push({ t: elapsed, rssMB: rss, fds });
+    }, SAMPLE_EVERY_MS);
+    const run = await pilot.finally(() => clearInterval(sampler));
+
+    expect(run.code, run.stderr.slice(-2000)).toBe(ExitCode.OK);
+    const jobs = s.jobs();
+    const problems = jobs.map((j) => checkFinal(j).problem ?? (j.status === 'Done' ? null : `job ${j.id} ${j.status}/${j.minorStatus}`)).filter(Boolean);
+    expect(problems).toEqual([]);
+    expect(s.violations).toEqual([]);
+
+    const steady = samples.filter((x) => x.t >= WARMUP_S);
+    expect(steady.length).toBeGreaterThanOrEqual(8);
+    const quarter = Math.max(2, Math.floor(steady.length / 4));
+    const first = steady.slice(0, quarter);
+    const last = steady.slice(-quarter);
+    const figures = {
+      seconds: SECONDS,
+      jobs: jobs.length,
+      heartbeats: jobs.reduce((n, j) => n + j.heartbeats.length, 0),
+      samples: samples.length,
+      rssMB: { firstQuarterMedian: +median(first.map((x) => x.rssMB)).toFixed(1), lastQuarterMedian: +median(last.map((x) => x.rssMB)).toFixed(1), max: +Math.max(...steady.map((x) => x.rssMB)).toFixed(1) },
+      fds: { firstQuarterMedian: median(first.map((x) => x.fds)), lastQuarterMedian: median(last.map((x) => x.fds)), max: Math.max(...steady.map((x) => x.fds)) },
+    };
+    console.log(`soak figures: ${JSON.stringify(figures)}`);
+    expect(figures.rssMB.lastQuarterMedian).toBeLessThanOrEqual(figures.rssMB.firstQuarterMedian + RSS_SLACK_MB);
+    expect(figures.fds.lastQuarterMedian).toBeLessThanOrEqual(figures.fds.firstQuarterMedian + FD_SLACK);
+  });
+});
