@@ -3,6 +3,7 @@
  * -allow_proxy_certs` on loopback, certificates generated for the test. A proxy chain is accepted;
  * a wrong CA (either side) or an expired proxy gives a PilotError with ExitCode.TLS.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,10 @@ import { loadCaDirectory } from '../../src/dirac/x509/ca-dir.js';
 import { loadProxyFile } from '../../src/dirac/x509/proxy-file.js';
 import { makeCa, writeTestPki, type TestPki } from './pki.js';
 import { readFile, writeFile } from 'node:fs/promises';
+
+const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
+const haveOpenssl = openssl.status === 0;
+if (!haveOpenssl) console.warn('tls-openssl: skipped, no openssl binary on PATH (Debian package "openssl", listed in .ci/apt-packages.txt)');
 
 let pki: TestPki;
 let otherCaPath: string;
@@ -75,7 +80,7 @@ async function credentials(proxyPath = pki.proxyPath): Promise<TlsCredentials> {
   return { proxy: await loadProxyFile(proxyPath), ca: (await loadCaDirectory(pki.caDir)).pems };
 }
 
-describe('DIPS TLS against openssl s_server', () => {
+describe.skipIf(!haveOpenssl)('DIPS TLS against openssl s_server', () => {
   it('is accepted with a proxy chain as client certificate', async () => {
     const port = await startServer(pki.caPath);
     expect(await roundTrip(port, await credentials())).toBe('hello dips');
