@@ -157,6 +157,7 @@ export function describeJob(text: string, identity: Pick<MatchedJob, 'jobId' | '
     platform: reader.string('Platform') ?? null,
     environment,
     containerImage: reader.string('ContainerImage') ?? reader.string('ContainerRoot') ?? null,
+    payloadToken: /^true$/i.test(reader.string('PayloadToken') ?? ''),
     owner: identity.owner || reader.string('Owner') || 'unknown',
     ownerGroup: identity.ownerGroup || reader.string('OwnerGroup') || 'unknown',
     vo: identity.vo || reader.string('VirtualOrganization') || 'unknown',

@@ -7,6 +7,7 @@ import type { NativeAddon } from '../native/types.js';
 import type { JobDescription } from './job.js';
 import type { Slot } from './slots.js';
 import { payloadEnvironment } from './environment.js';
+import { CONTAINER_TOKEN_PATH, writePayloadToken, type PayloadTokenFile } from './payload-token.js';
 import { extractSandbox, packOutputSandbox, sha256FromPfn } from './sandbox/index.js';
 import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
 import type { WatchdogLimits } from './runner/index.js';
@@ -93,104 +94,121 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   });
 
   let result: JobOutcome;
+  let token: PayloadTokenFile | null = null;
+  // Every way out (rescheduled, failed, done) removes the token file and, unless kept, the job directory.
   try {
-    await report({ status: 'Running', minorStatus: 'Job Initialization' });
-    if (options.startMetadata) await backend.setJobMetadata(job.jobId, options.startMetadata);
-    await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
+    try {
+      await report({ status: 'Running', minorStatus: 'Job Initialization' });
+      if (options.startMetadata) await backend.setJobMetadata(job.jobId, options.startMetadata);
+      await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
 
-    if (!options.inputStaged) {
-      await report({ minorStatus: 'Downloading InputSandbox' });
-      await fetchInputSandboxes(options, jobDir, log);
+      if (!options.inputStaged) {
+        await report({ minorStatus: 'Downloading InputSandbox' });
+        await fetchInputSandboxes(options, jobDir, log);
+      }
+
+      await report({ minorStatus: 'Application', applicationStatus: 'Running' });
+      const env = payloadEnvironment({
+        pilotEnv: options.pilotEnv,
+        job: description,
+        slot,
+        site: options.site,
+        jobDir,
+        container: options.runner.kind === 'apptainer',
+      });
+      const binds = options.runner.kind === 'apptainer' ? [...options.runner.binds] : [];
+      if (description.payloadToken) {
+        if (!job.credentials) throw new NodeFailure('Payload token unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
+        token = await writePayloadToken(options.workDir, job.jobId, job.credentials);
+        if (options.runner.kind === 'apptainer') {
+          binds.push(`${token.file}:${CONTAINER_TOKEN_PATH}:ro`);
+          env.BEARER_TOKEN_FILE = CONTAINER_TOKEN_PATH;
+        } else {
+          env.BEARER_TOKEN_FILE = token.file;
+        }
+      }
+      const handle = startPayload({
+        jobId: job.jobId,
+        argv: [description.executable, ...description.arguments],
+        cwd: jobDir,
+        env,
+        stdoutFile: path.join(jobDir, description.stdOutput),
+        stderrFile: path.join(jobDir, description.stdError),
+        runner:
+          options.runner.kind === 'direct'
+            ? { kind: 'direct' }
+            : {
+                kind: 'apptainer',
+                binary: options.runner.binary,
+                image: description.containerImage ?? options.runner.image,
+                binds,
+                userns: options.runner.userns,
+                nv: slot.gpus.length > 0,
+                extraOptions: options.runner.extraOptions,
+                workdirBase: path.join(jobDir, '.apptainer'),
+              },
+        limits: options.limits,
+        logger: log,
+        native: options.native,
+        // Pinned only when the slot has a CPU id per processor (not on an over-subscribed pilot).
+        ...(slot.cpuIds.length === slot.processors ? { cpuSet: slot.cpuIds } : {}),
+      });
+      options.onStarted?.(job.jobId, handle);
+      const onShutdown = () => handle.kill('pilot-signal', 'pilot received a stop signal');
+      options.shutdown.addEventListener('abort', onShutdown, { once: true });
+      if (options.shutdown.aborted) onShutdown();
+      const payload = await handle.done.finally(() => options.shutdown.removeEventListener('abort', onShutdown));
+      const usage = { cpuSeconds: payload.usage.cpuSeconds, wallSeconds: payload.usage.wallSeconds };
+
+      // The batch system signals every process of the slot at once: a payload that died of a signal
+      // while the pilot itself is stopping was killed with the slot, not for anything it did.
+      const killedWithSlot = options.shutdown.aborted && payload.killReason === null && payload.exitCode !== 0;
+      if (payload.killReason === 'pilot-signal' || killedWithSlot) {
+        // The job did nothing wrong: give it back so another pilot runs it.
+        await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds }).catch(() => undefined);
+        await backend.reschedule([job.jobId]);
+        return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', ...usage });
+      }
+
+      await report({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
+      const uploadProblem = await returnOutputSandbox(options, jobDir, log);
+      if (uploadProblem === null) await report({ minorStatus: 'Output Sandbox Uploaded' });
+
+      if (payload.killReason === 'server') {
+        result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', ...usage });
+      } else if (payload.containerFailure) {
+        result = outcome('Failed', payload.containerFailure.minorStatus, { exitCode: payload.exitCode, failure: 'node', ...usage });
+      } else if (payload.killReason !== null) {
+        result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', ...usage });
+      } else if (payload.exitCode === 0) {
+        await report({ minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
+        result = uploadProblem
+          ? outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', ...usage })
+          : outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
+      } else {
+        const code = payload.exitCode ?? -1;
+        const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${code}`;
+        await report({ minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
+        result = outcome('Failed', `Application Finished With Errors (${how})`, { exitCode: payload.exitCode, failure: 'application', ...usage });
+      }
+    } catch (error) {
+      const minor = error instanceof NodeFailure ? error.minorStatus : `Job Wrapper Exception: ${(error as Error).message}`;
+      log.error({ err: (error as Error).message }, `job failed before its end: ${minor}`);
+      result = outcome('Failed', minor, { failure: 'node' });
     }
 
-    await report({ minorStatus: 'Application', applicationStatus: 'Running' });
-    const env = payloadEnvironment({
-      pilotEnv: options.pilotEnv,
-      job: description,
-      slot,
-      site: options.site,
-      jobDir,
-      container: options.runner.kind === 'apptainer',
-    });
-    const handle = startPayload({
-      jobId: job.jobId,
-      argv: [description.executable, ...description.arguments],
-      cwd: jobDir,
-      env,
-      stdoutFile: path.join(jobDir, description.stdOutput),
-      stderrFile: path.join(jobDir, description.stdError),
-      runner:
-        options.runner.kind === 'direct'
-          ? { kind: 'direct' }
-          : {
-              kind: 'apptainer',
-              binary: options.runner.binary,
-              image: description.containerImage ?? options.runner.image,
-              binds: options.runner.binds,
-              userns: options.runner.userns,
-              nv: slot.gpus.length > 0,
-              extraOptions: options.runner.extraOptions,
-              workdirBase: path.join(jobDir, '.apptainer'),
-            },
-      limits: options.limits,
-      logger: log,
-      native: options.native,
-      // Pinned only when the slot has a CPU id per processor (not on an over-subscribed pilot).
-      ...(slot.cpuIds.length === slot.processors ? { cpuSet: slot.cpuIds } : {}),
-    });
-    options.onStarted?.(job.jobId, handle);
-    const onShutdown = () => handle.kill('pilot-signal', 'pilot received a stop signal');
-    options.shutdown.addEventListener('abort', onShutdown, { once: true });
-    if (options.shutdown.aborted) onShutdown();
-    const payload = await handle.done.finally(() => options.shutdown.removeEventListener('abort', onShutdown));
-    const usage = { cpuSeconds: payload.usage.cpuSeconds, wallSeconds: payload.usage.wallSeconds };
-
-    // The batch system signals every process of the slot at once: a payload that died of a signal
-    // while the pilot itself is stopping was killed with the slot, not for anything it did.
-    const killedWithSlot = options.shutdown.aborted && payload.killReason === null && payload.exitCode !== 0;
-    if (payload.killReason === 'pilot-signal' || killedWithSlot) {
-      // The job did nothing wrong: give it back so another pilot runs it.
-      await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds }).catch(() => undefined);
-      await backend.reschedule([job.jobId]);
-      return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', ...usage });
-    }
-
-    await report({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
-    const uploadProblem = await returnOutputSandbox(options, jobDir, log);
-    if (uploadProblem === null) await report({ minorStatus: 'Output Sandbox Uploaded' });
-
-    if (payload.killReason === 'server') {
-      result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', ...usage });
-    } else if (payload.containerFailure) {
-      result = outcome('Failed', payload.containerFailure.minorStatus, { exitCode: payload.exitCode, failure: 'node', ...usage });
-    } else if (payload.killReason !== null) {
-      result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', ...usage });
-    } else if (payload.exitCode === 0) {
-      await report({ minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
-      result = uploadProblem
-        ? outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', ...usage })
-        : outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
+    if (result.status === 'Killed') {
+      // The server set Killed already; a status from us would be silently rejected (SM) anyway.
+      log.info('job killed by the server');
     } else {
-      const code = payload.exitCode ?? -1;
-      const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${code}`;
-      await report({ minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
-      result = outcome('Failed', `Application Finished With Errors (${how})`, { exitCode: payload.exitCode, failure: 'application', ...usage });
+      await report({ status: result.status, minorStatus: result.minorStatus, ...(result.exitCode !== null ? { applicationStatus: result.status === 'Done' ? 'Finished' : `Failed (exit code ${result.exitCode})` } : {}) });
     }
-  } catch (error) {
-    const minor = error instanceof NodeFailure ? error.minorStatus : `Job Wrapper Exception: ${(error as Error).message}`;
-    log.error({ err: (error as Error).message }, `job failed before its end: ${minor}`);
-    result = outcome('Failed', minor, { failure: 'node' });
+    log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
+    return result;
+  } finally {
+    await token?.remove();
+    if (!options.keepJobDir) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
   }
-
-  if (result.status === 'Killed') {
-    // The server set Killed already; a status from us would be silently rejected (SM) anyway.
-    log.info('job killed by the server');
-  } else {
-    await report({ status: result.status, minorStatus: result.minorStatus, ...(result.exitCode !== null ? { applicationStatus: result.status === 'Done' ? 'Finished' : `Failed (exit code ${result.exitCode})` } : {}) });
-  }
-  log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
-  if (!options.keepJobDir) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
-  return result;
 }
 
 async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: Logger): Promise<void> {

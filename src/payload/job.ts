@@ -28,6 +28,11 @@ export interface JobDescription {
   environment: Record<string, string>;
   /** Container image the job asks for; null means the pilot's configured default. */
   containerImage: string | null;
+  /**
+   * The job asks for its owner's token (JDL `PayloadToken = True`): it gets it as a file named by
+   * BEARER_TOKEN_FILE (the WLCG bearer-token discovery variable). Otherwise it never sees one.
+   */
+  payloadToken: boolean;
   /** Owner, group and VO, from the match reply. */
   owner: string;
   ownerGroup: string;

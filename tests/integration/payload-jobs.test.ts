@@ -164,6 +164,22 @@ describe('jobs under the pilot: slots and watchdog limits', () => {
   });
 });
 
+describe('the job owner token', () => {
+  it('reaches only a job that asks for it, as a 0600 file outside the job directory, removed after', async () => {
+    const probe = '#!/bin/sh\nif [ -n "${BEARER_TOKEN_FILE:-}" ]; then echo "token file: $BEARER_TOKEN_FILE"; stat -c "mode=%a" "$BEARER_TOKEN_FILE"; echo "parts=$(tr -cd . < "$BEARER_TOKEN_FILE" | wc -c)"; else echo "no token"; fi\n';
+    const { server, credentials, work } = await start([
+      { fields: { JobName: 'asks', Executable: 't.sh', PayloadToken: 'True', ...std }, inputFiles: { 't.sh': probe } },
+      { fields: { JobName: 'silent', Executable: 't.sh', ...std }, inputFiles: { 't.sh': probe } },
+    ]);
+    const run = await runPilot(devPilotArgs(server, credentials, work, ['-P', '1']));
+    expect(run.code, run.stderr).toBe(0);
+    const [asks, silent] = await Promise.all(server.jobs().map((j) => stdoutOf(server, j.id)));
+    expect(asks).toMatch(new RegExp(`^token file: ${work}/tokens/job-\\d+\nmode=600\nparts=2\n`));
+    expect(silent).toBe('no token\n');
+    expect(readdirSync(path.join(work, 'tokens'))).toEqual([]);
+  });
+});
+
 /** The std.out a job returned in its output sandbox. */
 async function stdoutOf(server: DevServer, id: number): Promise<string> {
   const dir = tempDir();
