@@ -1,5 +1,6 @@
 import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import { probeNode } from '../probes/index.js';
+import type { ProbeResult } from '../probes/types.js';
 import { buildDiracResources, buildNodeDocument, type ResourceParams } from '../probes/resources.js';
 
 /** The resource parameters that come from the pilot's options rather than from the node. */
@@ -26,6 +27,25 @@ export function resourceParams(ctx: PilotContext, overrides: ResourceParams['ove
   };
 }
 
+/**
+ * Probes this slot (or the captured node of --sysroot) once per pilot: every subcommand and
+ * command that needs the node goes through here, so they all see it the same way.
+ * On a capture, the capture's own environment is used, not this machine's.
+ */
+export async function probeSlot(ctx: PilotContext, workDir = ctx.workDir): Promise<ProbeResult> {
+  const sysroot = ctx.params.sysroot;
+  ctx.probe ??= await probeNode({
+    root: sysroot ?? '/',
+    ...(sysroot ? {} : { env: ctx.env }),
+    workDir,
+    logger: ctx.logger,
+    native: ctx.native,
+    ...(ctx.params.ce ? { ceName: ctx.params.ce } : {}),
+    cvmfsRepositories: [...new Set([...ctx.params.cvmfsLocations, ...ctx.params.requiredCvmfs])],
+  });
+  return ctx.probe;
+}
+
 /** Rebuilds both descriptions from the probe and what the pipeline learnt so far. */
 export function describe(ctx: PilotContext): void {
   if (!ctx.probe) return;
@@ -42,16 +62,10 @@ export const describeResources: PilotCommand = {
   name: 'describe-resources',
   description: 'probe the slot and build the resource description',
   async run(ctx) {
-    ctx.probe ??= await probeNode({
-      root: ctx.params.sysroot ?? '/',
-      env: ctx.env,
-      workDir: ctx.workDir,
-      logger: ctx.logger,
-      native: ctx.native,
-    });
-    for (const warning of ctx.probe.warnings) ctx.logger.warn({ probe: warning.probe }, warning.message);
+    await probeSlot(ctx);
+    for (const warning of ctx.probe!.warnings) ctx.logger.warn({ probe: warning.probe }, warning.message);
     describe(ctx);
-    const { cpu, memory, gpus, platform, batch } = ctx.probe;
+    const { cpu, memory, gpus, platform, batch } = ctx.probe!;
     ctx.logger.info(
       { cpus: cpu.allocatedCpus, memMB: memory.allocatedMB, gpus: gpus.length, platform, microarch: cpu.microarchitecture, batch: batch.system },
       'slot described',

@@ -49,7 +49,7 @@ export function chooseRunner(ctx: PilotContext): RunnerChoice {
     extraOptions: [],
   });
   if (p.runner === 'direct') return { kind: 'direct', reason: 'configured (--runner direct)' };
-  const binary = p.apptainerBinary ?? container?.runtime ?? null;
+  const binary = p.apptainerBinary ?? container?.path ?? container?.runtime ?? null;
   if (p.runner === 'apptainer') {
     if (!binary) throw new PilotError(ExitCode.CONTAINER, '--runner apptainer: no apptainer or singularity found (set --apptainer PATH)');
     return apptainer(binary);

@@ -1,10 +1,9 @@
 import type { PilotContext } from '../pilot/context.js';
 import { runJobAgent } from '../payload/job-agent.js';
 import { SlotPool } from '../payload/slots.js';
-import { probeNode } from '../probes/index.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { chooseRunner, jobLimits, slotCpuIds } from '../commands/run-jobs.js';
-import { resourceParams } from '../commands/describe-resources.js';
+import { probeSlot, resourceParams } from '../commands/describe-resources.js';
 import { StagedBackend, listStagedDirs } from './staged-backend.js';
 import { StagedLayout } from './layout.js';
 import { PilotError } from '../pilot/errors.js';
@@ -22,7 +21,7 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
   if (roots.size !== 1) throw new PilotError(ExitCode.CONFIG, `--staged: jobs from more than one edge directory: ${[...roots].join(', ')}`);
   const layout = new StagedLayout([...roots][0]!);
 
-  const probe = await probeNode({ root: '/', env: ctx.env, workDir: layout.root, logger: ctx.logger, native: ctx.native });
+  const probe = await probeSlot(ctx, layout.root);
   ctx.probe = probe;
   const backend = new StagedBackend(dirs);
   const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;

@@ -72,7 +72,7 @@ describe('job agent stop rules', () => {
 
   it('black-hole protection: stops after N node failures in a row and says why', async () => {
     const fake = fakeBackend([needsSandbox, needsSandbox, needsSandbox, ok, ok]);
-    const report = await agent(fake.backend, rules({ blackHoleThreshold: 3 }), {});
+    const report = await agent(fake.backend, rules({ blackHoleThreshold: 3 }), { processors: 1 });
     expect(report.stopReason).toBe('black-hole');
     expect(report.detail).toMatch(/3 jobs in a row failed for node reasons, last: Input Sandbox Download Failed/);
     expect(fake.finals().filter(([, s]) => s === 'Failed')).toHaveLength(3);

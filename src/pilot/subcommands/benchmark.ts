@@ -1,6 +1,6 @@
 import type { Subcommand } from '../cli.js';
 import { openSession } from './session.js';
-import { probeNode } from '../../probes/index.js';
+import { probeSlot } from '../../commands/describe-resources.js';
 import { slotCpuPower } from '../../commands/measure-cpu-power.js';
 import { formatBenchmark } from '../../benchmark/format.js';
 
@@ -12,7 +12,7 @@ export const benchmarkSubcommand: Subcommand = {
     const { ctx } = session;
     try {
       if (ctx.params.processors === undefined && ctx.params.cpuPowerSource === 'db12') {
-        ctx.probe = await probeNode({ root: '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
+        await probeSlot(ctx);
       }
       const result = await slotCpuPower(ctx);
       process.stdout.write(ctx.params.json ? `${JSON.stringify(result, null, 2)}\n` : formatBenchmark(result));

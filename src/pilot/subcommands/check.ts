@@ -1,7 +1,7 @@
 import type { Subcommand } from '../cli.js';
 import { openSession } from './session.js';
 import { runNodeChecks, formatCheckReport } from '../../checks/index.js';
-import { probeNode } from '../../probes/index.js';
+import { probeSlot } from '../../commands/describe-resources.js';
 import { connectBackend } from '../../commands/authenticate.js';
 import { slotTimeLeft } from '../../commands/compute-cpu-work-left.js';
 import { slotCpuPower } from '../../commands/measure-cpu-power.js';
@@ -20,8 +20,7 @@ export const checkSubcommand: Subcommand = {
     const { ctx } = session;
     const p = ctx.params;
     try {
-      const probe = await probeNode({ root: p.sysroot ?? '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
-      ctx.probe = probe;
+      const probe = await probeSlot(ctx);
       if (p.diracxUrl) ctx.backend = await connectBackend(ctx).catch(() => undefined);
       const backend = ctx.backend as { serverTime?: () => Promise<Date | null> } | undefined;
       let timeLeft: number | null = null;
@@ -34,7 +33,7 @@ export const checkSubcommand: Subcommand = {
         minDiskMB: p.minDiskMB,
         cvmfsRepositories: p.requiredCvmfs,
         container: {
-          runtime: p.apptainerBinary ?? probe.container.runtime,
+          runtime: p.apptainerBinary ?? probe.container.path ?? probe.container.runtime,
           image: p.containerImage,
           required: p.runner === 'apptainer',
         },

@@ -8,7 +8,7 @@ import { describeJobFile } from '../../payload/job-description.js';
 import { LocalBackend } from '../../payload/local-backend.js';
 import { SlotPool, isSlot } from '../../payload/slots.js';
 import { runJob } from '../../payload/job-wrapper.js';
-import { probeNode } from '../../probes/index.js';
+import { probeSlot } from '../../commands/describe-resources.js';
 import { chooseRunner, jobLimits, slotCpuIds } from '../../commands/run-jobs.js';
 import { runStagedJobs } from '../../edge/compute.js';
 
@@ -45,8 +45,7 @@ export const execSubcommand: Subcommand = {
     const session = openSession(parsed, { workDir: true });
     const { ctx } = session;
     try {
-      const probe = await probeNode({ root: '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
-      ctx.probe = probe;
+      const probe = await probeSlot(ctx);
       const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;
       const pool = new SlotPool({ processors, cpuIds: slotCpuIds(processors), memoryMB: probe.memory.allocatedMB, gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)) });
       const slot = pool.acquire(description);

@@ -1,8 +1,7 @@
 import type { Subcommand } from '../cli.js';
-import { probeNode } from '../../probes/index.js';
 import { formatProbeTable } from '../../probes/table.js';
 import { buildDiracResources, buildNodeDocument } from '../../probes/resources.js';
-import { resourceParams } from '../../commands/describe-resources.js';
+import { probeSlot, resourceParams } from '../../commands/describe-resources.js';
 import { openSession } from './session.js';
 
 export const probeSubcommand: Subcommand = {
@@ -14,13 +13,11 @@ export const probeSubcommand: Subcommand = {
     const { ctx } = session;
     try {
       const started = process.hrtime.bigint();
-      const probe = await probeNode({ root: ctx.params.sysroot ?? '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
+      const probe = await probeSlot(ctx);
       const probeMs = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.probe = probe;
       const params = resourceParams(ctx);
       const out = { ...probe, diracResources: buildDiracResources(probe, params), nodeDocument: buildNodeDocument(probe, params), probeMs: Math.round(probeMs * 100) / 100 };
       process.stdout.write(ctx.params.json ? `${JSON.stringify(out, null, 2)}\n` : formatProbeTable(probe));
-      if (!ctx.params.json) for (const w of probe.warnings) process.stderr.write(`warning: ${w.probe}: ${w.message}\n`);
       return 0;
     } finally {
       await session.close();

@@ -1,6 +1,6 @@
 import type { Subcommand } from '../cli.js';
 import { openSession } from './session.js';
-import { probeNode } from '../../probes/index.js';
+import { probeSlot } from '../../commands/describe-resources.js';
 import { readSlotTimeLeft } from '../../commands/compute-cpu-work-left.js';
 import { slotCpuPower } from '../../commands/measure-cpu-power.js';
 import { cpuWorkLeft } from '../../benchmark/cpu-work-left.js';
@@ -15,10 +15,10 @@ export const timeleftSubcommand: Subcommand = {
     const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
     const { ctx } = session;
     try {
-      ctx.probe = await probeNode({ root: '/', env: ctx.env, workDir: ctx.workDir, logger: ctx.logger, native: ctx.native });
+      const probe = await probeSlot(ctx);
       const report = await readSlotTimeLeft(ctx);
       const power = await slotCpuPower(ctx);
-      const processors = ctx.params.processors ?? ctx.probe.cpu.allocatedCpus;
+      const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;
       const work = cpuWorkLeft({ timeLeft: report, power: power.power, cpuConsumed: 0, processors });
       if (ctx.params.json) {
         process.stdout.write(`${JSON.stringify({ timeLeft: report, cpuPower: { power: power.power, source: power.source, detail: power.detail }, cpuWorkLeft: work, processors }, null, 2)}\n`);
