@@ -4,14 +4,31 @@ import type { Backend } from '../backend/types.js';
 import { PilotError } from '../pilot/errors.js';
 import { ExitCode } from '../pilot/exit-codes.js';
 import { createDiracxBackend, DiracxBackend } from '../diracx/index.js';
+import { createDiracBackend } from '../dirac/index.js';
 import { addLogDestination } from '../pilot/logger.js';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {
   const p = ctx.params;
   if (p.backend === 'dirac') {
-    // LEGACY-BACKEND: wired once src/dirac/index.ts exports createDiracBackend.
-    throw new PilotError(ExitCode.CONFIG, '--backend dirac: the legacy DIRAC backend is not available in this build');
+    const proxyPath = p.proxyFile ?? ctx.env.X509_USER_PROXY;
+    const caDir = p.caPath ?? ctx.env.X509_CERT_DIR;
+    if (!proxyPath) throw new PilotError(ExitCode.CREDENTIALS, '--backend dirac needs a pilot proxy: --proxy or X509_USER_PROXY');
+    if (!caDir) throw new PilotError(ExitCode.TLS, '--backend dirac needs a CA directory: --ca-path or X509_CERT_DIR');
+    if (p.configurationServers.length === 0) throw new PilotError(ExitCode.CONFIG, '--backend dirac needs configuration servers: -C/--configurationServer or pilot.json ConfigurationServers');
+    return createDiracBackend({
+      proxyPath,
+      caDir,
+      csUrls: p.configurationServers,
+      vo: p.vo ?? 'unknown',
+      ...(p.setup ? { setup: p.setup } : {}),
+      releaseVersion: p.releaseVersion,
+      site: p.site,
+      gridCE: p.ce,
+      ceQueue: p.queue,
+      workDir: path.join(ctx.workDir, 'proxies'),
+      logger: ctx.logger,
+    });
   }
   if (!p.diracxUrl) {
     throw new PilotError(ExitCode.CONFIG, 'no DiracX server configured: set --diracx-url or DIRACX_URL');

@@ -5,10 +5,20 @@ import { ExitCode } from './exit-codes.js';
 /** One `pilot <name>` subcommand. */
 export interface Subcommand {
   readonly name: string;
-  readonly summary: string;
   /** Extra help text after the option list. */
   readonly details?: string;
   run(parsed: ParsedArgv): Promise<number>;
+}
+
+/**
+ * A subcommand as the dispatcher knows it before it is chosen: its name and summary, and how to
+ * load it. Only the chosen one's code is initialised, which keeps `pilot version` and
+ * `pilot probe` from paying for the job agent, the DiracX client and the legacy DIRAC stack.
+ */
+export interface SubcommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Subcommand>;
 }
 
 export interface CliIo {
@@ -21,7 +31,7 @@ const defaultIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
 };
 
-export function mainHelp(subcommands: readonly Subcommand[]): string {
+export function mainHelp(subcommands: readonly SubcommandEntry[]): string {
   const width = Math.max(...subcommands.map((s) => s.name.length)) + 2;
   return [
     'Usage: pilot <command> [options]',
@@ -36,27 +46,28 @@ export function mainHelp(subcommands: readonly Subcommand[]): string {
   ].join('\n');
 }
 
-export function subcommandHelp(sub: Subcommand): string {
-  return [`Usage: pilot ${sub.name} [options]`, '', sub.summary, '', 'Options:', formatOptionsHelp(), sub.details ? `\n${sub.details}` : '', ''].join('\n');
+export function subcommandHelp(entry: SubcommandEntry, sub: Subcommand): string {
+  return [`Usage: pilot ${entry.name} [options]`, '', entry.summary, '', 'Options:', formatOptionsHelp(), sub.details ? `\n${sub.details}` : '', ''].join('\n');
 }
 
 /**
  * Dispatches `pilot <subcommand> …`. Expected failures (PilotError) print one line and exit
  * with their documented code; anything else is a bug: one line plus the stack with --debug.
  */
-export async function runCli(argv: readonly string[], subcommands: readonly Subcommand[], io: CliIo = defaultIo): Promise<number> {
+export async function runCli(argv: readonly string[], subcommands: readonly SubcommandEntry[], io: CliIo = defaultIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp(subcommands));
     return name === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   if (name === '--version' || name === '-V') return runCli(['version', ...rest], subcommands, io);
-  const sub = subcommands.find((s) => s.name === name);
+  const entry = subcommands.find((s) => s.name === name);
   try {
-    if (!sub) throw new PilotError(ExitCode.USAGE, `unknown command '${name}' (commands: ${subcommands.map((s) => s.name).join(', ')})`);
+    if (!entry) throw new PilotError(ExitCode.USAGE, `unknown command '${name}' (commands: ${subcommands.map((s) => s.name).join(', ')})`);
     const parsed = parseArgv(rest);
+    const sub = await entry.load();
     if (parsed.help) {
-      io.stdout(subcommandHelp(sub));
+      io.stdout(subcommandHelp(entry, sub));
       return ExitCode.OK;
     }
     if (parsed.positionals.length > 0) {

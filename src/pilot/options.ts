@@ -35,6 +35,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'commandOptions', long: 'commandOptions', short: 'Z', type: 'keyvalue', value: 'k=v,…', help: 'options passed to commands', origin: 'dirac' },
   { key: 'commandExtensions', long: 'commandExtensions', short: 'E', type: 'list', value: 'EXT,…', help: 'DIRAC command extensions (accepted; this pilot has no Python extensions)', origin: 'dirac' },
   { key: 'pilotCFGFile', long: 'pilotCFGFile', short: 'F', env: 'PILOT_CFG_FILE', type: 'string', value: 'FILE', help: 'pilot.json to read (default: pilot.json in the work directory, if present)', origin: 'dirac' },
+  { key: 'configurationServers', long: 'configurationServer', short: 'C', type: 'list', value: 'URL,…', help: 'DIRAC configuration servers (legacy backend; default: pilot.json ConfigurationServers)', origin: 'dirac' },
   { key: 'setup', long: 'setup', short: 'S', type: 'string', value: 'SETUP', help: 'DIRAC setup (default: pilot.json DefaultSetup)', origin: 'dirac' },
   { key: 'debug', long: 'debug', short: 'd', env: 'PILOT_DEBUG', type: 'flag', help: 'debug logging', origin: 'dirac' },
   { key: 'pilotLogging', long: 'pilotLogging', short: 'z', type: 'flag', help: 'ship pilot log lines to the server (DiracX proposal, see docs/diracx.md)', origin: 'dirac' },

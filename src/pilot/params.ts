@@ -18,6 +18,7 @@ export const paramsSchema = z.object({
   commandOptions: z.record(z.string()).default({}),
   commandExtensions: z.array(z.string()).default([]),
   pilotCFGFile: z.string().optional(),
+  configurationServers: z.array(z.string().url()).default([]),
   setup: z.string().optional(),
   debug: z.boolean().default(false),
   pilotLogging: z.boolean().default(false),

@@ -107,6 +107,7 @@ export function paramsFromPilotJson(json: PilotJson, file: string, selectors: Pi
   const out: RawParams = {};
   const setup = selectors.setup ?? json.DefaultSetup;
   if (setup) out.setup = setup;
+  if (json.ConfigurationServers !== undefined) out.configurationServers = asList(json.ConfigurationServers);
 
   const ce = selectors.ce ? json.CEs?.[selectors.ce] : undefined;
   if (ce) {

@@ -6,7 +6,6 @@ import { formatBenchmark } from '../../benchmark/format.js';
 
 export const benchmarkSubcommand: Subcommand = {
   name: 'benchmark',
-  summary: 'CPU power of one processor: DB12-compatible measurement (one copy per processor), MJF or configuration',
   async run(parsed) {
     const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
     const { ctx } = session;

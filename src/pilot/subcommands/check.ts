@@ -13,7 +13,6 @@ import { slotCpuPower } from '../../commands/measure-cpu-power.js';
  */
 export const checkSubcommand: Subcommand = {
   name: 'check',
-  summary: 'validate the node: work dir, /tmp, CVMFS, container runtime, user namespaces, GPUs, clock, time left',
   details: 'Exit code: that of the first failed class (docs/exit-codes.md); 0 when every check passed or only warned.',
   async run(parsed) {
     const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });

@@ -18,7 +18,6 @@ import { runStagedJobs } from '../../edge/compute.js';
  */
 export const execSubcommand: Subcommand = {
   name: 'exec',
-  summary: 'run one local job description (JDL or JSON) through the payload path, no server',
   details: `The job directory is kept under the work directory; statuses go to exec-status.jsonl there.
 --staged DIR (repeatable): run the jobs an edge pilot staged, on a compute node with no network (docs/edge-mode.md).`,
   async run(parsed) {

@@ -6,7 +6,6 @@ import { openSession } from './session.js';
 
 export const probeSubcommand: Subcommand = {
   name: 'probe',
-  summary: 'describe this slot (or a captured node with --sysroot): CPU, memory, GPUs, OS, batch allocation',
   details: '--json prints the machine form (docs/probes.md lists the fields); --sysroot DIR reads a captured node.',
   async run(parsed) {
     const session = openSession(parsed, { workDir: false, quietLogs: true });

@@ -9,7 +9,6 @@ const DRY_RUN_COMMANDS = new Set(['check-worker-node', 'describe-resources', 'me
 
 export const runSubcommand: Subcommand = {
   name: 'run',
-  summary: 'run the pilot pipeline: probe, measure, authenticate, register, run jobs',
   details: `Pipeline commands (-X a,b,…; DIRAC's names are accepted too): ${[...COMMANDS.keys()].join(', ')}.
 Default: ${DEFAULT_PIPELINE.join(', ')}.`,
   async run(parsed) {

@@ -9,7 +9,6 @@ import { formatCpuWorkLeft } from '../../benchmark/format.js';
 
 export const timeleftSubcommand: Subcommand = {
   name: 'timeleft',
-  summary: 'time left in the batch allocation, and CPU work left (time left × CPU power), with sources',
   details: 'The CPU power comes from --cpu-power-source (db12 measures for a few seconds; config needs --cpu-power).',
   async run(parsed) {
     const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });

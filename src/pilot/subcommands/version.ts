@@ -5,7 +5,6 @@ import { parseArgv } from '../argv.js';
 
 export const versionSubcommand: Subcommand = {
   name: 'version',
-  summary: 'print the pilot version, commit, embedded Node, architecture, native addon status',
   async run(parsed: ReturnType<typeof parseArgv>) {
     const workDir = parsed.params.workDir as string | undefined;
     loadNativeAddon(workDir ? { workDir } : {});
