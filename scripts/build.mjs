@@ -28,6 +28,7 @@ await build({
   entryPoints: {
     pilot: 'src/pilot/main.ts',
     ...(existsSync('src/devserver/main.ts') ? { devserver: 'src/devserver/main.ts' } : {}),
+    ...(existsSync('src/devserver-dirac/main.ts') ? { 'devserver-dirac': 'src/devserver-dirac/main.ts' } : {}),
   },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },

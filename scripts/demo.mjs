@@ -2,6 +2,7 @@
 // The README's first command: a DiracX-compatible dev server on loopback (TLS, generated CA) with
 // demo jobs, and the pilot running them to a final state. Prints what happened and exits with the
 // pilot's exit code. Usage: npm run demo [-- --binary dist/bin/pilot-linux-x64] [-- --keep]
+// [-- --backend dirac]: the same against the legacy DIRAC v9 dev server (DIPS and HTTPS, X.509 proxies).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,8 @@ const args = process.argv.slice(2);
 const binaryIndex = args.indexOf('--binary');
 const binary = binaryIndex === -1 ? null : path.resolve(args[binaryIndex + 1]);
 const keep = args.includes('--keep');
+const backendIndex = args.indexOf('--backend');
+const legacy = backendIndex !== -1 && args[backendIndex + 1] === 'dirac';
 const work = path.join(root, '.work', 'demo');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true, mode: 0o700 });
@@ -23,17 +26,19 @@ const runtime = existsSync(pinnedNode) ? pinnedNode : process.execPath;
 
 const FINAL = new Set(['Done', 'Completed', 'Failed', 'Killed']);
 
+/** Starts a dev server bundle and resolves with the JSON line it prints when ready. */
 function startServer() {
-  const child = spawn(runtime, [path.join(root, 'dist', 'devserver.cjs'), '--demo', '--tls-dir', path.join(work, 'tls'), '--credentials-out', path.join(work, 'pilot-credentials.json')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const argv = legacy
+    ? [path.join(root, 'dist', 'devserver-dirac.cjs'), '--dir', path.join(work, 'dirac')]
+    : [path.join(root, 'dist', 'devserver.cjs'), '--demo', '--tls-dir', path.join(work, 'tls'), '--credentials-out', path.join(work, 'pilot-credentials.json')];
+  const child = spawn(runtime, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
     const timer = setTimeout(() => reject(new Error('dev server did not start within 30 s')), 30_000);
     lines.once('line', (line) => {
       clearTimeout(timer);
       try {
-        resolve({ child, ...JSON.parse(line) });
+        resolve({ child, lines, ...JSON.parse(line) });
       } catch (error) {
         reject(new Error(`dev server said: ${line}`));
       }
@@ -47,11 +52,11 @@ function runPilot(server) {
   const argv = [
     ...(binary ? [] : [path.join(root, 'dist', 'pilot.cjs')]),
     'run',
-    '--diracx-url', server.url,
-    '--ca-path', server.caFile,
-    '--credentials', server.credentialsFile,
+    ...(legacy
+      ? ['--backend', 'dirac', '--proxy', server.proxyPath, '--ca-path', server.caDir, '-C', server.csUrls.join(','), '--wnVO', server.vo, '-r', server.releaseVersion]
+      : ['--diracx-url', server.url, '--ca-path', server.caFile, '--credentials', server.credentialsFile, '--wnVO', 'demo']),
     '--work-dir', path.join(work, 'pilot'),
-    '--wnVO', 'demo', '-n', 'DIRAC.Demo.local', '-N', 'demo-ce.local', '-Q', 'default',
+    '-n', 'DIRAC.Demo.local', '-N', 'demo-ce.local', '-Q', 'default',
     '-y', 'Pool', '-P', '4',
     // No batch system here: give the slot a day of CPU time, and a fixed CPU power instead of DB12.
     '-T', '86400', '--cpu-power-source', 'config', '--cpu-power', '10',
@@ -64,7 +69,19 @@ function runPilot(server) {
   });
 }
 
+/** The legacy dev server prints its jobs as a last JSON line when it stops. */
+function legacyJobs(server) {
+  return new Promise((resolve) => {
+    server.lines.on('line', (line) => {
+      const parsed = JSON.parse(line);
+      if (parsed.jobs) resolve(parsed.jobs);
+    });
+    server.child.kill('SIGTERM');
+  });
+}
+
 async function jobs(server) {
+  if (legacy) return legacyJobs(server);
   // The dev-only listing route; it needs no token and lives outside /api.
   const { Agent, fetch } = await import('undici');
   const { readFileSync } = await import('node:fs');
@@ -83,7 +100,7 @@ try {
   console.log('\nJobs on the server:');
   console.log('  id  status     minor status                                    history');
   for (const job of list) {
-    const history = job.history.map((h) => h.status ?? '·').filter((s, i, a) => s !== a[i - 1]).join(' → ');
+    const history = job.history.map((h) => h.status).filter((s, i, a) => s && s !== a[i - 1]).join(' → ');
     console.log(`  ${String(job.id ?? job.job_id).padStart(3)} ${String(job.status).padEnd(10)} ${String(job.minorStatus ?? '').slice(0, 46).padEnd(47)} ${history}`);
   }
   const notFinal = list.filter((j) => !FINAL.has(j.status));

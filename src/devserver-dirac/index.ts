@@ -11,6 +11,8 @@ import { startHttpsServer } from './https-server.js';
 import { makeUser, writeTestPki, type Issued } from './pki.js';
 import { configuration, jobManager, jobStateUpdate, matcher, pilotManager, proxyManager, sandboxStore, type ServiceSetup } from './services.js';
 import { DevState } from './state.js';
+import { buildTar } from '../devserver/sandbox-archive.js';
+import { demoJobs } from '../devserver/demo-jobs.js';
 
 export { DevState } from './state.js';
 
@@ -66,28 +68,13 @@ export const DEMO_JOBS: DevJobSpec[] = [
 ];
 
 /** A deterministic uncompressed tar (ustar) of small text files: DIRAC readers autodetect compression. */
-export function tarOf(files: Record<string, string>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const [name, content] of Object.entries(files)) {
-    const data = Buffer.from(content);
-    const header = Buffer.alloc(512);
-    header.write(name, 0, 100);
-    header.write('0000644\0', 100);
-    header.write('0000000\0', 108);
-    header.write('0000000\0', 116);
-    header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-    header.write('00000000000\0', 136);
-    header.write('        ', 148);
-    header.write('0', 156);
-    header.write('ustar\0', 257);
-    header.write('00', 263);
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
+/** The DiracX dev server's demo job set, as legacy jobs: both demos run the same jobs end to end. */
+export function demoJobSpecs(): DevJobSpec[] {
+  return demoJobs().map((job, i) => ({
+    jobId: 101 + i,
+    fields: job.fields as DevJobSpec['fields'],
+    inputFiles: Object.fromEntries(Object.entries(job.inputFiles ?? {}).map(([name, content]) => [name, String(content)])),
+  }));
 }
 
 export async function startDiracDevServer(options: DiracDevServerOptions): Promise<DiracDevServer> {
@@ -106,7 +93,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
   for (const spec of options.jobs ?? DEMO_JOBS) {
     const fields = { ...spec.fields };
     if (spec.inputFiles) {
-      const tar = tarOf(spec.inputFiles);
+      const tar = buildTar(spec.inputFiles);
       const md5 = createHash('md5').update(tar).digest('hex');
       const path = `/SandBox/a/alice/${md5.slice(0, 3)}/${md5.slice(3, 6)}/${md5}.tar`;
       state.sandboxes.set(path, tar);

@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDiracDevServer } from './index.js';
+import { demoJobSpecs, startDiracDevServer } from './index.js';
 
 const USAGE = 'usage: devserver-dirac [--dir DIR] [--release VERSION]';
 
@@ -21,10 +21,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'devserver-dirac-')));
-  const server = await startDiracDevServer({ dir, ...(values.release ? { releaseVersion: values.release } : {}) });
+  const server = await startDiracDevServer({ dir, jobs: demoJobSpecs(), ...(values.release ? { releaseVersion: values.release } : {}) });
   const { csUrls, proxyPath, caDir, vo, setup, releaseVersion } = server;
   process.stdout.write(`${JSON.stringify({ csUrls, proxyPath, caDir, vo, setup, releaseVersion })}\n`);
   const stop = (): void => {
+    // A last JSON line for the demo's summary: every job with the status history DIRAC recorded.
+    const jobs = [...server.state.jobs.values()].map((j) => ({ id: j.jobId, status: j.status, minorStatus: j.minorStatus, history: j.history, heartbeats: j.heartbeats }));
+    process.stdout.write(`${JSON.stringify({ jobs })}\n`);
     void server.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

@@ -11,10 +11,11 @@ export interface SandboxArchive {
 const BLOCK = 512;
 
 /**
- * A tar.zst built in memory from a few small files, the format DiracX clients upload. Names
- * ending in `.sh` are made executable: demo jobs ship their scripts this way.
+ * A tar built in memory from a few small files: what the dev servers (DiracX and legacy DIRAC)
+ * store as input sandboxes. Names ending in `.sh` are made executable: demo jobs ship their
+ * scripts this way.
  */
-export function buildTarZst(files: Record<string, string | Buffer>): SandboxArchive {
+export function buildTar(files: Record<string, string | Buffer>): Buffer {
   const blocks: Buffer[] = [];
   for (const [name, content] of Object.entries(files)) {
     if (name.startsWith('/') || name.split('/').includes('..')) {
@@ -38,6 +39,11 @@ export function buildTarZst(files: Record<string, string | Buffer>): SandboxArch
     if (padding > 0) blocks.push(Buffer.alloc(padding));
   }
   blocks.push(Buffer.alloc(BLOCK * 2));
-  const data = zstdCompressSync(Buffer.concat(blocks));
+  return Buffer.concat(blocks);
+}
+
+/** buildTar, zstd-compressed: the format DiracX clients upload. */
+export function buildTarZst(files: Record<string, string | Buffer>): SandboxArchive {
+  const data = zstdCompressSync(buildTar(files));
   return { data, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
 }

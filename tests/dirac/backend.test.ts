@@ -11,7 +11,8 @@ import type { Backend, MatchRequest } from '../../src/backend/types.js';
 import { createDiracBackend, type DiracBackendOptions } from '../../src/dirac/index.js';
 import { jdlList, jdlString, parseJdl } from '../../src/dirac/jdl.js';
 import { loadProxyFile } from '../../src/dirac/x509/proxy-file.js';
-import { startDiracDevServer, tarOf, type DiracDevServer } from '../../src/devserver-dirac/index.js';
+import { startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
+import { buildTar } from '../../src/devserver/sandbox-archive.js';
 import { PilotError } from '../../src/pilot/errors.js';
 import { ExitCode } from '../../src/pilot/exit-codes.js';
 
@@ -99,7 +100,7 @@ describe('legacy DIRAC backend against the dev server', () => {
     await backend.setJobStatus(101, { status: 'Running', minorStatus: 'Job Initialization', source: 'JobWrapper' });
     const dest = join(dir, 'input.tar');
     await backend.downloadSandbox(job!, jdlList(jdl, 'InputSandbox')[0]!, dest);
-    expect(await readFile(dest)).toEqual(tarOf({ 'hello.sh': 'echo "hello from a legacy DIRAC job $DIRACJOBID"\n' }));
+    expect(await readFile(dest)).toEqual(buildTar({ 'hello.sh': 'echo "hello from a legacy DIRAC job $DIRACJOBID"\n' }));
     await backend.setJobStatus(101, { minorStatus: 'Application', applicationStatus: 'running', source: 'JobWrapper' });
     await backend.setJobMetadata(101, { CPUNormalizationFactor: 12.5, HostName: 'wn01' });
 
