@@ -111,6 +111,22 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     }
   };
 
+  /** A job the agent only reports on (never runs): tracked like a running one until reported. */
+  const trackReport = (job: MatchedJob, reporting: Promise<JobOutcome>) => {
+    const promise = reporting
+      .catch((error: unknown): JobOutcome => {
+        logger.error({ job: job.jobId, err: (error as Error).message }, 'could not report the job');
+        return { jobId: job.jobId, status: 'Failed', minorStatus: `Job Wrapper Exception: ${(error as Error).message}`, exitCode: null, failure: 'node', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+      })
+      .then((outcome) => {
+        running.delete(job.jobId);
+        outcomes.push(outcome);
+        nudge();
+        return outcome;
+      });
+    running.set(job.jobId, { promise });
+  };
+
   const startJob = (job: MatchedJob) => {
     const log = logger.child({ job: job.jobId });
     let description;
@@ -119,13 +135,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     } catch (error) {
       const minor = `Job description invalid: ${(error as Error).message}`;
       log.error(minor);
-      const promise = reportUnrunnable(backend, job, minor);
-      running.set(job.jobId, { promise });
-      void promise.then((o) => {
-        running.delete(job.jobId);
-        outcomes.push(o);
-        nudge();
-      });
+      trackReport(job, reportUnrunnable(backend, job, minor));
       return;
     }
     const slot = pool.acquire(description);
@@ -133,13 +143,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       // The server matched it against our free resources, so this is a mismatch between its view
       // and ours: give the job back rather than run it short of what it asked for.
       log.warn({ reason: slot.reason }, 'matched job does not fit the free slot; rescheduling it');
-      const promise = giveBack(backend, job, slot.reason);
-      running.set(job.jobId, { promise });
-      void promise.then((o) => {
-        running.delete(job.jobId);
-        outcomes.push(o);
-        nudge();
-      });
+      trackReport(job, giveBack(backend, job, slot.reason));
       return;
     }
     const entry: { promise: Promise<JobOutcome>; handle?: PayloadHandle } = { promise: Promise.resolve(null as never) };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer, type JobSubmission } from '../../src/devserver/index.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { PILOT_BUNDLE, tempDir } from '../integration/pilot-process.js';
+import { PILOT_BUNDLE, tempDir, waitFor as waitUntil } from '../integration/pilot-process.js';
 
 /** A real single-node Slurm (.ci/start-slurm.sh) is required; without it the reason is printed. */
 function slurmProblem(): string | null {
@@ -71,18 +71,12 @@ async function setup(jobs: JobSubmission[]) {
   return { server, credentials, edgeDir: path.join(dir, 'shared'), workDir: path.join(dir, 'edge-work') };
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 150_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > until) {
-      // Say what the server and Slurm saw: a busy single-node Slurm is the usual cause.
-      const queue = execFileSync('squeue', ['-h', '-o', '%i %j %t %r'], { encoding: 'utf8' });
-      throw new Error(`timed out waiting for ${what}; jobs: ${JSON.stringify(server?.jobs().map((j) => [j.id, j.status, j.minorStatus]))}; squeue: ${queue}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** waitFor with this suite's patience, saying what the server and Slurm saw on timeout. */
+function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 150_000): Promise<T> {
+  return waitUntil(what, fn, timeoutMs, () => {
+    const queue = execFileSync('squeue', ['-h', '-o', '%i %j %t %r'], { encoding: 'utf8' });
+    return `jobs: ${JSON.stringify(server?.jobs().map((j) => [j.id, j.status, j.minorStatus]))}; squeue: ${queue}`;
+  });
 }
 
 const std = { StdOutput: 'std.out', StdError: 'std.err' };

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer, type JobSubmission } from '../../src/devserver/index.js';
 import { ExitCode } from '../../src/pilot/exit-codes.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
+import { devPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
 
 let server: DevServer | undefined;
 afterEach(async () => {
@@ -36,15 +36,6 @@ function processesWithMarker(marker: string): number[] {
   return found;
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('jobs under the pilot: processes, kills, signals', () => {
   it('leaves nothing running after a job that double-forks a daemon', async () => {

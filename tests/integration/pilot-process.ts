@@ -57,3 +57,17 @@ export function devPilotArgs(server: { url: string }, credentialsFile: string, w
     ...extra,
   ];
 }
+
+/**
+ * Polls `fn` every 100 ms until it returns something truthy; on timeout the error names what was
+ * awaited, plus whatever `explain()` says about the state of things then.
+ */
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 30_000, explain?: () => string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = fn();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${explain ? `; ${explain()}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

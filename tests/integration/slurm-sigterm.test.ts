@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { ExitCode } from '../../src/pilot/exit-codes.js';
-import { PILOT_BUNDLE, devPilotArgs, tempDir } from './pilot-process.js';
+import { PILOT_BUNDLE, devPilotArgs, tempDir, waitFor } from './pilot-process.js';
 
 function slurmProblem(): string | null {
   try {
@@ -26,15 +26,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 150_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(problem !== null)('the pilot as a Slurm job', { timeout: 240_000 }, () => {
   it('on SIGTERM from Slurm (as at the time limit) reschedules its job and exits 143 within 25 s', async () => {
@@ -50,7 +41,7 @@ describe.skipIf(problem !== null)('the pilot as a Slurm job', { timeout: 240_000
     batchJob = execFileSync('sbatch', ['--parsable', '--time=10', '--job-name=pilot-sigterm-test', `--output=${path.join(dir, 'slurm.out')}`, script], { encoding: 'utf8' }).trim().split(';')[0]!;
 
     const id = server.jobs()[0]!.id;
-    await waitFor('the job to run', () => server!.job(id)!.minorStatus === 'Application');
+    await waitFor('the job to run', () => server!.job(id)!.minorStatus === 'Application', 150_000);
     const sent = Date.now();
     execFileSync('scancel', ['--signal=TERM', '--full', batchJob]);
     await waitFor('the pilot to exit', () => existsSync(rcFile), 30_000);
