@@ -29,6 +29,8 @@ export function computePilotArgv(ctx: PilotContext): string[] {
     ...(p.apptainerBinary ? ['--apptainer', p.apptainerBinary] : []),
     '--container-image', p.containerImage,
     ...p.containerBinds.flatMap((b) => ['--bind', b]),
+    ...(p.diracImage ? ['--dirac-image', p.diracImage] : []),
+    ...(p.diracEnvironment ? ['--dirac-environment', p.diracEnvironment] : []),
     ...(p.debug ? ['-d'] : []),
   ];
 }

@@ -5,6 +5,7 @@ import { runJobAgent, type JobAgentRules } from '../payload/job-agent.js';
 import { SlotPool } from '../payload/slots.js';
 import type { WatchdogLimits } from '../payload/runner/index.js';
 import { readAllowedCpus } from '../payload/runner/affinity.js';
+import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { PilotError } from '../pilot/errors.js';
 import { ExitCode } from '../pilot/exit-codes.js';
@@ -83,6 +84,11 @@ export function jobLimits(ctx: PilotContext, maxWallSeconds: number | null, cpuW
   };
 }
 
+/** Where dirac-jobexec payloads get DIRAC from: --dirac-image, --dirac-environment. */
+export function diracPayloadConfig(ctx: PilotContext): DiracPayloadConfig {
+  return { ...(ctx.params.diracImage ? { image: ctx.params.diracImage } : {}), ...(ctx.params.diracEnvironment ? { environment: ctx.params.diracEnvironment } : {}) };
+}
+
 /** CPU ids to pin jobs to: this process's affinity, when it covers every processor the pilot hands out. */
 export function slotCpuIds(processors: number): number[] {
   const allowed = readAllowedCpus();
@@ -124,6 +130,7 @@ export const runJobs: PilotCommand = {
         site: p.site,
         runner,
         limits: (wall, cpu, memoryMB) => jobLimits(ctx, wall, cpu, memoryMB),
+        diracPayloads: diracPayloadConfig(ctx),
         pilotEnv: ctx.env,
         native: ctx.native,
         startMetadata: startMetadata({

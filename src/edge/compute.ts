@@ -2,7 +2,7 @@ import type { PilotContext } from '../pilot/context.js';
 import { runJobAgent } from '../payload/job-agent.js';
 import { SlotPool } from '../payload/slots.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
-import { chooseRunner, jobLimits, slotCpuIds } from '../commands/run-jobs.js';
+import { chooseRunner, diracPayloadConfig, jobLimits, slotCpuIds } from '../commands/run-jobs.js';
 import { probeSlot, resourceParams } from '../commands/describe-resources.js';
 import { StagedBackend, listStagedDirs } from './staged-backend.js';
 import { StagedLayout } from './layout.js';
@@ -60,6 +60,7 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
       runner: chooseRunner(ctx),
       inputStaged: true,
       limits: (wall, cpu, memoryMB) => jobLimits(ctx, wall, cpu, memoryMB),
+      diracPayloads: diracPayloadConfig(ctx),
       pilotEnv: ctx.env,
       native: ctx.native,
     },

@@ -9,6 +9,7 @@ import { describeMatchedJob } from './job-description.js';
 import { SlotPool, isSlot } from './slots.js';
 import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from './job-wrapper.js';
 import type { WatchdogLimits } from './runner/index.js';
+import type { DiracPayloadConfig } from './dirac-payload.js';
 
 /** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
 export interface JobAgentRules {
@@ -40,7 +41,7 @@ export interface JobAgentOptions {
   /** CPU work left now, recomputed from what the pilot and its payloads consumed. */
   cpuWorkLeft(cpuConsumedSeconds: number): Promise<number> | number;
   /** Everything runJob needs besides the job and its slot. */
-  job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; limits: (maxWallSeconds: number | null, cpuWork: number | null, memoryMB: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
+  job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; diracPayloads?: DiracPayloadConfig; limits: (maxWallSeconds: number | null, cpuWork: number | null, memoryMB: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
   logger: Logger;
   shutdown: AbortSignal;
   /** Called once per job the agent took, with its outcome, as soon as it is known. */
@@ -161,6 +162,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       native: options.job.native,
       shutdown,
       ...(options.job.inputStaged ? { inputStaged: true } : {}),
+      ...(options.job.diracPayloads ? { diracPayloads: options.job.diracPayloads } : {}),
       onStarted: (_id, handle) => (entry.handle = handle),
       ...(options.job.startMetadata ? { startMetadata: options.job.startMetadata } : {}),
     })

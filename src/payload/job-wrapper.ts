@@ -7,6 +7,7 @@ import type { NativeAddon } from '../native/types.js';
 import type { JobDescription } from './job.js';
 import type { Slot } from './slots.js';
 import { payloadEnvironment } from './environment.js';
+import { DiracEnvironmentMissing, payloadLaunch, type DiracPayloadConfig } from './dirac-payload.js';
 import { CONTAINER_TOKEN_PATH, writePayloadToken, type PayloadTokenFile } from './payload-token.js';
 import { extractSandbox, packOutputSandbox, sha256FromPfn } from './sandbox/index.js';
 import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
@@ -47,6 +48,8 @@ export interface JobRunOptions {
   localInputBase?: string;
   /** Edge mode: the edge pilot already extracted the input sandbox into the job directory. */
   inputStaged?: boolean;
+  /** Where `dirac-jobexec` payloads get DIRAC from (legacy workflows). */
+  diracPayloads?: DiracPayloadConfig;
 }
 
 export type FailureKind = 'application' | 'node' | 'killed' | 'pilot-stopped';
@@ -127,9 +130,16 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
           env.BEARER_TOKEN_FILE = token.file;
         }
       }
+      let launch;
+      try {
+        launch = payloadLaunch(description, options.diracPayloads ?? {}, options.runner.kind);
+      } catch (error) {
+        if (error instanceof DiracEnvironmentMissing) throw new NodeFailure('DIRAC environment not configured for dirac-jobexec', error.message);
+        throw error;
+      }
       const handle = startPayload({
         jobId: job.jobId,
-        argv: [description.executable, ...description.arguments],
+        argv: launch.argv,
         cwd: jobDir,
         env,
         stdoutFile: path.join(jobDir, description.stdOutput),
@@ -140,7 +150,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
             : {
                 kind: 'apptainer',
                 binary: options.runner.binary,
-                image: description.containerImage ?? options.runner.image,
+                image: launch.image ?? description.containerImage ?? options.runner.image,
                 binds,
                 userns: options.runner.userns,
                 nv: slot.gpus.length > 0,

@@ -72,6 +72,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'runner', long: 'runner', env: 'PILOT_RUNNER', type: 'string', value: 'auto|apptainer|direct', help: 'how payloads run (default auto: Apptainer when usable)', origin: 'pilot' },
   { key: 'containerImage', long: 'container-image', env: 'PILOT_CONTAINER_IMAGE', type: 'string', value: 'IMAGE', help: 'default Apptainer image (default /cvmfs/cernvm-prod.cern.ch/cvm4)', origin: 'pilot' },
   { key: 'apptainerBinary', long: 'apptainer', env: 'PILOT_APPTAINER', type: 'string', value: 'PATH', help: 'apptainer/singularity binary', origin: 'pilot' },
+  { key: 'diracImage', long: 'dirac-image', env: 'PILOT_DIRAC_IMAGE', type: 'string', value: 'IMAGE', help: 'Apptainer image with DIRAC, for dirac-jobexec payloads (legacy workflows)', origin: 'pilot' },
+  { key: 'diracEnvironment', long: 'dirac-environment', env: 'PILOT_DIRAC_ENVIRONMENT', type: 'string', value: 'FILE', help: 'script setting up DIRAC (e.g. on CVMFS), sourced before dirac-jobexec payloads', origin: 'pilot' },
   { key: 'containerBinds', long: 'bind', type: 'repeat', value: 'SRC[:DST]', help: 'extra container bind (repeatable)', origin: 'pilot' },
   { key: 'drainFile', long: 'drain-file', type: 'string', value: 'FILE', help: 'stop taking jobs when this file exists (default /var/lib/dirac_drain)', origin: 'pilot' },
   { key: 'minimumTimeLeft', long: 'minimum-time-left', type: 'number', value: 'UNITS', help: 'stop when CPU work left falls below this (default 5000)', origin: 'pilot' },

@@ -55,6 +55,8 @@ export const paramsSchema = z.object({
   containerImage: z.string().default('/cvmfs/cernvm-prod.cern.ch/cvm4'),
   apptainerBinary: z.string().optional(),
   containerBinds: z.array(z.string().min(1)).default([]),
+  diracImage: z.string().optional(),
+  diracEnvironment: z.string().optional(),
   drainFile: z.string().default('/var/lib/dirac_drain'),
   minimumTimeLeft: z.number().nonnegative().default(5000),
   maxCPUTime: z.number().nonnegative().default(0),

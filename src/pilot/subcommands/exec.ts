@@ -9,7 +9,7 @@ import { LocalBackend } from '../../payload/local-backend.js';
 import { SlotPool, isSlot } from '../../payload/slots.js';
 import { runJob } from '../../payload/job-wrapper.js';
 import { probeSlot } from '../../commands/describe-resources.js';
-import { chooseRunner, jobLimits, slotCpuIds } from '../../commands/run-jobs.js';
+import { chooseRunner, diracPayloadConfig, jobLimits, slotCpuIds } from '../../commands/run-jobs.js';
 import { runStagedJobs } from '../../edge/compute.js';
 
 /**
@@ -65,6 +65,7 @@ export const execSubcommand: Subcommand = {
         native: ctx.native,
         shutdown: ctx.shutdown,
         keepJobDir: true,
+        diracPayloads: diracPayloadConfig(ctx),
         localInputBase: path.dirname(path.resolve(file)),
       });
       process.stdout.write(`${JSON.stringify({ status: outcome.status, minorStatus: outcome.minorStatus, exitCode: outcome.exitCode, jobDir: outcome.jobDir, cpuSeconds: outcome.cpuSeconds, wallSeconds: outcome.wallSeconds })}\n`);
