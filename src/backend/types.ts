@@ -108,6 +108,8 @@ export interface OutputSandboxArchive {
 
 export interface Backend {
   readonly kind: 'diracx' | 'dirac';
+  /** The archive format this server's clients read back; default tar.zst (DiracX). */
+  readonly outputSandboxFormat?: OutputSandboxArchive['format'];
   registerPilot(info: PilotRegistration): Promise<void>;
   setPilotStatus(status: PilotStatus, reason?: string, extra?: Record<string, unknown>): Promise<void>;
   /** Jobs the server matched to this slot (already Matched server-side); [] when none. */

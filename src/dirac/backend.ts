@@ -68,6 +68,8 @@ interface JobContext {
 
 export class DiracBackend implements Backend {
   readonly kind = 'dirac' as const;
+  /** DIRAC v9 clients (Python tarfile before 3.14) cannot read zstd; DIRAC itself uploads bz2. */
+  readonly outputSandboxFormat = 'tar.bz2' as const;
   private readonly pilotCaller: ServiceCaller;
   private readonly jobs = new Map<number, JobContext>();
   private readonly clock = new StatusClock();

@@ -264,9 +264,10 @@ async function returnOutputSandbox(options: JobRunOptions, jobDir: string, log: 
   const { description, job, backend } = options;
   const patterns = description.outputSandbox;
   if (patterns.length === 0) return null;
-  const archive = path.join(options.workDir, 'jobs', `${job.jobId}.output.tar.zst`);
+  const format = backend.outputSandboxFormat ?? 'tar.zst';
+  const archive = path.join(options.workDir, 'jobs', `${job.jobId}.output.${format}`);
   try {
-    const packed = await packOutputSandbox(jobDir, patterns, archive);
+    const packed = await packOutputSandbox(jobDir, patterns, archive, { logger: log, format });
     if (packed.missing.length > 0) log.warn({ missing: packed.missing }, 'output sandbox files not found');
     if (packed.skipped.length > 0) log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
     await backend.uploadOutputSandbox(job, packed);

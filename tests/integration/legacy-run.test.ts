@@ -32,5 +32,7 @@ describe('pilot run --backend dirac against the legacy DIRAC v9 dev server', () 
     expect(jobs[4]!.heartbeats).toBeGreaterThan(0);
     for (const job of jobs) expect(job.heartbeatsAfterFinal).toBe(0);
     expect(jobs.every((j) => j.outputSandbox)).toBe(true);
+    // Uploaded as tar.bz2: what DIRAC v9's Python tarfile reads (it has no zstd before 3.14).
+    for (const job of jobs) expect(job.outputSandbox).toMatch(/\.tar\.bz2$/);
   });
 });

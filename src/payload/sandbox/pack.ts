@@ -10,6 +10,8 @@ import { tarStream, type PackEntry } from './tar-writer.js';
 
 export interface PackOptions {
   logger?: Logger;
+  /** tar.zst (DiracX's default) or tar.bz2 (what DIRAC v9 clients read). */
+  format?: 'tar.zst' | 'tar.bz2';
 }
 
 export interface SkippedPath {
@@ -53,11 +55,12 @@ export async function packOutputSandbox(
       for (const match of result.matches) await collector.add(match);
     }
   }
-  const archive = await writeCompressed(tarStream(collector.entries, (w) => logger.warn(w)), outFile, 'tar.zst');
+  const format = options.format ?? 'tar.zst';
+  const archive = await writeCompressed(tarStream(collector.entries, (w) => logger.warn(w)), outFile, format);
   if (missing.length > 0) logger.warn({ missing }, 'output sandbox patterns matched no file');
   if (collector.skipped.length > 0) logger.warn({ skipped: collector.skipped }, 'output sandbox paths left out');
   logger.info({ files: collector.files.length, size: archive.size, sha256: archive.sha256 }, 'output sandbox packed');
-  return { ...archive, format: 'tar.zst', files: collector.files, missing, skipped: collector.skipped };
+  return { ...archive, format, files: collector.files, missing, skipped: collector.skipped };
 }
 
 /**
