@@ -155,6 +155,20 @@ describe('pilot run: bad input ends with one line and a documented exit code', (
     expect(run.stderr).toMatch(/^pilot: .*127\.0\.0\.1:9/m);
   });
 
+  it('edge mode without a shared directory → CONFIG; exec --staged on a directory with no staged job → CONFIG', async () => {
+    const { server, credentials, dir } = await serverWithDemoJobs();
+    const edge = await runPilot([...devPilotArgs(server, credentials, path.join(dir, 'w')), '--edge']);
+    expect(edge.code).toBe(ExitCode.CONFIG);
+    expect(edge.stderr).toMatch(/^pilot: run-edge: edge mode needs --edge-dir/m);
+    expect(server.jobs().every((j) => j.status === 'Waiting')).toBe(true); // nothing matched
+    const staged = await runPilot(['exec', '--staged', path.join(dir, 'nothing-here')]);
+    expect(staged.code).toBe(ExitCode.CONFIG);
+    expect(staged.stderr).toMatch(/^pilot: --staged .*: no staged job \(job\.json\) found$/m);
+    const bad = await runPilot(['exec']);
+    expect(bad.code).toBe(ExitCode.USAGE);
+    expect(bad.stderr.trim()).toBe('pilot: exec needs --job FILE or --staged DIR');
+  });
+
   it('no server configured → CONFIG', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'w'));
