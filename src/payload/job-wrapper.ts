@@ -102,7 +102,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   try {
     try {
       await report({ status: 'Running', minorStatus: 'Job Initialization' });
-      if (options.startMetadata) await backend.setJobMetadata(job.jobId, options.startMetadata);
+      // How the payload runs, and why it runs without a container when it does (issue: said in the job's status).
+      const runner = options.runner.kind === 'direct' ? `direct: ${options.runner.reason}` : `apptainer: ${description.containerImage ?? options.runner.image}`;
+      await backend.setJobMetadata(job.jobId, { ...options.startMetadata, PayloadRunner: runner });
       await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
 
       if (!options.inputStaged) {

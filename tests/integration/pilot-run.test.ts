@@ -51,6 +51,8 @@ describe('pilot run against the dev server', () => {
       ['Completing', 'Application Finished Successfully'],
       ['Done', 'Execution Complete'],
     ]);
+    // The job's parameters say how it ran and why without a container.
+    expect(hello.parameters).toMatchObject({ PayloadRunner: 'direct: configured (--runner direct)', HostName: expect.any(String) });
     // Nothing the pilot sent was rejected by the state machine.
     for (const job of jobs) expect(job.history.filter((h) => h.source.endsWith('(SM)'))).toEqual([]);
 
