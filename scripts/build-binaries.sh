@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline build of the standalone executables (Node single executable applications):
 #   dist/bin/pilot-linux-x64     dist/bin/pilot-linux-arm64
-# Each is a stock, stripped Node 22.23.3 binary with dist/pilot.cjs and both native addons
+# Each is a stock, stripped Node 22.23.3 binary with dist/pilot-main.cjs and both native addons
 # injected as a SEA blob. Why SEA and where the pins come from: docs/decisions/standalone-executables.md
 #
 # Inputs (nothing is downloaded except through npm's own client and cache):
@@ -11,8 +11,8 @@
 #                   ($PILOT_NODE_X64_TGZ / $PILOT_NODE_ARM64_TGZ: local copies of those tarballs)
 #
 # Usage: scripts/build-binaries.sh [--no-bundle] [x64|arm64 ...]   (default: both)
-#   --no-bundle  reuse dist/pilot.cjs instead of running scripts/build.mjs
-#   PILOT_SEA_MAIN=file  embed this CommonJS bundle instead of dist/pilot.cjs (implies --no-bundle)
+#   --no-bundle  reuse dist/pilot-main.cjs instead of running scripts/build.mjs
+#   PILOT_SEA_MAIN=file  embed this CommonJS bundle instead of dist/pilot-main.cjs (implies --no-bundle)
 #   PILOT_SEA_CODE_CACHE=0  no V8 code cache in the host-architecture blob (smaller, slower start)
 # Idempotent: an executable is rebuilt only when the bundle, an addon or its base binary changed.
 set -euo pipefail
@@ -56,7 +56,7 @@ sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # --- the blob: bundle + both addons ---------------------------------------------------------
 bash scripts/build-native.sh x64 arm64
-main="$repo/dist/pilot.cjs"
+main="$repo/dist/pilot-main.cjs"
 if [ -n "${PILOT_SEA_MAIN:-}" ]; then
   main="$(realpath "$PILOT_SEA_MAIN")"
 elif [ "$bundle" = 1 ]; then
