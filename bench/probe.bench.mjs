@@ -162,6 +162,23 @@ export default async function run({ runs = 7, log = console.log } = {}) {
       pass: probeMs / floorMs <= 1.5,
       spread: `${spreadOf(probeTimes, 'ms')} vs ${spreadOf(floorTimes, 'ms')}`,
     });
+    // The shipped executable (Node SEA with a V8 code cache), when built: what a site actually runs.
+    const executable = path.join(repo, 'dist', 'bin', 'pilot-linux-x64');
+    if (process.arch === 'x64' && existsSync(executable)) {
+      const [exeTimes, exeFloor] = await interleaved(runs, [[executable, ['probe', '--json']], floorCommand]);
+      const exeMs = median(exeTimes);
+      records.push({
+        name: 'pilot-linux-x64 probe --json (the executable)',
+        value: round(exeMs),
+        unit: 'ms',
+        baseline: round(median(exeFloor)),
+        baselineName: 'node -e 0',
+        ratio: round(exeMs / median(exeFloor)),
+        target: 'ratio <= 1.5',
+        pass: exeMs / median(exeFloor) <= 1.5,
+        spread: `${spreadOf(exeTimes, 'ms')} vs ${spreadOf(exeFloor, 'ms')}`,
+      });
+    } else log('dist/bin/pilot-linux-x64 not built: the executable is left out (npm run build:binaries)');
     if (toolTimes.length > 0) {
       // The tools answer less (no cgroups, batch, container, platform); this is the cost of asking them.
       const toolMs = toolTimes.map((times) => median(times)).reduce((a, b) => a + b, 0);

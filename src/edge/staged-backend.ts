@@ -4,6 +4,7 @@ import path from 'node:path';
 import type {
   Backend, HeartbeatData, JobCommand, MatchedJob, OutputSandboxArchive, PilotStatus, StatusUpdate,
 } from '../backend/types.js';
+import { SerialQueue } from '../backend/serial.js';
 import { appendEvent, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic } from './layout.js';
 
 /**
@@ -17,6 +18,8 @@ export class StagedBackend implements Backend {
   private readonly pending: string[];
   private readonly dirs = new Map<number, string>();
   private readonly killSent = new Set<number>();
+  /** Event lines are appended in the order they were made, even when callers do not wait. */
+  private readonly appends = new SerialQueue();
 
   constructor(stagedDirs: readonly string[]) {
     this.pending = [...stagedDirs];
@@ -45,15 +48,23 @@ export class StagedBackend implements Backend {
 
   async setJobStatus(jobId: number, update: StatusUpdate): Promise<void> {
     const { timestamp, ...rest } = update;
-    await appendEvent(stagedFiles(this.dirOf(jobId)).events, { type: 'status', at: (timestamp ?? new Date()).toISOString(), ...rest });
+    const file = stagedFiles(this.dirOf(jobId)).events;
+    const event = { type: 'status' as const, at: (timestamp ?? new Date()).toISOString(), ...rest };
+    await this.appends.run(() => appendEvent(file, event));
   }
 
   async setJobMetadata(jobId: number, metadata: Record<string, string | number>): Promise<void> {
-    await appendEvent(stagedFiles(this.dirOf(jobId)).events, { type: 'metadata', at: new Date().toISOString(), metadata });
+    const file = stagedFiles(this.dirOf(jobId)).events;
+    const at = new Date().toISOString();
+    await this.appends.run(() => appendEvent(file, { type: 'metadata', at, metadata }));
   }
 
   async reschedule(jobIds: number[]): Promise<void> {
-    for (const jobId of jobIds) await appendEvent(stagedFiles(this.dirOf(jobId)).events, { type: 'reschedule', at: new Date().toISOString() });
+    for (const jobId of jobIds) {
+      const file = stagedFiles(this.dirOf(jobId)).events;
+      const at = new Date().toISOString();
+      await this.appends.run(() => appendEvent(file, { type: 'reschedule', at }));
+    }
   }
 
   /** Heartbeats become files; a `kill` file written by the edge becomes one Kill command. */
@@ -84,7 +95,9 @@ export class StagedBackend implements Backend {
 
   /** Tells the edge pilot the compute side is done with the job. */
   async jobEnded(jobId: number, status: string, minorStatus: string): Promise<void> {
-    await appendEvent(stagedFiles(this.dirOf(jobId)).events, { type: 'end', at: new Date().toISOString(), status, minorStatus });
+    const file = stagedFiles(this.dirOf(jobId)).events;
+    const at = new Date().toISOString();
+    await this.appends.run(() => appendEvent(file, { type: 'end', at, status, minorStatus }));
   }
 
   async flush(): Promise<void> {}

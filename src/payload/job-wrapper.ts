@@ -84,6 +84,11 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   const jobDir = path.join(options.workDir, 'jobs', String(job.jobId));
   const started = Date.now();
   const report = (update: Omit<StatusUpdate, 'source'>) => backend.setJobStatus(job.jobId, { ...update, source: SOURCE });
+  // Progress reports do not hold the job up: the backend delivers them in order (DiracX batches
+  // what queued up into one request), and the first and final statuses are awaited.
+  const progress = (update: Omit<StatusUpdate, 'source'>): void => {
+    report(update).catch((error: unknown) => log.warn({ err: (error as Error).message, minor: update.minorStatus }, 'status update not delivered'));
+  };
   const outcome = (status: JobOutcome['status'], minorStatus: string, extra: Partial<JobOutcome> = {}): JobOutcome => ({
     jobId: job.jobId,
     status,
@@ -104,15 +109,15 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       await report({ status: 'Running', minorStatus: 'Job Initialization' });
       // How the payload runs, and why it runs without a container when it does (issue: said in the job's status).
       const runner = options.runner.kind === 'direct' ? `direct: ${options.runner.reason}` : `apptainer: ${description.containerImage ?? options.runner.image}`;
-      await backend.setJobMetadata(job.jobId, { ...options.startMetadata, PayloadRunner: runner });
+      backend.setJobMetadata(job.jobId, { ...options.startMetadata, PayloadRunner: runner }).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job metadata not delivered'));
       await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
 
       if (!options.inputStaged) {
-        await report({ minorStatus: 'Downloading InputSandbox' });
+        progress({ minorStatus: 'Downloading InputSandbox' });
         await fetchInputSandboxes(options, jobDir, log);
       }
 
-      await report({ minorStatus: 'Application', applicationStatus: 'Running' });
+      progress({ minorStatus: 'Application', applicationStatus: 'Running' });
       const env = payloadEnvironment({
         pilotEnv: options.pilotEnv,
         job: description,
@@ -182,9 +187,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', ...usage });
       }
 
-      await report({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
+      progress({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
       const uploadProblem = await returnOutputSandbox(options, jobDir, log);
-      if (uploadProblem === null) await report({ minorStatus: 'Output Sandbox Uploaded' });
+      if (uploadProblem === null) progress({ minorStatus: 'Output Sandbox Uploaded' });
 
       if (payload.killReason === 'server') {
         result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', ...usage });
@@ -193,14 +198,14 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       } else if (payload.killReason !== null) {
         result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', ...usage });
       } else if (payload.exitCode === 0) {
-        await report({ minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
+        progress({ minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
         result = uploadProblem
           ? outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', ...usage })
           : outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
       } else {
         const code = payload.exitCode ?? -1;
         const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${code}`;
-        await report({ minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
+        progress({ minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
         result = outcome('Failed', `Application Finished With Errors (${how})`, { exitCode: payload.exitCode, failure: 'application', ...usage });
       }
     } catch (error) {

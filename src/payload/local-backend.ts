@@ -4,6 +4,7 @@ import type {
   Backend, HeartbeatData, JobCommand, MatchedJob, OutputSandboxArchive, PilotRegistration, PilotStatus, StatusUpdate,
 } from '../backend/types.js';
 import type { Logger } from '../pilot/logger.js';
+import { SerialQueue } from '../backend/serial.js';
 
 export interface LocalRecord {
   jobId: number;
@@ -20,6 +21,7 @@ export interface LocalRecord {
 export class LocalBackend implements Backend {
   readonly kind = 'diracx' as const;
   readonly records: LocalRecord[] = [];
+  private readonly writes = new SerialQueue();
 
   constructor(
     private readonly recordFile: string,
@@ -27,11 +29,13 @@ export class LocalBackend implements Backend {
     private readonly outputDir: string,
   ) {}
 
-  private async record(jobId: number, kind: LocalRecord['kind'], data: unknown): Promise<void> {
+  private record(jobId: number, kind: LocalRecord['kind'], data: unknown): Promise<void> {
     const entry: LocalRecord = { jobId, kind, at: new Date().toISOString(), data };
     this.records.push(entry);
-    await mkdir(path.dirname(this.recordFile), { recursive: true, mode: 0o700 });
-    await appendFile(this.recordFile, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    return this.writes.run(async () => {
+      await mkdir(path.dirname(this.recordFile), { recursive: true, mode: 0o700 });
+      await appendFile(this.recordFile, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    });
   }
 
   async registerPilot(_info: PilotRegistration): Promise<void> {}
