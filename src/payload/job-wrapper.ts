@@ -7,6 +7,7 @@ import type { NativeAddon } from '../native/types.js';
 import type { JobDescription } from './job.js';
 import type { Slot } from './slots.js';
 import { payloadEnvironment } from './environment.js';
+import { createJobCgroup, type JobCgroup } from './cgroup.js';
 import { DiracEnvironmentMissing, payloadLaunch, type DiracPayloadConfig } from './dirac-payload.js';
 import { CONTAINER_TOKEN_PATH, writePayloadToken, type PayloadTokenFile } from './payload-token.js';
 import { extractSandbox, packOutputSandbox, sha256FromPfn } from './sandbox/index.js';
@@ -103,6 +104,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
 
   let result: JobOutcome;
   let token: PayloadTokenFile | null = null;
+  let cgroup: JobCgroup | null = null;
   // Every way out (rescheduled, failed, done) removes the token file and, unless kept, the job directory.
   try {
     try {
@@ -144,6 +146,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         if (error instanceof DiracEnvironmentMissing) throw new NodeFailure('DIRAC environment not configured for dirac-jobexec', error.message);
         throw error;
       }
+      // The kernel enforces the job's memory share too, where the node delegates cgroups to us.
+      cgroup = await createJobCgroup(job.jobId, slot.memoryMB, log);
       const handle = startPayload({
         jobId: job.jobId,
         argv: launch.argv,
@@ -169,12 +173,17 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         native: options.native,
         // Pinned only when the slot has a CPU id per processor (not on an over-subscribed pilot).
         ...(slot.cpuIds.length === slot.processors ? { cpuSet: slot.cpuIds } : {}),
+        ...(cgroup ? { cgroupProcsFile: cgroup.procsFile } : {}),
       });
       options.onStarted?.(job.jobId, handle);
       const onShutdown = () => handle.kill('pilot-signal', 'pilot received a stop signal');
       options.shutdown.addEventListener('abort', onShutdown, { once: true });
       if (options.shutdown.aborted) onShutdown();
-      const payload = await handle.done.finally(() => options.shutdown.removeEventListener('abort', onShutdown));
+      let payload = await handle.done.finally(() => options.shutdown.removeEventListener('abort', onShutdown));
+      if (payload.killReason === null && payload.exitCode !== 0 && (await cgroup?.oomKilled())) {
+        // The kernel's OOM killer acted inside the job cgroup before the watchdog's next sample.
+        payload = { ...payload, killReason: 'memory', minorStatus: 'Memory limit exceeded' };
+      }
       const usage = { cpuSeconds: payload.usage.cpuSeconds, wallSeconds: payload.usage.wallSeconds };
 
       // The batch system signals every process of the slot at once: a payload that died of a signal
@@ -224,6 +233,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
     return result;
   } finally {
     await token?.remove();
+    await cgroup?.remove();
     if (!options.keepJobDir) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -39,3 +39,13 @@ export function pinToCpus(plan: LaunchPlan, cpus: readonly number[] | undefined,
   }
   return { ...plan, file: taskset, args: ['--cpu-list', cpus.join(','), plan.file, ...plan.args] };
 }
+
+/**
+ * Starts the payload inside its job cgroup: a shell writes its own pid to the cgroup's procs file
+ * and execs the payload, so the payload and everything it forks are in the cgroup from the first
+ * instruction. The shell text is constant; the file and the command travel as arguments.
+ */
+export function joinCgroup(plan: LaunchPlan, procsFile: string | undefined): LaunchPlan {
+  if (!procsFile) return plan;
+  return { ...plan, file: '/bin/sh', args: ['-c', 'echo $$ > "$0" && exec "$@"', procsFile, plan.file, ...plan.args] };
+}

@@ -13,7 +13,7 @@ import { Watchdog } from '../watchdog/watchdog.js';
 import { tailLines } from '../watchdog/files.js';
 import { planApptainer, readRcFile, runContainerDiagnostic } from './apptainer.js';
 import { classifyContainerFailure } from './container-failures.js';
-import { pinToCpus } from './affinity.js';
+import { joinCgroup, pinToCpus } from './affinity.js';
 import { planDirect } from './direct.js';
 import {
   PAYLOAD_MARKER_ENV,
@@ -53,7 +53,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
 
   const marker = { name: PAYLOAD_MARKER_ENV, value: `${options.jobId}-${randomBytes(12).toString('hex')}` };
   const plan: LaunchPlan = pinToCpus(
-    options.runner.kind === 'direct' ? planDirect(options, marker) : planApptainer(options, options.runner, marker),
+    joinCgroup(options.runner.kind === 'direct' ? planDirect(options, marker) : planApptainer(options, options.runner, marker), options.cgroupProcsFile),
     options.cpuSet,
     logger,
   );

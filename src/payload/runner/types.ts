@@ -44,6 +44,8 @@ export interface PayloadOptions {
   native?: NativeAddon | null;
   /** CPU ids the payload is pinned to (its slot's share); absent or empty: not pinned. */
   cpuSet?: number[];
+  /** cgroup.procs of the job's own cgroup, joined before the payload starts (src/payload/cgroup.ts). */
+  cgroupProcsFile?: string;
 }
 
 export interface PayloadUsage {
