@@ -4,14 +4,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer, type FaultProfile } from '../../src/devserver/index.js';
 import { ExitCode } from '../../src/pilot/exit-codes.js';
 import { devPilotArgs, runPilot, tempDir } from '../integration/pilot-process.js';
+import { startGarblingProxy, type GarblingProxy, type GatewayErrors } from './garbling-proxy.js';
 import { checkFinal, copyJobs, expectedOutput, jobIndex, lostInMatchReply, outputOf } from './fleet.js';
 
 /** Jobs per profile; RELIABILITY_JOBS lowers it for a quick local look. */
 const JOBS = Number(process.env.RELIABILITY_JOBS ?? 200);
 
 let server: DevServer | undefined;
+let proxy: GarblingProxy | undefined;
 let dir: string | undefined;
 afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
   await server?.close();
   server = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -21,6 +25,8 @@ afterEach(async () => {
 interface Scenario {
   name: string;
   faults: FaultProfile;
+  /** 500/502 from a gateway in front of the server, after the server acted (the dev server's own 5xx is a 503 before acting). */
+  gateway?: GatewayErrors;
   /** Something to do to the server while the pilot runs; returns what to log about it. */
   during?: (server: DevServer, pilotEnded: () => boolean) => Promise<string>;
 }
@@ -30,7 +36,8 @@ async function runFleet(scenario: Scenario) {
   dir = tempDir('pilot-rel-');
   const credentials = path.join(dir, 'credentials.json');
   await server.writePilotCredentials(credentials);
-  const args = devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '4', '--PollingTime', '0.1', '--StopAfterFailedMatches', '3']);
+  proxy = scenario.gateway ? await startGarblingProxy(server.url, null, 'html', undefined, scenario.gateway) : undefined;
+  const args = devPilotArgs(proxy ?? server, credentials, path.join(dir, 'work'), ['-P', '4', '--PollingTime', '0.1', '--StopAfterFailedMatches', '3']);
   const started = Date.now();
   let ended = false;
   const pilot = runPilot(args, { timeoutMs: 170_000 }).finally(() => (ended = true));
@@ -45,7 +52,7 @@ async function runFleet(scenario: Scenario) {
  * cannot be known to the pilot: they are allowed only when the profile cuts replies, never more
  * than the cut match replies, and are counted.
  */
-async function expectEveryJobOnceAndIntact(server: DevServer, options: { cutReplies: boolean }) {
+async function expectEveryJobOnceAndIntact(server: DevServer, options: { cutReplies: boolean; lostMatchReplies: number }) {
   const jobs = server.jobs();
   expect(jobs).toHaveLength(JOBS);
   const problems: string[] = [];
@@ -69,7 +76,7 @@ async function expectEveryJobOnceAndIntact(server: DevServer, options: { cutRepl
   expect(problems).toEqual([]);
   expect(server.violations).toEqual([]);
   const cutMatches = server.faultLog.filter((f) => f.fault === 'truncate' && f.path.includes('/match')).length;
-  expect(lost).toBeLessThanOrEqual(cutMatches);
+  expect(lost).toBeLessThanOrEqual(cutMatches + options.lostMatchReplies);
   if (!options.cutReplies) expect(resends).toBe(0);
   return { resends, lost };
 }
@@ -85,7 +92,8 @@ async function whenFinal(server: DevServer, count: number, pilotEnded: () => boo
 
 const scenarios: Scenario[] = [
   { name: 'no faults', faults: {} },
-  { name: '5xx', faults: { error5xxRate: 0.05, seed: 5 } },
+  { name: '5xx (503 before the server acts)', faults: { error5xxRate: 0.05, seed: 5 } },
+  { name: '500/502 from a gateway after the server acted', faults: {}, gateway: { rate: 0.03, seed: 502 } },
   { name: '429 with Retry-After', faults: { rate429: 0.006, retryAfterSeconds: 1, seed: 429 } },
   { name: 'slow replies', faults: { slowRate: 0.1, slowMs: 150, seed: 7 } },
   { name: 'dropped connections', faults: { dropRate: 0.02, seed: 11 } },
@@ -106,10 +114,11 @@ describe(`${JOBS} jobs through a 4-slot pilot under server faults`, () => {
     it(scenario.name, async () => {
       const { run, server, seconds, note } = await runFleet(scenario);
       expect(run.code, run.stderr).toBe(ExitCode.OK);
-      const cutReplies = (scenario.faults.truncateRate ?? 0) > 0;
-      const { resends, lost } = await expectEveryJobOnceAndIntact(server, { cutReplies });
-      const faults = server.faultLog.filter((f) => f.fault !== 'none').length;
-      console.log(`${scenario.name}: ${JOBS} jobs in ${seconds.toFixed(1)} s, ${faults} faults injected, ${resends} identical final resends, ${lost} jobs lost in cut match replies${note ? `, ${note}` : ''}`);
+      const lostMatchReplies = proxy?.gatewayErrors.filter((e) => e.includes('/match')).length ?? 0;
+      const cutReplies = (scenario.faults.truncateRate ?? 0) > 0 || lostMatchReplies > 0 || (proxy?.gatewayErrors.length ?? 0) > 0;
+      const { resends, lost } = await expectEveryJobOnceAndIntact(server, { cutReplies, lostMatchReplies });
+      const faults = server.faultLog.filter((f) => f.fault !== 'none').length + (proxy?.gatewayErrors.length ?? 0);
+      console.log(`${scenario.name}: ${JOBS} jobs in ${seconds.toFixed(1)} s, ${faults} faults injected, ${resends} repeated reports logged, ${lost} jobs lost in lost match replies${note ? `, ${note}` : ''}`);
     }, 180_000);
   }
 });

@@ -32,32 +32,37 @@ export function jobIndex(job: JobSnapshot): number {
 }
 
 type HistoryEntry = JobSnapshot['history'][number];
-const sameEntry = (a: HistoryEntry, b: HistoryEntry) =>
-  a.status === b.status && a.minorStatus === b.minorStatus && a.applicationStatus === b.applicationStatus && a.source === b.source && a.timestamp === b.timestamp;
+/**
+ * The same report: what the pilot always sends (source, minor status, timestamp). Status and
+ * application status are not compared: for an update that omits them the server logs the job's
+ * values at the time, so a batch that arrives a second time after the job ended is logged under the
+ * final status and application status.
+ */
+const sameReport = (a: HistoryEntry, b: HistoryEntry) => a.minorStatus === b.minorStatus && a.source === b.source && a.timestamp === b.timestamp;
 
 export interface FinalCheck {
   /** What is wrong with the job's end, or null when it ended exactly once. */
   problem: string | null;
   /**
-   * Final entries that repeat the previous one field for field, timestamp included: the same
-   * report sent again because the reply to the first was lost (at-least-once delivery), which
-   * the server logs twice. Not a second decision about the job.
+   * History entries that repeat an earlier report field for field, timestamp included: the same
+   * batch of updates sent again because the reply to the first was lost (at-least-once delivery),
+   * which the server logs twice. Not a new decision about the job.
    */
   resends: number;
 }
 
-/** Whether a job reached exactly one final status, and how many identical resends of it the server logged. */
+/** Whether a job reached exactly one final status, and how many repeated reports the server logged. */
 export function checkFinal(job: JobSnapshot): FinalCheck {
   if (!FINAL_STATUSES.has(job.status)) return { problem: `job ${job.id} left ${job.status}/${job.minorStatus}`, resends: 0 };
-  const finals = job.history.filter((h) => FINAL_STATUSES.has(h.status));
-  const distinct = finals.filter((h, i) => !finals.slice(0, i).some((earlier) => sameEntry(earlier, h)));
+  const fresh = job.history.filter((h, i) => !job.history.slice(0, i).some((earlier) => sameReport(earlier, h)));
+  const resends = job.history.length - fresh.length;
   const describe = (list: HistoryEntry[]) => list.map((h) => `${h.status}/${h.minorStatus} (${h.source} ${h.timestamp})`).join(', ');
-  if (distinct.length !== 1) return { problem: `job ${job.id} has ${distinct.length} different final entries: ${describe(distinct)}`, resends: 0 };
-  // Nothing the pilot sent after the end may have been taken as a new state.
-  const first = job.history.findIndex((h) => FINAL_STATUSES.has(h.status));
-  const after = job.history.slice(first + 1).filter((h) => !sameEntry(h, job.history[first]!));
-  if (after.length > 0) return { problem: `job ${job.id} changed after its final status: ${describe(after)}`, resends: 0 };
-  return { problem: null, resends: finals.length - 1 };
+  const first = fresh.findIndex((h) => FINAL_STATUSES.has(h.status));
+  if (first === -1) return { problem: `job ${job.id} is ${job.status} but no report put it there: ${describe(job.history)}`, resends };
+  // Anything new after the end, final or not, would be a second decision about a finished job.
+  const after = fresh.slice(first + 1);
+  if (after.length > 0) return { problem: `job ${job.id} changed after its final status ${describe([fresh[first]!])}: ${describe(after)}`, resends };
+  return { problem: null, resends };
 }
 
 /** A job the pilot never heard of: Matched by a match request whose reply was lost, nothing reported since. */

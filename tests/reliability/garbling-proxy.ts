@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../../src/devserver/faults.js';
 
 /** What the proxy sends instead of the server's reply, for the one route it garbles. */
 export type Garble = 'html' | 'truncated-json' | 'wrong-types' | 'empty-200';
@@ -27,6 +28,12 @@ function garbledReply(kind: Garble, res: ServerResponse): void {
   }
 }
 
+/** Answers 500 or 502 to a share of /api requests after the server has acted on them, as a failing gateway does. */
+export interface GatewayErrors {
+  rate: number;
+  seed: number;
+}
+
 export interface GarblingProxy {
   url: string;
   /** Requests seen, as `METHOD /path` (query dropped). */
@@ -35,6 +42,8 @@ export interface GarblingProxy {
   garbled: number;
   /** Bodies of the replies to routes matching `record` (passed through untouched). */
   recorded: string[];
+  /** Requests answered with a gateway error, as `METHOD /path status`. */
+  gatewayErrors: string[];
   close(): Promise<void>;
 }
 
@@ -45,9 +54,10 @@ export interface GarblingProxy {
  * is mangled on the way back). Replies to routes matching `record` are kept, e.g. to learn
  * every token the server handed out.
  */
-export async function startGarblingProxy(target: string, route: RegExp | null, kind: Garble, record?: RegExp): Promise<GarblingProxy> {
+export async function startGarblingProxy(target: string, route: RegExp | null, kind: Garble, record?: RegExp, gateway?: GatewayErrors): Promise<GarblingProxy> {
   const upstream = new URL(target);
-  const proxy: GarblingProxy = { url: '', seen: [], garbled: 0, recorded: [], close: async () => undefined };
+  const proxy: GarblingProxy = { url: '', seen: [], garbled: 0, recorded: [], gatewayErrors: [], close: async () => undefined };
+  const random = seededRandom(gateway?.seed ?? 1);
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const key = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
     proxy.seen.push(key);
@@ -58,6 +68,14 @@ export async function startGarblingProxy(target: string, route: RegExp | null, k
           reply.resume();
           proxy.garbled++;
           garbledReply(kind, res);
+          return;
+        }
+        const draw = random();
+        if (gateway && key.includes(' /api/') && draw < gateway.rate) {
+          reply.resume();
+          const status = draw < gateway.rate / 2 ? 500 : 502;
+          proxy.gatewayErrors.push(`${key} ${status}`);
+          res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 500 ? 'Internal Server Error' : 'Bad Gateway');
           return;
         }
         res.writeHead(reply.statusCode ?? 502, reply.headers);
