@@ -27,6 +27,8 @@ interface Scenario {
   faults: FaultProfile;
   /** 500/502 from a gateway in front of the server, after the server acted (the dev server's own 5xx is a 503 before acting). */
   gateway?: GatewayErrors;
+  /** Replies that may be lost after the server acted, besides the injected faults (a restart cuts what is in flight). */
+  inFlightLost?: number;
   /** Something to do to the server while the pilot runs; returns what to log about it. */
   during?: (server: DevServer, pilotEnded: () => boolean) => Promise<string>;
 }
@@ -101,6 +103,7 @@ const scenarios: Scenario[] = [
   {
     name: 'server restart mid-run',
     faults: {},
+    inFlightLost: 4,
     during: async (s, pilotEnded) => {
       const ended = await whenFinal(s, JOBS / 2, pilotEnded);
       await s.restart();
@@ -114,7 +117,7 @@ describe(`${JOBS} jobs through a 4-slot pilot under server faults`, () => {
     it(scenario.name, async () => {
       const { run, server, seconds, note } = await runFleet(scenario);
       expect(run.code, run.stderr).toBe(ExitCode.OK);
-      const lostMatchReplies = proxy?.gatewayErrors.filter((e) => e.includes('/match')).length ?? 0;
+      const lostMatchReplies = (proxy?.gatewayErrors.filter((e) => e.includes('/match')).length ?? 0) + (scenario.inFlightLost ?? 0);
       const cutReplies = (scenario.faults.truncateRate ?? 0) > 0 || lostMatchReplies > 0 || (proxy?.gatewayErrors.length ?? 0) > 0;
       const { resends, lost } = await expectEveryJobOnceAndIntact(server, { cutReplies, lostMatchReplies });
       const faults = server.faultLog.filter((f) => f.fault !== 'none').length + (proxy?.gatewayErrors.length ?? 0);
