@@ -27,6 +27,8 @@ export interface StoredJob {
   minorStatus: string;
   applicationStatus: string;
   history: HistoryEntry[];
+  /** Every status update applied (timestamp and values), to recognise a re-sent one. */
+  appliedUpdates: Set<string>;
   heartbeats: { time: string; data: Record<string, unknown> }[];
   /** JobParameters: metadata keys that are not job attributes, StandardOutput, etc. */
   parameters: Record<string, unknown>;
@@ -80,6 +82,12 @@ export function applyStatusUpdates(job: StoredJob, updates: StatusUpdateInput[],
   const ordered = [...updates].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
   for (const update of ordered) {
     const when = update.timestamp.toISOString();
+    // A client that lost the reply re-sends the same batch. In DiracX the latest timestamp decides
+    // the job's status, so a re-sent update changes nothing; here it is recognised and skipped,
+    // rather than replayed on top of newer ones.
+    const key = JSON.stringify([update.timestamp.getTime(), update.Status, update.MinorStatus, update.ApplicationStatus, update.Source]);
+    if (job.appliedUpdates.has(key)) continue;
+    job.appliedUpdates.add(key);
     let source = update.Source;
     const previous = job.status;
     if (update.Status) {

@@ -70,6 +70,7 @@ export function createJob(state: DevServerState, submission: JobSubmission): Sto
     minorStatus: 'Job accepted',
     applicationStatus: 'Unknown',
     history: [],
+    appliedUpdates: new Set(),
     heartbeats: [],
     parameters: {},
     attributes: {},

@@ -20,6 +20,23 @@ async function matchedJob(): Promise<number> {
 }
 
 describe('PATCH /api/jobs/status', () => {
+  it('recognises a re-sent batch (a client that lost the reply) and does not replay it over newer updates', async () => {
+    const id = await matchedJob();
+    const batch = {
+      [id]: {
+        [stamp(1000)]: { Status: 'Running', MinorStatus: 'Application', Source: 'JobWrapper' },
+        [stamp(2000)]: { Status: 'Completing', MinorStatus: 'Output Sandbox Uploaded', Source: 'JobWrapper' },
+      },
+    };
+    expect((await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: batch })).status).toBe(200);
+    const done = { [id]: { [stamp(3000)]: { Status: 'Done', MinorStatus: 'Execution Complete', Source: 'JobWrapper' } } };
+    expect((await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: done })).status).toBe(200);
+    expect((await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: batch })).status).toBe(200);
+    const job = server.job(id)!;
+    expect([job.status, job.minorStatus]).toEqual(['Done', 'Execution Complete']);
+    expect(job.history.filter((h) => h.source === 'JobWrapper').map((h) => h.minorStatus)).toEqual(['Application', 'Output Sandbox Uploaded', 'Execution Complete']);
+  });
+
   it('drives a job Matched → Running → Completing → Done with exec times and nulls for unchanged fields', async () => {
     const id = await matchedJob();
     const r = await call(server, 'PATCH', '/api/jobs/status', {
