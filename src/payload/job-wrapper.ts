@@ -86,7 +86,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   const started = Date.now();
   const report = (update: Omit<StatusUpdate, 'source'>) => backend.setJobStatus(job.jobId, { ...update, source: SOURCE });
   // Progress reports do not hold the job up: the backend delivers them in order (DiracX batches
-  // what queued up into one request), and the first and final statuses are awaited.
+  // what queued up into one request); the final status is awaited (delivered, or spooled).
   const progress = (update: Omit<StatusUpdate, 'source'>): void => {
     report(update).catch((error: unknown) => log.warn({ err: (error as Error).message, minor: update.minorStatus }, 'status update not delivered'));
   };
@@ -108,7 +108,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   // Every way out (rescheduled, failed, done) removes the token file and, unless kept, the job directory.
   try {
     try {
-      await report({ status: 'Running', minorStatus: 'Job Initialization' });
+      progress({ status: 'Running', minorStatus: 'Job Initialization' });
       // How the payload runs, and why it runs without a container when it does (issue: said in the job's status).
       const runner = options.runner.kind === 'direct' ? `direct: ${options.runner.reason}` : `apptainer: ${description.containerImage ?? options.runner.image}`;
       backend.setJobMetadata(job.jobId, { ...options.startMetadata, PayloadRunner: runner }).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job metadata not delivered'));
