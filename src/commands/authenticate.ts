@@ -4,7 +4,6 @@ import type { Backend } from '../backend/types.js';
 import { PilotError } from '../pilot/errors.js';
 import { ExitCode } from '../pilot/exit-codes.js';
 import { createDiracxBackend, DiracxBackend } from '../diracx/index.js';
-import { createDiracBackend } from '../dirac/index.js';
 import { addLogDestination } from '../pilot/logger.js';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
@@ -16,6 +15,8 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
     if (!proxyPath) throw new PilotError(ExitCode.CREDENTIALS, '--backend dirac needs a pilot proxy: --proxy or X509_USER_PROXY');
     if (!caDir) throw new PilotError(ExitCode.TLS, '--backend dirac needs a CA directory: --ca-path or X509_CERT_DIR');
     if (p.configurationServers.length === 0) throw new PilotError(ExitCode.CONFIG, '--backend dirac needs configuration servers: -C/--configurationServer or pilot.json ConfigurationServers');
+    // Loaded only for legacy DIRAC: its X.509 stack is the heaviest part of the bundle.
+    const { createDiracBackend } = await import('../dirac/index.js');
     return createDiracBackend({
       proxyPath,
       caDir,
