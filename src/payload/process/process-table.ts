@@ -27,6 +27,19 @@ export function readProcessTable(procRoot = DEFAULT_PROC_ROOT): Map<number, Proc
   return table;
 }
 
+let shared: { root: string; at: number; table: Map<number, ProcStat> } | null = null;
+
+/**
+ * The process table, shared by every watchdog that samples within `maxAgeMs` of the last read:
+ * with many payloads, one scan of /proc per tick instead of one per payload. Killing always reads
+ * a fresh table (readProcessTable).
+ */
+export function readProcessTableShared(procRoot = DEFAULT_PROC_ROOT, maxAgeMs = 250, now = Date.now()): Map<number, ProcStat> {
+  if (shared && shared.root === procRoot && now - shared.at <= maxAgeMs) return shared.table;
+  shared = { root: procRoot, at: now, table: readProcessTable(procRoot) };
+  return shared.table;
+}
+
 export function readProcStat(pid: number, procRoot = DEFAULT_PROC_ROOT): ProcStat | null {
   try {
     return parseProcStat(readFileSync(path.join(procRoot, String(pid), 'stat'), 'latin1'));

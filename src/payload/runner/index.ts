@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { ProcStat } from '../process/proc-parsers.js';
 import { findPayloadTree, liveMembers, type PayloadIdentity } from '../process/process-tree.js';
-import { processKey, readProcStat, readUptimeTicks } from '../process/process-table.js';
+import { processKey, readProcStat, readProcessTableShared, readUptimeTicks } from '../process/process-table.js';
 import { terminateTree } from '../process/kill-tree.js';
 import { ensureSubreaper, reapOrphanZombies } from '../process/subreaper.js';
 import { KILL_MINOR_STATUS, type KillReason } from '../watchdog/kill-reasons.js';
@@ -86,9 +86,11 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
 
   const identity: PayloadIdentity = { rootPid: pid, sessionId: pid, notBeforeTicks, marker };
   const known = new Set<string>();
-  const scan = (): ProcStat[] => {
+  /** The payload's processes; `shared`: from the table other watchdogs read this tick (sampling only). */
+  const scan = (shared = false): ProcStat[] => {
     if (pid <= 0) return [];
-    const tree = findPayloadTree(identity, { known, claimOrphans: orphanClaim() });
+    const options = { known, claimOrphans: orphanClaim() };
+    const tree = shared ? findPayloadTree(identity, options, readProcessTableShared()) : findPayloadTree(identity, options);
     for (const stat of tree) known.add(processKey(stat));
     reapOrphanZombies(tree, identity.rootExitedAtTicks === undefined ? pid : -1);
     return tree;
@@ -114,7 +116,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   };
 
   const watchdog = new Watchdog({
-    scanTree: scan,
+    scanTree: () => scan(true),
     jobDir: options.cwd,
     stdoutFile,
     limits,

@@ -50,12 +50,23 @@ export class Watchdog {
     this.history.push(this.latestSample);
   }
 
+  /**
+   * Ticks on the wall-clock multiples of the interval, so every payload's watchdog samples at the
+   * same moments and they share one read of the process table (readProcessTableShared).
+   */
   start(): void {
-    this.timer = setInterval(() => this.tick(), this.options.limits.sampleIntervalMs);
+    const interval = this.options.limits.sampleIntervalMs;
+    this.timer = setTimeout(() => {
+      this.timer = setInterval(() => this.tick(), interval);
+      this.tick();
+    }, interval - (Date.now() % interval));
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) {
+      clearTimeout(this.timer);
+      clearInterval(this.timer);
+    }
     this.timer = undefined;
   }
 
