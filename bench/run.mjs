@@ -39,8 +39,9 @@ for (const file of files) {
 // Keep figures of benches not run this time (--only), so results.md stays complete.
 const resultsJson = path.join(here, 'results.json');
 if (only.length > 0 && existsSync(resultsJson)) {
+  const ranNow = new Set(records.map((r) => r.bench));
   const previous = JSON.parse(readFileSync(resultsJson, 'utf8')).records ?? [];
-  for (const r of previous) if (!records.some((n) => n.bench === r.bench)) records.push(r);
+  for (const r of previous) if (!ranNow.has(r.bench)) records.push(r);
 }
 
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
