@@ -32,7 +32,7 @@ describe('createJobCgroup', () => {
     expect(await createJobCgroup(7, 100, silentLogger(), r)).toBeNull();
     writeFileSync(path.join(r.mountRoot, 'pilot', 'cgroup.subtree_control'), 'cpu memory\n');
     const cgroup = (await createJobCgroup(7, 100, silentLogger(), r))!;
-    expect(cgroup.dir).toBe(path.join(r.mountRoot, 'pilot', 'dirac-job-7'));
+    expect(cgroup.dir).toBe(path.join(r.mountRoot, 'pilot', `dirac-pilot${process.pid}-job7`));
     expect(readFileSync(path.join(cgroup.dir, 'memory.max'), 'utf8')).toBe(String(100 * 1024 * 1024));
     writeFileSync(path.join(cgroup.dir, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
     expect(await cgroup.oomKilled()).toBe(true);

@@ -53,14 +53,15 @@ function oomKillCount(text: string): number {
 }
 
 /**
- * Creates `dirac-job-<id>` below the pilot's memory cgroup with the job's memory limit, or returns
+ * Creates `dirac-pilot<pid>-job<id>` below the pilot's memory cgroup with the job's memory limit, or returns
  * null (with the reason at debug level) when the node does not delegate. cgroup v2 needs the memory
  * controller already enabled for the pilot's children (a delegated subtree, or a container's root).
  */
 export async function createJobCgroup(jobId: number, memoryMB: number, logger: Logger, roots: CgroupRoots = { procSelfCgroup: '/proc/self/cgroup', mountRoot: '/sys/fs/cgroup' }): Promise<JobCgroup | null> {
   const parent = pilotMemoryCgroup(roots);
   if (!parent) return null;
-  const dir = path.join(parent.dir, `dirac-job-${jobId}`);
+  // The pilot's pid in the name: two pilots sharing a cgroup (or job ids from two servers) never collide.
+  const dir = path.join(parent.dir, `dirac-pilot${process.pid}-job${jobId}`);
   const bytes = String(Math.max(1, Math.round(memoryMB)) * 1024 * 1024);
   try {
     if (parent.version === 2) {

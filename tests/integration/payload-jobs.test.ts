@@ -148,16 +148,17 @@ describe('jobs under the pilot: slots and watchdog limits', () => {
     const { server, credentials, work } = await start([
       {
         fields: { JobName: 'hog-fast', Executable: 'hog.sh', MaxRAM: 64, ...std },
-        inputFiles: { 'hog.sh': script(`grep -h . /proc/self/cgroup | grep -c dirac-job
+        inputFiles: { 'hog.sh': script(`grep -h . /proc/self/cgroup | grep -c dirac-pilot
 python3 -c "b = bytearray(400 * 1024 * 1024); [b.__setitem__(i, 1) for i in range(0, len(b), 4096)]"`) },
       },
     ]);
     // The watchdog samples only every 10 s here: the kernel acts first, and the minor status says why.
-    const run = await runPilot(devPilotArgs(server, credentials, work, ['--kill-grace', '1']));
+    let pilotPid = 0;
+    const run = await runPilot(devPilotArgs(server, credentials, work, ['--kill-grace', '1']), { onSpawn: (pid) => (pilotPid = pid) });
     expect(run.code, run.stderr).toBe(0);
     expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: 'Memory limit exceeded' });
     expect(await stdoutOf(server, server.jobs()[0]!.id)).toMatch(/^1\n/);
-    expect(readdirSync(path.dirname(probe.dir)).filter((d) => d.startsWith('dirac-job-'))).toEqual([]);
+    expect(readdirSync(path.dirname(probe.dir)).filter((d) => d.startsWith(`dirac-pilot${pilotPid}-`))).toEqual([]);
   });
 
   it('kills a job that floods its stdout', async () => {

@@ -89,6 +89,10 @@ export class DipsClient {
     const connection = await this.open(url, 'FileTransfer', 'ToClient');
     const partial = `${destFile}.part`;
     const out = createWriteStream(partial, { mode: 0o600 });
+    // A write still in flight when a failure destroys the stream errors out: the failure is already
+    // being handled below, so that late error is expected, not an uncaught exception.
+    let writeError: Error | null = null;
+    out.on('error', (error) => (writeError ??= error));
     const md5 = createHash('md5');
     let bytes = 0;
     try {
@@ -118,9 +122,9 @@ export class DipsClient {
         connection.send({ OK: true, Value: null });
       }
     } catch (error) {
-      out.destroy();
+      if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', () => resolve()));
       await rm(partial, { force: true });
-      throw error;
+      throw writeError && !(error instanceof PilotError) ? writeError : error;
     } finally {
       connection.close();
     }
