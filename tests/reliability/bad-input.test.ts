@@ -204,11 +204,11 @@ describe('malformed server replies, one route at a time', () => {
   }, 180_000);
 });
 
-/** One job that outlives a 1 s heartbeat and returns an output sandbox. */
+/** One job that outlives several 1 s heartbeats (a loaded CI machine delays the first) and returns an output sandbox. */
 function sleepyJob(): JobSubmission {
   return {
     fields: { JobName: 'sleepy', Executable: '/bin/sh', Arguments: 'run.sh', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'], CPUTime: 60 },
-    inputFiles: { 'run.sh': '#!/bin/sh\nsleep 1.5\necho done\n' },
+    inputFiles: { 'run.sh': '#!/bin/sh\nsleep 3\necho done\n' },
   };
 }
 
