@@ -16,6 +16,12 @@ import { median, openFds, rssMB, type ProcSample } from './proc-sample.js';
 
 const SOAK = process.env.PILOT_SOAK === '1';
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
+/**
+ * SOAK_MAX_OLD_SPACE_MB caps the pilot's V8 old space (NODE_OPTIONS). With the default heap V8
+ * grows lazily and RSS climbs for minutes before it settles; with a cap, a JavaScript leak can no
+ * longer hide behind that: it ends in an out-of-memory exit. docs/reliability.md has both figures.
+ */
+const MAX_OLD_SPACE_MB = process.env.SOAK_MAX_OLD_SPACE_MB;
 const SAMPLE_EVERY_MS = 3000;
 /** Samples from the first WARMUP_S seconds are left out: the JIT, the first jobs, buffers filling. */
 const WARMUP_S = Math.min(30, SECONDS / 5);
@@ -57,7 +63,11 @@ describe.skipIf(!SOAK)(`soak: a pilot supervising jobs for ${SECONDS} s`, () => 
     let pid = 0;
     const pilot = runPilot(
       devPilotArgs(s, credentials, path.join(dir, 'work'), ['-P', '4', '--PollingTime', '1', '--StopAfterFailedMatches', '3', '--heartbeat', '1', '-M', '100000']),
-      { timeoutMs: (SECONDS + 180) * 1000, onSpawn: (p) => (pid = p) },
+      {
+        timeoutMs: (SECONDS + 180) * 1000,
+        onSpawn: (p) => (pid = p),
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(MAX_OLD_SPACE_MB ? { NODE_OPTIONS: `--max-old-space-size=${MAX_OLD_SPACE_MB}` } : {}) },
+      },
     );
     const started = Date.now();
     const samples: ProcSample[] = [];
@@ -83,6 +93,7 @@ describe.skipIf(!SOAK)(`soak: a pilot supervising jobs for ${SECONDS} s`, () => 
     const last = steady.slice(-quarter);
     const figures = {
       seconds: SECONDS,
+      maxOldSpaceMB: MAX_OLD_SPACE_MB ?? 'default',
       jobs: jobs.length,
       heartbeats: jobs.reduce((n, j) => n + j.heartbeats.length, 0),
       samples: samples.length,
