@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, round, spreadOf } from './stats.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const exe = (arch) => path.join(repo, 'dist', 'bin', `pilot-linux-${arch}`);
@@ -16,13 +17,6 @@ const MB = 1e6;
 const SIZE_LIMIT_MB = 110;
 const STARTUP_RATIO_LIMIT = 1.5;
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const round = (value, digits = 2) => Number(value.toFixed(digits));
-const spreadOf = (values, unit) => `${round(Math.min(...values))}..${round(Math.max(...values))} ${unit}`;
 
 /** Wall time of one run to exit, in ms; throws if the command fails. */
 function timeOnce(file, args, env) {

@@ -18,16 +18,12 @@ const pythonReference = path.join(root, 'bench', 'python', 'db12_reference.py');
 const ENTRY = `
 import { measureCpuPower } from ${JSON.stringify(path.join(root, 'src/benchmark/db12.ts'))};
 import { silentLogger } from ${JSON.stringify(path.join(root, 'src/pilot/logger.ts'))};
+import { median } from './stats.mjs';
 const started = performance.now();
 const result = await measureCpuPower({ copies: 1, logger: silentLogger() });
 process.stdout.write(JSON.stringify({ ...result, processWall: (performance.now() - started) / 1000 }));
 `;
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 const fmt = (x) => Number(x.toPrecision(4));
 const spread = (values) => `${fmt(Math.min(...values))}..${fmt(Math.max(...values))}`;
 

@@ -7,18 +7,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, round, spreadOf } from './stats.mjs';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const node = path.join(repo, 'node_modules', '.bin', 'node');
 export const pilotBundle = path.join(repo, 'dist', 'pilot.cjs');
 
-export const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-export const round = (value, digits = 2) => Number(value.toFixed(digits));
-export const spreadOf = (values, unit) => `${round(Math.min(...values))}..${round(Math.max(...values))} ${unit}`;
+export { median, round, spreadOf };
 
 let devServerModule;
 /** `startDevServer` from src/devserver, bundled once per bench process. */

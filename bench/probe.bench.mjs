@@ -8,18 +8,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, round, spreadOf } from './stats.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const node = path.join(repo, 'node_modules', '.bin', 'node');
 const pilot = path.join(repo, 'dist', 'pilot.cjs');
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const round = (value, digits = 2) => Number(value.toFixed(digits));
-const spreadOf = (values, unit) => `${round(Math.min(...values))}..${round(Math.max(...values))} ${unit}`;
 
 /** Wall time of one run to exit, in ms; rejects if the command fails or takes over a minute. */
 function timeOnce([file, args, options = {}]) {

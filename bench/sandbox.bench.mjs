@@ -7,17 +7,12 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { median, round, spreadOf } from './stats.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = path.join(repo, 'bench', '.tmp', 'sandbox');
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const round = (value, digits = 2) => Number(value.toFixed(digits));
-const spreadOf = (values) => `${round(Math.min(...values))}..${round(Math.max(...values))} ms`;
+const spreadMs = (values) => spreadOf(values, 'ms');
 
 async function timeMs(fn) {
   const start = process.hrtime.bigint();
@@ -104,7 +99,7 @@ export default async function run({ runs, log }) {
       ratio: round(value / baseline),
       target: `ratio <= ${limit}`,
       pass: value / baseline <= limit,
-      spread: spreadOf(ours),
+      spread: spreadMs(ours),
     });
   }
 
@@ -134,7 +129,7 @@ export default async function run({ runs, log }) {
     ratio: round(value / baseline),
     target: 'ratio <= 2',
     pass: value / baseline <= 2,
-    spread: spreadOf(ours),
+    spread: spreadMs(ours),
   });
   rmSync(scratch, { recursive: true, force: true });
   return records;
