@@ -24,7 +24,12 @@ export function loadDevServer() {
   const esbuild = path.join(repo, 'node_modules', '.bin', 'esbuild');
   const built = spawnSync(esbuild, [path.join(repo, 'src', 'devserver', 'index.ts'), '--bundle', '--platform=node', '--format=cjs', '--target=node22', `--outfile=${out}`, '--log-level=warning'], { encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`esbuild failed: ${built.stderr}`);
-  devServerModule = createRequire(import.meta.url)(out);
+  try {
+    devServerModule = createRequire(import.meta.url)(out);
+  } finally {
+    // Loaded: the bundle is no longer needed on disk.
+    rmSync(dir, { recursive: true, force: true });
+  }
   return devServerModule;
 }
 
