@@ -124,6 +124,8 @@ export interface Backend {
   downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void>;
   /** Upload the output sandbox and attach it to the job; returns its PFN. */
   uploadOutputSandbox(job: MatchedJob, archive: OutputSandboxArchive): Promise<string>;
+  /** The job agent is done with this job: drop what was kept for it (owner tokens, pacing). */
+  forgetJob?(jobId: number): void;
   /** Deliver every queued update, or spool what could not be delivered. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -116,3 +116,18 @@ describe('job agent stop rules', () => {
     expect(report.outcomes.find((o) => o.jobId === 1)?.minorStatus).toMatch(/Job description invalid: Executable is missing/);
   });
 });
+
+describe('job agent failures', () => {
+  it('a slot description that throws stops matching, but running jobs still end with a final status', async () => {
+    const fake = fakeBackend(['[Executable = "/bin/sleep"; Arguments = "0.5";]', ok]);
+    let calls = 0;
+    const run = agent(fake.backend, rules(), {
+      workLeft: () => {
+        if (++calls > 1) throw new Error('batch system unreadable');
+        return 1e9;
+      },
+    });
+    await expect(run).rejects.toThrow(/batch system unreadable/);
+    expect(fake.finals()).toEqual([[1, 'Done']]);
+  });
+});

@@ -58,7 +58,8 @@ export type StopReason =
   | 'black-hole'
   | 'signal'
   | 'no-filling'
-  | 'server-error';
+  | 'server-error'
+  | 'error';
 
 export interface JobAgentReport {
   stopReason: StopReason;
@@ -121,6 +122,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       })
       .then((outcome) => {
         running.delete(job.jobId);
+        backend.forgetJob?.(job.jobId);
         outcomes.push(outcome);
         nudge();
         return outcome;
@@ -179,6 +181,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       .finally(() => {
         pool.release(slot);
         running.delete(job.jobId);
+        backend.forgetJob?.(job.jobId);
         nudge();
       });
     running.set(job.jobId, entry);
@@ -211,13 +214,24 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         await Promise.race([woken, sleep(1000)]);
         continue;
       }
-      const workLeft = await options.cpuWorkLeft(cpuConsumed);
+      let workLeft: number;
+      let described: ReturnType<JobAgentOptions['describeFree']>;
+      try {
+        workLeft = await options.cpuWorkLeft(cpuConsumed);
+        described = options.describeFree(free, workLeft);
+      } catch (error) {
+        // Whatever fails here (a batch system that cannot be read, …) stops taking work; the jobs
+        // already running are still seen to their final status before it is raised.
+        fatal = error;
+        stop = { reason: 'error', detail: `cannot describe the slot: ${(error as Error).message}` };
+        break;
+      }
       if (workLeft < rules.minimumTimeLeft) {
         stop = { reason: 'time-left', detail: `CPU work left ${Math.round(workLeft)} below MinimumTimeLeft ${rules.minimumTimeLeft}` };
         break;
       }
       cycles++;
-      const { resources, node } = options.describeFree(free, workLeft);
+      const { resources, node } = described;
       let jobs: MatchedJob[];
       try {
         jobs = await backend.match({
