@@ -360,5 +360,17 @@ function startHeartbeats(
       .finally(() => (busy = false));
   }, Math.max(1000, seconds * 1000));
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  // The pilot's own memory, at debug level: how a site (or the soak test) tells heap from native growth.
+  const memory = setInterval(() => {
+    const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+    const mb = (n: number) => Math.round(n / 1048576);
+    logger.debug({ rssMB: mb(rss), heapUsedMB: mb(heapUsed), heapTotalMB: mb(heapTotal), externalMB: mb(external), arrayBuffersMB: mb(arrayBuffers) }, 'pilot memory');
+  }, 60_000);
+  memory.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      clearInterval(memory);
+    },
+  };
 }

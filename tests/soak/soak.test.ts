@@ -6,7 +6,7 @@
  * skips it.
  */
 import path from 'node:path';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { ExitCode } from '../../src/pilot/exit-codes.js';
@@ -101,6 +101,9 @@ describe.skipIf(!SOAK)(`soak: a pilot supervising jobs for ${SECONDS} s`, () => 
       fds: { firstQuarterMedian: median(first.map((x) => x.fds)), lastQuarterMedian: median(last.map((x) => x.fds)), max: Math.max(...steady.map((x) => x.fds)) },
     };
     console.log(`soak figures: ${JSON.stringify(figures)}`);
+    // The pilot logs its own memory every minute at debug level: heap against native growth.
+    const memory = readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8').split('\n').filter((l) => l.includes('"pilot memory"'));
+    console.log(`pilot memory (rss, heapUsed, heapTotal, external, arrayBuffers MB):\n${memory.map((l) => { const m = JSON.parse(l); return `  ${m.rssMB} ${m.heapUsedMB} ${m.heapTotalMB} ${m.externalMB} ${m.arrayBuffersMB}`; }).join('\n')}`);
     expect(figures.rssMB.lastQuarterMedian).toBeLessThanOrEqual(figures.rssMB.firstQuarterMedian + RSS_SLACK_MB);
     expect(figures.fds.lastQuarterMedian).toBeLessThanOrEqual(figures.fds.firstQuarterMedian + FD_SLACK);
   });
