@@ -78,7 +78,7 @@ describe('pilot run against the dev server', () => {
     const run = await runPilot([...devPilotArgs(server, credentials, path.join(dir, 'work')), '--dry-run']);
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
-    expect(out.request).toMatchObject({ vo: 'demo', max_jobs: expect.any(Number) });
+    expect(out.request).toMatchObject({ vo: 'demo', max_jobs: 1 });
     expect(out.request.resources).toMatchObject({ Site: 'DIRAC.Test.local', CPUTime: 864000, PilotBenchmark: 10 });
     expect(out.request.node).toHaveProperty('cpu');
     expect(server.requests).toEqual([]);

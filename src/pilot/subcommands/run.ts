@@ -26,7 +26,7 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
         const request = {
           pilot_stamp: ctx.pilotStamp,
           vo: ctx.params.vo ?? 'unknown',
-          max_jobs: ctx.resources?.NumberOfProcessors ?? 1,
+          max_jobs: 1, // as the job agent asks: one job per request
           node: ctx.nodeDocument ?? null,
           resources: ctx.resources ?? null,
         };
