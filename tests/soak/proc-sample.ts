@@ -27,19 +27,6 @@ export function openFds(pid: number): number | null {
   }
 }
 
-/** utime + stime of the process itself (not its children), in seconds, from /proc/<pid>/stat. */
-export function ownCpuSeconds(pid: number, ticksPerSecond = 100): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the name: state is field 3, utime 14 and stime 15 (1-based), so indices 11 and 12 here.
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-  } catch {
-    return null;
-  }
-}
-
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
