@@ -10,4 +10,9 @@ export class SerialQueue {
     this.tail = result.catch(() => undefined);
     return result;
   }
+
+  /** Resolves once every task added so far has settled (never rejects). */
+  async idle(): Promise<void> {
+    await this.tail;
+  }
 }

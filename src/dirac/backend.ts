@@ -31,6 +31,7 @@ import { DErrno, expectOk, isNoMatch } from './result.js';
 import { ServiceCaller, type ServiceCallerOptions } from './services.js';
 import { StatusClock } from './timestamps.js';
 import { makeProxyRequest, writePayloadProxy } from './x509/payload-proxy.js';
+import { SerialQueue } from '../backend/serial.js';
 
 const MatchReply = z
   .object({
@@ -73,7 +74,8 @@ export class DiracBackend implements Backend {
   private readonly pilotCaller: ServiceCaller;
   private readonly jobs = new Map<number, JobContext>();
   private readonly clock = new StatusClock();
-  private queue: Promise<void> = Promise.resolve();
+  /** Status updates and heartbeats go out one at a time, in the order they were made. */
+  private readonly queue = new SerialQueue();
   private pilotReference: string | undefined;
 
   constructor(private readonly config: DiracBackendConfig) {
@@ -183,12 +185,6 @@ export class DiracBackend implements Backend {
     return new ServiceCaller({ ...this.config.caller, credentials }, () => this.cfg);
   }
 
-  private enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   setJobStatus(jobId: number, update: StatusUpdate): Promise<void> {
     const context = this.jobs.get(jobId);
     if (update.status && FINAL_JOB_STATUSES.has(update.status) && context) context.final = true;
@@ -197,7 +193,7 @@ export class DiracBackend implements Backend {
     if (update.minorStatus !== undefined) entry.MinorStatus = update.minorStatus;
     if (update.applicationStatus !== undefined) entry.ApplicationStatus = update.applicationStatus;
     const timestamp = this.clock.next(jobId, update.timestamp);
-    return this.enqueue(async () => {
+    return this.queue.run(async () => {
       expectOk(
         await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, { [timestamp]: entry }, false]),
         `JobStateUpdate.setJobStatusBulk(${jobId})`,
@@ -229,7 +225,7 @@ export class DiracBackend implements Backend {
 
   setJobMetadata(jobId: number, metadata: Record<string, string | number>): Promise<void> {
     const pairs = Object.entries(metadata).map(([key, value]) => [key, value]);
-    return this.enqueue(async () => {
+    return this.queue.run(async () => {
       expectOk(
         await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobParameters', [jobId, pairs]),
         `JobStateUpdate.setJobParameters(${jobId})`,
@@ -239,7 +235,7 @@ export class DiracBackend implements Backend {
 
   async reschedule(jobIds: number[]): Promise<void> {
     if (jobIds.length === 0) return;
-    await this.queue;
+    await this.queue.idle();
     expectOk(await this.pilotCaller.call('WorkloadManagement/JobManager', 'rescheduleJob', [jobIds]), 'JobManager.rescheduleJob');
     for (const id of jobIds) this.jobs.delete(id);
   }
@@ -306,7 +302,7 @@ export class DiracBackend implements Backend {
   }
 
   async flush(): Promise<void> {
-    await this.queue;
+    await this.queue.idle();
   }
 
   async close(): Promise<void> {
