@@ -39,7 +39,7 @@ export async function probeSlot(ctx: PilotContext, workDir = ctx.workDir): Promi
     ...(sysroot ? {} : { env: ctx.env }),
     workDir,
     logger: ctx.logger,
-    native: ctx.native,
+    native: () => ctx.native,
     ...(ctx.params.ce ? { ceName: ctx.params.ce } : {}),
     cvmfsRepositories: [...new Set([...ctx.params.cvmfsLocations, ...ctx.params.requiredCvmfs])],
   });

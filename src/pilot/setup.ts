@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
+import { existsSync, mkdirSync, accessSync, closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { ParsedArgv } from './argv.js';
 import { paramsFromEnv, resolveParams, type Params, type RawParams } from './params.js';
 import { readPilotJson, paramsFromPilotJson } from './pilot-json.js';
@@ -33,7 +32,28 @@ export function loadParams(parsed: ParsedArgv, env: NodeJS.ProcessEnv, cwd = pro
 
 /** A pilot stamp: the given --pilotUUID, else 16 random hex characters (DiracX allows 1–32). */
 export function makePilotStamp(params: Params): string {
-  return params.pilotUUID ?? randomBytes(8).toString('hex');
+  return params.pilotUUID ?? randomHex(8);
+}
+
+/**
+ * Random bytes from the kernel, as hex. Read directly: loading node:crypto for 8 bytes costs a
+ * read-only subcommand a few milliseconds of its start-up. Where /dev/urandom cannot be opened
+ * (a stripped container), node:crypto is the fallback.
+ */
+function randomHex(bytes: number): string {
+  const buffer = Buffer.alloc(bytes);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, buffer, 0, bytes, null) === bytes) return buffer.toString('hex');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // fall through to node:crypto
+  }
+  const crypto = process.getBuiltinModule('node:crypto');
+  return crypto.randomBytes(bytes).toString('hex');
 }
 
 /**

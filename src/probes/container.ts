@@ -1,9 +1,10 @@
-import { access, constants } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access } from './fs-async.js';
 import path from 'node:path';
 import type { Env } from './batch/types.js';
 import type { ContainerInfo } from './types.js';
 import type { NodeSource } from './source.js';
-import { spawnFailure } from './spawn-error.js';
+import { runBounded } from './run-bounded.js';
 import type { Warnings } from './warnings.js';
 
 /** Where OSG and WLCG sites publish Apptainer when the node has none installed. */
@@ -59,16 +60,13 @@ export function parseRuntimeVersion(text: string): { runtime: 'apptainer' | 'sin
 
 async function runtimeVersion(binary: string, timeoutMs: number, warnings: Warnings): Promise<ReturnType<typeof parseRuntimeVersion>> {
   try {
-    // Loaded on first use: most probes run no binary, and execa is the bulk of the module graph.
-    const { execa } = await import('execa');
-    const result = await execa(binary, ['--version'], { timeout: timeoutMs, reject: false, stdin: 'ignore', forceKillAfterDelay: 500 });
+    const result = await runBounded(binary, ['--version'], { timeoutMs });
     if (result.timedOut) {
       warnings.add('container', `${binary} --version did not answer within ${timeoutMs} ms`);
       return null;
     }
-    const notStarted = spawnFailure(result);
-    if (notStarted) {
-      warnings.add('container', `${binary} could not be run: ${notStarted}`);
+    if (result.startError) {
+      warnings.add('container', `${binary} could not be run: ${result.startError}`);
       return null;
     }
     const parsed = parseRuntimeVersion(String(result.stdout));

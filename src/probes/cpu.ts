@@ -68,7 +68,10 @@ async function sysfsTopology(source: NodeSource, cpus: number[]): Promise<Topolo
   return complete.length === sample.length ? topologyFrom(complete) : null;
 }
 
-export async function readCpu(source: NodeSource, warnings: Warnings, native: NativeAddon | null): Promise<CpuFacts> {
+/** The addon, or how to load it: loaded only when /proc/cpuinfo leaves something out (or on aarch64). */
+export type NativeAddonSource = NativeAddon | null | (() => NativeAddon | null);
+
+export async function readCpu(source: NodeSource, warnings: Warnings, nativeSource: NativeAddonSource): Promise<CpuFacts> {
   const [cpuinfoText, onlineText, unameText] = await Promise.all([
     source.readText('/proc/cpuinfo'),
     source.readText('/sys/devices/system/cpu/online'),
@@ -99,7 +102,9 @@ export async function readCpu(source: NodeSource, warnings: Warnings, native: Na
   let flags = featureList(first);
   let vendor = first?.vendor_id ?? '';
   let usedNative = false;
-  if (source.layout === 'live' && native) {
+  const needsNative = source.layout === 'live' && (arch === 'aarch64' || (arch === 'x86_64' && (flags.length === 0 || vendor === '')));
+  const native = needsNative ? (typeof nativeSource === 'function' ? nativeSource() : nativeSource) : null;
+  if (native) {
     try {
       if (arch === 'aarch64' && native.hwcap) {
         const { hwcap, hwcap2 } = native.hwcap();

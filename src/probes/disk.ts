@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { statfs } from './fs-async.js';
 import { withDeadline } from './deadline.js';
 import type { DiskInfo } from './types.js';
 import type { Warnings } from './warnings.js';

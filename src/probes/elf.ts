@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { openFile } from './fs-async.js';
 
 /**
  * Reads one named section of an ELF file (e.g. `.rodata` of libc.so.6) with three small
@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 export async function readElfSection(file: string, name: string, maxBytes = 8 * 1024 * 1024): Promise<Buffer | null> {
   let handle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await openFile(file, constants.O_RDONLY | constants.O_NONBLOCK);
     if (!(await handle.stat()).isFile()) return null;
     const header = Buffer.alloc(64);
     const { bytesRead } = await handle.read(header, 0, 64, 0);

@@ -5,11 +5,11 @@ import { allocatedCpus, allocatedMemoryMB } from './allocation.js';
 import { readBatch } from './batch/index.js';
 import { readCgroupLimits } from './cgroup.js';
 import { readContainer, type ContainerRuntimeOptions } from './container.js';
-import { readCpu } from './cpu.js';
+import { readCpu, type NativeAddonSource } from './cpu.js';
 import { readCvmfs } from './cvmfs.js';
 import { readDisk } from './disk.js';
 import { readGlibc } from './glibc.js';
-import { readGpus, type NvidiaSmiOptions } from './gpu/index.js';
+import { readGpuInventory, selectGpus, type NvidiaSmiOptions } from './gpu/index.js';
 import { readMemTotalMB } from './memory.js';
 import { detectMicroarchitecture, x86PsabiLevel } from './microarchitecture.js';
 import { readOs } from './os.js';
@@ -29,8 +29,8 @@ export interface ProbeOptions {
   /** Where the pilot works; its free space is measured. Default process.cwd(). */
   workDir?: string;
   logger?: Logger;
-  /** The native addon (CPUID / AT_HWCAP); null or absent: pure-TS readers only. */
-  native?: NativeAddon | null;
+  /** The native addon (CPUID / AT_HWCAP), or a loader called only if needed; null or absent: pure-TS readers only. */
+  native?: NativeAddonSource;
   nvidiaSmi?: NvidiaSmiOptions;
   container?: ContainerRuntimeOptions;
   /** Repositories to look for under /cvmfs; default DIRAC's grid.cern.ch and dirac.egi.eu. */
@@ -63,7 +63,9 @@ export async function probeNode(options: ProbeOptions = {}): Promise<ProbeResult
   const native = live ? (options.native ?? null) : null;
   const workDir = options.workDir ?? process.cwd();
 
-  const [cpu, cgroup, memTotal, osInfo, glibc, disk, container, cvmfs, batch] = await Promise.all([
+  const [gpuInventory, cpu, cgroup, memTotal, osInfo, glibc, disk, container, cvmfs, batch] = await Promise.all([
+    // First: nvidia-smi, the slowest part on a GPU node, runs while the files below are read.
+    readGpuInventory(source, env, options.nvidiaSmi ?? {}, warnings),
     readCpu(source, warnings, native),
     readCgroupLimits(source, warnings),
     readMemTotalMB(source, warnings),
@@ -74,13 +76,7 @@ export async function probeNode(options: ProbeOptions = {}): Promise<ProbeResult
     readCvmfs(source, options.cvmfsRepositories, warnings),
     readBatch({ env, source, warnings }, options.ceName, os.hostname()),
   ]);
-  const gpu = await readGpus(
-    source,
-    env,
-    { system: batch.system, gpuIds: Array.isArray(batch.gpuIds) ? (batch.gpuIds as string[]) : null },
-    options.nvidiaSmi ?? {},
-    warnings,
-  );
+  const gpu = selectGpus(gpuInventory, env, { system: batch.system, gpuIds: Array.isArray(batch.gpuIds) ? (batch.gpuIds as string[]) : null }, warnings);
 
   const features = new Set(cpu.flags);
   const totalMB = memTotal ?? 0;

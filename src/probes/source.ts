@@ -1,5 +1,5 @@
 import { constants, readFileSync, readdirSync } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { openFile, readdir, stat } from './fs-async.js';
 import path from 'node:path';
 import { buildFlatCapture, type VirtualFiles } from './capture.js';
 
@@ -37,7 +37,7 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
 async function readRegularFile(file: string, maxBytes: number): Promise<Buffer | null> {
   let handle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await openFile(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const info = await handle.stat();
     if (!info.isFile()) return null;
     const chunks: Buffer[] = [];

@@ -7,7 +7,7 @@ import { formatBenchmark } from '../../benchmark/format.js';
 export const benchmarkSubcommand: Subcommand = {
   name: 'benchmark',
   async run(parsed) {
-    const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
+    const session = await openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
     const { ctx } = session;
     try {
       if (ctx.params.processors === undefined && ctx.params.cpuPowerSource === 'db12') {

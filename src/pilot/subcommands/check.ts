@@ -15,7 +15,7 @@ export const checkSubcommand: Subcommand = {
   name: 'check',
   details: 'Exit code: that of the first failed class (docs/exit-codes.md); 0 when every check passed or only warned.',
   async run(parsed) {
-    const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
+    const session = await openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
     const { ctx } = session;
     const p = ctx.params;
     try {

@@ -23,7 +23,7 @@ export const execSubcommand: Subcommand = {
   async run(parsed) {
     const staged = (parsed.params.staged as string[] | undefined) ?? [];
     if (staged.length > 0) {
-      const session = openSession(parsed, { workDir: 'if-given' });
+      const session = await openSession(parsed, { workDir: 'if-given' });
       try {
         const result = await runStagedJobs(session.ctx, staged);
         session.ctx.logger.info(result, 'staged jobs finished');
@@ -41,7 +41,7 @@ export const execSubcommand: Subcommand = {
       throw new PilotError(ExitCode.CONFIG, `job file ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     const description = describeJobFile(text, file);
-    const session = openSession(parsed, { workDir: true });
+    const session = await openSession(parsed, { workDir: true });
     const { ctx } = session;
     try {
       const probe = await probeSlot(ctx);

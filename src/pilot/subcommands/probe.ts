@@ -8,7 +8,7 @@ export const probeSubcommand: Subcommand = {
   name: 'probe',
   details: '--json prints the machine form (docs/probes.md lists the fields); --sysroot DIR reads a captured node.',
   async run(parsed) {
-    const session = openSession(parsed, { workDir: false, quietLogs: true });
+    const session = await openSession(parsed, { workDir: false, quietLogs: true });
     const { ctx } = session;
     try {
       const started = process.hrtime.bigint();

@@ -12,7 +12,7 @@ export const runSubcommand: Subcommand = {
   details: `Pipeline commands (-X a,b,…; DIRAC's names are accepted too): ${[...COMMANDS.keys()].join(', ')}.
 Default: ${DEFAULT_PIPELINE.join(', ')}.`,
   async run(parsed) {
-    const session = openSession(parsed, { workDir: parsed.params.dryRun ? 'if-given' : true });
+    const session = await openSession(parsed, { workDir: parsed.params.dryRun ? 'if-given' : true });
     const { ctx } = session;
     try {
       // --edge: the same pipeline with the edge agent in place of the job agent.

@@ -1,11 +1,13 @@
 import path from 'node:path';
 import type { ParsedArgv } from '../argv.js';
 import type { PilotContext } from '../context.js';
-import { createLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
+import { nullLogger } from '../null-logger.js';
 import { installSignalHandlers, type ShutdownController } from '../signals.js';
 import { loadParams, makePilotStamp, prepareWorkDir } from '../setup.js';
 import type { Params } from '../params.js';
 import { loadNativeAddon } from '../../native/load.js';
+import type { NativeAddon } from '../../native/types.js';
 
 export interface Session {
   ctx: PilotContext;
@@ -24,19 +26,27 @@ export interface SessionOptions {
   quietLogs?: boolean;
 }
 
-/** Params, work directory, logger, native addon, signal handling: what every subcommand starts with. */
-export function openSession(parsed: ParsedArgv, options: SessionOptions, env: NodeJS.ProcessEnv = process.env): Session {
+/**
+ * Params, work directory, logger, native addon, signal handling: what every subcommand starts with.
+ * What a subcommand may never use is not loaded: pino when no line can be written anywhere, the
+ * native addon until something asks for it (`pilot probe` on x86_64 reads /proc/cpuinfo only).
+ */
+export async function openSession(parsed: ParsedArgv, options: SessionOptions, env: NodeJS.ProcessEnv = process.env): Promise<Session> {
   const params: Params = loadParams(parsed, env);
   const pilotStamp = makePilotStamp(params);
   const create = options.workDir === true || (options.workDir === 'if-given' && params.workDir !== undefined);
   const workDir = create ? prepareWorkDir(params, pilotStamp, env) : path.resolve(params.workDir ?? process.cwd());
-  const logger: Logger = createLogger({
-    ...(create ? { file: path.join(workDir, 'pilot.log') } : {}),
-    debug: params.debug,
-    quiet: options.quietLogs === true && !params.debug,
-  });
+  const quiet = options.quietLogs === true && !params.debug;
+  const logger: Logger =
+    quiet && !create
+      ? nullLogger()
+      : (await import('../logger.js')).createLogger({
+          ...(create ? { file: path.join(workDir, 'pilot.log') } : {}),
+          debug: params.debug,
+          quiet,
+        });
   const shutdown = installSignalHandlers(logger);
-  const native = loadNativeAddon({ workDir, logger });
+  let native: NativeAddon | null | undefined;
   const ctx: PilotContext = {
     params,
     logger,
@@ -45,7 +55,10 @@ export function openSession(parsed: ParsedArgv, options: SessionOptions, env: No
     pilotStamp,
     startedAt: new Date(),
     shutdown: shutdown.signal,
-    native,
+    get native() {
+      native ??= loadNativeAddon({ workDir, logger });
+      return native;
+    },
   };
   return {
     ctx,

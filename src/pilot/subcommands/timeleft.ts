@@ -11,7 +11,7 @@ export const timeleftSubcommand: Subcommand = {
   name: 'timeleft',
   details: 'The CPU power comes from --cpu-power-source (db12 measures for a few seconds; config needs --cpu-power).',
   async run(parsed) {
-    const session = openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
+    const session = await openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
     const { ctx } = session;
     try {
       const probe = await probeSlot(ctx);

@@ -2,7 +2,7 @@ import type { Env } from '../batch/types.js';
 import type { GpuInfo } from '../types.js';
 import type { NodeSource } from '../source.js';
 import type { Warnings } from '../warnings.js';
-import { readAmdGpus } from './amd.js';
+import { readAmdGpus, type AmdGpu } from './amd.js';
 import { computeCapabilityFromName } from './nvidia-models.js';
 import { readNvidiaProc } from './nvidia-proc.js';
 import { findNvidiaSmi, parseNvidiaSmiCsv, parseNvidiaSmiXml, runNvidiaSmi, type NvidiaSmiGpu } from './nvidia-smi.js';
@@ -41,10 +41,17 @@ async function nvidiaSmiRows(source: NodeSource, env: Env, driverLoaded: boolean
   return runNvidiaSmi(binary, timeoutMs, warnings);
 }
 
-interface IndexedGpu extends GpuInfo {
+export interface IndexedGpu extends GpuInfo {
   index: number;
 }
 
+/** Every GPU the node has, before the allocation and the visibility variables narrow them. */
+export interface GpuInventory {
+  nvidia: IndexedGpu[];
+  amd: AmdGpu[];
+}
+
+/** The GPUs the slot may use: readGpuInventory, narrowed by the batch allocation and the environment. */
 export async function readGpus(
   source: NodeSource,
   env: Env,
@@ -52,6 +59,14 @@ export async function readGpus(
   options: NvidiaSmiOptions,
   warnings: Warnings,
 ): Promise<GpuProbe> {
+  return selectGpus(await readGpuInventory(source, env, options, warnings), env, batch, warnings);
+}
+
+/**
+ * The node's GPUs: the driver's /proc and /sys entries plus one nvidia-smi call. Independent of
+ * the batch allocation, so the probe starts it first and nvidia-smi runs while it reads the rest.
+ */
+export async function readGpuInventory(source: NodeSource, env: Env, options: NvidiaSmiOptions, warnings: Warnings): Promise<GpuInventory> {
   const [proc, amd] = await Promise.all([readNvidiaProc(source, warnings), readAmdGpus(source, warnings)]);
   const rows = await nvidiaSmiRows(source, env, proc.driverLoaded, options, warnings);
 
@@ -84,6 +99,15 @@ export async function readGpus(
     }));
   }
 
+  return { nvidia, amd };
+}
+
+export function selectGpus(
+  { nvidia, amd }: GpuInventory,
+  env: Env,
+  batch: { system: string | null; gpuIds: string[] | null },
+  warnings: Warnings,
+): GpuProbe {
   const batchIds = { system: batch.system, ids: batch.gpuIds };
   const nvidiaSelection = selectVisibleGpus(nvidia, env, batchIds, warnings, 'nvidia');
   const amdSelection = selectVisibleGpus(amd, env, batchIds, warnings, 'amd');

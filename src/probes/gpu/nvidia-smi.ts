@@ -1,7 +1,8 @@
-import { access, constants } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access } from '../fs-async.js';
+import { runBounded } from '../run-bounded.js';
 import path from 'node:path';
 import type { Env } from '../batch/types.js';
-import { spawnFailure } from '../spawn-error.js';
 import type { Warnings } from '../warnings.js';
 
 /** One GPU row of `nvidia-smi --query-gpu`. */
@@ -104,22 +105,13 @@ export async function findNvidiaSmi(env: Env): Promise<string | null> {
 /** One nvidia-smi call with a hard timeout; null (and a warning) on timeout, failure or nonsense. */
 export async function runNvidiaSmi(binary: string, timeoutMs: number, warnings: Warnings): Promise<NvidiaSmiGpu[] | null> {
   try {
-    // Loaded on first use: most probes run no binary, and execa is the bulk of the module graph.
-    const { execa } = await import('execa');
-    const result = await execa(binary, [`--query-gpu=${NVIDIA_SMI_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], {
-      timeout: timeoutMs,
-      reject: false,
-      stdin: 'ignore',
-      maxBuffer: 1024 * 1024,
-      forceKillAfterDelay: 500,
-    });
+    const result = await runBounded(binary, [`--query-gpu=${NVIDIA_SMI_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], { timeoutMs });
     if (result.timedOut) {
       warnings.add('gpu', `${binary} did not answer within ${timeoutMs} ms; GPU memory and compute capability unknown`);
       return null;
     }
-    const notStarted = spawnFailure(result);
-    if (notStarted) {
-      warnings.add('gpu', `${binary} could not be run: ${notStarted}`);
+    if (result.startError) {
+      warnings.add('gpu', `${binary} could not be run: ${result.startError}`);
       return null;
     }
     if (result.exitCode !== 0) {

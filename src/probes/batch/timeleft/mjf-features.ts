@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../../fs-async.js';
 import path from 'node:path';
 
 /**
@@ -14,7 +14,7 @@ export async function readTextOrUrl(location: string): Promise<string> {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     return await response.text();
   }
-  return await readFile(location, 'utf8');
+  return await readFile(location);
 }
 
 export function featureLocation(base: string, name: string): string {
