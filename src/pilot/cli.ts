@@ -1,6 +1,7 @@
 import { parseArgv, formatOptionsHelp, type ParsedArgv } from './argv.js';
 import { PilotError, isPilotError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
+import { writeStderr, writeStdout } from './stdio.js';
 
 /** One `pilot <name>` subcommand. */
 export interface Subcommand {
@@ -27,8 +28,8 @@ export interface CliIo {
 }
 
 const defaultIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: writeStdout,
+  stderr: writeStderr,
 };
 
 export function mainHelp(subcommands: readonly SubcommandEntry[]): string {

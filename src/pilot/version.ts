@@ -1,5 +1,6 @@
 import { nativeAddonStatus, type NativeAddonStatus } from '../native/load.js';
 import { isSeaExecutable } from '../native/sea.js';
+import { currentLaunch, type LaunchInfo } from '../launcher/launch-info.js';
 
 // Replaced at bundle time by scripts/build.mjs (esbuild `define`); undefined under vitest.
 declare const __PILOT_VERSION__: string | undefined;
@@ -15,6 +16,8 @@ export interface VersionInfo {
   /** True when running as the standalone executable (Node SEA). */
   sea: boolean;
   nativeAddon: NativeAddonStatus;
+  /** The bundle the launcher ran and whether its code cache was accepted; null outside the launcher. */
+  launch: LaunchInfo | null;
 }
 
 const DEV_VERSION = '0.0.0-dev';
@@ -30,6 +33,7 @@ export function versionInfo(overrides: { nativeAddon?: NativeAddonStatus } = {})
     platform: process.platform,
     sea: isSeaExecutable(),
     nativeAddon: overrides.nativeAddon ?? nativeAddonStatus(),
+    launch: currentLaunch(),
   };
 }
 
@@ -44,5 +48,6 @@ export function formatVersion(info: VersionInfo): string {
     `platform: ${info.platform}-${info.arch}`,
     `executable: ${info.sea ? 'standalone (Node SEA)' : 'node script'}`,
     `native addon: ${addon}`,
+    ...(info.launch ? [`bundle: ${info.launch.bundle}, code cache ${info.launch.codeCache}`] : []),
   ].join('\n') + '\n';
 }

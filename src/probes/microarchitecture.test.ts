@@ -67,3 +67,12 @@ describe('archspec naming', () => {
     expect(detectMicroarchitecture({ family: 'ppc64le', vendor: 'IBM', features: new Set(), generation: 9 })).toBe('power9le');
   });
 });
+
+describe('the embedded archspec subset', () => {
+  it('is what scripts/archspec-subset.mjs makes of the full database (never stale)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const check = spawnSync(process.execPath, ['scripts/archspec-subset.mjs', '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+});

@@ -1,4 +1,5 @@
-import archspec from './data/archspec-microarchitectures.json' with { type: 'json' };
+// The subset of archspec's database the matching reads (scripts/archspec-subset.mjs).
+import archspec from './data/archspec-targets.json' with { type: 'json' };
 
 /**
  * Names the CPU the way archspec does (the same JSON database, our own matching code):

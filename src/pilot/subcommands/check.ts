@@ -5,6 +5,7 @@ import { probeSlot } from '../../commands/describe-resources.js';
 import { connectBackend } from '../../commands/authenticate.js';
 import { slotTimeLeft } from '../../commands/compute-cpu-work-left.js';
 import { slotCpuPower } from '../../commands/measure-cpu-power.js';
+import { writeStdout } from '../stdio.js';
 
 /**
  * `pilot check`: the node validation a site admin runs by hand and the pipeline relies on.
@@ -43,7 +44,7 @@ export const checkSubcommand: Subcommand = {
         env: ctx.env,
         logger: ctx.logger,
       });
-      process.stdout.write(p.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report));
+      writeStdout(p.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report));
       return report.exitCode;
     } finally {
       await session.close();

@@ -11,6 +11,7 @@ import { runJob } from '../../payload/job-wrapper.js';
 import { probeSlot } from '../../commands/describe-resources.js';
 import { chooseRunner, diracPayloadConfig, jobLimits, slotCpuIds } from '../../commands/run-jobs.js';
 import { runStagedJobs } from '../../edge/compute.js';
+import { writeStdout } from '../stdio.js';
 
 /**
  * `pilot exec --job FILE`: one local job through the same slot, sandbox, runner and watchdog path
@@ -68,7 +69,7 @@ export const execSubcommand: Subcommand = {
         diracPayloads: diracPayloadConfig(ctx),
         localInputBase: path.dirname(path.resolve(file)),
       });
-      process.stdout.write(`${JSON.stringify({ status: outcome.status, minorStatus: outcome.minorStatus, exitCode: outcome.exitCode, jobDir: outcome.jobDir, cpuSeconds: outcome.cpuSeconds, wallSeconds: outcome.wallSeconds })}\n`);
+      writeStdout(`${JSON.stringify({ status: outcome.status, minorStatus: outcome.minorStatus, exitCode: outcome.exitCode, jobDir: outcome.jobDir, cpuSeconds: outcome.cpuSeconds, wallSeconds: outcome.wallSeconds })}\n`);
       const signalCode = session.shutdown.exitCode();
       if (signalCode !== null) return signalCode;
       if (outcome.status === 'Done') return 0;

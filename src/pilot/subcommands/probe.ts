@@ -3,6 +3,7 @@ import { formatProbeTable } from '../../probes/table.js';
 import { buildDiracResources, buildNodeDocument } from '../../probes/resources.js';
 import { probeSlot, resourceParams } from '../../commands/describe-resources.js';
 import { openSession } from './session.js';
+import { writeStdout } from '../stdio.js';
 
 export const probeSubcommand: Subcommand = {
   name: 'probe',
@@ -16,7 +17,7 @@ export const probeSubcommand: Subcommand = {
       const probeMs = Number(process.hrtime.bigint() - started) / 1e6;
       const params = resourceParams(ctx);
       const out = { ...probe, diracResources: buildDiracResources(probe, params), nodeDocument: buildNodeDocument(probe, params), probeMs: Math.round(probeMs * 100) / 100 };
-      process.stdout.write(ctx.params.json ? `${JSON.stringify(out, null, 2)}\n` : formatProbeTable(probe));
+      writeStdout(ctx.params.json ? `${JSON.stringify(out, null, 2)}\n` : formatProbeTable(probe));
       return 0;
     } finally {
       await session.close();

@@ -6,6 +6,7 @@ import { slotCpuPower } from '../../commands/measure-cpu-power.js';
 import { cpuWorkLeft } from '../../benchmark/cpu-work-left.js';
 import { formatTimeLeft } from '../../probes/batch/timeleft/format.js';
 import { formatCpuWorkLeft } from '../../benchmark/format.js';
+import { writeStdout } from '../stdio.js';
 
 export const timeleftSubcommand: Subcommand = {
   name: 'timeleft',
@@ -20,9 +21,9 @@ export const timeleftSubcommand: Subcommand = {
       const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;
       const work = cpuWorkLeft({ timeLeft: report, power: power.power, cpuConsumed: 0, processors });
       if (ctx.params.json) {
-        process.stdout.write(`${JSON.stringify({ timeLeft: report, cpuPower: { power: power.power, source: power.source, detail: power.detail }, cpuWorkLeft: work, processors }, null, 2)}\n`);
+        writeStdout(`${JSON.stringify({ timeLeft: report, cpuPower: { power: power.power, source: power.source, detail: power.detail }, cpuWorkLeft: work, processors }, null, 2)}\n`);
       } else {
-        process.stdout.write(`${formatTimeLeft(report)}\nCPU power: ${power.power} (${power.source}: ${power.detail})\n${formatCpuWorkLeft(work)}\n`);
+        writeStdout(`${formatTimeLeft(report)}\nCPU power: ${power.power} (${power.source}: ${power.detail})\n${formatCpuWorkLeft(work)}\n`);
       }
       return 0;
     } finally {

@@ -2,6 +2,7 @@ import type { Subcommand } from '../cli.js';
 import { formatVersion, versionInfo } from '../version.js';
 import { loadNativeAddon } from '../../native/load.js';
 import { parseArgv } from '../argv.js';
+import { writeStdout } from '../stdio.js';
 
 export const versionSubcommand: Subcommand = {
   name: 'version',
@@ -9,7 +10,7 @@ export const versionSubcommand: Subcommand = {
     const workDir = parsed.params.workDir as string | undefined;
     loadNativeAddon(workDir ? { workDir } : {});
     const info = versionInfo();
-    process.stdout.write(parsed.params.json ? `${JSON.stringify(info)}\n` : formatVersion(info));
+    writeStdout(parsed.params.json ? `${JSON.stringify(info)}\n` : formatVersion(info));
     return 0;
   },
 };

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import vm from 'node:vm';
+import { LITE_FIRST_ARGUMENTS } from '../pilot/subcommand-list.js';
+import { recordLaunch, type LaunchInfo } from './launch-info.js';
+
+/**
+ * dist/pilot.cjs and the standalone executables' main script: picks the bundle for the command
+ * (pilot-lite for probe, version and help; pilot-main otherwise), then compiles it with the V8
+ * code cache made at build time after a representative run, so the functions that run are
+ * deserialized, not compiled. Node's own caches (compile cache, the executable's code cache)
+ * hold only what is compiled before a script runs, which for a bundle is little more than its
+ * top level.
+ *
+ * A cache made by another Node build is rejected by V8 and the bundle is compiled from source:
+ * slower, never wrong. `pilot version --json` reports which bundle ran and what became of its
+ * cache.
+ *
+ * Build hook (scripts/build.mjs): with PILOT_WRITE_CODE_CACHE=FILE, a run outside the
+ * executable writes the code cache of everything it compiled to FILE when it exits.
+ */
+
+export type BundleName = LaunchInfo['bundle'];
+
+interface SeaModule {
+  isSea(): boolean;
+  getAsset(key: string, encoding: 'utf8'): string;
+  getRawAsset(key: string): ArrayBuffer;
+}
+
+export function bundleFor(firstArgument: string | undefined): BundleName {
+  return LITE_FIRST_ARGUMENTS.includes(firstArgument) ? 'pilot-lite' : 'pilot-main';
+}
+
+/** The CommonJS wrapper, the same at build time and at run time (the cache is tied to the source). */
+export function wrapBundle(source: string): string {
+  return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+}
+
+function seaModule(): SeaModule | null {
+  try {
+    const sea = process.getBuiltinModule('node:sea') as SeaModule | undefined;
+    return sea?.isSea() ? sea : null;
+  } catch {
+    return null;
+  }
+}
+
+function launch(): void {
+  const bundle = bundleFor(process.argv[2]);
+  const sea = seaModule();
+  let source: string;
+  let cache: Buffer | undefined;
+  let filename: string;
+  let bundleRequire: NodeJS.Require;
+  if (sea) {
+    source = sea.getAsset(`${bundle}.cjs`, 'utf8');
+    try {
+      cache = Buffer.from(sea.getRawAsset(`${bundle}.cjs.cache`));
+    } catch {
+      cache = undefined; // this architecture's executable was built without one
+    }
+    // As for a SEA main script: the executable is the file, and require() serves built-ins.
+    filename = process.execPath;
+    bundleRequire = require;
+  } else {
+    filename = path.join(__dirname, `${bundle}.cjs`);
+    source = fs.readFileSync(filename, 'utf8');
+    try {
+      cache = fs.readFileSync(`${filename}.cache`);
+    } catch {
+      cache = undefined;
+    }
+    bundleRequire = createRequire(filename);
+  }
+  const writeCacheTo = sea ? undefined : process.env.PILOT_WRITE_CODE_CACHE;
+  const script = new vm.Script(wrapBundle(source), {
+    filename,
+    ...(cache && !writeCacheTo ? { cachedData: cache } : {}),
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  recordLaunch({ bundle, codeCache: cache && !writeCacheTo ? (script.cachedDataRejected ? 'rejected' : 'accepted') : 'none' });
+  if (writeCacheTo) {
+    delete process.env.PILOT_WRITE_CODE_CACHE; // not for payloads or children
+    process.once('exit', () => fs.writeFileSync(writeCacheTo, script.createCachedData()));
+  }
+  const module = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, bundleRequire, module, filename, path.dirname(filename));
+}
+
+launch();
