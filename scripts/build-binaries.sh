@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Offline build of the standalone executables (Node single executable applications):
 #   dist/bin/pilot-linux-x64     dist/bin/pilot-linux-arm64
-# Each is a stock, stripped Node 22.23.3 binary with dist/pilot-main.cjs and both native addons
-# injected as a SEA blob. Why SEA and where the pins come from: docs/decisions/standalone-executables.md
+# Each is a stock, stripped Node 22.23.3 binary with a SEA blob injected: the launcher
+# (dist/pilot.cjs) as main script; the bundles dist/pilot-lite.cjs and dist/pilot-main.cjs, the
+# lite bundle's code cache and both native addons as assets. Why SEA and where the pins come from: docs/decisions/standalone-executables.md
 #
 # Inputs (nothing is downloaded except through npm's own client and cache):
 #   blob generator  node_modules/.bin/node (devDependency `node`, must be v22.23.3)
@@ -11,9 +12,8 @@
 #                   ($PILOT_NODE_X64_TGZ / $PILOT_NODE_ARM64_TGZ: local copies of those tarballs)
 #
 # Usage: scripts/build-binaries.sh [--no-bundle] [x64|arm64 ...]   (default: both)
-#   --no-bundle  reuse dist/pilot-main.cjs instead of running scripts/build.mjs
-#   PILOT_SEA_MAIN=file  embed this CommonJS bundle instead of dist/pilot-main.cjs (implies --no-bundle)
-#   PILOT_SEA_CODE_CACHE=0  no V8 code cache in the host-architecture blob (smaller, slower start)
+#   --no-bundle  reuse dist/ (launcher, bundles) instead of running scripts/build.mjs
+#   PILOT_SEA_CODE_CACHE=0  no V8 code caches in the blobs (smaller, slower start)
 # Idempotent: an executable is rebuilt only when the bundle, an addon or its base binary changed.
 set -euo pipefail
 
@@ -54,43 +54,67 @@ flock 9
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-# --- the blob: bundle + both addons ---------------------------------------------------------
+# --- the blob: launcher, both bundles, their code caches, both addons -------------------------
 bash scripts/build-native.sh x64 arm64
-main="$repo/dist/pilot-main.cjs"
-if [ -n "${PILOT_SEA_MAIN:-}" ]; then
-  main="$(realpath "$PILOT_SEA_MAIN")"
-elif [ "$bundle" = 1 ]; then
+if [ "$bundle" = 1 ]; then
   "$node_bin" scripts/build.mjs || die "bundling with scripts/build.mjs failed"
 fi
-[ -f "$main" ] || die "$main is missing (run node scripts/build.mjs)"
-# The embedded copy is minified (names kept, so stack traces still name functions): it halves
-# the ~2 MB bundle, which keeps the executable under its 110 MB budget and parses faster at
-# every start (the arm64 blob carries no code cache, see below).
-"$repo/node_modules/.bin/esbuild" "$main" --minify --keep-names --platform=node --format=cjs \
-  --target=node22 --log-level=warning --outfile=build/sea/pilot.cjs || die "minifying $main failed"
+for file in pilot.cjs pilot-lite.cjs pilot-main.cjs; do
+  [ -f "dist/$file" ] || die "dist/$file is missing (run node scripts/build.mjs)"
+done
 
-# One blob per target. A V8 code cache (compiled bytecode of the main script) spares every
-# start the compile of the bundle, but it is only valid for the architecture that generated it,
-# so only the target matching this build host gets one; the other is plain source.
-# It adds about 0.5 MB; PILOT_SEA_CODE_CACHE=0 leaves it out everywhere.
+# Code caches (src/launcher/launcher.ts): each bundle's compiled functions after a representative
+# run, made by the target's own Node (V8 rejects a cache from another build, so one made by the
+# wrong Node would only cost space). For the other architecture that Node runs under qemu-user
+# when it is installed; otherwise that executable compiles at each start (slower, still correct).
+# PILOT_SEA_CODE_CACHE=0 leaves them all out.
 case "$(uname -m)" in
   x86_64) host_target=x64 ;;
   aarch64) host_target=arm64 ;;
   *) host_target=none ;;
 esac
-[ "${PILOT_SEA_CODE_CACHE:-1}" = 0 ] && host_target=none
+
+# Runs dist/pilot.cjs on the target's Node (natively or under qemu) to write one bundle's cache.
+warm_up() {
+  local arch="$1" base="$2" out="$3"; shift 3
+  local runner=()
+  if [ "$arch" != "$host_target" ]; then
+    [ "$arch" = arm64 ] && command -v qemu-aarch64 >/dev/null && [ -d /usr/aarch64-linux-gnu ] || return 1
+    runner=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
+  fi
+  local scratch; scratch="$(mktemp -d)"
+  (cd "$scratch" && PILOT_WRITE_CODE_CACHE="$out" timeout 300 "${runner[@]}" "$base" "$repo/dist/pilot.cjs" "$@" --work-dir "$scratch" >/dev/null 2>&1) || true
+  rm -rf "$scratch"
+  [ -s "$out" ]
+}
+
+make_caches() {
+  local arch="$1" base="$2" dir="$repo/build/sea/cache-$1"
+  rm -rf "$dir"; mkdir -p "$dir"
+  [ "${PILOT_SEA_CODE_CACHE:-1}" = 0 ] && return 0
+  warm_up "$arch" "$base" "$dir/pilot-lite.cjs.cache" probe --json \
+    || say "no code cache for pilot-lite on $arch (no qemu-aarch64, or the warm-up failed)"
+  # None for the main bundle: even the cache of its top level alone (what an unknown command
+  # compiles) would take the executable past its 110 MB budget, and the main bundle's commands
+  # (run, exec, check) run for minutes, where 10 ms of compilation at start does not show.
+}
 
 make_blob() {
-  local arch="$1" code_cache=false
-  [ "$arch" = "$host_target" ] && code_cache=true
+  local arch="$1" dir="$repo/build/sea/cache-$1" caches=""
+  for bundle in pilot-lite pilot-main; do
+    [ -s "$dir/$bundle.cjs.cache" ] && caches+=",
+    \"$bundle.cjs.cache\": \"$dir/$bundle.cjs.cache\""
+  done
   cat > "build/sea/sea-config-$arch.json" <<EOF
 {
-  "main": "$repo/build/sea/pilot.cjs",
+  "main": "$repo/dist/pilot.cjs",
   "output": "$repo/build/sea/pilot-$arch.blob",
   "disableExperimentalSEAWarning": true,
   "useSnapshot": false,
-  "useCodeCache": $code_cache,
+  "useCodeCache": false,
   "assets": {
+    "pilot-lite.cjs": "$repo/dist/pilot-lite.cjs",
+    "pilot-main.cjs": "$repo/dist/pilot-main.cjs"$caches,
     "native-linux-x64.node": "$repo/native/prebuilds/linux-x64/pilot_native.node",
     "native-linux-arm64.node": "$repo/native/prebuilds/linux-arm64/pilot_native.node"
   }
@@ -111,12 +135,13 @@ build_one() {
   command -v "$strip_tool" >/dev/null || die "$strip_tool not found (apt-get install binutils-aarch64-linux-gnu)"
   # Stamped on the inputs, not the blob: a code cache differs from run to run.
   local stamp
-  stamp="$(cat build/sea/pilot.cjs native/prebuilds/linux-x64/pilot_native.node \
-    native/prebuilds/linux-arm64/pilot_native.node "$base" "$repo/scripts/build-binaries.sh" | sha256sum | cut -d' ' -f1) $host_target"
+  stamp="$(cat dist/pilot.cjs dist/pilot-lite.cjs dist/pilot-main.cjs native/prebuilds/linux-x64/pilot_native.node \
+    native/prebuilds/linux-arm64/pilot_native.node "$base" "$repo/scripts/build-binaries.sh" | sha256sum | cut -d' ' -f1) ${PILOT_SEA_CODE_CACHE:-1}"
   if [ -x "$out" ] && [ -f "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$stamp" ]; then
     say "$out is up to date"
     return
   fi
+  make_caches "$arch" "$base"
   make_blob "$arch"
   local work="build/sea/pilot-linux-$arch"
   cp "$base" "$work"

@@ -47,10 +47,14 @@ await build({
   target: 'node22',
   sourcemap: false,
   legalComments: 'none',
-  // Minified (names kept, so stack traces still name functions): V8 compiles the whole bundle at
-  // every start, and half the bytes is a third less start-up (bench/probe.bench.mjs).
-  minify: true,
-  keepNames: true,
+  // Minified: V8 reads and compiles (or deserializes) the bundle at every start, and the smaller
+  // it is the less of both. Names are not kept: esbuild's keepNames re-attaches every function's
+  // name at load, which allocates and costs `pilot probe` a few percent of its run. Stack traces
+  // (printed with --debug on an internal error) then show minified names; PILOT_READABLE_BUILD=1
+  // builds with identifiers intact for debugging (larger: the executables exceed their budget).
+  minify: process.env.PILOT_READABLE_BUILD !== '1',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   define: {
     __PILOT_VERSION__: JSON.stringify(pkg.version),
@@ -69,12 +73,14 @@ const WARM_UP = {
   // The pipeline up to the match request, without a server: probe, DB12, time left, the request.
   'pilot-main': ['run', '--dry-run'],
 };
+// The pinned Node (package.json devDependency `node`), whatever Node runs this script.
+const pinnedNode = existsSync('node_modules/.bin/node') ? path.resolve('node_modules/.bin/node') : process.execPath;
 for (const [bundle, args] of Object.entries(WARM_UP)) {
   const cache = path.resolve(`dist/${bundle}.cjs.cache`);
   rmSync(cache, { force: true });
   const scratch = mkdtempSync(path.join(tmpdir(), 'pilot-warm-up-'));
   try {
-    const run = spawnSync(process.execPath, [path.resolve('dist/pilot.cjs'), ...args, '--work-dir', scratch], {
+    const run = spawnSync(pinnedNode, [path.resolve('dist/pilot.cjs'), ...args, '--work-dir', scratch], {
       cwd: scratch,
       env: { ...process.env, PILOT_WRITE_CODE_CACHE: cache },
       stdio: ['ignore', 'ignore', 'pipe'],
