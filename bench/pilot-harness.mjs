@@ -56,15 +56,16 @@ export function rssMB(pid) {
 
 /**
  * Runs the pilot against `server` until it stops (no more matches), with `processors` slots.
- * `onStart(pid)` is called once it runs. Resolves with the wall time in ms; rejects on a non-zero
+ * `onStart(pid)` is called once it runs. `env` adds to its environment (PATH only otherwise) and
+ * `nodeArgs` go to node before the bundle, for comparisons of runtime settings. Resolves with the wall time in ms; rejects on a non-zero
  * exit or after `timeoutMs`.
  */
-export async function runPilotAgainst(server, { processors, extra = [], timeoutMs = 300_000, onStart } = {}) {
+export async function runPilotAgainst(server, { processors, extra = [], timeoutMs = 300_000, onStart, env = {}, nodeArgs = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-pilot-'));
   const credentials = path.join(dir, 'credentials.json');
   await server.writePilotCredentials(credentials);
   const args = [
-    pilotBundle, 'run', '--diracx-url', server.url, '--credentials', credentials, '--work-dir', path.join(dir, 'work'),
+    ...nodeArgs, pilotBundle, 'run', '--diracx-url', server.url, '--credentials', credentials, '--work-dir', path.join(dir, 'work'),
     '--wnVO', 'demo', '-n', 'DIRAC.Bench.local', '-N', 'bench-ce.local', '-Q', 'default', '-y', 'Pool',
     '-T', '864000', '--cpu-power-source', 'config', '--cpu-power', '10', '--runner', 'direct',
     '-P', String(processors), '--PollingTime', '0.1', '--StopAfterFailedMatches', '1', '-M', '100000', ...extra,
@@ -72,7 +73,7 @@ export async function runPilotAgainst(server, { processors, extra = [], timeoutM
   const started = process.hrtime.bigint();
   try {
     return await new Promise((resolve, reject) => {
-      const child = spawn(node, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      const child = spawn(node, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -57,4 +57,8 @@ describe('environHas', () => {
     expect(environHas(block, 'ARK', 'abc')).toBe(false);
     expect(environHas(Buffer.alloc(0), 'MARK', 'abc')).toBe(false);
   });
+  it('looks past a partial match to a later exact entry', () => {
+    expect(environHas(Buffer.from('XMARK=abc\0MARK=abcd\0MARK=abc\0'), 'MARK', 'abc')).toBe(true);
+    expect(environHas(Buffer.from('XMARK=abc\0MARK=abcd\0'), 'MARK', 'abc')).toBe(false);
+  });
 });

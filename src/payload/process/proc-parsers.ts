@@ -91,5 +91,11 @@ export function parseLoadAverage(text: string): number | null {
 
 /** True when a NUL-separated /proc/<pid>/environ block holds exactly `name=value`. */
 export function environHas(environ: Buffer, name: string, value: string): boolean {
-  return environ.toString('latin1').split('\0').includes(`${name}=${value}`);
+  // Searched in place: decoding and splitting every environ a watchdog tick reads is garbage by the megabyte.
+  const entry = Buffer.from(`${name}=${value}`, 'latin1');
+  for (let at = environ.indexOf(entry); at !== -1; at = environ.indexOf(entry, at + 1)) {
+    const end = at + entry.length;
+    if ((at === 0 || environ[at - 1] === 0) && (end === environ.length || environ[end] === 0)) return true;
+  }
+  return false;
 }

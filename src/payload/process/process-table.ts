@@ -1,11 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { CLOCK_TICKS_PER_SECOND, environHas, parseProcStat, parseSmapsRollup, type ProcStat, type SmapsRollup } from './proc-parsers.js';
+import { readProcBytes, readProcText } from './proc-read.js';
 
 /*
  * Synchronous reads on purpose: /proc files are generated in memory by the kernel, a read costs
  * microseconds, and a snapshot taken in one go is more consistent than one interleaved with other
- * event-loop work.
+ * event-loop work. Through one reused buffer (proc-read.ts): fs.readFileSync allocates 64 KiB per
+ * /proc file.
  */
 
 export const DEFAULT_PROC_ROOT = '/proc';
@@ -42,7 +44,7 @@ export function readProcessTableShared(procRoot = DEFAULT_PROC_ROOT, maxAgeMs = 
 
 export function readProcStat(pid: number, procRoot = DEFAULT_PROC_ROOT): ProcStat | null {
   try {
-    return parseProcStat(readFileSync(path.join(procRoot, String(pid), 'stat'), 'latin1'));
+    return parseProcStat(readProcText(path.join(procRoot, String(pid), 'stat')));
   } catch {
     return null;
   }
@@ -50,7 +52,7 @@ export function readProcStat(pid: number, procRoot = DEFAULT_PROC_ROOT): ProcSta
 
 export function readSmapsRollup(pid: number, procRoot = DEFAULT_PROC_ROOT): SmapsRollup | null {
   try {
-    return parseSmapsRollup(readFileSync(path.join(procRoot, String(pid), 'smaps_rollup'), 'latin1'));
+    return parseSmapsRollup(readProcText(path.join(procRoot, String(pid), 'smaps_rollup')));
   } catch {
     return null;
   }
@@ -59,7 +61,7 @@ export function readSmapsRollup(pid: number, procRoot = DEFAULT_PROC_ROOT): Smap
 /** Whether the process's initial environment carries `name=value` (false when unreadable). */
 export function processHasEnv(pid: number, name: string, value: string, procRoot = DEFAULT_PROC_ROOT): boolean {
   try {
-    return environHas(readFileSync(path.join(procRoot, String(pid), 'environ')), name, value);
+    return environHas(readProcBytes(path.join(procRoot, String(pid), 'environ')), name, value);
   } catch {
     return false;
   }
@@ -73,7 +75,7 @@ export function processKey(stat: Pick<ProcStat, 'pid' | 'startTicks'>): string {
 /** Clock ticks since boot, in the unit of /proc/<pid>/stat's start time (both follow time namespaces). */
 export function readUptimeTicks(procRoot = DEFAULT_PROC_ROOT): number {
   try {
-    const seconds = Number(readFileSync(path.join(procRoot, 'uptime'), 'latin1').trim().split(/\s+/)[0]);
+    const seconds = Number(readProcText(path.join(procRoot, 'uptime')).trim().split(/\s+/)[0]);
     return Number.isFinite(seconds) ? Math.floor(seconds * CLOCK_TICKS_PER_SECOND) : 0;
   } catch {
     return 0;

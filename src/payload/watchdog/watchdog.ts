@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HeartbeatData } from '../../backend/types.js';
 import type { Logger } from '../../pilot/logger.js';
 import type { ProcStat } from '../process/proc-parsers.js';
 import { parseLoadAverage } from '../process/proc-parsers.js';
 import { DEFAULT_PROC_ROOT } from '../process/process-table.js';
+import { readProcText } from '../process/proc-read.js';
 import { findViolation, type Violation, type WatchdogSample } from './checks.js';
 import { fileSize, freeDiskMB, newestMtimeMs, tailLines } from './files.js';
 import type { ResolvedWatchdogLimits } from './limits.js';
@@ -163,7 +163,7 @@ export class Watchdog {
 
 function readLoadAverage(procRoot = DEFAULT_PROC_ROOT): number | null {
   try {
-    return parseLoadAverage(readFileSync(path.join(procRoot, 'loadavg'), 'latin1'));
+    return parseLoadAverage(readProcText(path.join(procRoot, 'loadavg')));
   } catch {
     return null;
   }
