@@ -4,90 +4,112 @@ import { PilotError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 
 /**
- * The pilot's parameters: one zod schema, merged defaults < pilot.json < environment < command line
- * (DIRAC reads the command line twice so that it wins over pilot.json; merging in that order gives
- * the same result in one pass).
+ * The pilot's parameters, merged defaults < pilot.json < environment < command line (DIRAC reads
+ * the command line twice so that it wins over pilot.json; merging in that order gives the same
+ * result in one pass), each validated by its zod schema.
+ *
+ * One zod object of every field would be the obvious form, but building its ~200 schema objects
+ * (each binds two dozen methods) and compiling their parse paths was 5 ms of every start, an
+ * eighth of `pilot probe`. So each field is a schema factory plus its default: a start builds the
+ * schemas of the fields it was given (usually a handful) and copies the defaults of the rest.
  */
-export const paramsSchema = z.object({
-  site: z.string().min(1).default('Unknown'),
-  ce: z.string().default(''),
-  queue: z.string().default(''),
-  gridCEType: z.string().default('DIRAC'),
-  ceType: z.string().default('Pool'),
-  commands: z.array(z.string().min(1)).min(1).optional(),
-  commandOptions: z.record(z.string()).default({}),
-  commandExtensions: z.array(z.string()).default([]),
-  pilotCFGFile: z.string().optional(),
-  configurationServers: z.array(z.string().url()).default([]),
-  setup: z.string().optional(),
-  debug: z.boolean().default(false),
-  pilotLogging: z.boolean().default(false),
-  loggerURL: z.string().optional(),
-  minDiskMB: z.number().int().nonnegative().default(2560),
-  maxCycles: z.number().int().positive().optional(),
-  pollingTime: z.number().positive().default(20),
-  stopOnApplicationFailure: z.boolean().optional(),
-  stopAfterFailedMatches: z.number().int().nonnegative().optional(),
-  processors: z.number().int().positive().optional(),
-  cpuTime: z.number().nonnegative().optional(),
-  ownerGroup: z.string().optional(),
-  vo: z.string().min(1).optional(),
-  pilotUUID: z.string().min(1).max(32).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').optional(),
-  tags: z.array(z.string().min(1)).default([]),
-  requiredTags: z.array(z.string().min(1)).default([]),
-  cvmfsLocations: z.array(z.string().min(1)).default(['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu']),
-  requiredCvmfs: z.array(z.string().min(1)).default([]),
-  releaseVersion: z.string().default('v9.0.0'),
-  releaseProject: z.string().optional(),
-  backend: z.enum(['diracx', 'dirac']).default('diracx'),
-  diracxUrl: z.string().url().optional(),
-  caPath: z.string().optional(),
-  credentialsFile: z.string().optional(),
-  proxyFile: z.string().optional(),
-  pilotSecretFile: z.string().optional(),
-  insecure: z.boolean().default(false),
-  matchPath: z.string().startsWith('/').default('/api/jobs/match'),
-  workDir: z.string().optional(),
-  dryRun: z.boolean().default(false),
-  json: z.boolean().default(false),
-  sysroot: z.string().optional(),
-  runner: z.enum(['auto', 'apptainer', 'direct']).default('auto'),
-  containerImage: z.string().default('/cvmfs/cernvm-prod.cern.ch/cvm4'),
-  apptainerBinary: z.string().optional(),
-  containerBinds: z.array(z.string().min(1)).default([]),
-  diracImage: z.string().optional(),
-  diracEnvironment: z.string().optional(),
-  drainFile: z.string().default('/var/lib/dirac_drain'),
-  minimumTimeLeft: z.number().nonnegative().default(5000),
-  maxCPUTime: z.number().nonnegative().default(0),
-  queueCPUTime: z.number().nonnegative().optional(),
-  cpuPowerSource: z.enum(['db12', 'mjf', 'config']).default('db12'),
-  cpuPower: z.number().positive().optional(),
-  cpuNormalizationCorrection: z.number().positive().default(1),
-  heartbeatSeconds: z.number().positive().default(60),
-  lifetimeSeconds: z.number().positive().optional(),
-  maxStdoutMB: z.number().positive().default(1024),
-  stalledSeconds: z.number().positive().default(1800),
-  loopingSeconds: z.number().positive().default(7200),
-  killGraceSeconds: z.number().nonnegative().default(10),
-  blackHoleThreshold: z.number().int().positive().default(3),
-  job: z.string().optional(),
-  edge: z.boolean().default(false),
-  edgeDir: z.string().optional(),
-  edgePartition: z.string().optional(),
-  edgeCpus: z.number().int().positive().default(1),
-  edgeMemoryMB: z.number().int().positive().optional(),
-  edgeGpus: z.number().int().nonnegative().default(0),
-  edgeTimeLimit: z.number().int().positive().optional(),
-  edgeGroupSize: z.number().int().positive().default(1),
-  edgeMaxAllocations: z.number().int().positive().default(4),
-  edgeStaleSeconds: z.number().positive().optional(),
-  edgeComputePrefix: z.string().optional(),
-  edgePilotCommand: z.string().optional(),
-  staged: z.array(z.string().min(1)).default([]),
-});
+interface Field<T extends z.ZodTypeAny, D> {
+  make: () => T;
+  fallback: D;
+}
 
-export type Params = z.infer<typeof paramsSchema>;
+function field<T extends z.ZodTypeAny>(make: () => T): Field<T, undefined>;
+function field<T extends z.ZodTypeAny>(make: () => T, fallback: z.output<T>): Field<T, z.output<T>>;
+function field<T extends z.ZodTypeAny>(make: () => T, fallback?: z.output<T>): Field<T, z.output<T> | undefined> {
+  return { make, fallback };
+}
+
+const FIELDS = {
+  site: field(() => z.string().min(1), 'Unknown'),
+  ce: field(() => z.string(), ''),
+  queue: field(() => z.string(), ''),
+  gridCEType: field(() => z.string(), 'DIRAC'),
+  ceType: field(() => z.string(), 'Pool'),
+  commands: field(() => z.array(z.string().min(1)).min(1)),
+  commandOptions: field(() => z.record(z.string()), {}),
+  commandExtensions: field(() => z.array(z.string()), []),
+  pilotCFGFile: field(() => z.string()),
+  configurationServers: field(() => z.array(z.string().url()), []),
+  setup: field(() => z.string()),
+  debug: field(() => z.boolean(), false),
+  pilotLogging: field(() => z.boolean(), false),
+  loggerURL: field(() => z.string()),
+  minDiskMB: field(() => z.number().int().nonnegative(), 2560),
+  maxCycles: field(() => z.number().int().positive()),
+  pollingTime: field(() => z.number().positive(), 20),
+  stopOnApplicationFailure: field(() => z.boolean()),
+  stopAfterFailedMatches: field(() => z.number().int().nonnegative()),
+  processors: field(() => z.number().int().positive()),
+  cpuTime: field(() => z.number().nonnegative()),
+  ownerGroup: field(() => z.string()),
+  vo: field(() => z.string().min(1)),
+  pilotUUID: field(() => z.string().min(1).max(32).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')),
+  tags: field(() => z.array(z.string().min(1)), []),
+  requiredTags: field(() => z.array(z.string().min(1)), []),
+  cvmfsLocations: field(() => z.array(z.string().min(1)), ['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu']),
+  requiredCvmfs: field(() => z.array(z.string().min(1)), []),
+  releaseVersion: field(() => z.string(), 'v9.0.0'),
+  releaseProject: field(() => z.string()),
+  backend: field(() => z.enum(['diracx', 'dirac']), 'diracx'),
+  diracxUrl: field(() => z.string().url()),
+  caPath: field(() => z.string()),
+  credentialsFile: field(() => z.string()),
+  proxyFile: field(() => z.string()),
+  pilotSecretFile: field(() => z.string()),
+  insecure: field(() => z.boolean(), false),
+  matchPath: field(() => z.string().startsWith('/'), '/api/jobs/match'),
+  workDir: field(() => z.string()),
+  dryRun: field(() => z.boolean(), false),
+  json: field(() => z.boolean(), false),
+  sysroot: field(() => z.string()),
+  runner: field(() => z.enum(['auto', 'apptainer', 'direct']), 'auto'),
+  containerImage: field(() => z.string(), '/cvmfs/cernvm-prod.cern.ch/cvm4'),
+  apptainerBinary: field(() => z.string()),
+  containerBinds: field(() => z.array(z.string().min(1)), []),
+  diracImage: field(() => z.string()),
+  diracEnvironment: field(() => z.string()),
+  drainFile: field(() => z.string(), '/var/lib/dirac_drain'),
+  minimumTimeLeft: field(() => z.number().nonnegative(), 5000),
+  maxCPUTime: field(() => z.number().nonnegative(), 0),
+  queueCPUTime: field(() => z.number().nonnegative()),
+  cpuPowerSource: field(() => z.enum(['db12', 'mjf', 'config']), 'db12'),
+  cpuPower: field(() => z.number().positive()),
+  cpuNormalizationCorrection: field(() => z.number().positive(), 1),
+  heartbeatSeconds: field(() => z.number().positive(), 60),
+  lifetimeSeconds: field(() => z.number().positive()),
+  maxStdoutMB: field(() => z.number().positive(), 1024),
+  stalledSeconds: field(() => z.number().positive(), 1800),
+  loopingSeconds: field(() => z.number().positive(), 7200),
+  killGraceSeconds: field(() => z.number().nonnegative(), 10),
+  blackHoleThreshold: field(() => z.number().int().positive(), 3),
+  job: field(() => z.string()),
+  edge: field(() => z.boolean(), false),
+  edgeDir: field(() => z.string()),
+  edgePartition: field(() => z.string()),
+  edgeCpus: field(() => z.number().int().positive(), 1),
+  edgeMemoryMB: field(() => z.number().int().positive()),
+  edgeGpus: field(() => z.number().int().nonnegative(), 0),
+  edgeTimeLimit: field(() => z.number().int().positive()),
+  edgeGroupSize: field(() => z.number().int().positive(), 1),
+  edgeMaxAllocations: field(() => z.number().int().positive(), 4),
+  edgeStaleSeconds: field(() => z.number().positive()),
+  edgeComputePrefix: field(() => z.string()),
+  edgePilotCommand: field(() => z.string()),
+  staged: field(() => z.array(z.string().min(1)), []),
+};
+
+type Fields = typeof FIELDS;
+type Output<K extends keyof Fields> = z.output<ReturnType<Fields[K]['make']>>;
+type DefaultedKey = { [K in keyof Fields]: Fields[K]['fallback'] extends undefined ? never : K }[keyof Fields];
+type OptionalKey = Exclude<keyof Fields, DefaultedKey>;
+
+export type Params = { [K in DefaultedKey]: Output<K> } & { [K in OptionalKey]?: Output<K> };
+
 /** Values gathered from one source (command line, environment, pilot.json), not yet validated. */
 export type RawParams = Record<string, unknown>;
 
@@ -155,13 +177,20 @@ export function resolveParams(...sources: RawParams[]): Params {
       if (value !== undefined) merged[key] = value;
     }
   }
-  const result = paramsSchema.safeParse(merged);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const key = String(issue.path[0] ?? '');
-    const spec = OPTIONS.find((o) => o.key === key);
-    const name = spec ? `--${spec.long}` : key;
-    throw usage(`${name}: ${issue.message}`);
+  const params: Record<string, unknown> = {};
+  for (const [key, { make, fallback }] of Object.entries(FIELDS) as [string, Field<z.ZodTypeAny, unknown>][]) {
+    const value = merged[key];
+    if (value === undefined) {
+      // Defaults are primitives, string lists or an empty record: a shallow copy keeps them unshared.
+      if (fallback !== undefined) params[key] = Array.isArray(fallback) ? [...fallback] : typeof fallback === 'object' && fallback !== null ? { ...fallback } : fallback;
+      continue;
+    }
+    const result = make().safeParse(value);
+    if (!result.success) {
+      const spec = OPTIONS.find((o) => o.key === key);
+      throw usage(`${spec ? `--${spec.long}` : key}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+    }
+    params[key] = result.data;
   }
-  return result.data;
+  return params as Params;
 }
