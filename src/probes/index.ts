@@ -63,19 +63,29 @@ export async function probeNode(options: ProbeOptions = {}): Promise<ProbeResult
   const native = live ? (options.native ?? null) : null;
   const workDir = options.workDir ?? process.cwd();
 
+  // How long each part took to answer (they run together): `pilot probe --debug` logs it, for a
+  // site admin wondering why a probe is slow on some node.
+  const sectionMs: Record<string, number> = {};
+  const started = performance.now();
+  const timed = <T>(name: string, work: Promise<T>): Promise<T> =>
+    work.then((value) => {
+      sectionMs[name] = Math.round((performance.now() - started) * 100) / 100;
+      return value;
+    });
   const [gpuInventory, cpu, cgroup, memTotal, osInfo, glibc, disk, container, cvmfs, batch] = await Promise.all([
     // First: nvidia-smi, the slowest part on a GPU node, runs while the files below are read.
-    readGpuInventory(source, env, options.nvidiaSmi ?? {}, warnings),
-    readCpu(source, warnings, native),
-    readCgroupLimits(source, warnings),
-    readMemTotalMB(source, warnings),
-    readOs(source, warnings),
-    readGlibc(source, warnings),
-    readDisk(workDir, warnings),
-    readContainer(source, env, options.container ?? {}, warnings),
-    readCvmfs(source, options.cvmfsRepositories, warnings),
-    readBatch({ env, source, warnings }, options.ceName, os.hostname()),
+    timed('gpu', readGpuInventory(source, env, options.nvidiaSmi ?? {}, warnings)),
+    timed('cpu', readCpu(source, warnings, native)),
+    timed('cgroup', readCgroupLimits(source, warnings)),
+    timed('memory', readMemTotalMB(source, warnings)),
+    timed('os', readOs(source, warnings)),
+    timed('glibc', readGlibc(source, warnings)),
+    timed('disk', readDisk(workDir, warnings)),
+    timed('container', readContainer(source, env, options.container ?? {}, warnings)),
+    timed('cvmfs', readCvmfs(source, options.cvmfsRepositories, warnings)),
+    timed('batch', readBatch({ env, source, warnings }, options.ceName, os.hostname())),
   ]);
+  options.logger?.debug({ sectionMs }, 'probe: milliseconds from start until each part answered');
   const gpu = selectGpus(gpuInventory, env, { system: batch.system, gpuIds: Array.isArray(batch.gpuIds) ? (batch.gpuIds as string[]) : null }, warnings);
 
   const features = new Set(cpu.flags);
