@@ -2,6 +2,10 @@
 // /proc/<pid>/stat, children excluded) and RSS over a window in which all N payloads run, with
 // production settings (watchdog every 10 s) and heartbeats every 10 s. Baseline, in the same run:
 // a bare Node supervisor that spawns the same N payloads with child_process and only waits.
+// At the headline level (16 payloads) the pilot also runs once with PILOT_NO_REEXEC=1, the runtime
+// as started (no malloc settings: src/pilot/runtime-reexec.ts), so what the re-exec buys is
+// measured in the same run; and the median RSS of the window is reported beside its maximum, which
+// tells the start-up burst (a young generation grown while 16 jobs start) from the steady state.
 // Payloads are "busy" in the way that costs a supervisor: each forks `date` and `sleep` in a loop
 // (process churn the watchdog's tree scans must follow), bounded in time; spinning the CPU
 // instead would measure the machine's load, not the pilot, on a shared 2-core box.
@@ -10,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadDevServer, node, ownCpuSeconds, round, rssMB, runPilotAgainst, writePlot } from './pilot-harness.mjs';
+import { loadDevServer, median, node, ownCpuSeconds, round, rssMB, runPilotAgainst, writePlot } from './pilot-harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BUSY = '#!/bin/sh\nend=$(( $(date +%s) + $1 ))\nwhile [ "$(date +%s)" -lt "$end" ]; do sleep 0.5; done\n';
@@ -26,7 +30,7 @@ const MARGIN_S = 12;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Samples `pid` over `windowS` once `ready()` holds: CPU % of one core and the largest RSS. */
+/** Samples `pid` over `windowS` once `ready()` holds: CPU % of one core, the largest and the median RSS. */
 async function sampleWindow(getPid, ready, windowS) {
   const deadline = Date.now() + MARGIN_S * 1000;
   while (!(await ready())) {
@@ -36,19 +40,19 @@ async function sampleWindow(getPid, ready, windowS) {
   const pid = getPid();
   const cpuStart = ownCpuSeconds(pid);
   const t0 = process.hrtime.bigint();
-  let maxRss = rssMB(pid) ?? 0;
+  const rss = [rssMB(pid) ?? 0];
   const until = Date.now() + windowS * 1000;
   while (Date.now() < until) {
     await sleep(500);
-    maxRss = Math.max(maxRss, rssMB(pid) ?? 0);
+    rss.push(rssMB(pid) ?? 0);
   }
   const cpuEnd = ownCpuSeconds(pid);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (cpuStart === null || cpuEnd === null) throw new Error('process ended inside the window');
-  return { cpuPercent: ((cpuEnd - cpuStart) / seconds) * 100, rssMB: maxRss };
+  return { cpuPercent: ((cpuEnd - cpuStart) / seconds) * 100, rssMB: Math.max(...rss), medianRssMB: median(rss), minRssMB: Math.min(...rss) };
 }
 
-async function pilotCost(startDevServer, payloads, windowS) {
+async function pilotCost(startDevServer, payloads, windowS, env = {}) {
   const duration = windowS + MARGIN_S;
   const jobs = Array.from({ length: payloads }, (_, i) => ({
     fields: { JobName: `busy-${i}`, Executable: '/bin/sh', Arguments: `busy.sh ${duration}`, CPUTime: 600 },
@@ -57,7 +61,7 @@ async function pilotCost(startDevServer, payloads, windowS) {
   const server = await startDevServer({ jobs });
   let pid = 0;
   try {
-    const running = runPilotAgainst(server, { processors: payloads, extra: ['--heartbeat', '10'], onStart: (p) => (pid = p), timeoutMs: (duration + 120) * 1000 });
+    const running = runPilotAgainst(server, { processors: payloads, extra: ['--heartbeat', '10'], env, onStart: (p) => (pid = p), timeoutMs: (duration + 120) * 1000 });
     const ready = async () => server.jobs().filter((j) => j.minorStatus === 'Application').length === payloads;
     const window = await sampleWindow(() => pid, ready, windowS);
     await running;
@@ -97,11 +101,12 @@ export default async function run({ log }) {
   for (const { payloads, windowS } of LEVELS) {
     const pilot = await pilotCost(startDevServer, payloads, windowS);
     const bare = await bareCost(payloads, windowS);
-    log(`${payloads} payload(s), ${windowS} s window: pilot ${round(pilot.cpuPercent)} % CPU, ${round(pilot.rssMB, 1)} MB; bare node ${round(bare.cpuPercent)} %, ${round(bare.rssMB, 1)} MB`);
+    const headline = payloads === 16;
+    const asStarted = headline ? await pilotCost(startDevServer, payloads, windowS, { PILOT_NO_REEXEC: '1' }) : null;
+    log(`${payloads} payload(s), ${windowS} s window: pilot ${round(pilot.cpuPercent)} % CPU, ${round(pilot.rssMB, 1)} MB; bare node ${round(bare.cpuPercent)} %, ${round(bare.rssMB, 1)} MB${asStarted ? `; pilot without re-exec ${round(asStarted.rssMB, 1)} MB (median ${round(asStarted.medianRssMB, 1)})` : ''}`);
     const label = `${payloads} payload${payloads > 1 ? 's' : ''}`;
     cpuRows.push({ label, values: { pilot: pilot.cpuPercent, 'bare node': bare.cpuPercent } });
     rssRows.push({ label, values: { pilot: pilot.rssMB, 'bare node': bare.rssMB } });
-    const headline = payloads === 16;
     records.push({
       name: `pilot CPU while supervising ${payloads} payload${payloads > 1 ? 's' : ''} (${windowS} s window)`,
       value: round(pilot.cpuPercent, 3),
@@ -124,6 +129,28 @@ export default async function run({ log }) {
       ...(headline ? { pass: pilot.rssMB < 80 } : {}),
       spread: '1 window',
     });
+    if (headline) {
+      records.push({
+        name: `pilot RSS while supervising ${payloads} payloads, median of the window`,
+        value: round(pilot.medianRssMB, 1),
+        unit: 'MB (median in window)',
+        baseline: round(bare.medianRssMB, 1),
+        baselineName: 'bare Node supervisor, MB',
+        ratio: round(pilot.medianRssMB / bare.medianRssMB),
+        target: 'informational (steady state against the start-up burst)',
+        spread: `window ${round(pilot.minRssMB, 1)}..${round(pilot.rssMB, 1)} MB`,
+      });
+      records.push({
+        name: `pilot RSS while supervising ${payloads} payloads: runtime settings (re-exec) against the runtime as started`,
+        value: round(pilot.rssMB, 1),
+        unit: 'MB (max in window)',
+        baseline: round(asStarted.rssMB, 1),
+        baselineName: `same pilot with PILOT_NO_REEXEC=1 (median ${round(asStarted.medianRssMB, 1)} MB)`,
+        ratio: round(pilot.rssMB / asStarted.rssMB),
+        target: 'informational (what the malloc settings buy)',
+        spread: `medians ${round(pilot.medianRssMB, 1)} vs ${round(asStarted.medianRssMB, 1)} MB`,
+      });
+    }
   }
   writePlot(
     path.join(here, 'supervision.plot.md'),

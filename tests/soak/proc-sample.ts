@@ -32,3 +32,18 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** Least-squares slope of `value` against time, per minute (0 with fewer than two samples). */
+export function slopePerMinute(samples: readonly ProcSample[], value: (s: ProcSample) => number): number {
+  if (samples.length < 2) return 0;
+  const n = samples.length;
+  const meanT = samples.reduce((sum, s) => sum + s.t, 0) / n;
+  const meanV = samples.reduce((sum, s) => sum + value(s), 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const s of samples) {
+    num += (s.t - meanT) * (value(s) - meanV);
+    den += (s.t - meanT) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * 60;
+}

@@ -3,6 +3,8 @@ import { COMMANDS } from '../../commands/index.js';
 import { DEFAULT_PIPELINE, resolvePipeline, runPipeline } from '../pipeline.js';
 import { openSession } from './session.js';
 import { ExitCode } from '../exit-codes.js';
+import { isSeaExecutable } from '../../native/sea.js';
+import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../runtime-reexec.js';
 
 /** What `--dry-run` runs: everything up to the match request, nothing that talks to the server. */
 const DRY_RUN_COMMANDS = new Set(['check-worker-node', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left']);
@@ -12,6 +14,16 @@ export const runSubcommand: Subcommand = {
   details: `Pipeline commands (-X a,b,…; DIRAC's names are accepted too): ${[...COMMANDS.keys()].join(', ')}.
 Default: ${DEFAULT_PIPELINE.join(', ')}.`,
   async run(parsed) {
+    // Before anything is opened or spawned: a pilot that will supervise jobs replaces itself once
+    // with the same command under its memory settings (src/pilot/runtime-reexec.ts). Not for
+    // --dry-run, which supervises nothing (and is the build's code-cache warm-up, whose exit hook
+    // an execve would skip).
+    let runtimeSkipped: string | null = null;
+    if (!parsed.params.dryRun) {
+      const facts = { execPath: process.execPath, argv: process.argv, execArgv: process.execArgv, env: process.env, isSea: isSeaExecutable() };
+      applyRuntime(facts, RUN_RUNTIME, (reason) => (runtimeSkipped = reason));
+    }
+    const reexecuted = restoreRuntimeEnvironment(process.env);
     const session = await openSession(parsed, { workDir: parsed.params.dryRun ? 'if-given' : true });
     const { ctx } = session;
     try {
@@ -21,6 +33,7 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       let commands = resolvePipeline(names, COMMANDS);
       if (ctx.params.dryRun) commands = commands.filter((c) => DRY_RUN_COMMANDS.has(c.name));
       ctx.logger.info({ stamp: ctx.pilotStamp, workDir: ctx.workDir, commands: commands.map((c) => c.name) }, 'pilot starting');
+      ctx.logger.debug({ reexecuted, settings: reexecuted ? RUN_RUNTIME : null, skipped: runtimeSkipped }, 'pilot runtime');
       const result = await runPipeline(ctx, commands);
       if (ctx.params.dryRun && result.exitCode === ExitCode.OK) {
         const request = {
