@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
-import { LITE_FIRST_ARGUMENTS } from '../pilot/subcommand-list.js';
-import { recordLaunch, type LaunchInfo } from './launch-info.js';
+import { bundleFor, wrapBundle } from './bundles.js';
+import { recordLaunch } from './launch-info.js';
 
 /**
  * dist/pilot.cjs and the standalone executables' main script: picks the bundle for the command
@@ -21,21 +21,10 @@ import { recordLaunch, type LaunchInfo } from './launch-info.js';
  * executable writes the code cache of everything it compiled to FILE when it exits.
  */
 
-export type BundleName = LaunchInfo['bundle'];
-
 interface SeaModule {
   isSea(): boolean;
   getAsset(key: string, encoding: 'utf8'): string;
   getRawAsset(key: string): ArrayBuffer;
-}
-
-export function bundleFor(firstArgument: string | undefined): BundleName {
-  return LITE_FIRST_ARGUMENTS.includes(firstArgument) ? 'pilot-lite' : 'pilot-main';
-}
-
-/** The CommonJS wrapper, the same at build time and at run time (the cache is tied to the source). */
-export function wrapBundle(source: string): string {
-  return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 }
 
 function seaModule(): SeaModule | null {

@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// dist/ as `npm test` built it: the launcher, both bundles, their code caches (scripts/build.mjs).
+const dist = path.resolve(import.meta.dirname, '../../dist');
+const copies: string[] = [];
+afterAll(() => copies.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A copy of the launcher and the lite bundle, with `cache` as its code cache (null: none). */
+function copyOfDist(cache: Buffer | 'real' | null): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pilot-launcher-'));
+  copies.push(dir);
+  for (const file of ['pilot.cjs', 'pilot-lite.cjs', 'pilot-main.cjs']) copyFileSync(path.join(dist, file), path.join(dir, file));
+  if (cache === 'real') copyFileSync(path.join(dist, 'pilot-lite.cjs.cache'), path.join(dir, 'pilot-lite.cjs.cache'));
+  else if (cache) writeFileSync(path.join(dir, 'pilot-lite.cjs.cache'), cache);
+  return dir;
+}
+
+function versionLaunch(dir: string, env: NodeJS.ProcessEnv = {}) {
+  const run = spawnSync(process.execPath, [path.join(dir, 'pilot.cjs'), 'version', '--json'], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return (JSON.parse(run.stdout) as { launch: unknown }).launch;
+}
+
+describe('the launcher (dist/pilot.cjs)', () => {
+  it('runs version from the lite bundle, with the build-time code cache accepted by this Node', () => {
+    expect(existsSync(path.join(dist, 'pilot-lite.cjs.cache')), 'npm run build makes the caches').toBe(true);
+    expect(versionLaunch(copyOfDist('real'))).toEqual({ bundle: 'pilot-lite', codeCache: 'accepted' });
+  });
+
+  it('compiles from source when the cache is missing or not V8’s, and still answers', () => {
+    expect(versionLaunch(copyOfDist(null))).toEqual({ bundle: 'pilot-lite', codeCache: 'none' });
+    expect(versionLaunch(copyOfDist(Buffer.from('not a code cache at all'.repeat(100))))).toEqual({ bundle: 'pilot-lite', codeCache: 'rejected' });
+  });
+
+  it('PILOT_WRITE_CODE_CACHE writes a cache that the next start accepts', () => {
+    const dir = copyOfDist(null);
+    const cache = path.join(dir, 'pilot-lite.cjs.cache');
+    expect(versionLaunch(dir, { PILOT_WRITE_CODE_CACHE: cache })).toEqual({ bundle: 'pilot-lite', codeCache: 'none' });
+    expect(statSync(cache).size).toBeGreaterThan(10_000);
+    expect(versionLaunch(dir)).toEqual({ bundle: 'pilot-lite', codeCache: 'accepted' });
+  });
+
+  it('runs the other commands from the main bundle', () => {
+    const run = spawnSync(process.execPath, [path.join(dist, 'pilot.cjs'), 'timeleft', '--json', '--CPUTime', '100', '--cpu-power-source', 'config', '--cpu-power', '10'], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ cpuWorkLeft: { work: 1000 } });
+  });
+});
