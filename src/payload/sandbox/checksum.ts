@@ -1,5 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { sandboxChunkBytes } from './chunk-size.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { SandboxError } from './errors.js';
 
@@ -8,7 +10,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** The sha256 hex digest of a file, streamed. */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  const size = await stat(file).then((s) => s.size, () => undefined);
+  for await (const chunk of createReadStream(file, { highWaterMark: sandboxChunkBytes(size) })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

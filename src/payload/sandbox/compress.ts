@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { execa } from 'execa';
 import { HashingCounter } from './checksum.js';
 import { SandboxError } from './errors.js';
+import { sandboxChunkBytes } from './chunk-size.js';
 import type { SandboxFormat } from './format.js';
 
 export interface WrittenArchive {
@@ -21,13 +22,13 @@ const BZIP2_TIMEOUT_MS = 10 * 60 * 1000;
 /**
  * Compress a tar stream into `outFile` (mode 0600), hashing and counting the compressed bytes on
  * their way to disk: one pass, no second read for the sha256 DiracX asks for. On failure the
- * partial file is removed.
+ * partial file is removed. `inputBytes` (the files' total size, when known) sizes the buffers.
  */
-export async function writeCompressed(tar: AsyncIterable<Buffer>, outFile: string, format: SandboxFormat): Promise<WrittenArchive> {
+export async function writeCompressed(tar: AsyncIterable<Buffer>, outFile: string, format: SandboxFormat, inputBytes?: number): Promise<WrittenArchive> {
   const hasher = new HashingCounter();
   try {
     if (format === 'tar.bz2') await writeBzip2(tar, hasher, outFile);
-    else await pipeline(Readable.from(tar, { objectMode: false }), compressor(format), hasher, createWriteStream(outFile, { mode: 0o600 }));
+    else await pipeline(Readable.from(tar, { objectMode: false }), compressor(format, sandboxChunkBytes(inputBytes)), hasher, createWriteStream(outFile, { mode: 0o600 }));
   } catch (error) {
     await rm(outFile, { force: true });
     if (error instanceof SandboxError) throw error;
@@ -36,16 +37,16 @@ export async function writeCompressed(tar: AsyncIterable<Buffer>, outFile: strin
   return { path: outFile, sha256: hasher.digestHex(), size: hasher.bytes, format };
 }
 
-function compressor(format: Exclude<SandboxFormat, 'tar.bz2'>): Transform {
+function compressor(format: Exclude<SandboxFormat, 'tar.bz2'>, chunkSize: number): Transform {
   switch (format) {
     case 'tar.zst':
       // A frame checksum, as the zstd CLI writes, so a damaged download fails in the decoder.
       return zlib.createZstdCompress({
-        chunkSize: 256 * 1024,
+        chunkSize,
         params: { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_checksumFlag]: 1 },
       });
     case 'tar.gz':
-      return zlib.createGzip({ chunkSize: 256 * 1024 });
+      return zlib.createGzip({ chunkSize });
     case 'tar':
       return new PassThrough();
   }

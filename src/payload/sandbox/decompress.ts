@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { createBzip2Decoder } from './bzip2-decoder.js';
+import { sandboxChunkBytes } from './chunk-size.js';
 import { SandboxError } from './errors.js';
 import type { SandboxFormat } from './format.js';
 
@@ -20,8 +21,6 @@ const DECODER_NAME: Record<SandboxFormat, string> = {
 };
 
 /** The archive file decompressed as a stream: never more than a decoder's window in memory. */
-/** Larger than Node's 16/64 KiB defaults: fewer hops through the stream machinery per MiB. */
-const CHUNK_BYTES = 256 * 1024;
 
 export interface DecodeBudget {
   /** Most decoded bytes before `onLimit()` is thrown from inside the decoder. */
@@ -34,16 +33,18 @@ export interface DecodeBudget {
  * at once, so its decoder takes the budget and stops mid-block.
  */
 export function openDecompressed(file: string, format: SandboxFormat, budget: DecodeBudget): DecompressedStream {
-  const input = createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  // Sized from the archive: a tiny archive gets small buffers (chunk-size.ts).
+  const chunkBytes = sandboxChunkBytes(fileSize(file));
+  const input = createReadStream(file, { highWaterMark: chunkBytes });
   let output: Readable;
   if (format === 'tar') {
     output = input;
   } else {
     const decoder =
       format === 'tar.zst'
-        ? zlib.createZstdDecompress({ chunkSize: CHUNK_BYTES })
+        ? zlib.createZstdDecompress({ chunkSize: chunkBytes })
         : format === 'tar.gz'
-          ? zlib.createGunzip({ chunkSize: CHUNK_BYTES })
+          ? zlib.createGunzip({ chunkSize: chunkBytes })
           : createBzip2Decoder(budget);
     const out = new PassThrough();
     pipeline(input, decoder, out, () => {
@@ -72,5 +73,13 @@ async function* decoded(stream: Readable, decoder: string): AsyncGenerator<Buffe
     }
     // The bzip2 decoder's own messages are jokes or TypeErrors on truncated input: keep them as detail only.
     throw new SandboxError('corrupt', `${decoder} stream is corrupt or truncated (decoder: ${detail})`, { cause: error });
+  }
+}
+
+function fileSize(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined; // the read stream reports the problem
   }
 }

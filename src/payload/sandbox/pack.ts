@@ -56,7 +56,7 @@ export async function packOutputSandbox(
     }
   }
   const format = options.format ?? 'tar.zst';
-  const archive = await writeCompressed(tarStream(collector.entries, (w) => logger.warn(w)), outFile, format);
+  const archive = await writeCompressed(tarStream(collector.entries, (w) => logger.warn(w)), outFile, format, collector.bytes);
   if (missing.length > 0) logger.warn({ missing }, 'output sandbox patterns matched no file');
   if (collector.skipped.length > 0) logger.warn({ skipped: collector.skipped }, 'output sandbox paths left out');
   logger.info({ files: collector.files.length, size: archive.size, sha256: archive.sha256 }, 'output sandbox packed');
@@ -72,12 +72,14 @@ export async function packDirectory(dir: string, outFile: string, format: Sandbo
   const outPath = path.join(await realpathOrFail(path.dirname(path.resolve(outFile)), 'output directory'), path.basename(outFile));
   const collector = new Collector(root, { keepSymlinks: true, exclude: outPath });
   for (const name of (await readdir(root)).sort()) await collector.add(name);
-  return writeCompressed(tarStream(collector.entries), outFile, format);
+  return writeCompressed(tarStream(collector.entries), outFile, format, collector.bytes);
 }
 
 class Collector {
   readonly entries: PackEntry[] = [];
   readonly files: string[] = [];
+  /** Total size of the files, as found when collected (sizes the compressor's buffers). */
+  bytes = 0;
   readonly skipped: SkippedPath[] = [];
   readonly #seen = new Set<string>();
   readonly #root: string;
@@ -99,7 +101,7 @@ class Collector {
     const info = await lstat(absolute);
     const mtime = Math.floor(info.mtimeMs / 1000);
     if (info.isFile()) {
-      this.#addFile(relative, absolute, info.mode, mtime);
+      this.#addFile(relative, absolute, info.mode, mtime, info.size);
     } else if (info.isDirectory()) {
       this.entries.push({ type: 'directory', name: relative, mode: info.mode & 0o755, mtime });
       for (const name of (await readdir(absolute)).sort()) await this.add(`${relative}/${name}`);
@@ -110,7 +112,8 @@ class Collector {
     }
   }
 
-  #addFile(relative: string, source: string, mode: number, mtime: number): void {
+  #addFile(relative: string, source: string, mode: number, mtime: number, size: number): void {
+    this.bytes += size;
     this.entries.push({ type: 'file', name: relative, source, mode: mode & 0o755, mtime });
     this.files.push(relative);
   }
@@ -141,7 +144,7 @@ class Collector {
       this.skipped.push({ path: relative, reason: 'symlink to something other than a regular file' });
       return;
     }
-    this.#addFile(relative, target, info.mode, mtime);
+    this.#addFile(relative, target, info.mode, mtime, info.size);
   }
 }
 
