@@ -214,9 +214,11 @@ export class DiracxBackend implements Backend {
     return manager;
   }
 
-  /** Drop a finished job's owner token (the job agent calls this when it is done with the job). */
+  /** Drop what is kept per job (the job agent calls this when it is done with the job). */
   forgetJob(jobId: number): void {
     this.ownerTokens.delete(jobId);
+    // Its final updates are stamped already (stamps are taken when an update is queued).
+    this.clock.forget(jobId);
     this.pacer.forget(jobId);
   }
 

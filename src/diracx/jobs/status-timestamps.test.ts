@@ -18,6 +18,14 @@ describe('status timestamps', () => {
     ]);
   });
 
+  it('forget a job: its stamps start again from the clock', () => {
+    const clock = new StatusClock();
+    const at = new Date('2026-11-22T10:00:00Z');
+    clock.stamp(4, at);
+    clock.forget(4);
+    expect(clock.stamp(4, at)).toBe('2026-11-22T10:00:00.000000+00:00');
+  });
+
   it('continue after stamps read back from a spool', () => {
     const clock = new StatusClock();
     clock.observe(3, '2026-11-22T10:00:05.000009+00:00');

@@ -12,6 +12,11 @@ export class StatusClock {
     return formatMicros(micros);
   }
 
+  /** A job the pilot is done with: its last stamp need not be kept for the pilot's life. */
+  forget(jobId: number): void {
+    this.lastMicros.delete(jobId);
+  }
+
   /** Updates read back from a spool keep their stamps; later ones must come after them. */
   observe(jobId: number, timestamp: string): void {
     const micros = parseMicros(timestamp);
