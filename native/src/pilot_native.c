@@ -7,6 +7,7 @@
  *   setChildSubreaper()   prctl(PR_SET_CHILD_SUBREAPER): orphaned payload processes come back to us
  *   childrenRusage()      getrusage(RUSAGE_CHILDREN): CPU of reaped descendants
  *   reap(pids)            waitpid(pid, WNOHANG) for the given pids only (see reap below)
+ *   setDumpable(flag)     prctl(PR_SET_DUMPABLE): a non-dumpable pilot hides its /proc files and memory
  *
  * Every function validates its arguments and reports failure by throwing a JS error with the
  * errno text; the TypeScript side (src/native/load.ts) wraps all calls.
@@ -147,6 +148,32 @@ static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * setDumpable(flag): prctl(PR_SET_DUMPABLE, flag ? 1 : 0). Not dumpable, the kernel makes
+ * /proc/<pid>/{environ,mem,maps,fd,...} root-owned and refuses ptrace to anyone without
+ * CAP_SYS_PTRACE, so a payload running as the pilot's uid cannot read the pilot's memory or
+ * environment. The process itself keeps full access to its own /proc/self. execve() resets it.
+ * Returns the flag now in force (prctl(PR_GET_DUMPABLE)).
+ */
+static napi_value set_dumpable(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_valuetype type;
+  bool flag = false;
+  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_boolean ||
+      napi_get_value_bool(env, argv[0], &flag) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pilot_native: setDumpable(flag) needs a boolean");
+    return NULL;
+  }
+  if (prctl(PR_SET_DUMPABLE, flag ? 1UL : 0UL, 0UL, 0UL, 0UL) != 0) return throw_errno(env, "prctl(PR_SET_DUMPABLE)", errno);
+  int now = prctl(PR_GET_DUMPABLE, 0UL, 0UL, 0UL, 0UL);
+  if (now < 0) return throw_errno(env, "prctl(PR_GET_DUMPABLE)", errno);
+  napi_value result;
+  NAPI_CALL(env, napi_get_boolean(env, now == 1, &result));
+  return result;
+}
+
 static double timeval_micros(struct timeval tv) {
   return (double)tv.tv_sec * 1e6 + (double)tv.tv_usec;
 }
@@ -242,6 +269,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   ok = ok && export_function(env, exports, "setChildSubreaper", set_child_subreaper);
   ok = ok && export_function(env, exports, "childrenRusage", children_rusage);
   ok = ok && export_function(env, exports, "reap", reap);
+  ok = ok && export_function(env, exports, "setDumpable", set_dumpable);
   if (!ok) {
     napi_throw_error(env, NULL, "pilot_native: registering functions failed");
     return NULL;

@@ -32,7 +32,7 @@ export interface NativeAddonLoad {
 }
 
 const REQUIRED_FUNCTIONS = ['setChildSubreaper', 'childrenRusage'] as const;
-const OPTIONAL_FUNCTIONS = ['cpuid', 'hwcap', 'reap'] as const;
+const OPTIONAL_FUNCTIONS = ['cpuid', 'hwcap', 'reap', 'setDumpable'] as const;
 
 let cached: NativeAddonLoad | undefined;
 

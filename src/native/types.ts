@@ -23,6 +23,13 @@ export interface NativeAddon {
    * status from libuv and its 'exit' event never fires. Optional: older prebuilds lack it.
    */
   reap?(pids: number[]): ReapedChild[];
+  /**
+   * prctl(PR_SET_DUMPABLE, flag): false makes /proc/<pilot>/{environ,mem,maps,fd,...} root-owned
+   * and refuses ptrace to a same-uid payload (the pilot still reads its own /proc/self). Also turns
+   * off the pilot's core dumps. execve() resets it. Returns the flag now in force.
+   * Optional: older prebuilds lack it.
+   */
+  setDumpable?(flag: boolean): boolean;
 }
 
 /** One process collected by `NativeAddon.reap`: exit code if it exited, signal if killed. */

@@ -15,6 +15,9 @@ import { planApptainer, readRcFile, runContainerDiagnostic } from './apptainer.j
 import { classifyContainerFailure } from './container-failures.js';
 import { joinCgroup, pinToCpus } from './affinity.js';
 import { planDirect } from './direct.js';
+import { hideSecretsFromPayload } from './hide-secrets.js';
+import { makePilotNonDumpable } from './non-dumpable.js';
+import { registeredSecretFiles } from './secret-files.js';
 import {
   PAYLOAD_MARKER_ENV,
   type ContainerFailure,
@@ -50,10 +53,16 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   const limits = resolveLimits(options.limits);
   const logger = options.logger.child({ jobId: options.jobId });
   const subreaper = ensureSubreaper(options.native, logger);
+  makePilotNonDumpable(options.native, logger);
 
   const marker = { name: PAYLOAD_MARKER_ENV, value: `${options.jobId}-${randomBytes(12).toString('hex')}` };
+  // Innermost: the namespaces are entered after the cgroup join and the pinning, which they inherit.
+  const base =
+    options.runner.kind === 'direct'
+      ? hideSecretsFromPayload(planDirect(options, marker), options.secretFiles ?? registeredSecretFiles(), logger)
+      : planApptainer(options, options.runner, marker);
   const plan: LaunchPlan = pinToCpus(
-    joinCgroup(options.runner.kind === 'direct' ? planDirect(options, marker) : planApptainer(options, options.runner, marker), options.cgroupProcsFile),
+    joinCgroup(base, options.cgroupProcsFile),
     options.cpuSet,
     logger,
   );

@@ -46,6 +46,11 @@ export interface PayloadOptions {
   cpuSet?: number[];
   /** cgroup.procs of the job's own cgroup, joined before the payload starts (src/payload/cgroup.ts). */
   cgroupProcsFile?: string;
+  /**
+   * The pilot's credential files to hide from a direct-runner payload; default: those the session
+   * registered (secret-files.ts). `disabled` names why hiding is off.
+   */
+  secretFiles?: { files: string[]; disabled?: string };
 }
 
 export interface PayloadUsage {

@@ -8,6 +8,7 @@ import { loadParams, makePilotStamp, prepareWorkDir } from '../setup.js';
 import type { Params } from '../params.js';
 import { loadNativeAddon } from '../../native/load.js';
 import type { NativeAddon } from '../../native/types.js';
+import { registerSecretFiles } from '../../payload/runner/secret-files.js';
 
 export interface Session {
   ctx: PilotContext;
@@ -33,6 +34,8 @@ export interface SessionOptions {
  */
 export async function openSession(parsed: ParsedArgv, options: SessionOptions, env: NodeJS.ProcessEnv = process.env): Promise<Session> {
   const params: Params = loadParams(parsed, env);
+  // Whatever payloads this session runs, the direct runner hides these files from them.
+  registerSecretFiles([params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile], env);
   const pilotStamp = makePilotStamp(params);
   const create = options.workDir === true || (options.workDir === 'if-given' && params.workDir !== undefined);
   const workDir = create ? prepareWorkDir(params, pilotStamp, env) : path.resolve(params.workDir ?? process.cwd());
