@@ -4,21 +4,28 @@
  * its work directory, no log line shipped to the server, and nothing a payload can see in its
  * environment or job directory. Files holding secrets are private. TLS trusts only the CA given.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chownSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { generateDevTls } from '../../src/devserver/tls.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
 import { ExitCode } from '../../src/pilot/exit-codes.js';
-import { devPilotArgs, runPilot, tempDir, type PilotRun } from '../integration/pilot-process.js';
+import { namespaceSupport } from '../../src/payload/runner/hide-secrets.js';
+import { NO_SECRET_HIDING_ENV } from '../../src/payload/runner/secret-files.js';
+import { devPilotArgs, PILOT_BUNDLE, runPilot, tempDir, type PilotRun } from '../integration/pilot-process.js';
 import { pilotLines } from './clean-end.js';
 import { startGarblingProxy, type GarblingProxy } from './garbling-proxy.js';
 
 /**
  * What a curious payload looks at: its environment (as the shell sees it and as the kernel holds
- * it), every file in its job directory, and its ancestors' command lines; then it tries to read
- * the credentials file named there. Output goes to files returned in the output sandbox.
+ * it), every file in its job directory, and its ancestors' command lines. Then it goes looking for
+ * the pilot's credentials: the path from an ancestor's command line, or else the real path, given
+ * as $1 (a payload could guess it, or read it in the batch job's script); every process its /proc
+ * shows with `--credentials` on its command line, and that process's environ, maps and memory; and
+ * it tries to unmount whatever covers the credentials' directory, then reads the file again.
+ * Output goes to files returned in the output sandbox.
  */
 const SNOOP = `#!/bin/sh
 env > env.txt
@@ -33,9 +40,19 @@ for i in 1 2 3 4 5; do
   echo >> ancestors.txt
 done
 creds=$(sed -n 's/.*--credentials \\([^ ]*\\).*/\\1/p' ancestors.txt | head -n 1)
-if [ -n "$creds" ]; then cat "$creds" > stolen.txt 2>&1; else echo "no credentials path seen" > stolen.txt; fi
+[ -n "$creds" ] || creds=$1
+cat "$creds" > stolen.txt 2>&1
+: > pilot-proc.txt
+for d in /proc/[0-9]*; do
+  tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -q -e '--credentials' || continue
+  { echo "== $d"; echo "environ: $(tr '\\0' ' ' 2>&1 < $d/environ)"; echo "maps: $(head -n 1 $d/maps 2>&1)"; echo "mem: $(head -c 16 $d/mem 2>&1 | tr -c '[:print:]' '.')"; } >> pilot-proc.txt
+done
+umount "$(dirname "$creds")" > umount.txt 2>&1; echo "umount rc=$?" >> umount.txt
+unshare --user --map-root-user --mount sh -c 'umount "$1"' sh "$(dirname "$creds")" >> umount.txt 2>&1; echo "nested umount rc=$?" >> umount.txt
+cat "$creds" >> stolen.txt 2>&1
+exit 0
 `;
-const SNOOP_OUTPUTS = ['env.txt', 'environ.txt', 'dir.txt', 'ancestors.txt', 'stolen.txt'];
+const SNOOP_OUTPUTS = ['env.txt', 'environ.txt', 'dir.txt', 'ancestors.txt', 'stolen.txt', 'pilot-proc.txt', 'umount.txt'];
 
 interface Run {
   server: DevServer;
@@ -82,19 +99,30 @@ function filesUnder(root: string): string[] {
   });
 }
 
-beforeAll(async () => {
+interface SnoopRunOptions {
+  /** Environment added to the pilot's. */
+  env?: NodeJS.ProcessEnv;
+  /** Run the pilot (and so its payload) as nobody: as root the kernel's same-uid rules would not apply. */
+  asNobody?: boolean;
+}
+
+/** One pilot that runs the snoop job; returns what it handled and what the snoop saw. */
+async function snoopRun(prefix: string, options: SnoopRunOptions = {}): Promise<Run & { pilotPid: number }> {
+  const dir = tempDir(prefix);
+  const credentials = path.join(dir, 'credentials.json');
   const server = await startDevServer({
-    jobs: [{ fields: { JobName: 'snoop', Executable: '/bin/sh', Arguments: 'snoop.sh', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: [...SNOOP_OUTPUTS, 'std.out', 'std.err'], CPUTime: 60 }, inputFiles: { 'snoop.sh': SNOOP } }],
+    jobs: [{ fields: { JobName: 'snoop', Executable: '/bin/sh', Arguments: `snoop.sh ${credentials}`, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: [...SNOOP_OUTPUTS, 'std.out', 'std.err'], CPUTime: 60 }, inputFiles: { 'snoop.sh': SNOOP } }],
     features: { pilotLogs: true },
   });
   const proxy = await startGarblingProxy(server.url, null, 'html', /^(POST \/api\/auth\/token|POST \/api\/jobs\/match)$/);
-  const dir = tempDir('pilot-sec-');
-  const credentials = path.join(dir, 'credentials.json');
   const issued = server.issuePilotCredentials();
   // Expired on arrival: the pilot must refresh, so rotated tokens are in play too.
   writeFileSync(credentials, JSON.stringify({ ...issued, expires_on: Math.floor(Date.now() / 1000) - 5 }), { mode: 0o600 });
   const work = path.join(dir, 'work');
-  const pilot = await runPilot([...devPilotArgs({ url: proxy.url }, credentials, work), '-z', '-d']);
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env };
+  let pilotPid = -1;
+  const args = [...devPilotArgs({ url: proxy.url }, credentials, work), '-z', '-d'];
+  const pilot = options.asNobody && process.getuid?.() === 0 ? await runPilotAsNobody(args, dir, env, (pid) => (pilotPid = pid)) : await runPilot(args, { env, cwd: dir, onSpawn: (pid) => (pilotPid = pid) });
 
   const snooped: Record<string, string> = {};
   const bytes = server.outputSandbox(server.jobs()[0]!.id);
@@ -107,7 +135,35 @@ beforeAll(async () => {
     rmSync(out, { recursive: true });
   }
   const tokens = [issued.access_token, issued.refresh_token, ...proxy.recorded.flatMap(tokensIn)];
-  run = { server, proxy, dir, work, credentials, pilot, tokens, snooped };
+  return { server, proxy, dir, work, credentials, pilot, tokens, snooped, pilotPid };
+}
+
+const NOBODY = 65534;
+
+/** runPilot, but as nobody through util-linux setpriv (which execs: the pid is the pilot's). */
+function runPilotAsNobody(args: string[], dir: string, env: NodeJS.ProcessEnv, onSpawn: (pid: number) => void): Promise<PilotRun> {
+  for (const p of [dir, ...filesUnder(dir)]) chownSync(p, NOBODY, NOBODY);
+  return new Promise((resolve, reject) => {
+    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, PILOT_BUNDLE, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    if (child.pid) onSpawn(child.pid);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const namespaces = namespaceSupport();
+if (!namespaces.ok) console.log(`security: the credential-hiding assertions are skipped: ${namespaces.reason}`);
+
+beforeAll(async () => {
+  run = await snoopRun('pilot-sec-');
 }, 60_000);
 
 afterAll(async () => {
@@ -150,18 +206,27 @@ describe('secrets across a pilot run (refresh, match with owner tokens, pilot lo
     expect(run.snooped['env.txt']).not.toMatch(/DIRACX_CREDENTIALS_PATH|X509_USER_PROXY|PILOT_SECRET_FILE|access_token|refresh_token/);
   });
 
-  // The limit, pinned so that docs/reliability.md changes when it does: with the direct runner the
-  // payload runs as the pilot's uid, so /proc shows it the pilot's command line and the file it
-  // names is as readable to it as to the pilot. Only a different uid or a container without the
-  // pilot's /proc and paths closes this (see docs/reliability.md, "Limits").
-  it('direct runner, same uid: the payload can find the credentials path in the pilot’s command line and read it (documented limit)', () => {
-    expect(run.snooped['ancestors.txt']).toContain(`--credentials ${run.credentials}`);
-    const stolen = run.snooped['stolen.txt']!;
-    expect(tokensIn(stolen).length).toBeGreaterThan(0);
-    // Also the positive control of the scans above: they would have seen these bytes.
-    expect(needles(run.tokens).some((n) => stolen.includes(n))).toBe(true);
-  });
+  // The credentials are hidden from the payload (docs/reliability.md, "Limits"): it runs in its own
+  // user, mount and pid namespaces, where the directory holding them is covered by a read-only
+  // tmpfs that it cannot unmount, and where no process of the pilot is visible in /proc.
+  it.skipIf(!namespaces.ok)('the payload cannot read the credentials: not through the pilot’s /proc, not at their path, not after trying to unmount what hides them', () => {
+    // Positive control: the file holds tokens the scans would recognise.
+    const real = readFileSync(run.credentials, 'utf8');
+    expect(tokensIn(real).length).toBeGreaterThan(0);
+    expect(needles(run.tokens).some((n) => real.includes(n))).toBe(true);
 
+    // No ancestor, and no process at all in the payload's /proc, shows the pilot's command line.
+    expect(run.snooped['ancestors.txt']).not.toContain('--credentials');
+    expect(run.snooped['pilot-proc.txt']).toBe('');
+    // At the real path: nothing, before and after the unmount attempts.
+    const stolen = run.snooped['stolen.txt']!;
+    expect(tokensIn(stolen)).toEqual([]);
+    expect(needles(run.tokens).filter((n) => stolen.includes(n))).toEqual([]);
+    expect(stolen).toMatch(/No such file or directory[\s\S]*No such file or directory/);
+    const umount = run.snooped['umount.txt']!;
+    expect(umount).toMatch(/^umount rc=[1-9]/m);
+    expect(umount).toMatch(/^nested umount rc=[1-9]/m);
+  });
   it('credential file and pilot.log are 0600, the work directory 0700, nothing in it readable by others', () => {
     const mode = (p: string) => statSync(p).mode & 0o777;
     expect(mode(run.credentials)).toBe(0o600);
@@ -169,6 +234,40 @@ describe('secrets across a pilot run (refresh, match with owner tokens, pilot lo
     expect(mode(run.work)).toBe(0o700);
     const open = filesUnder(run.work).filter((f) => (statSync(f).mode & 0o077) !== 0).map((f) => `${path.relative(run.work, f)} ${mode(f).toString(8)}`);
     expect(open).toEqual([]);
+  });
+});
+
+describe('credentials hiding off (PILOT_NO_SECRET_HIDING: as on a node without user namespaces)', () => {
+  let off: Run & { pilotPid: number };
+  beforeAll(async () => {
+    off = await snoopRun('pilot-sec-off-', { env: { [NO_SECRET_HIDING_ENV]: '1' }, asNobody: true });
+  }, 60_000);
+  afterAll(async () => {
+    await off?.proxy.close();
+    await off?.server.close();
+    if (off) rmSync(off.dir, { recursive: true, force: true });
+  });
+
+  it('one line in the pilot log says the credentials are not hidden; the job still ran', () => {
+    expect(off.pilot.code, off.pilot.stderr).toBe(ExitCode.OK);
+    expect(off.server.jobs()[0]!.status).toBe('Done');
+    const log = readFileSync(path.join(off.work, 'pilot.log'), 'utf8');
+    const notices = log.split('\n').filter((l) => l.includes('credentials not hidden from payloads'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain(NO_SECRET_HIDING_ENV);
+  });
+
+  it('the payload then reads the file named in the pilot’s command line (the documented fallback)', () => {
+    expect(off.snooped['ancestors.txt']).toContain(`--credentials ${off.credentials}`);
+    expect(needles(off.tokens).some((n) => off.snooped['stolen.txt']!.includes(n)), off.snooped['stolen.txt']).toBe(true);
+  });
+
+  it('but not the pilot’s environ, maps or memory: the pilot is not dumpable', () => {
+    const sections = off.snooped['pilot-proc.txt']!.split(/^== /m).filter(Boolean);
+    const pilot = sections.find((s) => s.startsWith(`/proc/${off.pilotPid}\n`));
+    expect(pilot, off.snooped['pilot-proc.txt']).toBeDefined();
+    for (const file of ['environ', 'maps', 'mem']) expect(pilot).toMatch(new RegExp(`^${file}: .*Permission denied`, 'm'));
+    for (const needle of needles(off.tokens)) expect(pilot!.includes(needle)).toBe(false);
   });
 });
 
