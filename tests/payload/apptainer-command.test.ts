@@ -20,7 +20,7 @@ const base: ApptainerRunnerOptions = {
   workdirBase: `${JOB}/.apptainer`,
   hostHasCvmfs: false,
 };
-const COMMON = ['exec', '--contain', '--ipc', '--workdir', `${JOB}/.apptainer`, '--home', `${JOB}:/home`, '--pwd', '/home', '--cleanenv'];
+const COMMON = ['exec', '--contain', '--ipc', '--pid', '--workdir', `${JOB}/.apptainer`, '--home', `${JOB}:/home`, '--pwd', '/home', '--cleanenv'];
 const WRAPPER = ['/bin/sh', '/home/.dirac-payload-wrapper.sh'];
 
 describe('Apptainer command line (golden)', () => {

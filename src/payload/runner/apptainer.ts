@@ -4,6 +4,8 @@ import { execa } from 'execa';
 import { ExitCode } from '../../pilot/exit-codes.js';
 import { PilotError } from '../../pilot/errors.js';
 import { resolveExecutable } from './direct.js';
+import { registeredSecretFiles } from './secret-files.js';
+import { secretBindMasks } from './secret-binds.js';
 import type { ApptainerRunnerOptions, LaunchPlan, PayloadOptions } from './types.js';
 
 /** Where the job directory appears inside the container: it is the container's $HOME and cwd. */
@@ -53,6 +55,9 @@ export function containerExecutable(executable: string, jobDir: string): string 
  * `exec` options shared by the payload run and the diagnostic re-run (dirac-pilot.md §6):
  *  --contain            no host /tmp, $HOME or cwd leaks in; only what we bind
  *  --ipc                private SysV IPC, so a payload's shared memory dies with it
+ *  --pid                its own /proc: neither the pilot nor any other process of the pilot's uid
+ *                       is visible, so /proc/<pid>/root of one cannot lead back to the host's files
+ *                       (the pilot's credentials); Apptainer runs a small init as pid 1
  *  --workdir <base>     the container's /tmp and /var/tmp live in the job directory (cleaned with it)
  *  --home <job>:/home   the job directory is the payload's home: nothing is written in the user's $HOME
  *  --pwd /home          and its working directory
@@ -64,7 +69,7 @@ export function apptainerExecOptions(runner: ApptainerRunnerOptions, jobDir: str
   const hasCvmfs = runner.hostHasCvmfs ?? existsSync('/cvmfs');
   if (hasCvmfs && !binds.some((b) => b.split(':')[0] === '/cvmfs')) binds.unshift('/cvmfs');
   return [
-    '--contain', '--ipc',
+    '--contain', '--ipc', '--pid',
     '--workdir', runner.workdirBase,
     '--home', `${jobDir}:${CONTAINER_JOB_DIR}`,
     '--pwd', CONTAINER_JOB_DIR,
@@ -73,6 +78,7 @@ export function apptainerExecOptions(runner: ApptainerRunnerOptions, jobDir: str
     ...(runner.nv ? ['--nv'] : []),
     ...binds.flatMap((bind) => ['--bind', bind]),
     ...runner.extraOptions,
+    ...(runner.secretMasks ?? []).flatMap((mask) => ['--bind', mask]),
   ];
 }
 
@@ -126,7 +132,8 @@ export function planApptainer(options: PayloadOptions, runner: ApptainerRunnerOp
     if (problem) throw new PilotError(ExitCode.CONFIG, `container configuration: ${problem}`);
   }
   const jobDir = path.resolve(options.cwd);
-  for (const dir of ['', 'cache', 'build-tmp']) mkdirSync(path.join(runner.workdirBase, dir), { recursive: true, mode: 0o700 });
+  for (const dir of ['', 'cache', 'build-tmp', 'empty']) mkdirSync(path.join(runner.workdirBase, dir), { recursive: true, mode: 0o700 });
+  runner = shieldSecrets(runner, options.secretFiles ?? registeredSecretFiles(), options.logger);
   // A code left by an earlier run in this directory would pass for this payload's.
   rmSync(path.join(jobDir, RC_FILE_NAME), { force: true });
   const wrapper = path.join(jobDir, WRAPPER_NAME);
@@ -139,6 +146,30 @@ export function planApptainer(options: PayloadOptions, runner: ApptainerRunnerOp
     cwd: jobDir,
     rcFile: path.join(jobDir, RC_FILE_NAME),
   };
+}
+
+/**
+ * Binds that would show the pilot's credentials inside the container: a bind of a credential file
+ * itself is dropped; a bind of a directory above one gets an empty read-only directory bound over
+ * the credential's directory, after it. Logged once per bind.
+ */
+function shieldSecrets(runner: ApptainerRunnerOptions, secret: { files: string[]; disabled?: string }, logger: PayloadOptions['logger']): ApptainerRunnerOptions {
+  if (secret.files.length === 0 || secret.disabled) return runner;
+  const shield = secretBindMasks([...runner.binds, ...bindsIn(runner.extraOptions)], secret.files, path.join(runner.workdirBase, 'empty'));
+  for (const bind of shield.dropped) logger.warn({ bind }, 'container bind dropped: it is one of the pilot’s credential files');
+  if (shield.dropped.length === 0 && shield.masks.length === 0) return runner;
+  return { ...runner, binds: runner.binds.filter((b) => !shield.dropped.includes(b)), secretMasks: shield.masks };
+}
+
+/** `--bind x`, `-B x`, `--bind=x` in ContainerOptions, split on commas as Apptainer does. */
+function bindsIn(options: readonly string[]): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]!;
+    if ((option === '--bind' || option === '-B') && options[i + 1] !== undefined) found.push(...options[++i]!.split(','));
+    else if (option.startsWith('--bind=')) found.push(...option.slice('--bind='.length).split(','));
+  }
+  return found;
 }
 
 /** The payload's exit code from the wrapper's rc file; null when there is none (the payload never ran or was killed). */

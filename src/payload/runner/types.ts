@@ -22,6 +22,8 @@ export interface ApptainerRunnerOptions {
   extraOptions: string[];
   /** Apptainer's --workdir (its /tmp and /var/tmp) and our cache: inside the job directory. */
   workdirBase: string;
+  /** `empty:dst:ro` binds hiding the pilot's credential directories (set by planApptainer, after the site binds). */
+  secretMasks?: string[];
   /** Bind /cvmfs when it exists; tests set it to keep golden command lines host-independent. */
   hostHasCvmfs?: boolean;
 }
