@@ -41,7 +41,7 @@ describe.skipIf(reason)('native addon on linux-arm64 (qemu-user)', () => {
       { env: {}, timeout: 120_000, encoding: 'utf8' },
     );
     const report = JSON.parse(out);
-    expect(report.exports).toEqual(['childrenRusage', 'hwcap', 'reap', 'setChildSubreaper']);
+    expect(report.exports).toEqual(['childrenRusage', 'hwcap', 'reap', 'setChildSubreaper', 'setDumpable']);
     expect(report.hwcap).toBe(report.fromAuxv.hwcap);
     expect(report.hwcap2).toBe(report.fromAuxv.hwcap2);
     // Bit 1 of AT_HWCAP is ASIMD, which every ARMv8-A Linux system has.

@@ -94,6 +94,28 @@ describe.skipIf(skipReason)('native addon on linux-x64', () => {
     expect(addon.reap!([1, process.pid])).toEqual([]);
   });
 
+  it('setDumpable(false): the process keeps its own /proc, another of its uid loses its environ (root-owned now)', (ctx) => {
+    if (toolchainMissing) ctx.skip();
+    // A child, so the test process stays dumpable; as nobody when we are root, for whom /proc files are root's anyway.
+    const child = `const m = { exports: {} }; process.dlopen(m, process.argv[1]);
+      const before = require('fs').statSync('/proc/self/environ').uid;
+      const now = m.exports.setDumpable(false);
+      const status = require('fs').readFileSync('/proc/self/status', 'utf8').length > 0;
+      const after = require('fs').statSync('/proc/' + process.pid + '/environ').uid;
+      let typeError = '';
+      try { m.exports.setDumpable('no'); } catch (e) { typeError = e.message; }
+      console.log(JSON.stringify({ before, now, status, after, uid: process.getuid(), typeError }));`;
+    const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
+    const argv = [...asNobody, process.execPath, '-e', child, prebuildPath('x64')];
+    const result = JSON.parse(execFileSync(argv[0]!, argv.slice(1), { timeout: 30_000, encoding: 'utf8' }));
+    expect(result.now).toBe(false);
+    expect(result.status).toBe(true);
+    expect(result.before).toBe(result.uid);
+    expect(result.uid).not.toBe(0);
+    expect(result.after).toBe(0);
+    expect(result.typeError).toMatch(/needs a boolean/);
+  });
+
   const runChild = (mode: string) =>
     JSON.parse(
       execFileSync(process.execPath, [path.join(__dirname, 'fixtures/subreaper-child.mjs'), prebuildPath('x64'), mode], {

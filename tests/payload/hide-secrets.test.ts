@@ -135,6 +135,26 @@ describe.skipIf(!support.ok)('direct runner with user namespaces: the credential
   });
 });
 
+describe.skipIf(!support.ok)('direct runner with user namespaces: pinning still applies', () => {
+  it('the payload runs on its slot’s CPUs (taskset is outside the namespaces) and still does not see the file', async () => {
+    const root = makeJobDir('hide-secrets-pin-');
+    try {
+      const cred = path.join(root, 'credentials.json');
+      writeFileSync(cred, SECRET, { mode: 0o600 });
+      const jobDir = path.join(root, 'job');
+      mkdirSync(jobDir);
+      const script = `awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status; cat ${cred} 2>&1 || true`;
+      const result = await runPayload(jobDir, ['/bin/sh', '-c', script], { cpuSet: [0], secretFiles: { files: [cred] } }).done;
+      expect(result.exitCode).toBe(0);
+      const [cpus, read] = readFileSync(path.join(jobDir, 'std.out'), 'utf8').split('\n');
+      expect(cpus).toBe('0');
+      expect(read).toMatch(/No such file/);
+    } finally {
+      removeDir(root);
+    }
+  });
+});
+
 describe('hiding off (no user namespaces, simulated): the payload runs as before, one notice', () => {
   it('says once that the credentials are not hidden, and the payload can read them', async () => {
     const root = makeJobDir('hide-secrets-off-');
