@@ -1,11 +1,10 @@
-import { openAsBlob } from 'node:fs';
-import { FormData } from 'undici';
 import type { MatchedJob, OutputSandboxArchive } from '../backend/types.js';
 import { PilotError } from '../pilot/errors.js';
 import { ExitCode } from '../pilot/exit-codes.js';
 import type { TokenSource } from './credentials/token-source.js';
 import type { DiracxConnection } from './http/connection.js';
 import { replyError } from './http/connection.js';
+import { multipartBody } from './http/multipart.js';
 import { DiracxHttpError } from './http/reply.js';
 import { sendWithRetry } from './http/retry.js';
 import { SANDBOX_PFN, SandboxDownloadResponseSchema, SandboxUploadResponseSchema } from './schemas.js';
@@ -85,9 +84,7 @@ export class SandboxClient {
     const label = `POST presigned sandbox upload (${new URL(url).host})`;
     const reply = await sendWithRetry(
       async () => {
-        const form = new FormData();
-        for (const [name, value] of Object.entries(fields)) form.append(name, value);
-        form.append('file', await openAsBlob(archive.path), `sandbox.${archive.format}`);
+        const form = await multipartBody(Object.entries(fields), { field: 'file', filename: `sandbox.${archive.format}`, path: archive.path });
         return this.connection.http.send({ method: 'POST', target: url, multipart: form });
       },
       label,

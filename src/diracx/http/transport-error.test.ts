@@ -5,13 +5,13 @@ const nodeError = (code: string, message: string) => Object.assign(new Error(mes
 
 describe('transport error classification', () => {
   it('refused, DNS and connect timeouts never reached the server', () => {
-    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH']) {
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'CONNECT_TIMEOUT', 'EHOSTUNREACH']) {
       expect(classifyTransportError(nodeError(code, `${code} x`), 'GET http://h/x').failure).toBe('not-sent');
     }
   });
 
   it('resets and read timeouts may have reached it', () => {
-    for (const code of ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']) {
+    for (const code of ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'READ_TIMEOUT', 'HPE_INVALID_CONSTANT']) {
       expect(classifyTransportError(nodeError(code, 'x'), 'GET http://h/x').failure).toBe('ambiguous');
     }
     expect(classifyTransportError(new Error('something odd'), 'GET http://h/x')).toMatchObject({ failure: 'ambiguous', code: 'UNKNOWN' });

@@ -9,7 +9,7 @@ export type TransportFailure = 'not-sent' | 'ambiguous' | 'tls';
 
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT', 'ENONET',
+  'UND_ERR_CONNECT_TIMEOUT', 'CONNECT_TIMEOUT', 'ENONET',
 ]);
 
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/;
@@ -26,7 +26,7 @@ export class TransportError extends Error {
 }
 
 function errorCode(error: unknown): string {
-  // undici sometimes wraps the socket's error in `cause`; the innermost code is the telling one.
+  // An error may wrap the socket's error in `cause`; the innermost code is the telling one.
   let current: unknown = error;
   let code = '';
   for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
@@ -48,7 +48,7 @@ function innermostMessage(error: unknown): string {
   return message;
 }
 
-/** Turn whatever undici threw into a classified TransportError (single line message). */
+/** Turn whatever the HTTP stack threw into a classified TransportError (single line message). */
 export function classifyTransportError(error: unknown, target: string): TransportError {
   if (error instanceof TransportError) return error;
   const code = errorCode(error);
