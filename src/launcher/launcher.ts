@@ -4,6 +4,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { bundleFor, wrapBundle } from './bundles.js';
 import { recordLaunch } from './launch-info.js';
+import { applyRuntime, RUN_RUNTIME } from '../pilot/runtime-reexec.js';
 
 /**
  * dist/pilot.cjs and the standalone executables' main script: picks the bundle for the command
@@ -36,9 +37,19 @@ function seaModule(): SeaModule | null {
   }
 }
 
+/** `pilot run` that will supervise jobs (not `--dry-run`): it runs under RUN_RUNTIME. */
+function supervisesJobs(argv: readonly string[]): boolean {
+  return argv[2] === 'run' && !argv.slice(3).some((arg) => arg === '--dry-run' || arg.startsWith('--dry-run='));
+}
+
 function launch(): void {
-  const bundle = bundleFor(process.argv[2]);
   const sea = seaModule();
+  // Re-executed here, before a bundle is read, compiled and initialised only to be replaced:
+  // `pilot run` itself would do it (src/pilot/subcommands/run.ts), a whole start later.
+  if (supervisesJobs(process.argv)) {
+    applyRuntime({ execPath: process.execPath, argv: process.argv, execArgv: process.execArgv, env: process.env, isSea: sea !== null }, RUN_RUNTIME);
+  }
+  const bundle = bundleFor(process.argv[2]);
   let source: string;
   let cache: Buffer | undefined;
   let filename: string;
