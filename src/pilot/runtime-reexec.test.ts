@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { planReexec, restoreRuntimeEnvironment, RUNTIME_MARKER, RUNTIME_OPT_OUT, type ProcessFacts, type RuntimeSettings } from './runtime-reexec.js';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { canExecDirectly, elfMachine, planReexec, restoreRuntimeEnvironment, RUNTIME_MARKER, RUNTIME_OPT_OUT, type ProcessFacts, type RuntimeSettings } from './runtime-reexec.js';
 
 const settings: RuntimeSettings = { env: { MALLOC_ARENA_MAX: '2' }, nodeOptions: ['--max-semi-space-size=1'] };
 const nodeFacts = (env: NodeJS.ProcessEnv): ProcessFacts => ({
@@ -67,5 +70,36 @@ describe('restoreRuntimeEnvironment', () => {
     const env: NodeJS.ProcessEnv = { [RUNTIME_MARKER]: 'not json', MALLOC_ARENA_MAX: '2' };
     expect(restoreRuntimeEnvironment(env)).toBe(false);
     expect(env).toEqual({ MALLOC_ARENA_MAX: '2' });
+  });
+});
+
+describe('canExecDirectly', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'reexec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs this Node (an ELF for the same machine as /bin/sh)', () => {
+    expect(elfMachine(process.execPath)).not.toBeNull();
+    expect(canExecDirectly(process.execPath)).toBe(true);
+  });
+
+  it('refuses an ELF for another machine, a file that is not executable, and a missing one', () => {
+    const foreign = path.join(dir, 'foreign');
+    const bytes = Buffer.from(readFileSync(process.execPath).subarray(0, 64));
+    const machine = bytes[5] === 2 ? bytes.readUInt16BE(18) : bytes.readUInt16LE(18);
+    const other = machine === 183 ? 62 : 183; // aarch64 <-> x86_64
+    if (bytes[5] === 2) bytes.writeUInt16BE(other, 18);
+    else bytes.writeUInt16LE(other, 18);
+    writeFileSync(foreign, bytes, { mode: 0o755 });
+    expect(elfMachine(foreign)).toBe(other);
+    expect(canExecDirectly(foreign)).toBe(false);
+    const plain = path.join(dir, 'plain');
+    copyFileSync('/bin/sh', plain);
+    chmodSync(plain, 0o644);
+    expect(canExecDirectly(plain)).toBe(false);
+    expect(canExecDirectly(path.join(dir, 'missing'))).toBe(false);
+  });
+
+  it('without a readable reference, an executable file is enough', () => {
+    expect(canExecDirectly(process.execPath, path.join(dir, 'no-reference'))).toBe(true);
   });
 });

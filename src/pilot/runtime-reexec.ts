@@ -1,3 +1,5 @@
+import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
+
 /**
  * The runtime `pilot run` supervises jobs under: glibc malloc settings (and optionally V8 flags)
  * that only take effect when present at process start, applied by replacing the process with
@@ -103,10 +105,45 @@ export function restoreRuntimeEnvironment(env: NodeJS.ProcessEnv): boolean {
 
 type Execve = (file: string, args: string[], env: Record<string, string>) => never;
 
+/** e_machine of an ELF file (null when unreadable or not ELF). */
+export function elfMachine(file: string): number | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const header = Buffer.alloc(20);
+    if (readSync(fd, header, 0, 20, 0) < 20 || header.readUInt32BE(0) !== 0x7f454c46) return null;
+    return header[5] === 2 ? header.readUInt16BE(18) : header.readUInt16LE(18);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Whether the kernel can run `file` itself. Node cannot survive a failed process.execve (it has
+ * run its exit hooks and aborts), so this is checked first: the file must be executable, and an
+ * ELF for the machine the node's own programs are built for (`reference`, /bin/sh). Under a
+ * user-mode emulator (an arm64 pilot run by qemu-aarch64 on x86_64, as the build's tests do) the
+ * pilot sees itself as arm64 while the kernel can only run x86_64, and execve fails with ENOEXEC.
+ * A reference that cannot be read says nothing: the executable check alone decides.
+ */
+export function canExecDirectly(file: string, reference = '/bin/sh'): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+  } catch {
+    return false;
+  }
+  const machine = elfMachine(file);
+  const native = elfMachine(reference);
+  return native === null || machine === native;
+}
+
 /**
  * Re-executes this process under `settings` when they are not in place yet; returns only when it
- * does not (already applied, opted out, no process.execve in this Node, or execve failed: the
- * pilot then runs on as it is, and `onSkip` says why when it is worth saying).
+ * does not (already applied, opted out, no process.execve in this Node, an executable the kernel
+ * cannot run itself: the pilot then runs on as it is, and `onSkip` says why when it is worth
+ * saying). An execve that fails anyway ends the process (Node aborts), hence the checks first.
  */
 export function applyRuntime(facts: ProcessFacts, settings: RuntimeSettings = RUN_RUNTIME, onSkip?: (reason: string) => void): void {
   const plan = planReexec(facts, settings);
@@ -114,6 +151,10 @@ export function applyRuntime(facts: ProcessFacts, settings: RuntimeSettings = RU
   const execve = (process as unknown as { execve?: Execve }).execve;
   if (typeof execve !== 'function') {
     onSkip?.('this Node has no process.execve');
+    return;
+  }
+  if (!canExecDirectly(plan.file)) {
+    onSkip?.(`${plan.file} cannot be executed directly by this kernel (not executable, or built for another machine)`);
     return;
   }
   try {
