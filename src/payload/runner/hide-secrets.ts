@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execaSync } from 'execa';
 import type { Logger } from '../../pilot/logger.js';
@@ -6,34 +8,40 @@ import type { LaunchPlan } from './types.js';
 
 /*
  * Hiding the pilot's credential files from a payload that runs as the pilot's own uid, without
- * privileges, with unprivileged user namespaces (util-linux `unshare`):
+ * privileges, with unprivileged user namespaces (util-linux `unshare` and `nsenter`). The view
+ * is built once per pilot, by a holder process; each payload then only enters it.
  *
- *  level 1  `unshare --user --map-root-user --mount --pid --fork --kill-child --mount-proc`
- *           runs HIDE_SCRIPT as pid 1 of a new pid namespace, root of a new user namespace, with a
- *           private copy of the mounts and a /proc that shows only this payload's processes. For
- *           each directory holding a credential it mounts an empty read-only tmpfs over the
- *           directory and binds back every other entry (so the job directory and anything else
- *           there stays where it was). The directory, not the file, is covered: the pilot replaces
- *           its credentials file by rename when it refreshes tokens, and a rename over a mount
- *           point in another namespace silently detaches the mount (Linux >= 3.18).
- *  level 2  `unshare --user --map-user=<uid> --map-group=<gid> --mount` then runs the payload as
- *           the pilot's uid again, in a nested user namespace. The mounts it copies from level 1
- *           come from a more privileged namespace, so the kernel locks them: even with every
- *           capability in its own namespace the payload cannot unmount the tmpfs, move it or
- *           remount it writable. It has no capability in level 1 (so it cannot ptrace the level-1
- *           shell either), and its /proc holds neither the pilot nor any other process of the
- *           pilot's uid, so /proc/<pid>/root of a same-uid process on the host is out of reach too.
+ *  holder   `unshare --user --map-root-user --mount` runs HOLDER_SCRIPT as root of a new user
+ *           namespace with a private copy of the mounts. For each directory holding a credential
+ *           it mounts an empty read-only tmpfs over the directory and binds back every other entry
+ *           (so the job directories and anything else there stay where they were; a bound-back
+ *           directory shows its live contents). The directory, not the file, is covered: the pilot
+ *           replaces its credentials file by rename when it refreshes tokens, and a rename over a
+ *           mount point in another namespace silently detaches the mount (Linux >= 3.18). The
+ *           holder then says `ready` and waits on its stdin, which closes when the pilot exits.
+ *  payload  `nsenter --target <holder> --user --mount --preserve-credentials --wd <job dir>` enters
+ *           the holder's namespaces (the pilot owns that user namespace, so it may, and there its
+ *           uid is root), then `unshare --user --map-user=<uid> --map-group=<gid> --mount --pid
+ *           --fork --kill-child --mount-proc` makes a nested user namespace where the pilot's uid is
+ *           itself again, with a pid namespace of its own and a shell as pid 1 that runs the payload
+ *           and returns its status. The mounts the payload's namespace copies come from a more
+ *           privileged one, so the kernel locks them: even with every capability in its own
+ *           namespace it cannot unmount the tmpfs, move it or remount it writable. It has no
+ *           capability in the holder's namespace, and its /proc holds neither the pilot, nor the
+ *           holder, nor any other process of the pilot's uid, so /proc/<pid>/root of a same-uid
+ *           process is out of reach too.
  *
  * What changes for the payload: it is pid 2 of its own pid namespace under a shell that waits for
  * it; a payload killed by a signal reports exit code 128+n (pid 1 cannot re-raise the signal);
- * processes it leaves running when it exits are killed by the kernel when the namespace ends.
+ * processes it leaves running when it exits are killed by the kernel when the namespace ends; an
+ * entry created beside a credential after the pilot's first payload started is not in its view.
+ * Per payload this costs two short execs (nsenter, unshare) and a shell, a few milliseconds;
+ * building the view once, at the first payload, costs tens (docs/payload.md).
  */
-const HIDE_SCRIPT = `# Written by the DIRAC pilot: hides the pilot's credential files, then runs the payload.
-# $1 cwd  $2 uid  $3 gid  $4 unshare  $5 number of directories; per directory: dir, n, n names;
-# then the payload's argv. Nothing here is data spliced into the text.
-cwd=$1 uid=$2 gid=$3 unshare=$4 dirs=$5
-shift 5
-if [ -n "\${PATH+x}" ]; then saved_path=$PATH; fi
+const HOLDER_SCRIPT = `# Written by the DIRAC pilot: hides the pilot's credential files, then holds the view.
+# $1 number of directories; per directory: dir, n, n names. Nothing here is data spliced into the text.
+dirs=$1
+shift
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 fail() { echo "pilot: could not hide the pilot's credentials: $*" >&2; exit 126; }
 while [ "$dirs" -gt 0 ]; do
@@ -66,10 +74,13 @@ while [ "$dirs" -gt 0 ]; do
   shift "$n"
   dirs=$((dirs - 1))
 done
-if [ -n "\${saved_path+x}" ]; then PATH=$saved_path; else unset PATH; fi
-cd "$cwd" || fail "cannot enter $cwd"
-"$unshare" --user --map-user="$uid" --map-group="$gid" --mount -- "$@"
+cd /
+echo ready
+read -r _
 `;
+
+/** pid 1 of the payload's pid namespace: runs the payload and returns its status. */
+const PAYLOAD_INIT = '"$@"; exit $?';
 
 /** Above this many entries beside a credential, binding each back costs too much per payload: not hidden. */
 export const MAX_ENTRIES_BESIDE_SECRET = 256;
@@ -105,37 +116,46 @@ export function planHiding(files: readonly string[]): HidingPlan {
   return { ok: true, dirs };
 }
 
-/** Wraps a direct-runner plan so the payload starts in the namespaces described above. */
-export function wrapHidingSecrets(plan: LaunchPlan, dirs: readonly HiddenDirectory[], unshare: string, ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }): LaunchPlan {
-  const dirArgs = dirs.flatMap((d) => [d.dir, String(d.names.length), ...d.names]);
+export interface HiddenView {
+  /** Host pid of the holder, whose namespaces a payload enters. */
+  pid: number;
+  nsenter: string;
+  unshare: string;
+}
+
+/** Wraps a direct-runner plan so the payload starts inside `view`, in a pid namespace of its own. */
+export function wrapHidingSecrets(plan: LaunchPlan, view: HiddenView, ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }): LaunchPlan {
   return {
     ...plan,
-    file: unshare,
+    file: view.nsenter,
     args: [
-      '--user', '--map-root-user', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--',
-      '/bin/sh', '-c', HIDE_SCRIPT, 'pilot-hide-secrets',
-      plan.cwd, String(ids.uid), String(ids.gid), unshare, String(dirs.length), ...dirArgs,
-      plan.file, ...plan.args,
+      `--target=${view.pid}`, '--user', '--mount', '--preserve-credentials', `--wd=${plan.cwd}`, '--',
+      view.unshare, '--user', `--map-user=${ids.uid}`, `--map-group=${ids.gid}`, '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--',
+      '/bin/sh', '-c', PAYLOAD_INIT, 'pilot-payload', plan.file, ...plan.args,
     ],
   };
 }
 
-export function findUnshare(searchPath: string | undefined = process.env.PATH): string | null {
+function findTool(name: string, searchPath: string | undefined = process.env.PATH): string | null {
   for (const dir of [...(searchPath ?? '').split(':').filter(Boolean), '/usr/bin', '/bin']) {
-    const candidate = path.join(dir, 'unshare');
-    if (existsSync(candidate)) return candidate;
+    const candidate = path.join(dir, name);
+    if (path.isAbsolute(candidate) && existsSync(candidate)) return candidate;
   }
   return null;
 }
 
-export type NamespaceSupport = { ok: true; unshare: string } | { ok: false; reason: string };
+export function findUnshare(searchPath: string | undefined = process.env.PATH): string | null {
+  return findTool('unshare', searchPath);
+}
+
+export type NamespaceSupport = { ok: true; unshare: string; nsenter: string } | { ok: false; reason: string };
 
 let cachedSupport: NamespaceSupport | undefined;
 
 /**
- * Whether this node lets us build the level-1 namespaces (unprivileged user namespaces allowed,
- * a util-linux unshare with --map-user, /proc mountable in a new pid namespace): tried once for
- * real, since sysctls, seccomp filters and container runtimes all have a say.
+ * Whether this node lets us build the namespaces (unprivileged user namespaces allowed, a
+ * util-linux unshare with --map-user and nsenter, /proc mountable in a new pid namespace): tried
+ * once for real, since sysctls, seccomp filters and container runtimes all have a say.
  */
 export function namespaceSupport(): NamespaceSupport {
   cachedSupport ??= probeNamespaces();
@@ -144,14 +164,15 @@ export function namespaceSupport(): NamespaceSupport {
 
 function probeNamespaces(): NamespaceSupport {
   const unshare = findUnshare();
-  if (!unshare) return { ok: false, reason: 'util-linux unshare not found' };
+  const nsenter = findTool('nsenter');
+  if (!unshare || !nsenter) return { ok: false, reason: `util-linux ${unshare ? 'nsenter' : 'unshare'} not found` };
   try {
     const result = execaSync(
       unshare,
       ['--user', '--map-root-user', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--', unshare, '--user', `--map-user=${process.getuid?.() ?? 0}`, `--map-group=${process.getgid?.() ?? 0}`, '--mount', '--', '/bin/true'],
       { timeout: 10_000, reject: false, stdin: 'ignore', extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
-    if (result.exitCode === 0) return { ok: true, unshare };
+    if (result.exitCode === 0) return { ok: true, unshare, nsenter };
     const detail = String(result.stderr ?? '').trim().split('\n')[0] || `exit ${result.exitCode ?? result.signal ?? 'unknown'}`;
     return { ok: false, reason: `user namespaces unavailable: ${detail}` };
   } catch (error) {
@@ -162,6 +183,63 @@ function probeNamespaces(): NamespaceSupport {
 /** Tests: forget the cached probe. */
 export function resetNamespaceSupport(): void {
   cachedSupport = undefined;
+}
+
+interface Holder {
+  child: ChildProcess;
+  view: HiddenView;
+}
+
+/** One holder per set of hidden directories (a pilot has one; tests several). */
+const holders = new Map<string, Holder>();
+
+/** How long the first payload may wait for the view to be built before the pilot gives up on it. */
+const HOLDER_READY_MS = 10_000;
+
+/**
+ * The view for `dirs`, built on first use. Synchronous, like starting a payload: the holder's
+ * `ready` is awaited by polling the file its output goes to, once per pilot. A holder that has
+ * exited is never reused (its pid may belong to another process by now): a new one is built.
+ */
+function hiddenView(dirs: readonly HiddenDirectory[], support: { unshare: string; nsenter: string }): HiddenView | { reason: string } {
+  const key = JSON.stringify(dirs);
+  const known = holders.get(key);
+  if (known && known.child.exitCode === null && known.child.signalCode === null) return known.view;
+  holders.delete(key);
+  const scratch = mkdtempSync(path.join(tmpdir(), 'pilot-hide-'));
+  const report = path.join(scratch, 'holder.out');
+  const out = openSync(report, 'w', 0o600);
+  let child: ChildProcess;
+  try {
+    const dirArgs = dirs.flatMap((d) => [d.dir, String(d.names.length), ...d.names]);
+    child = spawn(
+      support.unshare,
+      ['--user', '--map-root-user', '--mount', '--', '/bin/sh', '-c', HOLDER_SCRIPT, 'pilot-hide-secrets', String(dirs.length), ...dirArgs],
+      { stdio: ['pipe', out, out], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, cwd: '/' },
+    );
+  } finally {
+    closeSync(out);
+  }
+  // The holder must not keep a finished pilot alive; its stdin closing (the pilot gone) ends it.
+  child.unref();
+  (child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+  child.on('error', () => undefined);
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + HOLDER_READY_MS;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = readFileSync(report, 'utf8');
+    if (text.startsWith('ready\n') || /pilot: could not hide/.test(text)) break;
+    Atomics.wait(wait, 0, 0, 2);
+  }
+  rmSync(scratch, { recursive: true, force: true });
+  if (!text.startsWith('ready\n') || child.pid === undefined) {
+    child.kill('SIGKILL');
+    return { reason: text.trim().split('\n')[0] || `the namespace holder did not answer within ${HOLDER_READY_MS / 1000} s` };
+  }
+  const view = { pid: child.pid, nsenter: support.nsenter, unshare: support.unshare };
+  holders.set(key, { child, view });
+  return view;
 }
 
 let noticeGiven = false;
@@ -179,14 +257,22 @@ export function hideSecretsFromPayload(plan: LaunchPlan, secret: { files: string
     return null;
   };
   const reason = why();
-  if (reason === null) {
-    const hiding = planHiding(secret.files);
-    if (hiding.ok) return hiding.dirs.length > 0 ? wrapHidingSecrets(plan, hiding.dirs, (namespaceSupport() as { unshare: string }).unshare) : plan;
+  if (reason !== null) {
+    notice(logger, reason);
+    return plan;
+  }
+  const hiding = planHiding(secret.files);
+  if (!hiding.ok) {
     notice(logger, hiding.reason);
     return plan;
   }
-  notice(logger, reason);
-  return plan;
+  if (hiding.dirs.length === 0) return plan;
+  const view = hiddenView(hiding.dirs, namespaceSupport() as { unshare: string; nsenter: string });
+  if ('reason' in view) {
+    notice(logger, view.reason);
+    return plan;
+  }
+  return wrapHidingSecrets(plan, view);
 }
 
 function notice(logger: Logger, reason: string): void {
