@@ -35,6 +35,11 @@ export interface RuntimeSettings {
  *  - MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_: fixed values turn off glibc's dynamic
  *    threshold, which after one large buffer is freed serves later large buffers from the heap
  *    (and raises the trim threshold with it), so a burst's memory never goes back to the system.
+ *
+ * No V8 flags: any flag changes V8's flag hash, and the code caches made at build time are then
+ * rejected (the bundle compiles from source: slower, and its compiler memory stays in malloc's
+ * heap). `--max-semi-space-size=1` would take the start-up peak with 16 jobs from 79 to 73 MB, once
+ * the main bundle's cache is built under it (docs/reliability.md, "Memory").
  */
 export const RUN_RUNTIME: RuntimeSettings = {
   env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '131072' },
