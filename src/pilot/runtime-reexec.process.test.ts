@@ -50,6 +50,7 @@ describe('pilot run: its own runtime settings', () => {
   it('runs as the same pid under the settings; payloads inherit neither them nor the marker', async () => {
     const { pilotEnviron, pilotCmdline, payloadEnv, stderr } = await runOneJob({ PATH: process.env.PATH ?? '/usr/bin:/bin' });
     for (const entry of settingEntries) expect(pilotEnviron).toContain(entry);
+    if (RUN_RUNTIME.nodeOptions.length > 0) expect(pilotEnviron).toContain(`NODE_OPTIONS=${RUN_RUNTIME.nodeOptions.join(' ')}`);
     expect(pilotEnviron.some((e) => e.startsWith(`${RUNTIME_MARKER}=`))).toBe(true);
     expect(pilotCmdline).toContain('run');
     expect(payloadEnv.filter((e) => e.startsWith('MALLOC_') || e.startsWith(`${RUNTIME_MARKER}=`) || e.startsWith('NODE_OPTIONS='))).toEqual([]);

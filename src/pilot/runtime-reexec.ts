@@ -35,16 +35,22 @@ export interface RuntimeSettings {
  *  - MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_: fixed values turn off glibc's dynamic
  *    threshold, which after one large buffer is freed serves later large buffers from the heap
  *    (and raises the trim threshold with it), so a burst's memory never goes back to the system.
+ *  - --max-semi-space-size=1: V8's young generation stays at 1 MB. Under the steady allocation of
+ *    a pilot running jobs V8 grows it to 16 MB and keeps it; the 10-minute soak's plateau went
+ *    from 107 to 84 MB, and the peak while 16 jobs start from 79 to 73 MB.
  *
- * No V8 flags: any flag changes V8's flag hash, and the code caches made at build time are then
- * rejected (the bundle compiles from source: slower, and its compiler memory stays in malloc's
- * heap). `--max-semi-space-size=1` would take the start-up peak with 16 jobs from 79 to 73 MB, once
- * the main bundle's cache is built under it (docs/reliability.md, "Memory").
+ * Any V8 flag changes V8's flag hash, and a code cache made without the flag is rejected: the
+ * main bundle then compiles from source (+87 ms to the first match request). The build's warm-up
+ * of pilot-main must run with these flags in NODE_OPTIONS for the cache to be accepted
+ * (RUN_NODE_OPTIONS, for scripts/build.mjs).
  */
 export const RUN_RUNTIME: RuntimeSettings = {
   env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '131072' },
-  nodeOptions: [],
+  nodeOptions: ['--max-semi-space-size=1'],
 };
+
+/** NODE_OPTIONS as `pilot run` runs under them: what a code cache for `run` must be made with. */
+export const RUN_NODE_OPTIONS = RUN_RUNTIME.nodeOptions.join(' ');
 
 export interface ProcessFacts {
   execPath: string;
