@@ -59,7 +59,7 @@ bash scripts/build-native.sh x64 arm64
 if [ "$bundle" = 1 ]; then
   "$node_bin" scripts/build.mjs || die "bundling with scripts/build.mjs failed"
 fi
-for file in pilot.cjs pilot-lite.cjs pilot-main.cjs; do
+for file in pilot.cjs pilot-lite.cjs pilot-main.cjs run-runtime.json; do
   [ -f "dist/$file" ] || die "dist/$file is missing (run node scripts/build.mjs)"
 done
 
@@ -83,7 +83,7 @@ warm_up() {
     runner=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
   fi
   local scratch; scratch="$(mktemp -d)"
-  (cd "$scratch" && PILOT_WRITE_CODE_CACHE="$out" timeout 300 "${runner[@]}" "$base" "$repo/dist/pilot.cjs" "$@" --work-dir "$scratch" >/dev/null 2>&1) || true
+  (cd "$scratch" && env "${warm_env[@]}" PILOT_WRITE_CODE_CACHE="$out" timeout 300 "${runner[@]}" "$base" "$repo/dist/pilot.cjs" "$@" --work-dir "$scratch" >/dev/null 2>&1) || true
   rm -rf "$scratch"
   [ -s "$out" ]
 }
@@ -92,20 +92,24 @@ make_caches() {
   local arch="$1" base="$2" dir="$repo/build/sea/cache-$1"
   rm -rf "$dir"; mkdir -p "$dir"
   [ "${PILOT_SEA_CODE_CACHE:-1}" = 0 ] && return 0
+  warm_env=()
   warm_up "$arch" "$base" "$dir/pilot-lite.cjs.cache" probe --json \
     || say "no code cache for pilot-lite on $arch (no qemu-aarch64, or the warm-up failed)"
   # The main bundle's cache holds only its top level (what V8 compiles before running it, as an
-  # unknown command shows): the cache after a whole `run --dry-run` is over a megabyte, which the
-  # 110 MB budget does not allow. Its commands compile the rest as they go.
-  warm_up "$arch" "$base" "$dir/pilot-main.cjs.cache" --top-level-only \
+  # unknown command shows): the cache after a whole `run --dry-run` is close to a megabyte, which
+  # the 110 MB budget does not allow. It is made the way `pilot run` runs once re-executed (its
+  # Node options and marker, dist/run-runtime.json; a cache is tied to the V8 flags), since that
+  # is the start that matters; the other main-bundle commands compile as they go.
+  warm_env=("NODE_OPTIONS=$("$node_bin" -p 'require("./dist/run-runtime.json").nodeOptions')" "$("$node_bin" -p 'require("./dist/run-runtime.json").marker')={}")
+  warm_up "$arch" "$base" "$dir/pilot-main.run.cjs.cache" --top-level-only \
     || say "no code cache for pilot-main on $arch"
 }
 
 make_blob() {
   local arch="$1" dir="$repo/build/sea/cache-$1" caches=""
-  for bundle in pilot-lite pilot-main; do
-    [ -s "$dir/$bundle.cjs.cache" ] && caches+=",
-    \"$bundle.cjs.cache\": \"$dir/$bundle.cjs.cache\""
+  for cache in pilot-lite.cjs.cache pilot-main.run.cjs.cache; do
+    [ -s "$dir/$cache" ] && caches+=",
+    \"$cache\": \"$dir/$cache\""
   done
   cat > "build/sea/sea-config-$arch.json" <<EOF
 {

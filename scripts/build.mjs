@@ -8,7 +8,8 @@
 // so that a start deserializes the functions it runs instead of compiling them.
 import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -67,27 +68,37 @@ await build({
 
 // The code caches: each bundle run once the way it is used most, with the launcher writing the
 // cache of everything compiled by then (PILOT_WRITE_CODE_CACHE). The cache is only valid for the
-// Node build that made it (this one, the pinned 22.23.3); any other Node rejects it and compiles.
-const WARM_UP = {
-  'pilot-lite': ['probe', '--json'],
+// Node build that made it (this one, the pinned 22.23.3) and for the V8 flags it ran under; any
+// other Node, or other flags, rejects it and compiles. A re-executed `pilot run` runs under
+// RUN_RUNTIME's Node options (src/pilot/runtime-reexec.ts), so the main bundle gets a second
+// cache, `.run.cjs.cache`, made under them: the launcher picks it when the re-exec marker is set.
+const runtime = await build({ entryPoints: ['src/pilot/runtime-reexec.ts'], bundle: true, write: false, platform: 'node', format: 'cjs', logLevel: 'warning' });
+const runtimeModule = { exports: {} };
+new Function('module', 'exports', 'require', runtime.outputFiles[0].text)(runtimeModule, runtimeModule.exports, createRequire(import.meta.url));
+const { RUN_NODE_OPTIONS, RUNTIME_MARKER } = runtimeModule.exports;
+// For scripts/build-binaries.sh, which makes the executables' caches the same way.
+writeFileSync('dist/run-runtime.json', `${JSON.stringify({ nodeOptions: RUN_NODE_OPTIONS, marker: RUNTIME_MARKER })}\n`);
+const WARM_UP = [
+  { cache: 'pilot-lite.cjs.cache', args: ['probe', '--json'] },
   // The pipeline up to the match request, without a server: probe, DB12, time left, the request.
-  'pilot-main': ['run', '--dry-run'],
-};
+  { cache: 'pilot-main.cjs.cache', args: ['run', '--dry-run'] },
+  { cache: 'pilot-main.run.cjs.cache', args: ['run', '--dry-run'], env: { NODE_OPTIONS: RUN_NODE_OPTIONS, [RUNTIME_MARKER]: '{}' } },
+];
 // The pinned Node (package.json devDependency `node`), whatever Node runs this script.
 const pinnedNode = existsSync('node_modules/.bin/node') ? path.resolve('node_modules/.bin/node') : process.execPath;
-for (const [bundle, args] of Object.entries(WARM_UP)) {
-  const cache = path.resolve(`dist/${bundle}.cjs.cache`);
+for (const { cache: name, args, env = {} } of WARM_UP) {
+  const cache = path.resolve('dist', name);
   rmSync(cache, { force: true });
   const scratch = mkdtempSync(path.join(tmpdir(), 'pilot-warm-up-'));
   try {
     const run = spawnSync(pinnedNode, [path.resolve('dist/pilot.cjs'), ...args, '--work-dir', scratch], {
       cwd: scratch,
-      env: { ...process.env, PILOT_WRITE_CODE_CACHE: cache },
+      env: { ...process.env, ...env, PILOT_WRITE_CODE_CACHE: cache },
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
       timeout: 120_000,
     });
-    if (!existsSync(cache)) process.stderr.write(`build: no code cache for ${bundle} (warm-up exited ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').pop()}); it will be compiled at each start\n`);
+    if (!existsSync(cache)) process.stderr.write(`build: no code cache ${name} (warm-up exited ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').pop()}); that bundle will be compiled at each start\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { bundleFor, wrapBundle } from './bundles.js';
 import { recordLaunch } from './launch-info.js';
-import { applyRuntime, RUN_RUNTIME } from '../pilot/runtime-reexec.js';
+import { applyRuntime, RUN_RUNTIME, RUNTIME_MARKER } from '../pilot/runtime-reexec.js';
 
 /**
  * dist/pilot.cjs and the standalone executables' main script: picks the bundle for the command
@@ -50,6 +50,9 @@ function launch(): void {
     applyRuntime({ execPath: process.execPath, argv: process.argv, execArgv: process.execArgv, env: process.env, isSea: sea !== null }, RUN_RUNTIME);
   }
   const bundle = bundleFor(process.argv[2]);
+  // A code cache is only accepted under the V8 flags it was made with, and a re-executed
+  // `pilot run` has RUN_RUNTIME's: it has a cache of its own.
+  const cacheName = process.env[RUNTIME_MARKER] !== undefined ? `${bundle}.run.cjs.cache` : `${bundle}.cjs.cache`;
   let source: string;
   let cache: Buffer | undefined;
   let filename: string;
@@ -57,7 +60,7 @@ function launch(): void {
   if (sea) {
     source = sea.getAsset(`${bundle}.cjs`, 'utf8');
     try {
-      cache = Buffer.from(sea.getRawAsset(`${bundle}.cjs.cache`));
+      cache = Buffer.from(sea.getRawAsset(cacheName));
     } catch {
       cache = undefined; // this architecture's executable was built without one
     }
@@ -68,7 +71,7 @@ function launch(): void {
     filename = path.join(__dirname, `${bundle}.cjs`);
     source = fs.readFileSync(filename, 'utf8');
     try {
-      cache = fs.readFileSync(`${filename}.cache`);
+      cache = fs.readFileSync(path.join(__dirname, cacheName));
     } catch {
       cache = undefined;
     }

@@ -4,6 +4,7 @@ import { DEFAULT_PIPELINE, resolvePipeline, runPipeline } from '../pipeline.js';
 import { openSession } from './session.js';
 import { ExitCode } from '../exit-codes.js';
 import { isSeaExecutable } from '../../native/sea.js';
+import { currentLaunch } from '../../launcher/launch-info.js';
 import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../runtime-reexec.js';
 
 /** What `--dry-run` runs: everything up to the match request, nothing that talks to the server. */
@@ -33,7 +34,7 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       let commands = resolvePipeline(names, COMMANDS);
       if (ctx.params.dryRun) commands = commands.filter((c) => DRY_RUN_COMMANDS.has(c.name));
       ctx.logger.info({ stamp: ctx.pilotStamp, workDir: ctx.workDir, commands: commands.map((c) => c.name) }, 'pilot starting');
-      ctx.logger.debug({ reexecuted, settings: reexecuted ? RUN_RUNTIME : null, skipped: runtimeSkipped }, 'pilot runtime');
+      ctx.logger.debug({ reexecuted, settings: reexecuted ? RUN_RUNTIME : null, skipped: runtimeSkipped, launch: currentLaunch() }, 'pilot runtime');
       const result = await runPipeline(ctx, commands);
       if (ctx.params.dryRun && result.exitCode === ExitCode.OK) {
         const request = {
