@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,19 @@ describe('the launcher (dist/pilot.cjs)', () => {
     expect(versionLaunch(dir, { PILOT_WRITE_CODE_CACHE: cache })).toEqual({ bundle: 'pilot-lite', codeCache: 'none' });
     expect(statSync(cache).size).toBeGreaterThan(10_000);
     expect(versionLaunch(dir)).toEqual({ bundle: 'pilot-lite', codeCache: 'accepted' });
+  });
+
+  it('a re-executed pilot run (marker and Node options set) takes the main bundle’s .run cache, made under those options', () => {
+    const runtime = JSON.parse(readFileSync(path.join(dist, 'run-runtime.json'), 'utf8')) as { nodeOptions: string; marker: string };
+    expect(runtime.nodeOptions).not.toBe('');
+    const work = mkdtempSync(path.join(tmpdir(), 'pilot-launcher-run-'));
+    copies.push(work);
+    const env = { PATH: process.env.PATH, NODE_OPTIONS: runtime.nodeOptions, [runtime.marker]: '{}' };
+    const run = spawnSync(process.execPath, [path.join(dist, 'pilot.cjs'), 'run', '--dry-run', '-d', '--work-dir', work, '-X', 'check-worker-node'], { encoding: 'utf8', env, cwd: work });
+    expect(run.status, run.stderr).toBe(0);
+    const line = `${run.stdout}\n${run.stderr}`.split('\n').find((l) => l.includes('"launch"'));
+    expect(line, 'the debug line naming the launch').toBeDefined();
+    expect(JSON.parse(line!).launch).toEqual({ bundle: 'pilot-main', codeCache: 'accepted' });
   });
 
   it('runs the other commands from the main bundle', () => {
