@@ -39,10 +39,9 @@ export interface RuntimeSettings {
  *    a pilot running jobs V8 grows it to 16 MB and keeps it; the 10-minute soak's plateau went
  *    from 107 to 84 MB, and the peak while 16 jobs start from 79 to 73 MB.
  *
- * Any V8 flag changes V8's flag hash, and a code cache made without the flag is rejected: the
- * main bundle then compiles from source (+87 ms to the first match request). The build's warm-up
- * of pilot-main must run with these flags in NODE_OPTIONS for the cache to be accepted
- * (RUN_NODE_OPTIONS, for scripts/build.mjs).
+ * Any V8 flag changes V8's flag hash, and a code cache made without the flag is rejected (the
+ * main bundle then compiles from source: +87 ms to the first match request), so the build makes
+ * pilot-main's `.run` code cache under RUN_NODE_OPTIONS (scripts/build.mjs).
  */
 export const RUN_RUNTIME: RuntimeSettings = {
   env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '131072' },
