@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pythonReference = path.join(root, 'bench', 'python', 'db12_reference.py');
@@ -18,7 +19,6 @@ const pythonReference = path.join(root, 'bench', 'python', 'db12_reference.py');
 const ENTRY = `
 import { measureCpuPower } from ${JSON.stringify(path.join(root, 'src/benchmark/db12.ts'))};
 import { silentLogger } from ${JSON.stringify(path.join(root, 'src/pilot/logger.ts'))};
-import { median } from './stats.mjs';
 const started = performance.now();
 const result = await measureCpuPower({ copies: 1, logger: silentLogger() });
 process.stdout.write(JSON.stringify({ ...result, processWall: (performance.now() - started) / 1000 }));
