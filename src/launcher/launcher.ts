@@ -86,7 +86,13 @@ function launch(): void {
   recordLaunch({ bundle, codeCache: cache && !writeCacheTo ? (script.cachedDataRejected ? 'rejected' : 'accepted') : 'none' });
   if (writeCacheTo) {
     delete process.env.PILOT_WRITE_CODE_CACHE; // not for payloads or children
-    process.once('exit', () => fs.writeFileSync(writeCacheTo, script.createCachedData()));
+    process.once('exit', () => {
+      try {
+        fs.writeFileSync(writeCacheTo, script.createCachedData());
+      } catch (error) {
+        process.stderr.write(`pilot: code cache not written to ${writeCacheTo}: ${(error as Error).message}\n`);
+      }
+    });
   }
   const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, bundleRequire, module, filename, path.dirname(filename));

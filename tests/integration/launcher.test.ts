@@ -64,3 +64,12 @@ describe('the launcher (dist/pilot.cjs)', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ cpuWorkLeft: { work: 1000 } });
   });
 });
+
+describe('PILOT_WRITE_CODE_CACHE naming a place that cannot be written', () => {
+  it('says so in one line and keeps the command’s own result', () => {
+    const run = spawnSync(process.execPath, [path.join(dist, 'pilot.cjs'), 'version'], { encoding: 'utf8', env: { PATH: process.env.PATH, PILOT_WRITE_CODE_CACHE: '/nonexistent-dir/cache' } });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('pilot ');
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pilot: code cache not written to \/nonexistent-dir\/cache: ENOENT/)]);
+  });
+});
