@@ -148,8 +148,7 @@ export const runJobs: PilotCommand = {
       logger: ctx.logger,
       shutdown: ctx.shutdown,
     });
-    const counts = report.outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
-    ctx.logger.info({ stop: report.stopReason, cycles: report.cycles, jobs: counts }, `job agent done: ${report.detail}`);
+    ctx.logger.info({ stop: report.stopReason, cycles: report.cycles, jobs: report.counts }, `job agent done: ${report.detail}`);
     await backend.flush();
     const failedPilot = report.stopReason === 'black-hole';
     await backend

@@ -69,7 +69,7 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
     onJobEnd: (outcome) => backend.jobEnded(outcome.jobId, outcome.status, outcome.minorStatus),
   });
   return {
-    done: report.outcomes.filter((o) => o.status === 'Done').length,
-    failed: report.outcomes.filter((o) => o.status !== 'Done').length,
+    done: report.counts.Done ?? 0,
+    failed: Object.values(report.counts).reduce((sum, n) => sum + n, 0) - (report.counts.Done ?? 0),
   };
 }

@@ -86,6 +86,13 @@ describe('job agent stop rules', () => {
     expect(report.outcomes).toHaveLength(6);
   });
 
+  it('counts every job by final status, and keeps only the most recent outcomes (a pilot runs for days)', async () => {
+    const fake = fakeBackend([ok, fails, ok, ok, fails]);
+    const report = await agent(fake.backend, rules({ recentOutcomes: 3 }), { processors: 1 });
+    expect(report.counts).toEqual({ Done: 3, Failed: 2 });
+    expect(report.outcomes.map((o) => o.jobId)).toEqual([3, 4, 5]);
+  });
+
   it('stops at the drain file before matching', async () => {
     const drain = path.join(tempDir(), 'dirac_drain');
     writeFileSync(drain, '');

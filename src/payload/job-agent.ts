@@ -13,6 +13,8 @@ import type { DiracPayloadConfig } from './dirac-payload.js';
 
 /** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
 export interface JobAgentRules {
+  /** How many outcomes the report keeps (the most recent); default RECENT_OUTCOMES. */
+  recentOutcomes?: number;
   maxCycles: number;
   pollingTimeSeconds: number;
   stopOnApplicationFailure: boolean;
@@ -64,9 +66,18 @@ export type StopReason =
 export interface JobAgentReport {
   stopReason: StopReason;
   detail: string;
+  /** The most recent outcomes (at most RECENT_OUTCOMES), oldest first. */
   outcomes: JobOutcome[];
+  /** Every job the agent took, by final status. */
+  counts: Partial<Record<JobOutcome['status'], number>>;
   cycles: number;
 }
+
+/**
+ * Outcomes kept for the report: a pilot may run jobs for days, and one record per job for its
+ * whole life would grow without bound; the counts cover them all.
+ */
+export const RECENT_OUTCOMES = 1000;
 
 /**
  * The job agent: match jobs while the slot has room and time, run each through the job
@@ -77,6 +88,14 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   const { backend, pool, rules, logger, shutdown } = options;
   const running = new Map<number, { promise: Promise<JobOutcome>; handle?: PayloadHandle }>();
   const outcomes: JobOutcome[] = [];
+  const counts: JobAgentReport['counts'] = {};
+  let jobsEnded = 0;
+  const record = (outcome: JobOutcome) => {
+    jobsEnded++;
+    counts[outcome.status] = (counts[outcome.status] ?? 0) + 1;
+    outcomes.push(outcome);
+    if (outcomes.length > (rules.recentOutcomes ?? RECENT_OUTCOMES)) outcomes.shift();
+  };
   let failedMatches = 0;
   let consecutiveNodeFailures = 0;
   let cpuConsumed = 0;
@@ -98,7 +117,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   const heartbeats = startHeartbeats(backend, running, rules.heartbeatSeconds, logger);
 
   const finish = (outcome: JobOutcome) => {
-    outcomes.push(outcome);
+    record(outcome);
     cpuConsumed += outcome.cpuSeconds;
     if (outcome.failure === 'node') consecutiveNodeFailures++;
     else if (outcome.status === 'Done' || outcome.failure === 'application') consecutiveNodeFailures = 0;
@@ -123,7 +142,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       .then((outcome) => {
         running.delete(job.jobId);
         backend.forgetJob?.(job.jobId);
-        outcomes.push(outcome);
+        record(outcome);
         nudge();
         return outcome;
       });
@@ -205,7 +224,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         stop = { reason: 'max-cycles', detail: `MaxCycles ${rules.maxCycles} reached` };
         break;
       }
-      if (outcomes.length > 0 && !rules.fillingMode) {
+      if (jobsEnded > 0 && !rules.fillingMode) {
         stop = { reason: 'no-filling', detail: 'filling mode off: one job per pilot' };
         break;
       }
@@ -287,7 +306,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   await waitForRunning(running, shutdown, rules.shutdownGraceMs, logger);
   heartbeats.stop();
   if (fatal) throw fatal;
-  return { stopReason: stop.reason, detail: stop.detail, outcomes, cycles };
+  return { stopReason: stop.reason, detail: stop.detail, outcomes, counts, cycles };
 }
 
 /** Failures the server may not repeat: unreachable after retries, or a reply cut or garbled in transit. */
