@@ -37,8 +37,12 @@ function seaModule(): SeaModule | null {
   }
 }
 
-/** `pilot run` that will supervise jobs (not `--dry-run`): it runs under RUN_RUNTIME. */
+/**
+ * `pilot run` that will supervise jobs (not `--dry-run`) and `pilot exec` (which supervises the
+ * jobs an edge pilot staged, on a compute node): they run under RUN_RUNTIME.
+ */
 function supervisesJobs(argv: readonly string[]): boolean {
+  if (argv[2] === 'exec') return true;
   return argv[2] === 'run' && !argv.slice(3).some((arg) => arg === '--dry-run' || arg.startsWith('--dry-run='));
 }
 

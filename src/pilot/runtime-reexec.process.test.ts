@@ -63,3 +63,18 @@ describe('pilot run: its own runtime settings', () => {
     expect(pilotEnviron.filter((e) => e.startsWith('MALLOC_') || e.startsWith(`${RUNTIME_MARKER}=`))).toEqual([]);
   });
 });
+
+describe('pilot exec: the same runtime (it supervises staged jobs on edge compute nodes)', () => {
+  it('runs its job under the settings, and the payload inherits neither them nor the marker', async () => {
+    const dir = tempDir('pilot-runtime-exec-');
+    const job = path.join(dir, 'job.json');
+    // The payload records its own environment, then the one its parent (the pilot) runs with.
+    writeFileSync(job, JSON.stringify({ Executable: '/bin/sh', Arguments: "-c 'env; echo ==; tr \"\\\\0\" \"\\\\n\" < /proc/$PPID/environ'", JobName: 'env' }));
+    const run = await runPilot(['exec', '--job', job, '--runner', 'direct', '-w', path.join(dir, 'work')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PILOT_NO_SECRET_HIDING: '1' }, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const [payloadEnv = '', parentEnv = ''] = readFileSync(path.join(dir, 'work', 'jobs', '0', 'std.out'), 'utf8').split('==\n');
+    expect(payloadEnv.split('\n').filter((e) => e.startsWith('MALLOC_') || e.startsWith(`${RUNTIME_MARKER}=`) || e.startsWith('NODE_OPTIONS='))).toEqual([]);
+    // The parent is taskset or the pilot; either way its exec-time environment had the settings.
+    for (const entry of settingEntries) expect(parentEnv.split('\n')).toContain(entry);
+  });
+});

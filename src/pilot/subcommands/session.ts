@@ -7,6 +7,7 @@ import { installSignalHandlers, type ShutdownController } from '../signals.js';
 import { loadParams, makePilotStamp, prepareWorkDir } from '../setup.js';
 import type { Params } from '../params.js';
 import { loadNativeAddon } from '../../native/load.js';
+import { restoreRuntimeEnvironment } from '../runtime-reexec.js';
 import type { NativeAddon } from '../../native/types.js';
 import { registerSecretFiles } from '../../payload/runner/secret-files.js';
 
@@ -33,6 +34,9 @@ export interface SessionOptions {
  * native addon until something asks for it (`pilot probe` on x86_64 reads /proc/cpuinfo only).
  */
 export async function openSession(parsed: ParsedArgv, options: SessionOptions, env: NodeJS.ProcessEnv = process.env): Promise<Session> {
+  // A pilot re-executed under its runtime settings (src/pilot/runtime-reexec.ts) puts its
+  // environment back before anything can spawn: no helper or payload inherits them.
+  restoreRuntimeEnvironment(env);
   const params: Params = loadParams(parsed, env);
   // Whatever payloads this session runs, the direct runner hides these files from them.
   registerSecretFiles([params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile], env);
