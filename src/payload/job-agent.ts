@@ -89,9 +89,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   const running = new Map<number, { promise: Promise<JobOutcome>; handle?: PayloadHandle }>();
   const outcomes: JobOutcome[] = [];
   const counts: JobAgentReport['counts'] = {};
-  let jobsEnded = 0;
   const record = (outcome: JobOutcome) => {
-    jobsEnded++;
     counts[outcome.status] = (counts[outcome.status] ?? 0) + 1;
     outcomes.push(outcome);
     if (outcomes.length > (rules.recentOutcomes ?? RECENT_OUTCOMES)) outcomes.shift();
@@ -224,7 +222,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         stop = { reason: 'max-cycles', detail: `MaxCycles ${rules.maxCycles} reached` };
         break;
       }
-      if (jobsEnded > 0 && !rules.fillingMode) {
+      if (outcomes.length > 0 && !rules.fillingMode) {
         stop = { reason: 'no-filling', detail: 'filling mode off: one job per pilot' };
         break;
       }

@@ -2,6 +2,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { Writable } from 'node:stream';
+import { nullLogger } from './null-logger.js';
 
 export type { Logger };
 
@@ -98,5 +99,5 @@ export function addLogDestination(logger: Logger, stream: DestinationStream, lev
 
 /** A logger that drops everything: for unit tests and library callers that pass none. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return nullLogger();
 }

@@ -144,10 +144,6 @@ function findTool(name: string, searchPath: string | undefined = process.env.PAT
   return null;
 }
 
-export function findUnshare(searchPath: string | undefined = process.env.PATH): string | null {
-  return findTool('unshare', searchPath);
-}
-
 export type NamespaceSupport = { ok: true; unshare: string; nsenter: string } | { ok: false; reason: string };
 
 let cachedSupport: NamespaceSupport | undefined;
@@ -163,7 +159,7 @@ export function namespaceSupport(): NamespaceSupport {
 }
 
 function probeNamespaces(): NamespaceSupport {
-  const unshare = findUnshare();
+  const unshare = findTool('unshare');
   const nsenter = findTool('nsenter');
   if (!unshare || !nsenter) return { ok: false, reason: `util-linux ${unshare ? 'nsenter' : 'unshare'} not found` };
   try {
