@@ -1,7 +1,7 @@
-import fs from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import vm from 'node:vm';
+import { dirname, join } from 'node:path';
+import { constants as vmConstants, Script } from 'node:vm';
 import { bundleFor, wrapBundle } from './bundles.js';
 import { recordLaunch } from './launch-info.js';
 import { applyRuntime, RUN_RUNTIME, RUNTIME_MARKER } from '../pilot/runtime-reexec.js';
@@ -72,34 +72,34 @@ function launch(): void {
     filename = process.execPath;
     bundleRequire = require;
   } else {
-    filename = path.join(__dirname, `${bundle}.cjs`);
-    source = fs.readFileSync(filename, 'utf8');
+    filename = join(__dirname, `${bundle}.cjs`);
+    source = readFileSync(filename, 'utf8');
     try {
-      cache = fs.readFileSync(path.join(__dirname, cacheName));
+      cache = readFileSync(join(__dirname, cacheName));
     } catch {
       cache = undefined;
     }
     bundleRequire = createRequire(filename);
   }
   const writeCacheTo = sea ? undefined : process.env.PILOT_WRITE_CODE_CACHE;
-  const script = new vm.Script(wrapBundle(source), {
+  const script = new Script(wrapBundle(source), {
     filename,
     ...(cache && !writeCacheTo ? { cachedData: cache } : {}),
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   recordLaunch({ bundle, codeCache: cache && !writeCacheTo ? (script.cachedDataRejected ? 'rejected' : 'accepted') : 'none' });
   if (writeCacheTo) {
     delete process.env.PILOT_WRITE_CODE_CACHE; // not for payloads or children
     process.once('exit', () => {
       try {
-        fs.writeFileSync(writeCacheTo, script.createCachedData());
+        writeFileSync(writeCacheTo, script.createCachedData());
       } catch (error) {
         process.stderr.write(`pilot: code cache not written to ${writeCacheTo}: ${(error as Error).message}\n`);
       }
     });
   }
   const module = { exports: {} };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, bundleRequire, module, filename, path.dirname(filename));
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, bundleRequire, module, filename, dirname(filename));
 }
 
 launch();

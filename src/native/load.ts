@@ -1,6 +1,6 @@
 import { constants as osConstants, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeGypBuild from 'node-gyp-build';
 import type { Logger } from '../pilot/logger.js';
@@ -105,8 +105,8 @@ function loadFromSeaAsset(sea: SeaRuntime, workDir: string | undefined): NativeA
   for (const parent of candidates) {
     let dir: string | undefined;
     try {
-      dir = mkdtempSync(path.join(parent, '.pilot-native-'));
-      const file = path.join(dir, 'pilot_native.node');
+      dir = mkdtempSync(join(parent, '.pilot-native-'));
+      const file = join(dir, 'pilot_native.node');
       writeFileSync(file, bytes, { mode: 0o500, flag: 'wx' });
       const addon = dlopenAddon(file);
       return { addon, status: { loaded: true, source: 'sea-asset' } };
@@ -134,11 +134,11 @@ function dlopenAddon(file: string): NativeAddon {
 
 /** native/ of this checkout: from src/native/ (vitest) or dist/ (the bundle), walking up. */
 function findNativeDir(): string | null {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  let dir = dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 4; depth++) {
-    const candidate = path.join(dir, 'native');
-    if (existsSync(path.join(candidate, 'binding.gyp'))) return candidate;
-    const parent = path.dirname(dir);
+    const candidate = join(dir, 'native');
+    if (existsSync(join(candidate, 'binding.gyp'))) return candidate;
+    const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }

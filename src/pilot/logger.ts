@@ -1,5 +1,5 @@
 import { mkdirSync, openSync } from 'node:fs';
-import path from 'node:path';
+import { dirname } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { nullLogger } from './null-logger.js';
@@ -60,7 +60,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.debug ? 'debug' : 'info';
   const streams: pino.StreamEntry[] = [];
   if (options.file) {
-    mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
     // Synchronous writes: the pilot exits with process.exit() once its work is done, and a line
     // lost at exit (the reason it stopped, the last job status) is the one a site admin needs.
     const fd = openSync(options.file, 'a', 0o600);

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, accessSync, closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
-import path from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ParsedArgv } from './argv.js';
 import { paramsFromEnv, resolveParams, type Params, type RawParams } from './params.js';
 import { readPilotJson, paramsFromPilotJson } from './pilot-json.js';
@@ -15,7 +15,7 @@ export function loadParams(parsed: ParsedArgv, env: NodeJS.ProcessEnv, cwd = pro
   const fromEnv = paramsFromEnv(env);
   const early: RawParams = { ...fromEnv, ...parsed.params };
   const explicitFile = early.pilotCFGFile as string | undefined;
-  const file = explicitFile ?? path.join(cwd, 'pilot.json');
+  const file = explicitFile ?? join(cwd, 'pilot.json');
   let fromJson: RawParams = {};
   if (explicitFile !== undefined || existsSync(file)) {
     const json = readPilotJson(file);
@@ -62,7 +62,7 @@ function randomHex(bytes: number): string {
  */
 export function prepareWorkDir(params: Params, stamp: string, env: NodeJS.ProcessEnv, cwd = process.cwd()): string {
   const base = env._CONDOR_SCRATCH_DIR || cwd;
-  const dir = path.resolve(params.workDir ?? path.join(base, `pilot-${stamp}`));
+  const dir = resolve(params.workDir ?? join(base, `pilot-${stamp}`));
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);

@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { posix } from 'node:path';
 
 /**
  * The flat capture layout (tests/fixtures/nodes/*): the files a probe needs, copied out of a
@@ -25,25 +25,25 @@ const FLAT_FILES: ReadonlyArray<[string, string]> = [
 function addFile(tree: VirtualFiles, file: string, content: string): void {
   tree.files.set(file, content);
   let child = file;
-  let parent = path.posix.dirname(child);
+  let parent = posix.dirname(child);
   while (child !== '/') {
     let entries = tree.dirs.get(parent);
     if (!entries) {
       entries = new Set();
       tree.dirs.set(parent, entries);
     }
-    entries.add(path.posix.basename(child));
+    entries.add(posix.basename(child));
     child = parent;
-    parent = path.posix.dirname(child);
+    parent = posix.dirname(child);
   }
 }
 
 function addDir(tree: VirtualFiles, dir: string): void {
   if (!tree.dirs.has(dir)) tree.dirs.set(dir, new Set());
   if (dir !== '/') {
-    const parent = path.posix.dirname(dir);
+    const parent = posix.dirname(dir);
     addDir(tree, parent);
-    tree.dirs.get(parent)?.add(path.posix.basename(dir));
+    tree.dirs.get(parent)?.add(posix.basename(dir));
   }
 }
 
@@ -95,7 +95,7 @@ export function parseCgroupTranscript(text: string, tree: VirtualFiles): void {
       continue;
     }
     if (listingDir && /^[\w.:-]+$/.test(line)) {
-      const entry = path.posix.join(listingDir, line);
+      const entry = posix.join(listingDir, line);
       if (!tree.files.has(entry)) {
         // Names with a dot are cgroup interface files; the rest are child cgroups.
         if (line.includes('.')) addFile(tree, entry, '');

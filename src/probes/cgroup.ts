@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { posix } from 'node:path';
 import { parseCpuList, parseInteger } from './parse.js';
 import type { NodeSource } from './source.js';
 import type { Warnings } from './warnings.js';
@@ -39,11 +39,11 @@ export function parseProcSelfCgroup(text: string): CgroupLine[] {
 /** Directories from our cgroup up to the mount root, deepest first. */
 function ancestry(mount: string, cgroupPath: string): string[] {
   const dirs: string[] = [];
-  let current = path.posix.join(mount, cgroupPath);
+  let current = posix.join(mount, cgroupPath);
   while (current.startsWith(mount) && current.length >= mount.length) {
     dirs.push(current);
     if (current === mount) break;
-    current = path.posix.dirname(current);
+    current = posix.dirname(current);
   }
   return dirs;
 }

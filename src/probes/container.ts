@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from './fs-async.js';
-import path from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import type { Env } from './batch/types.js';
 import type { ContainerInfo } from './types.js';
 import type { NodeSource } from './source.js';
@@ -19,22 +19,22 @@ export interface ContainerRuntimeOptions {
 }
 
 function searchDirs(env: Env): string[] {
-  return [...new Set([...(env.PATH ?? '').split(':').filter((dir) => path.isAbsolute(dir)), CVMFS_APPTAINER_DIR])];
+  return [...new Set([...(env.PATH ?? '').split(':').filter((dir) => isAbsolute(dir)), CVMFS_APPTAINER_DIR])];
 }
 
 /** The first apptainer (preferred) or singularity found, as a path on the node; null if none. */
 export async function findContainerRuntime(source: NodeSource, env: Env): Promise<string | null> {
   if (source.layout === 'flat') {
     const which = await source.captured('which.txt');
-    const found = (which ?? '').split('\n').map((line) => line.trim()).filter((line) => path.isAbsolute(line));
+    const found = (which ?? '').split('\n').map((line) => line.trim()).filter((line) => isAbsolute(line));
     for (const name of RUNTIME_NAMES) {
-      const hit = found.find((file) => path.basename(file) === name);
+      const hit = found.find((file) => basename(file) === name);
       if (hit) return hit;
     }
     return null;
   }
   const dirs = searchDirs(env);
-  const candidates = RUNTIME_NAMES.flatMap((name) => dirs.map((dir) => ({ name, dir, file: path.join(dir, name) })));
+  const candidates = RUNTIME_NAMES.flatMap((name) => dirs.map((dir) => ({ name, dir, file: join(dir, name) })));
   // All at once, then the first hit in preference order: PATH may hold a dozen directories.
   const found = await Promise.all(
     candidates.map(async ({ name, dir, file }) => {
@@ -120,7 +120,7 @@ export async function readContainer(source: NodeSource, env: Env, options: Conta
   let runtime: ContainerInfo['runtime'] = null;
   let version: string | null = null;
   if (binary) {
-    runtime = path.basename(binary) === 'singularity' ? 'singularity' : 'apptainer';
+    runtime = basename(binary) === 'singularity' ? 'singularity' : 'apptainer';
     // Running a binary from a captured tree would describe this machine, not the capture.
     if (source.layout === 'live' || options.path) {
       const parsed = await runtimeVersion(binary, options.timeoutMs ?? 5000, warnings);

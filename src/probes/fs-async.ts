@@ -1,4 +1,6 @@
-import fs from 'node:fs';
+// Named imports: a bundled default import copies every export of node:fs at load (esbuild's
+// interop), a cost on each `pilot probe`.
+import { access as fsAccess, close, fstat, open, read, readdir as fsReaddir, readFile as fsReadFile, stat as fsStat, statfs as fsStatfs, type Stats, type StatsFs } from 'node:fs';
 
 /**
  * The few promise-returning file calls the probes make, over fs's callback API. node:fs/promises
@@ -10,30 +12,30 @@ function settle<T>(resolve: (value: T) => void, reject: (error: Error) => void) 
   return (error: Error | null, value: T): void => (error ? reject(error) : resolve(value));
 }
 
-export function stat(file: string): Promise<fs.Stats> {
-  return new Promise((resolve, reject) => fs.stat(file, settle(resolve, reject)));
+export function stat(file: string): Promise<Stats> {
+  return new Promise((resolve, reject) => fsStat(file, settle(resolve, reject)));
 }
 
-export function statfs(file: string): Promise<fs.StatsFs> {
-  return new Promise((resolve, reject) => fs.statfs(file, settle(resolve, reject)));
+export function statfs(file: string): Promise<StatsFs> {
+  return new Promise((resolve, reject) => fsStatfs(file, settle(resolve, reject)));
 }
 
 export function readdir(dir: string): Promise<string[]> {
-  return new Promise((resolve, reject) => fs.readdir(dir, settle(resolve, reject)));
+  return new Promise((resolve, reject) => fsReaddir(dir, settle(resolve, reject)));
 }
 
 export function readFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => fs.readFile(file, 'utf8', settle(resolve, reject)));
+  return new Promise((resolve, reject) => fsReadFile(file, 'utf8', settle(resolve, reject)));
 }
 
 /** Resolves when `file` is accessible in `mode` (fs.constants.X_OK, …), rejects otherwise. */
 export function access(file: string, mode: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.access(file, mode, (error) => (error ? reject(error) : resolve())));
+  return new Promise((resolve, reject) => fsAccess(file, mode, (error) => (error ? reject(error) : resolve())));
 }
 
 /** An open file descriptor with the FileHandle calls the probes use. */
 export interface OpenFile {
-  stat(): Promise<fs.Stats>;
+  stat(): Promise<Stats>;
   /** Reads into buffer[offset, offset + length) from position (null: the current offset). */
   read(buffer: Buffer, offset: number, length: number, position: number | null): Promise<{ bytesRead: number }>;
   close(): Promise<void>;
@@ -41,13 +43,13 @@ export interface OpenFile {
 
 export function openFile(file: string, flags: number): Promise<OpenFile> {
   return new Promise((resolve, reject) =>
-    fs.open(file, flags, (error, fd) => {
+    open(file, flags, (error, fd) => {
       if (error) return reject(error);
       resolve({
-        stat: () => new Promise((done, fail) => fs.fstat(fd, settle(done, fail))),
+        stat: () => new Promise((done, fail) => fstat(fd, settle(done, fail))),
         read: (buffer, offset, length, position) =>
-          new Promise((done, fail) => fs.read(fd, buffer, offset, length, position, (readError, bytesRead) => (readError ? fail(readError) : done({ bytesRead })))),
-        close: () => new Promise((done, fail) => fs.close(fd, (closeError) => (closeError ? fail(closeError) : done()))),
+          new Promise((done, fail) => read(fd, buffer, offset, length, position, (readError, bytesRead) => (readError ? fail(readError) : done({ bytesRead })))),
+        close: () => new Promise((done, fail) => close(fd, (closeError) => (closeError ? fail(closeError) : done()))),
       });
     }),
   );

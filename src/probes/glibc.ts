@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { join } from 'node:path';
 import { readElfSection } from './elf.js';
 import type { NodeSource } from './source.js';
 import type { Warnings } from './warnings.js';
@@ -99,7 +99,7 @@ export async function readGlibc(source: NodeSource, warnings: Warnings): Promise
   for (const [dir, entries] of listings) {
     if (!entries?.includes('libc.so.6')) continue;
     const bytes =
-      (source.layout === 'tree' ? await readElfSection(path.join(source.root, dir, 'libc.so.6'), '.rodata') : null) ??
+      (source.layout === 'tree' ? await readElfSection(join(source.root, dir, 'libc.so.6'), '.rodata') : null) ??
       (await source.readBytes(`${dir}/libc.so.6`, 16 * 1024 * 1024));
     const version = bytes ? glibcFromLibcBytes(bytes) : null;
     if (version) return version;

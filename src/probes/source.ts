@@ -1,6 +1,6 @@
 import { constants, readFileSync, readdirSync } from 'node:fs';
 import { openFile, readdir, stat } from './fs-async.js';
-import path from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { buildFlatCapture, type VirtualFiles } from './capture.js';
 
 /**
@@ -100,10 +100,10 @@ function listKernelDir(dir: string): Promise<string[] | null> {
 class TreeSource implements NodeSource {
   readonly layout: 'live' | 'tree';
   constructor(readonly root: string) {
-    this.layout = path.resolve(root) === '/' ? 'live' : 'tree';
+    this.layout = resolve(root) === '/' ? 'live' : 'tree';
   }
   private resolve(file: string): string {
-    return this.layout === 'live' ? file : path.join(this.root, file);
+    return this.layout === 'live' ? file : join(this.root, file);
   }
   readText(file: string): Promise<string | null> {
     if (this.layout === 'live' && KERNEL_FS.test(file)) return readKernelText(file);
@@ -117,7 +117,7 @@ class TreeSource implements NodeSource {
     return readDirNames(this.resolve(dir));
   }
   captured(name: string): Promise<string | null> {
-    return this.layout === 'live' ? Promise.resolve(null) : readSmallFile(path.join(this.root, name));
+    return this.layout === 'live' ? Promise.resolve(null) : readSmallFile(join(this.root, name));
   }
 }
 
@@ -127,22 +127,22 @@ class FlatCaptureSource implements NodeSource {
   constructor(readonly root: string) {}
 
   private virtual(): Promise<VirtualFiles> {
-    this.files ??= buildFlatCapture((name) => readSmallFile(path.join(this.root, name)));
+    this.files ??= buildFlatCapture((name) => readSmallFile(join(this.root, name)));
     return this.files;
   }
   async readText(file: string): Promise<string | null> {
-    return (await this.virtual()).files.get(path.posix.normalize(file)) ?? null;
+    return (await this.virtual()).files.get(posix.normalize(file)) ?? null;
   }
   async readBytes(file: string, maxBytes: number): Promise<Buffer | null> {
     const text = await this.readText(file);
     return text === null ? null : Buffer.from(text, 'utf8').subarray(0, maxBytes);
   }
   async listDir(dir: string): Promise<string[] | null> {
-    const entries = (await this.virtual()).dirs.get(path.posix.normalize(dir));
+    const entries = (await this.virtual()).dirs.get(posix.normalize(dir));
     return entries ? [...entries] : null;
   }
   captured(name: string): Promise<string | null> {
-    return readSmallFile(path.join(this.root, name));
+    return readSmallFile(join(this.root, name));
   }
 }
 
@@ -151,10 +151,10 @@ class FlatCaptureSource implements NodeSource {
  * flat capture; anything else is read as a sysroot tree.
  */
 export async function openNodeSource(root = '/'): Promise<NodeSource> {
-  if (path.resolve(root) === '/') return new TreeSource('/');
+  if (resolve(root) === '/') return new TreeSource('/');
   const [flatCpuinfo, procDir] = await Promise.all([
-    stat(path.join(root, 'proc_cpuinfo')).catch(() => null),
-    stat(path.join(root, 'proc')).catch(() => null),
+    stat(join(root, 'proc_cpuinfo')).catch(() => null),
+    stat(join(root, 'proc')).catch(() => null),
   ]);
   if (flatCpuinfo?.isFile() && !procDir?.isDirectory()) return new FlatCaptureSource(root);
   return new TreeSource(root);

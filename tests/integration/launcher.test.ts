@@ -73,3 +73,34 @@ describe('PILOT_WRITE_CODE_CACHE naming a place that cannot be written', () => {
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pilot: code cache not written to \/nonexistent-dir\/cache: ENOENT/)]);
   });
 });
+
+describe('what `pilot probe` loads of Node itself', () => {
+  // The pinned Node the executables embed (devDependency `node`), run with a preload that records
+  // process.moduleLoadList at exit: Node's internals beyond those of a bare start each cost
+  // compile time on every probe. These are the ones measured as costly (docs/decisions/
+  // standalone-executables.md, "Start-up"): perf_hooks comes with the `performance` global,
+  // internal/fs/dir with a bundled default import of node:fs, fs/promises brings streams and
+  // readline, and child_process or worker threads mean something ran that a probe needs not.
+  const pinnedNode = path.resolve(import.meta.dirname, '../../node_modules/.bin/node');
+  const COSTLY = /perf_hooks|internal\/fs\/(promises|dir)|child_process|stream|worker|readline/;
+
+  function loadedBy(args: string[]): Set<string> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pilot-modules-'));
+    copies.push(dir);
+    const preload = path.join(dir, 'record.cjs');
+    const out = path.join(dir, 'modules.txt');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`);
+    // PATH without nvidia-smi or apptainer: the probe must find them absent, not run them.
+    const run = spawnSync(pinnedNode, ['-r', preload, ...args], { encoding: 'utf8', cwd: dir, env: { PATH: '/nonexistent' } });
+    expect(run.status, run.stderr).toBe(0);
+    return new Set(readFileSync(out, 'utf8').split('\n'));
+  }
+
+  it('adds none of the costly internals to a bare start', () => {
+    const bare = loadedBy(['-e', '0']);
+    const probe = loadedBy([path.join(dist, 'pilot.cjs'), 'probe', '--json']);
+    const added = [...probe].filter((name) => !bare.has(name));
+    expect(added.length, 'the probe loads something beyond a bare start (vm, at least)').toBeGreaterThan(0);
+    expect(added.filter((name) => COSTLY.test(name))).toEqual([]);
+  });
+});

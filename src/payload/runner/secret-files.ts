@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { resolve } from 'node:path';
 
 /**
  * The files holding the pilot's own credentials (DiracX credentials JSON, X.509 proxy, pilot
@@ -20,7 +20,7 @@ let registered: SecretFiles = { files: [] };
 
 /** Registers the pilot's credential files; empty or missing entries are skipped. Replaces any earlier registration. */
 export function registerSecretFiles(files: ReadonlyArray<string | undefined>, env: NodeJS.ProcessEnv = process.env): void {
-  const resolved = [...new Set(files.filter((f): f is string => typeof f === 'string' && f.length > 0).map((f) => path.resolve(f)))];
+  const resolved = [...new Set(files.filter((f): f is string => typeof f === 'string' && f.length > 0).map((f) => resolve(f)))];
   const off = env[NO_SECRET_HIDING_ENV];
   registered = { files: resolved, ...(off !== undefined && off !== '' && off !== '0' ? { disabled: `${NO_SECRET_HIDING_ENV} is set` } : {}) };
 }

@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ParsedArgv } from '../argv.js';
 import type { PilotContext } from '../context.js';
 import type { Logger } from '../logger.js';
@@ -42,13 +42,13 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
   registerSecretFiles([params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile], env);
   const pilotStamp = makePilotStamp(params);
   const create = options.workDir === true || (options.workDir === 'if-given' && params.workDir !== undefined);
-  const workDir = create ? prepareWorkDir(params, pilotStamp, env) : path.resolve(params.workDir ?? process.cwd());
+  const workDir = create ? prepareWorkDir(params, pilotStamp, env) : resolve(params.workDir ?? process.cwd());
   const quiet = options.quietLogs === true && !params.debug;
   const logger: Logger =
     quiet && !create
       ? nullLogger()
       : (await import('../logger.js')).createLogger({
-          ...(create ? { file: path.join(workDir, 'pilot.log') } : {}),
+          ...(create ? { file: join(workDir, 'pilot.log') } : {}),
           debug: params.debug,
           quiet,
         });

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from '../fs-async.js';
 import { runBounded } from '../run-bounded.js';
-import path from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Env } from '../batch/types.js';
 import type { Warnings } from '../warnings.js';
 
@@ -89,9 +89,9 @@ export function parseNvidiaSmiXml(text: string): NvidiaSmiGpu[] {
 const KNOWN_DIRS = ['/usr/local/nvidia/bin', '/usr/bin', '/opt/nvidia/bin', '/usr/local/bin', '/opt/nvidia'];
 
 export async function findNvidiaSmi(env: Env): Promise<string | null> {
-  const dirs = [...(env.PATH ?? '').split(':').filter((dir) => path.isAbsolute(dir)), ...KNOWN_DIRS];
+  const dirs = [...(env.PATH ?? '').split(':').filter((dir) => isAbsolute(dir)), ...KNOWN_DIRS];
   for (const dir of [...new Set(dirs)]) {
-    const candidate = path.join(dir, 'nvidia-smi');
+    const candidate = join(dir, 'nvidia-smi');
     try {
       await access(candidate, constants.X_OK);
       return candidate;
