@@ -10,34 +10,43 @@ import { ExitCode } from './exit-codes.js';
  * `Setups` key, the new one that mirrors the CS /Operations section with per-VO `Pilot` sections.
  * Only the parts the pilot reads are typed; everything else passes through untouched.
  */
-const stringOrList = z.union([z.string(), z.array(z.string())]);
-const ceQueueSchema = z.object({ LocalCEType: z.string().optional() }).passthrough();
-const ceSchema = z
-  .object({ Site: z.string().optional(), GridCEType: z.string().optional(), LocalCEType: z.string().optional() })
-  .catchall(z.unknown());
-const pilotSectionSchema = z
-  .object({
-    Commands: z.record(stringOrList).optional(),
-    CommandExtensions: stringOrList.optional(),
-    Version: stringOrList.optional(),
-    Project: z.string().optional(),
-    RemoteLogging: z.union([z.boolean(), z.string()]).optional(),
-    RemoteLoggerURL: z.string().optional(),
-    PilotLogLevel: z.string().optional(),
-    CVMFS_locations: stringOrList.optional(),
-  })
-  .passthrough();
-export const pilotJsonSchema = z
-  .object({
-    timestamp: z.string().optional(),
-    DefaultSetup: z.string().optional(),
-    CEs: z.record(ceSchema).optional(),
-    Setups: z.record(pilotSectionSchema).optional(),
-    ConfigurationServers: stringOrList.optional(),
-    GenericPilotDNs: stringOrList.optional(),
-  })
-  .passthrough();
-export type PilotJson = z.infer<typeof pilotJsonSchema>;
+function buildSchemas() {
+  const stringOrList = z.union([z.string(), z.array(z.string())]);
+  const ceQueue = z.object({ LocalCEType: z.string().optional() }).passthrough();
+  const ceSchema = z
+    .object({ Site: z.string().optional(), GridCEType: z.string().optional(), LocalCEType: z.string().optional() })
+    .catchall(z.unknown());
+  const pilotSection = z
+    .object({
+      Commands: z.record(stringOrList).optional(),
+      CommandExtensions: stringOrList.optional(),
+      Version: stringOrList.optional(),
+      Project: z.string().optional(),
+      RemoteLogging: z.union([z.boolean(), z.string()]).optional(),
+      RemoteLoggerURL: z.string().optional(),
+      PilotLogLevel: z.string().optional(),
+      CVMFS_locations: stringOrList.optional(),
+    })
+    .passthrough();
+  const file = z
+    .object({
+      timestamp: z.string().optional(),
+      DefaultSetup: z.string().optional(),
+      CEs: z.record(ceSchema).optional(),
+      Setups: z.record(pilotSection).optional(),
+      ConfigurationServers: stringOrList.optional(),
+      GenericPilotDNs: stringOrList.optional(),
+    })
+    .passthrough();
+  return { file, ceQueue, pilotSection };
+}
+
+// Built on first use: most starts (`pilot probe` in a directory without pilot.json) never read
+// one, and building these schemas at load cost every start a fraction of a millisecond.
+let built: ReturnType<typeof buildSchemas> | undefined;
+const schemas = (): ReturnType<typeof buildSchemas> => (built ??= buildSchemas());
+
+export type PilotJson = z.infer<ReturnType<typeof buildSchemas>['file']>;
 
 export interface PilotJsonSelectors {
   ce?: string;
@@ -61,7 +70,7 @@ export function readPilotJson(file: string): PilotJson {
   } catch (error) {
     throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = pilotJsonSchema.safeParse(data);
+  const parsed = schemas().file.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
@@ -114,11 +123,11 @@ export function paramsFromPilotJson(json: PilotJson, file: string, selectors: Pi
     if (ce.Site) out.site = ce.Site;
     if (ce.GridCEType) out.gridCEType = ce.GridCEType;
     if (ce.LocalCEType) out.ceType = ce.LocalCEType;
-    const queue = selectors.queue ? ceQueueSchema.safeParse(ce[selectors.queue]) : undefined;
+    const queue = selectors.queue ? schemas().ceQueue.safeParse(ce[selectors.queue]) : undefined;
     if (queue?.success && queue.data.LocalCEType) out.ceType = queue.data.LocalCEType;
   }
 
-  const opts = pilotSectionSchema.safeParse(pilotOptions(json, setup, selectors.vo));
+  const opts = schemas().pilotSection.safeParse(pilotOptions(json, setup, selectors.vo));
   if (!opts.success) {
     const issue = opts.error.issues[0]!;
     throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: Pilot section: ${issue.path.join('.')}: ${issue.message}`);
