@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findContainerRuntime, readContainer } from './container.js';
-import { openNodeSource } from './source.js';
+import { openNodeSource, type NodeSource } from './source.js';
 import { nodeCapture, ownCapture } from './test-fixtures.js';
 import { Warnings } from './warnings.js';
 
@@ -46,5 +46,25 @@ describe('container runtime probe', () => {
     expect(await findContainerRuntime(await openNodeSource(nodeCapture('h100-x86_64')), {})).toBeNull();
     const info = await readContainer(await openNodeSource(ownCapture('cgroup-v2-slurm')), { PATH: '/usr/bin' }, {}, new Warnings());
     expect(info).toEqual({ runtime: null, path: null, version: null, userNamespaces: true, insideContainer: false });
+  });
+  it('a PATH directory that never answers (a stuck mount) costs the deadline and a warning, and the others still count', async () => {
+    // A captured tree whose /stuck/bin never lists: what a hung NFS or automount looks like.
+    const never = new Promise<null>(() => undefined);
+    const source: NodeSource = {
+      root: '/capture',
+      layout: 'tree',
+      readText: async () => null,
+      readBytes: async () => null,
+      captured: async () => null,
+      listDir: async (dir) => (dir === '/stuck/bin' ? never : dir === '/opt/bin' ? ['singularity'] : null),
+    };
+    const warnings = new Warnings();
+    const started = Date.now();
+    const found = await findContainerRuntime(source, { PATH: '/stuck/bin:/usr/bin:/opt/bin' }, { deadlineMs: 200, warnings });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(found).toBe('/opt/bin/singularity');
+    expect(warnings.list.map((warning) => warning.message)).toEqual([
+      '/stuck/bin did not answer within 200 ms (stuck mount?); apptainer was not looked for there',
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { constants } from 'node:fs';
+import { withDeadline } from './deadline.js';
 import { access } from './fs-async.js';
 import { basename, isAbsolute, join } from 'node:path';
 import type { Env } from './batch/types.js';
@@ -22,8 +23,19 @@ function searchDirs(env: Env): string[] {
   return [...new Set([...(env.PATH ?? '').split(':').filter((dir) => isAbsolute(dir)), CVMFS_APPTAINER_DIR])];
 }
 
-/** The first apptainer (preferred) or singularity found, as a path on the node; null if none. */
-export async function findContainerRuntime(source: NodeSource, env: Env): Promise<string | null> {
+/** How long the search waits for a PATH or CVMFS directory: an automount or a stuck NFS server. */
+export const RUNTIME_SEARCH_DEADLINE_MS = 3000;
+
+/**
+ * The first apptainer (preferred) or singularity found, as a path on the node; null if none.
+ * Directories that do not answer within `deadlineMs` (a stuck mount, named in a warning) count
+ * as not holding one.
+ */
+export async function findContainerRuntime(
+  source: NodeSource,
+  env: Env,
+  { deadlineMs = RUNTIME_SEARCH_DEADLINE_MS, warnings }: { deadlineMs?: number; warnings?: Warnings } = {},
+): Promise<string | null> {
   if (source.layout === 'flat') {
     const which = await source.captured('which.txt');
     const found = (which ?? '').split('\n').map((line) => line.trim()).filter((line) => isAbsolute(line));
@@ -36,17 +48,23 @@ export async function findContainerRuntime(source: NodeSource, env: Env): Promis
   const dirs = searchDirs(env);
   const candidates = RUNTIME_NAMES.flatMap((name) => dirs.map((dir) => ({ name, dir, file: join(dir, name) })));
   // All at once, then the first hit in preference order: PATH may hold a dozen directories.
-  const found = await Promise.all(
-    candidates.map(async ({ name, dir, file }) => {
-      if (source.layout === 'live') {
-        return access(file, constants.X_OK).then(
-          () => true,
-          () => false,
-        );
-      }
-      return (await source.listDir(dir))?.includes(name) ?? false;
+  const found: (boolean | undefined)[] = candidates.map(() => undefined);
+  const all = Promise.all(
+    candidates.map(async ({ name, dir, file }, index) => {
+      found[index] =
+        source.layout === 'live'
+          ? await access(file, constants.X_OK).then(
+              () => true,
+              () => false,
+            )
+          : ((await source.listDir(dir))?.includes(name) ?? false);
     }),
   );
+  const answered = await withDeadline(all.then(() => true), deadlineMs, false);
+  if (!answered) {
+    const stuck = [...new Set(candidates.filter((_, index) => found[index] === undefined).map(({ dir }) => dir))];
+    warnings?.add('container', `${stuck.join(', ')} did not answer within ${deadlineMs} ms (stuck mount?); apptainer was not looked for there`);
+  }
   const index = found.indexOf(true);
   return index >= 0 ? (candidates[index] as { file: string }).file : null;
 }
@@ -113,7 +131,7 @@ export async function readInsideContainer(source: NodeSource, env: Env): Promise
 
 export async function readContainer(source: NodeSource, env: Env, options: ContainerRuntimeOptions, warnings: Warnings): Promise<ContainerInfo> {
   const [binary, userNamespaces, insideContainer] = await Promise.all([
-    options.path ? Promise.resolve(options.path) : findContainerRuntime(source, env),
+    options.path ? Promise.resolve(options.path) : findContainerRuntime(source, env, { warnings }),
     readUserNamespaces(source, warnings),
     readInsideContainer(source, env),
   ]);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readElfSection } from './elf.js';
+import { openFileNow } from './fs-async.js';
 import { glibcFromLibcBytes } from './glibc.js';
 import { ownCapture } from './test-fixtures.js';
 
@@ -14,6 +15,12 @@ describe('readElfSection', () => {
     expect(rodata).not.toBeNull();
     const runtime = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime;
     expect(glibcFromLibcBytes(rodata as Buffer)).toBe(runtime);
+  });
+  it.skipIf(!libc)('reads the same bytes through the synchronous opener (used for the libc this process has mapped)', async () => {
+    const now = await readElfSection(libc as string, '.rodata', undefined, openFileNow);
+    expect(now).not.toBeNull();
+    expect(now?.equals((await readElfSection(libc as string, '.rodata')) as Buffer)).toBe(true);
+    expect(await readElfSection('/nonexistent/libc.so.6', '.rodata', undefined, openFileNow)).toBeNull();
   });
   it('gives null for files that are not ELF, truncated ELF and missing files', async () => {
     expect(await readElfSection(path.join(ownCapture('cgroup-v2-slurm'), 'env.txt'), '.rodata')).toBeNull();

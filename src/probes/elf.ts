@@ -1,15 +1,21 @@
 import { constants } from 'node:fs';
-import { openFile } from './fs-async.js';
+import { openFile, type OpenFile } from './fs-async.js';
 
 /**
  * Reads one named section of an ELF file (e.g. `.rodata` of libc.so.6) with three small
  * positioned reads instead of loading the whole 2 MB library. Null when the file is not an ELF
- * file we understand (truncated, stand-in, another format): callers fall back.
+ * file we understand (truncated, stand-in, another format): callers fall back. `open` is
+ * openFileNow for a file that cannot wait on a remote server (the libc this process has mapped).
  */
-export async function readElfSection(file: string, name: string, maxBytes = 8 * 1024 * 1024): Promise<Buffer | null> {
+export async function readElfSection(
+  file: string,
+  name: string,
+  maxBytes = 8 * 1024 * 1024,
+  open: (file: string, flags: number) => Promise<OpenFile> = openFile,
+): Promise<Buffer | null> {
   let handle;
   try {
-    handle = await openFile(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     if (!(await handle.stat()).isFile()) return null;
     const header = Buffer.alloc(64);
     const { bytesRead } = await handle.read(header, 0, 64, 0);
@@ -39,7 +45,7 @@ export async function readElfSection(file: string, name: string, maxBytes = 8 * 
       const end = nameTable.indexOf(0, entry.nameAt);
       if (nameTable.toString('latin1', entry.nameAt, end < 0 ? undefined : end) !== name) continue;
       if (entry.size > maxBytes) return null;
-      const data = Buffer.alloc(entry.size);
+      const data = Buffer.allocUnsafe(entry.size); // returned only when fully read
       const read = await handle.read(data, 0, entry.size, entry.offset);
       return read.bytesRead === entry.size ? data : null;
     }

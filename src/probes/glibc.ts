@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { readElfSection } from './elf.js';
+import { openFileNow } from './fs-async.js';
 import type { NodeSource } from './source.js';
 import type { Warnings } from './warnings.js';
 
@@ -66,7 +67,8 @@ async function mappedLibcVersion(source: NodeSource): Promise<string | null> {
   const libc = maps ? /\s(\/\S*\/libc(?:-(\d+\.\d+))?\.so(?:\.6)?)\s*$/m.exec(maps) : null;
   if (!libc) return null;
   if (libc[2]) return libc[2];
-  const rodata = await readElfSection(libc[1] as string, '.rodata');
+  // Read synchronously: this process runs from that file, so it is there and answering.
+  const rodata = await readElfSection(libc[1] as string, '.rodata', undefined, openFileNow);
   return rodata ? glibcFromLibcBytes(rodata) : null;
 }
 

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeNode } from './index.js';
+import { readElfSection } from './elf.js';
+import { openFileNow } from './fs-async.js';
 import { openNodeSource } from './source.js';
 
 let root: string;
@@ -30,6 +32,9 @@ describe('tree source', () => {
     const probe = await probeNode({ root });
     expect(probe.os.id).toBe('debian');
     expect(probe.warnings.some((warning) => warning.message === '/proc/cpuinfo is missing or unreadable')).toBe(true);
+  });
+  it('the synchronous opener refuses FIFOs too (opened non-blocking, then checked to be a file)', async () => {
+    expect(await readElfSection(path.join(root, 'lib64', 'libc.so.6'), '.rodata', undefined, openFileNow)).toBeNull();
   });
   it('caps what it reads', async () => {
     const source = await openNodeSource(root);

@@ -1,7 +1,8 @@
-import { constants, readFileSync, readdirSync } from 'node:fs';
-import { openFile, readdir, stat } from './fs-async.js';
+import { constants, readdirSync } from 'node:fs';
+import { openFile, openFileNow, readdir, stat, type OpenFile } from './fs-async.js';
 import { join, posix, resolve } from 'node:path';
 import { buildFlatCapture, type VirtualFiles } from './capture.js';
+import { readProcBytes } from './proc-read.js';
 
 /**
  * Where the probes read the node from. Every probe asks for absolute Linux paths
@@ -34,17 +35,17 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
  * node in a capture (or an ad file path pointing at one) cannot hang the probe; at most
  * maxBytes are read.
  */
-async function readRegularFile(file: string, maxBytes: number): Promise<Buffer | null> {
+async function readRegularFile(file: string, maxBytes: number, open: (file: string, flags: number) => Promise<OpenFile> = openFile): Promise<Buffer | null> {
   let handle;
   try {
-    handle = await openFile(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const info = await handle.stat();
     if (!info.isFile()) return null;
     const chunks: Buffer[] = [];
     let total = 0;
     // /proc-style files report size 0, so read until EOF rather than trusting st_size.
     while (total < maxBytes) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes - total));
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes - total)); // only what was read is kept
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
@@ -58,8 +59,8 @@ async function readRegularFile(file: string, maxBytes: number): Promise<Buffer |
   }
 }
 
-async function readSmallFile(file: string): Promise<string | null> {
-  return (await readRegularFile(file, MAX_FILE_BYTES))?.toString('utf8') ?? null;
+async function readSmallFile(file: string, open?: (file: string, flags: number) => Promise<OpenFile>): Promise<string | null> {
+  return (await readRegularFile(file, MAX_FILE_BYTES, open))?.toString('utf8') ?? null;
 }
 
 function readBytesCapped(file: string, maxBytes: number): Promise<Buffer | null> {
@@ -77,19 +78,29 @@ async function readDirNames(dir: string): Promise<string[] | null> {
 /**
  * Kernel pseudo-files (/proc, /sys) are generated in memory and never wait on a disk, so on the
  * live node they are read synchronously: a thread-pool round trip per file costs more than the
- * read itself, and a probe reads dozens. Everything else (/etc, /lib, /cvmfs) stays async.
+ * read itself, and a probe reads dozens.
  */
 const KERNEL_FS = /^\/(proc|sys)\//;
 
+/**
+ * The operating system's own files (/etc/os-release, the root's container markers) are on the
+ * filesystem this process was loaded from: the dynamic loader read /etc and the libraries under
+ * /usr and /lib before Node started, so they are read synchronously too (still checked to be
+ * regular files). /usr/local, home directories, /cvmfs and every PATH directory stay
+ * asynchronous, behind deadlines where a stuck mount is common.
+ */
+const SYSTEM_FILES = /^\/(etc|run|lib|lib64|usr\/lib|usr\/lib64)\/|^\/\.[^/]+$/;
+
 function readKernelText(file: string): Promise<string | null> {
   try {
-    return Promise.resolve(readFileSync(file).subarray(0, MAX_FILE_BYTES).toString('utf8'));
+    // Through one reused buffer: readFileSync allocates 64 KiB for every size-0 /proc file.
+    return Promise.resolve(readProcBytes(file, MAX_FILE_BYTES).toString('utf8'));
   } catch {
     return Promise.resolve(null);
   }
 }
 
-function listKernelDir(dir: string): Promise<string[] | null> {
+function listDirNow(dir: string): Promise<string[] | null> {
   try {
     return Promise.resolve(readdirSync(dir));
   } catch {
@@ -107,13 +118,14 @@ class TreeSource implements NodeSource {
   }
   readText(file: string): Promise<string | null> {
     if (this.layout === 'live' && KERNEL_FS.test(file)) return readKernelText(file);
+    if (this.layout === 'live' && SYSTEM_FILES.test(file)) return readSmallFile(file, openFileNow);
     return readSmallFile(this.resolve(file));
   }
   readBytes(file: string, maxBytes: number): Promise<Buffer | null> {
     return readBytesCapped(this.resolve(file), maxBytes);
   }
   listDir(dir: string): Promise<string[] | null> {
-    if (this.layout === 'live' && KERNEL_FS.test(dir)) return listKernelDir(dir);
+    if (this.layout === 'live' && (KERNEL_FS.test(dir) || SYSTEM_FILES.test(dir))) return listDirNow(dir);
     return readDirNames(this.resolve(dir));
   }
   captured(name: string): Promise<string | null> {

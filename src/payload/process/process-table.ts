@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { CLOCK_TICKS_PER_SECOND, environHas, parseProcStat, parseSmapsRollup, type ProcStat, type SmapsRollup } from './proc-parsers.js';
-import { readProcBytes, readProcText } from './proc-read.js';
+import { readProcBytes, readProcText } from '../../probes/proc-read.js';
 
 /*
  * Synchronous reads on purpose: /proc files are generated in memory by the kernel, a read costs

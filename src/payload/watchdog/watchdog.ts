@@ -4,7 +4,7 @@ import type { Logger } from '../../pilot/logger.js';
 import type { ProcStat } from '../process/proc-parsers.js';
 import { parseLoadAverage } from '../process/proc-parsers.js';
 import { DEFAULT_PROC_ROOT } from '../process/process-table.js';
-import { readProcText } from '../process/proc-read.js';
+import { readProcText } from '../../probes/proc-read.js';
 import { findViolation, type Violation, type WatchdogSample } from './checks.js';
 import { fileSize, freeDiskMB, newestMtimeMs, tailLines } from './files.js';
 import type { ResolvedWatchdogLimits } from './limits.js';
