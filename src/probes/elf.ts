@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { openFile, type OpenFile } from './fs-async.js';
+import { openFile, type Opener } from './fs-async.js';
 
 /**
  * Reads one named section of an ELF file (e.g. `.rodata` of libc.so.6) with three small
@@ -11,7 +11,7 @@ export async function readElfSection(
   file: string,
   name: string,
   maxBytes = 8 * 1024 * 1024,
-  open: (file: string, flags: number) => Promise<OpenFile> = openFile,
+  open: Opener = openFile,
 ): Promise<Buffer | null> {
   let handle;
   try {

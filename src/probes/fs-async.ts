@@ -57,6 +57,9 @@ export interface OpenFile {
   close(): Promise<void>;
 }
 
+/** Opens a file for the readers below: openFile, or openFileNow where a file cannot block. */
+export type Opener = (file: string, flags: number) => Promise<OpenFile>;
+
 export function openFile(file: string, flags: number): Promise<OpenFile> {
   return new Promise((resolve, reject) =>
     open(file, flags, (error, fd) => {

@@ -1,5 +1,5 @@
 import { constants, readdirSync } from 'node:fs';
-import { openFile, openFileNow, readdir, stat, type OpenFile } from './fs-async.js';
+import { openFile, openFileNow, readdir, stat, type Opener } from './fs-async.js';
 import { join, posix, resolve } from 'node:path';
 import { buildFlatCapture, type VirtualFiles } from './capture.js';
 import { readProcBytes } from './proc-read.js';
@@ -35,7 +35,7 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
  * node in a capture (or an ad file path pointing at one) cannot hang the probe; at most
  * maxBytes are read.
  */
-async function readRegularFile(file: string, maxBytes: number, open: (file: string, flags: number) => Promise<OpenFile> = openFile): Promise<Buffer | null> {
+async function readRegularFile(file: string, maxBytes: number, open: Opener = openFile): Promise<Buffer | null> {
   let handle;
   try {
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -59,7 +59,7 @@ async function readRegularFile(file: string, maxBytes: number, open: (file: stri
   }
 }
 
-async function readSmallFile(file: string, open?: (file: string, flags: number) => Promise<OpenFile>): Promise<string | null> {
+async function readSmallFile(file: string, open?: Opener): Promise<string | null> {
   return (await readRegularFile(file, MAX_FILE_BYTES, open))?.toString('utf8') ?? null;
 }
 
