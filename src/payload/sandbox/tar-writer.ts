@@ -1,5 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs';
 import { SandboxError } from './errors.js';
 import { BLOCK, encodeHeader, encodePaxRecords, encodeRaw } from './tar-header.js';
 
@@ -41,22 +40,25 @@ async function* tarBlocks(entries: Iterable<PackEntry>, onWarning: (message: str
  */
 const SMALL_FILE = 64 * 1024;
 
+/**
+ * One synchronous open and stat decide: a small file is read at once, synchronously; a larger one
+ * in READ_CHUNK pieces through the thread pool, from the same descriptor (not opened twice).
+ */
 async function* fileBlocks(entry: Extract<PackEntry, { type: 'file' }>, onWarning: (message: string) => void): AsyncGenerator<Buffer> {
-  const small = smallFileBlocks(entry, onWarning);
-  if (small) {
-    yield* small;
-    return;
-  }
-  const handle = await open(entry.source, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(entry.source, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const stat = await handle.stat();
+    const stat = fstatSync(fd);
     if (!stat.isFile()) throw new SandboxError('io', `${entry.source} is no longer a regular file`, { entry: entry.name });
     const size = stat.size;
     yield* headerBlocks({ name: entry.name, mode: entry.mode, size, mtime: entry.mtime, typeFlag: '0' });
+    if (size <= SMALL_FILE) {
+      yield smallFileBody(fd, size, entry.name, onWarning);
+      return;
+    }
     let left = size;
     while (left > 0) {
       const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size - left);
+      const bytesRead = await readAt(fd, buffer, size - left);
       if (bytesRead === 0) {
         onWarning(`${entry.name} shrank while being archived; padded ${left} bytes with zeros`);
         yield Buffer.alloc(left);
@@ -69,8 +71,27 @@ async function* fileBlocks(entry: Extract<PackEntry, { type: 'file' }>, onWarnin
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (padding > 0) yield Buffer.alloc(padding);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
+}
+
+/** The body of a file of at most SMALL_FILE bytes and its padding, read synchronously. */
+function smallFileBody(fd: number, size: number, name: string, onWarning: (message: string) => void): Buffer {
+  const body = Buffer.alloc(size + ((BLOCK - (size % BLOCK)) % BLOCK));
+  let read = 0;
+  while (read < size) {
+    const n = readSync(fd, body, read, size - read, read);
+    if (n === 0) {
+      onWarning(`${name} shrank while being archived; padded ${size - read} bytes with zeros`);
+      break;
+    }
+    read += n;
+  }
+  return body;
+}
+
+function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buffer, 0, buffer.length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
 }
 
 /**
@@ -98,30 +119,6 @@ export async function* coalesce(chunks: AsyncIterable<Buffer>, size: number): As
     }
   }
   if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
-}
-
-/** The blocks of a file of at most SMALL_FILE bytes, read synchronously; null for a larger one. */
-function smallFileBlocks(entry: Extract<PackEntry, { type: 'file' }>, onWarning: (message: string) => void): Buffer[] | null {
-  const fd = openSync(entry.source, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new SandboxError('io', `${entry.source} is no longer a regular file`, { entry: entry.name });
-    const size = stat.size;
-    if (size > SMALL_FILE) return null;
-    const body = Buffer.alloc(size + ((BLOCK - (size % BLOCK)) % BLOCK));
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, body, read, size - read, read);
-      if (n === 0) {
-        onWarning(`${entry.name} shrank while being archived; padded ${size - read} bytes with zeros`);
-        break;
-      }
-      read += n;
-    }
-    return [...headerBlocks({ name: entry.name, mode: entry.mode, size, mtime: entry.mtime, typeFlag: '0' }), body];
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function* headerBlocks(fields: Parameters<typeof encodeHeader>[0]): Generator<Buffer> {
