@@ -25,14 +25,14 @@ function tempJson(data: unknown): string {
 }
 
 describe('parameters: defaults < pilot.json < environment < command line', () => {
-  it('applies defaults', () => {
-    const p = resolveParams({});
+  it('applies defaults', async () => {
+    const p = await resolveParams({});
     expect(p).toMatchObject({ minDiskMB: 2560, pollingTime: 20, site: 'Unknown', backend: 'diracx', cvmfsLocations: ['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu'] });
   });
 
-  it('reads the new pilot.json schema with the VO and setup paths, later paths winning', () => {
+  it('reads the new pilot.json schema with the VO and setup paths, later paths winning', async () => {
     const file = tempJson(NEW_SCHEMA);
-    const p = loadParams(parseArgv(['-F', file, '-N', 'ce01.example.org', '-Q', 'long', '--wnVO', 'lhcb']), {});
+    const p = await loadParams(parseArgv(['-F', file, '-N', 'ce01.example.org', '-Q', 'long', '--wnVO', 'lhcb']), {});
     expect(p.site).toBe('LCG.Example.org');
     expect(p.gridCEType).toBe('HTCondorCE');
     expect(p.ceType).toBe('Pool/Singularity');
@@ -43,27 +43,27 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
     expect(p.pilotLogging).toBe(true);
   });
 
-  it('reads the old schema (Setups key)', () => {
+  it('reads the old schema (Setups key)', async () => {
     const file = tempJson({ DefaultSetup: 'Dirac-Production', Setups: { Defaults: { Commands: { Defaults: ['CheckWorkerNode'] }, Version: 'v8.0.0' }, 'Dirac-Production': { Commands: { Defaults: 'LaunchAgent' } } } });
-    const p = loadParams(parseArgv(['-F', file]), {});
+    const p = await loadParams(parseArgv(['-F', file]), {});
     expect(p.commands).toEqual(['LaunchAgent']);
     expect(p.releaseVersion).toBe('v8.0.0');
   });
 
-  it('lets the environment beat pilot.json and the command line beat both', () => {
+  it('lets the environment beat pilot.json and the command line beat both', async () => {
     const file = tempJson(NEW_SCHEMA);
     const env = { DIRAC_PILOT_VO: 'lhcb', DIRAC_SITE: 'FromEnv' };
-    expect(loadParams(parseArgv(['-F', file, '-N', 'ce01.example.org']), env).site).toBe('FromEnv');
-    expect(loadParams(parseArgv(['-F', file, '-N', 'ce01.example.org', '-n', 'FromCli']), env).site).toBe('FromCli');
+    expect((await loadParams(parseArgv(['-F', file, '-N', 'ce01.example.org']), env)).site).toBe('FromEnv');
+    expect((await loadParams(parseArgv(['-F', file, '-N', 'ce01.example.org', '-n', 'FromCli']), env)).site).toBe('FromCli');
   });
 
-  it('finds pilot.json in the current directory when -F is not given', () => {
+  it('finds pilot.json in the current directory when -F is not given', async () => {
     const file = tempJson(NEW_SCHEMA);
-    const p = loadParams(parseArgv(['-N', 'ce01.example.org']), {}, path.dirname(file));
+    const p = await loadParams(parseArgv(['-N', 'ce01.example.org']), {}, path.dirname(file));
     expect(p.site).toBe('LCG.Example.org');
   });
 
-  it('gives one-line CONFIG errors for a bad pilot.json', () => {
+  it('gives one-line CONFIG errors for a bad pilot.json', async () => {
     const cases: [unknown, RegExp][] = [
       ['{ not json', /not valid JSON/],
       [[1, 2], /top level/],
@@ -74,7 +74,7 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
     for (const [content, pattern] of cases) {
       const file = tempJson(content);
       try {
-        loadParams(parseArgv(['-F', file]), {});
+        await loadParams(parseArgv(['-F', file]), {});
         throw new Error(`accepted ${JSON.stringify(content)}`);
       } catch (error) {
         expect(error).toBeInstanceOf(PilotError);
@@ -85,11 +85,11 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
     }
   });
 
-  it('gives CONFIG for a missing or unreadable -F file', () => {
+  it('gives CONFIG for a missing or unreadable -F file', async () => {
     const file = tempJson(NEW_SCHEMA);
     chmodSync(file, 0o000);
     for (const f of ['/nonexistent/pilot.json', ...(process.getuid?.() === 0 ? [] : [file])]) {
-      expect(() => loadParams(parseArgv(['-F', f]), {})).toThrow(/cannot read/);
+      await expect(loadParams(parseArgv(['-F', f]), {})).rejects.toThrow(/cannot read/);
     }
   });
 
@@ -97,9 +97,17 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
     expect(() => paramsFromEnv({ DIRAC_PILOT_PROCESSORS: 'four' })).toThrow(/environment DIRAC_PILOT_PROCESSORS: expected an integer/);
   });
 
-  it('validates merged values with the schema (exit code 2)', () => {
-    expect(() => resolveParams({ runner: 'docker' })).toThrow(/--runner/);
-    expect(() => resolveParams({ diracxUrl: 'not a url' })).toThrow(/--diracx-url/);
-    expect(() => resolveParams({ pilotUUID: 'has spaces in it' })).toThrow(/--pilotUUID/);
+  it('validates merged values with the schema (exit code 2)', async () => {
+    await expect(resolveParams({ runner: 'docker' })).rejects.toThrow(/--runner/);
+    await expect(resolveParams({ diracxUrl: 'not a url' })).rejects.toThrow(/--diracx-url/);
+    await expect(resolveParams({ pilotUUID: 'has spaces in it' })).rejects.toThrow(/--pilotUUID/);
+  });
+
+  it('takes booleans and plain strings without a schema, and refuses anything else for them', async () => {
+    // The fast path must agree with z.boolean() and z.string(): a number for a flag, or a number
+    // for a plain-string option (from a typed pilot.json value), still goes to zod and fails.
+    expect(await resolveParams({ json: true, ce: 'ce01.example.org', debug: false })).toMatchObject({ json: true, ce: 'ce01.example.org', debug: false });
+    await expect(resolveParams({ json: 1 })).rejects.toThrow(/--json: Expected boolean, received number/);
+    await expect(resolveParams({ ce: 42 })).rejects.toThrow(/--Name: Expected string, received number/);
   });
 });

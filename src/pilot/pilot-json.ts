@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { OPTIONS } from './options.js';
 import { coerceOptionValue, type RawParams } from './params.js';
 import { PilotError } from './errors.js';
@@ -10,7 +10,7 @@ import { ExitCode } from './exit-codes.js';
  * `Setups` key, the new one that mirrors the CS /Operations section with per-VO `Pilot` sections.
  * Only the parts the pilot reads are typed; everything else passes through untouched.
  */
-function buildSchemas() {
+function buildSchemas(z: Zod) {
   const stringOrList = z.union([z.string(), z.array(z.string())]);
   const ceQueue = z.object({ LocalCEType: z.string().optional() }).passthrough();
   const ceSchema = z
@@ -41,10 +41,14 @@ function buildSchemas() {
   return { file, ceQueue, pilotSection };
 }
 
-// Built on first use: most starts (`pilot probe` in a directory without pilot.json) never read
-// one, and building these schemas at load cost every start a fraction of a millisecond.
+type Zod = typeof z;
+
+// zod and the schemas are loaded on first use: most starts (`pilot probe` in a directory without
+// pilot.json) never read one (src/pilot/params.ts says why that matters).
 let built: ReturnType<typeof buildSchemas> | undefined;
-const schemas = (): ReturnType<typeof buildSchemas> => (built ??= buildSchemas());
+async function schemas(): Promise<ReturnType<typeof buildSchemas>> {
+  return (built ??= buildSchemas((await import('zod')).z));
+}
 
 export type PilotJson = z.infer<ReturnType<typeof buildSchemas>['file']>;
 
@@ -57,7 +61,7 @@ export interface PilotJsonSelectors {
 }
 
 /** Reads and validates a pilot.json file; every failure is one line with exit code CONFIG. */
-export function readPilotJson(file: string): PilotJson {
+export async function readPilotJson(file: string): Promise<PilotJson> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -70,7 +74,7 @@ export function readPilotJson(file: string): PilotJson {
   } catch (error) {
     throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = schemas().file.safeParse(data);
+  const parsed = (await schemas()).file.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
@@ -112,7 +116,8 @@ export function pilotOptions(json: PilotJson, setup: string | undefined, vo: str
 }
 
 /** Parameters that pilot.json gives this pilot, given what the command line and environment chose. */
-export function paramsFromPilotJson(json: PilotJson, file: string, selectors: PilotJsonSelectors): RawParams {
+export async function paramsFromPilotJson(json: PilotJson, file: string, selectors: PilotJsonSelectors): Promise<RawParams> {
+  const { ceQueue, pilotSection } = await schemas();
   const out: RawParams = {};
   const setup = selectors.setup ?? json.DefaultSetup;
   if (setup) out.setup = setup;
@@ -123,11 +128,11 @@ export function paramsFromPilotJson(json: PilotJson, file: string, selectors: Pi
     if (ce.Site) out.site = ce.Site;
     if (ce.GridCEType) out.gridCEType = ce.GridCEType;
     if (ce.LocalCEType) out.ceType = ce.LocalCEType;
-    const queue = selectors.queue ? schemas().ceQueue.safeParse(ce[selectors.queue]) : undefined;
+    const queue = selectors.queue ? ceQueue.safeParse(ce[selectors.queue]) : undefined;
     if (queue?.success && queue.data.LocalCEType) out.ceType = queue.data.LocalCEType;
   }
 
-  const opts = schemas().pilotSection.safeParse(pilotOptions(json, setup, selectors.vo));
+  const opts = pilotSection.safeParse(pilotOptions(json, setup, selectors.vo));
   if (!opts.success) {
     const issue = opts.error.issues[0]!;
     throw new PilotError(ExitCode.CONFIG, `pilot.json ${file}: Pilot section: ${issue.path.join('.')}: ${issue.message}`);

@@ -12,9 +12,9 @@ function command(name: string, run: PilotCommand['run'] = async () => {}): Pilot
 
 const registry = new Map(DEFAULT_PIPELINE.map((n) => [n, command(n)] as const));
 
-function context(): PilotContext {
+async function context(): Promise<PilotContext> {
   return {
-    params: resolveParams({}), logger: silentLogger(), env: {}, workDir: '/tmp', pilotStamp: 's', startedAt: new Date(),
+    params: await resolveParams({}), logger: silentLogger(), env: {}, workDir: '/tmp', pilotStamp: 's', startedAt: new Date(),
     shutdown: new AbortController().signal, native: null,
   };
 }
@@ -45,7 +45,7 @@ describe('pipeline', () => {
       }),
       command('c', async () => void ran.push('c')),
     ];
-    const result = await runPipeline(context(), commands);
+    const result = await runPipeline(await context(), commands);
     expect(ran).toEqual(['a', 'b']);
     expect(result.exitCode).toBe(ExitCode.WORKDIR);
     expect(result.error).toBe('b: disk full');
@@ -53,12 +53,12 @@ describe('pipeline', () => {
   });
 
   it('gives COMMAND_FAILED for an unexpected error', async () => {
-    const result = await runPipeline(context(), [command('x', async () => { throw new TypeError('boom'); })]);
+    const result = await runPipeline(await context(), [command('x', async () => { throw new TypeError('boom'); })]);
     expect(result.exitCode).toBe(ExitCode.COMMAND_FAILED);
   });
 
   it('ends with the outcome a command sets on purpose', async () => {
-    const result = await runPipeline(context(), [
+    const result = await runPipeline(await context(), [
       command('x', async (ctx) => { ctx.outcome = { exitCode: ExitCode.BLACK_HOLE, reason: 'black hole' }; }),
       command('y', async () => { throw new Error('must not run'); }),
     ]);

@@ -11,15 +11,15 @@ import { ExitCode } from './exit-codes.js';
  * The pilot.json path and the keys that select its sections (CE, queue, setup, VO, grid CE type)
  * come from the command line and environment first, as in DIRAC's first pass.
  */
-export function loadParams(parsed: ParsedArgv, env: NodeJS.ProcessEnv, cwd = process.cwd()): Params {
+export async function loadParams(parsed: ParsedArgv, env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<Params> {
   const fromEnv = paramsFromEnv(env);
   const early: RawParams = { ...fromEnv, ...parsed.params };
   const explicitFile = early.pilotCFGFile as string | undefined;
   const file = explicitFile ?? join(cwd, 'pilot.json');
   let fromJson: RawParams = {};
   if (explicitFile !== undefined || existsSync(file)) {
-    const json = readPilotJson(file);
-    fromJson = paramsFromPilotJson(json, file, {
+    const json = await readPilotJson(file);
+    fromJson = await paramsFromPilotJson(json, file, {
       ce: early.ce as string | undefined,
       queue: early.queue as string | undefined,
       setup: early.setup as string | undefined,

@@ -37,7 +37,7 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
   // A pilot re-executed under its runtime settings (src/pilot/runtime-reexec.ts) puts its
   // environment back before anything can spawn: no helper or payload inherits them.
   restoreRuntimeEnvironment(env);
-  const params: Params = loadParams(parsed, env);
+  const params: Params = await loadParams(parsed, env);
   // Whatever payloads this session runs, the direct runner hides these files from them.
   registerSecretFiles([params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile], env);
   const pilotStamp = makePilotStamp(params);
