@@ -61,6 +61,13 @@ describe('container check', () => {
     expect((await checkContainer({ runtime: null, required: false })).status).toBe('skip');
     expect((await checkContainer({ runtime: path.join(dir, 'absent') })).detail).toMatch(/could not be run: ENOENT/);
   });
+  it('no runtime, and part of the search did not answer: the check says where it could not look', async () => {
+    const check = await checkContainer({ runtime: null, searchWarnings: ['/stuck/bin did not answer within 3000 ms (stuck mount?); apptainer was not looked for there'] });
+    expect(check).toMatchObject({ status: 'fail', exitCode: ExitCode.CONTAINER });
+    expect(check.detail).toBe(
+      'no apptainer or singularity found on PATH or in /cvmfs/oasis.opensciencegrid.org (/stuck/bin did not answer within 3000 ms (stuck mount?); apptainer was not looked for there)',
+    );
+  });
 });
 
 describe('disk, /tmp and CVMFS checks', () => {

@@ -18,6 +18,8 @@ export interface ContainerCheckOptions {
   required?: boolean;
   /** APPTAINER_CACHEDIR for the trial run, so nothing lands in $HOME (glideinWMS#403). */
   cacheDir?: string;
+  /** What the search for a runtime could not look at (a directory on a stuck mount), said with a missing runtime. */
+  searchWarnings?: readonly string[];
 }
 
 /** Known stderr lines and what they mean for a site admin (pilot3 and glideinWMS see the same). */
@@ -40,7 +42,8 @@ function explain(stderr: string): string {
 export async function checkContainer(options: ContainerCheckOptions): Promise<CheckResult> {
   const required = options.required ?? true;
   if (!options.runtime) {
-    return result('container', required ? 'fail' : 'skip', 'no apptainer or singularity found on PATH or in /cvmfs/oasis.opensciencegrid.org', ExitCode.CONTAINER);
+    const unsearched = options.searchWarnings?.length ? ` (${options.searchWarnings.join('; ')})` : '';
+    return result('container', required ? 'fail' : 'skip', `no apptainer or singularity found on PATH or in /cvmfs/oasis.opensciencegrid.org${unsearched}`, ExitCode.CONTAINER);
   }
   const token = `pilot-check-${randomBytes(6).toString('hex')}`;
   const image = options.image ?? DEFAULT_TEST_IMAGE;

@@ -7,6 +7,7 @@ import { withDeadline } from '../probes/deadline.js';
 import { probeNode, type ProbeOptions } from '../probes/index.js';
 import { openNodeSource } from '../probes/source.js';
 import type { ProbeResult } from '../probes/types.js';
+import { Warnings } from '../probes/warnings.js';
 import { checkClock } from './clock.js';
 import { checkContainer } from './container.js';
 import { checkCvmfs } from './cvmfs.js';
@@ -100,8 +101,11 @@ export function summarise(checks: CheckResult[]): CheckReport {
 export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckReport> {
   const env = options.env ?? process.env;
   const probe = options.probe ?? (await probeNode({ ...options.probeOptions, env, workDir: options.workDir }));
+  const searchWarnings = new Warnings();
   const runtime =
-    options.container?.runtime !== undefined ? options.container.runtime : await findContainerRuntime(await openNodeSource('/'), env);
+    options.container?.runtime !== undefined
+      ? options.container.runtime
+      : await findContainerRuntime(await openNodeSource('/'), env, { warnings: searchWarnings });
   const cacheDir = runtime ? await mkdtemp(path.join(options.workDir, '.pilot-check-cache-')).catch(() => undefined) : undefined;
   try {
     const checks = await Promise.all([
@@ -116,6 +120,7 @@ export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckRep
           required: options.container?.required,
           userNamespaces: probe.container.userNamespaces,
           cacheDir,
+          searchWarnings: searchWarnings.list.map((warning) => warning.message),
         }),
         ExitCode.CONTAINER,
       ),
