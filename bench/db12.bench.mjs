@@ -18,7 +18,7 @@ const pythonReference = path.join(root, 'bench', 'python', 'db12_reference.py');
 // how the pilot's CLI is wired: prints one JSON measurement.
 const ENTRY = `
 import { measureCpuPower } from ${JSON.stringify(path.join(root, 'src/benchmark/db12.ts'))};
-import { silentLogger } from ${JSON.stringify(path.join(root, 'src/pilot/logger.ts'))};
+import { silentLogger } from ${JSON.stringify(path.join(root, 'src/core/logger.ts'))};
 const started = performance.now();
 const result = await measureCpuPower({ copies: 1, logger: silentLogger() });
 process.stdout.write(JSON.stringify({ ...result, processWall: (performance.now() - started) / 1000 }));

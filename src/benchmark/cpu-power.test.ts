@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../probes/batch/timeleft/test-fixtures.js';
-import { silentLogger } from '../pilot/logger.js';
+import { silentLogger } from '../core/logger.js';
 import { resolveCpuPower } from './cpu-power.js';
 
 const logger = silentLogger();

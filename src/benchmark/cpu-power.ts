@@ -1,6 +1,6 @@
-import type { Logger } from '../pilot/logger.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import type { Logger } from '../core/logger.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { readNumericFeature, readTextOrUrl, type FeatureValue } from '../probes/batch/timeleft/mjf-features.js';
 import { measureCpuPower, type CpuPowerMeasurement, type MeasureCpuPowerOptions } from './db12.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readTimeLeft, type TimeLeftReport } from '../probes/batch/timeleft/index.js';
 import { fixture, replayRunner } from '../probes/batch/timeleft/test-fixtures.js';
-import { silentLogger } from '../pilot/logger.js';
+import { silentLogger } from '../core/logger.js';
 import { cpuWorkLeft } from './cpu-work-left.js';
 
 async function diracVectorReport(): Promise<TimeLeftReport> {

@@ -1,7 +1,7 @@
 import { accountedTime } from '../probes/batch/timeleft/fill-in.js';
 import { completeUsage, type TimeLeftReport } from '../probes/batch/timeleft/index.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /** DIRAC renormalises by the CPU actually consumed only after an hour of it (TimeLeft.getTimeLeft). */
 export const RENORMALISE_AFTER_CPU_SECONDS = 3600;

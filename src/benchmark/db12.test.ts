@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../pilot/logger.js';
+import { silentLogger } from '../core/logger.js';
 import { db12Copy, threadCpuClock, threadCpuSeconds } from './db12-copy.js';
 import { DB12_CALIBRATION } from './db12-calibration.js';
 import { measureCpuPower, normFromCpu, roundToTenth } from './db12.js';

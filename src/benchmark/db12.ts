@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../pilot/logger.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import type { Logger } from '../core/logger.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { db12Copy, threadCpuClock, threadCpuSeconds, type Db12CopyInput, type Db12CopyResult } from './db12-copy.js';
 import { DB12_CALIBRATION, DB12_DRAWS_PER_ITERATION, DB12_SCALE } from './db12-calibration.js';
 

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { probeNode } from '../probes/index.js';
 import { nodeCapture } from '../probes/test-fixtures.js';
 import { checkClock } from './clock.js';

@@ -1,4 +1,4 @@
-import { ExitCode } from '../pilot/exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { result, type CheckResult } from './types.js';
 
 /** Tokens carry `iat`/`exp`; five minutes of skew is where servers start refusing them. */

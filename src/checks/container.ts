@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { spawnFailure } from '../probes/spawn-error.js';
 import { result, type CheckResult } from './types.js';
 

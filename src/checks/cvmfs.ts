@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { repositoryName } from '../probes/cvmfs.js';
 import { withDeadline } from '../probes/deadline.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { result, type CheckResult } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { result, type CheckResult } from './types.js';
 
 /** DIRAC's `-D/--disk` default: 2560 MB free in the work directory. */

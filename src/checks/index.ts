@@ -1,7 +1,7 @@
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../pilot/logger.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import type { Logger } from '../core/logger.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { findContainerRuntime } from '../probes/container.js';
 import { withDeadline } from '../probes/deadline.js';
 import { probeNode, type ProbeOptions } from '../probes/index.js';

@@ -1,4 +1,4 @@
-import { ExitCode } from '../pilot/exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { result, type CheckResult } from './types.js';
 
 /** DIRAC's JobAgent MinimumTimeLeft, in CPU work units. */

@@ -1,4 +1,4 @@
-import type { ExitCode } from '../pilot/exit-codes.js';
+import type { ExitCode } from '../core/exit-codes.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { result, type CheckResult } from './types.js';
 
 export interface UserNamespaceCheckOptions {

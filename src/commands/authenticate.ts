@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import type { Backend } from '../backend/types.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { createDiracxBackend, DiracxBackend } from '../diracx/index.js';
-import { addLogDestination } from '../pilot/logger.js';
+import { addLogDestination } from '../core/logger.js';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {

@@ -1,8 +1,8 @@
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
 import type { PilotCommand } from '../pilot/context.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /**
  * DIRAC's CheckWorkerNode: log what the node is, and end the pilot when the work directory has

@@ -1,7 +1,7 @@
 import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import { resolveCpuPower, type CpuPowerResult } from '../benchmark/cpu-power.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { describe } from './describe-resources.js';
 
 /** The CPU power of one processor from the configured source: DB12 (default), MJF or configuration. */

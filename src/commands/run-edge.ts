@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { PilotCommand, PilotContext } from '../pilot/context.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { runEdgeAgent } from '../edge/edge-agent.js';
 import { StagedLayout } from '../edge/layout.js';
 import { slurm } from '../edge/slurm.js';

@@ -7,8 +7,8 @@ import type { WatchdogLimits } from '../payload/runner/index.js';
 import { readAllowedCpus } from '../payload/runner/affinity.js';
 import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { resourceParams } from './describe-resources.js';
 
 /** DIRAC's Pool CE defaults differ from the single-job ones (dirac-pilot.md §1, LaunchAgent). */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import type { PyValue } from '../dirac/codec/index.js';
-import { renderJdl } from '../dirac/jdl.js';
+import { renderJdl } from '../jdl/jdl.js';
 import { sERROR, sOK, type ServiceHandlers } from './dips-server.js';
 import { signProxyRequest, type Issued } from './pki.js';
 import { FINAL, type DevState } from './state.js';

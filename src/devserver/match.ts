@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jdlList, jdlNumber, type JdlDocument } from '../dirac/jdl.js';
+import { jdlList, jdlNumber, type JdlDocument } from '../jdl/jdl.js';
 
 /**
  * The provisional match exchange (DESIGN.md "The wire"): NOT a DiracX API. DiracX has no match

@@ -1,4 +1,4 @@
-import { formatJdl, parseJdl, jdlList, renderJdl, type JdlFields, type JdlDocument } from '../dirac/jdl.js';
+import { formatJdl, parseJdl, jdlList, renderJdl, type JdlFields, type JdlDocument } from '../jdl/jdl.js';
 import { applyStatusUpdates, type StoredJob } from './jobs.js';
 import { buildTarZst } from './sandbox-archive.js';
 import type { DevServerState } from './state.js';

@@ -20,9 +20,9 @@ import type {
   StatusUpdate,
 } from '../backend/types.js';
 import { FINAL_JOB_STATUSES } from '../backend/types.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
-import type { Logger } from '../pilot/logger.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
+import type { Logger } from '../core/logger.js';
 import { PyFloat, type PyValue } from './codec/index.js';
 import type { CfgSection } from './cs/cfg.js';
 import { registryGroup, sandboxStoreUrl, userDN, vomsAttribute } from './cs/config.js';

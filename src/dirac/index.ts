@@ -3,9 +3,9 @@
  * the CS (getCompressedData), checks the pilot version against Operations, and returns a Backend.
  */
 import type { Backend } from '../backend/types.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
-import { silentLogger, type Logger } from '../pilot/logger.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import { DiracBackend } from './backend.js';
 import type { CfgSection } from './cs/cfg.js';
 import { checkPilotVersion, decodeCompressedCfg } from './cs/config.js';
@@ -17,7 +17,6 @@ import { loadCaDirectory } from './x509/ca-dir.js';
 import { assertProxyValid, loadProxyFile } from './x509/proxy-file.js';
 
 export { DiracBackend } from './backend.js';
-export * from './jdl.js';
 
 export interface DiracBackendOptions {
   /** The pilot proxy (X509_USER_PROXY): proxy certificate, key, chain. */

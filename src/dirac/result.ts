@@ -3,8 +3,8 @@
  * reply of any other shape is a protocol error rather than a crash further on.
  */
 import { z } from 'zod';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 const Ok = z.object({ OK: z.literal(true), Value: z.unknown().optional() }).passthrough();
 const Err = z

@@ -2,8 +2,8 @@
  * Calls a DIRAC service by its CS name, over DIPS or HTTPS as the CS URL says, trying the next
  * URL only when one is unreachable (a business error from a reachable server is final).
  */
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import type { PyValue } from './codec/index.js';
 import { resolveServiceUrls, type ServiceUrl } from './cs/config.js';
 import type { CfgSection } from './cs/cfg.js';

@@ -3,9 +3,9 @@ import type {
   StatusUpdate,
 } from '../backend/types.js';
 import { FINAL_JOB_STATUSES } from '../backend/types.js';
-import type { Logger } from '../pilot/logger.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import type { Logger } from '../core/logger.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { refreshGrant } from './credentials/refresh-grant.js';
 import { TokenManager } from './credentials/token-manager.js';
 import type { DiracxConnection } from './http/connection.js';

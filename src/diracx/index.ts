@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
-import { silentLogger, type Logger } from '../pilot/logger.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { DiracxBackend } from './backend.js';
 import { loadPilotCredentials, type DiracxCredentialOptions } from './credentials/load.js';
 import { DEFAULT_CLIENT_ID, refreshGrant } from './credentials/refresh-grant.js';

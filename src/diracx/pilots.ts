@@ -1,4 +1,4 @@
-import type { Logger } from '../pilot/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { PilotRegistration, PilotStatus } from '../backend/types.js';
 import type { TokenSource } from './credentials/token-source.js';
 import type { DiracxConnection } from './http/connection.js';

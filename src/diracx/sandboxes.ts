@@ -1,6 +1,6 @@
 import type { MatchedJob, OutputSandboxArchive } from '../backend/types.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import type { TokenSource } from './credentials/token-source.js';
 import type { DiracxConnection } from './http/connection.js';
 import { replyError } from './http/connection.js';

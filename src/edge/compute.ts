@@ -6,8 +6,8 @@ import { chooseRunner, diracPayloadConfig, jobLimits, slotCpuIds } from '../comm
 import { probeSlot, resourceParams } from '../commands/describe-resources.js';
 import { StagedBackend, listStagedDirs } from './staged-backend.js';
 import { StagedLayout } from './layout.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /**
  * `pilot exec --staged DIR…` on a compute node: run the jobs an edge pilot staged, all at once

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
-import type { Logger } from '../pilot/logger.js';
+import type { Logger } from '../core/logger.js';
 import { extractSandbox, sha256FromPfn } from '../payload/sandbox/index.js';
 import { describeMatchedJob } from '../payload/job-description.js';
 import type { BatchSubmitter } from './slurm.js';

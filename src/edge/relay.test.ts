@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Backend, MatchedJob } from '../backend/types.js';
-import { silentLogger } from '../pilot/logger.js';
+import { silentLogger } from '../core/logger.js';
 import { StagedBackend } from './staged-backend.js';
 import { StagedLayout, stagedFiles, writeFileAtomic } from './layout.js';
 import { initialEdgeState, loadEdgeState, relayEvents, saveEdgeState, type TrackedJob } from './relay.js';

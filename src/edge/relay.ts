@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import type { Backend, JobStatus, MatchedJob } from '../backend/types.js';
 import { FINAL_JOB_STATUSES } from '../backend/types.js';
-import type { Logger } from '../pilot/logger.js';
+import type { Logger } from '../core/logger.js';
 import { edgeStateSchema, outputSchema, readEvents, readJsonFile, stagedFiles, writeFileAtomic, type EdgeJobState } from './layout.js';
 
 /** One job the edge pilot is responsible for: staged, submitted, relayed, until done. */

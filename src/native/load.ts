@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeGypBuild from 'node-gyp-build';
-import type { Logger } from '../pilot/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { NativeAddon } from './types.js';
 import { currentSeaRuntime, nativeAssetKey, type SeaRuntime } from './sea.js';
 

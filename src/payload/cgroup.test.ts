@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJobCgroup, pilotMemoryCgroup } from './cgroup.js';
-import { silentLogger } from '../pilot/logger.js';
+import { silentLogger } from '../core/logger.js';
 import { tempDir } from '../../tests/integration/pilot-process.js';
 
 function roots(procSelfCgroup: string, mountRoot = tempDir('cgroup-root-')) {

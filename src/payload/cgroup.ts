@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../pilot/logger.js';
+import type { Logger } from '../core/logger.js';
 
 /**
  * A job's own cgroup, where the node lets the pilot create one (cgroup delegation): the kernel then

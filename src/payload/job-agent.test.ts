@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
-import { silentLogger } from '../pilot/logger.js';
+import { silentLogger } from '../core/logger.js';
 import { runJobAgent, type JobAgentRules } from './job-agent.js';
 import { SlotPool } from './slots.js';
 import { tempDir } from '../../tests/integration/pilot-process.js';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
-import type { Logger } from '../pilot/logger.js';
-import { isPilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import type { Logger } from '../core/logger.js';
+import { isPilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import type { NativeAddon } from '../native/types.js';
 import { describeMatchedJob } from './job-description.js';
 import { SlotPool, isSlot } from './slots.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeJob, describeJobFile, splitArguments, JobDescriptionError } from './job-description.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 const identity = { jobId: 42, owner: 'alice', ownerGroup: 'dteam_user', vo: 'dteam' };
 

@@ -1,8 +1,8 @@
-import { parseJdl, jdlString, jdlList, jdlNumber, jdlHas, jdlKeys, jdlToPlain, JdlError } from '../dirac/jdl.js';
+import { parseJdl, jdlString, jdlList, jdlNumber, jdlHas, jdlKeys, jdlToPlain, JdlError } from '../jdl/jdl.js';
 import type { MatchedJob } from '../backend/types.js';
 import type { JobDescription } from './job.js';
-import { PilotError } from '../pilot/errors.js';
-import { ExitCode } from '../pilot/exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /** Reads typed fields from a job description, whichever form (JDL or JSON) it came in. */
 interface FieldReader {

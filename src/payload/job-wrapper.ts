@@ -2,7 +2,7 @@ import { cp, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Backend, JobStatus, MatchedJob, StatusUpdate } from '../backend/types.js';
-import type { Logger } from '../pilot/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { NativeAddon } from '../native/types.js';
 import type { JobDescription } from './job.js';
 import type { Slot } from './slots.js';

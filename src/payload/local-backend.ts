@@ -3,7 +3,7 @@ import path from 'node:path';
 import type {
   Backend, HeartbeatData, JobCommand, MatchedJob, OutputSandboxArchive, PilotRegistration, PilotStatus, StatusUpdate,
 } from '../backend/types.js';
-import type { Logger } from '../pilot/logger.js';
+import type { Logger } from '../core/logger.js';
 import { SerialQueue } from '../backend/serial.js';
 
 export interface LocalRecord {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgv } from './argv.js';
-import { PilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 function usageError(fn: () => unknown): PilotError {
   try {

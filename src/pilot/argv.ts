@@ -1,7 +1,7 @@
 import { OPTIONS, type OptionSpec } from './options.js';
 import { coerceOptionValue, type RawParams } from './params.js';
-import { PilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export interface ParsedArgv {
   /** Options given, typed by the option table. */

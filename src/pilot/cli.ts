@@ -1,6 +1,6 @@
 import { parseArgv, formatOptionsHelp, type ParsedArgv } from './argv.js';
-import { PilotError, isPilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError, isPilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { writeStderr, writeStdout } from './stdio.js';
 
 /** One `pilot <name>` subcommand. */

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '../core/logger.js';
 import type { Params } from './params.js';
 import type { ProbeResult } from '../probes/types.js';
 import type { Backend, DiracResources } from '../backend/types.js';

@@ -1,6 +1,6 @@
 import type { Subcommand, SubcommandEntry } from './cli.js';
-import { PilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { startCli } from './start.js';
 import { SUBCOMMAND_SUMMARIES, type SubcommandName } from './subcommand-list.js';
 

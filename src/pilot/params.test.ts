@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseArgv } from './argv.js';
 import { loadParams } from './setup.js';
 import { paramsFromEnv, resolveParams } from './params.js';
-import { PilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 const NEW_SCHEMA = {
   timestamp: '2026-11-01T00:00:00',

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { OPTIONS, type OptionSpec } from './options.js';
-import { PilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /**
  * The pilot's parameters, merged defaults < pilot.json < environment < command line (DIRAC reads

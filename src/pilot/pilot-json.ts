@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { OPTIONS } from './options.js';
 import { coerceOptionValue, type RawParams } from './params.js';
-import { PilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /**
  * pilot.json as DIRAC's PilotCStoJSONSynchronizer writes it, in both schemas: the old one with a

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePipeline, runPipeline, DEFAULT_PIPELINE } from './pipeline.js';
 import type { PilotCommand, PilotContext } from './context.js';
-import { PilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { resolveParams } from './params.js';
-import { silentLogger } from './logger.js';
+import { silentLogger } from '../core/logger.js';
 
 function command(name: string, run: PilotCommand['run'] = async () => {}): PilotCommand {
   return { name, description: name, run };

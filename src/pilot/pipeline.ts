@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { PilotCommand, PilotContext } from './context.js';
-import { PilotError, isPilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError, isPilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /**
  * DIRAC's command names map onto this pilot's commands, so a pilot.json written for the Python

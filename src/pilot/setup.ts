@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import type { ParsedArgv } from './argv.js';
 import { paramsFromEnv, resolveParams, type Params, type RawParams } from './params.js';
 import { readPilotJson, paramsFromPilotJson } from './pilot-json.js';
-import { PilotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /**
  * Parameters for this run: defaults < pilot.json < environment < command line.

@@ -1,6 +1,6 @@
 import { constants as osConstants } from 'node:os';
-import type { Logger } from './logger.js';
-import { ExitCode } from './exit-codes.js';
+import type { Logger } from '../core/logger.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /** Signals a batch system sends before it kills a slot (Slurm TERM at the limit, USR1 as warning, XCPU at the CPU limit). */
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGXCPU', 'SIGQUIT'] as const;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJdl, jdlList, jdlString } from '../../src/dirac/jdl.js';
+import { parseJdl, jdlList, jdlString } from '../../src/jdl/jdl.js';
 import { CHECKSUM_INPUT_SHA256, demoJobs } from '../../src/devserver/demo-jobs.js';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { call } from './helpers.js';

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, MatchRequest } from '../../src/backend/types.js';
 import { createDiracBackend, type DiracBackendOptions } from '../../src/dirac/index.js';
-import { jdlList, jdlString, parseJdl } from '../../src/dirac/jdl.js';
+import { jdlList, jdlString, parseJdl } from '../../src/jdl/jdl.js';
 import { loadProxyFile } from '../../src/dirac/x509/proxy-file.js';
 import { startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
 import { buildTar } from '../../src/devserver/sandbox-archive.js';
-import { PilotError } from '../../src/pilot/errors.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { PilotError } from '../../src/core/errors.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 
 let dir: string;
 let server: DiracDevServer;

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiracHttpsClient } from '../../src/dirac/https-client.js';
 import { loadCaDirectory } from '../../src/dirac/x509/ca-dir.js';
 import { loadProxyFile } from '../../src/dirac/x509/proxy-file.js';
-import { PilotError } from '../../src/pilot/errors.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { PilotError } from '../../src/core/errors.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { writeTestPki } from './pki.js';
 
 let dir: string;

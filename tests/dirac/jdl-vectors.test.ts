@@ -22,7 +22,7 @@ import {
   parseJdl,
   type JdlDocument,
   type JdlPlain,
-} from '../../src/dirac/jdl.js';
+} from '../../src/jdl/jdl.js';
 
 const dir = new URL('../fixtures/dirac-legacy-vectors/', import.meta.url);
 type Tagged = null | boolean | number | string | { $float?: string; $bigint?: string };

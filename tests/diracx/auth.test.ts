@@ -4,8 +4,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiracxBackend, type DiracxBackend } from '../../src/diracx/index.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
-import { REDACTED_KEYS } from '../../src/pilot/logger.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
+import { REDACTED_KEYS } from '../../src/core/logger.js';
 import { rotatingTokenEndpoint, startFakeDiracx, type FakeServer, type SeenRequest } from './fake-diracx.js';
 
 const FAST_RETRY = { baseDelayMs: 2, maxDelayMs: 10, callBudgetMs: 1_000 };

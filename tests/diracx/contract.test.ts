@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiracResources, MatchedJob } from '../../src/backend/types.js';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { createDiracxBackend, type DiracxBackend } from '../../src/diracx/index.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 
 /**
  * The contract: every call the client makes, against the DiracX-compatible dev server, which

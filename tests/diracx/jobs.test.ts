@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiracxBackend, type DiracxBackend, type DiracxBackendOptions } from '../../src/diracx/index.js';
 import { SPOOL_FILE_NAME } from '../../src/diracx/jobs/status-spool.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { startFakeDiracx, type FakeServer, type SeenRequest } from './fake-diracx.js';
 
 const FAST_RETRY = { baseDelayMs: 2, maxDelayMs: 10, callBudgetMs: 1_000 };

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MatchedJob } from '../../src/backend/types.js';
 import { createDiracxBackend, type DiracxBackend } from '../../src/diracx/index.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { startFakeDiracx, type FakeServer, type SeenRequest } from './fake-diracx.js';
 
 const PFN = `SB:SandboxSE|/S3/sandboxes/demo/demo_user/alice/sha256:${'ab'.repeat(32)}.tar.zst`;

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiracxBackend } from '../../src/diracx/index.js';
 import { loadCaDirectory } from '../../src/diracx/http/tls.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
-import { silentLogger } from '../../src/pilot/logger.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { startFakeDiracx, type FakeServer } from './fake-diracx.js';
 
 const TOKENS = { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000 };

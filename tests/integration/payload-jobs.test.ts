@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer, type JobSubmission } from '../../src/devserver/index.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
 import { devPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
 
@@ -138,7 +138,7 @@ describe('jobs under the pilot: slots and watchdog limits', () => {
 
   it('lets the kernel enforce the memory share in a job cgroup, where the node delegates one', async (ctx) => {
     const { createJobCgroup } = await import('../../src/payload/cgroup.js');
-    const probe = await createJobCgroup(process.pid, 64, (await import('../../src/pilot/logger.js')).silentLogger());
+    const probe = await createJobCgroup(process.pid, 64, (await import('../../src/core/logger.js')).silentLogger());
     if (!probe) {
       console.warn('[payload-jobs] cgroup test skipped: this node does not delegate a memory cgroup');
       ctx.skip();

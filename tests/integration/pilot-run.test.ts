@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { demoJobs } from '../../src/devserver/demo-jobs.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
 
 let server: DevServer | undefined;

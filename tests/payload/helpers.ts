@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '../../src/pilot/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { startPayload, type PayloadHandle, type PayloadOptions } from '../../src/payload/runner/index.js';
 import type { WatchdogLimits } from '../../src/payload/watchdog/limits.js';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceSupport, resetHidingNotice } from '../../src/payload/runner/hide-secrets.js';
-import type { Logger } from '../../src/pilot/logger.js';
+import type { Logger } from '../../src/core/logger.js';
 import { makeJobDir, removeDir, runPayload, waitFor } from './helpers.js';
 
 const SECRET = 'pilot-secret-0123456789abcdef';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../src/native/load.js';
-import { silentLogger } from '../../src/pilot/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { ensureSubreaper } from '../../src/payload/process/subreaper.js';
 import { makeJobDir, processState, removeDir, runPayload, waitFor } from './helpers.js';
 

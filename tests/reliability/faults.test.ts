@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer, type FaultProfile } from '../../src/devserver/index.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { devPilotArgs, runPilot, tempDir } from '../integration/pilot-process.js';
 import { startGarblingProxy, type GarblingProxy, type GatewayErrors } from './garbling-proxy.js';
 import { checkFinal, copyJobs, expectedOutput, jobIndex, lostInMatchReply, outputOf } from './fleet.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { generateDevTls } from '../../src/devserver/tls.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { namespaceSupport } from '../../src/payload/runner/hide-secrets.js';
 import { NO_SECRET_HIDING_ENV } from '../../src/payload/runner/secret-files.js';
 import { devPilotArgs, PILOT_BUNDLE, runPilot, tempDir, type PilotRun } from '../integration/pilot-process.js';

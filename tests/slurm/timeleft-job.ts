@@ -3,7 +3,7 @@
 // left at power 10 as one JSON line.
 import { cpuWorkLeft } from '../../src/benchmark/cpu-work-left.js';
 import { readTimeLeft } from '../../src/probes/batch/timeleft/index.js';
-import { silentLogger } from '../../src/pilot/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 
 await new Promise((resolve) => setTimeout(resolve, 2000));
 const env = process.env;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
-import { ExitCode } from '../../src/pilot/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { devPilotArgs, runPilot, tempDir } from '../integration/pilot-process.js';
 import { checkFinal } from '../reliability/fleet.js';
 import { median, openFds, rssMB, slopePerMinute, type ProcSample } from './proc-sample.js';

@@ -1,4 +1,4 @@
-import { JdlError } from '../../dirac/jdl.js';
+import { JdlError } from '../../jdl/jdl.js';
 import { requireNormalUser, type ServerCore } from '../core.js';
 import { HttpError, type Route } from '../http.js';
 import { createJob } from '../submission.js';

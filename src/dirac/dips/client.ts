@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { PyValue } from '../codec/index.js';
 import { parseDiracResult, type DiracResult } from '../result.js';
 import { DipsConnection } from './connection.js';

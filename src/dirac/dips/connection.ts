@@ -3,8 +3,8 @@
  * transparently, every read bounded by a timeout.
  */
 import type { Duplex } from 'node:stream';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { PyValue } from '../codec/index.js';
 import { FrameReader, decodePayload, encodeFrame, encodeKeepAlive, type WireEncoding } from './frames.js';
 import { classifySocketError, type TlsTarget } from './tls.js';

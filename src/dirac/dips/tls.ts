@@ -6,8 +6,8 @@
  */
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { assertProxyValid, type ProxyCredentials } from '../x509/proxy-file.js';
 
 export interface TlsCredentials {

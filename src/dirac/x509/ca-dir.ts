@@ -6,8 +6,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { splitPem } from './pem.js';
 
 const CERT_FILE = /(\.pem|\.crt|\.\d+)$/;

@@ -6,8 +6,8 @@
  */
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { parseProxyPem, type ProxyCredentials } from './proxy-file.js';
 import { splitPem } from './pem.js';
 import { x509 } from './peculiar.js';

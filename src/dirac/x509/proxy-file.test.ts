@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCa, makeProxy, makeUser, proxyFileText, signProxyRequest, type Issued } from '../../devserver-dirac/pki.js';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { makeProxyRequest, writePayloadProxy } from './payload-proxy.js';
 import { assertProxyValid, loadProxyFile, parseProxyPem } from './proxy-file.js';
 

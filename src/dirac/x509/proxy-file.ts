@@ -6,8 +6,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { diracDN, splitPem } from './pem.js';
 
 const PROXY_CERT_INFO_OIDS = ['1.3.6.1.5.5.7.1.14', '1.3.6.1.4.1.3536.1.222'];

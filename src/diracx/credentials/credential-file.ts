@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { assertPrivateFile } from './file-permissions.js';
 import { tokenSetFromDocument, tokenSetToDocument, type TokenSet } from './token-set.js';

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 
 /** Refuse a secret file that group or others can read or write, like ssh does for keys. */
 export function assertPrivateFile(file: string, what: string): number {

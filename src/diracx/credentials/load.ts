@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Logger } from '../../pilot/logger.js';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import type { Logger } from '../../core/logger.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { DiracxConnection } from '../http/connection.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { loadCredentialFile, type LoadedCredentials } from './credential-file.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { extractDiracxBlock, loadProxyCredentials, replaceDiracxBlock } from './proxy-pem.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { LoadedCredentials } from './credential-file.js';
 import { assertPrivateFile } from './file-permissions.js';

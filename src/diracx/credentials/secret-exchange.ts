@@ -1,5 +1,5 @@
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { DiracxConnection } from '../http/connection.js';
 import { DiracxHttpError } from '../http/reply.js';
 import { TokenResponseSchema } from '../schemas.js';

@@ -1,6 +1,6 @@
-import type { Logger } from '../../pilot/logger.js';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import type { Logger } from '../../core/logger.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { TokenSource } from './token-source.js';
 import type { TokenSet } from './token-set.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { TokenResponse } from '../schemas.js';
 
 /** The pilot's token pair; `expiresAt` in epoch ms. */

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { TokenSource } from '../credentials/token-source.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './client.js';
 import { DiracxHttpError, errorDetail, parseReply } from './reply.js';

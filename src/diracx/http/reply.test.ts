@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { errorDetail, parseReply } from './reply.js';
 
 describe('server replies', () => {

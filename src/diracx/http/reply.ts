@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { HttpResponse } from './client.js';
 
 const MAX_DETAIL = 300;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { HttpResponse } from './client.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter, sendWithRetry, type RetryPolicy } from './retry.js';
 import { TransportError } from './transport-error.js';

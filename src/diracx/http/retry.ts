@@ -1,5 +1,5 @@
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { headerValue, type HttpResponse } from './client.js';
 import { TransportError } from './transport-error.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
-import { silentLogger } from '../../pilot/logger.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import { silentLogger } from '../../core/logger.js';
 import { StatusQueue, type StatusSender } from './status-queue.js';
 import type { SpooledStatus } from './status-spool.js';
 

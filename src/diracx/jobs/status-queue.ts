@@ -1,6 +1,6 @@
-import type { Logger } from '../../pilot/logger.js';
-import { isPilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import type { Logger } from '../../core/logger.js';
+import { isPilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import type { SpooledStatus, StatusSpool } from './status-spool.js';
 
 /** Sends one batch; resolves with the per-job failures the server reported (job id → detail). */

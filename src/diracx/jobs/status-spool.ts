@@ -3,9 +3,9 @@ import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../../backend/types.js';
-import type { Logger } from '../../pilot/logger.js';
-import { PilotError } from '../../pilot/errors.js';
-import { ExitCode } from '../../pilot/exit-codes.js';
+import type { Logger } from '../../core/logger.js';
+import { PilotError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { writeFileAtomic } from '../credentials/atomic-write.js';
 
 /** One `PATCH /api/jobs/status` entry, in the wire's own field names. */

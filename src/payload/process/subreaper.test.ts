@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../pilot/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import type { NativeAddon } from '../../native/types.js';
 import type { ProcStat } from './proc-parsers.js';
 import { ensureSubreaper, reapOrphanZombies, resetSubreaperStateForTests } from './subreaper.js';

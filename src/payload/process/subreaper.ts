@@ -1,4 +1,4 @@
-import type { Logger } from '../../pilot/logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { NativeAddon } from '../../native/types.js';
 import type { ProcStat } from './proc-parsers.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pinToCpus, readAllowedCpus } from './affinity.js';
-import { silentLogger } from '../../pilot/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { tempDir } from '../../../tests/integration/pilot-process.js';
 
 describe('CPU pinning', () => {

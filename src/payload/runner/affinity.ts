@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCpuList } from '../../probes/parse.js';
-import type { Logger } from '../../pilot/logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { LaunchPlan } from './types.js';
 
 /** CPUs this process may run on (affinity, which the kernel already narrowed by the cgroup cpuset). */

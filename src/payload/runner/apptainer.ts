@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ExitCode } from '../../pilot/exit-codes.js';
-import { PilotError } from '../../pilot/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import { PilotError } from '../../core/errors.js';
 import { resolveExecutable } from './direct.js';
 import { registeredSecretFiles } from './secret-files.js';
 import { secretBindMasks } from './secret-binds.js';

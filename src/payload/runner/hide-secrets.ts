@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execaSync } from 'execa';
-import type { Logger } from '../../pilot/logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { LaunchPlan } from './types.js';
 
 /*

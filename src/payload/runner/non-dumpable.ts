@@ -1,5 +1,5 @@
 import type { NativeAddon } from '../../native/types.js';
-import type { Logger } from '../../pilot/logger.js';
+import type { Logger } from '../../core/logger.js';
 
 let done = false;
 

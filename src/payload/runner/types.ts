@@ -1,6 +1,6 @@
 import type { HeartbeatData } from '../../backend/types.js';
 import type { NativeAddon } from '../../native/types.js';
-import type { Logger } from '../../pilot/logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { KillReason } from '../watchdog/kill-reasons.js';
 import type { WatchdogLimits } from '../watchdog/limits.js';
 

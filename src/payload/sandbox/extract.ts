@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { silentLogger, type Logger } from '../../pilot/logger.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import { ByteSource } from './byte-source.js';
 import { verifySha256 } from './checksum.js';
 import { commitStaging, type OnExisting } from './commit.js';

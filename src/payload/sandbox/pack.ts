@@ -1,7 +1,7 @@
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutputSandboxArchive } from '../../backend/types.js';
-import { silentLogger, type Logger } from '../../pilot/logger.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import { writeCompressed, type WrittenArchive } from './compress.js';
 import { SandboxError } from './errors.js';
 import type { SandboxFormat } from './format.js';

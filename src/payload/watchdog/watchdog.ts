@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { HeartbeatData } from '../../backend/types.js';
-import type { Logger } from '../../pilot/logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { ProcStat } from '../process/proc-parsers.js';
 import { parseLoadAverage } from '../process/proc-parsers.js';
 import { DEFAULT_PROC_ROOT } from '../process/process-table.js';

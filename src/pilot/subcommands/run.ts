@@ -2,7 +2,7 @@ import type { Subcommand } from '../cli.js';
 import { COMMANDS } from '../../commands/index.js';
 import { DEFAULT_PIPELINE, resolvePipeline, runPipeline } from '../pipeline.js';
 import { openSession } from './session.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { isSeaExecutable } from '../../native/sea.js';
 import { currentLaunch } from '../../launcher/launch-info.js';
 import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../runtime-reexec.js';

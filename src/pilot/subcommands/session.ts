@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { ParsedArgv } from '../argv.js';
 import type { PilotContext } from '../context.js';
-import type { Logger } from '../logger.js';
-import { nullLogger } from '../null-logger.js';
+import type { Logger } from '../../core/logger.js';
+import { nullLogger } from '../../core/null-logger.js';
 import { installSignalHandlers, type ShutdownController } from '../signals.js';
 import { loadParams, makePilotStamp, prepareWorkDir } from '../setup.js';
 import type { Params } from '../params.js';
@@ -47,7 +47,7 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
   const logger: Logger =
     quiet && !create
       ? nullLogger()
-      : (await import('../logger.js')).createLogger({
+      : (await import('../../core/logger.js')).createLogger({
           ...(create ? { file: join(workDir, 'pilot.log') } : {}),
           debug: params.debug,
           quiet,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../pilot/logger.js';
+import { silentLogger } from '../../../core/logger.js';
 import { detectTimeLeftSystem, readTimeLeft } from './index.js';
 import { fixture, fixturePath, replayRunner } from './test-fixtures.js';
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { BatchInfo } from '../../types.js';
-import type { Logger } from '../../../pilot/logger.js';
+import type { Logger } from '../../../core/logger.js';
 import { accountedTime, fillInUsage } from './fill-in.js';
 import { htcondorSources } from './htcondor.js';
 import { lsfSources } from './lsf.js';

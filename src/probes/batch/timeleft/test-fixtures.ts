@@ -1,6 +1,6 @@
 // Test support only (imported by *.test.ts): captured batch-system outputs and a replaying runner.
 import { readFileSync } from 'node:fs';
-import { silentLogger } from '../../../pilot/logger.js';
+import { silentLogger } from '../../../core/logger.js';
 import type { CommandResult, CommandRunner, SourceContext } from './types.js';
 
 const FIXTURES = new URL('../../../../tests/fixtures/batch-outputs/', import.meta.url);

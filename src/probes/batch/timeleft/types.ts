@@ -1,4 +1,4 @@
-import type { Logger } from '../../../pilot/logger.js';
+import type { Logger } from '../../../core/logger.js';
 
 /** How the batch system accounts the slot: by wall-clock time (Slurm, HTCondor) or CPU time. */
 export type TimeUnit = 'CPU' | 'WallClock';
