@@ -86,6 +86,24 @@ describe('job agent stop rules', () => {
     expect(report.outcomes).toHaveLength(6);
   });
 
+  it('a job’s own mistakes never count toward black-hole protection, however many in a row (issue 15)', async () => {
+    const lfn = '[Executable = "/bin/true"; InputSandbox = {"LFN:/vo/user/input.dat"};]';
+    const dirOut = '[Executable = "/bin/true"; StdOutput = "tmp";]';
+    const escape = '[Executable = "/bin/true"; StdError = "../../../../creds.json";]';
+    const fake = fakeBackend([lfn, dirOut, escape, lfn, dirOut, escape, ok]);
+    const report = await agent(fake.backend, rules({ blackHoleThreshold: 3, maxCycles: 7 }), { processors: 1 });
+    expect(report.stopReason).not.toBe('black-hole');
+    expect(report.outcomes.map((o) => o.failure)).toEqual(['job', 'job', 'job', 'job', 'job', 'job', null]);
+    expect(fake.finals().at(-1)).toEqual([7, 'Done']);
+  });
+
+  it('a job’s own mistake does not hide a streak of node failures either', async () => {
+    const lfn = '[Executable = "/bin/true"; InputSandbox = {"LFN:/vo/user/input.dat"};]';
+    const fake = fakeBackend([needsSandbox, lfn, needsSandbox, lfn, needsSandbox, ok]);
+    const report = await agent(fake.backend, rules({ blackHoleThreshold: 3 }), { processors: 1 });
+    expect(report.stopReason).toBe('black-hole');
+  });
+
   it('counts every job by final status, and keeps only the most recent outcomes (a pilot runs for days)', async () => {
     const fake = fakeBackend([ok, fails, ok, ok, fails]);
     const report = await agent(fake.backend, rules({ recentOutcomes: 3 }), { processors: 1 });

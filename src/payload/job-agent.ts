@@ -7,6 +7,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import type { NativeAddon } from '../native/types.js';
 import { describeMatchedJob } from './job-description.js';
 import { SlotPool, isSlot } from './slots.js';
+import { countsTowardBlackHole, provesNodeWorks } from './failure-causes.js';
 import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from './job-wrapper.js';
 import type { WatchdogLimits } from './runner/index.js';
 import type { DiracPayloadConfig } from './dirac-payload.js';
@@ -117,8 +118,10 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   const finish = (outcome: JobOutcome) => {
     record(outcome);
     cpuConsumed += outcome.cpuSeconds;
-    if (outcome.failure === 'node') consecutiveNodeFailures++;
-    else if (outcome.status === 'Done' || outcome.failure === 'application') consecutiveNodeFailures = 0;
+    // Only the node's or the pilot's failures count; a job's own input says nothing about the node
+    // (docs/failure-causes.md), and neither ends a streak.
+    if (countsTowardBlackHole(outcome.failure)) consecutiveNodeFailures++;
+    else if (provesNodeWorks(outcome.failure, outcome.status === 'Done')) consecutiveNodeFailures = 0;
     if (outcome.failure === 'application' && rules.stopOnApplicationFailure && !stop) {
       stop = { reason: 'application-failure', detail: `job ${outcome.jobId} failed (${outcome.minorStatus}) and StopOnApplicationFailure is set` };
     }
@@ -338,7 +341,7 @@ async function waitForRunning(running: Map<number, { promise: Promise<JobOutcome
 async function reportUnrunnable(backend: Backend, job: MatchedJob, minor: string): Promise<JobOutcome> {
   await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: 'Job Initialization', source: 'JobWrapper' });
   await backend.setJobStatus(job.jobId, { status: 'Failed', minorStatus: minor, source: 'JobWrapper' });
-  return { jobId: job.jobId, status: 'Failed', minorStatus: minor, exitCode: null, failure: 'application', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+  return { jobId: job.jobId, status: 'Failed', minorStatus: minor, exitCode: null, failure: 'job', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
 }
 
 /** DiracX cannot reschedule a Matched job (it tries Received, which the state machine refuses): move it to Running first. */

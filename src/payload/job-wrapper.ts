@@ -11,6 +11,10 @@ import { createJobCgroup, type JobCgroup } from './cgroup.js';
 import { DiracEnvironmentMissing, payloadLaunch, type DiracPayloadConfig } from './dirac-payload.js';
 import { CONTAINER_TOKEN_PATH, writePayloadToken, type PayloadTokenFile } from './payload-token.js';
 import { extractSandbox, packOutputSandbox, sha256FromPfn } from './sandbox/index.js';
+import { isSandboxError } from './sandbox/errors.js';
+import { JobFailure, type FailureKind } from './failure-causes.js';
+import { JobPathRefused, relativeJobPath } from './job-paths.js';
+import { UnsafeJobFile } from './safe-open.js';
 import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
 import type { WatchdogLimits } from './runner/index.js';
 
@@ -53,26 +57,22 @@ export interface JobRunOptions {
   diracPayloads?: DiracPayloadConfig;
 }
 
-export type FailureKind = 'application' | 'node' | 'killed' | 'pilot-stopped';
+export type { FailureKind };
 
 export interface JobOutcome {
   jobId: number;
   status: Extract<JobStatus, 'Done' | 'Failed' | 'Killed' | 'Rescheduled'>;
   minorStatus: string;
   exitCode: number | null;
-  /** Why it did not end Done: the job's own fault, the node's, a kill, or the pilot stopping. */
+  /** Why it did not end Done: the payload's, the job's input, the node's, a kill, or the pilot stopping (docs/failure-causes.md). */
   failure: FailureKind | null;
   cpuSeconds: number;
   wallSeconds: number;
   jobDir: string;
 }
 
-/** A failure before or around the payload that says something about the node, not the job. */
-class NodeFailure extends Error {
-  constructor(readonly minorStatus: string, message: string) {
-    super(message);
-  }
-}
+/** Container failures that mean the image itself is bad: the job's when the job chose the image. */
+const IMAGE_FAILURES = new Set(['image-not-found', 'image-unreadable']);
 
 /**
  * Runs one matched job from start to final status, as DIRAC's JobWrapper does: Running/Job
@@ -83,6 +83,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   const { job, description, slot, backend, logger } = options;
   const log = logger.child({ job: job.jobId });
   const jobDir = path.join(options.workDir, 'jobs', String(job.jobId));
+  const jobPath = (field: string, value: string) => jobPathIn(jobDir, field, value, 'file');
   const started = Date.now();
   const report = (update: Omit<StatusUpdate, 'source'>) => backend.setJobStatus(job.jobId, { ...update, source: SOURCE });
   // Progress reports do not hold the job up: the backend delivers them in order (DiracX batches
@@ -130,7 +131,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       });
       const binds = options.runner.kind === 'apptainer' ? [...options.runner.binds] : [];
       if (description.payloadToken) {
-        if (!job.credentials) throw new NodeFailure('Payload token unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
+        if (!job.credentials) throw new JobFailure('payload-token-unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
         token = await writePayloadToken(options.workDir, job.jobId, job.credentials);
         if (options.runner.kind === 'apptainer') {
           binds.push(`${token.file}:${CONTAINER_TOKEN_PATH}:ro`);
@@ -143,18 +144,22 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       try {
         launch = payloadLaunch(description, options.diracPayloads ?? {}, options.runner.kind);
       } catch (error) {
-        if (error instanceof DiracEnvironmentMissing) throw new NodeFailure('DIRAC environment not configured for dirac-jobexec', error.message);
+        if (error instanceof DiracEnvironmentMissing) throw new JobFailure('dirac-environment-missing', error.message);
         throw error;
       }
       // The kernel enforces the job's memory share too, where the node delegates cgroups to us.
+      // The job names its output files: inside its directory, never a link, a directory or a FIFO.
+      const stdoutFile = jobPath('StdOutput', description.stdOutput);
+      const stderrFile = jobPath('StdError', description.stdError);
       cgroup = await createJobCgroup(job.jobId, slot.memoryMB, log);
-      const handle = startPayload({
+      const jobChoseImage = launch.image === undefined && description.containerImage !== null;
+      const handle = startPayloadOrRefuse({
         jobId: job.jobId,
         argv: launch.argv,
         cwd: jobDir,
         env,
-        stdoutFile: path.join(jobDir, description.stdOutput),
-        stderrFile: path.join(jobDir, description.stdError),
+        stdoutFile,
+        stderrFile,
         runner:
           options.runner.kind === 'direct'
             ? { kind: 'direct' }
@@ -203,7 +208,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       if (payload.killReason === 'server') {
         result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', ...usage });
       } else if (payload.containerFailure) {
-        result = outcome('Failed', payload.containerFailure.minorStatus, { exitCode: payload.exitCode, failure: 'node', ...usage });
+        // An image the job named that cannot be found or opened is the job's; anything else the node's.
+        const jobs = jobChoseImage && IMAGE_FAILURES.has(payload.containerFailure.pattern);
+        result = outcome('Failed', payload.containerFailure.minorStatus, { exitCode: payload.exitCode, failure: jobs ? 'job' : 'node', ...usage });
       } else if (payload.killReason !== null) {
         result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', ...usage });
       } else if (payload.exitCode === 0) {
@@ -218,9 +225,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         result = outcome('Failed', `Application Finished With Errors (${how})`, { exitCode: payload.exitCode, failure: 'application', ...usage });
       }
     } catch (error) {
-      const minor = error instanceof NodeFailure ? error.minorStatus : `Job Wrapper Exception: ${(error as Error).message}`;
-      log.error({ err: (error as Error).message }, `job failed before its end: ${minor}`);
-      result = outcome('Failed', minor, { failure: 'node' });
+      const failure = error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
+      log.error({ err: failure.message, cause: failure.causeId }, `job failed before its end: ${failure.minorStatus}`);
+      result = outcome('Failed', failure.minorStatus, { failure: failure.kind });
     }
 
     if (result.status === 'Killed') {
@@ -238,22 +245,45 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   }
 }
 
+/** A job-controlled path inside jobDir, relative to it (job-paths.ts); refused as the job's own failure. */
+function jobPathIn(jobDir: string, field: string, value: string, expect: 'file' | 'any'): string {
+  try {
+    return relativeJobPath(jobDir, field, value, { expect });
+  } catch (error) {
+    if (error instanceof JobPathRefused) throw new JobFailure('path-refused', error.message, error.message);
+    throw error;
+  }
+}
+
+/** startPayload, with a stdout/stderr name the open refused (a link or FIFO put there meanwhile) as the job's failure. */
+function startPayloadOrRefuse(options: Parameters<typeof startPayload>[0]): PayloadHandle {
+  try {
+    return startPayload(options);
+  } catch (error) {
+    if (error instanceof UnsafeJobFile) throw new JobFailure('path-refused', error.message, error.message);
+    throw error;
+  }
+}
+
 async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: Logger): Promise<void> {
   const { job, description, backend } = options;
   for (const [i, entry] of description.inputSandbox.entries()) {
     if (/^LFN:/i.test(entry)) {
-      throw new NodeFailure('Input Sandbox Download Failed: LFN inputs are not supported', `input sandbox ${entry}: LFN inputs need DIRAC data management`);
+      throw new JobFailure('input-lfn', `input sandbox ${entry}: LFN inputs need DIRAC data management`);
     }
     if (!entry.startsWith('SB:')) {
       if (options.localInputBase === undefined) {
         log.debug({ entry }, 'input sandbox entry is not a sandbox PFN; expected inside an SB archive');
         continue;
       }
+      // `pilot exec`: a local file beside the job file. The copy lands under its own name in the
+      // job directory, where nothing of that name may be a link or a directory already.
       const source = path.resolve(options.localInputBase, entry);
+      const target = path.join(jobDir, jobPathIn(jobDir, 'InputSandbox', path.basename(source), 'any'));
       try {
-        await cp(source, path.join(jobDir, path.basename(source)), { recursive: true, errorOnExist: false });
+        await cp(source, target, { recursive: true, errorOnExist: false });
       } catch (error) {
-        throw new NodeFailure(`Input Sandbox Download Failed: ${entry}`, `input ${source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        throw new JobFailure('input-local-missing', `input ${source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, entry);
       }
       continue;
     }
@@ -261,15 +291,17 @@ async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: 
     try {
       await backend.downloadSandbox(job, entry, archive);
     } catch (error) {
-      throw new NodeFailure('Input Sandbox Download Failed', `input sandbox ${entry}: ${(error as Error).message}`);
+      throw new JobFailure('input-download', `input sandbox ${entry}: ${(error as Error).message}`);
     }
     try {
       // A DiracX PFN names the archive's sha256: check it before a byte is unpacked.
       const expectedSha256 = sha256FromPfn(entry);
       await extractSandbox(archive, jobDir, { logger: log, ...(expectedSha256 ? { expectedSha256 } : {}) });
     } catch (error) {
-      // A refused archive is the job's problem, not the node's; still a Failed job.
-      throw new NodeFailure(`Input Sandbox Refused: ${(error as Error).message}`, (error as Error).message);
+      // A refused archive is the job's problem, not the node's; a failing disk is the node's.
+      const message = (error as Error).message;
+      if (isSandboxError(error) && error.reason === 'io') throw new JobFailure('input-unpack-io', message, message);
+      throw new JobFailure('input-refused', message, message);
     } finally {
       await rm(archive, { force: true });
     }

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readSmallFile } from '../safe-open.js';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ExitCode } from '../../core/exit-codes.js';
@@ -135,9 +136,11 @@ export function planApptainer(options: PayloadOptions, runner: ApptainerRunnerOp
   for (const dir of ['', 'cache', 'build-tmp', 'empty']) mkdirSync(path.join(runner.workdirBase, dir), { recursive: true, mode: 0o700 });
   runner = shieldSecrets(runner, options.secretFiles ?? registeredSecretFiles(), options.logger);
   // A code left by an earlier run in this directory would pass for this payload's.
-  rmSync(path.join(jobDir, RC_FILE_NAME), { force: true });
+  rmSync(path.join(jobDir, RC_FILE_NAME), { force: true, recursive: true });
+  // A name the input sandbox may have taken (as a link to a file of the pilot's): removed, then created anew.
   const wrapper = path.join(jobDir, WRAPPER_NAME);
-  writeFileSync(wrapper, WRAPPER_SCRIPT, { mode: 0o700 });
+  rmSync(wrapper, { force: true, recursive: true });
+  writeFileSync(wrapper, WRAPPER_SCRIPT, { mode: 0o700, flag: 'wx' });
   chmodSync(wrapper, 0o700);
   return {
     file: runner.binary,
@@ -174,12 +177,9 @@ function bindsIn(options: readonly string[]): string[] {
 
 /** The payload's exit code from the wrapper's rc file; null when there is none (the payload never ran or was killed). */
 export function readRcFile(rcFile: string): number | null {
-  try {
-    const text = readFileSync(rcFile, 'utf8').trim();
-    return /^\d{1,3}$/.test(text) ? Number(text) : null;
-  } catch {
-    return null;
-  }
+  // The container's payload can put anything under that name (a FIFO would block a plain read forever).
+  const text = readSmallFile(path.dirname(rcFile), path.basename(rcFile), 16)?.trim() ?? '';
+  return /^\d{1,3}$/.test(text) ? Number(text) : null;
 }
 
 const DIAGNOSTIC_TIMEOUT_MS = 120_000;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { ProcStat } from '../process/proc-parsers.js';
@@ -10,7 +10,8 @@ import { ensureSubreaper, reapOrphanZombies } from '../process/subreaper.js';
 import { KILL_MINOR_STATUS, type KillReason } from '../watchdog/kill-reasons.js';
 import { resolveLimits } from '../watchdog/limits.js';
 import { Watchdog } from '../watchdog/watchdog.js';
-import { tailLines } from '../watchdog/files.js';
+import { tailLinesOfFd } from '../watchdog/files.js';
+import { openInDir, UnsafeJobFile } from '../safe-open.js';
 import { planApptainer, readRcFile, runContainerDiagnostic } from './apptainer.js';
 import { classifyContainerFailure } from './container-failures.js';
 import { joinCgroup, pinToCpus } from './affinity.js';
@@ -67,11 +68,22 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
     logger,
   );
 
-  const stdoutFile = path.resolve(options.cwd, options.stdoutFile);
-  const stderrFile = path.resolve(options.cwd, options.stderrFile);
-  // The payload's output may echo its credentials: private to the user.
-  const outFd = openSync(stdoutFile, 'a', 0o600);
-  const errFd = stderrFile === stdoutFile ? outFd : openSync(stderrFile, 'a', 0o600);
+  // Opened inside the job directory without following links or blocking on a FIFO (safe-open.ts),
+  // private to the user (the payload's output may echo its credentials), for reading too: the
+  // heartbeat's stdout tail and the container diagnosis read back through these descriptors,
+  // never by name. Throws UnsafeJobFile when a name is a link, a directory, a FIFO or outside.
+  const stdoutName = insideJobDir(options.cwd, options.stdoutFile);
+  const stderrName = insideJobDir(options.cwd, options.stderrFile);
+  const outFd = openInDir(options.cwd, stdoutName, 'append');
+  let errFd = outFd;
+  if (stderrName !== stdoutName) {
+    try {
+      errFd = openInDir(options.cwd, stderrName, 'append');
+    } catch (error) {
+      closeSync(outFd);
+      throw error;
+    }
+  }
 
   const slot = { overlapped: running.size > 0, rootPid: -1 };
   for (const other of running) other.overlapped = true;
@@ -127,7 +139,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   const watchdog = new Watchdog({
     scanTree: () => scan(true),
     jobDir: options.cwd,
-    stdoutFile,
+    stdoutFd: outFd,
     limits,
     logger,
     onViolation: (violation) => kill(violation.reason, violation.detail),
@@ -153,7 +165,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
         const rc = readRcFile(plan.rcFile);
         if (rc !== null) exitCode = rc;
         else if (killReason === null && pid > 0) {
-          containerFailure = await diagnoseContainer(options, stderrFile, exitCode, marker, logger);
+          containerFailure = await diagnoseContainer(options, errFd, exitCode, marker, logger);
           await sweepLeftovers(scan, limits.killGraceMs, logger);
         }
       }
@@ -224,13 +236,13 @@ async function sweepLeftovers(scan: () => ProcStat[], graceMs: number, logger: P
 
 async function diagnoseContainer(
   options: PayloadOptions,
-  stderrFile: string,
+  stderrFd: number,
   exitCode: number | null,
   marker: { name: string; value: string },
   logger: PayloadOptions['logger'],
 ): Promise<ContainerFailure> {
   if (options.runner.kind !== 'apptainer') throw new Error('diagnoseContainer needs the apptainer runner');
-  const stderr = tailLines(stderrFile, 200, 64 * 1024);
+  const stderr = tailLinesOfFd(stderrFd, 200, 64 * 1024);
   const classified = classifyContainerFailure(stderr, exitCode);
   let diagnostics: string | undefined;
   try {
@@ -240,6 +252,15 @@ async function diagnoseContainer(
   }
   logger.warn({ pattern: classified.pattern, minorStatus: classified.minorStatus }, 'container failed before the payload ran');
   return { ...classified, diagnostics };
+}
+
+/** `file` (relative to the job directory, or absolute inside it) as a path relative to it; refused outside. */
+function insideJobDir(jobDir: string, file: string): string {
+  const relative = path.isAbsolute(file) ? path.relative(path.resolve(jobDir), file) : path.normalize(file);
+  if (relative === '' || relative === '.' || relative.split(path.sep).includes('..') || path.isAbsolute(relative)) {
+    throw new UnsafeJobFile('outside', file, `${file}: not a file inside the job directory`);
+  }
+  return relative;
 }
 
 let cachedSelfSession: number | undefined;

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
+import { SAFE_READ_FLAGS } from '../safe-open.js';
 import { SandboxError } from './errors.js';
 import { BLOCK, encodeHeader, encodePaxRecords, encodeRaw } from './tar-header.js';
 
@@ -45,7 +46,8 @@ const SMALL_FILE = 64 * 1024;
  * in READ_CHUNK pieces through the thread pool, from the same descriptor (not opened twice).
  */
 async function* fileBlocks(entry: Extract<PackEntry, { type: 'file' }>, onWarning: (message: string) => void): AsyncGenerator<Buffer> {
-  const fd = openSync(entry.source, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // No link followed, no FIFO swapped in after the walk can block the open (safe-open.ts).
+  const fd = openSync(entry.source, SAFE_READ_FLAGS);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new SandboxError('io', `${entry.source} is no longer a regular file`, { entry: entry.name });

@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statfsSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, readdirSync, statfsSync } from 'node:fs';
 import path from 'node:path';
+import { openFile, readTailBytes } from '../safe-open.js';
 
 /** Free space for an unprivileged writer in the filesystem holding `dir`, MB; null when unknown. */
 export function freeDiskMB(dir: string): number | null {
@@ -11,9 +12,11 @@ export function freeDiskMB(dir: string): number | null {
   }
 }
 
+/** Size of a file, not following a symlink (a link to /dev/zero or a FIFO is not the payload's output); 0 when absent. */
 export function fileSize(file: string): number {
   try {
-    return statSync(file).size;
+    const stats = lstatSync(file);
+    return stats.isFile() ? stats.size : 0;
   } catch {
     return 0;
   }
@@ -53,22 +56,30 @@ export function newestMtimeMs(dir: string, maxEntries: number): number {
 /**
  * The last `maxLines` lines of a file, reading at most `maxBytes` from its end, as UTF-8 (a
  * multi-byte character cut at the start of the window becomes U+FFFD; the first partial line is
- * dropped when the window does not start at the beginning of the file).
+ * dropped when the window does not start at the beginning of the file). The file is opened as
+ * every file in a job directory is (safe-open.ts): a symlink, FIFO, device or directory swapped in
+ * under the name gives nothing, and nothing blocks.
  */
 export function tailLines(file: string, maxLines: number, maxBytes: number): string {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openFile(file, 'read');
   } catch {
     return '';
   }
   try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    const read = readSync(fd, buffer, 0, length, size - length);
-    let text = buffer.subarray(0, read).toString('utf8');
-    if (length < size) {
+    return tailLinesOfFd(fd, maxLines, maxBytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** tailLines from a descriptor the caller holds (the payload's own stdout: no name is looked up again). */
+export function tailLinesOfFd(fd: number, maxLines: number, maxBytes: number): string {
+  try {
+    const { bytes, truncated } = readTailBytes(fd, maxBytes);
+    let text = bytes.toString('utf8');
+    if (truncated) {
       const firstBreak = text.indexOf('\n');
       text = firstBreak >= 0 ? text.slice(firstBreak + 1) : text;
     }
@@ -77,7 +88,5 @@ export function tailLines(file: string, maxLines: number, maxBytes: number): str
     return lines.slice(-maxLines).join('\n');
   } catch {
     return '';
-  } finally {
-    closeSync(fd);
   }
 }

@@ -6,7 +6,8 @@ import { parseLoadAverage } from '../process/proc-parsers.js';
 import { DEFAULT_PROC_ROOT } from '../process/process-table.js';
 import { readProcText } from '../../probes/proc-read.js';
 import { findViolation, type Violation, type WatchdogSample } from './checks.js';
-import { fileSize, freeDiskMB, newestMtimeMs, tailLines } from './files.js';
+import { freeDiskMB, newestMtimeMs, tailLinesOfFd } from './files.js';
+import { sizeOf } from '../safe-open.js';
 import type { ResolvedWatchdogLimits } from './limits.js';
 import { TreeUsageTracker } from './tree-usage.js';
 
@@ -14,7 +15,12 @@ export interface WatchdogOptions {
   /** Current processes of the payload (the supervisor's tree scan). */
   scanTree: () => ProcStat[];
   jobDir: string;
-  stdoutFile: string;
+  /**
+   * The payload's stdout, as the descriptor the pilot opened it on (read and append): read back
+   * through it, never by name again, so a payload that replaces the name by a link or a FIFO
+   * changes nothing the pilot reads. Valid until stop().
+   */
+  stdoutFd: number;
   limits: ResolvedWatchdogLimits;
   logger: Logger;
   /** Called once, on the first violated limit. */
@@ -36,6 +42,8 @@ export class Watchdog {
   private timer: NodeJS.Timeout | undefined;
   private violated = false;
   private readonly now: () => number;
+  /** The stdout tail at stop(): the descriptor is closed after it, and its number may be reused. */
+  private finalTail: string | null = null;
 
   constructor(private readonly options: WatchdogOptions) {
     this.now = options.now ?? Date.now;
@@ -63,6 +71,7 @@ export class Watchdog {
   }
 
   stop(): void {
+    this.finalTail ??= this.stdoutTail();
     if (this.timer) {
       clearTimeout(this.timer);
       clearInterval(this.timer);
@@ -96,11 +105,15 @@ export class Watchdog {
       Vsize: round(s.vsizeMB),
       CPUConsumed: round(s.cpuSeconds),
       WallClockTime: round((this.now() - this.startedAt) / 1000),
-      StandardOutput: tailLines(this.options.stdoutFile, this.options.limits.stdoutTailLines, this.options.limits.stdoutTailBytes),
+      StandardOutput: this.finalTail ?? this.stdoutTail(),
     };
     if (s.loadAverage !== null) data.LoadAverage = s.loadAverage;
     if (s.diskFreeMB !== null) data.AvailableDiskSpace = round(s.diskFreeMB);
     return data;
+  }
+
+  private stdoutTail(): string {
+    return tailLinesOfFd(this.options.stdoutFd, this.options.limits.stdoutTailLines, this.options.limits.stdoutTailBytes);
   }
 
   peakMemory(): { maxPssMB: number; maxRssMB: number } {
@@ -120,7 +133,7 @@ export class Watchdog {
   }
 
   private takeSample(): WatchdogSample {
-    const { jobDir, stdoutFile, limits, procRoot } = this.options;
+    const { jobDir, limits, procRoot } = this.options;
     const usage = this.usage.update(this.options.scanTree());
     const now = this.now();
     const lastWrite = Math.max(this.startedAt, newestMtimeMs(jobDir, limits.loopingScanMaxEntries));
@@ -133,7 +146,7 @@ export class Watchdog {
       processCount: usage.processCount,
       diskFreeMB: freeDiskMB(jobDir),
       loadAverage: readLoadAverage(procRoot),
-      stdoutBytes: fileSize(path.resolve(jobDir, stdoutFile)),
+      stdoutBytes: this.finalTail === null ? sizeOf(this.options.stdoutFd) : 0,
       secondsSinceLastWrite: Math.max(0, (now - lastWrite) / 1000),
     };
   }
