@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { plainConfigReader } from './config-reader.js';
+import { readDataConfig, policyFromModule } from './dirac-config.js';
+import { orderReplicas, protocolReplicas } from './replicas.js';
+import { endpointUrl, usableEndpoints } from './storage/url.js';
+
+const cs = plainConfigReader({
+  Resources: {
+    Sites: {
+      LCG: {
+        'LCG.Here.uk': { SE: 'HERE-disk, HERE-tape' },
+        'LCG.Near.uk': { SE: 'NEAR-disk' },
+        'LCG.Far.ch': { SE: 'FAR-disk' },
+      },
+    },
+    StorageElements: {
+      'HERE-disk': {
+        GFAL2_XROOT: { Protocol: 'root', Host: 'xrd.here.uk', Port: '1094', Path: '/data' },
+        GFAL2_HTTPS: { Protocol: 'https', Host: 'dav.here.uk', Port: '443', Path: '/data', WSUrl: '/webdav' },
+        GFAL2_SRM2: { Protocol: 'srm', Host: 'srm.here.uk', Path: '/srm' },
+      },
+      'HERE-tape': { XRD: { Protocol: 'root', Host: 'tape.here.uk', Path: '/tape' } },
+      'HERE-user': { BaseSE: 'HERE-disk', XRD: { Protocol: 'root', Host: 'xrd.here.uk', Path: '/user' } },
+      'NEAR-disk': { XRD: { Protocol: 'root', Host: 'near', Path: '/' } },
+      'FAR-disk': { XRD: { Protocol: 'root', Host: 'far', Path: '/' } },
+      'BANNED-disk': { ReadAccess: 'Banned', XRD: { Protocol: 'root', Host: 'x', Path: '/' } },
+      'FAIL-A': { POSIX: { Protocol: 'file', Path: '/failover' } },
+    },
+    StorageElementGroups: { 'SE-USER': 'HERE-user', 'Tier1-Failover': 'FAIL-A', AllFailover: 'FAIL-A' },
+  },
+  Operations: {
+    Defaults: {
+      SiteLocalSEMapping: { 'LCG.Here.uk': 'LCG.Near.uk' },
+      InputDataPolicy: { Default: 'DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol, DIRAC.WorkloadManagementSystem.Client.DownloadInputData', 'LCG.Far.ch': 'DownloadInputData' },
+    },
+    gridpp: { FailoverSEs: 'AllFailover', LFNUserPrefix: 'users' },
+  },
+});
+
+describe('data configuration from the DIRAC CS', () => {
+  const config = readDataConfig(cs, { site: 'LCG.Here.uk', vo: 'gridpp' });
+
+  it('maps the site to its SEs, BaseSE aliases and SiteLocalSEMapping', () => {
+    expect(config.siteSEs).toEqual(['HERE-disk', 'HERE-tape', 'HERE-user']);
+    expect(config.localSEs).toEqual(['HERE-disk', 'HERE-tape', 'HERE-user', 'NEAR-disk']);
+    expect(config.storageElements.get('HERE-tape')?.tape).toBe(true);
+    expect(config.storageElements.get('BANNED-disk')?.readAccess).toBe(false);
+  });
+
+  it('reads policies, output and failover SEs, with VO then Defaults', () => {
+    expect(config.inputDataPolicies).toEqual(['InputDataByProtocol', 'DownloadInputData']);
+    expect(readDataConfig(cs, { site: 'LCG.Far.ch', vo: 'gridpp' }).inputDataPolicies).toEqual(['DownloadInputData']);
+    expect(config.defaultOutputSEs).toEqual(['HERE-user']);
+    expect(config.failoverSEs).toEqual(['FAIL-A']);
+    expect(config.lfnUserPrefix).toBe('users');
+    expect(readDataConfig(cs, { site: 'LCG.Here.uk', vo: 'other' }).lfnUserPrefix).toBe('user');
+    expect(config.outputBufferBytes).toBe(5 * 1024 ** 3);
+    expect(policyFromModule('VO.Extension.Custom')).toBeUndefined();
+  });
+
+  it('builds URLs as DIRAC does and keeps only protocols the pilot speaks', () => {
+    const se = config.storageElements.get('HERE-disk')!;
+    expect(usableEndpoints(se).map((e) => e.protocol)).toEqual(['root', 'https']);
+    expect(usableEndpoints(se, ['https', 'root']).map((e) => e.protocol)).toEqual(['https', 'root']);
+    expect(endpointUrl(se.endpoints[0]!, '/gridpp/data/f.root')).toBe('root://xrd.here.uk:1094//data/gridpp/data/f.root');
+    expect(endpointUrl(se.endpoints[1]!, 'LFN:/gridpp/data/f.root')).toBe('https://dav.here.uk:443/webdav/data/gridpp/data/f.root');
+    expect(endpointUrl(config.storageElements.get('FAIL-A')!.endpoints[0]!, '/gridpp/f')).toBe('file:///failover/gridpp/f');
+    // An SE with BaseSE inherits the base's other protocols; its own section wins.
+    expect(config.storageElements.get('HERE-user')!.endpoints.map((e) => `${e.protocol}:${e.path}`)).toEqual(['root:/user', 'https:/data', 'srm:/srm']);
+    expect(() => endpointUrl(se.endpoints[0]!, '/gridpp/../etc/passwd')).toThrow(/not a valid LFN/);
+    expect(() => endpointUrl(se.endpoints[0]!, 'gridpp/relative')).toThrow(/not a valid LFN/);
+  });
+
+  it('orders replicas: local disk, local tape, remote disk, remote tape; unknown and banned SEs dropped', () => {
+    const replicas = new Map([
+      ['FAR-disk', 'pfn-far'],
+      ['HERE-tape', 'pfn-tape'],
+      ['UNKNOWN-SE', 'pfn-unknown'],
+      ['BANNED-disk', 'pfn-banned'],
+      ['NEAR-disk', 'pfn-near'],
+      ['HERE-disk', 'pfn-here'],
+    ]);
+    const first = () => 0.99;
+    expect(orderReplicas(replicas, config, first).map((r) => r.se)).toEqual(['NEAR-disk', 'HERE-disk', 'HERE-tape', 'FAR-disk']);
+    expect(orderReplicas(replicas, config, () => 0).map((r) => r.se)).toEqual(['HERE-disk', 'NEAR-disk', 'HERE-tape', 'FAR-disk']);
+    expect(protocolReplicas(replicas, config, first).map((r) => r.se)).toEqual(['NEAR-disk', 'HERE-disk']);
+    expect(protocolReplicas(new Map([['HERE-tape', 'x'], ['FAR-disk', 'y']]), config).map((r) => r.se)).toEqual(['HERE-tape']);
+    expect(protocolReplicas(new Map([['FAR-disk', 'y']]), config)).toEqual([]);
+    expect(protocolReplicas(new Map([['FAR-disk', 'y']]), { ...config, allReplicas: true }).map((r) => r.se)).toEqual(['FAR-disk']);
+  });
+});

@@ -1,0 +1,27 @@
+/** What every storage protocol offers the job path. */
+import type { TransferCredentials } from '../types.js';
+
+export interface TransferOptions {
+  signal: AbortSignal;
+  credentials: TransferCredentials;
+  /** No progress for this long ends the transfer (the storage is slow or hung). */
+  timeoutMs: number;
+  /**
+   * The catalog's Adler-32 (hex) of the file, when known: protocols that can check it on the way
+   * (xrdcp --cksum) do; the caller checks what they report in any case.
+   */
+  expectedAdler32?: string;
+}
+
+export interface TransferResult {
+  size: number;
+  /** Adler-32 of the bytes moved, when the protocol computed it on the way (8 hex digits). */
+  adler32: string | null;
+}
+
+export interface StorageProtocol {
+  /** Copies `url` to the new local file `dest` (created exclusively; removed on failure). */
+  download(url: string, dest: string, options: TransferOptions): Promise<TransferResult>;
+  /** Copies the local file `source` to `url`, replacing a leftover from an earlier failed try. */
+  upload(source: string, url: string, options: TransferOptions): Promise<TransferResult>;
+}

@@ -1,0 +1,174 @@
+/**
+ * The storage protocols against real storage: file://, and root:// (xrdcp) and https:// (undici)
+ * against Debian's xrootd-server on loopback behind a test CA, with its faults: a refused port,
+ * a frozen server, a missing file and a replica with one byte changed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adler32, adler32Hex } from '../../src/data/adler32.js';
+import { DataError } from '../../src/data/errors.js';
+import { createStorage, type TransferOptions } from '../../src/data/storage/index.js';
+import { xrdcpProtocol } from '../../src/data/storage/xrdcp.js';
+import { writeTestPki, type TestPki } from '../dirac/pki.js';
+import { startXrootdSE, xrootdMissing, type XrootdSE } from './xrootd.js';
+
+const missing = xrootdMissing();
+if (missing) console.log(`skipping XRootD storage tests: ${missing}`);
+
+let work: string;
+let pki: TestPki;
+const content = randomBytes(3 * 1024 * 1024 + 123);
+const sum = adler32Hex(adler32(content));
+const storage = createStorage();
+
+const options = (extra: Partial<TransferOptions> = {}): TransferOptions => ({
+  signal: new AbortController().signal,
+  credentials: { caDir: pki.caDir, proxyPath: pki.proxyPath },
+  timeoutMs: 20_000,
+  ...extra,
+});
+
+async function failure(promise: Promise<unknown>): Promise<DataError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(DataError);
+    return error as DataError;
+  }
+  throw new Error('expected the transfer to fail');
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'storage-test-'));
+  pki = await writeTestPki(join(work, 'pki'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('file:// storage', () => {
+  it('copies both ways with the Adler-32 of what moved, and never overwrites a local file', async () => {
+    const seDir = join(work, 'file-se');
+    const source = join(work, 'source.bin');
+    await writeFile(source, content);
+    const url = pathToFileURL(join(seDir, 'vo/user/a/f.bin')).href;
+    expect(await storage.upload(source, url, options())).toEqual({ size: content.length, adler32: sum });
+    const dest = join(work, 'fromfile.bin');
+    expect(await storage.download(url, dest, options())).toEqual({ size: content.length, adler32: sum });
+    expect((await readFile(dest)).equals(content)).toBe(true);
+    expect((await failure(storage.download(url, dest, options()))).message).toMatch(/EEXIST/);
+    expect((await failure(storage.download(`${url}.nope`, join(work, 'x'), options()))).kind).toBe('not-found');
+  });
+});
+
+describe('xrdcp lookup', () => {
+  it('names xrdcp in one line when it is nowhere', async () => {
+    const protocol = xrdcpProtocol({ env: { PATH: join(work, 'empty') }, cvmfs: [] });
+    const error = await failure(protocol.download('root://127.0.0.1:1//x', join(work, 'never'), options()));
+    expect(error.kind).toBe('missing-tool');
+    expect(error.message).toMatch(/^xrdcp not found/);
+    expect(error.message).not.toContain('\n');
+  });
+});
+
+describe.skipIf(missing !== null)('XRootD storage element (root:// and https://)', () => {
+  let se: XrootdSE;
+  const path = '/gridpp/data/run1/file.bin';
+
+  beforeAll(async () => {
+    se = await startXrootdSE({ name: 'se1', host: pki.host, ca: pki.ca });
+    await se.put(path, content);
+  });
+  afterAll(async () => {
+    await se?.stop();
+  });
+
+  it('root:// downloads with the checksum checked by xrdcp', async () => {
+    const dest = join(work, 'root-dl.bin');
+    const result = await storage.download(se.rootUrl(path), dest, options({ expectedAdler32: sum }));
+    expect(result).toEqual({ size: content.length, adler32: sum });
+    expect((await readFile(dest)).equals(content)).toBe(true);
+  });
+
+  it('https:// downloads through XrdHttp with the Adler-32 of the bytes received', async () => {
+    const dest = join(work, 'https-dl.bin');
+    expect(await storage.download(se.httpsUrl(path), dest, options())).toEqual({ size: content.length, adler32: sum });
+    expect((await readFile(dest)).equals(content)).toBe(true);
+    const davs = join(work, 'davs-dl.bin');
+    expect(await storage.download(se.httpsUrl(path).replace('https:', 'davs:'), davs, options())).toEqual({ size: content.length, adler32: sum });
+  });
+
+  it('uploads over root:// and https:// land byte for byte', async () => {
+    const source = join(work, 'up.bin');
+    await writeFile(source, content);
+    await storage.upload(source, se.rootUrl('/gridpp/user/a/alice/1/root-up.bin'), options({ expectedAdler32: sum }));
+    expect((await se.read('/gridpp/user/a/alice/1/root-up.bin')).equals(content)).toBe(true);
+    expect(await storage.upload(source, se.httpsUrl('/gridpp/user/a/alice/1/https-up.bin'), options())).toEqual({ size: content.length, adler32: sum });
+    expect((await se.read('/gridpp/user/a/alice/1/https-up.bin')).equals(content)).toBe(true);
+  });
+
+  it('a missing file is not-found on both protocols, and leaves no partial file', async () => {
+    for (const url of [se.rootUrl('/gridpp/none'), se.httpsUrl('/gridpp/none')]) {
+      const dest = join(work, `none-${url.slice(0, 4)}`);
+      expect((await failure(storage.download(url, dest, options()))).kind).toBe('not-found');
+      await expect(readFile(dest)).rejects.toThrow(/ENOENT/);
+    }
+  });
+
+  it('a replica with one byte changed is caught by its checksum', async () => {
+    const bad = '/gridpp/data/run1/corrupt.bin';
+    await se.put(bad, content);
+    await se.corrupt(bad, 1000);
+    const viaRoot = await failure(storage.download(se.rootUrl(bad), join(work, 'corrupt-root'), options({ expectedAdler32: sum })));
+    expect(viaRoot.kind).toBe('corrupt');
+    await expect(readFile(join(work, 'corrupt-root'))).rejects.toThrow(/ENOENT/);
+    // https reports what it received; the size matches, the Adler-32 does not.
+    const viaHttps = await storage.download(se.httpsUrl(bad), join(work, 'corrupt-https'), options());
+    expect(viaHttps.size).toBe(content.length);
+    expect(viaHttps.adler32).not.toBe(sum);
+  });
+
+  it('a frozen server times out instead of hanging the job', async () => {
+    se.pause();
+    try {
+      for (const url of [se.rootUrl(path), se.httpsUrl(path)]) {
+        const error = await failure(storage.download(url, join(work, `slow-${url.slice(0, 4)}`), options({ timeoutMs: 2000 })));
+        expect(['timeout', 'unreachable']).toContain(error.kind);
+      }
+    } finally {
+      se.resume();
+    }
+  });
+
+  it('the shutdown signal ends a transfer', async () => {
+    se.pause();
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const error = await failure(storage.download(se.httpsUrl(path), join(work, 'aborted'), options({ signal: controller.signal, timeoutMs: 60_000 })));
+      expect(error.kind).toBe('aborted');
+      const controller2 = new AbortController();
+      setTimeout(() => controller2.abort(), 300);
+      const error2 = await failure(storage.download(se.rootUrl(path), join(work, 'aborted-root'), options({ signal: controller2.signal, timeoutMs: 60_000 })));
+      expect(error2.kind).toBe('aborted');
+    } finally {
+      se.resume();
+    }
+  });
+});
+
+describe.skipIf(missing !== null)('refused storage', () => {
+  it('a port nobody listens on is unreachable on both protocols', async () => {
+    const se = await startXrootdSE({ name: 'gone', host: pki.host, ca: pki.ca });
+    const urls = [se.rootUrl('/x'), se.httpsUrl('/x')];
+    await se.stop();
+    for (const url of urls) {
+      const error = await failure(storage.download(url, join(work, `refused-${url.slice(0, 4)}`), options({ timeoutMs: 5000 })));
+      expect(error.kind).toBe('unreachable');
+    }
+  });
+});
