@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixturePath } from '../probes/batch/timeleft/test-fixtures.js';
 import { silentLogger } from '../core/logger.js';
 import { resolveCpuPower } from './cpu-power.js';
@@ -26,5 +28,69 @@ describe('resolveCpuPower', () => {
   it('config: takes a positive number, refuses anything else', async () => {
     await expect(resolveCpuPower({ source: 'config', value: 17.3, logger })).resolves.toMatchObject({ power: 17.3, source: 'config' });
     await expect(resolveCpuPower({ source: 'config', value: -1, logger })).rejects.toThrow(/positive number, got -1/);
+  });
+});
+
+describe("resolveCpuPower 'auto': the site's figures first, then the node cache, then a measurement", () => {
+  const me = process.geteuid?.() ?? 0;
+  const cpu = { arch: 'x86_64', vendor: 'AuthenticAMD', family: 25, model: 1, modelName: 'AMD EPYC' };
+  const shape = { warmupDraws: 20_000, chunkDraws: 20_000, chunks: 4, minChunks: 4, budgetSeconds: 60 };
+  let dir: string;
+  let cacheFile: string;
+  let machineAd: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cpu-power-'));
+    chmodSync(dir, 0o755);
+    cacheFile = path.join(dir, 'cpu-power.json');
+    writeFileSync(cacheFile, JSON.stringify({ version: 1, power: 30, method: 'db12, 400 chunks', standardError: 0.005, measuredAt: new Date().toISOString(), cpu, logicalCpus: 2 }));
+    chmodSync(cacheFile, 0o644);
+    machineAd = path.join(dir, '.machine.ad');
+    writeFileSync(machineAd, 'Machine = "wn1"\nCpus = 8\nCPUNormalizationFactor = 14.5\n');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const base = () => ({
+    source: 'auto' as const, copies: 1, logger, readText, cpu, logicalCpus: 2, shape,
+    cache: { file: cacheFile, trustedUids: [me] },
+  });
+  const mjf = { JOBFEATURES: fixturePath('mjf/job'), MACHINEFEATURES: fixturePath('mjf/machine') };
+
+  it('a site figure (-o /LocalSite/CPUNormalizationFactor) wins over MJF, the machine ad and the cache', async () => {
+    const result = await resolveCpuPower({ ...base(), env: { ...mjf, _CONDOR_MACHINE_AD: machineAd }, sitePower: { value: 12.5, origin: '-o /LocalSite/CPUNormalizationFactor' } });
+    expect(result).toEqual({ power: 12.5, source: 'site', detail: '-o /LocalSite/CPUNormalizationFactor' });
+  });
+
+  it('a site figure outside the sanity bounds is a configuration error, not silently replaced', async () => {
+    await expect(resolveCpuPower({ ...base(), env: {}, sitePower: { value: 2250, origin: '-o /LocalSite/CPUNormalizationFactor' } })).rejects.toMatchObject({
+      exitCode: 3, message: 'site CPU power (-o /LocalSite/CPUNormalizationFactor) 2250 is outside the sane range 1..250 per processor',
+    });
+  });
+
+  it('then MJF, then the machine ad, each skipped with its reason when absent or unusable', async () => {
+    const fromMjf = await resolveCpuPower({ ...base(), env: { ...mjf, _CONDOR_MACHINE_AD: machineAd } });
+    expect(fromMjf).toMatchObject({ power: 13, source: 'mjf', skipped: ['site: no figure published (-o /LocalSite/CPUNormalizationFactor)'] });
+    const fromAd = await resolveCpuPower({ ...base(), env: { JOBFEATURES: fixturePath('mjf/job-malformed'), _CONDOR_MACHINE_AD: machineAd } });
+    expect(fromAd).toMatchObject({ power: 14.5, source: 'htcondor', detail: '$_CONDOR_MACHINE_AD CPUNormalizationFactor' });
+    expect(fromAd.skipped?.[1]).toMatch(/^mjf: MJF CPU power: no usable hs06_job or hs06/);
+  });
+
+  it('then the node cache (divided by the correction), when the machine ad does not publish the figure', async () => {
+    writeFileSync(machineAd, 'Machine = "wn1"\nCpus = 8\n');
+    const result = await resolveCpuPower({ ...base(), env: { _CONDOR_MACHINE_AD: machineAd }, correction: 1.5 });
+    expect(result).toMatchObject({ power: 20, source: 'cache', spread: { standardError: 0.005 } });
+    expect(result.detail).toMatch(/cpu-power\.json: db12, 400 chunks, measured .*, \/ correction 1\.5$/);
+    expect(result.skipped).toEqual([
+      'site: no figure published (-o /LocalSite/CPUNormalizationFactor)',
+      'mjf: neither $JOBFEATURES nor $MACHINEFEATURES is set',
+      `htcondor: no numeric CPUNormalizationFactor in the machine ad ${machineAd}`,
+    ]);
+  });
+
+  it('measures when the cache is refused (here: writable by others, so a job could have poisoned it)', async () => {
+    chmodSync(cacheFile, 0o666);
+    const result = await resolveCpuPower({ ...base(), env: {} });
+    expect(result.source).toBe('db12');
+    expect(result.measurement?.calibration.id).toBe('amd-family-25');
+    expect(result.spread?.standardError).toBeGreaterThanOrEqual(0);
+    expect(result.skipped?.at(-1)).toMatch(/^cache: CPU power cache .*cpu-power\.json: is writable by group or others \(mode 666\)$/);
   });
 });

@@ -2,9 +2,48 @@ import type { Logger } from '../core/logger.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { readNumericFeature, readTextOrUrl, type FeatureValue } from '../probes/batch/timeleft/mjf-features.js';
-import { measureCpuPower, type CpuPowerMeasurement, type MeasureCpuPowerOptions } from './db12.js';
+import { cpus } from 'node:os';
+import { adNumber, parseClassAd } from '../probes/batch/classad.js';
+import { powerProblem } from './power-bounds.js';
+import { readPowerCache } from './power-cache.js';
+import { measureCpuPower, readCpuIdentity, roundToTenth, type CpuPowerMeasurement, type MeasureCpuPowerOptions } from './db12.js';
 
-export type CpuPowerSource = 'db12' | 'mjf' | 'config';
+export type CpuPowerSource = 'site' | 'config' | 'mjf' | 'htcondor' | 'cache' | 'db12';
+
+/**
+ * A figure the site publishes for this node, e.g. `-o /LocalSite/CPUNormalizationFactor=12.5`:
+ * the value and where it came from, for the log and `pilot benchmark`.
+ */
+export interface SitePower {
+  value: number;
+  origin: string;
+}
+
+/** The node cache (power-cache.ts): where it is and whom to trust. */
+export interface PowerCacheOptions {
+  file: string;
+  trustedUids?: number[];
+  maxAgeSeconds?: number;
+}
+
+/**
+ * Every source in precedence order, as DIRAC's sites expect: what the site publishes first (its
+ * own figure, then Machine/Job Features, then the HTCondor machine ad), then the node's cache,
+ * then a measurement. A source that is not there is skipped with a reason; one that is there but
+ * unusable (unreadable MJF, a machine ad without the attribute, a refused cache) is skipped with
+ * a warning; a site figure outside the sanity bounds is a configuration error.
+ */
+export type AutoCpuPowerOptions = { source: 'auto' } & MeasureCpuPowerOptions & {
+  sitePower?: SitePower;
+  env: Record<string, string | undefined>;
+  /** MJF and machine-ad reader (files, or http(s) for MJF). */
+  readText?: (location: string) => Promise<string>;
+  cache?: PowerCacheOptions;
+  /** Machine-ad attribute holding the per-core power (default HTCONDOR_POWER_ATTRIBUTE). */
+  htcondorAttribute?: string;
+  /** This node's logical CPU count, for the cache's identity check (default: os.cpus().length). */
+  logicalCpus?: number;
+};
 
 export type ResolveCpuPowerOptions =
   | ({ source: 'db12' } & MeasureCpuPowerOptions)
@@ -14,7 +53,11 @@ export type ResolveCpuPowerOptions =
       logger: Logger;
       readText?: (location: string) => Promise<string>;
     }
-  | { source: 'config'; value: number; logger: Logger };
+  | { source: 'config'; value: number; logger: Logger }
+  | AutoCpuPowerOptions;
+
+/** The attribute a site adds to its startd's ads (STARTD_ATTRS) to publish the power of one core: DIRAC's own name for it. */
+export const HTCONDOR_POWER_ATTRIBUTE = 'CPUNormalizationFactor';
 
 export interface CpuPowerResult {
   /** Power of one processor (DIRAC's CPUNormalizationFactor). */
@@ -22,26 +65,119 @@ export interface CpuPowerResult {
   source: CpuPowerSource;
   /** Where the number came from, for logs and `pilot benchmark`: e.g. `$JOBFEATURES/hs06_job / allocated_cpu`. */
   detail: string;
+  /** How steady the figure is, relative to it (measured figures only): chunk percentiles 10 and 90, standard error. */
+  spread?: { low: number; high: number; standardError: number };
+  /** Sources of higher precedence that were not used, each with why (e.g. `mjf: $MACHINEFEATURES not set`). */
+  skipped?: string[];
   /** The DB12 measurement, when measured. */
   measurement?: CpuPowerMeasurement;
 }
 
-/** CPU power from a DB12 run, from Machine/Job Features, or from configuration (e.g. pilot.json / CS). */
+/** CPU power from a DB12 run, from Machine/Job Features, from configuration, or from the first source that has one ('auto'). */
 export async function resolveCpuPower(options: ResolveCpuPowerOptions): Promise<CpuPowerResult> {
   switch (options.source) {
-    case 'db12': {
-      const measurement = await measureCpuPower(options);
-      return { power: measurement.power, source: 'db12', detail: `DB12, ${measurement.copies} cop${measurement.copies === 1 ? 'y' : 'ies'}, min of raw`, measurement };
+    case 'db12':
+      return await measuredPower(options);
+    case 'mjf': {
+      const result = await powerFromMjf(options.env, options.readText ?? readTextOrUrl, options.logger);
+      const problem = powerProblem(result.power, `MJF CPU power (${result.detail})`);
+      if (problem) throw new PilotError(ExitCode.COMMAND_FAILED, problem);
+      return result;
     }
-    case 'mjf':
-      return await powerFromMjf(options.env, options.readText ?? readTextOrUrl, options.logger);
-    case 'config': {
-      if (!(options.value > 0) || !Number.isFinite(options.value)) {
-        throw new PilotError(ExitCode.CONFIG, `configured CPU power must be a positive number, got ${options.value}`);
-      }
-      return { power: options.value, source: 'config', detail: 'configured CPUNormalizationFactor' };
-    }
+    case 'config':
+      return configuredPower(options.value, 'config', 'configured CPUNormalizationFactor');
+    case 'auto':
+      return await firstAvailablePower(options);
   }
+}
+
+async function measuredPower(options: MeasureCpuPowerOptions): Promise<CpuPowerResult> {
+  const measurement = await measureCpuPower(options);
+  const { low, high, standardError } = measurement.spread;
+  return {
+    power: measurement.power,
+    source: 'db12',
+    detail: `DB12 (JavaScript, calibration ${measurement.calibration.id}), ${measurement.copies} cop${measurement.copies === 1 ? 'y' : 'ies'}, min of raw`,
+    spread: { low, high, standardError },
+    measurement,
+  };
+}
+
+function configuredPower(value: number, source: 'config' | 'site', detail: string): CpuPowerResult {
+  const what = source === 'site' ? `site CPU power (${detail})` : 'configured CPU power';
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new PilotError(ExitCode.CONFIG, `${what} must be a positive number, got ${value}`);
+  }
+  const problem = powerProblem(value, what);
+  if (problem) throw new PilotError(ExitCode.CONFIG, problem);
+  return { power: value, source, detail };
+}
+
+async function firstAvailablePower(options: AutoCpuPowerOptions): Promise<CpuPowerResult> {
+  const skipped: string[] = [];
+  const logger = options.logger;
+  const readText = options.readText ?? readTextOrUrl;
+  const found = (result: CpuPowerResult): CpuPowerResult => (skipped.length ? { ...result, skipped } : result);
+
+  if (options.sitePower) return found(configuredPower(options.sitePower.value, 'site', options.sitePower.origin));
+  skipped.push('site: no figure published (-o /LocalSite/CPUNormalizationFactor)');
+
+  if (options.env.JOBFEATURES || options.env.MACHINEFEATURES) {
+    try {
+      return found(await resolveCpuPower({ source: 'mjf', env: options.env, logger, readText }));
+    } catch (error) {
+      logger.warn(`CPU power: MJF skipped: ${(error as Error).message}`);
+      skipped.push(`mjf: ${(error as Error).message}`);
+    }
+  } else {
+    skipped.push('mjf: neither $JOBFEATURES nor $MACHINEFEATURES is set');
+  }
+
+  const machineAd = options.env._CONDOR_MACHINE_AD;
+  if (machineAd) {
+    const attribute = options.htcondorAttribute ?? HTCONDOR_POWER_ATTRIBUTE;
+    try {
+      const value = adNumber(parseClassAd(await readText(machineAd)), attribute);
+      if (value === null) throw new Error(`no numeric ${attribute} in the machine ad ${machineAd}`);
+      const problem = powerProblem(value, `machine ad ${attribute}`);
+      if (problem) throw new Error(problem);
+      return found({ power: value, source: 'htcondor', detail: `$_CONDOR_MACHINE_AD ${attribute}` });
+    } catch (error) {
+      const message = (error as Error).message;
+      // An ad without the attribute is the common case (most sites do not publish one): no warning.
+      if (!message.startsWith('no numeric')) logger.warn(`CPU power: machine ad skipped: ${message}`);
+      skipped.push(`htcondor: ${message}`);
+    }
+  } else {
+    skipped.push('htcondor: $_CONDOR_MACHINE_AD is not set');
+  }
+
+  if (options.cache) {
+    const cpu = options.cpu ?? readCpuIdentity();
+    const read = readPowerCache(options.cache.file, {
+      cpu,
+      logicalCpus: options.logicalCpus ?? cpus().length,
+      ...(options.cache.trustedUids ? { trustedUids: options.cache.trustedUids } : {}),
+      ...(options.cache.maxAgeSeconds !== undefined ? { maxAgeSeconds: options.cache.maxAgeSeconds } : {}),
+    });
+    if ('entry' in read) {
+      const { entry } = read;
+      const correction = options.correction ?? 1;
+      const power = roundToTenth(entry.power / correction);
+      return found({
+        power,
+        source: 'cache',
+        detail: `${options.cache.file}: ${entry.method}, measured ${entry.measuredAt}${correction !== 1 ? `, / correction ${correction}` : ''}`,
+        ...(entry.standardError !== undefined ? { spread: { low: -entry.standardError, high: entry.standardError, standardError: entry.standardError } } : {}),
+      });
+    }
+    logger.warn(`CPU power: ${read.refused}`);
+    skipped.push(`cache: ${read.refused}`);
+  } else {
+    skipped.push('cache: none configured');
+  }
+
+  return found(await measuredPower(options));
 }
 
 /**

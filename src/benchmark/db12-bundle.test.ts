@@ -14,8 +14,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const ENTRY = `
 import { measureCpuPower } from ${JSON.stringify(path.join(here, 'db12.ts'))};
-import { silentLogger } from ${JSON.stringify(path.join(here, '../pilot/logger.ts'))};
-measureCpuPower({ copies: 2, logger: silentLogger(), draws: 50000 })
+import { silentLogger } from ${JSON.stringify(path.join(here, '../core/logger.ts'))};
+measureCpuPower({ copies: 2, logger: silentLogger(), shape: { warmupDraws: 50000, chunkDraws: 50000, chunks: 4, minChunks: 4, budgetSeconds: 60 } })
   .then((r) => process.stdout.write(JSON.stringify({ power: r.power, copies: r.raw.length })));
 `;
 

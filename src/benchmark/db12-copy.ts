@@ -9,18 +9,24 @@
  */
 
 export interface Db12CopyInput {
-  /** Measured iterations after the warm-up one (DB12: n = 1). */
-  iterations: number;
-  /** Draws per iteration (DB12: 12.5 M). */
-  draws: number;
+  /** Draws of the warm-up (DB12's iteration 0): lets the JIT compile the loop and the core clock up. */
+  warmupDraws: number;
+  /** Draws per measured chunk. */
+  chunkDraws: number;
+  /** Measured chunks wanted. */
+  chunks: number;
+  /** At least this many chunks are measured, whatever the wall budget says. */
+  minChunks: number;
+  /** Stop adding chunks once this many wall seconds have gone into measured chunks (a loaded node). */
+  budgetSeconds: number;
 }
 
 export interface Db12CopyResult {
-  /** CPU seconds this thread spent in iterations 1..n. */
-  cpuSeconds: number;
-  /** Wall seconds of iterations 1..n. */
-  wallSeconds: number;
-  /** Which clock measured cpuSeconds: per-thread rusage, or the scheduler's per-thread run time. */
+  /** CPU seconds this thread spent in each measured chunk. */
+  chunkCpu: number[];
+  /** Wall seconds of each measured chunk (a chunk cannot use more CPU than wall: a clock check). */
+  chunkWall: number[];
+  /** Which clock measured the chunks: per-thread rusage, or the scheduler's per-thread run time. */
   clock: 'threadCpuUsage' | 'schedstat';
   /** Mean and variance of all draws (about 10 and 1): returned so the JIT cannot drop the loop, and a sanity check. */
   mean: number;
@@ -35,9 +41,9 @@ export interface Db12CopyResult {
  *
  * Both read the scheduler's per-thread runtime, which Linux brings up to date only at a timer
  * tick or a context switch: read from a thread that is busy, it lags by up to one tick (4 ms at
- * HZ=250), about 3 % of a 0.15 s measurement. Blocking for 1 ms first forces a switch, and the
- * reading is then exact. Measured on the 2-vCPU VM with a load of 16: identical 7 ms chunks
- * read 3.6 … 10.5 ms without this step and 6.5 … 7.5 ms with it.
+ * HZ=250). Blocking for 1 ms first forces a switch, and the reading is then exact. Measured on the
+ * 2-vCPU VM with a load of 16: identical 7 ms chunks read 3.6 … 10.5 ms without this step and
+ * 6.5 … 7.5 ms with it.
  */
 export function threadCpuSeconds(readText: (path: string) => string): number {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
@@ -56,7 +62,12 @@ export function threadCpuClock(): Db12CopyResult['clock'] {
   return typeof (process as unknown as { threadCpuUsage?: unknown }).threadCpuUsage === 'function' ? 'threadCpuUsage' : 'schedstat';
 }
 
-/** Warm-up iteration, then `iterations` measured ones; cpuNow is the per-thread clock in seconds. */
+/**
+ * The warm-up, then measured chunks until `chunks` are done or the wall budget is spent (never
+ * fewer than `minChunks`). Each chunk is timed on its own, so one chunk spoiled by a clock glitch
+ * or a burst of contention can be recognised afterwards (db12-stats.ts) instead of silently
+ * moving the whole figure, which is what a single timed window (DB12's) cannot do.
+ */
 export function db12Copy(input: Db12CopyInput, cpuNow: () => number, clock: Db12CopyResult['clock']): Db12CopyResult {
   // Kinderman-Monahan ratio-of-uniforms, the method CPython's random.normalvariate uses, so
   // each draw does the same kind of work (uniforms, a log, a rejection test) as the reference.
@@ -65,14 +76,17 @@ export function db12Copy(input: Db12CopyInput, cpuNow: () => number, clock: Db12
   const sigma = 1;
   let sum = 0;
   let sumSquares = 0;
-  let startCpu = 0;
-  let startWall = 0;
-  for (let iteration = 0; iteration <= input.iterations; iteration += 1) {
-    if (iteration === 1) {
-      startCpu = cpuNow();
-      startWall = performance.now();
-    }
-    for (let draw = 0; draw < input.draws; draw += 1) {
+  let count = 0;
+  const chunkCpu: number[] = [];
+  const chunkWall: number[] = [];
+  let spentWall = 0;
+  // Chunk -1 is the warm-up; it is not timed.
+  for (let chunk = -1; chunk < input.chunks; chunk += 1) {
+    if (chunk >= input.minChunks && spentWall >= input.budgetSeconds) break;
+    const draws = chunk < 0 ? input.warmupDraws : input.chunkDraws;
+    const startCpu = chunk < 0 ? 0 : cpuNow();
+    const startWall = performance.now();
+    for (let draw = 0; draw < draws; draw += 1) {
       let z: number;
       for (;;) {
         const u1 = Math.random();
@@ -84,10 +98,15 @@ export function db12Copy(input: Db12CopyInput, cpuNow: () => number, clock: Db12
       sum += value;
       sumSquares += value * value;
     }
+    count += draws;
+    if (chunk >= 0) {
+      const cpu = cpuNow() - startCpu;
+      const wall = (performance.now() - startWall) / 1000;
+      chunkCpu.push(cpu);
+      chunkWall.push(wall);
+      spentWall += wall;
+    }
   }
-  const cpuSeconds = cpuNow() - startCpu;
-  const wallSeconds = (performance.now() - startWall) / 1000;
-  const count = (input.iterations + 1) * input.draws;
   const mean = sum / count;
-  return { cpuSeconds, wallSeconds, clock, mean, variance: sumSquares / count - mean * mean };
+  return { chunkCpu, chunkWall, clock, mean, variance: sumSquares / count - mean * mean };
 }

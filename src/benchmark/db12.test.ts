@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.js';
-import { db12Copy, threadCpuClock, threadCpuSeconds } from './db12-copy.js';
-import { DB12_CALIBRATION } from './db12-calibration.js';
-import { measureCpuPower, normFromCpu, roundToTenth } from './db12.js';
+import { db12Copy, threadCpuClock, threadCpuSeconds, type Db12CopyInput } from './db12-copy.js';
+import { GENERIC_CALIBRATION } from './db12-calibration.js';
+import { measureCpuPower, readCpuIdentity, roundToTenth } from './db12.js';
 
 const readText = (path: string): string => readFileSync(path, 'utf8');
-const SMALL = 200_000;
+const SMALL: Db12CopyInput = { warmupDraws: 50_000, chunkDraws: 50_000, chunks: 6, minChunks: 4, budgetSeconds: 60 };
 
 describe('db12Copy', () => {
   const original = (process as { threadCpuUsage?: unknown }).threadCpuUsage;
@@ -14,21 +14,31 @@ describe('db12Copy', () => {
     (process as { threadCpuUsage?: unknown }).threadCpuUsage = original;
   });
 
-  it('draws from normal(10, 1) and measures per-thread CPU', () => {
-    const result = db12Copy({ iterations: 1, draws: SMALL }, () => threadCpuSeconds(readText), threadCpuClock());
+  it('draws from normal(10, 1) and times every chunk on the per-thread clock', () => {
+    const result = db12Copy({ ...SMALL, chunkDraws: 100_000 }, () => threadCpuSeconds(readText), threadCpuClock());
     expect(result.mean).toBeGreaterThan(9.98);
     expect(result.mean).toBeLessThan(10.02);
     expect(result.variance).toBeGreaterThan(0.97);
     expect(result.variance).toBeLessThan(1.03);
-    expect(result.cpuSeconds).toBeGreaterThan(0);
+    expect(result.chunkCpu).toHaveLength(6);
+    expect(result.chunkWall).toHaveLength(6);
+    for (const [i, cpu] of result.chunkCpu.entries()) {
+      expect(cpu).toBeGreaterThan(0);
+      expect(cpu).toBeLessThanOrEqual((result.chunkWall[i] as number) + 0.002);
+    }
     expect(result.clock).toBe(typeof original === 'function' ? 'threadCpuUsage' : 'schedstat');
+  });
+
+  it('stops adding chunks once the wall budget is spent, but never below minChunks', () => {
+    const result = db12Copy({ ...SMALL, chunks: 50, minChunks: 3, budgetSeconds: 1e-9 }, () => threadCpuSeconds(readText), threadCpuClock());
+    expect(result.chunkCpu).toHaveLength(3);
   });
 
   it('falls back to /proc/thread-self/schedstat without process.threadCpuUsage', () => {
     (process as { threadCpuUsage?: unknown }).threadCpuUsage = undefined;
     expect(threadCpuClock()).toBe('schedstat');
-    const result = db12Copy({ iterations: 1, draws: SMALL }, () => threadCpuSeconds(readText), threadCpuClock());
-    expect(result.cpuSeconds).toBeGreaterThan(0);
+    const result = db12Copy(SMALL, () => threadCpuSeconds(readText), threadCpuClock());
+    expect(Math.min(...result.chunkCpu)).toBeGreaterThan(0);
   });
 
   it('says so when the schedstat clock is unreadable', () => {
@@ -39,32 +49,51 @@ describe('db12Copy', () => {
 
 describe('measureCpuPower', () => {
   it('runs one copy per processor in worker threads and takes the minimum, calibrated and corrected', async () => {
-    const result = await measureCpuPower({ copies: 2, correction: 2, logger: silentLogger(), draws: SMALL });
+    const result = await measureCpuPower({ copies: 2, correction: 2, logger: silentLogger(), shape: SMALL });
     expect(result.source).toBe('db12');
     expect(result.raw).toHaveLength(2);
-    expect(result.calibration).toBe(DB12_CALIBRATION.k);
-    result.raw.forEach((raw, index) => expect(raw).toBeCloseTo((result.jsNorm[index] as number) * DB12_CALIBRATION.k, 9));
+    result.raw.forEach((raw, index) => expect(raw).toBeCloseTo((result.jsNorm[index] as number) * result.calibration.k, 9));
     expect(result.power).toBe(roundToTenth(Math.min(...result.raw) / 2));
+    expect(result.spread.chunks).toBe(6);
+    expect(result.spread.low).toBeLessThanOrEqual(0);
+    expect(result.spread.high).toBeGreaterThanOrEqual(0);
     // Each copy's clock counts its own thread only: CPU time cannot exceed the wall time it ran.
     // (process.cpuUsage, summed over all threads, breaks this as soon as copies overlap.)
     for (const cpu of result.cpuSeconds) expect(cpu).toBeLessThanOrEqual(result.wallSeconds * 1.05 + 0.01);
+  });
+
+  it('uses the calibration of the CPU it is given, and the generic one for an unknown CPU', async () => {
+    const amd = await measureCpuPower({
+      copies: 1, logger: silentLogger(), shape: SMALL,
+      cpu: { arch: 'x86_64', vendor: 'AuthenticAMD', family: 25, model: 1, modelName: 'AMD EPYC' },
+    });
+    expect(amd.calibration.id).toBe('amd-family-25');
+    const other = await measureCpuPower({
+      copies: 1, logger: silentLogger(), shape: SMALL,
+      cpu: { arch: 'riscv64', vendor: '', family: null, model: null, modelName: '' },
+    });
+    expect(other.calibration).toEqual(GENERIC_CALIBRATION);
+  });
+
+  it('refuses a power outside the sane range (a clock fault), naming it', async () => {
+    const huge = { ...GENERIC_CALIBRATION, k: 1e6 };
+    await expect(measureCpuPower({ copies: 1, logger: silentLogger(), shape: SMALL, calibration: huge })).rejects.toThrow(
+      /DB12: measured power \d+(\.\d)? is outside the sane range 1\.\.250 per processor/,
+    );
   });
 
   it('refuses nonsense options with a one-line reason', async () => {
     const logger = silentLogger();
     await expect(measureCpuPower({ copies: 0, logger })).rejects.toThrow('DB12: copies must be a positive integer, got 0');
     await expect(measureCpuPower({ copies: 1, logger, correction: 0 })).rejects.toThrow(/correction must be a positive number/);
-    await expect(measureCpuPower({ copies: 1, logger, draws: 1.5 })).rejects.toThrow(/draws must be a positive integer/);
+    await expect(measureCpuPower({ copies: 1, logger, shape: { chunkDraws: 1.5 } })).rejects.toThrow(/chunkDraws must be a positive integer/);
+    await expect(measureCpuPower({ copies: 1, logger, shape: { chunks: 2, minChunks: 3 } })).rejects.toThrow(/minChunks \(3\) exceeds chunks \(2\)/);
   });
 });
 
-describe('normFromCpu', () => {
-  it('is 250 n / cpu, scaled to 12.5 M draws', () => {
-    expect(normFromCpu(5, 1, 12_500_000)).toBe(50);
-    expect(normFromCpu(1.25, 1, 3_125_000)).toBe(50);
-    expect(normFromCpu(10, 2, 12_500_000)).toBe(50);
-  });
-  it('refuses a zero CPU time', () => {
-    expect(() => normFromCpu(0, 1, 1)).toThrow(/per-thread CPU clock is not usable/);
+describe('readCpuIdentity', () => {
+  it('reads this machine, and falls back to an unknown CPU when /proc/cpuinfo cannot be read', () => {
+    expect(typeof readCpuIdentity().arch).toBe('string');
+    expect(readCpuIdentity(() => { throw new Error('ENOENT'); })).toMatchObject({ vendor: '', family: null, modelName: '' });
   });
 });

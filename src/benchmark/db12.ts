@@ -2,8 +2,11 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/logger.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
+import { readFileSync } from 'node:fs';
 import { db12Copy, threadCpuClock, threadCpuSeconds, type Db12CopyInput, type Db12CopyResult } from './db12-copy.js';
-import { DB12_CALIBRATION, DB12_DRAWS_PER_ITERATION, DB12_SCALE } from './db12-calibration.js';
+import { calibrationFor, cpuIdentityFromCpuinfo, kernelArch, type CpuIdentity, type Db12Calibration } from './db12-calibration.js';
+import { MIN_KEPT_CHUNKS, summarizeChunks, type ChunkSummary, type DroppedChunk } from './db12-stats.js';
+import { powerProblem } from './power-bounds.js';
 
 export interface MeasureCpuPowerOptions {
   /** Parallel copies: one per allocated processor, as DIRAC runs them. */
@@ -11,14 +14,41 @@ export interface MeasureCpuPowerOptions {
   /** DIRAC's Operations JobScheduling/CPUNormalizationCorrection: the score is divided by it. Default 1. */
   correction?: number;
   logger: Logger;
-  /** Measured iterations after the warm-up (DB12: 1). */
-  iterations?: number;
-  /** Draws per iteration (DB12: 12.5 M); fewer draws give a proportionally scaled estimate. */
-  draws?: number;
-  /** Calibration factor applied to the JavaScript NORM; default DB12_CALIBRATION.k. */
-  calibration?: number;
+  /** The measurement's shape; defaults in DEFAULT_SHAPE. */
+  shape?: Partial<Db12Shape>;
+  /** Calibration to apply; default: the table entry for this CPU (db12-calibration.ts). */
+  calibration?: Db12Calibration;
+  /** This CPU, for the calibration; default: read from /proc/cpuinfo. */
+  cpu?: CpuIdentity;
   /** Upper bound on the whole measurement; a stuck worker is terminated and reported. */
   timeoutMs?: number;
+}
+
+/** How much to measure: a warm-up, then chunks until their count or the wall budget is reached. */
+export type Db12Shape = Db12CopyInput;
+
+/**
+ * The default measurement. 500 k draws per chunk take 25 ms of CPU at a raw JS NORM of 440 (a
+ * quiet Xeon) and 60 ms at 200 (the loaded EPYC VM): long against the per-thread clock (1 µs
+ * after the settle) and short enough that a burst of contention spoils one chunk, not the figure.
+ * Up to 40 chunks (20 M draws, 1.6 DB12 iterations' worth) within 1.2 s of wall; at least 8
+ * whatever the load. The warm-up (DB12's iteration 0) lets the JIT compile the loop first. The
+ * whole run stays under 1.5 s of wall, against 10 to 30 s for Python DB12 (bench/db12.bench.mjs).
+ */
+export const DEFAULT_SHAPE: Db12Shape = {
+  warmupDraws: 1_000_000,
+  chunkDraws: 500_000,
+  chunks: 40,
+  minChunks: 8,
+  budgetSeconds: 1.2,
+};
+
+export interface CopyMeasurement {
+  /** Calibrated DB12 NORM of this copy, before the correction; null when too few chunks were usable. */
+  score: number | null;
+  summary: ChunkSummary | null;
+  dropped: DroppedChunk[];
+  cpuSeconds: number;
 }
 
 export interface CpuPowerMeasurement {
@@ -29,75 +59,107 @@ export interface CpuPowerMeasurement {
   source: 'db12';
   /** Uncalibrated NORM of the JavaScript loop, per copy. */
   jsNorm: number[];
-  calibration: number;
+  calibration: Db12Calibration;
   correction: number;
   copies: number;
-  iterations: number;
-  draws: number;
+  shape: Db12Shape;
+  /** Spread of the copy that gave the power: chunk percentiles 10 and 90 relative to the median, and the standard error. */
+  spread: { low: number; high: number; standardError: number; chunks: number; kept: number };
+  /** Chunks dropped, per copy (clock faults and outliers), for the log. */
+  dropped: DroppedChunk[][];
   cpuSeconds: number[];
   wallSeconds: number;
   clock: Db12CopyResult['clock'];
+  cpu: CpuIdentity;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-/**
- * A quarter of DB12's draws, scaled back up in normFromCpu: the JavaScript loop then takes
- * ~0.15 s of CPU per iteration (>= 10x less wall time than the Python reference, bench/db12.bench.mjs)
- * while still long enough that per-thread CPU clocks and timer noise stay well under 1 %.
- */
-export const DEFAULT_DRAWS = DB12_DRAWS_PER_ITERATION / 4;
 
 /** Measure this slot's CPU power the way DIRAC's pilot does: DB12, one copy per processor in parallel. */
 export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<CpuPowerMeasurement> {
   const copies = options.copies;
-  const iterations = options.iterations ?? 1;
-  const draws = options.draws ?? DEFAULT_DRAWS;
   const correction = options.correction ?? 1;
-  const calibration = options.calibration ?? DB12_CALIBRATION.k;
+  const shape: Db12Shape = { ...DEFAULT_SHAPE, ...options.shape };
   requirePositiveInteger('copies', copies);
-  requirePositiveInteger('iterations', iterations);
-  requirePositiveInteger('draws', draws);
+  for (const key of ['warmupDraws', 'chunkDraws', 'chunks', 'minChunks'] as const) requirePositiveInteger(key, shape[key]);
+  if (shape.minChunks > shape.chunks) throw new PilotError(ExitCode.USAGE, `DB12: minChunks (${shape.minChunks}) exceeds chunks (${shape.chunks})`);
+  if (!(shape.budgetSeconds > 0)) throw new PilotError(ExitCode.USAGE, `DB12: budgetSeconds must be positive, got ${shape.budgetSeconds}`);
   if (!(correction > 0) || !Number.isFinite(correction)) {
     throw new PilotError(ExitCode.CONFIG, `CPU normalization correction must be a positive number, got ${correction}`);
   }
-  if (!(calibration > 0) || !Number.isFinite(calibration)) {
-    throw new PilotError(ExitCode.INTERNAL, `DB12 calibration factor must be a positive number, got ${calibration}`);
+  const cpu = options.cpu ?? readCpuIdentity();
+  const calibration = options.calibration ?? calibrationFor(cpu);
+  if (!(calibration.k > 0) || !Number.isFinite(calibration.k)) {
+    throw new PilotError(ExitCode.INTERNAL, `DB12 calibration factor must be a positive number, got ${calibration.k}`);
   }
 
-  options.logger.debug({ copies, iterations, draws }, 'DB12: starting copies');
+  options.logger.debug({ copies, shape, calibration: calibration.id }, 'DB12: starting copies');
   const started = performance.now();
   const results = await Promise.all(
-    Array.from({ length: copies }, () => runCopyInWorker({ iterations, draws }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
+    Array.from({ length: copies }, () => runCopyInWorker(shape, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
   );
   const wallSeconds = (performance.now() - started) / 1000;
 
-  const jsNorm = results.map((result) => normFromCpu(result.cpuSeconds, iterations, draws));
-  const raw = jsNorm.map((norm) => norm * calibration);
-  const power = roundToTenth(Math.min(...raw) / correction);
+  const perCopy: CopyMeasurement[] = results.map((result) => {
+    const { summary, dropped } = summarizeChunks(result.chunkCpu, result.chunkWall, shape.chunkDraws);
+    return {
+      score: summary ? summary.norm * calibration.k : null,
+      summary,
+      dropped,
+      cpuSeconds: result.chunkCpu.reduce((sum, value) => sum + Math.max(0, value), 0),
+    };
+  });
+  for (const [index, copy] of perCopy.entries()) {
+    if (copy.dropped.length > 0) {
+      options.logger.warn({ copy: index, dropped: copy.dropped }, `DB12: ${copy.dropped.length} chunk(s) of copy ${index} dropped (clock fault or outlier)`);
+    }
+  }
+  const failed = perCopy.findIndex((copy) => copy.summary === null);
+  if (failed >= 0) {
+    throw new PilotError(
+      ExitCode.COMMAND_FAILED,
+      `DB12: copy ${failed} has fewer than ${MIN_KEPT_CHUNKS} usable chunks (${perCopy[failed]?.dropped.length} of ${results[failed]?.chunkCpu.length} dropped): the per-thread CPU clock is not usable`,
+    );
+  }
+  const raw = perCopy.map((copy) => copy.score as number);
+  const slowest = raw.indexOf(Math.min(...raw));
+  const chosen = perCopy[slowest]?.summary as ChunkSummary;
+  const power = roundToTenth((raw[slowest] as number) / correction);
+  const problem = powerProblem(power, 'DB12: measured power');
+  if (problem) throw new PilotError(ExitCode.COMMAND_FAILED, `${problem}; the CPU clock of this node is not trustworthy`);
+
   const measurement: CpuPowerMeasurement = {
     power,
     raw,
     source: 'db12',
-    jsNorm,
+    jsNorm: perCopy.map((copy) => copy.summary?.norm as number),
     calibration,
     correction,
     copies,
-    iterations,
-    draws,
-    cpuSeconds: results.map((result) => result.cpuSeconds),
+    shape,
+    spread: { low: chosen.low, high: chosen.high, standardError: chosen.standardError, chunks: chosen.chunks, kept: chosen.kept },
+    dropped: perCopy.map((copy) => copy.dropped),
+    cpuSeconds: perCopy.map((copy) => copy.cpuSeconds),
     wallSeconds,
     clock: results[0]?.clock ?? 'threadCpuUsage',
+    cpu,
   };
-  options.logger.info({ power, raw, wallSeconds }, 'DB12: CPU power measured');
+  options.logger.info(
+    { power, raw, calibration: calibration.id, k: calibration.k, spread: measurement.spread, wallSeconds },
+    'DB12: CPU power measured',
+  );
   return measurement;
 }
 
-/** DB12's NORM = 250 * n / cpu, scaled to a full 12.5 M-draw iteration when fewer draws ran. */
-export function normFromCpu(cpuSeconds: number, iterations: number, draws: number): number {
-  if (!(cpuSeconds > 0)) {
-    throw new PilotError(ExitCode.INTERNAL, `DB12: measured CPU time is ${cpuSeconds} s; the per-thread CPU clock is not usable`);
+/** This CPU's identity from /proc/cpuinfo; unknown (generic calibration) where it cannot be read. */
+export function readCpuIdentity(readText: (path: string) => string = (path) => readFileSync(path, 'utf8')): CpuIdentity {
+  let text = '';
+  try {
+    text = readText('/proc/cpuinfo');
+  } catch {
+    // Not Linux, or /proc hidden: the generic calibration applies, and the log says so.
   }
-  return (DB12_SCALE * iterations * (draws / DB12_DRAWS_PER_ITERATION)) / cpuSeconds;
+  return cpuIdentityFromCpuinfo(text, kernelArch());
 }
 
 export function roundToTenth(value: number): number {

@@ -2,7 +2,7 @@ import type { Subcommand } from '../cli.js';
 import { openSession } from './session.js';
 import { probeSlot } from '../../commands/describe-resources.js';
 import { slotCpuPower } from '../../commands/measure-cpu-power.js';
-import { formatBenchmark } from '../../benchmark/format.js';
+import { benchmarkToJson, formatBenchmark } from '../../benchmark/format.js';
 import { writeStdout } from '../stdio.js';
 
 export const benchmarkSubcommand: Subcommand = {
@@ -15,7 +15,7 @@ export const benchmarkSubcommand: Subcommand = {
         await probeSlot(ctx);
       }
       const result = await slotCpuPower(ctx);
-      writeStdout(ctx.params.json ? `${JSON.stringify(result, null, 2)}\n` : formatBenchmark(result));
+      writeStdout(ctx.params.json ? `${JSON.stringify(benchmarkToJson(result), null, 2)}\n` : formatBenchmark(result));
       return 0;
     } finally {
       await session.close();
