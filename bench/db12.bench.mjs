@@ -187,14 +187,16 @@ export default async function run({ runs = 6, loadedRuns, log = console.log } = 
     });
     writeFileSync(path.join(work, 'package.json'), '{"type":"module"}');
     const asFound = runPairs(runs, 'as found', bundle, pin, log);
-    const stop = loadEveryCore();
-    let busy;
-    try {
-      busy = runPairs(loaded, `loaded (+${cpus().length} busy processes)`, bundle, pin, log);
-    } finally {
-      stop();
+    let busy = [];
+    if (loaded > 0) {
+      const stop = loadEveryCore();
+      try {
+        busy = runPairs(loaded, `loaded (+${cpus().length} busy processes)`, bundle, pin, log);
+      } finally {
+        stop();
+      }
     }
-    const results = [...rows(asFound, 'node as found', model), ...rows(busy, 'loaded node', model)];
+    const results = [...rows(asFound, 'node as found', model), ...(busy.length ? rows(busy, 'loaded node', model) : [])];
     results.push({
       name: 'db12 bench: wall time spent (all pairs)',
       value: fmt((performance.now() - started) / 1000),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CpuIdentity } from './db12-calibration.js';
-import { readPowerCache, writePowerCache, type PowerCacheEntry } from './power-cache.js';
+import { cacheEntryFrom, readPowerCache, writePowerCache, type PowerCacheEntry } from './power-cache.js';
 
 // Real files and real modes: the rules are about who can write the figure later pilots trust.
 const me = process.geteuid?.() ?? 0;
@@ -121,5 +121,24 @@ describe('readPowerCache: what it says', () => {
     expect(refusal(readPowerCache(file, { ...options, cpu: { ...cpu, model: 17 } }))).toMatch(/measured on another CPU \(model 1 there, 17 here\)/);
     expect(refusal(readPowerCache(file, { ...options, cpu: { ...cpu, modelName: 'AMD EPYC 9654' } }))).toMatch(/modelName "AMD EPYC" there, "AMD EPYC 9654" here/);
     expect(refusal(readPowerCache(file, { ...options, logicalCpus: 4 }))).toMatch(/measured with 2 logical CPUs, this node has 4/);
+  });
+});
+
+describe('cacheEntryFrom', () => {
+  it('stores the uncorrected minimum over copies, how it was measured, and this CPU', () => {
+    const measurement = {
+      power: 10.7, raw: [21.43, 22.02], source: 'db12' as const, jsNorm: [238.9, 245.5],
+      calibration: { id: 'amd-family-25', k: 0.0897, relativeUncertainty: 0.09, measured: true, measuredOn: 'here' },
+      correction: 2, copies: 2, shape: { warmupDraws: 1, chunkDraws: 1, chunks: 400, minChunks: 40, budgetSeconds: 15 },
+      spread: { low: -0.05, high: 0.04, standardError: 0.003, chunks: 400, kept: 398 },
+      dropped: [[], []], cpuSeconds: [9.9, 9.8], wallSeconds: 10.2, clock: 'threadCpuUsage' as const, cpu,
+    };
+    const written = cacheEntryFrom(measurement, 2, now);
+    expect(written).toEqual({
+      version: 1, power: 21.4, method: 'db12 (JavaScript, calibration amd-family-25, k 0.0897), 2 copies, 398 of 400 chunks',
+      standardError: 0.003, measuredAt: '2026-12-07T02:00:00.000Z', cpu, logicalCpus: 2,
+    });
+    writePowerCache(file, written, me);
+    expect(readPowerCache(file, options)).toEqual({ entry: written });
   });
 });

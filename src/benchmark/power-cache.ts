@@ -18,6 +18,7 @@ import { closeSync, constants, fsyncSync, lstatSync, openSync, readFileSync, ren
 import path from 'node:path';
 import { z } from 'zod';
 import type { CpuIdentity } from './db12-calibration.js';
+import type { CpuPowerMeasurement } from './db12.js';
 import { powerProblem } from './power-bounds.js';
 
 export const CACHE_MAX_BYTES = 64 * 1024;
@@ -151,4 +152,24 @@ export function writePowerCache(file: string, entry: PowerCacheEntry, euid: numb
   }
   closeSync(fd);
   renameSync(temporary, file);
+}
+
+/**
+ * The measurement a site stores for later pilots: the same DB12 measurement, ten times longer
+ * (up to 400 chunks, 200 M draws, within 15 s of wall), so the cached figure carries a tenth of
+ * a single pilot's spread. Stored before the correction; readers divide by theirs.
+ */
+export const CACHE_SHAPE = { warmupDraws: 1_000_000, chunkDraws: 500_000, chunks: 400, minChunks: 40, budgetSeconds: 15 } as const;
+
+export function cacheEntryFrom(measurement: CpuPowerMeasurement, logicalCpus: number, now: Date = new Date()): PowerCacheEntry {
+  const uncorrected = Math.round(Math.min(...measurement.raw) * 10) / 10;
+  return {
+    version: 1,
+    power: uncorrected,
+    method: `db12 (JavaScript, calibration ${measurement.calibration.id}, k ${measurement.calibration.k}), ${measurement.copies} cop${measurement.copies === 1 ? 'y' : 'ies'}, ${measurement.spread.kept} of ${measurement.spread.chunks} chunks`,
+    standardError: measurement.spread.standardError,
+    measuredAt: now.toISOString(),
+    cpu: measurement.cpu,
+    logicalCpus,
+  };
 }
