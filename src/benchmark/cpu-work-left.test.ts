@@ -22,6 +22,19 @@ describe('cpuWorkLeft', () => {
     expect(cpuWorkLeft({ timeLeft, power: 15, cpuConsumed: 0, processors: 1 }).work).toBe(13500);
   });
 
+  it('keeps the StopMargin out of the work it advertises (DIRAC #8745): wall clock, CPU and configured units', async () => {
+    const timeLeft = await diracVectorReport();
+    // The vector's sacct source counts wall clock: (1800 - 900 - 300) * 10
+    expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 0, processors: 1, stopMarginSeconds: 300 })).toMatchObject({ work: 6000, secondsLeft: 600 });
+    // (1800 - 900 - 300) * 10 * 7200 / 900
+    expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 7200, processors: 1, stopMarginSeconds: 300 }).work).toBe(48000);
+    // Less time left than the margin advertises nothing, never a negative figure.
+    expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 0, processors: 1, stopMarginSeconds: 1000 }).work).toBe(0);
+    const configured = { ...timeLeft, reported: null, secondsLeft: 4000, source: 'config' } as typeof timeLeft;
+    // Configured CPU seconds of a 4-processor slot: the margin is spent on each processor.
+    expect(cpuWorkLeft({ timeLeft: configured, power: 10, cpuConsumed: 0, processors: 4, stopMarginSeconds: 300 }).work).toBe((4000 - 1200) * 10);
+  });
+
   it('renormalises by the CPU really consumed after an hour of it', async () => {
     const timeLeft = await diracVectorReport();
     // (1800 - 900) * 10 * 7200 / 900

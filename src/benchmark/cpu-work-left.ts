@@ -19,6 +19,11 @@ export interface CpuWorkLeftInput {
   cpuConsumed: number;
   /** Processors of the slot: used for DIRAC's fill-ins (CPU limit = wall limit x processors, ...). */
   processors: number;
+  /**
+   * Wall-clock seconds kept back for finishing jobs (DIRAC's StopMargin, #8745): never advertised,
+   * so no job is matched into the time the pilot needs for uploads and final statuses. Default 0.
+   */
+  stopMarginSeconds?: number;
 }
 
 export interface CpuWorkLeft {
@@ -34,8 +39,10 @@ export interface CpuWorkLeft {
 /**
  * CPU work left in the slot, DIRAC's formula (TimeLeft.getTimeLeft). With (t, L) the time used
  * and its limit in the batch system's unit (wall clock for Slurm/HTCondor, CPU otherwise):
- *   after more than an hour of CPU consumed:  work = (L − t) · power · cpuConsumed / t
- *   otherwise:                                work = (L − t) · power
+ *   after more than an hour of CPU consumed:  work = (L − t − m) · power · cpuConsumed / t
+ *   otherwise:                                work = (L − t − m) · power
+ * with m the StopMargin in the same unit (DIRAC #8745: the JobWrapper's finalisation time is
+ * never advertised).
  * The first form corrects for batch systems whose counters are not in real seconds (scaled
  * CPU), using the real CPU the pilot measured itself. For the configuration fallbacks (queue
  * CPU time, MaxCPUTime) there is no batch counter: work = (configured seconds − cpuConsumed) · power.
@@ -43,18 +50,22 @@ export interface CpuWorkLeft {
  */
 export function cpuWorkLeft(input: CpuWorkLeftInput): CpuWorkLeft {
   const { timeLeft, power, cpuConsumed, processors } = input;
+  const margin = Number.isFinite(input.stopMarginSeconds) && (input.stopMarginSeconds ?? 0) > 0 ? (input.stopMarginSeconds as number) : 0;
   if (!(power > 0) || !Number.isFinite(power)) {
     throw new PilotError(ExitCode.COMMAND_FAILED, `CPU power (CPUNormalizationFactor) must be a positive number, got ${power}`);
   }
   const consumed = Number.isFinite(cpuConsumed) && cpuConsumed > 0 ? cpuConsumed : 0;
   if (!timeLeft.reported) {
-    const secondsLeft = Math.max(0, timeLeft.secondsLeft - consumed);
+    // Configured seconds are CPU seconds of the whole slot: the margin costs it on every processor.
+    const secondsLeft = Math.max(0, timeLeft.secondsLeft - consumed - margin * Math.max(1, processors));
     return { work: secondsLeft * power, secondsLeft, rule: 'configured', source: timeLeft.source };
   }
   const usage = completeUsage(timeLeft.reported, processors, timeLeft.shutdownTime, timeLeft.readAt);
   if ('error' in usage) throw new PilotError(ExitCode.COMMAND_FAILED, usage.error);
   const { used, limit } = accountedTime(usage);
-  const secondsLeft = limit - used;
+  // The margin is wall-clock time; a CPU-counting batch system spends it on every processor.
+  const marginInUnit = usage.Unit === 'WallClock' ? margin : margin * Math.max(1, processors);
+  const secondsLeft = limit - used - marginInUnit;
   const renormalise = used > 0 && consumed > RENORMALISE_AFTER_CPU_SECONDS;
   const work = renormalise ? (secondsLeft * power * consumed) / used : secondsLeft * power;
   return { work: Math.max(0, work), secondsLeft, rule: renormalise ? 'renormalised' : 'plain', source: usage.source };
