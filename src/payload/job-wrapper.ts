@@ -17,6 +17,8 @@ import { JobPathRefused, relativeJobPath } from './job-paths.js';
 import { UnsafeJobFile } from './safe-open.js';
 import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
 import type { WatchdogLimits } from './runner/index.js';
+import type { ResourceReport } from './watchdog/resource-report.js';
+import { writeResourceReport } from './watchdog/resource-report-files.js';
 
 const SOURCE = 'JobWrapper';
 
@@ -79,6 +81,21 @@ const IMAGE_FAILURES = new Set(['image-not-found', 'image-unreadable']);
  * Initialization, input sandbox, application, output sandbox, then Done or Failed. Every path,
  * including exceptions and pilot shutdown, ends with a final status handed to the backend.
  */
+/**
+ * The payload's prmon-compatible report: its files in the job directory (the output sandbox takes
+ * them when the JDL lists them) and its summary in the job parameters. Best effort: a report that
+ * cannot be written never changes how the job ends.
+ */
+function publishResourceReport(backend: Backend, jobId: number, jobDir: string, report: ResourceReport | undefined, log: Logger): void {
+  if (!report) return;
+  try {
+    writeResourceReport(jobDir, report);
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, 'resource report (prmon.txt, prmon.json) not written');
+  }
+  backend.setJobMetadata(jobId, report.jobParameters()).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'resource summary not delivered'));
+}
+
 export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   const { job, description, slot, backend, logger } = options;
   const log = logger.child({ job: job.jobId });
@@ -201,6 +218,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', ...usage });
       }
 
+      publishResourceReport(backend, job.jobId, jobDir, payload.resources, log);
       progress({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
       const uploadProblem = await returnOutputSandbox(options, jobDir, log);
       if (uploadProblem === null) progress({ minorStatus: 'Output Sandbox Uploaded' });

@@ -14,9 +14,14 @@ export function parseLoadAverage(text: string): LoadAverage | null {
   return { load1: a as number, load5: b as number, load15: c as number };
 }
 
+/** The load averages under a root directory (a live node, or a captured one). */
 export function readLoadAverage(root = '/'): LoadAverage | null {
+  return readLoadAverageFile(join(root, 'proc/loadavg'));
+}
+
+export function readLoadAverageFile(file: string): LoadAverage | null {
   try {
-    return parseLoadAverage(readProcText(join(root, 'proc/loadavg'), 4096));
+    return parseLoadAverage(readProcText(file, 4096));
   } catch {
     return null;
   }

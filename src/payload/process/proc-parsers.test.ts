@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { environHas, parseLoadAverage, parseProcStat, parseSmapsRollup } from './proc-parsers.js';
+import { parseLoadAverage } from '../../probes/load-average.js';
+import { environHas, parseProcIo, parseProcStat, parseSmapsRollup } from './proc-parsers.js';
 
 // Captured on a Debian 12 / Linux 6.x host: tests/fixtures/proc-samples/.
 const sample = (name: string) => readFileSync(new URL(`../../../tests/fixtures/proc-samples/${name}`, import.meta.url), 'latin1');
@@ -9,7 +10,7 @@ describe('parseProcStat', () => {
   it('reads a live process', () => {
     expect(parseProcStat(sample('stat-node.txt'))).toEqual({
       pid: 8335, comm: 'node', state: 'R', ppid: 8314, pgrp: 8314, session: 3450,
-      utime: 0.01, stime: 0, cutime: 0, cstime: 0, startTicks: 46048, vsizeBytes: 766992384, rssPages: 10906,
+      utime: 0.01, stime: 0, cutime: 0, cstime: 0, startTicks: 46048, vsizeBytes: 766992384, rssPages: 10906, threads: 7,
     });
   });
 
@@ -32,9 +33,19 @@ describe('parseProcStat', () => {
   );
 });
 
+describe('parseProcIo', () => {
+  it('reads the four byte counters prmon reports', () => {
+    const io = parseProcIo(sample('io-cat.txt'));
+    expect(io).not.toBeNull();
+    expect(Object.keys(io ?? {})).toEqual(['rchar', 'wchar', 'readBytes', 'writeBytes']);
+    expect(io?.rchar).toBeGreaterThan(0);
+  });
+  it.each(['', 'rchar: 1\nwchar: 2\n', 'rchar: x\nwchar: 2\nread_bytes: 3\nwrite_bytes: 4'])('rejects %j', (text) => expect(parseProcIo(text)).toBeNull());
+});
+
 describe('parseSmapsRollup', () => {
   it('reads Rss, Pss and SwapPss in KiB', () => {
-    expect(parseSmapsRollup(sample('smaps_rollup-sleep.txt'))).toEqual({ rssKiB: 1792, pssKiB: 240, swapPssKiB: 0 });
+    expect(parseSmapsRollup(sample('smaps_rollup-sleep.txt'))).toEqual({ rssKiB: 1792, pssKiB: 240, swapPssKiB: 0, swapKiB: 0 });
   });
   it('rejects a file without Pss', () => {
     expect(parseSmapsRollup('Rss: 12 kB\n')).toBeNull();
@@ -42,7 +53,7 @@ describe('parseSmapsRollup', () => {
 });
 
 describe('parseLoadAverage', () => {
-  it('takes the 1-minute value', () => expect(parseLoadAverage(sample('loadavg.txt'))).toBe(0.1));
+  it('takes the 1-minute value', () => expect(parseLoadAverage(sample('loadavg.txt'))?.load1).toBe(0.1));
   it.each(['', 'x 1 2', '-1 0 0'])('rejects %j', (text) => expect(parseLoadAverage(text)).toBeNull());
 });
 

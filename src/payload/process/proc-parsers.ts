@@ -25,6 +25,8 @@ export interface ProcStat {
   startTicks: number;
   vsizeBytes: number;
   rssPages: number;
+  /** Threads of the process (field 20). */
+  threads: number;
 }
 
 /**
@@ -42,7 +44,7 @@ export function parseProcStat(text: string): ProcStat | null {
   const num = (index: number): number => Number(fields[index]);
   const values = {
     ppid: num(1), pgrp: num(2), session: num(3), utime: num(11), stime: num(12), cutime: num(13),
-    cstime: num(14), startTicks: num(19), vsizeBytes: num(20), rssPages: num(21),
+    cstime: num(14), threads: num(17), startTicks: num(19), vsizeBytes: num(20), rssPages: num(21),
   };
   if (Object.values(values).some((v) => !Number.isFinite(v))) return null;
   const state = fields[0] ?? '';
@@ -61,6 +63,7 @@ export function parseProcStat(text: string): ProcStat | null {
     startTicks: values.startTicks,
     vsizeBytes: values.vsizeBytes,
     rssPages: values.rssPages,
+    threads: values.threads,
   };
 }
 
@@ -68,6 +71,8 @@ export interface SmapsRollup {
   rssKiB: number;
   pssKiB: number;
   swapPssKiB: number;
+  /** Swapped-out pages of the process (prmon's `swap`). */
+  swapKiB: number;
 }
 
 /** /proc/<pid>/smaps_rollup (Linux ≥ 4.14): `Key:   N kB` lines after one header line. */
@@ -79,15 +84,27 @@ export function parseSmapsRollup(text: string): SmapsRollup | null {
   const rssKiB = read('Rss');
   const pssKiB = read('Pss');
   if (rssKiB === null || pssKiB === null) return null;
-  return { rssKiB, pssKiB, swapPssKiB: read('SwapPss') ?? 0 };
+  return { rssKiB, pssKiB, swapPssKiB: read('SwapPss') ?? 0, swapKiB: read('Swap') ?? 0 };
 }
 
-/** /proc/loadavg: the 1-minute load average (the one DIRAC reports). */
-export function parseLoadAverage(text: string): number | null {
-  const first = text.trim().split(/\s+/)[0];
-  const value = Number(first);
-  return first !== undefined && first !== '' && Number.isFinite(value) && value >= 0 ? value : null;
+/** /proc/<pid>/io: the four byte counters prmon reports (readable for our own processes only). */
+export interface ProcIo {
+  rchar: number;
+  wchar: number;
+  readBytes: number;
+  writeBytes: number;
 }
+
+export function parseProcIo(text: string): ProcIo | null {
+  const read = (key: string): number | null => {
+    const match = new RegExp(`^${key}: (\\d+)$`, 'm').exec(text);
+    return match ? Number(match[1]) : null;
+  };
+  const values = { rchar: read('rchar'), wchar: read('wchar'), readBytes: read('read_bytes'), writeBytes: read('write_bytes') };
+  if (Object.values(values).some((v) => v === null)) return null;
+  return values as ProcIo;
+}
+
 
 /** True when a NUL-separated /proc/<pid>/environ block holds exactly `name=value`. */
 export function environHas(environ: Buffer, name: string, value: string): boolean {

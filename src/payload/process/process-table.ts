@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { CLOCK_TICKS_PER_SECOND, environHas, parseProcStat, parseSmapsRollup, type ProcStat, type SmapsRollup } from './proc-parsers.js';
+import { CLOCK_TICKS_PER_SECOND, environHas, parseProcIo, parseProcStat, parseSmapsRollup, type ProcIo, type ProcStat, type SmapsRollup } from './proc-parsers.js';
 import { readProcBytes, readProcText } from '../../probes/proc-read.js';
 
 /*
@@ -53,6 +53,14 @@ export function readProcStat(pid: number, procRoot = DEFAULT_PROC_ROOT): ProcSta
 export function readSmapsRollup(pid: number, procRoot = DEFAULT_PROC_ROOT): SmapsRollup | null {
   try {
     return parseSmapsRollup(readProcText(path.join(procRoot, String(pid), 'smaps_rollup')));
+  } catch {
+    return null;
+  }
+}
+
+export function readProcIo(pid: number, procRoot = DEFAULT_PROC_ROOT): ProcIo | null {
+  try {
+    return parseProcIo(readProcText(path.join(procRoot, String(pid), 'io')));
   } catch {
     return null;
   }

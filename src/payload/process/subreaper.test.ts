@@ -11,7 +11,7 @@ const addon = (overrides: Partial<NativeAddon>): NativeAddon => ({
   ...overrides,
 });
 const z = (pid: number, ppid: number, state = 'Z'): ProcStat => ({
-  pid, ppid, state, comm: 'x', pgrp: 1, session: 1, utime: 0, stime: 0, cutime: 0, cstime: 0, startTicks: 1, vsizeBytes: 0, rssPages: 0,
+  pid, ppid, state, comm: 'x', pgrp: 1, session: 1, utime: 0, stime: 0, cutime: 0, cstime: 0, startTicks: 1, vsizeBytes: 0, rssPages: 0, threads: 1,
 });
 
 afterEach(() => resetSubreaperStateForTests());

@@ -190,6 +190,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
           maxPssMB: round(peak.maxPssMB),
         },
         ...(containerFailure ? { containerFailure } : {}),
+        resources: watchdog.resources,
       };
       logger.info({ exitCode, signal, killReason, minorStatus, usage: payloadResult.usage }, 'payload finished');
       return payloadResult;

@@ -3,6 +3,7 @@ import type { NativeAddon } from '../../native/types.js';
 import type { Logger } from '../../core/logger.js';
 import type { KillReason } from '../watchdog/kill-reasons.js';
 import type { WatchdogLimits } from '../watchdog/limits.js';
+import type { ResourceReport } from '../watchdog/resource-report.js';
 
 export type { KillReason, WatchdogLimits };
 
@@ -79,6 +80,8 @@ export interface PayloadResult {
   minorStatus: string;
   usage: PayloadUsage;
   containerFailure?: ContainerFailure;
+  /** The prmon-compatible resource report of the payload's whole run. */
+  resources?: ResourceReport;
 }
 
 export interface PayloadHandle {

@@ -1,66 +1,105 @@
-import type { ProcStat } from '../process/proc-parsers.js';
-import { processKey, readSmapsRollup } from '../process/process-table.js';
+import type { ProcIo, ProcStat } from '../process/proc-parsers.js';
+import { processKey, readProcIo, readSmapsRollup } from '../process/process-table.js';
 
 const PAGE_KIB = 4;
 
 export interface TreeUsage {
   cpuSeconds: number;
+  /** cpuSeconds split as prmon reports it: user (utime + cutime) and system (stime + cstime). */
+  userSeconds: number;
+  systemSeconds: number;
   pssMB: number;
   rssMB: number;
   vsizeMB: number;
+  swapMB: number;
   processCount: number;
+  threadCount: number;
+  /** Bytes through read/write calls and to/from storage, over the tree's life (prmon's iomon). */
+  io: ProcIo;
+}
+
+/** The counters that only grow, per process: they survive the process as described below. */
+type Counters = [user: number, system: number, rchar: number, wchar: number, readBytes: number, writeBytes: number];
+const ZERO: Counters = [0, 0, 0, 0, 0, 0];
+
+function add(into: Counters, from: Readonly<Counters>): void {
+  for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) + (from[i] as number);
 }
 
 /**
- * CPU and memory of a process tree across samples.
+ * CPU, I/O and memory of a process tree across samples.
  *
- * CPU: each process's own utime+stime plus cutime+cstime (children it waited for). When a process
- * disappears, its time moves into its parent's cutime if the parent is in the tree and waits for it;
- * if the parent is outside (init, or the pilot as subreaper), that time would be lost, so we keep
- * the process's last total in `departedSeconds`. The result never decreases.
+ * CPU and I/O: each process's own counters plus those of the children it waited for (the kernel
+ * folds a reaped child's utime/stime into cutime/cstime and its /proc/<pid>/io into the parent's).
+ * When a process disappears, its counters move into its parent if the parent is in the tree and
+ * waits for it; if the parent is outside (init, or the pilot as subreaper), they would be lost, so
+ * we keep the process's last counters in `departed`. The totals never decrease.
  */
 export class TreeUsageTracker {
-  private lastTotals = new Map<string, { total: number; ppid: number }>();
-  private departedSeconds = 0;
-  private maxCpu = 0;
+  private lastCounters = new Map<string, { counters: Counters; ppid: number }>();
+  private readonly departed: Counters = [...ZERO];
+  private readonly peak: Counters = [...ZERO];
+  private raisedCpu = 0;
   maxPssMB = 0;
   maxRssMB = 0;
 
   constructor(private readonly procRoot?: string) {}
 
   update(tree: readonly ProcStat[]): TreeUsage {
-    const current = new Map<string, { total: number; ppid: number }>();
+    const current = new Map<string, { counters: Counters; ppid: number }>();
     const livePids = new Set<number>();
-    let cpu = 0;
+    const totals: Counters = [...ZERO];
     let pssKiB = 0;
     let rssKiB = 0;
+    let swapKiB = 0;
     let vsizeBytes = 0;
     let processCount = 0;
+    let threadCount = 0;
     for (const stat of tree) {
-      const total = stat.utime + stat.stime + stat.cutime + stat.cstime;
-      current.set(processKey(stat), { total, ppid: stat.ppid });
+      const key = processKey(stat);
+      // A zombie's /proc/<pid>/io is gone: keep what it last had, its CPU is still in its stat.
+      const io = stat.state === 'Z' ? null : readProcIo(stat.pid, this.procRoot);
+      const last = this.lastCounters.get(key)?.counters;
+      const counters: Counters = [
+        stat.utime + stat.cutime,
+        stat.stime + stat.cstime,
+        io?.rchar ?? last?.[2] ?? 0,
+        io?.wchar ?? last?.[3] ?? 0,
+        io?.readBytes ?? last?.[4] ?? 0,
+        io?.writeBytes ?? last?.[5] ?? 0,
+      ];
+      current.set(key, { counters, ppid: stat.ppid });
       livePids.add(stat.pid);
-      cpu += total;
+      add(totals, counters);
       if (stat.state === 'Z') continue;
       processCount++;
+      threadCount += stat.threads;
       vsizeBytes += stat.vsizeBytes;
       const smaps = readSmapsRollup(stat.pid, this.procRoot);
       // Kernel threads and processes of other users have no readable smaps: fall back to RSS.
       rssKiB += smaps?.rssKiB ?? stat.rssPages * PAGE_KIB;
       pssKiB += smaps?.pssKiB ?? stat.rssPages * PAGE_KIB;
+      swapKiB += smaps?.swapKiB ?? 0;
     }
-    for (const [key, last] of this.lastTotals) {
+    for (const [key, last] of this.lastCounters) {
       if (current.has(key)) continue;
-      if (!livePids.has(last.ppid)) this.departedSeconds += last.total;
+      if (!livePids.has(last.ppid)) add(this.departed, last.counters);
     }
-    this.lastTotals = current;
-    this.maxCpu = Math.max(this.maxCpu, cpu + this.departedSeconds);
+    this.lastCounters = current;
+    add(totals, this.departed);
+    for (let i = 0; i < this.peak.length; i++) this.peak[i] = Math.max(this.peak[i] as number, totals[i] as number);
+    const [user, system, rchar, wchar, readBytes, writeBytes] = this.peak;
     const usage: TreeUsage = {
-      cpuSeconds: this.maxCpu,
+      cpuSeconds: this.cpuSeconds,
+      userSeconds: user,
+      systemSeconds: system,
       pssMB: pssKiB / 1024,
       rssMB: rssKiB / 1024,
       vsizeMB: vsizeBytes / (1024 * 1024),
+      swapMB: swapKiB / 1024,
       processCount,
+      threadCount,
+      io: { rchar, wchar, readBytes, writeBytes },
     };
     this.maxPssMB = Math.max(this.maxPssMB, usage.pssMB);
     this.maxRssMB = Math.max(this.maxRssMB, usage.rssMB);
@@ -68,11 +107,11 @@ export class TreeUsageTracker {
   }
 
   get cpuSeconds(): number {
-    return this.maxCpu;
+    return Math.max(this.peak[0] + this.peak[1], this.raisedCpu);
   }
 
   /** For a CPU figure measured elsewhere (e.g. getrusage of children) that is known to be better. */
   raiseCpu(seconds: number): void {
-    this.maxCpu = Math.max(this.maxCpu, seconds);
+    this.raisedCpu = Math.max(this.raisedCpu, seconds);
   }
 }

@@ -2,13 +2,13 @@ import path from 'node:path';
 import type { HeartbeatData } from '../../backend/types.js';
 import type { Logger } from '../../core/logger.js';
 import type { ProcStat } from '../process/proc-parsers.js';
-import { parseLoadAverage } from '../process/proc-parsers.js';
 import { DEFAULT_PROC_ROOT } from '../process/process-table.js';
-import { readProcText } from '../../probes/proc-read.js';
+import { readLoadAverageFile } from '../../probes/load-average.js';
 import { findViolation, type Violation, type WatchdogSample } from './checks.js';
 import { freeDiskMB, newestMtimeMs, tailLinesOfFd } from './files.js';
 import { sizeOf } from '../safe-open.js';
 import type { ResolvedWatchdogLimits } from './limits.js';
+import { ResourceReport } from './resource-report.js';
 import { TreeUsageTracker } from './tree-usage.js';
 
 export interface WatchdogOptions {
@@ -44,6 +44,8 @@ export class Watchdog {
   private readonly now: () => number;
   /** The stdout tail at stop(): the descriptor is closed after it, and its number may be reused. */
   private finalTail: string | null = null;
+  /** prmon-compatible series and summary, fed by the same samples (no second walk of the tree). */
+  readonly resources = new ResourceReport();
 
   constructor(private readonly options: WatchdogOptions) {
     this.now = options.now ?? Date.now;
@@ -136,6 +138,7 @@ export class Watchdog {
     const { jobDir, limits, procRoot } = this.options;
     const usage = this.usage.update(this.options.scanTree());
     const now = this.now();
+    this.resources.add(now / 1000, (now - this.startedAt) / 1000, usage);
     const lastWrite = Math.max(this.startedAt, newestMtimeMs(jobDir, limits.loopingScanMaxEntries));
     return {
       wallSeconds: (now - this.startedAt) / 1000,
@@ -175,11 +178,7 @@ export class Watchdog {
 }
 
 function readLoadAverage(procRoot = DEFAULT_PROC_ROOT): number | null {
-  try {
-    return parseLoadAverage(readProcText(path.join(procRoot, 'loadavg')));
-  } catch {
-    return null;
-  }
+  return readLoadAverageFile(path.join(procRoot, 'loadavg'))?.load1 ?? null;
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
