@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJobCgroup, pilotMemoryCgroup } from './cgroup.js';
@@ -54,5 +54,37 @@ describe('createJobCgroup', () => {
     expect(await cgroup.oomKilled()).toBe(false);
     await cgroup.remove();
     expect(existsSync(cgroup.dir)).toBe(false);
+  });
+});
+
+describe('createJobCgroup on a captured cgroup v2 Slurm slot (tests/fixtures/captures/cgroup-v2-slurm)', () => {
+  // The capture is Slurm's batch step. Slurm does not delegate it (no memory in subtree_control);
+  // the test adds what a delegating node (systemd Delegate=yes, a container's root) would show.
+  function delegatedCapture(): { procSelfCgroup: string; mountRoot: string; step: string } {
+    const root = tempDir('cgroup-v2-capture-');
+    cpSync(new URL('../../tests/fixtures/captures/cgroup-v2-slurm/', import.meta.url), root, { recursive: true });
+    const step = path.join(root, 'sys/fs/cgroup/system.slice/slurmstepd.scope/job_77/step_batch');
+    writeFileSync(path.join(step, 'cgroup.subtree_control'), 'memory pids\n');
+    return { procSelfCgroup: path.join(root, 'proc/self/cgroup'), mountRoot: path.join(root, 'sys/fs/cgroup'), step };
+  }
+
+  it('writes the limit to memory.max, and memory.swap.max = 0 only for MemoryNoSwap', async () => {
+    const capture = delegatedCapture();
+    const plain = (await createJobCgroup(11, 3000, silentLogger(), capture))!;
+    expect(plain.dir).toBe(path.join(capture.step, `dirac-pilot${process.pid}-job11`));
+    expect(readFileSync(path.join(plain.dir, 'memory.max'), 'utf8')).toBe(String(3000 * 1024 * 1024));
+    expect(existsSync(path.join(plain.dir, 'memory.swap.max'))).toBe(false);
+    const noSwap = (await createJobCgroup(12, 3000, silentLogger(), capture, { noSwap: true }))!;
+    expect(readFileSync(path.join(noSwap.dir, 'memory.swap.max'), 'utf8')).toBe('0');
+  });
+
+  it('recognises an OOM kill from memory.events (the kernel\'s format), and only a kill', async () => {
+    const capture = delegatedCapture();
+    const cgroup = (await createJobCgroup(13, 500, silentLogger(), capture))!;
+    // Reclaim pressure at the limit (max, oom events) without a kill is not an OOM kill.
+    writeFileSync(path.join(cgroup.dir, 'memory.events'), 'low 0\nhigh 0\nmax 5\noom 2\noom_kill 0\noom_group_kill 0\n');
+    expect(await cgroup.oomKilled()).toBe(false);
+    writeFileSync(path.join(cgroup.dir, 'memory.events'), 'low 0\nhigh 0\nmax 9\noom 3\noom_kill 1\noom_group_kill 0\n');
+    expect(await cgroup.oomKilled()).toBe(true);
   });
 });

@@ -53,11 +53,18 @@ function oomKillCount(text: string): number {
 }
 
 /**
- * Creates `dirac-pilot<pid>-job<id>` below the pilot's memory cgroup with the job's memory limit, or returns
+ * Creates `dirac-pilot<pid>-job<id>` below the pilot's memory cgroup with the job's memory limit
+ * (`memory.max`: the JDL's MaxRAM, not its MinRAM request), or returns
  * null (with the reason at debug level) when the node does not delegate. cgroup v2 needs the memory
  * controller already enabled for the pilot's children (a delegated subtree, or a container's root).
  */
-export async function createJobCgroup(jobId: number, memoryMB: number, logger: Logger, roots: CgroupRoots = { procSelfCgroup: '/proc/self/cgroup', mountRoot: '/sys/fs/cgroup' }): Promise<JobCgroup | null> {
+export async function createJobCgroup(
+  jobId: number,
+  memoryMB: number,
+  logger: Logger,
+  roots: CgroupRoots = { procSelfCgroup: '/proc/self/cgroup', mountRoot: '/sys/fs/cgroup' },
+  options: { noSwap?: boolean } = {},
+): Promise<JobCgroup | null> {
   const parent = pilotMemoryCgroup(roots);
   if (!parent) return null;
   // The pilot's pid in the name: two pilots sharing a cgroup (or job ids from two servers) never collide.
@@ -73,7 +80,8 @@ export async function createJobCgroup(jobId: number, memoryMB: number, logger: L
     }
     await mkdir(dir);
     await writeFile(path.join(dir, parent.version === 2 ? 'memory.max' : 'memory.limit_in_bytes'), bytes);
-    if (parent.version === 2) await writeFile(path.join(dir, 'memory.swap.max'), '0').catch(() => undefined);
+    // MemoryNoSwap: the limit covers RAM and swap together. Otherwise swap follows the parent's rule.
+    if (parent.version === 2 && options.noSwap) await writeFile(path.join(dir, 'memory.swap.max'), '0').catch(() => undefined);
   } catch (error) {
     logger.debug({ cgroup: dir, err: (error as NodeJS.ErrnoException).code ?? String(error) }, 'no per-job cgroup: not delegated here');
     await rmdir(dir).catch(() => undefined);

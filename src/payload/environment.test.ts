@@ -3,7 +3,7 @@ import { payloadEnvironment } from './environment.js';
 import { describeJob } from './job-description.js';
 
 const job = describeJob('[Executable="x"; Environment={"MY_VAR=1", "DIRACX_TOKEN=sneaky"};]', { jobId: 7, owner: 'a', ownerGroup: 'g', vo: 'v' });
-const slot = { id: 1, processors: 2, cpuIds: [0, 1], memoryMB: 1000, gpus: ['GPU-x'], wholeNode: false };
+const slot = { id: 1, processors: 2, cpuIds: [0, 1], memoryMB: 1000, memoryLimitMB: 1000, gpus: ['GPU-x'], wholeNode: false };
 const pilotEnv = {
   PATH: '/usr/bin', LANG: 'C.UTF-8', HOME: '/root', DIRACX_CREDENTIALS_PATH: '/secret/creds.json', X509_USER_PROXY: '/tmp/x509up_u0',
   BEARER_TOKEN: 'pilot-token', MY_SECRET: 'x', SLURM_JOB_ID: '12', X509_CERT_DIR: '/etc/grid-security/certificates', PILOT_SECRET_FILE: '/s',

@@ -178,7 +178,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       workDir: options.job.workDir,
       site: options.job.site,
       runner: options.job.runner,
-      limits: options.job.limits(description.maxWallTime, description.cpuTime, slot.memoryMB),
+      limits: options.job.limits(description.maxWallTime, description.cpuTime, slot.memoryLimitMB),
       pilotEnv: options.job.pilotEnv,
       logger,
       native: options.job.native,

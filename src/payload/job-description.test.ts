@@ -72,3 +72,17 @@ describe('splitArguments', () => {
     expect(splitArguments('""')).toEqual(['']);
   });
 });
+
+describe('memory request and limit', () => {
+  const identity = { jobId: 1, owner: 'u', ownerGroup: 'g', vo: 'v' };
+  it('reads MinRAM as the request, MaxRAM as the limit, MemoryNoSwap, in MB', () => {
+    const job = describeJob('[ Executable = "x"; MinRAM = 1024; MaxRAM = 2048.5; MemoryNoSwap = True; ]', identity);
+    expect(job).toMatchObject({ minRAMMB: 1024, maxRAMMB: 2049, memoryNoSwap: true });
+    expect(describeJob('[ Executable = "x"; MaxRAM = 0; ]', identity)).toMatchObject({ minRAMMB: null, maxRAMMB: null, memoryNoSwap: false });
+  });
+
+  it('refuses a limit below the request, and a negative figure, naming them', () => {
+    expect(() => describeJob('[ Executable = "x"; MinRAM = 4000; MaxRAM = 2000; ]', identity)).toThrow('MaxRAM 2000 MB is below MinRAM 4000 MB');
+    expect(() => describeJob('[ Executable = "x"; MinRAM = -5; ]', identity)).toThrow('MinRAM: expected a number of MB, got -5');
+  });
+});

@@ -137,7 +137,9 @@ export function describeJob(text: string, identity: Pick<MatchedJob, 'jobId' | '
     environment[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   const argumentsText = reader.string('Arguments');
-  const maxRAM = reader.number('MaxRAM') ?? reader.number('MaxRAMMB');
+  const maxRAM = megabytes(reader.number('MaxRAM') ?? reader.number('MaxRAMMB'), 'MaxRAM');
+  const minRAM = megabytes(reader.number('MinRAM'), 'MinRAM');
+  if (minRAM !== null && maxRAM !== null && maxRAM < minRAM) throw new JobDescriptionError(`MaxRAM ${maxRAM} MB is below MinRAM ${minRAM} MB`);
 
   return {
     jobId: identity.jobId,
@@ -152,7 +154,9 @@ export function describeJob(text: string, identity: Pick<MatchedJob, 'jobId' | '
     processors: { min, max },
     wholeNode,
     numberOfGPUs: gpus,
-    maxRAMMB: maxRAM ?? null,
+    minRAMMB: minRAM,
+    maxRAMMB: maxRAM,
+    memoryNoSwap: /^true$/i.test(reader.string('MemoryNoSwap') ?? ''),
     tags,
     platform: reader.string('Platform') ?? null,
     environment,
@@ -163,6 +167,13 @@ export function describeJob(text: string, identity: Pick<MatchedJob, 'jobId' | '
     vo: identity.vo || reader.string('VirtualOrganization') || 'unknown',
     raw: reader.raw(),
   };
+}
+
+/** A memory figure in MB: a positive number, or null when absent (0 is DIRAC's "no figure"). */
+function megabytes(value: number | undefined, name: string): number | null {
+  if (value === undefined || value === 0) return null;
+  if (!Number.isFinite(value) || value < 0) throw new JobDescriptionError(`${name}: expected a number of MB, got ${value}`);
+  return Math.ceil(value);
 }
 
 /** describeJob for the job agent: a bad description is a job failure, not a pilot crash. */

@@ -168,7 +168,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       // The job names its output files: inside its directory, never a link, a directory or a FIFO.
       const stdoutFile = jobPath('StdOutput', description.stdOutput);
       const stderrFile = jobPath('StdError', description.stdError);
-      cgroup = await createJobCgroup(job.jobId, slot.memoryMB, log);
+      cgroup = await createJobCgroup(job.jobId, slot.memoryLimitMB, log, undefined, { noSwap: description.memoryNoSwap });
       const jobChoseImage = launch.image === undefined && description.containerImage !== null;
       const handle = startPayloadOrRefuse({
         jobId: job.jobId,

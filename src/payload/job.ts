@@ -20,8 +20,15 @@ export interface JobDescription {
   processors: { min: number; max: number };
   wholeNode: boolean;
   numberOfGPUs: number;
-  /** Memory the job asks for, MB; null when it does not say. */
+  /**
+   * Memory, MB (DIRAC v9 #8366): `MinRAM` is the request (what the match advertises and the slot
+   * reserves), `MaxRAM` the limit (what is enforced). Either may stand alone: a lone MaxRAM is
+   * both, as in DIRAC's Pool CE. Null when the job does not say.
+   */
+  minRAMMB: number | null;
   maxRAMMB: number | null;
+  /** JDL `MemoryNoSwap`: the limit holds for RAM and swap together (cgroup v2 memory.swap.max = 0). */
+  memoryNoSwap: boolean;
   tags: string[];
   platform: string | null;
   /** Extra environment variables the job asks for (JDL `Environment = {"K=V", …}`). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SlotPool, isSlot, type Slot } from './slots.js';
 
-const job = (min: number, max = min, extra: Partial<{ wholeNode: boolean; numberOfGPUs: number; maxRAMMB: number | null }> = {}) => ({
+const job = (min: number, max = min, extra: Partial<{ wholeNode: boolean; numberOfGPUs: number; maxRAMMB: number | null; minRAMMB: number | null }> = {}) => ({
   processors: { min, max }, wholeNode: false, numberOfGPUs: 0, maxRAMMB: null, ...extra,
 });
 
@@ -53,5 +53,34 @@ describe('SlotPool', () => {
     pool.release(slot);
     pool.release(slot);
     expect(pool.free().processors).toBe(2);
+  });
+});
+
+describe('memory as request and limit (DIRAC v9 #8366)', () => {
+  it('reserves the request (MinRAM) and enforces the limit (MaxRAM)', () => {
+    const pool = new SlotPool({ processors: 4, memoryMB: 8000, gpus: [] });
+    const slot = pool.acquire(job(1, 1, { minRAMMB: 1000, maxRAMMB: 3000 }));
+    expect(slot).toMatchObject({ memoryMB: 1000, memoryLimitMB: 3000 });
+    expect(pool.free().memoryMB).toBe(7000);
+  });
+
+  it('a lone MaxRAM is both, as in the Pool CE; a lone MinRAM is its own limit', () => {
+    const pool = new SlotPool({ processors: 4, memoryMB: 8000, gpus: [] });
+    expect(pool.acquire(job(1, 1, { maxRAMMB: 2500 }))).toMatchObject({ memoryMB: 2500, memoryLimitMB: 2500 });
+    expect(pool.acquire(job(1, 1, { minRAMMB: 1500 }))).toMatchObject({ memoryMB: 1500, memoryLimitMB: 1500 });
+  });
+
+  it('only the request must fit: the limit may reach into memory reserved but unused', () => {
+    const pool = new SlotPool({ processors: 2, memoryMB: 4000, gpus: [] });
+    expect(pool.acquire(job(1, 1, { minRAMMB: 3000 }))).toMatchObject({ memoryMB: 3000 });
+    expect(pool.acquire(job(1, 1, { minRAMMB: 1000, maxRAMMB: 4000 }))).toMatchObject({ memoryMB: 1000, memoryLimitMB: 4000 });
+    const pool2 = new SlotPool({ processors: 2, memoryMB: 4000, gpus: [] });
+    pool2.acquire(job(1, 1, { minRAMMB: 3000 }));
+    expect(pool2.acquire(job(1, 1, { minRAMMB: 1500, maxRAMMB: 2000 }))).toEqual({ reason: 'needs 1500 MB, 1000 MB free' });
+  });
+
+  it('without a figure, a share proportional to the processors is both', () => {
+    const pool = new SlotPool({ processors: 4, memoryMB: 8000, gpus: [] });
+    expect(pool.acquire(job(2))).toMatchObject({ memoryMB: 4000, memoryLimitMB: 4000 });
   });
 });

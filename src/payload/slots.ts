@@ -15,7 +15,10 @@ export interface Slot {
   readonly id: number;
   readonly processors: number;
   readonly cpuIds: number[];
+  /** Memory reserved for the job (its request), MB. */
   readonly memoryMB: number;
+  /** Memory the job may use before it is stopped (its limit), MB: at least the reservation. */
+  readonly memoryLimitMB: number;
   readonly gpus: string[];
   readonly wholeNode: boolean;
 }
@@ -60,9 +63,12 @@ export class SlotPool {
   /**
    * Takes a share for `job`, or returns null with the reason when it does not fit now.
    * Processors: as many as the job allows up to what is free (at least its minimum).
-   * Memory: what the job asks for, else a share proportional to its processors.
+   * Memory: the job's request (MinRAM, else MaxRAM) is reserved, else a share proportional to its
+   * processors; its limit (MaxRAM) is what gets enforced, else the reservation. Like DIRAC's Pool
+   * CE, only the request must fit in what is free: the limit may reach into memory that other
+   * jobs reserved but are not using, which is the point of asking less than the limit.
    */
-  acquire(job: Pick<JobDescription, 'processors' | 'wholeNode' | 'numberOfGPUs' | 'maxRAMMB'>): Slot | { reason: string } {
+  acquire(job: Pick<JobDescription, 'processors' | 'wholeNode' | 'numberOfGPUs' | 'maxRAMMB'> & Partial<Pick<JobDescription, 'minRAMMB'>>): Slot | { reason: string } {
     if (job.wholeNode && this.active.size > 0) return { reason: 'WholeNode job needs an idle pilot' };
     const want = job.wholeNode ? this.freeProcessors : Math.min(job.processors.max, this.freeProcessors);
     if (want < job.processors.min) {
@@ -72,7 +78,8 @@ export class SlotPool {
       return { reason: `needs ${job.numberOfGPUs} GPUs, ${this.freeGpus.length} free` };
     }
     const proportional = Math.floor((this.capacity.memoryMB * want) / this.capacity.processors);
-    const memoryMB = job.wholeNode ? this.freeMemoryMB : (job.maxRAMMB ?? Math.min(proportional, this.freeMemoryMB));
+    const request = job.minRAMMB ?? job.maxRAMMB;
+    const memoryMB = job.wholeNode ? Math.max(this.freeMemoryMB, request ?? 0) : (request ?? Math.min(proportional, this.freeMemoryMB));
     if (memoryMB > this.freeMemoryMB) {
       return { reason: `needs ${memoryMB} MB, ${this.freeMemoryMB} MB free` };
     }
@@ -81,6 +88,7 @@ export class SlotPool {
       processors: want,
       cpuIds: this.freeCpuIds.splice(0, Math.min(want, this.freeCpuIds.length)),
       memoryMB,
+      memoryLimitMB: Math.max(memoryMB, job.maxRAMMB ?? 0),
       gpus: this.freeGpus.splice(0, job.numberOfGPUs),
       wholeNode: job.wholeNode,
     };

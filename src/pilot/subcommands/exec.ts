@@ -60,7 +60,7 @@ export const execSubcommand: Subcommand = {
         workDir: ctx.workDir,
         site: ctx.params.site,
         runner: chooseRunner(ctx),
-        limits: jobLimits(ctx, description.maxWallTime, null, slot.memoryMB),
+        limits: jobLimits(ctx, description.maxWallTime, null, slot.memoryLimitMB),
         pilotEnv: ctx.env,
         logger: ctx.logger,
         native: ctx.native,
