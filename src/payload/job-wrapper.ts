@@ -19,6 +19,7 @@ import { startPayload, type PayloadHandle, type KillReason } from './runner/inde
 import type { WatchdogLimits } from './runner/index.js';
 import type { ResourceReport } from './watchdog/resource-report.js';
 import { writeResourceReport } from './watchdog/resource-report-files.js';
+import { windDownRule, WindDownError, type WindDownRule } from './watchdog/wind-down.js';
 
 const SOURCE = 'JobWrapper';
 
@@ -44,6 +45,8 @@ export interface JobRunOptions {
   shutdown: AbortSignal;
   /** Called with the running payload so the pilot's heartbeat loop can sample and kill it. */
   onStarted?: (jobId: number, handle: PayloadHandle) => void;
+  /** The pilot's configured StopSig* values, which a job's JDL overrides (wind-down.ts). */
+  windDownDefaults?: Partial<Record<string, unknown>>;
   /** Metadata reported at job start (HostName, ModelName, …). */
   startMetadata?: Record<string, string | number>;
   /** Keep the job directory after the job (debugging; `pilot exec` keeps it). */
@@ -94,6 +97,27 @@ function publishResourceReport(backend: Backend, jobId: number, jobDir: string, 
     log.warn({ err: (error as Error).message }, 'resource report (prmon.txt, prmon.json) not written');
   }
   backend.setJobMetadata(jobId, report.jobParameters()).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'resource summary not delivered'));
+}
+
+/**
+ * The job's wind-down rule and the limits it implies: the CPU kill moves to StopSigFinishWork of
+ * the watchdog's CPU budget, and the signal goes out at StopSigStartWork of it. Without a CPU
+ * budget the signal is sent only when the pilot winds down (drain, shutdown time).
+ */
+function windDownFor(description: JobDescription, limits: WatchdogLimits, defaults: Partial<Record<string, unknown>> = {}) {
+  let rule: WindDownRule | null;
+  try {
+    rule = windDownRule(description.raw, defaults);
+  } catch (error) {
+    if (error instanceof WindDownError) throw new JobFailure('description-invalid', error.message, error.message);
+    throw error;
+  }
+  if (!rule) return null;
+  const budget = limits.cpuSeconds ?? null;
+  return {
+    limits: budget ? { ...limits, cpuSeconds: budget * rule.finishFraction } : limits,
+    option: { rule, atCpuSeconds: budget ? budget * rule.startFraction : null },
+  };
 }
 
 export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
@@ -170,6 +194,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       const stderrFile = jobPath('StdError', description.stdError);
       cgroup = await createJobCgroup(job.jobId, slot.memoryLimitMB, log, undefined, { noSwap: description.memoryNoSwap });
       const jobChoseImage = launch.image === undefined && description.containerImage !== null;
+      const windDown = windDownFor(description, options.limits, options.windDownDefaults);
       const handle = startPayloadOrRefuse({
         jobId: job.jobId,
         argv: launch.argv,
@@ -190,7 +215,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
                 extraOptions: options.runner.extraOptions,
                 workdirBase: path.join(jobDir, '.apptainer'),
               },
-        limits: options.limits,
+        limits: windDown?.limits ?? options.limits,
+        ...(windDown ? { windDown: windDown.option } : {}),
         logger: log,
         native: options.native,
         // Pinned only when the slot has a CPU id per processor (not on an over-subscribed pilot).

@@ -66,6 +66,16 @@ export function readProcIo(pid: number, procRoot = DEFAULT_PROC_ROOT): ProcIo | 
   }
 }
 
+/** The process's command line, arguments joined by spaces (DIRAC matches StopSigRegex on this); null when gone. */
+export function readCommandLine(pid: number, procRoot = DEFAULT_PROC_ROOT): string | null {
+  try {
+    const bytes = readProcBytes(path.join(procRoot, String(pid), 'cmdline'), 64 * 1024);
+    return bytes.toString('utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the process's initial environment carries `name=value` (false when unreadable). */
 export function processHasEnv(pid: number, name: string, value: string, procRoot = DEFAULT_PROC_ROOT): boolean {
   try {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { ProcStat } from '../process/proc-parsers.js';
 import { findPayloadTree, liveMembers, type PayloadIdentity } from '../process/process-tree.js';
-import { processKey, readProcStat, readProcessTableShared, readUptimeTicks } from '../process/process-table.js';
+import { processKey, readCommandLine, readProcStat, readProcessTableShared, readUptimeTicks } from '../process/process-table.js';
 import { terminateTree } from '../process/kill-tree.js';
 import { ensureSubreaper, reapOrphanZombies } from '../process/subreaper.js';
 import { KILL_MINOR_STATUS, type KillReason } from '../watchdog/kill-reasons.js';
@@ -12,6 +12,7 @@ import { resolveLimits } from '../watchdog/limits.js';
 import { Watchdog } from '../watchdog/watchdog.js';
 import { tailLinesOfFd } from '../watchdog/files.js';
 import { openInDir, UnsafeJobFile } from '../safe-open.js';
+import { matchCommandLines, type WindDownRule } from '../watchdog/wind-down.js';
 import { planApptainer, readRcFile, runContainerDiagnostic } from './apptainer.js';
 import { classifyContainerFailure } from './container-failures.js';
 import { joinCgroup, pinToCpus } from './affinity.js';
@@ -136,6 +137,16 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
     });
   };
 
+  let windDownSent = false;
+  const windDown = (reason: string): boolean => {
+    if (!options.windDown || windDownSent || killReason !== null || rootExited) return false;
+    windDownSent = true;
+    const { rule } = options.windDown;
+    const signalled = signalMatching(scan(), rule);
+    logger.info({ reason, signal: rule.signal, pids: signalled.pids, timedOut: signalled.timedOut || undefined }, 'wind-down signal sent to the payload');
+    return true;
+  };
+
   const watchdog = new Watchdog({
     scanTree: () => scan(true),
     jobDir: options.cwd,
@@ -143,6 +154,10 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
     limits,
     logger,
     onViolation: (violation) => kill(violation.reason, violation.detail),
+    onSample: (sample) => {
+      const at = options.windDown?.atCpuSeconds;
+      if (at != null && sample.cpuSeconds >= at) windDown(`CPU ${Math.round(sample.cpuSeconds)} s reached the wind-down point ${Math.round(at)} s`);
+    },
   });
   if (pid > 0) watchdog.start();
 
@@ -203,7 +218,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
     }
   })();
 
-  return { pid, sample: () => watchdog.heartbeat(), kill, done };
+  return { pid, sample: () => watchdog.heartbeat(), kill, windDown, done };
 }
 
 function launch(plan: LaunchPlan, outFd: number, errFd: number, limits: ReturnType<typeof resolveLimits>) {
@@ -280,3 +295,23 @@ function safeRusage(native: PayloadOptions['native']): number | null {
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
+
+/** Sends the rule's signal to the processes of `tree` whose command line its regex matches. */
+function signalMatching(tree: readonly ProcStat[], rule: WindDownRule): { pids: number[]; timedOut: boolean } {
+  const lines = new Map<number, string>();
+  for (const stat of tree) {
+    if (stat.state === 'Z') continue;
+    const line = readCommandLine(stat.pid);
+    if (line !== null) lines.set(stat.pid, line);
+  }
+  const matched = matchCommandLines(rule.regex, lines);
+  const pids = matched.pids.filter((pid) => {
+    try {
+      process.kill(pid, rule.signal);
+      return true;
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+  return { pids, timedOut: matched.timedOut };
+}

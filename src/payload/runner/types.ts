@@ -2,6 +2,7 @@ import type { HeartbeatData } from '../../backend/types.js';
 import type { NativeAddon } from '../../native/types.js';
 import type { Logger } from '../../core/logger.js';
 import type { KillReason } from '../watchdog/kill-reasons.js';
+import type { WindDownRule } from '../watchdog/wind-down.js';
 import type { WatchdogLimits } from '../watchdog/limits.js';
 import type { ResourceReport } from '../watchdog/resource-report.js';
 
@@ -54,6 +55,11 @@ export interface PayloadOptions {
    * registered (secret-files.ts). `disabled` names why hiding is off.
    */
   secretFiles?: { files: string[]; disabled?: string };
+  /**
+   * Wind-down (wind-down.ts): the signal the job asked for, sent to its matching processes when
+   * its CPU reaches `atCpuSeconds`, or when the pilot calls `windDown()`.
+   */
+  windDown?: { rule: WindDownRule; atCpuSeconds: number | null };
 }
 
 export interface PayloadUsage {
@@ -91,6 +97,11 @@ export interface PayloadHandle {
   sample(): HeartbeatData;
   /** Idempotent; the first reason wins. TERM to the whole tree, grace, then KILL. */
   kill(reason: KillReason, detail?: string): void;
+  /**
+   * Asks the payload to wind down: its wind-down signal to its matching processes, once. False
+   * when the job has no wind-down rule or it was already sent.
+   */
+  windDown(reason: string): boolean;
   /** Resolves once the payload and every process it left behind are gone. */
   done: Promise<PayloadResult>;
 }

@@ -25,6 +25,8 @@ export interface WatchdogOptions {
   logger: Logger;
   /** Called once, on the first violated limit. */
   onViolation: (violation: Violation) => void;
+  /** Called with every sample, after the checks (the wind-down point is watched here). */
+  onSample?: (sample: WatchdogSample) => void;
   procRoot?: string;
   now?: () => number;
 }
@@ -92,6 +94,7 @@ export class Watchdog {
       }
     }
     this.remember(sample);
+    this.options.onSample?.(sample);
     return sample;
   }
 
