@@ -4,9 +4,6 @@ import path from 'node:path';
 import { ExitCode } from '../core/exit-codes.js';
 import { result, type CheckResult } from './types.js';
 
-/** DIRAC's `-D/--disk` default: 2560 MB free in the work directory. */
-export const DEFAULT_MIN_DISK_MB = 2560;
-
 /** Write, sync, read back and remove a small file: proves the directory is really usable. */
 async function roundTrip(dir: string): Promise<string | null> {
   const file = path.join(dir, `.pilot-check-${process.pid}-${randomBytes(4).toString('hex')}`);

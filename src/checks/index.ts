@@ -11,7 +11,7 @@ import { Warnings } from '../probes/warnings.js';
 import { checkClock } from './clock.js';
 import { checkContainer } from './container.js';
 import { checkCvmfs } from './cvmfs.js';
-import { DEFAULT_MIN_DISK_MB, checkTmpDirs, checkWorkDir } from './disk-space.js';
+import { checkTmpDirs, checkWorkDir } from './disk-space.js';
 import { checkGpus } from './gpus.js';
 import { checkTimeLeft } from './time-left.js';
 import { result, type CheckReport, type CheckResult } from './types.js';
@@ -22,8 +22,8 @@ export { formatCheckReport } from './format.js';
 
 export interface NodeCheckOptions {
   workDir: string;
-  /** Minimum free MB in workDir; DIRAC's default 2560. */
-  minDiskMB?: number;
+  /** Minimum free MB in workDir (-D/--disk). */
+  minDiskMB: number;
   /** Default /tmp; $TMPDIR (from env) is checked too when set. */
   tmpDir?: string;
   /** Repositories that must be mounted (`/cvmfs/lhcb.cern.ch` or `lhcb.cern.ch`); none: skipped. */
@@ -109,7 +109,7 @@ export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckRep
   const cacheDir = runtime ? await mkdtemp(path.join(options.workDir, '.pilot-check-cache-')).catch(() => undefined) : undefined;
   try {
     const checks = await Promise.all([
-      guarded('workdir', () => checkWorkDir(options.workDir, options.minDiskMB ?? DEFAULT_MIN_DISK_MB), ExitCode.WORKDIR),
+      guarded('workdir', () => checkWorkDir(options.workDir, options.minDiskMB), ExitCode.WORKDIR),
       guarded('tmp', () => checkTmpDirs([options.tmpDir ?? '/tmp', env.TMPDIR ?? '']), ExitCode.TMP),
       guarded('cvmfs', () => checkCvmfs(options.cvmfsRepositories ?? []), ExitCode.CVMFS),
       guarded('container', () =>

@@ -8,6 +8,7 @@ import { slurm } from '../edge/slurm.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { resourceParams } from './describe-resources.js';
 import { isSeaExecutable } from '../native/sea.js';
+import { contextDefaults } from '../pilot/defaults.js';
 
 /** How compute nodes start this same pilot: the standalone executable, or node + the bundle. */
 export function computePilotArgv(ctx: PilotContext): string[] {
@@ -48,8 +49,10 @@ export const runEdge: PilotCommand = {
     if (!probe) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-edge needs describe-resources before it');
     if (!backend) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-edge needs authenticate before it');
     if (!p.edgeDir) throw new PilotError(ExitCode.CONFIG, 'edge mode needs --edge-dir (a directory shared with the compute nodes)');
-    const timeLimitMinutes = p.edgeTimeLimit ?? (await slurm.partitionMaxMinutes(p.edgePartition)) ?? 60;
-    const memoryMBPerJob = p.edgeMemoryMB ?? 2000 * p.edgeCpus;
+    const partitionMaxMinutes = p.edgeTimeLimit === undefined ? await slurm.partitionMaxMinutes(p.edgePartition) : null;
+    const d = contextDefaults(p, { allocatedCpus: probe.cpu.allocatedCpus, partitionMaxMinutes });
+    const timeLimitMinutes = d.edgeTimeLimit;
+    const memoryMBPerJob = d.edgeMemoryMB;
     const power = ctx.cpuPower?.power ?? 1;
     // Each job of an allocation gets the whole time limit on its own cores: that is its CPU work.
     const cpuWork = timeLimitMinutes * 60 * power;
@@ -61,9 +64,9 @@ export const runEdge: PilotCommand = {
       allocation: { cpusPerJob: p.edgeCpus, memoryMBPerJob, gpusPerJob: p.edgeGpus, timeLimitMinutes, ...(p.edgePartition ? { partition: p.edgePartition } : {}) },
       groupSize: p.edgeGroupSize,
       maxAllocations: p.edgeMaxAllocations,
-      staleSeconds: p.edgeStaleSeconds ?? Math.max(30, 10 * p.heartbeatSeconds),
+      staleSeconds: d.edgeStaleSeconds,
       pollSeconds: Math.min(p.pollingTime, 5),
-      stopAfterFailedMatches: p.stopAfterFailedMatches ?? 10,
+      stopAfterFailedMatches: d.stopAfterFailedMatches,
       deadline: p.lifetimeSeconds ? ctx.startedAt.getTime() + p.lifetimeSeconds * 1000 : null,
       drainFile: p.drainFile,
       computeArgv: computePilotArgv(ctx),

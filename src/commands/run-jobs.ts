@@ -10,17 +10,16 @@ import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { resourceParams } from './describe-resources.js';
+import { contextDefaults } from '../pilot/defaults.js';
 
-/** DIRAC's Pool CE defaults differ from the single-job ones (dirac-pilot.md §1, LaunchAgent). */
+/** The job agent's stop rules; the Pool CE's own defaults come from contextDefaults (defaults.ts). */
 export function jobAgentRules(ctx: PilotContext): JobAgentRules {
-  const p = ctx.params;
-  const pool = p.ceType.startsWith('Pool');
-  const processors = ctx.probe?.cpu.allocatedCpus ?? 1;
+  const p = contextDefaults(ctx.params, { allocatedCpus: ctx.probe?.cpu.allocatedCpus ?? 1 });
   return {
-    maxCycles: p.maxCycles ?? (pool ? 5000 : 10),
-    pollingTimeSeconds: pool ? Math.min(20, p.pollingTime) : p.pollingTime,
-    stopOnApplicationFailure: p.stopOnApplicationFailure ?? !pool,
-    stopAfterFailedMatches: p.stopAfterFailedMatches ?? (pool ? Math.max(processors, 10) : 10),
+    maxCycles: p.maxCycles,
+    pollingTimeSeconds: p.pollingTime,
+    stopOnApplicationFailure: p.stopOnApplicationFailure,
+    stopAfterFailedMatches: p.stopAfterFailedMatches,
     fillingMode: true,
     minimumTimeLeft: p.minimumTimeLeft,
     drainFile: p.drainFile,
@@ -103,8 +102,8 @@ export const runJobs: PilotCommand = {
     const { probe, backend } = ctx;
     if (!probe) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-jobs needs describe-resources before it');
     if (!backend) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-jobs needs authenticate before it');
-    const p = ctx.params;
-    const processors = p.processors ?? probe.cpu.allocatedCpus;
+    const p = contextDefaults(ctx.params, { allocatedCpus: probe.cpu.allocatedCpus });
+    const { processors } = p;
     const pool = new SlotPool({
       processors,
       cpuIds: slotCpuIds(processors),

@@ -1,4 +1,5 @@
 import { OPTIONS, type OptionSpec } from './options.js';
+import { CONTEXT_DEFAULTS } from './defaults.js';
 import { coerceOptionValue, type RawParams } from './params.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -13,7 +14,7 @@ export interface ParsedArgv {
 
 const byLong = new Map<string, OptionSpec>();
 const byShort = new Map<string, OptionSpec>();
-for (const spec of OPTIONS) {
+for (const spec of OPTIONS as readonly OptionSpec[]) {
   byLong.set(spec.long, spec);
   for (const alias of spec.aliases ?? []) byLong.set(alias, spec);
   if (spec.short) byShort.set(spec.short, spec);
@@ -94,13 +95,28 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   return { params, help, positionals };
 }
 
-/** `-n, --name=SITE   DIRAC site name  [env DIRAC_SITE]` lines for --help. */
+/**
+ * "(default X)" from the option's default value, or the wording of its contextual default.
+ * Empty defaults (no tags, no CE name, a flag off) say nothing.
+ */
+export function describeDefault(spec: OptionSpec): string | null {
+  if (spec.contextual) return CONTEXT_DEFAULTS[spec.key as keyof typeof CONTEXT_DEFAULTS] ?? null;
+  const value: unknown = spec.default;
+  if (value === undefined || value === '' || value === false) return null;
+  if (Array.isArray(value)) return value.length > 0 ? value.join(',') : null;
+  if (typeof value === 'object' && value !== null) return Object.keys(value).length > 0 ? JSON.stringify(value) : null;
+  if (value === true) return spec.origin === 'dirac' ? 'True' : 'on';
+  return String(value as string | number);
+}
+
+/** `-n, --name=SITE   DIRAC site name (default Unknown)  [env DIRAC_SITE]` lines for --help. */
 export function formatOptionsHelp(specs: readonly OptionSpec[] = OPTIONS): string {
   const rows = specs.map((spec) => {
     const value = spec.type === 'flag' ? '' : `=${spec.value ?? 'VALUE'}`;
     const left = `${spec.short ? `-${spec.short}, ` : '    '}--${spec.long}${value}`;
+    const fallback = describeDefault(spec);
     const env = spec.env ? `  [env ${spec.env}]` : '';
-    return { left, right: `${spec.help}${env}` };
+    return { left, right: `${spec.help}${fallback === null ? '' : ` (default ${fallback})`}${env}` };
   });
   const width = Math.min(44, Math.max(...rows.map((r) => r.left.length)) + 2);
   return rows.map((r) => `  ${r.left.padEnd(width)}${r.right}`).join('\n');

@@ -1,17 +1,19 @@
 import type { z } from 'zod';
-import { OPTIONS, type OptionSpec } from './options.js';
+import { OPTIONS, type OptionSpec, type Params } from './options.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
+
+export type { Params } from './options.js';
 
 /**
  * The pilot's parameters, merged defaults < pilot.json < environment < command line (DIRAC reads
  * the command line twice so that it wins over pilot.json; merging in that order gives the same
- * result in one pass), each validated by its zod schema.
+ * result in one pass), each validated by its option's schema (options.ts).
  *
  * One zod object of every field would be the obvious form, but building its ~200 schema objects
  * (each binds two dozen methods) and compiling their parse paths was 5 ms of every start, an
- * eighth of `pilot probe`. So each field is a schema factory plus its default: a start builds the
- * schemas of the fields it was given (usually a handful) and copies the defaults of the rest.
+ * eighth of `pilot probe`. So each option holds a schema factory and its default: a start builds
+ * the schemas of the options it was given (usually a handful) and copies the defaults of the rest.
  *
  * zod itself is loaded only when a given value needs a schema: flags are booleans and most
  * options plain strings by the time they get here (coerceOptionValue, or JSON), which z.boolean()
@@ -20,121 +22,25 @@ import { ExitCode } from '../core/exit-codes.js';
  */
 type Zod = typeof z;
 
-interface Field<T extends z.ZodTypeAny, D> {
-  make: (zod: Zod) => T;
-  fallback: D;
-  /** True for a value the schema would return unchanged; such values skip zod. */
-  plain?: (value: unknown) => boolean;
+/** True for a value the option's schema would return unchanged; such values skip zod. */
+function isPlain(spec: OptionSpec, value: unknown): boolean {
+  if (spec.schema === 'text') return typeof value === 'string';
+  if (spec.schema === 'bool') return typeof value === 'boolean';
+  return false;
 }
 
-function field<T extends z.ZodTypeAny>(make: (zod: Zod) => T): Field<T, undefined>;
-function field<T extends z.ZodTypeAny>(make: (zod: Zod) => T, fallback: z.output<T>): Field<T, z.output<T>>;
-function field<T extends z.ZodTypeAny>(make: (zod: Zod) => T, fallback?: z.output<T>): Field<T, z.output<T> | undefined> {
-  return { make, fallback };
+function schemaOf(spec: OptionSpec, zod: Zod): z.ZodTypeAny {
+  if (spec.schema === 'text') return zod.string();
+  if (spec.schema === 'bool') return zod.boolean();
+  return spec.schema(zod);
 }
 
-const isBoolean = (value: unknown): boolean => typeof value === 'boolean';
-const isString = (value: unknown): boolean => typeof value === 'string';
-
-/** z.boolean(), with or without a default. */
-function flag(): Field<z.ZodBoolean, undefined>;
-function flag(fallback: boolean): Field<z.ZodBoolean, boolean>;
-function flag(fallback?: boolean): Field<z.ZodBoolean, boolean | undefined> {
-  return { make: (zod) => zod.boolean(), fallback, plain: isBoolean };
+/** A fresh copy of a default: defaults are primitives, string lists or an empty record. */
+function copyDefault(value: unknown): unknown {
+  if (Array.isArray(value)) return [...(value as unknown[])];
+  if (typeof value === 'object' && value !== null) return { ...value };
+  return value;
 }
-
-/** z.string(), with or without a default. */
-function text(): Field<z.ZodString, undefined>;
-function text(fallback: string): Field<z.ZodString, string>;
-function text(fallback?: string): Field<z.ZodString, string | undefined> {
-  return { make: (zod) => zod.string(), fallback, plain: isString };
-}
-
-const FIELDS = {
-  site: field((z) => z.string().min(1), 'Unknown'),
-  ce: text(''),
-  queue: text(''),
-  gridCEType: text('DIRAC'),
-  ceType: text('Pool'),
-  commands: field((z) => z.array(z.string().min(1)).min(1)),
-  commandOptions: field((z) => z.record(z.string()), {}),
-  commandExtensions: field((z) => z.array(z.string()), []),
-  pilotCFGFile: text(),
-  configurationServers: field((z) => z.array(z.string().url()), []),
-  setup: text(),
-  debug: flag(false),
-  pilotLogging: flag(false),
-  loggerURL: text(),
-  minDiskMB: field((z) => z.number().int().nonnegative(), 2560),
-  maxCycles: field((z) => z.number().int().positive()),
-  pollingTime: field((z) => z.number().positive(), 20),
-  stopOnApplicationFailure: flag(),
-  stopAfterFailedMatches: field((z) => z.number().int().nonnegative()),
-  processors: field((z) => z.number().int().positive()),
-  cpuTime: field((z) => z.number().nonnegative()),
-  ownerGroup: text(),
-  vo: field((z) => z.string().min(1)),
-  pilotUUID: field((z) => z.string().min(1).max(32).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')),
-  tags: field((z) => z.array(z.string().min(1)), []),
-  requiredTags: field((z) => z.array(z.string().min(1)), []),
-  cvmfsLocations: field((z) => z.array(z.string().min(1)), ['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu']),
-  requiredCvmfs: field((z) => z.array(z.string().min(1)), []),
-  releaseVersion: text('v9.0.0'),
-  releaseProject: text(),
-  backend: field((z) => z.enum(['diracx', 'dirac']), 'diracx'),
-  diracxUrl: field((z) => z.string().url()),
-  caPath: text(),
-  credentialsFile: text(),
-  proxyFile: text(),
-  pilotSecretFile: text(),
-  insecure: flag(false),
-  matchPath: field((z) => z.string().startsWith('/'), '/api/jobs/match'),
-  workDir: text(),
-  dryRun: flag(false),
-  json: flag(false),
-  sysroot: text(),
-  runner: field((z) => z.enum(['auto', 'apptainer', 'direct']), 'auto'),
-  containerImage: text('/cvmfs/cernvm-prod.cern.ch/cvm4'),
-  apptainerBinary: text(),
-  containerBinds: field((z) => z.array(z.string().min(1)), []),
-  diracImage: text(),
-  diracEnvironment: text(),
-  drainFile: text('/var/lib/dirac_drain'),
-  minimumTimeLeft: field((z) => z.number().nonnegative(), 5000),
-  maxCPUTime: field((z) => z.number().nonnegative(), 0),
-  queueCPUTime: field((z) => z.number().nonnegative()),
-  cpuPowerSource: field((z) => z.enum(['db12', 'mjf', 'config']), 'db12'),
-  cpuPower: field((z) => z.number().positive()),
-  cpuNormalizationCorrection: field((z) => z.number().positive(), 1),
-  heartbeatSeconds: field((z) => z.number().positive(), 60),
-  lifetimeSeconds: field((z) => z.number().positive()),
-  maxStdoutMB: field((z) => z.number().positive(), 1024),
-  stalledSeconds: field((z) => z.number().positive(), 1800),
-  loopingSeconds: field((z) => z.number().positive(), 7200),
-  killGraceSeconds: field((z) => z.number().nonnegative(), 10),
-  blackHoleThreshold: field((z) => z.number().int().positive(), 3),
-  job: text(),
-  edge: flag(false),
-  edgeDir: text(),
-  edgePartition: text(),
-  edgeCpus: field((z) => z.number().int().positive(), 1),
-  edgeMemoryMB: field((z) => z.number().int().positive()),
-  edgeGpus: field((z) => z.number().int().nonnegative(), 0),
-  edgeTimeLimit: field((z) => z.number().int().positive()),
-  edgeGroupSize: field((z) => z.number().int().positive(), 1),
-  edgeMaxAllocations: field((z) => z.number().int().positive(), 4),
-  edgeStaleSeconds: field((z) => z.number().positive()),
-  edgeComputePrefix: text(),
-  edgePilotCommand: text(),
-  staged: field((z) => z.array(z.string().min(1)), []),
-};
-
-type Fields = typeof FIELDS;
-type Output<K extends keyof Fields> = z.output<ReturnType<Fields[K]['make']>>;
-type DefaultedKey = { [K in keyof Fields]: Fields[K]['fallback'] extends undefined ? never : K }[keyof Fields];
-type OptionalKey = Exclude<keyof Fields, DefaultedKey>;
-
-export type Params = { [K in DefaultedKey]: Output<K> } & { [K in OptionalKey]?: Output<K> };
 
 /** Values gathered from one source (command line, environment, pilot.json), not yet validated. */
 export type RawParams = Record<string, unknown>;
@@ -186,7 +92,7 @@ function usage(message: string): PilotError {
 /** Parameters from environment variables named in the option table. */
 export function paramsFromEnv(env: NodeJS.ProcessEnv): RawParams {
   const out: RawParams = {};
-  for (const spec of OPTIONS) {
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
     if (!spec.env) continue;
     const value = env[spec.env];
     if (value === undefined || value === '') continue;
@@ -204,27 +110,23 @@ export async function resolveParams(...sources: RawParams[]): Promise<Params> {
     }
   }
   const params: Record<string, unknown> = {};
-  const needSchema: [key: string, field: Field<z.ZodTypeAny, unknown>, value: unknown][] = [];
-  for (const [key, entry] of Object.entries(FIELDS) as [string, Field<z.ZodTypeAny, unknown>][]) {
-    const value = merged[key];
+  const needSchema: [spec: OptionSpec, value: unknown][] = [];
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
+    const value = merged[spec.key];
     if (value === undefined) {
-      const { fallback } = entry;
-      // Defaults are primitives, string lists or an empty record: a shallow copy keeps them unshared.
-      if (fallback !== undefined) params[key] = Array.isArray(fallback) ? [...fallback] : typeof fallback === 'object' && fallback !== null ? { ...fallback } : fallback;
-      continue;
+      if (spec.default !== undefined) params[spec.key] = copyDefault(spec.default);
+    } else if (isPlain(spec, value)) {
+      params[spec.key] = value;
+    } else {
+      needSchema.push([spec, value]);
     }
-    if (entry.plain?.(value)) params[key] = value;
-    else needSchema.push([key, entry, value]);
   }
   if (needSchema.length > 0) {
     const { z: zod } = await import('zod');
-    for (const [key, entry, value] of needSchema) {
-      const result = entry.make(zod).safeParse(value);
-      if (!result.success) {
-        const spec = OPTIONS.find((o) => o.key === key);
-        throw usage(`${spec ? `--${spec.long}` : key}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
-      }
-      params[key] = result.data;
+    for (const [spec, value] of needSchema) {
+      const result = schemaOf(spec, zod).safeParse(value);
+      if (!result.success) throw usage(`--${spec.long}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+      params[spec.key] = result.data;
     }
   }
   return params as Params;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { OPTIONS } from './options.js';
+import { OPTIONS, type OptionSpec } from './options.js';
 import { coerceOptionValue, type RawParams } from './params.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -153,7 +153,7 @@ export async function paramsFromPilotJson(json: PilotJson, file: string, selecto
   if (pilot.CVMFS_locations !== undefined) out.cvmfsLocations = asList(pilot.CVMFS_locations);
 
   // Any pilot option may also be set in the Pilot section under its long name (e.g. PollingTime).
-  for (const spec of OPTIONS) {
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
     const value = (pilot as Record<string, unknown>)[spec.long];
     if (value === undefined || spec.long === 'commands') continue;
     const where = `pilot.json ${file}: ${spec.long}`;

@@ -79,7 +79,7 @@ describe('process supervision', () => {
     const { dir, tag } = setup();
     // Every child inherits the ignored TERM, so only the STOP-then-KILL rounds can end them.
     const script = "trap '' TERM; echo ready > ready; while :; do sleep 300 & sleep 0.02; done";
-    const handle = runPayload(dir, ['/bin/sh', '-c', script], { tag, limits: { sampleIntervalMs: 100, killGraceMs: 300 } });
+    const handle = runPayload(dir, ['/bin/sh', '-c', script], { tag, limits: { sampleIntervalMs: 100, killGraceMs: 300, stalled: null, loopingSeconds: null } });
     await waitFor(() => existsSync(path.join(dir, 'ready')));
     await waitFor(() => runningWithTag(tag).length > 3);
     handle.kill('server');

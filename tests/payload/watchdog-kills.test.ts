@@ -10,7 +10,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
-function run(argv: string[], limits: WatchdogLimits) {
+function run(argv: string[], limits: Partial<WatchdogLimits>) {
   const dir = makeJobDir();
   const tag = testTag();
   dirs.push(dir);

@@ -120,7 +120,7 @@ describe('pilot.json fuzzing (run --dry-run -F)', () => {
  * `exec`-only options do nothing under `run`.
  */
 const NOT_FUZZED = new Set(['workDir', 'edgeDir', 'edge', 'staged', 'job', 'edgePilotCommand', 'edgeComputePrefix']);
-const fuzzable = OPTIONS.filter((o) => !NOT_FUZZED.has(o.key));
+const fuzzable = (OPTIONS as readonly OptionSpec[]).filter((o) => !NOT_FUZZED.has(o.key));
 
 const optionValue: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 40 }),

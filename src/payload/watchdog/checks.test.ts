@@ -8,19 +8,19 @@ const s = (fields: Partial<WatchdogSample>): WatchdogSample => ({
 });
 
 describe('resolveLimits', () => {
-  it('DIRAC defaults: 10 s polling, 3 days wall clock, 10 MB disk, 5 % over 1800 s, pilot3 looping 7200 s', () => {
-    expect(resolveLimits({})).toEqual(DEFAULT_WATCHDOG_LIMITS);
-    expect(DEFAULT_WATCHDOG_LIMITS).toMatchObject({
-      sampleIntervalMs: 10_000, wallClockSeconds: 259_200, minDiskMB: 10, stalled: { windowSeconds: 1800, minCpuRatio: 0.05 }, loopingSeconds: 7200,
-    });
+  // The option-set limits (stalled window, looping, kill grace) have their defaults in the option table.
+  const optionSet = { stalled: { windowSeconds: 1800, minCpuRatio: 0.05 }, loopingSeconds: 7200, killGraceMs: 10_000 };
+  it("DIRAC defaults for the rest: 10 s polling, 3 days wall clock, 10 MB disk", () => {
+    expect(resolveLimits(optionSet)).toEqual({ ...DEFAULT_WATCHDOG_LIMITS, ...optionSet });
+    expect(DEFAULT_WATCHDOG_LIMITS).toMatchObject({ sampleIntervalMs: 10_000, wallClockSeconds: 259_200, minDiskMB: 10 });
   });
   it('null switches a check off, undefined keeps the default', () => {
-    expect(resolveLimits({ wallClockSeconds: null, minDiskMB: undefined })).toMatchObject({ wallClockSeconds: null, minDiskMB: 10 });
+    expect(resolveLimits({ ...optionSet, wallClockSeconds: null, minDiskMB: undefined })).toMatchObject({ wallClockSeconds: null, minDiskMB: 10 });
   });
 });
 
 describe('findViolation', () => {
-  const limits = resolveLimits({ memoryMB: 2000, maxStdoutBytes: 1000, cpuSeconds: 100, stalled: { windowSeconds: 60, minCpuRatio: 0.05 }, loopingSeconds: 300, wallClockSeconds: 1000 });
+  const limits = resolveLimits({ memoryMB: 2000, maxStdoutBytes: 1000, cpuSeconds: 100, stalled: { windowSeconds: 60, minCpuRatio: 0.05 }, loopingSeconds: 300, wallClockSeconds: 1000, killGraceMs: 10_000 });
 
   it('nothing wrong', () => expect(findViolation(s({ wallSeconds: 30, cpuSeconds: 29 }), [s({})], limits, null)).toBeNull());
 

@@ -1,6 +1,8 @@
 /**
- * What the watchdog enforces on one payload. Every check can be switched off with null; the
- * defaults are DIRAC's Watchdog values (dirac-pilot.md §5) and pilot3's where DIRAC has none.
+ * What the watchdog enforces on one payload. Every check can be switched off with null. The limits
+ * a site sets with pilot options (stalled window, looping, kill grace) have no default here: the
+ * caller passes the option's value (src/pilot/options.ts holds the default). The others default
+ * to DIRAC's Watchdog values (dirac-pilot.md §5).
  */
 export interface WatchdogLimits {
   /** How often /proc is sampled and the checks run. DIRAC polls every 10 s. */
@@ -15,15 +17,15 @@ export interface WatchdogLimits {
   minDiskMB?: number | null;
   /** Size of the payload's stdout file above which it is killed, bytes. null: no cap. */
   maxStdoutBytes?: number | null;
-  /** Stalled: ΔCPU/ΔWall of the tree below `minCpuRatio` over `windowSeconds`. DIRAC: 5 % over 1800 s. */
-  stalled?: { windowSeconds: number; minCpuRatio: number } | null;
-  /** Looping: no file in the job directory modified for this many seconds. pilot3: 7200 s. */
-  loopingSeconds?: number | null;
+  /** Stalled: ΔCPU/ΔWall of the tree below `minCpuRatio` over `windowSeconds` (--stalled-seconds). */
+  stalled: { windowSeconds: number; minCpuRatio: number } | null;
+  /** Looping: no file in the job directory modified for this many seconds (--looping-seconds). */
+  loopingSeconds: number | null;
   /** Time left in the slot (batch system, MJF); the job is killed when it drops to `timeLeftFloorSeconds`. */
   timeLeftSeconds?: () => number;
   timeLeftFloorSeconds?: number;
-  /** TERM to KILL, ms. DiracX's job monitor waits 30 s; we default to 10 s (options for tests). */
-  killGraceMs?: number;
+  /** TERM to KILL, ms (--kill-grace). */
+  killGraceMs: number;
   /** StandardOutput in the heartbeat: at most this many last lines and bytes. DiracX: 800 lines. */
   stdoutTailLines?: number;
   stdoutTailBytes?: number;
@@ -34,17 +36,15 @@ export interface WatchdogLimits {
 export type ResolvedWatchdogLimits = Required<Omit<WatchdogLimits, 'timeLeftSeconds'>> &
   Pick<WatchdogLimits, 'timeLeftSeconds'>;
 
-export const DEFAULT_WATCHDOG_LIMITS: ResolvedWatchdogLimits = {
+/** The limits no pilot option sets. */
+export const DEFAULT_WATCHDOG_LIMITS: Omit<ResolvedWatchdogLimits, 'stalled' | 'loopingSeconds' | 'killGraceMs'> = {
   sampleIntervalMs: 10_000,
   wallClockSeconds: 3 * 24 * 3600,
   cpuSeconds: null,
   memoryMB: null,
   minDiskMB: 10,
   maxStdoutBytes: null,
-  stalled: { windowSeconds: 1800, minCpuRatio: 0.05 },
-  loopingSeconds: 7200,
   timeLeftFloorSeconds: 0,
-  killGraceMs: 10_000,
   stdoutTailLines: 800,
   stdoutTailBytes: 64 * 1024,
   loopingScanMaxEntries: 5000,
