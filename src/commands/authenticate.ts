@@ -5,12 +5,17 @@ import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { createDiracxBackend, DiracxBackend } from '../diracx/index.js';
 import { addLogDestination } from '../core/logger.js';
+import { hostCertificateDir, hostCredentialFile } from '../pilot/dirac-options.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {
   const p = ctx.params;
+  if (p.useServerCertificate && p.backend !== 'dirac') {
+    throw new PilotError(ExitCode.CONFIG, '-c/--cert: a host certificate authenticates to legacy DIRAC only (--backend dirac)');
+  }
   if (p.backend === 'dirac') {
-    const proxyPath = p.proxyFile ?? ctx.env.X509_USER_PROXY;
+    const proxyPath = p.useServerCertificate ? hostCredentials(ctx) : (p.proxyFile ?? ctx.env.X509_USER_PROXY);
     const caDir = p.caPath ?? ctx.env.X509_CERT_DIR;
     if (!proxyPath) throw new PilotError(ExitCode.CREDENTIALS, '--backend dirac needs a pilot proxy: --proxy or X509_USER_PROXY');
     if (!caDir) throw new PilotError(ExitCode.TLS, '--backend dirac needs a CA directory: --ca-path or X509_CERT_DIR');
@@ -68,3 +73,23 @@ export const authenticate: PilotCommand = {
     ctx.logger.info({ backend: backend.kind, vo: ctx.params.vo ?? 'unknown' }, 'connected');
   },
 };
+
+/**
+ * -c/--cert: DIRAC's pilot then talks to its services with the host certificate and key
+ * (hostcert.pem, hostkey.pem under -K/--certLocation). They are joined into one credential file,
+ * mode 0600, hidden from payloads like every pilot credential (session.ts).
+ */
+function hostCredentials(ctx: PilotContext): string {
+  const dir = hostCertificateDir(ctx.params, ctx.workDir);
+  const read = (name: string): string => {
+    try {
+      return readFileSync(path.join(dir, name), 'utf8');
+    } catch (error) {
+      throw new PilotError(ExitCode.CREDENTIALS, `-c/--cert: cannot read ${path.join(dir, name)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  };
+  const file = hostCredentialFile(ctx.workDir);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${read('hostcert.pem').trimEnd()}\n${read('hostkey.pem').trimEnd()}\n`, { mode: 0o600 });
+  return file;
+}

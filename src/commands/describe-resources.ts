@@ -2,6 +2,7 @@ import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import { probeNode } from '../probes/index.js';
 import type { ProbeResult } from '../probes/types.js';
 import { buildDiracResources, buildNodeDocument, type ResourceParams } from '../probes/resources.js';
+import { jobRequirements } from '../pilot/dirac-options.js';
 
 /** The resource parameters that come from the pilot's options rather than from the node. */
 export function resourceParams(ctx: PilotContext, overrides: ResourceParams['overrides'] = {}, cpuWork?: number): ResourceParams {
@@ -22,9 +23,18 @@ export function resourceParams(ctx: PilotContext, overrides: ResourceParams['ove
     ...(ctx.probe?.batch.pilotReference ? {} : { pilotReference: ctx.pilotStamp }),
     releaseVersion: p.releaseVersion,
     ...(p.ownerGroup ? { ownerGroup: p.ownerGroup } : {}),
+    requirements: jobRequirements(p),
     wholeNode: p.tags.includes('WholeNode'),
-    overrides: { ...(p.processors ? { processors: p.processors } : {}), ...overrides },
+    overrides: capProcessors(ctx, { ...(p.processors ? { processors: p.processors } : {}), ...overrides }),
   };
+}
+
+/** -m/--maxNumberOfProcessors: the most processors one payload gets, whatever the slot has free. */
+function capProcessors(ctx: PilotContext, overrides: NonNullable<ResourceParams['overrides']>): NonNullable<ResourceParams['overrides']> {
+  const max = ctx.params.maxNumberOfProcessors;
+  if (!max) return overrides;
+  const free = overrides.processors ?? ctx.probe?.cpu.allocatedCpus;
+  return free === undefined ? overrides : { ...overrides, processors: Math.min(free, max) };
 }
 
 /**
@@ -43,6 +53,8 @@ export async function probeSlot(ctx: PilotContext, workDir = ctx.workDir): Promi
     ...(ctx.params.ce ? { ceName: ctx.params.ce } : {}),
     cvmfsRepositories: [...new Set([...ctx.params.cvmfsLocations, ...ctx.params.requiredCvmfs])],
   });
+  // -R/--reference names this pilot whatever the batch system says; everything reads it from here.
+  if (ctx.params.pilotReference) ctx.probe.batch.pilotReference = ctx.params.pilotReference;
   return ctx.probe;
 }
 

@@ -11,6 +11,7 @@ import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { resourceParams } from './describe-resources.js';
 import { contextDefaults } from '../pilot/defaults.js';
+import { siteEnvironment } from '../pilot/dirac-options.js';
 
 /** The job agent's stop rules; the Pool CE's own defaults come from contextDefaults (defaults.ts). */
 export function jobAgentRules(ctx: PilotContext): JobAgentRules {
@@ -131,6 +132,7 @@ export const runJobs: PilotCommand = {
         limits: (wall, cpu, memoryMB) => jobLimits(ctx, wall, cpu, memoryMB),
         diracPayloads: diracPayloadConfig(ctx),
         pilotEnv: ctx.env,
+        siteEnv: siteEnvironment(ctx.params, ctx.env),
         native: ctx.native,
         startMetadata: startMetadata({
           modelName: probe.cpu.model,

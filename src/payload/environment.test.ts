@@ -34,4 +34,13 @@ describe('payloadEnvironment', () => {
     );
     expect(env.TMPDIR).toBe('/tmp');
   });
+
+  it("adds the site's variables (--userEnvVariables, -k) after the secret filter, in containers too; the job's own still win", () => {
+    const siteEnv = { SITE_SCRATCH_TOKEN: 'site-chosen', PYTHONPATH: '/opt/py', MY_VAR: 'from-site', DIRACSITE: 'not-this' };
+    for (const container of [false, true]) {
+      const env = payloadEnvironment({ pilotEnv, job, slot, site: 'LCG.Test.ch', jobDir: '/j', container, siteEnv });
+      expect(env).toMatchObject({ SITE_SCRATCH_TOKEN: 'site-chosen', PYTHONPATH: '/opt/py', MY_VAR: '1', DIRACSITE: 'LCG.Test.ch' });
+      expect(env).not.toHaveProperty('BEARER_TOKEN');
+    }
+  });
 });

@@ -23,6 +23,12 @@ export interface PayloadEnvironmentInput {
   jobDir: string;
   /** Apptainer runs apply DIRAC's whitelist on top. */
   container: boolean;
+  /**
+   * What the site gives every payload (--userEnvVariables, -k's PYTHONPATH, …): added after the
+   * secret filter, which it is not subject to, and kept inside containers; the job's own
+   * environment still wins.
+   */
+  siteEnv?: Readonly<Record<string, string>>;
 }
 
 function inherited(name: string): boolean {
@@ -33,10 +39,12 @@ function inherited(name: string): boolean {
 /** The exact environment one payload starts with. */
 export function payloadEnvironment(input: PayloadEnvironmentInput): Record<string, string> {
   const { pilotEnv, job, slot, site, jobDir, container } = input;
+  const siteEnv = input.siteEnv ?? {};
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(pilotEnv)) {
     if (value !== undefined && inherited(name)) env[name] = value;
   }
+  Object.assign(env, siteEnv);
   const tmp = container ? '/tmp' : `${jobDir}/tmp`;
   Object.assign(env, {
     HOME: container ? '/home' : jobDir,
@@ -58,7 +66,7 @@ export function payloadEnvironment(input: PayloadEnvironmentInput): Record<strin
   if (!container) return env;
   const filtered: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (CONTAINER_EXACT.has(name) || CONTAINER_PREFIXES.some((p) => name.startsWith(p)) || name in job.environment) {
+    if (CONTAINER_EXACT.has(name) || CONTAINER_PREFIXES.some((p) => name.startsWith(p)) || name in job.environment || name in siteEnv) {
       filtered[name] = value;
     }
   }

@@ -39,6 +39,8 @@ export interface JobRunOptions {
   runner: RunnerChoice;
   limits: WatchdogLimits;
   pilotEnv: NodeJS.ProcessEnv;
+  /** The site's additions to every payload's environment (payload/environment.ts). */
+  siteEnv?: Readonly<Record<string, string>>;
   logger: Logger;
   native: NativeAddon | null;
   /** Aborted when the pilot must stop: the payload is terminated and the job rescheduled. */
@@ -164,6 +166,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       progress({ minorStatus: 'Application', applicationStatus: 'Running' });
       const env = payloadEnvironment({
         pilotEnv: options.pilotEnv,
+        ...(options.siteEnv ? { siteEnv: options.siteEnv } : {}),
         job: description,
         slot,
         site: options.site,

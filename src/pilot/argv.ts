@@ -41,7 +41,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     }
     if (text === undefined) throw new PilotError(ExitCode.USAGE, `${shown}: missing value`);
     const value = coerceOptionValue(spec, text, shown);
-    if (spec.type === 'repeat') {
+    if (spec.type === 'repeat' || spec.type === 'append') {
       const previous = (params[spec.key] as string[] | undefined) ?? [];
       params[spec.key] = [...previous, ...(value as string[])];
     } else {

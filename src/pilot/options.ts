@@ -14,7 +14,11 @@ import type { z } from 'zod';
  * The table holds schema *factories*: zod is loaded only when a given value needs a schema, and
  * `text`/`bool` options never need it (params.ts says why that matters for start-up).
  */
-export type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'flag' | 'list' | 'repeat' | 'keyvalue';
+/**
+ * How a textual value is read: `list` splits on commas, `repeat` splits and accumulates over
+ * repeats (-t a -t b,c), `append` accumulates whole values (-o '/A/B=x,y' keeps its comma).
+ */
+export type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'flag' | 'list' | 'repeat' | 'append' | 'keyvalue';
 
 type Zod = typeof z;
 
@@ -68,6 +72,8 @@ const positive = (z: Zod) => z.number().positive();
 const nonNegative = (z: Zod) => z.number().nonnegative();
 const words = (z: Zod) => z.array(z.string().min(1));
 const nonEmpty = (z: Zod) => z.string().min(1);
+/** A UUID as DIRAC's pilot wrapper makes one (uuid1) when the SiteDirector gave no stamp. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const OPTIONS = [
   // --- DIRAC pilot options (dirac-pilot.md §1) ---
@@ -94,13 +100,33 @@ export const OPTIONS = [
   option({ key: 'cpuTime', long: 'CPUTime', short: 'T', type: 'number', schema: nonNegative, value: 'S', help: 'CPU time left in the slot, seconds (overrides the batch system)', origin: 'dirac' }),
   option({ key: 'ownerGroup', long: 'Group', short: 'G', type: 'string', schema: 'text', value: 'GROUP', help: 'restrict matching to this owner group', origin: 'dirac' }),
   option({ key: 'vo', long: 'wnVO', env: 'DIRAC_PILOT_VO', type: 'string', schema: nonEmpty, value: 'VO', help: "virtual organisation (default: the token's VO)", origin: 'dirac' }),
-  option({ key: 'pilotUUID', long: 'pilotUUID', env: 'PILOT_UUID', type: 'string', schema: (z: Zod) => z.string().min(1).max(32).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'), value: 'STAMP', help: 'pilot stamp (default: random)', origin: 'dirac' }),
+  option({ key: 'pilotUUID', long: 'pilotUUID', env: 'PILOT_UUID', type: 'string', schema: (z: Zod) => z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').refine((v) => v.length <= 32 || UUID.test(v), '1 to 32 characters, or a UUID'), value: 'STAMP', help: "pilot stamp (default: random; a UUID, as DIRAC's wrapper makes one, loses its dashes)", origin: 'dirac' }),
   option({ key: 'tags', long: 'tag', short: 't', type: 'repeat', schema: words, default: [], value: 'TAG', help: 'tag this slot offers (repeatable)', origin: 'dirac' }),
   option({ key: 'requiredTags', long: 'requiredTag', type: 'repeat', schema: words, default: [], value: 'TAG', help: 'tag a job must ask for to match (repeatable)', origin: 'dirac' }),
   option({ key: 'cvmfsLocations', long: 'CVMFS_locations', type: 'list', schema: words, default: ['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu'], value: 'DIR,…', help: 'CVMFS locations to look in', origin: 'dirac' }),
   option({ key: 'requiredCvmfs', long: 'require-cvmfs', type: 'repeat', schema: words, default: [], value: 'REPO', help: 'CVMFS repository `pilot check` requires (repeatable)', origin: 'pilot' }),
-  option({ key: 'releaseVersion', long: 'release', short: 'r', type: 'string', schema: 'text', default: 'v9.0.0', value: 'VERSION', help: 'DIRAC release version reported to the matcher', origin: 'dirac' }),
+  option({ key: 'releaseVersion', long: 'release', short: 'r', type: 'string', schema: (z: Zod) => z.string().transform((v) => v.split(',')[0]!.trim()), default: 'v9.0.0', value: 'VERSION[,…]', help: 'DIRAC release version reported to the matcher (the first of a list; nothing is installed)', origin: 'dirac' }),
   option({ key: 'releaseProject', long: 'project', short: 'l', type: 'string', schema: 'text', value: 'PROJECT', help: 'DIRAC project (the VO extension, e.g. LHCb; default: pilot.json Project)', origin: 'dirac' }),
+  // DIRAC pilot options with a meaning of their own here (src/pilot/dirac-options.ts, docs/site-admin.md).
+  option({ key: 'genericOptions', long: 'option', short: 'o', type: 'append', schema: (z: Zod) => z.array(z.string().min(1)), default: [], value: '/Section/Key=value|WORD', help: 'a DIRAC local configuration value the pilot acts on and passes to jobs, or a flag word (repeatable; docs/site-admin.md)', origin: 'dirac' }),
+  option({ key: 'section', long: 'section', short: 's', type: 'string', schema: 'text', value: 'SECTION', help: 'base section for -o paths without a leading /', origin: 'dirac' }),
+  option({ key: 'userEnvVariables', long: 'userEnvVariables', type: 'string', schema: 'text', value: 'NAME:::value,…', help: "environment variables for every payload, added after the pilot's secret filter", origin: 'dirac' }),
+  option({ key: 'pilotReference', long: 'reference', short: 'R', type: 'string', schema: 'text', value: 'REF', help: 'the pilot reference (default: from the batch system, else the stamp)', origin: 'dirac' }),
+  option({ key: 'ownerDN', long: 'OwnerDN', short: 'O', type: 'string', schema: 'text', value: 'DN', help: "private pilot: match only this owner's jobs", origin: 'dirac' }),
+  option({ key: 'useServerCertificate', long: 'cert', short: 'c', type: 'flag', schema: 'bool', default: false, help: 'use the host certificate (hostcert.pem, hostkey.pem under -K) instead of a proxy', origin: 'dirac' }),
+  option({ key: 'certLocation', long: 'certLocation', short: 'K', type: 'string', schema: 'text', value: 'DIR', help: 'directory of hostcert.pem and hostkey.pem for -c (default: etc/grid-security in the work directory)', origin: 'dirac' }),
+  option({ key: 'gateway', long: 'gateway', short: 'W', type: 'string', schema: 'text', value: 'URL', help: 'DIRAC gateway: every legacy DIRAC service call goes through it', origin: 'dirac' }),
+  option({ key: 'keepPythonPath', long: 'keepPP', short: 'k', type: 'flag', schema: 'bool', default: false, help: "pass the pilot's PYTHONPATH on to payloads (cleared otherwise, as DIRAC does)", origin: 'dirac' }),
+  option({ key: 'execute', long: 'execute', short: 'x', type: 'string', schema: 'text', value: 'JobAgent', help: 'the agent to run: only the job agent exists here; any other value is an error', origin: 'dirac' }),
+  option({ key: 'maxNumberOfProcessors', long: 'maxNumberOfProcessors', short: 'm', type: 'integer', schema: int(0), value: 'N', help: 'the most processors one payload gets (0: no limit)', origin: 'dirac' }),
+  option({ key: 'architectureScript', long: 'architectureScript', type: 'string', schema: 'text', value: 'SCRIPT', help: 'script whose last output line is the Platform (looked for under the CVMFS locations, then on PATH; native platform when absent)', origin: 'dirac' }),
+  option({ key: 'extraPackages', long: 'extraPackages', short: 'e', type: 'list', schema: words, default: [], value: 'EXT,…', help: "the VO's DIRAC extensions: their pilot command names are mapped onto this pilot's; nothing is installed", origin: 'dirac' }),
+  option({ key: 'installUrl', long: 'url', short: 'u', type: 'string', schema: 'text', value: 'URL', help: 'install only: where DIRAC tarballs come from (nothing to install)', origin: 'dirac' }),
+  option({ key: 'installation', long: 'installation', short: 'V', type: 'string', schema: 'text', value: 'NAME', help: 'install only: the installation SiteDirector names (nothing to install)', origin: 'dirac' }),
+  option({ key: 'modules', long: 'modules', type: 'string', schema: 'text', value: 'URL:::PROJECT:::BRANCH,…', help: 'install only: unreleased code to pip install (nothing to install)', origin: 'dirac' }),
+  option({ key: 'pipInstallOptions', long: 'pipInstallOptions', type: 'string', schema: 'text', value: 'OPTIONS', help: 'install only: options to pip install (nothing to install)', origin: 'dirac' }),
+  option({ key: 'preinstalledEnv', long: 'preinstalledEnv', type: 'string', schema: 'text', value: 'FILE', help: 'install only: a DIRAC environment script (nothing to install or source)', origin: 'dirac' }),
+  option({ key: 'preinstalledEnvPrefix', long: 'preinstalledEnvPrefix', type: 'string', schema: 'text', value: 'DIR', help: 'install only: where preinstalled DIRAC environments live (nothing to install or source)', origin: 'dirac' }),
   // --- Server and credentials ---
   option({ key: 'backend', long: 'backend', env: 'PILOT_BACKEND', type: 'string', schema: (z: Zod) => z.enum(['diracx', 'dirac']), default: 'diracx', value: 'diracx|dirac', help: 'workload manager to talk to', origin: 'pilot' }),
   option({ key: 'diracxUrl', long: 'diracx-url', env: 'DIRACX_URL', type: 'string', schema: (z: Zod) => z.string().url(), value: 'URL', help: 'DiracX server URL', origin: 'pilot' }),

@@ -73,6 +73,9 @@ export function coerceOptionValue(spec: OptionSpec, text: string, where: string)
     case 'list':
     case 'repeat':
       return text.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'append':
+      if (text.trim() === '') throw usage(`${where}: empty value`);
+      return [text];
     case 'keyvalue': {
       const out: Record<string, string> = {};
       for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import type { ParsedArgv } from './argv.js';
 import { paramsFromEnv, resolveParams, type Params, type RawParams } from './params.js';
 import { readPilotJson, paramsFromPilotJson } from './pilot-json.js';
+import { checkExecute, parseGenericOptions, paramsFromLocalConfig, parseUserEnvVariables } from './dirac-options.js';
+import { UUID } from './options.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 
@@ -27,11 +29,23 @@ export async function loadParams(parsed: ParsedArgv, env: NodeJS.ProcessEnv, cwd
       gridCEType: early.gridCEType as string | undefined,
     });
   }
-  return resolveParams(fromJson, fromEnv, parsed.params);
+  // -o /Section/Key=value: the local configuration ranks between pilot.json and the environment.
+  const generic = (early.genericOptions as string[] | undefined) ?? [];
+  const fromLocalConfig = generic.length > 0 ? paramsFromLocalConfig(parseGenericOptions(generic, early.section as string | undefined)) : {};
+  const params = await resolveParams(fromJson, fromLocalConfig, fromEnv, parsed.params);
+  // Checked here, before anything runs, rather than when the first payload starts.
+  checkExecute(params.execute);
+  parseUserEnvVariables(params.userEnvVariables);
+  return params;
 }
 
-/** A pilot stamp: the given --pilotUUID, else 16 random hex characters (DiracX allows 1–32). */
+/**
+ * A pilot stamp: the given --pilotUUID, else 16 random hex characters (DiracX allows 1–32). DIRAC's
+ * wrapper passes a 36-character uuid1 when the SiteDirector set no DIRAC_PILOT_STAMP: without its
+ * dashes it is 32 hex characters, as SiteDirector stamps are.
+ */
 export function makePilotStamp(params: Params): string {
+  if (params.pilotUUID && UUID.test(params.pilotUUID)) return params.pilotUUID.replace(/-/g, '');
   return params.pilotUUID ?? randomHex(8);
 }
 

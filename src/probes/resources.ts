@@ -27,6 +27,8 @@ export interface ResourceParams {
   pilotReference?: string;
   releaseVersion?: string;
   ownerGroup?: string;
+  /** Extra requirements sent as they are (DIRAC's /AgentJobRequirements: OwnerDN, OwnerGroup, …). */
+  requirements?: Record<string, string>;
   /** The queue hands out whole nodes: adds the `WholeNode` tag. */
   wholeNode?: boolean;
   overrides?: {
@@ -86,6 +88,7 @@ export function buildDiracResources(probe: ProbeResult, params: ResourceParams):
     VirtualOrganization: params.vo,
   };
   if (params.ownerGroup) resources.OwnerGroup = params.ownerGroup;
+  Object.assign(resources, params.requirements ?? {});
   return resources;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Subcommand } from '../cli.js';
 import { openSession } from './session.js';
+import { siteEnvironment } from '../dirac-options.js';
 import { PilotError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { describeJobFile } from '../../payload/job-description.js';
@@ -62,6 +63,7 @@ export const execSubcommand: Subcommand = {
         runner: chooseRunner(ctx),
         limits: jobLimits(ctx, description.maxWallTime, null, slot.memoryLimitMB),
         pilotEnv: ctx.env,
+        siteEnv: siteEnvironment(ctx.params, ctx.env),
         logger: ctx.logger,
         native: ctx.native,
         shutdown: ctx.shutdown,

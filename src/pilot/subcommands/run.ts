@@ -6,6 +6,7 @@ import { ExitCode } from '../../core/exit-codes.js';
 import { isSeaExecutable } from '../../native/sea.js';
 import { currentLaunch } from '../../launcher/launch-info.js';
 import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../runtime-reexec.js';
+import { diracOptionsReport, installOnlyGiven } from '../dirac-options.js';
 
 /** What `--dry-run` runs: everything up to the match request, nothing that talks to the server. */
 const DRY_RUN_COMMANDS = new Set(['check-worker-node', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left']);
@@ -34,6 +35,8 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       let commands = resolvePipeline(names, COMMANDS);
       if (ctx.params.dryRun) commands = commands.filter((c) => DRY_RUN_COMMANDS.has(c.name));
       ctx.logger.info({ stamp: ctx.pilotStamp, workDir: ctx.workDir, commands: commands.map((c) => c.name) }, 'pilot starting');
+      const ignored = installOnlyGiven(parsed.params);
+      if (ignored.length > 0) ctx.logger.info(`nothing to install: ${ignored.join(' ')} ignored`);
       ctx.logger.debug({ reexecuted, settings: reexecuted ? RUN_RUNTIME : null, skipped: runtimeSkipped, launch: currentLaunch() }, 'pilot runtime');
       const result = await runPipeline(ctx, commands);
       if (ctx.params.dryRun && result.exitCode === ExitCode.OK) {
@@ -44,7 +47,8 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
           node: ctx.nodeDocument ?? null,
           resources: ctx.resources ?? null,
         };
-        process.stdout.write(`${JSON.stringify({ dryRun: true, matchPath: ctx.params.matchPath, request }, null, 2)}\n`);
+        const dirac = diracOptionsReport(ctx.params, parsed.params, ctx.env);
+        process.stdout.write(`${JSON.stringify({ dryRun: true, matchPath: ctx.params.matchPath, request, dirac }, null, 2)}\n`);
       }
       const signalCode = session.shutdown.exitCode();
       const exitCode = signalCode ?? result.exitCode;

@@ -10,6 +10,7 @@ import { loadNativeAddon } from '../../native/load.js';
 import { restoreRuntimeEnvironment } from '../runtime-reexec.js';
 import type { NativeAddon } from '../../native/types.js';
 import { registerSecretFiles } from '../../payload/runner/secret-files.js';
+import { hostCertificateDir, hostCredentialFile } from '../dirac-options.js';
 
 export interface Session {
   ctx: PilotContext;
@@ -39,10 +40,11 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
   restoreRuntimeEnvironment(env);
   const params: Params = await loadParams(parsed, env);
   // Whatever payloads this session runs, the direct runner hides these files from them.
-  registerSecretFiles([params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile], env);
   const pilotStamp = makePilotStamp(params);
   const create = options.workDir === true || (options.workDir === 'if-given' && params.workDir !== undefined);
   const workDir = create ? prepareWorkDir(params, pilotStamp, env) : resolve(params.workDir ?? process.cwd());
+  const hostCredentials = params.useServerCertificate ? [join(hostCertificateDir(params, workDir), 'hostkey.pem'), hostCredentialFile(workDir)] : [];
+  registerSecretFiles([params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile, ...hostCredentials], env);
   const quiet = options.quietLogs === true && !params.debug;
   const logger: Logger =
     quiet && !create
