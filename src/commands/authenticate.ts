@@ -19,7 +19,7 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
     const caDir = p.caPath ?? ctx.env.X509_CERT_DIR;
     if (!proxyPath) throw new PilotError(ExitCode.CREDENTIALS, '--backend dirac needs a pilot proxy: --proxy or X509_USER_PROXY');
     if (!caDir) throw new PilotError(ExitCode.TLS, '--backend dirac needs a CA directory: --ca-path or X509_CERT_DIR');
-    if (p.configurationServers.length === 0) throw new PilotError(ExitCode.CONFIG, '--backend dirac needs configuration servers: -C/--configurationServer or pilot.json ConfigurationServers');
+    if (p.configurationServers.length === 0 && !p.gateway) throw new PilotError(ExitCode.CONFIG, '--backend dirac needs configuration servers: -C/--configurationServer or pilot.json ConfigurationServers');
     // Loaded only for legacy DIRAC: its X.509 stack is the heaviest part of the bundle.
     const { createDiracBackend } = await import('../dirac/index.js');
     return createDiracBackend({
@@ -34,6 +34,8 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
       ceQueue: p.queue,
       workDir: path.join(ctx.workDir, 'proxies'),
       logger: ctx.logger,
+      ...(p.gateway ? { gateway: p.gateway } : {}),
+      ...(p.useServerCertificate ? { hostCertificate: true } : {}),
     });
   }
   if (!p.diracxUrl) {

@@ -12,7 +12,7 @@ import { checkPilotVersion, decodeCompressedCfg } from './cs/config.js';
 import type { WireEncoding } from './dips/frames.js';
 import type { TlsCredentials } from './dips/tls.js';
 import { expectOk } from './result.js';
-import { ServiceCaller } from './services.js';
+import { gatewayUrl, ServiceCaller } from './services.js';
 import { loadCaDirectory } from './x509/ca-dir.js';
 import { assertProxyValid, loadProxyFile } from './x509/proxy-file.js';
 
@@ -45,6 +45,10 @@ export interface DiracBackendOptions {
   /** Skip the up-front Operations Pilot/Version check (the Matcher still applies its own). */
   skipVersionCheck?: boolean;
   logger?: Logger;
+  /** DIRAC pilot -W: every call goes through this DIRAC gateway. */
+  gateway?: string;
+  /** DIRAC pilot -c: the credentials are a host certificate (DIPS says so with extraCredentials "hosts"). */
+  hostCertificate?: boolean;
 }
 
 export async function createDiracBackend(options: DiracBackendOptions): Promise<Backend> {
@@ -61,6 +65,8 @@ export async function createDiracBackend(options: DiracBackendOptions): Promise<
     clientVersion: options.releaseVersion,
     timeoutMs: options.timeoutMs,
     encoding: options.encoding,
+    ...(options.gateway ? { gateway: options.gateway } : {}),
+    ...(options.hostCertificate ? { extraCredentials: 'hosts' } : {}),
   };
   const cfg = await fetchConfiguration(new ServiceCaller(callerOptions, () => undefined), options.csUrls);
   if (!options.skipVersionCheck) {
@@ -85,7 +91,7 @@ export async function createDiracBackend(options: DiracBackendOptions): Promise<
 /** Configuration.getCompressedData from the first reachable server. */
 async function fetchConfiguration(caller: ServiceCaller, csUrls: readonly string[]): Promise<CfgSection> {
   if (csUrls.length === 0) throw new PilotError(ExitCode.CONFIG, 'no Configuration server URL given');
-  const urls = csUrls.map((text) => {
+  const urls = caller.options.gateway ? [gatewayUrl(caller.options.gateway, 'Configuration/Server')] : csUrls.map((text) => {
     let url: URL;
     try {
       url = new URL(text);

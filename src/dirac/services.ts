@@ -14,6 +14,20 @@ import type { TlsCredentials } from './dips/tls.js';
 
 export interface ServiceCallerOptions extends Omit<DipsClientOptions, 'credentials'> {
   credentials: TlsCredentials;
+  /** A DIRAC gateway (DIRAC pilot -W): every service is called as `<gateway>/<System/Service>`. */
+  gateway?: string;
+}
+
+/** The URL of a service behind a DIRAC gateway (always DIPS). */
+export function gatewayUrl(gateway: string, service: string): ServiceUrl {
+  let url: URL;
+  try {
+    url = new URL(`${gateway.replace(/\/+$/, '')}/${service}`);
+  } catch {
+    throw new PilotError(ExitCode.CONFIG, `gateway ${JSON.stringify(gateway)} is not a URL`);
+  }
+  if (url.protocol !== 'dips:') throw new PilotError(ExitCode.CONFIG, `gateway ${gateway}: a DIRAC gateway is a dips:// URL`);
+  return { protocol: 'dips', url };
 }
 
 export class ServiceCaller {
@@ -29,6 +43,7 @@ export class ServiceCaller {
   }
 
   urls(service: string): ServiceUrl[] {
+    if (this.options.gateway) return [gatewayUrl(this.options.gateway, service)];
     const cfg = this.cfg();
     if (!cfg) throw new PilotError(ExitCode.INTERNAL, `CS not loaded before calling ${service}`);
     try {

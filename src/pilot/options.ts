@@ -115,7 +115,7 @@ export const OPTIONS = [
   option({ key: 'ownerDN', long: 'OwnerDN', short: 'O', type: 'string', schema: 'text', value: 'DN', help: "private pilot: match only this owner's jobs", origin: 'dirac' }),
   option({ key: 'useServerCertificate', long: 'cert', short: 'c', type: 'flag', schema: 'bool', default: false, help: 'use the host certificate (hostcert.pem, hostkey.pem under -K) instead of a proxy', origin: 'dirac' }),
   option({ key: 'certLocation', long: 'certLocation', short: 'K', type: 'string', schema: 'text', value: 'DIR', help: 'directory of hostcert.pem and hostkey.pem for -c (default: etc/grid-security in the work directory)', origin: 'dirac' }),
-  option({ key: 'gateway', long: 'gateway', short: 'W', type: 'string', schema: 'text', value: 'URL', help: 'DIRAC gateway: every legacy DIRAC service call goes through it', origin: 'dirac' }),
+  option({ key: 'gateway', long: 'gateway', short: 'W', type: 'string', schema: 'text', value: 'URL', help: 'DIRAC gateway (dips://…): every legacy DIRAC call, the configuration included, goes to <gateway>/<System/Service>', origin: 'dirac' }),
   option({ key: 'keepPythonPath', long: 'keepPP', short: 'k', type: 'flag', schema: 'bool', default: false, help: "pass the pilot's PYTHONPATH on to payloads (cleared otherwise, as DIRAC does)", origin: 'dirac' }),
   option({ key: 'execute', long: 'execute', short: 'x', type: 'string', schema: 'text', value: 'JobAgent', help: 'the agent to run: only the job agent exists here; any other value is an error', origin: 'dirac' }),
   option({ key: 'maxNumberOfProcessors', long: 'maxNumberOfProcessors', short: 'm', type: 'integer', schema: int(0), value: 'N', help: 'the most processors one payload gets (0: no limit)', origin: 'dirac' }),
