@@ -1,3 +1,5 @@
+import type { JobDataServices } from '../data/types.js';
+
 /**
  * What the job agent needs from a workload manager. DiracX (src/diracx/) and legacy DIRAC v9
  * (src/dirac/) both implement it, so nothing in commands/ or payload/ knows which one it talks to.
@@ -124,6 +126,11 @@ export interface Backend {
   downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void>;
   /** Upload the output sandbox and attach it to the job; returns its PFN. */
   uploadOutputSandbox(job: MatchedJob, archive: OutputSandboxArchive): Promise<string>;
+  /**
+   * The job's data management (catalog, request service, storage configuration, the owner's
+   * transfer credentials), for InputData/OutputData; absent or null where the backend has none.
+   */
+  dataServices?(job: MatchedJob): JobDataServices | null;
   /** The job agent is done with this job: drop what was kept for it (owner tokens, pacing). */
   forgetJob?(jobId: number): void;
   /** Deliver every queued update, or spool what could not be delivered. */

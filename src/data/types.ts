@@ -135,8 +135,10 @@ export interface DataConfig {
 /** Credentials a transfer may present: the job owner's proxy (client certificate) or a bearer token. */
 export interface TransferCredentials {
   proxyPath?: string;
-  /** Trust anchors for https storage (X509_CERT_DIR layout). */
+  /** Trust anchors for https storage (X509_CERT_DIR layout); also X509_CERT_DIR for xrdcp. */
   caDir?: string;
+  /** Trust anchors already loaded (PEM texts); used instead of reading caDir. */
+  ca?: string[];
   bearerToken?: string;
 }
 

@@ -11,6 +11,7 @@ import { startHttpsServer } from './https-server.js';
 import { makeUser, writeTestPki, type Issued } from './pki.js';
 import { configuration, jobManager, jobStateUpdate, matcher, pilotManager, proxyManager, sandboxStore, type ServiceSetup } from './services.js';
 import { DevState } from './state.js';
+import { DevDataState, dataCfgText, fileCatalog, reqManager, type DevDataSetup } from './data-services.js';
 import { buildTar } from '../devserver/sandbox-archive.js';
 import { demoJobs } from '../devserver/demo-jobs.js';
 
@@ -33,6 +34,8 @@ export interface DiracDevServer {
   setup: string;
   releaseVersion: string;
   state: DevState;
+  /** The FileCatalog's files and the requests ReqManager received. */
+  data: DevDataState;
   ownerDN: string;
   close(): Promise<void>;
 }
@@ -42,6 +45,8 @@ export interface DiracDevServerOptions {
   dir: string;
   jobs?: DevJobSpec[];
   releaseVersion?: string;
+  /** Storage elements, site and failover storage for jobs with InputData/OutputData (src/devserver-dirac/data-services.ts). */
+  data?: DevDataSetup;
 }
 
 const VO = 'gridpp';
@@ -88,6 +93,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
   const users = new Map<string, Issued>([[ownerDN, owner], [pilotDN, pki.user]]);
   const userNames = new Map([[ownerDN, 'alice'], [pilotDN, 'pilot']]);
   let cfgText = '';
+  const dataState = new DevDataState();
   const setup: ServiceSetup = { state, releaseVersions: [releaseVersion], sandboxSE: SE, cfgText: () => cfgText, users, userNames };
 
   for (const spec of options.jobs ?? DEMO_JOBS) {
@@ -114,6 +120,8 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
       'WorkloadManagement/JobManager': jobManager(setup),
       'WorkloadManagement/SandboxStore': store,
       'Configuration/Server': configuration(setup),
+      'DataManagement/FileCatalog': fileCatalog(dataState, userNames),
+      'RequestManagement/ReqManager': reqManager(dataState, userNames),
     },
   });
   servers.push(dips);
@@ -225,6 +233,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     '  }',
     '}',
   ].join('\n');
+  if (options.data) cfgText += `\n${dataCfgText(options.data, { fileCatalog: `${d}/DataManagement/FileCatalog`, reqManager: `${d}/RequestManagement/ReqManager` })}`;
 
   return {
     csUrls: [`${d}/Configuration/Server`, `${h}/Configuration/TornadoConfiguration`],
@@ -234,6 +243,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     setup: 'Dev',
     releaseVersion,
     state,
+    data: dataState,
     ownerDN,
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));

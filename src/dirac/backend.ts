@@ -32,6 +32,8 @@ import { ServiceCaller, type ServiceCallerOptions } from './services.js';
 import { StatusClock } from './timestamps.js';
 import { makeProxyRequest, writePayloadProxy } from './x509/payload-proxy.js';
 import { SerialQueue } from '../backend/serial.js';
+import type { JobDataServices } from '../data/types.js';
+import { DiracFileCatalog, DiracRequestClient, diracDataConfig } from './data.js';
 
 const MatchReply = z
   .object({
@@ -58,6 +60,8 @@ export interface DiracBackendConfig {
   payloadProxyLifetime: number;
   /** Register the pilot with addPilotReferences (self-started pilots; SiteDirector pilots already are). */
   selfRegister: boolean;
+  /** Trust anchors directory (X509_CERT_DIR), handed to storage clients such as xrdcp. */
+  caDir?: string;
   logger: Logger;
 }
 
@@ -255,6 +259,22 @@ export class DiracBackend implements Backend {
     const caller = this.jobs.get(job.jobId)?.caller;
     if (!caller) throw new PilotError(ExitCode.INTERNAL, `job ${job.jobId}: no payload proxy (not matched by this backend)`);
     return caller;
+  }
+
+  /** The DIRAC File Catalog and ReqManager with the owner's proxy, as DIRAC's JobWrapper uses them. */
+  dataServices(job: MatchedJob): JobDataServices | null {
+    const caller = this.jobs.get(job.jobId)?.caller;
+    if (!caller) return null;
+    return {
+      catalog: new DiracFileCatalog(caller),
+      requests: new DiracRequestClient(caller),
+      config: diracDataConfig(this.cfg, this.config.site, job.vo),
+      credentials: {
+        ...(job.payloadProxyPath ? { proxyPath: job.payloadProxyPath } : {}),
+        ...(this.config.caDir ? { caDir: this.config.caDir } : {}),
+        ca: [...this.config.caller.credentials.ca],
+      },
+    };
   }
 
   async downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void> {

@@ -84,6 +84,7 @@ export async function createDiracBackend(options: DiracBackendOptions): Promise<
     ceQueue: options.ceQueue,
     payloadProxyLifetime: options.payloadProxyLifetime ?? 86_400,
     selfRegister: options.selfRegister ?? false,
+    caDir: options.caDir,
     logger,
   });
 }

@@ -16,6 +16,7 @@ import { JobFailure, type FailureKind } from './failure-causes.js';
 import { JobPathRefused, relativeJobPath } from './job-paths.js';
 import { UnsafeJobFile } from './safe-open.js';
 import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
+import { jobInputData, jobOutputData, rescheduleForData, wantsInputData, wantsOutputData, type JobDataOptions } from './job-data.js';
 import type { WatchdogLimits } from './runner/index.js';
 import type { ResourceReport } from './watchdog/resource-report.js';
 import { writeResourceReport } from './watchdog/resource-report-files.js';
@@ -68,7 +69,7 @@ export type { FailureKind };
 
 export interface JobOutcome {
   jobId: number;
-  status: Extract<JobStatus, 'Done' | 'Failed' | 'Killed' | 'Rescheduled'>;
+  status: Extract<JobStatus, 'Done' | 'Completed' | 'Failed' | 'Killed' | 'Rescheduled'>;
   minorStatus: string;
   exitCode: number | null;
   /** Why it did not end Done: the payload's, the job's input, the node's, a kill, or the pilot stopping (docs/failure-causes.md). */
@@ -161,6 +162,12 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       if (!options.inputStaged) {
         progress({ minorStatus: 'Downloading InputSandbox' });
         await fetchInputSandboxes(options, jobDir, log);
+      }
+      // InputData/OutputData (src/data, through job-data.ts): DIRAC reschedules on either failing.
+      const data: JobDataOptions = { job, description, backend, slot, jobDir, signal: options.shutdown, logger: log, progress };
+      if (wantsInputData(description)) {
+        const step = await jobInputData(data);
+        if (step.kind !== 'ok') return outcome(...(await rescheduleForData(data, step)));
       }
 
       progress({ minorStatus: 'Application', applicationStatus: 'Running' });
@@ -262,9 +269,12 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', ...usage });
       } else if (payload.exitCode === 0) {
         progress({ minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
-        result = uploadProblem
-          ? outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', ...usage })
-          : outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
+        const step = uploadProblem === null && wantsOutputData(description) ? await jobOutputData(data) : null;
+        if (uploadProblem) result = outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', ...usage });
+        else if (step?.kind === 'reschedule') return outcome(...(await rescheduleForData(data, step, usage)));
+        else if (step?.kind === 'fail') result = outcome('Failed', step.minorStatus, { exitCode: 0, failure: 'node', ...usage });
+        else if (step?.pendingRequest) result = outcome('Completed', 'Pending Requests', { exitCode: 0, ...usage });
+        else result = outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
       } else {
         const code = payload.exitCode ?? -1;
         const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${code}`;
@@ -281,7 +291,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       // The server set Killed already; a status from us would be silently rejected (SM) anyway.
       log.info('job killed by the server');
     } else {
-      await report({ status: result.status, minorStatus: result.minorStatus, ...(result.exitCode !== null ? { applicationStatus: result.status === 'Done' ? 'Finished' : `Failed (exit code ${result.exitCode})` } : {}) });
+      await report({ status: result.status, minorStatus: result.minorStatus, ...(result.exitCode !== null ? { applicationStatus: result.status === 'Done' || result.status === 'Completed' ? 'Finished' : `Failed (exit code ${result.exitCode})` } : {}) });
     }
     log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
     return result;

@@ -37,7 +37,8 @@ interface TlsOptions {
 
 async function tlsOptions(credentials: TransferCredentials): Promise<TlsOptions> {
   const tls: TlsOptions = {};
-  if (credentials.caDir) tls.ca = await loadCaDir(credentials.caDir);
+  if (credentials.ca) tls.ca = credentials.ca;
+  else if (credentials.caDir) tls.ca = await loadCaDir(credentials.caDir);
   if (credentials.proxyPath) {
     // A proxy file holds the proxy certificate, its key and the chain: TLS takes it as both.
     const pem = await readFile(credentials.proxyPath, 'utf8');
