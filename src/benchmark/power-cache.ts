@@ -155,9 +155,9 @@ export function writePowerCache(file: string, entry: PowerCacheEntry, euid: numb
 }
 
 /**
- * The measurement a site stores for later pilots: the same DB12 measurement, ten times longer
- * (up to 400 chunks, 200 M draws, within 15 s of wall), so the cached figure carries a tenth of
- * a single pilot's spread. Stored before the correction; readers divide by theirs.
+ * The measurement a site stores for later pilots: the same DB12 measurement, seven times longer
+ * (up to 400 chunks, 200 M draws, within 15 s of wall), so the cached figure carries about 40 % of
+ * a single pilot's spread (with independent chunks). Stored before the correction; readers divide by theirs.
  */
 export const CACHE_SHAPE = { warmupDraws: 1_000_000, chunkDraws: 500_000, chunks: 400, minChunks: 40, budgetSeconds: 15 } as const;
 

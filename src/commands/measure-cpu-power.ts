@@ -4,7 +4,7 @@ import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { describe } from './describe-resources.js';
 
-/** The CPU power of one processor from the configured source: DB12 (default), MJF or configuration. */
+/** The CPU power of one processor: the first source that has one (auto, the default), or DB12, MJF or configuration alone. */
 export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
   const p = ctx.params;
   switch (p.cpuPowerSource) {
@@ -13,6 +13,18 @@ export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
       return resolveCpuPower({ source: 'config', value: p.cpuPower, logger: ctx.logger });
     case 'mjf':
       return resolveCpuPower({ source: 'mjf', env: ctx.env, logger: ctx.logger });
+    case 'auto':
+      return resolveCpuPower({
+        source: 'auto',
+        copies: p.processors ?? ctx.probe?.cpu.allocatedCpus ?? 1,
+        correction: p.cpuNormalizationCorrection,
+        logger: ctx.logger,
+        env: ctx.env,
+        // The site's own figure given as --cpu-power. (-o /LocalSite/CPUNormalizationFactor sets --cpu-power with the
+        // 'config' source, src/pilot/dirac-options.ts: the same precedence, with no other source tried.)
+        ...(p.cpuPower !== undefined ? { sitePower: { value: p.cpuPower, origin: '--cpu-power' } } : {}),
+        ...(p.cpuPowerCache ? { cache: { file: p.cpuPowerCache } } : {}),
+      });
     case 'db12':
       return resolveCpuPower({
         source: 'db12',
@@ -26,7 +38,7 @@ export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
 /** DIRAC's ConfigureCPURequirements, first half: the CPU power of one processor of this slot. */
 export const measureCpuPower: PilotCommand = {
   name: 'measure-cpu-power',
-  description: 'measure the CPU power (DB12), or take it from MJF or configuration',
+  description: 'the CPU power: the site figure, MJF, the machine ad, the node cache, or a DB12 measurement',
   async run(ctx) {
     const result = await slotCpuPower(ctx);
     ctx.cpuPower = { power: result.power, source: result.source, ...(result.measurement ? { raw: result.measurement.raw } : {}) };

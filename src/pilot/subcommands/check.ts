@@ -24,7 +24,7 @@ export const checkSubcommand: Subcommand = {
       if (p.diracxUrl) ctx.backend = await connectBackend(ctx).catch(() => undefined);
       const backend = ctx.backend as { serverTime?: () => Promise<Date | null> } | undefined;
       let timeLeft: number | null = null;
-      if (p.cpuPowerSource !== 'db12' || p.cpuTime !== undefined) {
+      if (p.cpuPowerSource === 'mjf' || p.cpuPowerSource === 'config' || p.cpuTime !== undefined) {
         const power = await slotCpuPower(ctx).catch(() => null);
         if (power) timeLeft = (await slotTimeLeft(ctx, power.power)).cpuWorkLeft;
       }
