@@ -76,6 +76,17 @@ export const describeResources: PilotCommand = {
   async run(ctx) {
     await probeSlot(ctx);
     for (const warning of ctx.probe!.warnings) ctx.logger.warn({ probe: warning.probe }, warning.message);
+    if (ctx.params.architectureScript) {
+      const { runArchitectureScript } = await import('./architecture-script.js');
+      const result = await runArchitectureScript(ctx.params.architectureScript, ctx.params.cvmfsLocations, ctx.env);
+      if (result.platform) {
+        ctx.logger.info({ script: result.script, native: ctx.probe!.platform }, `platform from the architecture script: ${result.platform}`);
+        // The VO's platform name is what its jobs ask for: everything that describes the slot reads it from here.
+        ctx.probe!.platform = result.platform;
+      } else {
+        ctx.logger.warn({ native: ctx.probe!.platform }, `--architectureScript: ${result.problem}; the native platform is used`);
+      }
+    }
     describe(ctx);
     const { cpu, memory, gpus, platform, batch } = ctx.probe!;
     ctx.logger.info(

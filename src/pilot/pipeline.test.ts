@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePipeline, runPipeline, DEFAULT_PIPELINE } from './pipeline.js';
+import { extensionNames, resolvePipeline, runPipeline, DEFAULT_PIPELINE } from './pipeline.js';
 import type { PilotCommand, PilotContext } from './context.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -23,6 +23,16 @@ describe('pipeline', () => {
   it('maps DIRAC command names and runs each command once', () => {
     const names = resolvePipeline(['CheckWorkerNode', 'InstallDIRAC', 'ConfigureSite', 'ConfigureArchitecture', 'ConfigureCPURequirements', 'RegisterPilot', 'LaunchAgent'], registry).map((c) => c.name);
     expect(names).toEqual(['check-worker-node', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left', 'authenticate', 'register-pilot', 'run-jobs']);
+  });
+
+  it("maps a VO extension's command names (the LHCb pilot's, from pilot.json Commands) when the extension is named", () => {
+    const lhcb = ['CheckWorkerNode', 'LHCbInstallDIRAC', 'LHCbConfigureBasics', 'RegisterPilot', 'CheckCECapabilities', 'LHCbAddCVMFSTags', 'ConfigureArchitectureWithoutCLI', 'ConfigureCPURequirements', 'LaunchAgent'];
+    const names = resolvePipeline(lhcb, registry, extensionNames({ commandExtensions: ['LHCbPilot'], extraPackages: [], releaseProject: undefined })).map((c) => c.name);
+    expect(names).toEqual(['check-worker-node', 'authenticate', 'register-pilot', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left', 'run-jobs']);
+    expect(extensionNames({ commandExtensions: [], extraPackages: ['LHCbDIRAC'], releaseProject: 'DIRAC' })).toEqual(['LHCb']);
+    // Without the extension named, or for a command no extension of DIRAC's has, the name is unknown.
+    expect(() => resolvePipeline(['LHCbConfigureBasics'], registry)).toThrow(/unknown pipeline command 'LHCbConfigureBasics'/);
+    expect(() => resolvePipeline(['LHCbDoSomethingElse'], registry, ['LHCb'])).toThrow(/unknown pipeline command 'LHCbDoSomethingElse'/);
   });
 
   it('refuses an unknown command before running anything (exit code 4)', () => {

@@ -17,9 +17,47 @@ export const DIRAC_COMMAND_ALIASES: Readonly<Record<string, readonly string[]>> 
   CheckWNCapabilities: ['describe-resources'],
   ConfigureSite: ['describe-resources'],
   ConfigureArchitecture: ['describe-resources'],
+  ConfigureArchitectureWithoutCLI: ['describe-resources'],
   ConfigureCPURequirements: ['measure-cpu-power', 'compute-cpu-work-left'],
   LaunchAgent: ['authenticate', 'run-jobs'],
+  // The pilot's version comes from pilot.json and -r; there is no pilot to check out.
+  GetPilotVersion: [],
+  // Site probes DIRAC uploads for Nagios: `pilot check` is this pilot's node check.
+  NagiosProbes: [],
 };
+
+/**
+ * Commands that exist only in VO extensions' pilot commands (pilot.json `Commands` of the LHCb
+ * pilot, e.g.), by their name without the extension prefix. Extension versions of DIRAC's own
+ * commands (`LHCbInstallDIRAC`, `LHCbConfigureBasics`) map as DIRAC's do.
+ */
+export const EXTENSION_COMMAND_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  // The probe finds the mounted CVMFS repositories; they become `cvmfs:<repo>` tags of the slot.
+  AddCVMFSTags: ['describe-resources'],
+};
+
+/** `LHCbConfigureBasics` with extension LHCb: DIRAC's ConfigureBasics, as the extension overrides it. */
+function extensionAlias(name: string, extensions: readonly string[]): readonly string[] | undefined {
+  for (const extension of extensions) {
+    if (!extension || !name.startsWith(extension) || name.length === extension.length) continue;
+    const core = name.slice(extension.length);
+    const alias = DIRAC_COMMAND_ALIASES[core] ?? EXTENSION_COMMAND_ALIASES[core];
+    if (alias) return alias;
+  }
+  return undefined;
+}
+
+/**
+ * The extension names a pilot's commands may carry as a prefix: -E/--commandExtensions (and
+ * pilot.json CommandExtensions), -e/--extraPackages and -l/--project, without a DIRAC suffix
+ * (LHCbDIRAC is LHCb).
+ */
+export function extensionNames(p: { commandExtensions: readonly string[]; extraPackages: readonly string[]; releaseProject?: string | undefined }): string[] {
+  const names = [...p.commandExtensions, ...p.extraPackages, ...(p.releaseProject ? [p.releaseProject] : [])]
+    .map((n) => n.trim().replace(/(DIRAC|Pilot)$/, ''))
+    .filter((n) => n.length > 0);
+  return [...new Set(names)];
+}
 
 export const DEFAULT_PIPELINE = [
   'check-worker-node',
@@ -36,12 +74,12 @@ export const DEFAULT_PIPELINE = [
  * ends the pilot at once with UNKNOWN_COMMAND rather than after half the pipeline ran.
  * A command named twice (DIRAC aliases overlap) runs once, at its first place.
  */
-export function resolvePipeline(names: readonly string[], registry: ReadonlyMap<string, PilotCommand>): PilotCommand[] {
+export function resolvePipeline(names: readonly string[], registry: ReadonlyMap<string, PilotCommand>, extensions: readonly string[] = []): PilotCommand[] {
   const out: PilotCommand[] = [];
   const seen = new Set<string>();
   for (const raw of names) {
     const name = raw.trim();
-    const expanded = DIRAC_COMMAND_ALIASES[name] ?? [name];
+    const expanded = DIRAC_COMMAND_ALIASES[name] ?? extensionAlias(name, extensions) ?? [name];
     for (const one of expanded) {
       const command = registry.get(one);
       if (!command) {

@@ -102,6 +102,16 @@ describe('option lines of a DIRAC v9 SiteDirector (SiteDirector._getPilotOptions
     expect(out.dirac.nothingToInstall).toEqual(['--preinstalledEnvPrefix /cvmfs/dirac.egi.eu/dirac', '-e GridPP']);
   });
 
+  it('--architectureScript found under a CVMFS location gives the Platform the match request carries', async () => {
+    const cvmfs = tempDir('pilot-cvmfs-');
+    writeFileSync(path.join(cvmfs, 'vo-platform'), '#!/bin/sh\necho x86_64-el9.avx2+fma\n', { mode: 0o755 });
+    const { out } = await dryRun([...wrapperArgv([...siteDirectorOptions(PREINSTALLED), `--CVMFS_locations=${cvmfs}`, '--architectureScript=vo-platform'], UUID)]);
+    expect(out.request.resources.Platform).toBe('x86_64-el9.avx2+fma');
+    const { out: native, log } = await dryRun(['--architectureScript=no-such-vo-platform', `--CVMFS_locations=${cvmfs}`]);
+    expect(native.request.resources.Platform).toMatch(/^Linux_/);
+    expect(log).toMatch(/--architectureScript: no-such-vo-platform not found .*the native platform is used/);
+  });
+
   it('-x with another agent ends before anything runs, with one line and the usage code', async () => {
     const dir = tempDir('pilot-sitedirector-');
     const run = await runPilot(['run', '-w', path.join(dir, 'work'), '-x', 'dirac-agent WorkloadManagement/PushJobAgent', ...LOCAL], { cwd: dir, timeoutMs: 30_000 });
@@ -129,6 +139,16 @@ describe("the DIRAC pilot project's CI pilot.json (tests/fixtures/dirac-pilot), 
     const { out, log } = await dryRun(['-F', ciPilotJson('new'), '-N', 'jenkins-mp-pool.cern.ch', '-Q', 'jenkins-queue_not_important', '--wnVO', 'dteam', '-S', 'DIRAC-Certification']);
     expect(out.request.resources).toMatchObject({ Site: 'DIRAC.Jenkins.ch', ReleaseVersion: 'v9.0.1' });
     expect(log).toMatch(/"commands":\["check-worker-node","describe-resources","measure-cpu-power","compute-cpu-work-left"\]/);
+  });
+
+  it("an LHCb grid CE type: the LHCb pilot's command names run as this pilot's commands with -E, and are refused without", async () => {
+    const args = ['-F', ciPilotJson('new'), '-N', 'jenkins-lhcb.cern.ch', '--wnVO', 'LHCb', '-S', 'DIRAC-Certification'];
+    const { log } = await dryRun([...args, '-l', 'LHCb', '-E', 'LHCb']);
+    expect(log).toMatch(/"commands":\["check-worker-node","describe-resources","measure-cpu-power","compute-cpu-work-left"\]/);
+    const dir = tempDir('pilot-cijson-');
+    const refused = await runPilot(['run', '-w', path.join(dir, 'work'), ...args, ...LOCAL], { cwd: dir, timeoutMs: 30_000 });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/unknown pipeline command 'LHCbInstallDIRAC'/);
   });
 
   it('old schema: Setups section, commands as a list, ConfigurationServer in the section', async () => {

@@ -1,6 +1,6 @@
 import type { Subcommand } from '../cli.js';
 import { COMMANDS } from '../../commands/index.js';
-import { DEFAULT_PIPELINE, resolvePipeline, runPipeline } from '../pipeline.js';
+import { DEFAULT_PIPELINE, extensionNames, resolvePipeline, runPipeline } from '../pipeline.js';
 import { openSession } from './session.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { isSeaExecutable } from '../../native/sea.js';
@@ -32,7 +32,7 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       // --edge: the same pipeline with the edge agent in place of the job agent.
       const defaults = ctx.params.edge ? DEFAULT_PIPELINE.map((n) => (n === 'run-jobs' ? 'run-edge' : n)) : [...DEFAULT_PIPELINE];
       const names = ctx.params.commands ?? defaults;
-      let commands = resolvePipeline(names, COMMANDS);
+      let commands = resolvePipeline(names, COMMANDS, extensionNames(ctx.params));
       if (ctx.params.dryRun) commands = commands.filter((c) => DRY_RUN_COMMANDS.has(c.name));
       ctx.logger.info({ stamp: ctx.pilotStamp, workDir: ctx.workDir, commands: commands.map((c) => c.name) }, 'pilot starting');
       const ignored = installOnlyGiven(parsed.params);
