@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runPilot, tempDir, ROOT } from '../integration/pilot-process.js';
+import { spawn } from 'node:child_process';
+import { runPilot, tempDir, ROOT, PILOT_BUNDLE } from '../integration/pilot-process.js';
 import { shellSplit, siteDirectorOptions, wrapperArgv, type SiteDirectorQueue } from './site-director.js';
 
 /**
@@ -110,6 +111,22 @@ describe('option lines of a DIRAC v9 SiteDirector (SiteDirector._getPilotOptions
     const { out: native, log } = await dryRun(['--architectureScript=no-such-vo-platform', `--CVMFS_locations=${cvmfs}`]);
     expect(native.request.resources.Platform).toMatch(/^Linux_/);
     expect(log).toMatch(/--architectureScript: no-such-vo-platform not found .*the native platform is used/);
+  });
+
+  it("reads the wrapper's log records from stdin into the pilot's log, secrets redacted, and goes on", async () => {
+    const dir = tempDir('pilot-sitedirector-');
+    const child = spawn(process.execPath, [PILOT_BUNDLE, 'run', '-w', path.join(dir, 'work'), ...LOCAL], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    // As PilotWrapper does: every buffered record at once, then stdin closed.
+    child.stdin.end('2026-12-07T01:00:00,000001Z DEBUG    [pilotLogger] DIRACX_SECRET=abc123\n2026-12-07T01:00:00,000002Z INFO     [pilotLogger] Launching dirac-pilot script from /scratch\n');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { dirac: { wrapperRecords: number } }).dirac.wrapperRecords).toBe(2);
+    const log = readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8');
+    expect(log).toMatch(/"source":"wrapper".*Launching dirac-pilot script from \/scratch/);
+    expect(log).toContain('DIRACX_SECRET=<redacted>');
+    expect(log).not.toContain('abc123');
   });
 
   it('-x with another agent ends before anything runs, with one line and the usage code', async () => {

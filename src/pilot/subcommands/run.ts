@@ -7,6 +7,7 @@ import { isSeaExecutable } from '../../native/sea.js';
 import { currentLaunch } from '../../launcher/launch-info.js';
 import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../runtime-reexec.js';
 import { diracOptionsReport, installOnlyGiven } from '../dirac-options.js';
+import { readWrapperRecords } from '../wrapper-records.js';
 
 /** What `--dry-run` runs: everything up to the match request, nothing that talks to the server. */
 const DRY_RUN_COMMANDS = new Set(['check-worker-node', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left']);
@@ -37,6 +38,11 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       ctx.logger.info({ stamp: ctx.pilotStamp, workDir: ctx.workDir, commands: commands.map((c) => c.name) }, 'pilot starting');
       const ignored = installOnlyGiven(parsed.params);
       if (ignored.length > 0) ctx.logger.info(`nothing to install: ${ignored.join(' ')} ignored`);
+      // DIRAC's wrapper hands over its own log records on stdin: they go into this pilot's log
+      // (and with -z to the server, through the log shipper), before anything else happens.
+      const wrapper = await readWrapperRecords();
+      for (const line of wrapper.lines) ctx.logger.info({ source: 'wrapper' }, line);
+      if (wrapper.truncated) ctx.logger.warn({ source: 'wrapper' }, 'wrapper records on stdin cut short (size or time limit)');
       ctx.logger.debug({ reexecuted, settings: reexecuted ? RUN_RUNTIME : null, skipped: runtimeSkipped, launch: currentLaunch() }, 'pilot runtime');
       const result = await runPipeline(ctx, commands);
       if (ctx.params.dryRun && result.exitCode === ExitCode.OK) {
@@ -47,7 +53,7 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
           node: ctx.nodeDocument ?? null,
           resources: ctx.resources ?? null,
         };
-        const dirac = diracOptionsReport(ctx.params, parsed.params, ctx.env);
+        const dirac = { ...diracOptionsReport(ctx.params, parsed.params, ctx.env), wrapperRecords: wrapper.lines.length };
         process.stdout.write(`${JSON.stringify({ dryRun: true, matchPath: ctx.params.matchPath, request, dirac }, null, 2)}\n`);
       }
       const signalCode = session.shutdown.exitCode();
