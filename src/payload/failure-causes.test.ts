@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { countsTowardBlackHole, FAILURE_CAUSES, JobFailure, type FailureCauseId } from './failure-causes.js';
+import { countsTowardBlackHole, FAILURE_CAUSES, JobFailure, KILL_CAUSES, type FailureCauseId } from './failure-causes.js';
+import { KILL_REASONS } from './watchdog/kill-reasons.js';
 
 /** The rows of the first table in docs/failure-causes.md, keyed by header. */
 function documentedCauses(): Record<string, string>[] {
@@ -14,9 +15,21 @@ function documentedCauses(): Record<string, string>[] {
 describe('docs/failure-causes.md', () => {
   const rows = documentedCauses();
 
-  it('lists exactly the causes of the code, with the same kind and minor status', () => {
-    const documented = Object.fromEntries(rows.map((r) => [r.Cause, { kind: r.Kind, minorStatus: r['Minor status'] }]));
+  it('lists exactly the causes of the code: kind, minor status, application status, code, reschedule or fail', () => {
+    const documented = Object.fromEntries(
+      rows.map((r) => [r.Cause, { kind: r.Kind, minorStatus: r['Minor status'], applicationStatus: r['Application status'], code: Number(r.Code), then: r.Then }]),
+    );
     expect(documented).toEqual(FAILURE_CAUSES);
+  });
+
+  it('gives every cause its own code, minor status and application status', () => {
+    const causes = Object.values(FAILURE_CAUSES);
+    for (const key of ['code', 'minorStatus', 'applicationStatus'] as const) expect(new Set(causes.map((c) => c[key])).size, key).toBe(causes.length);
+  });
+
+  it('names a cause for every way the watchdog or the pilot ends a payload', () => {
+    expect(Object.keys(KILL_CAUSES).sort()).toEqual([...KILL_REASONS].sort());
+    for (const cause of Object.values(KILL_CAUSES)) expect(FAILURE_CAUSES).toHaveProperty(cause);
   });
 
   it('says for each cause whether it counts toward black-hole protection, as the job agent decides', () => {

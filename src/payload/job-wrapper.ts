@@ -12,7 +12,7 @@ import { DiracEnvironmentMissing, payloadLaunch, type DiracPayloadConfig } from 
 import { CONTAINER_TOKEN_PATH, writePayloadToken, type PayloadTokenFile } from './payload-token.js';
 import { extractSandbox, packOutputSandbox, sha256FromPfn } from './sandbox/index.js';
 import { isSandboxError } from './sandbox/errors.js';
-import { JobFailure, type FailureKind } from './failure-causes.js';
+import { FAILURE_CAUSES, JobFailure, KILL_CAUSES, type FailureCauseId, type FailureKind } from './failure-causes.js';
 import { JobPathRefused, relativeJobPath } from './job-paths.js';
 import { UnsafeJobFile } from './safe-open.js';
 import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
@@ -74,6 +74,8 @@ export interface JobOutcome {
   exitCode: number | null;
   /** Why it did not end Done: the payload's, the job's input, the node's, a kill, or the pilot stopping (docs/failure-causes.md). */
   failure: FailureKind | null;
+  /** The row of docs/failure-causes.md it ended by; null for Done (absent where the agent itself ended it). */
+  cause?: FailureCauseId | null;
   cpuSeconds: number;
   wallSeconds: number;
   jobDir: string;
@@ -141,13 +143,21 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
     minorStatus,
     exitCode: null,
     failure: null,
+    cause: null,
     cpuSeconds: 0,
     wallSeconds: (Date.now() - started) / 1000,
     jobDir,
     ...extra,
   });
+  /** A data step ended the job and reported it itself: name its cause in the job parameters too. */
+  const dataEnd = (ended: JobOutcome, cause: FailureCauseId): JobOutcome => {
+    backend.setJobMetadata(job.jobId, endParameters(cause)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
+    return { ...ended, cause };
+  };
 
   let result: JobOutcome;
+  /** What the cause's row leaves open: the container failure pattern recognised. */
+  let endDetail: string | null = null;
   let token: PayloadTokenFile | null = null;
   let cgroup: JobCgroup | null = null;
   // Every way out (rescheduled, failed, done) removes the token file and, unless kept, the job directory.
@@ -167,7 +177,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       const data: JobDataOptions = { job, description, backend, slot, jobDir, signal: options.shutdown, logger: log, progress };
       if (wantsInputData(description)) {
         const step = await jobInputData(data);
-        if (step.kind !== 'ok') return outcome(...(await rescheduleForData(data, step)));
+        if (step.kind !== 'ok') return dataEnd(outcome(...(await rescheduleForData(data, step))), 'input-data');
       }
 
       progress({ minorStatus: 'Application', applicationStatus: 'Running' });
@@ -238,20 +248,24 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       options.shutdown.addEventListener('abort', onShutdown, { once: true });
       if (options.shutdown.aborted) onShutdown();
       let payload = await handle.done.finally(() => options.shutdown.removeEventListener('abort', onShutdown));
+      let oomKilled = false;
       if (payload.killReason === null && payload.exitCode !== 0 && (await cgroup?.oomKilled())) {
         // The kernel's OOM killer acted inside the job cgroup before the watchdog's next sample.
-        payload = { ...payload, killReason: 'memory', minorStatus: 'Memory limit exceeded' };
+        oomKilled = true;
+        payload = { ...payload, killReason: 'memory', minorStatus: FAILURE_CAUSES['oom-kill'].minorStatus };
       }
       const usage = { cpuSeconds: payload.usage.cpuSeconds, wallSeconds: payload.usage.wallSeconds };
 
       // The batch system signals every process of the slot at once: a payload that died of a signal
       // while the pilot itself is stopping was killed with the slot, not for anything it did.
       const killedWithSlot = options.shutdown.aborted && payload.killReason === null && payload.exitCode !== 0;
-      if (payload.killReason === 'pilot-signal' || killedWithSlot) {
+      // The slot's time ran out under the job (DIRAC #8528): not the job's doing either.
+      if (payload.killReason === 'pilot-signal' || payload.killReason === 'timeleft' || killedWithSlot) {
         // The job did nothing wrong: give it back so another pilot runs it.
-        await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds }).catch(() => undefined);
+        const cause = payload.killReason === 'timeleft' ? 'end-of-allocation' : 'pilot-stopped';
+        await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds, ...endParameters(cause) }).catch(() => undefined);
         await backend.reschedule([job.jobId]);
-        return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', ...usage });
+        return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', cause, ...usage });
       }
 
       publishResourceReport(backend, job.jobId, jobDir, payload.resources, log);
@@ -260,38 +274,46 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       if (uploadProblem === null) progress({ minorStatus: 'Output Sandbox Uploaded' });
 
       if (payload.killReason === 'server') {
-        result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', ...usage });
+        result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', cause: 'server-kill', ...usage });
       } else if (payload.containerFailure) {
         // An image the job named that cannot be found or opened is the job's; anything else the node's.
         const jobs = jobChoseImage && IMAGE_FAILURES.has(payload.containerFailure.pattern);
-        result = outcome('Failed', payload.containerFailure.minorStatus, { exitCode: payload.exitCode, failure: jobs ? 'job' : 'node', ...usage });
+        result = outcome('Failed', payload.containerFailure.minorStatus, {
+          exitCode: payload.exitCode, failure: jobs ? 'job' : 'node', cause: jobs ? 'container-image' : 'container-failed', ...usage,
+        });
+        endDetail = payload.containerFailure.pattern;
       } else if (payload.killReason !== null) {
-        result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', ...usage });
+        const cause = oomKilled ? 'oom-kill' : KILL_CAUSES[payload.killReason];
+        result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', cause, ...usage });
       } else if (payload.exitCode === 0) {
         progress({ minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
         const step = uploadProblem === null && wantsOutputData(description) ? await jobOutputData(data) : null;
-        if (uploadProblem) result = outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', ...usage });
-        else if (step?.kind === 'reschedule') return outcome(...(await rescheduleForData(data, step, usage)));
-        else if (step?.kind === 'fail') result = outcome('Failed', step.minorStatus, { exitCode: 0, failure: 'node', ...usage });
+        if (uploadProblem) result = outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', cause: 'output-upload', ...usage });
+        else if (step?.kind === 'reschedule') return dataEnd(outcome(...(await rescheduleForData(data, step, usage))), 'output-data');
+        else if (step?.kind === 'fail') result = outcome('Failed', step.minorStatus, { exitCode: 0, failure: 'node', cause: 'failover-request', ...usage });
         else if (step?.pendingRequest) result = outcome('Completed', 'Pending Requests', { exitCode: 0, ...usage });
         else result = outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
       } else {
         const code = payload.exitCode ?? -1;
         const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${code}`;
         progress({ minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
-        result = outcome('Failed', `Application Finished With Errors (${how})`, { exitCode: payload.exitCode, failure: 'application', ...usage });
+        const notFound = payload.minorStatus === FAILURE_CAUSES['application-not-found'].minorStatus;
+        result = notFound
+          ? outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', cause: 'application-not-found', ...usage })
+          : outcome('Failed', `Application Finished With Errors (${how})`, { exitCode: payload.exitCode, failure: 'application', cause: 'application-errors', ...usage });
       }
     } catch (error) {
       const failure = error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
       log.error({ err: failure.message, cause: failure.causeId }, `job failed before its end: ${failure.minorStatus}`);
-      result = outcome('Failed', failure.minorStatus, { failure: failure.kind });
+      result = outcome('Failed', failure.minorStatus, { failure: failure.kind, cause: failure.causeId });
     }
 
     if (result.status === 'Killed') {
       // The server set Killed already; a status from us would be silently rejected (SM) anyway.
       log.info('job killed by the server');
     } else {
-      await report({ status: result.status, minorStatus: result.minorStatus, ...(result.exitCode !== null ? { applicationStatus: result.status === 'Done' || result.status === 'Completed' ? 'Finished' : `Failed (exit code ${result.exitCode})` } : {}) });
+      backend.setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
+      await report({ status: result.status, minorStatus: result.minorStatus, applicationStatus: endApplicationStatus(result) });
     }
     log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
     return result;
@@ -300,6 +322,22 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
     await cgroup?.remove();
     if (!options.keepJobDir) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** The ApplicationStatus of a job's final status: its cause's, the exit code or signal filled in for a failed payload. */
+function endApplicationStatus(result: JobOutcome): string {
+  if (!result.cause) return result.status === 'Done' || result.status === 'Completed' ? 'Finished' : `Failed (exit code ${result.exitCode ?? -1})`;
+  if (result.cause === 'application-errors') return result.minorStatus.replace(/^Application Finished With Errors /, 'Failed ');
+  return FAILURE_CAUSES[result.cause].applicationStatus;
+}
+
+/** The job parameters that name how a job ended (docs/failure-causes.md): 0 and `done` for Done. */
+function endParameters(cause: FailureCauseId | null, detail: string | null = null): Record<string, string | number> {
+  return {
+    JobEndCode: cause === null ? 0 : FAILURE_CAUSES[cause].code,
+    JobEndCause: cause ?? 'done',
+    ...(detail ? { JobEndDetail: detail } : {}),
+  };
 }
 
 /** A job-controlled path inside jobDir, relative to it (job-paths.ts); refused as the job's own failure. */
