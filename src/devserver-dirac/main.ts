@@ -1,6 +1,6 @@
 /**
  * `node dist/devserver-dirac.cjs [--dir DIR] [--release VERSION]`: starts the legacy DIRAC dev
- * server with the demo jobs and prints one JSON line when ready:
+ * server with the demo jobs (one with InputData and OutputData on a file:// SE) and prints one JSON line when ready:
  * {"csUrls", "proxyPath", "caDir", "vo", "setup", "releaseVersion"}; runs until SIGTERM/SIGINT.
  * Dev only: loopback, a throw-away CA and proxies written under DIR.
  */
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { demoJobSpecs, startDiracDevServer } from './index.js';
+import { DEMO_DATA_JOB, demoData, demoDataSetup } from './demo-data.js';
 
 const USAGE = 'usage: devserver-dirac [--dir DIR] [--release VERSION]';
 
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'devserver-dirac-')));
-  const server = await startDiracDevServer({ dir, jobs: demoJobSpecs(), ...(values.release ? { releaseVersion: values.release } : {}) });
+  // The demo jobs, plus one with InputData and OutputData on a file:// storage element under DIR.
+  const server = await startDiracDevServer({ dir, jobs: [...demoJobSpecs(), DEMO_DATA_JOB], data: demoDataSetup(dir), ...(values.release ? { releaseVersion: values.release } : {}) });
+  await demoData(dir, server.data);
   const { csUrls, proxyPath, caDir, vo, setup, releaseVersion } = server;
   process.stdout.write(`${JSON.stringify({ csUrls, proxyPath, caDir, vo, setup, releaseVersion })}\n`);
   const stop = (): void => {

@@ -91,7 +91,8 @@ async function remoteFile(url: string, dispatcher: Dispatcher, options: Transfer
 /** node:https PUT of a file, streamed; resolves with the status once the server answered. */
 async function put(target: string, source: string, size: number, options: TransferOptions, through: NodeJS.ReadWriteStream): Promise<number> {
   const tls = await tlsOptions(options.credentials);
-  return new Promise<number>((resolve, reject) => {
+  let request: ReturnType<typeof httpsRequest> | undefined;
+  const answered = new Promise<number>((resolve, reject) => {
     const req = httpsRequest(target, {
       method: 'PUT',
       ...tls,
@@ -99,6 +100,7 @@ async function put(target: string, source: string, size: number, options: Transf
       timeout: options.timeoutMs,
       headers: headers(options.credentials, { 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' }),
     });
+    request = req;
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no progress for ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.on('response', (res) => {
@@ -106,8 +108,10 @@ async function put(target: string, source: string, size: number, options: Transf
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', reject);
     });
-    pipeline(createReadStream(source), through, req).catch(reject);
   });
+  // The status is read once the body went out whole (and the summer has its sum) and the server answered.
+  const [, status] = await Promise.all([pipeline(createReadStream(source), through, request!), answered]);
+  return status;
 }
 
 export function httpsProtocol(): StorageProtocol {

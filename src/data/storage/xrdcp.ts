@@ -1,12 +1,17 @@
 /**
  * root:// storage through the node's xrdcp (XRootD client): from PATH, else from the usual CVMFS
- * grid UI locations. The catalog's Adler-32 is handed to xrdcp (--cksum adler32:<hex>), which
- * checks the copy end to end; an absent xrdcp is one line naming it.
+ * grid UI locations. Downloads stream through xrdcp's stdout into the pilot's Adler-32 summer
+ * (one pass); uploads hand xrdcp the file's Adler-32 (--cksum adler32:<hex>), which it checks
+ * against the server's. An absent xrdcp is one line naming it.
  */
+import { createWriteStream } from 'node:fs';
 import { access, constants, rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { sameAdler32 } from '../adler32.js';
 import { DataError } from '../errors.js';
+import { summing } from './file.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
 
 /** Grid UI trees on CVMFS that carry an xrdcp (with its libraries beside it). */
@@ -54,8 +59,7 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
     return found;
   };
 
-  const run = async (args: string[], transfer: TransferOptions, cleanup: string | null): Promise<void> => {
-    const { path, fromCvmfs } = await locate();
+  const environment = (transfer: TransferOptions, path: string, fromCvmfs: boolean): NodeJS.ProcessEnv => {
     const seconds = Math.max(1, Math.ceil(transfer.timeoutMs / 1000));
     const env: NodeJS.ProcessEnv = {
       ...(options.env ?? process.env),
@@ -70,8 +74,26 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
     if (transfer.credentials.caDir) env.X509_CERT_DIR = transfer.credentials.caDir;
     if (transfer.credentials.bearerToken) env.BEARER_TOKEN = transfer.credentials.bearerToken;
     if (fromCvmfs) env.LD_LIBRARY_PATH = [join(dirname(dirname(path)), 'lib64'), env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter);
+    return env;
+  };
+
+  const failure = (result: { exitCode?: number; signal?: string; all?: unknown; stderr?: unknown }, transfer: TransferOptions): DataError => {
+    if (transfer.signal.aborted) return new DataError('aborted', 'stopped: the pilot is shutting down');
+    const text = String(result.all ?? result.stderr ?? '').trim();
+    const line = text.split('\n').filter((l) => /ERROR|FATAL/.test(l)).pop() ?? text.split('\n').pop() ?? '';
+    const what = `xrdcp exited ${result.exitCode ?? result.signal}: ${line.replace(/^Run:\s*/, '')}`;
+    if (result.exitCode === CHECKSUM_EXIT || /checksum error/i.test(text)) return new DataError('corrupt', what);
+    if (/no such file|3011\]/i.test(text)) return new DataError('not-found', what);
+    if (/operation expired|timed? ?out|socket timeout/i.test(text)) return new DataError('timeout', what);
+    if (/connection (error|refused)|\[FATAL\]/i.test(text)) return new DataError('unreachable', what);
+    if (/permission denied|not authorized|auth/i.test(text)) return new DataError('denied', what);
+    return new DataError('other', what);
+  };
+
+  const run = async (args: string[], transfer: TransferOptions, cleanup: string | null): Promise<void> => {
+    const { path, fromCvmfs } = await locate();
     const result = await execa(path, ['--nopbar', ...args], {
-      env,
+      env: environment(transfer, path, fromCvmfs),
       extendEnv: false,
       reject: false,
       // The whole copy may take long; a hung one is caught by the XRootD stream timeout above.
@@ -83,25 +105,44 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
     });
     if (result.exitCode === 0) return;
     if (cleanup) await rm(cleanup, { force: true });
-    if (transfer.signal.aborted) throw new DataError('aborted', 'stopped: the pilot is shutting down');
-    const text = String(result.all ?? '').trim();
-    const line = text.split('\n').filter((l) => /ERROR|FATAL/.test(l)).pop() ?? text.split('\n').pop() ?? '';
-    const what = `xrdcp exited ${result.exitCode ?? result.signal}: ${line.replace(/^Run:\s*/, '')}`;
-    if (result.exitCode === CHECKSUM_EXIT || /checksum error/i.test(text)) throw new DataError('corrupt', what);
-    if (/no such file|3011\]/i.test(text)) throw new DataError('not-found', what);
-    if (/operation expired|timed? ?out|socket timeout/i.test(text)) throw new DataError('timeout', what);
-    if (/connection (error|refused)|\[FATAL\]/i.test(text)) throw new DataError('unreachable', what);
-    if (/permission denied|not authorized|auth/i.test(text)) throw new DataError('denied', what);
-    throw new DataError('other', what);
+    throw failure(result, transfer);
   };
 
   const cksum = (transfer: TransferOptions): string[] => (transfer.expectedAdler32 ? ['--cksum', `adler32:${transfer.expectedAdler32.toLowerCase()}`] : []);
 
   return {
     async download(url, dest, transfer): Promise<TransferResult> {
-      await run([...cksum(transfer), url, dest], transfer, dest);
-      const size = (await stat(dest)).size;
-      return { size, adler32: transfer.expectedAdler32 ? transfer.expectedAdler32.toLowerCase().padStart(8, '0') : null };
+      // xrdcp writes to its stdout; the pilot sums the bytes (zlib's Adler-32) on their way to the
+      // file: one pass over the data, where `--cksum` would make xrdcp read the copy again.
+      const { path, fromCvmfs } = await locate();
+      const child = execa(path, ['--nopbar', url, '-'], {
+        env: environment(transfer, path, fromCvmfs),
+        extendEnv: false,
+        reject: false,
+        cancelSignal: transfer.signal,
+        forceKillAfterDelay: 2000,
+        stdin: 'ignore',
+        buffer: { stdout: false, stderr: true },
+        maxBuffer: 256 * 1024,
+      });
+      const s = summing();
+      let written: TransferResult | null = null;
+      try {
+        await pipeline(child.stdout!, s.stream, createWriteStream(dest, { flags: 'wx', mode: 0o644 }));
+        written = s.result();
+      } catch {
+        // The exit status below says why.
+      }
+      const result = await child;
+      if (result.exitCode !== 0 || written === null) {
+        await rm(dest, { force: true });
+        throw failure(result, transfer);
+      }
+      if (transfer.expectedAdler32 && !sameAdler32(written.adler32!, transfer.expectedAdler32)) {
+        await rm(dest, { force: true });
+        throw new DataError('corrupt', `${url}: Adler-32 ${written.adler32}, expected ${transfer.expectedAdler32}`);
+      }
+      return written;
     },
     async upload(source, url, transfer): Promise<TransferResult> {
       // --posc: the server drops the file unless it was closed after a complete copy; -p makes the path.

@@ -1,0 +1,151 @@
+// Job data: the pilot's storage clients against xrdcp on the same files, same XRootD server
+// (Debian's xrootd-server on loopback, root:// and XrdHttp https:// behind a test CA), same run,
+// rounds taking turns to go first. The pilot's https download streams through its Adler-32
+// summer to disk (the checksum comes with it); its root:// download is xrdcp with the catalog's
+// Adler-32 checked end to end. Memory: the bench process's peak RSS above its level before the
+// transfers, for the whole file size (a flat figure means the body never sits in memory).
+// Size: DATA_BENCH_MIB (default 1024).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { median, round, spreadOf } from './stats.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const scratch = path.join(repo, 'bench', '.tmp', 'data');
+
+async function loadLibrary() {
+  const outfile = path.join(scratch, 'data-lib.mjs');
+  await build({
+    stdin: {
+      contents: [
+        "export { createStorage } from './src/data/storage/index.ts';",
+        "export { fileAdler32, adler32Hex } from './src/data/adler32.ts';",
+        "export { startXrootdSE, xrootdMissing } from './tests/data/xrootd.ts';",
+        "export { writeTestPki } from './src/devserver-dirac/pki.ts';",
+      ].join('\n'),
+      resolveDir: repo,
+      loader: 'ts',
+    },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    logLevel: 'warning',
+    packages: 'external',
+  });
+  return import(pathToFileURL(outfile).href);
+}
+
+async function timeMs(fn) {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Peak RSS (MiB) above the level at the start, sampled every 20 ms while `fn` runs. */
+async function peakRssDelta(fn) {
+  globalThis.gc?.();
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+  }
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return (peak - base) / 2 ** 20;
+}
+
+async function writeRandomFile(file, mib) {
+  const out = createWriteStream(file);
+  const chunk = randomBytes(1 << 20);
+  for (let i = 0; i < mib; i++) {
+    chunk[0] = i & 0xff;
+    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r, j) => out.end((e) => (e ? j(e) : r())));
+}
+
+export default async function dataBench({ runs, log }) {
+  const mib = Number(process.env.DATA_BENCH_MIB ?? 1024);
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  const lib = await loadLibrary();
+  const missing = lib.xrootdMissing();
+  if (missing) {
+    log(`skipped: ${missing}`);
+    return [];
+  }
+  const pki = await lib.writeTestPki(path.join(scratch, 'pki'));
+  const se = await lib.startXrootdSE({ name: 'bench', host: pki.host, ca: pki.ca });
+  const storage = lib.createStorage();
+  const source = path.join(scratch, 'source.bin');
+  const n = Math.max(2, Math.min(runs, 3));
+  try {
+    await writeRandomFile(source, mib);
+    const { adler32 } = await lib.fileAdler32(source);
+    const sum = lib.adler32Hex(adler32);
+    execFileSync('xrdcp', ['--nopbar', '--force', '--path', source, se.rootUrl('/bench/file.bin')]);
+    const options = { signal: new AbortController().signal, credentials: { caDir: pki.caDir }, timeoutMs: 120_000 };
+    const xrdcp = (from, to) => execFileSync('xrdcp', ['--nopbar', '--force', '--path', from, to], { stdio: 'ignore' });
+
+    const rounds = { httpsGet: [], rootGet: [], xrdcpGet: [], httpsPut: [], xrdcpPut: [] };
+    const rss = { httpsGet: 0, httpsPut: 0 };
+    for (let i = 0; i < n; i++) {
+      const dl = (name) => path.join(scratch, `${name}-${i}.bin`);
+      const sides = [
+        async () => {
+          let ms = 0;
+          const mem = await peakRssDelta(async () => {
+            ms = await timeMs(() => storage.download(se.httpsUrl('/bench/file.bin'), dl('https'), options));
+          });
+          rounds.httpsGet.push(ms);
+          rss.httpsGet = Math.max(rss.httpsGet, mem);
+        },
+        async () => rounds.rootGet.push(await timeMs(() => storage.download(se.rootUrl('/bench/file.bin'), dl('root'), { ...options, expectedAdler32: sum }))),
+        async () => rounds.xrdcpGet.push(await timeMs(async () => xrdcp(se.rootUrl('/bench/file.bin'), dl('xrdcp')))),
+      ];
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) await side();
+      for (const name of ['https', 'root', 'xrdcp']) rmSync(dl(name), { force: true });
+      const ups = [
+        async () => {
+          let ms = 0;
+          const mem = await peakRssDelta(async () => {
+            ms = await timeMs(() => storage.upload(source, se.httpsUrl(`/bench/up-https-${i}.bin`), options));
+          });
+          rounds.httpsPut.push(ms);
+          rss.httpsPut = Math.max(rss.httpsPut, mem);
+        },
+        async () => rounds.xrdcpPut.push(await timeMs(async () => xrdcp(source, se.rootUrl(`/bench/up-xrdcp-${i}.bin`)))),
+      ];
+      for (const side of i % 2 === 0 ? ups : [...ups].reverse()) await side();
+      rmSync(path.join(se.dataDir, 'bench', `up-https-${i}.bin`), { force: true });
+      rmSync(path.join(se.dataDir, 'bench', `up-xrdcp-${i}.bin`), { force: true });
+      log(`round ${i + 1}/${n}: https get ${round(rounds.httpsGet[i])} ms, root get ${round(rounds.rootGet[i])} ms, xrdcp get ${round(rounds.xrdcpGet[i])} ms, https put ${round(rounds.httpsPut[i])} ms, xrdcp put ${round(rounds.xrdcpPut[i])} ms`);
+    }
+    const mibps = (ms) => round(mib / (ms / 1000), 1);
+    const fig = (name, ours, theirs, baselineName, target) => {
+      const value = mibps(median(ours));
+      const baseline = mibps(median(theirs));
+      const ratio = round(value / baseline, 2);
+      return { name, value, unit: 'MiB/s', baselineName, baseline, ratio, target: `>= ${target}x`, pass: ratio >= target, spread: spreadOf(ours.map(mibps), 'MiB/s') };
+    };
+    return [
+      fig(`download ${mib} MiB, https (undici, Adler-32 on the way)`, rounds.httpsGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
+      fig(`download ${mib} MiB, root:// (xrdcp, Adler-32 checked)`, rounds.rootGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
+      fig(`upload ${mib} MiB, https PUT (+ HEAD check)`, rounds.httpsPut, rounds.xrdcpPut, 'xrdcp root://', 0.9),
+      { name: `peak RSS growth during a ${mib} MiB https download`, value: round(rss.httpsGet, 1), unit: 'MiB', target: '< 64 MiB', pass: rss.httpsGet < 64 },
+      { name: `peak RSS growth during a ${mib} MiB https upload`, value: round(rss.httpsPut, 1), unit: 'MiB', target: '< 64 MiB', pass: rss.httpsPut < 64 },
+    ];
+  } finally {
+    await se.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
