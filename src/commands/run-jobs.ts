@@ -1,7 +1,7 @@
 import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import type { RunnerChoice } from '../payload/job-wrapper.js';
 import { startMetadata } from '../payload/job-wrapper.js';
-import { runJobAgent, type JobAgentRules } from '../payload/job-agent.js';
+import { runJobAgent, type JobAgentRules } from '../agent/job-agent.js';
 import { SlotPool } from '../payload/slots.js';
 import type { WatchdogLimits } from '../payload/runner/index.js';
 import { readAllowedCpus } from '../payload/runner/affinity.js';

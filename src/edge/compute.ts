@@ -1,5 +1,5 @@
 import type { PilotContext } from '../pilot/context.js';
-import { runJobAgent } from '../payload/job-agent.js';
+import { runJobAgent } from '../agent/job-agent.js';
 import { SlotPool } from '../payload/slots.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { chooseRunner, diracPayloadConfig, jobLimits, slotCpuIds } from '../commands/run-jobs.js';

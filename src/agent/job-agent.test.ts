@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
 import { silentLogger } from '../core/logger.js';
 import { runJobAgent, type JobAgentRules } from './job-agent.js';
-import { SlotPool } from './slots.js';
+import { SlotPool } from '../payload/slots.js';
 import { tempDir } from '../../tests/integration/pilot-process.js';
 
 /** A backend with a queue of jobs and a record of what the agent told it. */

@@ -5,12 +5,12 @@ import type { Logger } from '../core/logger.js';
 import { isPilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { NativeAddon } from '../native/types.js';
-import { describeMatchedJob } from './job-description.js';
-import { SlotPool, isSlot } from './slots.js';
-import { countsTowardBlackHole, provesNodeWorks } from './failure-causes.js';
-import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from './job-wrapper.js';
-import type { WatchdogLimits } from './runner/index.js';
-import type { DiracPayloadConfig } from './dirac-payload.js';
+import { describeMatchedJob } from '../payload/job-description.js';
+import { SlotPool, isSlot } from '../payload/slots.js';
+import { countsTowardBlackHole, provesNodeWorks } from '../payload/failure-causes.js';
+import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from '../payload/job-wrapper.js';
+import type { WatchdogLimits } from '../payload/runner/index.js';
+import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
 
 /** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
 export interface JobAgentRules {
