@@ -5,7 +5,7 @@ import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
 import { silentLogger } from '../core/logger.js';
 import { runJobAgent, type JobAgentRules } from './job-agent.js';
 import { SlotPool } from '../payload/slots.js';
-import { tempDir } from '../../tests/integration/pilot-process.js';
+import { tempDir } from '../../tests/support/temp-dir.js';
 
 /** A backend with a queue of jobs and a record of what the agent told it. */
 function fakeBackend(jdls: string[]) {

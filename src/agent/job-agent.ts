@@ -11,6 +11,7 @@ import { countsTowardBlackHole, provesNodeWorks } from '../payload/failure-cause
 import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from '../payload/job-wrapper.js';
 import type { WatchdogLimits } from '../payload/runner/index.js';
 import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
+import { firstStopRule, type Stop, type StopFacts, type StopReason } from './stop-rules.js';
 
 /** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
 export interface JobAgentRules {
@@ -51,18 +52,7 @@ export interface JobAgentOptions {
   onJobEnd?: (outcome: JobOutcome) => Promise<void> | void;
 }
 
-export type StopReason =
-  | 'no-match'
-  | 'max-cycles'
-  | 'drain'
-  | 'time-left'
-  | 'lifetime'
-  | 'application-failure'
-  | 'black-hole'
-  | 'signal'
-  | 'no-filling'
-  | 'server-error'
-  | 'error';
+export type { StopReason } from './stop-rules.js';
 
 export interface JobAgentReport {
   stopReason: StopReason;
@@ -99,7 +89,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   let consecutiveNodeFailures = 0;
   let cpuConsumed = 0;
   let cycles = 0;
-  let stop: { reason: StopReason; detail: string } | null = null;
+  let stop: Stop | null = null;
   // A match that failed after the transport's retries; rethrown once the running jobs are reported.
   let lastMatchError: unknown = null;
   let fatal: unknown = null;
@@ -210,24 +200,23 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
 
   try {
     while (!stop) {
-      if (shutdown.aborted) {
-        stop = { reason: 'signal', detail: String(shutdown.reason?.message ?? 'stop signal') };
-        break;
-      }
-      if (existsSync(rules.drainFile)) {
-        stop = { reason: 'drain', detail: `drain file ${rules.drainFile} exists` };
-        break;
-      }
-      if (rules.deadline !== null && Date.now() >= rules.deadline) {
-        stop = { reason: 'lifetime', detail: 'pilot lifetime reached' };
-        break;
-      }
-      if (cycles >= rules.maxCycles) {
-        stop = { reason: 'max-cycles', detail: `MaxCycles ${rules.maxCycles} reached` };
-        break;
-      }
-      if (outcomes.length > 0 && !rules.fillingMode) {
-        stop = { reason: 'no-filling', detail: 'filling mode off: one job per pilot' };
+      const facts: StopFacts = {
+        stopSignal: shutdown.aborted ? String(shutdown.reason?.message ?? 'stop signal') : null,
+        drainFileFound: existsSync(rules.drainFile) ? rules.drainFile : null,
+        now: Date.now(),
+        deadline: rules.deadline,
+        cycles,
+        maxCycles: rules.maxCycles,
+        jobsTaken: outcomes.length,
+        fillingMode: rules.fillingMode,
+        failedMatches,
+        stopAfterFailedMatches: rules.stopAfterFailedMatches,
+      };
+      const rule = firstStopRule(facts);
+      if (rule) {
+        stop = rule;
+        // Ending on failed requests rather than empty replies: the exit code says so.
+        if (rule.reason === 'no-match') fatal = lastMatchError;
         break;
       }
       const free = pool.free();
@@ -247,8 +236,9 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         stop = { reason: 'error', detail: `cannot describe the slot: ${(error as Error).message}` };
         break;
       }
-      if (workLeft < rules.minimumTimeLeft) {
-        stop = { reason: 'time-left', detail: `CPU work left ${Math.round(workLeft)} below MinimumTimeLeft ${rules.minimumTimeLeft}` };
+      const timeRule = firstStopRule({ ...facts, cpuWorkLeft: workLeft, minimumTimeLeft: rules.minimumTimeLeft });
+      if (timeRule) {
+        stop = timeRule;
         break;
       }
       cycles++;
@@ -283,14 +273,12 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         failedMatches++;
         logger.info({ failedMatches }, 'no job matched');
         if (failedMatches >= rules.stopAfterFailedMatches) {
-          if (running.size === 0) {
-            stop = { reason: 'no-match', detail: `${failedMatches} matches found no job` };
-            // Ending on failed requests rather than empty replies: the exit code says so.
-            fatal = lastMatchError;
-            break;
+          // Nothing runs: the stop rules end the agent at the top of the loop. Jobs still run:
+          // wait for one to end, then try once more before giving up (a freed slot may match).
+          if (running.size > 0) {
+            await Promise.race([woken, onceAborted(shutdown)]);
+            failedMatches = rules.stopAfterFailedMatches - 1;
           }
-          // Jobs still run: wait for one to end, then try again once before giving up.
-          await Promise.race([woken, onceAborted(shutdown)]);
           continue;
         }
         const delay = rules.pollingTimeSeconds * 1000 * Math.min(failedMatches, 5);

@@ -49,4 +49,17 @@ export const ExitCode = {
   /** Signals: 128 + N, as shells report them (SIGINT 130, SIGUSR1 138, SIGTERM 143, SIGXCPU 152). */
   SIGNAL_BASE: 128,
 } as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode] | number;
+
+/** An exit code for a stop signal N: 128 + N. Only `signalExitCode` makes one. */
+export type SignalExitCode = number & { readonly signalExitCode: true };
+
+/** The exit code of a pilot stopped by signal number `signal` (SIGTERM 15 → 143), as shells report it. */
+export function signalExitCode(signal: number): SignalExitCode {
+  return (ExitCode.SIGNAL_BASE + signal) as SignalExitCode;
+}
+
+/**
+ * One of the documented codes (docs/exit-codes.md): a named class of failure, or 128 + N for a
+ * signal. A bare number is refused, so no code outside the table can be raised by mistake.
+ */
+export type ExitCode = Exclude<(typeof ExitCode)[keyof typeof ExitCode], typeof ExitCode.SIGNAL_BASE> | SignalExitCode;

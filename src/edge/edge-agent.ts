@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
+import { firstStopRule } from '../agent/stop-rules.js';
 import { extractSandbox, sha256FromPfn } from '../payload/sandbox/index.js';
 import { describeMatchedJob } from '../payload/job-description.js';
 import type { BatchSubmitter } from './slurm.js';
@@ -112,11 +113,23 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
   }
   return report;
 
+  /** DIRAC's stop rules (src/agent/stop-rules.ts); compute-side jobs are not counted: they run elsewhere. */
   function stopMatchingReason(): EdgeReport['stopReason'] | null {
-    if (failedMatches >= options.stopAfterFailedMatches) return 'no-match';
-    if (options.deadline !== null && Date.now() >= options.deadline) return 'lifetime';
-    if (existsSync(options.drainFile)) return 'drain';
-    return null;
+    const rule = firstStopRule({
+      stopSignal: null, // a stop signal ends the loop above, before matching is considered
+      drainFileFound: existsSync(options.drainFile) ? options.drainFile : null,
+      now: Date.now(),
+      deadline: options.deadline,
+      cycles: 0,
+      maxCycles: Number.POSITIVE_INFINITY,
+      jobsTaken: 0,
+      fillingMode: true,
+      failedMatches,
+      stopAfterFailedMatches: options.stopAfterFailedMatches,
+    });
+    if (rule === null) return null;
+    if (rule.reason === 'drain' || rule.reason === 'lifetime' || rule.reason === 'no-match') return rule.reason;
+    throw new Error(`edge pilot: unexpected stop rule ${rule.reason}`);
   }
 
   function inFlightAllocations(): number {

@@ -6,7 +6,7 @@ import { silentLogger } from '../core/logger.js';
 import { StagedBackend } from './staged-backend.js';
 import { StagedLayout, stagedFiles, writeFileAtomic } from './layout.js';
 import { initialEdgeState, loadEdgeState, relayEvents, saveEdgeState, type TrackedJob } from './relay.js';
-import { tempDir } from '../../tests/integration/pilot-process.js';
+import { tempDir } from '../../tests/support/temp-dir.js';
 
 const job: MatchedJob = { jobId: 7, jdl: '[Executable="x";]', owner: 'u', ownerGroup: 'g', vo: 'v', credentials: null };
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJobCgroup, pilotMemoryCgroup } from './cgroup.js';
 import { silentLogger } from '../core/logger.js';
-import { tempDir } from '../../tests/integration/pilot-process.js';
+import { tempDir } from '../../tests/support/temp-dir.js';
 
 function roots(procSelfCgroup: string, mountRoot = tempDir('cgroup-root-')) {
   const file = path.join(tempDir(), 'cgroup');

@@ -1,5 +1,6 @@
 import { runCli, type SubcommandEntry } from './cli.js';
 import { writeStderr } from './stdio.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /** The process around runCli: what both bundles' entry points do. */
 export function startCli(subcommands: readonly SubcommandEntry[]): void {
@@ -16,7 +17,7 @@ export function startCli(subcommands: readonly SubcommandEntry[]): void {
       },
       (error: unknown) => {
         writeStderr(`pilot: internal error: ${String(error)}\n`);
-        process.exit(70);
+        process.exit(ExitCode.INTERNAL);
       },
     );
 }

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../support/temp-dir.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,10 +13,7 @@ export interface PilotRun {
   stderr: string;
 }
 
-/** A fresh private directory for one test. */
-export function tempDir(prefix = 'pilot-it-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
-}
+export { tempDir } from '../support/temp-dir.js';
 
 /**
  * Runs the built pilot as its own process (the runtime of this test run: Node 22), with a clean

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pinToCpus, readAllowedCpus } from './affinity.js';
 import { silentLogger } from '../../core/logger.js';
-import { tempDir } from '../../../tests/integration/pilot-process.js';
+import { tempDir } from '../../../tests/support/temp-dir.js';
 
 describe('CPU pinning', () => {
   it('reads the affinity list from /proc status', () => {

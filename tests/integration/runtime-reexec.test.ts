@@ -6,10 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../devserver/index.js';
-import { extractSandbox } from '../payload/sandbox/extract.js';
-import { devPilotArgs, runPilot, tempDir, waitFor } from '../../tests/integration/pilot-process.js';
-import { RUN_RUNTIME, RUNTIME_MARKER, RUNTIME_OPT_OUT } from './runtime-reexec.js';
+import { startDevServer, type DevServer } from '../../src/devserver/index.js';
+import { extractSandbox } from '../../src/payload/sandbox/extract.js';
+import { devPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
+import { RUN_RUNTIME, RUNTIME_MARKER, RUNTIME_OPT_OUT } from '../../src/pilot/runtime-reexec.js';
 
 let server: DevServer | undefined;
 afterEach(async () => {
