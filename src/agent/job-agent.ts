@@ -45,7 +45,7 @@ export interface JobAgentOptions {
   /** CPU work left now, recomputed from what the pilot and its payloads consumed. */
   cpuWorkLeft(cpuConsumedSeconds: number): Promise<number> | number;
   /** Everything runJob needs besides the job and its slot. */
-  job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; diracPayloads?: DiracPayloadConfig; limits: (maxWallSeconds: number | null, cpuWork: number | null, memoryMB: number | null) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; siteEnv?: Readonly<Record<string, string>>; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
+  job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; diracPayloads?: DiracPayloadConfig; limits: (jobId: number, request: { maxWallSeconds: number | null; cpuWork: number | null; memoryMB: number | null }) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; siteEnv?: Readonly<Record<string, string>>; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
   logger: Logger;
   shutdown: AbortSignal;
   /** Called once per job the agent took, with its outcome, as soon as it is known. */
@@ -168,7 +168,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       workDir: options.job.workDir,
       site: options.job.site,
       runner: options.job.runner,
-      limits: options.job.limits(description.maxWallTime, description.cpuTime, slot.memoryLimitMB),
+      limits: options.job.limits(job.jobId, { maxWallSeconds: description.maxWallTime, cpuWork: description.cpuTime, memoryMB: slot.memoryLimitMB }),
       pilotEnv: options.job.pilotEnv,
       ...(options.job.siteEnv ? { siteEnv: options.job.siteEnv } : {}),
       logger,

@@ -7,6 +7,7 @@ import { createDiracxBackend, DiracxBackend } from '../diracx/index.js';
 import { addLogDestination } from '../core/logger.js';
 import { hostCertificateDir, hostCredentialFile } from '../pilot/dirac-options.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { lifetimeDeadline, voOf } from './wiring.js';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {
@@ -26,7 +27,7 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
       proxyPath,
       caDir,
       csUrls: p.configurationServers,
-      vo: p.vo ?? 'unknown',
+      vo: voOf(p),
       ...(p.setup ? { setup: p.setup } : {}),
       releaseVersion: p.releaseVersion,
       site: p.site,
@@ -41,7 +42,7 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
   if (!p.diracxUrl) {
     throw new PilotError(ExitCode.CONFIG, 'no DiracX server configured: set --diracx-url or DIRACX_URL');
   }
-  const deadline = p.lifetimeSeconds ? ctx.startedAt.getTime() + p.lifetimeSeconds * 1000 : undefined;
+  const deadline = lifetimeDeadline(ctx);
   return createDiracxBackend({
     url: p.diracxUrl,
     ...(p.caPath ? { caPath: p.caPath } : ctx.env.X509_CERT_DIR ? { caPath: ctx.env.X509_CERT_DIR } : {}),
@@ -72,7 +73,7 @@ export const authenticate: PilotCommand = {
       // -z/--pilotLogging: pilot log lines to the server too (DiracX proposal, docs/diracx.md).
       if (ctx.params.pilotLogging) addLogDestination(ctx.logger, backend.createPilotLogShipper({ scope: 'pilot' }));
     }
-    ctx.logger.info({ backend: backend.kind, vo: ctx.params.vo ?? 'unknown' }, 'connected');
+    ctx.logger.info({ backend: backend.kind, vo: voOf(ctx.params) }, 'connected');
   },
 };
 

@@ -2,11 +2,7 @@ import type { PilotCommand, PilotContext, SlotTimeLeft } from '../pilot/context.
 import { readTimeLeft, type TimeLeftReport } from '../probes/batch/timeleft/index.js';
 import { cpuWorkLeft } from '../benchmark/cpu-work-left.js';
 import { describe } from './describe-resources.js';
-
-/** Processors the slot's time is shared by: -P, else the probed allocation. */
-function slotProcessors(ctx: PilotContext): number {
-  return ctx.params.processors ?? ctx.probe?.cpu.allocatedCpus ?? 1;
-}
+import { slotProcessors } from './wiring.js';
 
 /**
  * The slot's time left now. -T/--CPUTime wins, as in DIRAC, and is then the only source;

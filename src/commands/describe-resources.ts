@@ -1,33 +1,8 @@
 import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import { probeNode } from '../probes/index.js';
 import type { ProbeResult } from '../probes/types.js';
-import { buildDiracResources, buildNodeDocument, type ResourceParams } from '../probes/resources.js';
-import { jobRequirements } from '../pilot/dirac-options.js';
-
-/** The resource parameters that come from the pilot's options rather than from the node. */
-export function resourceParams(ctx: PilotContext, overrides: ResourceParams['overrides'] = {}, cpuWork?: number): ResourceParams {
-  const p = ctx.params;
-  const work = Math.floor(cpuWork ?? ctx.timeLeft?.cpuWorkLeft ?? 0);
-  const wall = ctx.timeLeft?.wallSecondsLeft;
-  return {
-    site: p.site,
-    ce: p.ce,
-    queue: p.queue,
-    vo: p.vo ?? 'unknown',
-    tags: p.tags,
-    requiredTags: p.requiredTags,
-    cpuTime: work,
-    cpuWork: work,
-    ...(wall !== null && wall !== undefined ? { wallTimeSeconds: Math.floor(wall) } : {}),
-    pilotBenchmark: ctx.cpuPower?.power ?? 0,
-    ...(ctx.probe?.batch.pilotReference ? {} : { pilotReference: ctx.pilotStamp }),
-    releaseVersion: p.releaseVersion,
-    ...(p.ownerGroup ? { ownerGroup: p.ownerGroup } : {}),
-    requirements: jobRequirements(p),
-    wholeNode: p.tags.includes('WholeNode'),
-    overrides: capProcessors(ctx, { ...(p.processors ? { processors: p.processors } : {}), ...overrides }),
-  };
-}
+import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
+import { resourceParams } from './wiring.js';
 
 /** -m/--maxNumberOfProcessors: the most processors one payload gets, whatever the slot has free. */
 function capProcessors(ctx: PilotContext, overrides: NonNullable<ResourceParams['overrides']>): NonNullable<ResourceParams['overrides']> {

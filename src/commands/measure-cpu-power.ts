@@ -3,6 +3,7 @@ import { resolveCpuPower, type CpuPowerResult } from '../benchmark/cpu-power.js'
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { describe } from './describe-resources.js';
+import { slotProcessors } from './wiring.js';
 
 /** The CPU power of one processor: the first source that has one (auto, the default), or DB12, MJF or configuration alone. */
 export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
@@ -28,7 +29,7 @@ export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
     case 'db12':
       return resolveCpuPower({
         source: 'db12',
-        copies: p.processors ?? ctx.probe?.cpu.allocatedCpus ?? 1,
+        copies: slotProcessors(ctx),
         correction: p.cpuNormalizationCorrection,
         logger: ctx.logger,
       });

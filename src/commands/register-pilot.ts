@@ -1,4 +1,5 @@
 import type { PilotCommand } from '../pilot/context.js';
+import { voOf } from './wiring.js';
 
 /** Registers the pilot with the server. As in DIRAC, a failure is logged and never fatal. */
 export const registerPilot: PilotCommand = {
@@ -13,7 +14,7 @@ export const registerPilot: PilotCommand = {
     try {
       await ctx.backend.registerPilot({
         pilotStamp: ctx.pilotStamp,
-        vo: p.vo ?? 'unknown',
+        vo: voOf(p),
         gridType: p.gridCEType,
         gridSite: p.site,
         destinationSite: p.ce || 'NotAssigned',

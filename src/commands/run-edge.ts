@@ -6,11 +6,15 @@ import { runEdgeAgent } from '../edge/edge-agent.js';
 import { StagedLayout } from '../edge/layout.js';
 import { slurm } from '../edge/slurm.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
-import { resourceParams } from './describe-resources.js';
+import { jobLimits, lifetimeDeadline, resourceParams, voOf } from './wiring.js';
 import { isSeaExecutable } from '../native/sea.js';
 import { contextDefaults } from '../pilot/defaults.js';
 
-/** How compute nodes start this same pilot: the standalone executable, or node + the bundle. */
+/**
+ * How compute nodes start this same pilot: the standalone executable, or node + the bundle. The
+ * watchdog options (--kill-grace, --stalled-seconds, --looping-seconds, --max-stdout-mb) and the
+ * CPU power are not passed here: each job's limits travel in its job.json (src/edge/layout.ts).
+ */
 export function computePilotArgv(ctx: PilotContext): string[] {
   const p = ctx.params;
   const prefix = p.edgeComputePrefix ? p.edgeComputePrefix.split(/\s+/).filter(Boolean) : [];
@@ -67,15 +71,18 @@ export const runEdge: PilotCommand = {
       staleSeconds: d.edgeStaleSeconds,
       pollSeconds: Math.min(p.pollingTime, 5),
       stopAfterFailedMatches: d.stopAfterFailedMatches,
-      deadline: p.lifetimeSeconds ? ctx.startedAt.getTime() + p.lifetimeSeconds * 1000 : null,
+      deadline: lifetimeDeadline(ctx),
       drainFile: p.drainFile,
+      // The compute side runs each job under these (job.json), with the edge's CPU power: the one
+      // its CPU work was matched with.
+      jobLimits: (request) => jobLimits(p, power, request),
       computeArgv: computePilotArgv(ctx),
       describeAllocation: () => {
         const params = resourceParams(ctx, { processors: p.edgeCpus, maxRAM: memoryMBPerJob, gpus: p.edgeGpus }, cpuWork);
         return { resources: buildDiracResources(probe, { ...params, wallTimeSeconds: timeLimitMinutes * 60 }), node: buildNodeDocument(probe, { ...params, wallTimeSeconds: timeLimitMinutes * 60 }) };
       },
       pilotStamp: ctx.pilotStamp,
-      vo: p.vo ?? 'unknown',
+      vo: voOf(p),
       site: p.site,
       logger: ctx.logger,
       shutdown: ctx.shutdown,

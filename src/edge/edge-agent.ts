@@ -9,7 +9,7 @@ import { firstStopRule } from '../agent/stop-rules.js';
 import { extractSandbox, sha256FromPfn } from '../payload/sandbox/index.js';
 import { describeMatchedJob } from '../payload/job-description.js';
 import type { BatchSubmitter } from './slurm.js';
-import { StagedLayout, mtimeMs, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic } from './layout.js';
+import { StagedLayout, mtimeMs, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic, type StagedLimits } from './layout.js';
 import { giveBack, initialEdgeState, loadEdgeState, relayEvents, saveEdgeState, writeKillFile, type TrackedJob } from './relay.js';
 
 export interface EdgeAllocationShape {
@@ -35,6 +35,8 @@ export interface EdgeAgentOptions {
   stopAfterFailedMatches: number;
   deadline: number | null;
   drainFile: string;
+  /** The watchdog limits of a job with these JDL limits and the allocation's per-job memory (into job.json). */
+  jobLimits(request: { maxWallSeconds: number | null; cpuWork: number | null; memoryMB: number | null }): StagedLimits;
   /** argv that starts the compute-side pilot, up to and including `exec` and its common options. */
   computeArgv: string[];
   /** Resource description and node document of one compute allocation's job share. */
@@ -177,7 +179,7 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       const dir = layout.jobDir(job.jobId);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeFile(path.join(options.privateDir, `${job.jobId}.json`), JSON.stringify(job.credentials), { mode: 0o600 });
-      await writeFileAtomic(stagedFiles(dir).job, JSON.stringify({ jobId: job.jobId, jdl: job.jdl, owner: job.owner, ownerGroup: job.ownerGroup, vo: job.vo, site: options.site, stagedAt: new Date().toISOString() }));
+      await writeFileAtomic(stagedFiles(dir).job, JSON.stringify(stagedJobRecord(job)));
       const t: TrackedJob = { job, dir, state: { ...initialEdgeState(), group }, heartbeatRelayedMs: 0, finished: false };
       await saveEdgeState(t);
       tracked.set(job.jobId, t);
@@ -194,6 +196,22 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       }
     }
     if (ready.length > 0) await submit(group, ready);
+  }
+
+  /** job.json: the job, its share of the allocation and its watchdog limits (no credentials). */
+  function stagedJobRecord(job: MatchedJob): z.input<typeof stagedJobSchema> {
+    const shape = options.allocation;
+    const share = { processors: shape.cpusPerJob, memoryMB: shape.memoryMBPerJob, gpus: shape.gpusPerJob };
+    let request = { maxWallSeconds: null as number | null, cpuWork: null as number | null, memoryMB: share.memoryMB };
+    try {
+      const description = describeMatchedJob(job);
+      request = { ...request, maxWallSeconds: description.maxWallTime, cpuWork: description.cpuTime };
+    } catch {
+      // An invalid description is failed by the compute side, which names what is wrong with it.
+    }
+    const { jobId, jdl, owner, ownerGroup, vo } = job;
+    const limits = options.jobLimits(request);
+    return { jobId, jdl, owner, ownerGroup, vo, site: options.site, stagedAt: new Date().toISOString(), share, limits };
   }
 
   async function stageInput(t: TrackedJob): Promise<void> {

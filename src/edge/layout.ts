@@ -18,6 +18,37 @@ import { z } from 'zod';
  *   <edge dir>/work/jobs/<id>/          the job directory, input sandbox extracted by the edge; the job
  *                                       wrapper on the compute node runs the payload there and removes it
  */
+const count = z.number().nonnegative();
+
+/** The job's share of its allocation, as the edge pilot matched it (one job's cores, memory, GPUs). */
+export const stagedShareSchema = z.object({ processors: z.number().int().positive(), memoryMB: count, gpus: z.number().int().nonnegative() });
+
+/**
+ * The job's watchdog limits, computed on the edge from its options, the job's JDL and its share
+ * (src/commands/wiring.ts, jobLimits): the compute side runs the job under exactly these, so
+ * --kill-grace, --stalled-seconds, --looping-seconds, --max-stdout-mb and the CPU power reach it.
+ * Only the time left in the slot is the compute node's own.
+ */
+export const stagedLimitsSchema = z
+  .object({
+    sampleIntervalMs: count,
+    wallClockSeconds: count.nullable(),
+    cpuSeconds: count.nullable(),
+    memoryMB: count.nullable(),
+    minDiskMB: count.nullable(),
+    maxStdoutBytes: count.nullable(),
+    stalled: z.object({ windowSeconds: count, minCpuRatio: count }).nullable(),
+    loopingSeconds: count.nullable(),
+    timeLeftFloorSeconds: count,
+    killGraceMs: count,
+    stdoutTailLines: count,
+    stdoutTailBytes: count,
+    loopingScanMaxEntries: count,
+  })
+  .partial()
+  .strict();
+export type StagedLimits = z.infer<typeof stagedLimitsSchema>;
+
 export const stagedJobSchema = z.object({
   jobId: z.number().int().positive(),
   jdl: z.string().min(1),
@@ -26,6 +57,8 @@ export const stagedJobSchema = z.object({
   vo: z.string(),
   site: z.string(),
   stagedAt: z.string(),
+  share: stagedShareSchema,
+  limits: stagedLimitsSchema,
 });
 export type StagedJob = z.infer<typeof stagedJobSchema>;
 

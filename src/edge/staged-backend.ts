@@ -5,7 +5,7 @@ import type {
   Backend, HeartbeatData, JobCommand, MatchedJob, OutputSandboxArchive, PilotStatus, StatusUpdate,
 } from '../backend/types.js';
 import { SerialQueue } from '../backend/serial.js';
-import { appendEvent, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic } from './layout.js';
+import { appendEvent, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic, type StagedJob } from './layout.js';
 
 /**
  * The compute-node side of edge mode: a Backend made of files in the shared directory, so the
@@ -17,6 +17,7 @@ export class StagedBackend implements Backend {
   readonly kind = 'diracx' as const;
   private readonly pending: string[];
   private readonly dirs = new Map<number, string>();
+  private readonly staged = new Map<number, StagedJob>();
   private readonly killSent = new Set<number>();
   /** Event lines are appended in the order they were made, even when callers do not wait. */
   private readonly appends = new SerialQueue();
@@ -32,6 +33,13 @@ export class StagedBackend implements Backend {
     return dir;
   }
 
+  /** job.json of a job this backend handed out: its share and the limits the edge computed for it. */
+  stagedJob(jobId: number): StagedJob {
+    const staged = this.staged.get(jobId);
+    if (!staged) throw new Error(`job ${jobId} is not staged in this allocation`);
+    return staged;
+  }
+
   async registerPilot(): Promise<void> {}
   async setPilotStatus(_status: PilotStatus): Promise<void> {}
 
@@ -41,6 +49,7 @@ export class StagedBackend implements Backend {
       if (!staged) throw new Error(`${dir}: no job.json: not a staged job directory`);
       if (!(await claim(stagedFiles(dir).claimed))) continue; // another allocation has it
       this.dirs.set(staged.jobId, dir);
+      this.staged.set(staged.jobId, staged);
       return [{ jobId: staged.jobId, jdl: staged.jdl, owner: staged.owner, ownerGroup: staged.ownerGroup, vo: staged.vo, credentials: null }];
     }
     return [];

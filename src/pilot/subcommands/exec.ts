@@ -7,11 +7,11 @@ import { PilotError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { describeJobFile } from '../../payload/job-description.js';
 import { LocalBackend } from '../../payload/local-backend.js';
-import { SlotPool, isSlot } from '../../payload/slots.js';
+import { isSlot } from '../../payload/slots.js';
 import { runJob } from '../../payload/job-wrapper.js';
 import { probeSlot } from '../../commands/describe-resources.js';
-import { chooseRunner, diracPayloadConfig, jobLimits, slotCpuIds } from '../../commands/run-jobs.js';
-import { runStagedJobs } from '../../edge/compute.js';
+import { chooseRunner, diracPayloadConfig, localJobLimits, newSlotPool } from '../../commands/wiring.js';
+import { runStagedJobs } from '../../commands/run-staged.js';
 import { writeStdout } from '../stdio.js';
 
 /**
@@ -47,8 +47,7 @@ export const execSubcommand: Subcommand = {
     const { ctx } = session;
     try {
       const probe = await probeSlot(ctx);
-      const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;
-      const pool = new SlotPool({ processors, cpuIds: slotCpuIds(processors), memoryMB: probe.memory.allocatedMB, gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)) });
+      const pool = newSlotPool(probe, ctx.params);
       const slot = pool.acquire(description);
       if (!isSlot(slot)) throw new PilotError(ExitCode.CONFIG, `job file ${file}: does not fit this slot: ${slot.reason}`);
       const backend = new LocalBackend(path.join(ctx.workDir, 'exec-status.jsonl'), ctx.logger, ctx.workDir);
@@ -61,14 +60,14 @@ export const execSubcommand: Subcommand = {
         workDir: ctx.workDir,
         site: ctx.params.site,
         runner: chooseRunner(ctx),
-        limits: jobLimits(ctx, description.maxWallTime, null, slot.memoryLimitMB),
+        limits: localJobLimits(ctx, { maxWallSeconds: description.maxWallTime, cpuWork: null, memoryMB: slot.memoryLimitMB }),
         pilotEnv: ctx.env,
         siteEnv: siteEnvironment(ctx.params, ctx.env),
         logger: ctx.logger,
         native: ctx.native,
         shutdown: ctx.shutdown,
         keepJobDir: true,
-        diracPayloads: diracPayloadConfig(ctx),
+        diracPayloads: diracPayloadConfig(ctx.params),
         localInputBase: path.dirname(path.resolve(file)),
       });
       writeStdout(`${JSON.stringify({ status: outcome.status, minorStatus: outcome.minorStatus, exitCode: outcome.exitCode, jobDir: outcome.jobDir, cpuSeconds: outcome.cpuSeconds, wallSeconds: outcome.wallSeconds })}\n`);

@@ -1,7 +1,8 @@
 import type { Subcommand } from '../cli.js';
 import { formatProbeTable } from '../../probes/table.js';
 import { buildDiracResources, buildNodeDocument } from '../../probes/resources.js';
-import { probeSlot, resourceParams } from '../../commands/describe-resources.js';
+import { probeSlot } from '../../commands/describe-resources.js';
+import { resourceParams } from '../../commands/wiring.js';
 import { openSession } from './session.js';
 import { writeStdout } from '../stdio.js';
 

@@ -5,6 +5,7 @@ import { openSession } from './session.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { isSeaExecutable } from '../../native/sea.js';
 import { currentLaunch } from '../../launcher/launch-info.js';
+import { voOf } from '../../commands/wiring.js';
 import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../runtime-reexec.js';
 import { diracOptionsReport, installOnlyGiven } from '../dirac-options.js';
 import { readWrapperRecords } from '../wrapper-records.js';
@@ -48,7 +49,7 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       if (ctx.params.dryRun && result.exitCode === ExitCode.OK) {
         const request = {
           pilot_stamp: ctx.pilotStamp,
-          vo: ctx.params.vo ?? 'unknown',
+          vo: voOf(ctx.params),
           max_jobs: 1, // as the job agent asks: one job per request
           node: ctx.nodeDocument ?? null,
           resources: ctx.resources ?? null,

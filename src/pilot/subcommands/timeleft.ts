@@ -4,6 +4,7 @@ import { probeSlot } from '../../commands/describe-resources.js';
 import { readSlotTimeLeft } from '../../commands/compute-cpu-work-left.js';
 import { slotCpuPower } from '../../commands/measure-cpu-power.js';
 import { cpuWorkLeft } from '../../benchmark/cpu-work-left.js';
+import { slotProcessors } from '../../commands/wiring.js';
 import { formatTimeLeft } from '../../probes/batch/timeleft/format.js';
 import { formatCpuWorkLeft } from '../../benchmark/format.js';
 import { writeStdout } from '../stdio.js';
@@ -18,7 +19,7 @@ export const timeleftSubcommand: Subcommand = {
       const probe = await probeSlot(ctx);
       const report = await readSlotTimeLeft(ctx);
       const power = await slotCpuPower(ctx);
-      const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;
+      const processors = slotProcessors({ params: ctx.params, probe });
       const work = cpuWorkLeft({ timeLeft: report, power: power.power, cpuConsumed: 0, processors });
       if (ctx.params.json) {
         writeStdout(`${JSON.stringify({ timeLeft: report, cpuPower: { power: power.power, source: power.source, detail: power.detail }, cpuWorkLeft: work, processors }, null, 2)}\n`);

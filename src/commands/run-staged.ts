@@ -1,18 +1,18 @@
 import type { PilotContext } from '../pilot/context.js';
 import { runJobAgent } from '../agent/job-agent.js';
-import { SlotPool } from '../payload/slots.js';
 import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
-import { chooseRunner, diracPayloadConfig, jobLimits, slotCpuIds } from '../commands/run-jobs.js';
-import { probeSlot, resourceParams } from '../commands/describe-resources.js';
-import { StagedBackend, listStagedDirs } from './staged-backend.js';
-import { StagedLayout } from './layout.js';
+import { StagedBackend, listStagedDirs } from '../edge/staged-backend.js';
+import { StagedLayout } from '../edge/layout.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
+import { probeSlot } from './describe-resources.js';
+import { chooseRunner, diracPayloadConfig, newSlotPool, resourceParams, voOf } from './wiring.js';
 
 /**
  * `pilot exec --staged DIR…` on a compute node: run the jobs an edge pilot staged, all at once
  * in this allocation's share, through the same job agent, wrapper, runner and watchdog as a
- * normal pilot, talking only to files.
+ * normal pilot, talking only to files. Each job runs under the limits the edge pilot wrote into
+ * its job.json (src/edge/layout.ts); only the time left in the slot is read here.
  */
 export async function runStagedJobs(ctx: PilotContext, paths: readonly string[]): Promise<{ done: number; failed: number }> {
   const dirs = await listStagedDirs(paths);
@@ -24,16 +24,9 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
   const probe = await probeSlot(ctx, layout.root);
   ctx.probe = probe;
   const backend = new StagedBackend(dirs);
-  const processors = ctx.params.processors ?? probe.cpu.allocatedCpus;
-  const pool = new SlotPool({
-    processors,
-    cpuIds: slotCpuIds(processors),
-    memoryMB: probe.memory.allocatedMB,
-    gpus: probe.gpus.map((g, i) => g.uuid ?? String(i)),
-  });
   const report = await runJobAgent({
     backend,
-    pool,
+    pool: newSlotPool(probe, ctx.params),
     rules: {
       maxCycles: dirs.length + 1,
       pollingTimeSeconds: 0.2,
@@ -48,7 +41,7 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
       shutdownGraceMs: 20_000,
     },
     pilotStamp: ctx.pilotStamp,
-    vo: ctx.params.vo ?? 'unknown',
+    vo: voOf(ctx.params),
     describeFree: (free) => {
       const params = resourceParams(ctx, { processors: free.processors, maxRAM: free.memoryMB, gpus: free.gpus });
       return { resources: buildDiracResources(probe, params), node: buildNodeDocument(probe, params) };
@@ -59,8 +52,11 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
       site: ctx.params.site,
       runner: chooseRunner(ctx),
       inputStaged: true,
-      limits: (wall, cpu, memoryMB) => jobLimits(ctx, wall, cpu, memoryMB),
-      diracPayloads: diracPayloadConfig(ctx),
+      limits: (jobId) => ({
+        ...backend.stagedJob(jobId).limits,
+        timeLeftSeconds: () => ctx.timeLeft?.wallSecondsLeft ?? Number.POSITIVE_INFINITY,
+      }),
+      diracPayloads: diracPayloadConfig(ctx.params),
       pilotEnv: ctx.env,
       native: ctx.native,
     },
