@@ -93,7 +93,7 @@ async function jobs(server) {
 }
 
 const server = await startServer();
-let exitCode = 1;
+let exitCode;
 try {
   exitCode = await runPilot(server);
   const list = await jobs(server);

@@ -145,7 +145,7 @@ function identityFromClaims(claims: Record<string, unknown>): Identity | null {
     subject: sub.startsWith(`${vo}:`) ? sub.slice(vo.length + 1) : sub,
     preferredUsername: user,
     group,
-    properties: properties as string[],
+    properties,
   };
   if (typeof claims.pilot_stamp === 'string') identity.pilotStamp = claims.pilot_stamp;
   return identity;

@@ -31,7 +31,7 @@ function parseFaults(text: string | undefined): FaultProfile | undefined {
   for (const [key, rate] of Object.entries(value)) {
     if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0) fail(`--faults: ${key} must be a non-negative number`);
   }
-  return value as FaultProfile;
+  return value;
 }
 
 async function main(): Promise<void> {

@@ -300,7 +300,7 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
         const beat = await readJsonFile(stagedFiles(t.dir).heartbeat, z.record(z.unknown())).catch(() => null);
         if (beat) {
           const { at: _at, ...fields } = beat;
-          beats.set(t.job.jobId, fields as HeartbeatData);
+          beats.set(t.job.jobId, fields);
           t.heartbeatRelayedMs = mtime;
         }
       }

@@ -43,7 +43,7 @@ export async function relayEvents(tracked: TrackedJob, backend: Backend, logger:
     switch (event.type) {
       case 'status': {
         const { type: _type, at, ...update } = event;
-        await backend.setJobStatus(tracked.job.jobId, { ...update, status: update.status as JobStatus | undefined, timestamp: new Date(at) } as Parameters<Backend['setJobStatus']>[1]);
+        await backend.setJobStatus(tracked.job.jobId, { ...update, status: update.status as JobStatus | undefined, timestamp: new Date(at) });
         if (update.status && FINAL_JOB_STATUSES.has(update.status as JobStatus)) tracked.finished = true;
         break;
       }

@@ -85,7 +85,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
         assign(spec, undefined, `-${letter}`);
         continue;
       }
-      let text: string | undefined = arg.length > 2 ? arg.slice(2) : argv[++i];
+      const text: string | undefined = arg.length > 2 ? arg.slice(2) : argv[++i];
       if (text === undefined) throw new PilotError(ExitCode.USAGE, `-${letter}: missing value`);
       assign(spec, text, `-${letter}`);
       continue;

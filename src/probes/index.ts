@@ -1,6 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { Logger } from '../core/logger.js';
-import type { NativeAddon } from '../native/types.js';
 import { allocatedCpus, allocatedMemoryMB } from './allocation.js';
 import { readBatch } from './batch/index.js';
 import { readCgroupLimits } from './cgroup.js';

@@ -25,7 +25,7 @@ export async function startDevServerProcess(workDir: string): Promise<DevServerP
   );
   const ready = await new Promise<z.infer<typeof readyLine>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('dev server printed no ready line within 30 s')), 30_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    createInterface({ input: child.stdout }).once('line', (line) => {
       clearTimeout(timer);
       try {
         resolve(readyLine.parse(JSON.parse(line)));

@@ -30,7 +30,7 @@ describe('devserver CLI', () => {
     const child = spawn(process.execPath, [bundle, '--demo', '--tls-dir', path.join(dir, 'tls'), '--credentials-out', credentials], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).once('line', resolve);
+        createInterface({ input: child.stdout }).once('line', resolve);
         child.once('exit', (code) => reject(new Error(`exited ${code}`)));
       });
       const ready = JSON.parse(line) as { url: string; credentialsFile: string; caFile: string; caDir: string };

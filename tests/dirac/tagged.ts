@@ -29,7 +29,7 @@ export function fromTagged(tagged: Tagged): PyValue {
     if (/[+-]\d\d:\d\d$|Z$/.test(iso)) return new Date(iso);
     const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{6}))?$/.exec(iso)!;
     const n = m.slice(1).map((x) => Number(x ?? 0));
-    return new PyDateTime(n[0]!, n[1]!, n[2]!, n[3]!, n[4]!, n[5]!, n[6]!);
+    return new PyDateTime(n[0]!, n[1]!, n[2]!, n[3], n[4], n[5], n[6]);
   }
   if ('$date' in t) {
     const [y, m, d] = (t.$date as string).split('-').map(Number);

@@ -48,7 +48,7 @@ async function startServer(caFile: string, extra: string[] = ['-allow_proxy_cert
   servers.push(server);
   return new Promise((resolve, reject) => {
     let seen = '';
-    server.stdout!.on('data', (chunk: Buffer) => {
+    server.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
       const match = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(seen);
       if (match) resolve(Number(match[1]));

@@ -97,7 +97,7 @@ describe('TLS trust', () => {
   it('insecure mode connects anyway and says so loudly', async () => {
     const warnings: string[] = [];
     const logger = silentLogger();
-    logger.warn = ((msg: string) => void warnings.push(msg)) as typeof logger.warn;
+    logger.warn = ((msg: string) => void warnings.push(msg));
     const backend = await createDiracxBackend({ url: server.url, insecure: true, credentials: { tokens: TOKENS }, logger });
     await backend.setJobMetadata(1, { HostName: 'wn' });
     await backend.close();

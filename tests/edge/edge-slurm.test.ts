@@ -58,7 +58,7 @@ function startEdge(url: string, credentials: string, edgeDir: string, workDir: s
   ], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH } });
   pilots.push(child);
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
   return { child, done };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tryLoadNativeAddon } from '../../src/native/load.js';
 import { nativeAssetKey, type SeaRuntime } from '../../src/native/sea.js';
-import { ensurePrebuilds, nativeDir, prebuildPath } from './build-prebuilds.js';
+import { ensurePrebuilds, prebuildPath } from './build-prebuilds.js';
 
 const skipReason = process.platform !== 'linux' || process.arch !== 'x64' ? 'the loader tests run on linux-x64' : null;
 if (skipReason) console.warn(`tests/native/load.test.ts skipped: ${skipReason}`);

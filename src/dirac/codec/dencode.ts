@@ -209,9 +209,9 @@ class Decoder {
     const items = tuple instanceof PyTuple ? tuple.items : tuple;
     if (!Array.isArray(items) || !items.slice(0, -1).every((n) => typeof n === 'number')) this.fail('invalid date tuple', pos);
     const n = items as number[];
-    if (kind === 'a' && n.length >= 7) return new PyDateTime(n[0]!, n[1]!, n[2]!, n[3]!, n[4]!, n[5]!, n[6]!);
+    if (kind === 'a' && n.length >= 7) return new PyDateTime(n[0]!, n[1]!, n[2]!, n[3], n[4], n[5], n[6]);
     if (kind === 'd' && n.length >= 3) return new PyDate(n[0]!, n[1]!, n[2]!);
-    if (kind === 't' && n.length >= 4) return new PyTime(n[0]!, n[1]!, n[2]!, n[3]!);
+    if (kind === 't' && n.length >= 4) return new PyTime(n[0]!, n[1]!, n[2]!, n[3]);
     return this.fail(`invalid date/time code z${kind}`, pos);
   }
 }

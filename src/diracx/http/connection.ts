@@ -54,7 +54,7 @@ export class DiracxConnection {
   }
 
   async call<T>(spec: CallSpec<T>): Promise<T> {
-    const reply = await this.send(spec as CallSpec<unknown>);
+    const reply = await this.send(spec);
     return spec.schema ? parseReply(spec.endpoint, reply, spec.schema) : (undefined as T);
   }
 }

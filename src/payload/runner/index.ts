@@ -124,7 +124,8 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   };
 
   let killReason: KillReason | null = null;
-  let terminating: Promise<unknown> | null = null;
+  // Set from the watchdog's callback: typed by hand so TypeScript does not narrow it to null here.
+  let terminating = null as Promise<unknown> | null;
   // A kill that arrives after the payload ended on its own must not rewrite how it ended.
   let rootExited = false;
 

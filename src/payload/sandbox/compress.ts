@@ -56,8 +56,8 @@ async function writeBzip2(tar: AsyncIterable<Buffer>, hasher: HashingCounter, ou
   const child = execa('bzip2', ['-c', '-9'], { buffer: false, timeout: BZIP2_TIMEOUT_MS, stderr: 'ignore' });
   try {
     await Promise.all([
-      pipeline(Readable.from(tar, { objectMode: false }), child.stdin!),
-      pipeline(child.stdout!, hasher, createWriteStream(outFile, { mode: 0o600 })),
+      pipeline(Readable.from(tar, { objectMode: false }), child.stdin),
+      pipeline(child.stdout, hasher, createWriteStream(outFile, { mode: 0o600 })),
       child,
     ]);
   } catch (error) {

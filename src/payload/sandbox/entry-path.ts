@@ -1,4 +1,4 @@
-import { SandboxError, type SandboxReason } from './errors.js';
+import { SandboxError } from './errors.js';
 
 /** Linux limits: PATH_MAX and NAME_MAX, in bytes. */
 export const MAX_PATH_BYTES = 4096;
@@ -41,5 +41,5 @@ export function hardlinkTargetComponents(raw: string, entry: string): string[] {
 }
 
 function rename(error: unknown, entry: string): unknown {
-  return error instanceof SandboxError ? new SandboxError(error.reason as SandboxReason, error.message, { entry }) : error;
+  return error instanceof SandboxError ? new SandboxError(error.reason, error.message, { entry }) : error;
 }

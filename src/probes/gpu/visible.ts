@@ -47,7 +47,7 @@ export function applyCudaVisibleDevices<T extends Selectable>(value: string, gpu
  */
 function applyAssignment<T extends Selectable>(name: string, tokens: string[], gpus: T[], warnings: Warnings): T[] {
   const resolved = tokens.map((token) => resolve(token, gpus));
-  if (resolved.every((gpu) => gpu !== null)) return [...new Set(resolved as T[])];
+  if (resolved.every((gpu) => gpu !== null)) return [...new Set(resolved)];
   if (gpus.length <= tokens.length) return gpus;
   warnings.add('gpu', `${name} names devices that are not here (${tokens.join(',')}); keeping the ones that resolve`);
   return [...new Set(resolved.filter((gpu): gpu is T => gpu !== null))];

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import type { CommandResult, CommandRunner } from './types.js';
+import type { CommandRunner } from './types.js';
 
 /** DIRAC gives batch commands 120 s; a pilot waiting that long on `sacct` is already in trouble. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;

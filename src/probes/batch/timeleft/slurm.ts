@@ -18,7 +18,7 @@ const ENVIRONMENT = 'slurm:environment';
 export function parseSacct(stdout: string, jobId: string): ResourceUsage {
   const lines = stdout.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
   if (lines.length === 0) throw new TimeLeftSourceError(SACCT, `no accounting record for job ${jobId} (empty output)`);
-  const line = lines.find((candidate) => candidate.split(',')[0] === jobId) ?? lines[0] as string;
+  const line = lines.find((candidate) => candidate.split(',')[0] === jobId) ?? lines[0]!;
   const fields = line.split(',');
   if (fields.length !== 5) {
     throw new TimeLeftSourceError(SACCT, `expected 5 comma-separated fields, got ${fields.length} in ${excerpt(line)}`);
