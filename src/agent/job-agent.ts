@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
+import type { Backend, DiracResources, HeartbeatData, MatchedJob, MatchRequest } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
 import { isPilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -242,18 +242,9 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         break;
       }
       cycles++;
-      const { resources, node } = described;
       let jobs: MatchedJob[];
       try {
-        jobs = await backend.match({
-          pilotStamp: options.pilotStamp,
-          vo: options.vo,
-          // One job per request, as DIRAC's JobAgent asks: the description is of the whole free
-          // share, and the loop asks again at once after a match until the slot is full.
-          maxJobs: 1,
-          node,
-          resources,
-        });
+        jobs = await backend.match(matchRequest(options, described));
         lastMatchError = null;
       } catch (error) {
         // Matching is not idempotent, so the transport does not resend it: a dropped connection
@@ -297,6 +288,18 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   heartbeats.stop();
   if (fatal) throw fatal;
   return { stopReason: stop.reason, detail: stop.detail, outcomes, counts, cycles };
+}
+
+/**
+ * The match request for the free share described: the one the agent sends, and the one
+ * `pilot run --dry-run` prints. One job per request, as DIRAC's JobAgent asks: the description is
+ * of the whole free share, and the loop asks again at once after a match until the slot is full.
+ */
+export function matchRequest(
+  pilot: { pilotStamp: string; vo: string },
+  described: { resources: DiracResources; node: Record<string, unknown> },
+): MatchRequest {
+  return { pilotStamp: pilot.pilotStamp, vo: pilot.vo, maxJobs: 1, node: described.node, resources: described.resources };
 }
 
 /** Failures the server may not repeat: unreachable after retries, or a reply cut or garbled in transit. */

@@ -126,6 +126,13 @@ export interface Backend {
   downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void>;
   /** Upload the output sandbox and attach it to the job; returns its PFN. */
   uploadOutputSandbox(job: MatchedJob, archive: OutputSandboxArchive): Promise<string>;
+  // What only some servers offer: called where present, never through a cast.
+  /** The VO the pilot's credentials name (DiracX: the token's `vo` claim); null when they name none. */
+  tokenVo?(): string | null;
+  /** The server's clock (its Date header), for the clock check; null when it sent none. */
+  serverTime?(): Promise<Date | null>;
+  /** A stream that ships the pilot's own log lines to the server (-z/--pilotLogging). */
+  createPilotLogShipper?(options: { scope: 'pilot' }): { write(line: string): unknown };
   /**
    * The job's data management (catalog, request service, storage configuration, the owner's
    * transfer credentials), for InputData/OutputData; absent or null where the backend has none.

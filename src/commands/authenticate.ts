@@ -3,7 +3,7 @@ import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import type { Backend } from '../backend/types.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import { createDiracxBackend, DiracxBackend } from '../diracx/index.js';
+import { createDiracxBackend } from '../diracx/index.js';
 import { addLogDestination } from '../core/logger.js';
 import { hostCertificateDir, hostCredentialFile } from '../pilot/dirac-options.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
       proxyPath,
       caDir,
       csUrls: p.configurationServers,
-      vo: voOf(p),
+      vo: voOf(ctx),
       ...(p.setup ? { setup: p.setup } : {}),
       releaseVersion: p.releaseVersion,
       site: p.site,
@@ -67,13 +67,10 @@ export const authenticate: PilotCommand = {
     if (ctx.backend) return;
     const backend = await connectBackend(ctx);
     ctx.backend = backend;
-    if (backend instanceof DiracxBackend) {
-      // DIRAC takes the VO from --wnVO, $DIRAC_PILOT_VO, else the pilot's credentials: here the token.
-      if (!ctx.params.vo) ctx.params.vo = backend.tokenVo() ?? undefined;
-      // -z/--pilotLogging: pilot log lines to the server too (DiracX proposal, docs/diracx.md).
-      if (ctx.params.pilotLogging) addLogDestination(ctx.logger, backend.createPilotLogShipper({ scope: 'pilot' }));
-    }
-    ctx.logger.info({ backend: backend.kind, vo: voOf(ctx.params) }, 'connected');
+    // -z/--pilotLogging: pilot log lines to the server too, where it takes them (DiracX proposal, docs/diracx.md).
+    if (ctx.params.pilotLogging && backend.createPilotLogShipper) addLogDestination(ctx.logger, backend.createPilotLogShipper({ scope: 'pilot' }));
+    // The VO, when not given, now comes from the pilot's credentials (voOf in wiring.ts).
+    ctx.logger.info({ backend: backend.kind, vo: voOf(ctx) }, 'connected');
   },
 };
 

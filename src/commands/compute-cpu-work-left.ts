@@ -1,7 +1,6 @@
 import type { PilotCommand, PilotContext, SlotTimeLeft } from '../pilot/context.js';
 import { readTimeLeft, type TimeLeftReport } from '../probes/batch/timeleft/index.js';
 import { cpuWorkLeft } from '../benchmark/cpu-work-left.js';
-import { describe } from './describe-resources.js';
 import { slotProcessors } from './wiring.js';
 
 /**
@@ -62,6 +61,5 @@ export const computeCpuWorkLeft: PilotCommand = {
   async run(ctx) {
     ctx.timeLeft = await slotTimeLeft(ctx, ctx.cpuPower?.power ?? 1);
     ctx.logger.info({ cpuWorkLeft: Math.round(ctx.timeLeft.cpuWorkLeft), wallLeft: ctx.timeLeft.wallSecondsLeft, source: ctx.timeLeft.source }, 'CPU work left');
-    describe(ctx);
   },
 };

@@ -1,8 +1,6 @@
 import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import { probeNode } from '../probes/index.js';
 import type { ProbeResult } from '../probes/types.js';
-import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
-import { resourceParams } from './wiring.js';
 
 /** -m/--maxNumberOfProcessors: the most processors one payload gets, whatever the slot has free. */
 function capProcessors(ctx: PilotContext, overrides: NonNullable<ResourceParams['overrides']>): NonNullable<ResourceParams['overrides']> {
@@ -33,17 +31,9 @@ export async function probeSlot(ctx: PilotContext, workDir = ctx.workDir): Promi
   return ctx.probe;
 }
 
-/** Rebuilds both descriptions from the probe and what the pipeline learnt so far. */
-export function describe(ctx: PilotContext): void {
-  if (!ctx.probe) return;
-  const params = resourceParams(ctx);
-  ctx.resources = buildDiracResources(ctx.probe, params);
-  ctx.nodeDocument = buildNodeDocument(ctx.probe, params);
-}
-
 /**
  * DIRAC's CheckCECapabilities, CheckWNCapabilities, ConfigureSite and ConfigureArchitecture in one:
- * probe the slot and build the DIRAC resource description and the DiracX node document.
+ * probe the slot (the resource description and node document are built from it before each match).
  */
 export const describeResources: PilotCommand = {
   name: 'describe-resources',
@@ -62,7 +52,6 @@ export const describeResources: PilotCommand = {
         ctx.logger.warn({ native: ctx.probe!.platform }, `--architectureScript: ${result.problem}; the native platform is used`);
       }
     }
-    describe(ctx);
     const { cpu, memory, gpus, platform, batch } = ctx.probe!;
     ctx.logger.info(
       { cpus: cpu.allocatedCpus, memMB: memory.allocatedMB, gpus: gpus.length, platform, microarch: cpu.microarchitecture, batch: batch.system },

@@ -2,7 +2,6 @@ import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import { resolveCpuPower, type CpuPowerResult } from '../benchmark/cpu-power.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import { describe } from './describe-resources.js';
 import { slotProcessors } from './wiring.js';
 
 /** The CPU power of one processor: the first source that has one (auto, the default), or DB12, MJF or configuration alone. */
@@ -47,6 +46,5 @@ export const measureCpuPower: PilotCommand = {
       { power: result.power, source: result.source, detail: result.detail, ...(result.spread ? { spread: result.spread } : {}), ...(result.skipped ? { skipped: result.skipped } : {}) },
       `CPU power ${result.power} from ${result.source}${result.spread ? ` (standard error ${(result.spread.standardError * 100).toFixed(1)}%)` : ''}`,
     );
-    describe(ctx);
   },
 };

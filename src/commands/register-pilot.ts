@@ -14,7 +14,7 @@ export const registerPilot: PilotCommand = {
     try {
       await ctx.backend.registerPilot({
         pilotStamp: ctx.pilotStamp,
-        vo: voOf(p),
+        vo: voOf(ctx),
         gridType: p.gridCEType,
         gridSite: p.site,
         destinationSite: p.ce || 'NotAssigned',

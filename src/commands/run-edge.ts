@@ -5,8 +5,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import { runEdgeAgent } from '../edge/edge-agent.js';
 import { StagedLayout } from '../edge/layout.js';
 import { slurm } from '../edge/slurm.js';
-import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
-import { jobLimits, lifetimeDeadline, resourceParams, voOf } from './wiring.js';
+import { describeShare, jobLimits, lifetimeDeadline, voOf } from './wiring.js';
 import { isSeaExecutable } from '../native/sea.js';
 import { contextDefaults } from '../pilot/defaults.js';
 
@@ -78,11 +77,11 @@ export const runEdge: PilotCommand = {
       jobLimits: (request) => jobLimits(p, power, request),
       computeArgv: computePilotArgv(ctx),
       describeAllocation: () => {
-        const params = resourceParams(ctx, { processors: p.edgeCpus, maxRAM: memoryMBPerJob, gpus: p.edgeGpus }, cpuWork);
-        return { resources: buildDiracResources(probe, { ...params, wallTimeSeconds: timeLimitMinutes * 60 }), node: buildNodeDocument(probe, { ...params, wallTimeSeconds: timeLimitMinutes * 60 }) };
+        const share = { processors: p.edgeCpus, memoryMB: memoryMBPerJob, gpus: p.edgeGpus };
+        return describeShare(ctx, probe, share, cpuWork, timeLimitMinutes * 60);
       },
       pilotStamp: ctx.pilotStamp,
-      vo: voOf(p),
+      vo: voOf(ctx),
       site: p.site,
       logger: ctx.logger,
       shutdown: ctx.shutdown,

@@ -1,11 +1,12 @@
 import type { PilotCommand } from '../pilot/context.js';
 import { startMetadata } from '../payload/job-wrapper.js';
 import { runJobAgent } from '../agent/job-agent.js';
-import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { siteEnvironment } from '../pilot/dirac-options.js';
-import { chooseRunner, diracPayloadConfig, jobAgentRules, localJobLimits, newSlotPool, resourceParams, voOf } from './wiring.js';
+import {
+  chooseRunner, cpuWorkLeftNow, describeShare, diracPayloadConfig, jobAgentRules, localJobLimits, newSlotPool, voOf,
+} from './wiring.js';
 
 /** DIRAC's LaunchAgent: the job agent loop, until no job, no time, or a stop rule. */
 export const runJobs: PilotCommand = {
@@ -25,12 +26,9 @@ export const runJobs: PilotCommand = {
       pool,
       rules,
       pilotStamp: ctx.pilotStamp,
-      vo: voOf(p),
-      describeFree: (free, workLeft) => {
-        const params = resourceParams(ctx, { processors: free.processors, maxRAM: free.memoryMB, gpus: free.gpus }, workLeft);
-        return { resources: buildDiracResources(probe, params), node: buildNodeDocument(probe, params) };
-      },
-      cpuWorkLeft: (consumed) => ctx.timeLeft?.recompute?.(consumed) ?? ctx.timeLeft?.cpuWorkLeft ?? Number.POSITIVE_INFINITY,
+      vo: voOf(ctx),
+      describeFree: (free, workLeft) => describeShare(ctx, probe, free, workLeft),
+      cpuWorkLeft: (consumed) => cpuWorkLeftNow(ctx, consumed),
       job: {
         workDir: ctx.workDir,
         site: p.site,

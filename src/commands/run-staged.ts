@@ -1,12 +1,11 @@
 import type { PilotContext } from '../pilot/context.js';
 import { runJobAgent } from '../agent/job-agent.js';
-import { buildDiracResources, buildNodeDocument } from '../probes/resources.js';
 import { StagedBackend, listStagedDirs } from '../edge/staged-backend.js';
 import { StagedLayout } from '../edge/layout.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { probeSlot } from './describe-resources.js';
-import { chooseRunner, diracPayloadConfig, newSlotPool, resourceParams, voOf } from './wiring.js';
+import { chooseRunner, describeShare, diracPayloadConfig, newSlotPool, voOf } from './wiring.js';
 
 /**
  * `pilot exec --staged DIR…` on a compute node: run the jobs an edge pilot staged, all at once
@@ -41,11 +40,8 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
       shutdownGraceMs: 20_000,
     },
     pilotStamp: ctx.pilotStamp,
-    vo: voOf(ctx.params),
-    describeFree: (free) => {
-      const params = resourceParams(ctx, { processors: free.processors, maxRAM: free.memoryMB, gpus: free.gpus });
-      return { resources: buildDiracResources(probe, params), node: buildNodeDocument(probe, params) };
-    },
+    vo: voOf(ctx),
+    describeFree: (free) => describeShare(ctx, probe, free),
     cpuWorkLeft: () => Number.POSITIVE_INFINITY,
     job: {
       workDir: layout.workDir(),

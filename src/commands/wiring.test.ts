@@ -30,8 +30,12 @@ const facts = async (raw: Record<string, unknown> = {}, more: { power?: number; 
 
 describe('values every part reads the same way', () => {
   it('voOf: --wnVO, else unknown', async () => {
-    expect(voOf(await resolveParams({}))).toBe('unknown');
-    expect(voOf(await resolveParams({ vo: 'lhcb' }))).toBe('lhcb');
+    expect(voOf({ params: await resolveParams({}) })).toBe('unknown');
+    expect(voOf({ params: await resolveParams({ vo: 'lhcb' }) })).toBe('lhcb');
+    expect(voOf({ params: await resolveParams({}), backend: { tokenVo: () => 'from-token' } })).toBe('from-token');
+    expect(voOf({ params: await resolveParams({ vo: 'lhcb' }), backend: { tokenVo: () => 'from-token' } })).toBe('lhcb');
+    expect(voOf({ params: await resolveParams({}), backend: { tokenVo: () => null } })).toBe('unknown');
+    expect(voOf({ params: await resolveParams({}), backend: {} })).toBe('unknown');
   });
 
   it('slotProcessors: -P, else the allocation, else 1', async () => {

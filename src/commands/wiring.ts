@@ -11,7 +11,8 @@ import { jobRequirements } from '../pilot/dirac-options.js';
 import { contextDefaults } from '../pilot/defaults.js';
 import type { CpuPower, SlotTimeLeft } from '../pilot/context.js';
 import type { ProbeResult } from '../probes/types.js';
-import type { ResourceParams } from '../probes/resources.js';
+import { buildDiracResources, buildNodeDocument, type ResourceParams } from '../probes/resources.js';
+import type { Backend, DiracResources } from '../backend/types.js';
 import type { JobAgentRules } from '../agent/job-agent.js';
 import type { RunnerChoice } from '../payload/job-wrapper.js';
 import { SlotPool, type SlotCapacity } from '../payload/slots.js';
@@ -28,11 +29,15 @@ export interface PilotFacts {
   probe?: ProbeResult | undefined;
   cpuPower?: CpuPower | undefined;
   timeLeft?: SlotTimeLeft | undefined;
+  backend?: Backend | undefined;
 }
 
-/** The VO the pilot reports and matches for: --wnVO, else 'unknown' (as DIRAC's pilot). */
-export function voOf(params: Pick<Params, 'vo'>): string {
-  return params.vo ?? 'unknown';
+/**
+ * The VO the pilot reports and matches for. As DIRAC: --wnVO (or $DIRAC_PILOT_VO), else the
+ * pilot's credentials (DiracX: the token's `vo` claim, once connected), else 'unknown'.
+ */
+export function voOf(facts: { params: Pick<Params, 'vo'>; backend?: Pick<Backend, 'tokenVo'> | undefined }): string {
+  return facts.params.vo ?? facts.backend?.tokenVo?.() ?? 'unknown';
 }
 
 /** Processors the pilot hands out: -P, else what the batch system allocated, else 1. */
@@ -165,6 +170,28 @@ export function diracPayloadConfig(params: Pick<Params, 'diracImage' | 'diracEnv
   };
 }
 
+/**
+ * The resource description and the node document of a share of the slot: what a match request
+ * offers. The job agent describes the free share before each request, `--dry-run` the whole slot,
+ * the edge pilot one job's share of an allocation (with the allocation's time limit as wall time).
+ */
+export function describeShare(
+  facts: PilotFacts,
+  probe: ProbeResult,
+  share: { processors: number; memoryMB: number; gpus: number },
+  cpuWork?: number,
+  wallSeconds?: number,
+): { resources: DiracResources; node: Record<string, unknown> } {
+  const overrides = { processors: share.processors, maxRAM: share.memoryMB, gpus: share.gpus };
+  const params = { ...resourceParams(facts, overrides, cpuWork), ...(wallSeconds !== undefined ? { wallTimeSeconds: wallSeconds } : {}) };
+  return { resources: buildDiracResources(probe, params), node: buildNodeDocument(probe, params) };
+}
+
+/** CPU work left now, after the pilot and its payloads consumed `cpuConsumedSeconds`; unbounded when unknown. */
+export function cpuWorkLeftNow(facts: Pick<PilotFacts, 'timeLeft'>, cpuConsumedSeconds: number): Promise<number> | number {
+  return facts.timeLeft?.recompute?.(cpuConsumedSeconds) ?? facts.timeLeft?.cpuWorkLeft ?? Number.POSITIVE_INFINITY;
+}
+
 /** The resource parameters that come from the pilot's options rather than from the node. */
 export function resourceParams(facts: PilotFacts, overrides: ResourceParams['overrides'] = {}, cpuWork?: number): ResourceParams {
   const p = facts.params;
@@ -174,7 +201,7 @@ export function resourceParams(facts: PilotFacts, overrides: ResourceParams['ove
     site: p.site,
     ce: p.ce,
     queue: p.queue,
-    vo: voOf(p),
+    vo: voOf(facts),
     tags: p.tags,
     requiredTags: p.requiredTags,
     cpuTime: work,

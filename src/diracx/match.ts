@@ -5,6 +5,17 @@ import { MatchReplySchema } from './schemas.js';
 
 export const DEFAULT_MATCH_PATH = '/api/jobs/match';
 
+/** The JSON body of a match request: what `requestMatch` sends, and what `pilot run --dry-run` prints. */
+export function matchRequestBody(request: MatchRequest): Record<string, unknown> {
+  return {
+    pilot_stamp: request.pilotStamp,
+    vo: request.vo,
+    max_jobs: request.maxJobs,
+    node: request.node,
+    resources: request.resources,
+  };
+}
+
 /**
  * PROVISIONAL: DiracX has no match endpoint yet. The exchange is the one in DESIGN.md "The wire"
  * and docs/diracx.md; the path is configurable so a deployment can point it at its stand-in.
@@ -22,13 +33,7 @@ export async function requestMatch(
     request: {
       method: 'POST',
       target: matchPath,
-      json: {
-        pilot_stamp: request.pilotStamp,
-        vo: request.vo,
-        max_jobs: request.maxJobs,
-        node: request.node,
-        resources: request.resources,
-      },
+      json: matchRequestBody(request),
     },
     schema: MatchReplySchema,
     idempotent: false,

@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { Params } from './params.js';
 import type { ProbeResult } from '../probes/types.js';
-import type { Backend, DiracResources } from '../backend/types.js';
+import type { Backend } from '../backend/types.js';
 import type { NativeAddon } from '../native/types.js';
 
 /** CPU power per processor (HS06-like DB12 units) and where it came from. */
@@ -39,8 +39,6 @@ export interface PilotContext {
   probe?: ProbeResult;
   cpuPower?: CpuPower;
   timeLeft?: SlotTimeLeft;
-  resources?: DiracResources;
-  nodeDocument?: Record<string, unknown>;
   backend?: Backend;
   /** Set by a command that ends the pilot on purpose with a non-zero code (black hole, app failure). */
   outcome?: { exitCode: number; reason: string };

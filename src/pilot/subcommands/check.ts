@@ -22,7 +22,7 @@ export const checkSubcommand: Subcommand = {
     try {
       const probe = await probeSlot(ctx);
       if (p.diracxUrl) ctx.backend = await connectBackend(ctx).catch(() => undefined);
-      const backend = ctx.backend as { serverTime?: () => Promise<Date | null> } | undefined;
+      const backend = ctx.backend;
       let timeLeft: number | null = null;
       if (p.cpuPowerSource === 'mjf' || p.cpuPowerSource === 'config' || p.cpuTime !== undefined) {
         const power = await slotCpuPower(ctx).catch(() => null);

@@ -5,7 +5,7 @@ import { openSession } from './session.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { isSeaExecutable } from '../../native/sea.js';
 import { currentLaunch } from '../../launcher/launch-info.js';
-import { voOf } from '../../commands/wiring.js';
+import { dryRunReport } from '../../commands/dry-run.js';
 import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../runtime-reexec.js';
 import { diracOptionsReport, installOnlyGiven } from '../dirac-options.js';
 import { readWrapperRecords } from '../wrapper-records.js';
@@ -47,15 +47,8 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       ctx.logger.debug({ reexecuted, settings: reexecuted ? RUN_RUNTIME : null, skipped: runtimeSkipped, launch: currentLaunch() }, 'pilot runtime');
       const result = await runPipeline(ctx, commands);
       if (ctx.params.dryRun && result.exitCode === ExitCode.OK) {
-        const request = {
-          pilot_stamp: ctx.pilotStamp,
-          vo: voOf(ctx.params),
-          max_jobs: 1, // as the job agent asks: one job per request
-          node: ctx.nodeDocument ?? null,
-          resources: ctx.resources ?? null,
-        };
         const dirac = { ...diracOptionsReport(ctx.params, parsed.params, ctx.env), wrapperRecords: wrapper.lines.length };
-        process.stdout.write(`${JSON.stringify({ dryRun: true, matchPath: ctx.params.matchPath, request, dirac }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...(await dryRunReport(ctx)), dirac }, null, 2)}\n`);
       }
       const signalCode = session.shutdown.exitCode();
       const exitCode = signalCode ?? result.exitCode;
