@@ -51,9 +51,6 @@ export interface NodeCheckOptions {
   logger?: Logger;
 }
 
-/** Table order is priority order: the first failed class gives the exit code. */
-export const CHECK_ORDER = ['workdir', 'tmp', 'cvmfs', 'container', 'user-namespaces', 'gpus', 'clock', 'time-left'] as const;
-
 async function findUnshare(env: NodeJS.ProcessEnv): Promise<string | null> {
   for (const dir of [...(env.PATH ?? '').split(':').filter((entry) => path.isAbsolute(entry)), '/usr/bin', '/bin']) {
     const candidate = path.join(dir, 'unshare');

@@ -143,11 +143,6 @@ export async function writeTestPki(dir: string): Promise<TestPki> {
   };
 }
 
-/** Private key of an issued certificate, for signing (the dev ProxyManager signs as the user). */
-export function signingKeyOf(issued: Issued): CryptoKey {
-  return issued.keys.privateKey;
-}
-
 /**
  * Signs a PKCS#10 request as an RFC 3820 proxy of `user`: what ProxyManager.getProxy does with the
  * user's stored credentials. Returns the PEM chain (proxy, then user), without any key.

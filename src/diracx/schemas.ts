@@ -70,11 +70,6 @@ export const MatchReplySchema = z.object({
   ),
 });
 
-export const OpenIdConfigurationSchema = z.object({
-  issuer: z.string(),
-  token_endpoint: z.string(),
-});
-
 /** The same PFN pattern the spec puts on `GET /api/jobs/sandbox?pfn=` and the output assignment. */
 export const SANDBOX_PFN = /^(:?SB:[A-Za-z]+\|)?\/S3\/[a-z0-9.-]{3,63}(?:\/[^/]+){3}\/[a-z0-9]{3,10}:[0-9a-f]{64}\.[a-z0-9.]+$/;
 

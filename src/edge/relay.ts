@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { Backend, JobStatus, MatchedJob } from '../backend/types.js';
 import { FINAL_JOB_STATUSES } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
@@ -100,8 +100,4 @@ export async function giveBack(tracked: TrackedJob, backend: Backend, reason: st
   tracked.state.rescheduled = reason;
   tracked.state.done = true;
   await saveEdgeState(tracked);
-}
-
-export async function removeJobFiles(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
 }

@@ -52,7 +52,3 @@ export function parseNumber(text: string | undefined | null): number | null {
   const value = Number(trimmed);
   return Number.isFinite(value) ? value : null;
 }
-
-export function bytesToMB(bytes: number): number {
-  return Math.floor(bytes / (1024 * 1024));
-}

@@ -75,12 +75,11 @@ describe('jobs under the pilot: processes, kills, signals', () => {
     let pid = 0;
     const pilot = runPilot(devPilotArgs(server, credentials, work), { onSpawn: (p) => (pid = p) });
     await waitFor('the job to run its application', () => server.jobs()[0]!.minorStatus === 'Application');
-    const sent = Date.now();
     process.kill(pid, 'SIGTERM');
     const run = await pilot;
-    const tookMs = Date.now() - sent;
+    // It ended by itself, with the signal's code (a SIGKILL would read 137); how long that takes
+    // against Slurm's KillWait is measured in bench/shutdown.bench.mjs.
     expect(run.code, run.stderr).toBe(ExitCode.SIGNAL_BASE + 15);
-    expect(tookMs).toBeLessThan(25_000); // Slurm's KillWait is 30 s
     const job = server.jobs()[0]!;
     expect(job.rescheduleCounter).toBe(1);
     expect(['Received', 'Waiting', 'Rescheduled']).toContain(job.status);

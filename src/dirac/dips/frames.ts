@@ -10,8 +10,6 @@ export type WireEncoding = 'json' | 'dencode';
 
 /** Largest frame we accept; DIRAC sandboxes travel in chunks, so replies stay far below this. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
-/** DIRAC reads a proposal with maxBufferSize=1024. */
-export const MAX_PROPOSAL_BYTES = 1024;
 
 export function encodePayload(value: PyValue, encoding: WireEncoding = 'json'): Buffer {
   return encoding === 'json' ? Buffer.from(jencode(value), 'utf8') : dencode(value);

@@ -176,11 +176,6 @@ function probeNamespaces(): NamespaceSupport {
   }
 }
 
-/** Tests: forget the cached probe. */
-export function resetNamespaceSupport(): void {
-  cachedSupport = undefined;
-}
-
 interface Holder {
   child: ChildProcess;
   view: HiddenView;

@@ -1,6 +1,6 @@
 import type { Subcommand } from '../cli.js';
 import { formatProbeTable } from '../../probes/table.js';
-import { buildDiracResources, buildNodeDocument } from '../../probes/resources.js';
+import { probeReport } from '../../probes/resources.js';
 import { probeSlot } from '../../commands/describe-resources.js';
 import { resourceParams } from '../../commands/wiring.js';
 import { openSession } from './session.js';
@@ -17,7 +17,7 @@ export const probeSubcommand: Subcommand = {
       const probe = await probeSlot(ctx);
       const probeMs = Number(process.hrtime.bigint() - started) / 1e6;
       const params = resourceParams(ctx);
-      const out = { ...probe, diracResources: buildDiracResources(probe, params), nodeDocument: buildNodeDocument(probe, params), probeMs: Math.round(probeMs * 100) / 100 };
+      const out = { ...probeReport(probe, params), probeMs: Math.round(probeMs * 100) / 100 };
       writeStdout(ctx.params.json ? `${JSON.stringify(out, null, 2)}\n` : formatProbeTable(probe));
       return 0;
     } finally {

@@ -51,17 +51,6 @@ export interface GpuInventory {
   amd: AmdGpu[];
 }
 
-/** The GPUs the slot may use: readGpuInventory, narrowed by the batch allocation and the environment. */
-export async function readGpus(
-  source: NodeSource,
-  env: Env,
-  batch: { system: string | null; gpuIds: string[] | null },
-  options: NvidiaSmiOptions,
-  warnings: Warnings,
-): Promise<GpuProbe> {
-  return selectGpus(await readGpuInventory(source, env, options, warnings), env, batch, warnings);
-}
-
 /**
  * The node's GPUs: the driver's /proc and /sys entries plus one nvidia-smi call. Independent of
  * the batch allocation, so the probe starts it first and nvidia-smi runs while it reads the rest.
