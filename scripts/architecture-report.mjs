@@ -105,6 +105,13 @@ if (json) {
   out.push('');
   out.push(`imports between parts (importer, imported file pairs; non-test importers): ${report.crossPartImports}`);
   out.push(`  into: ${Object.entries(report.crossPartImportsInto).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push('arrows between parts (core, which every part may import, left out):');
+  const byPart = new Map();
+  for (const key of Object.keys(report.arrows)) {
+    const [from, to] = key.split(' → ');
+    if (to !== 'core') byPart.set(from, [...(byPart.get(from) ?? []), to]);
+  }
+  for (const [from, tos] of byPart) out.push(`  ${from.padEnd(16)} → ${tos.join(', ')}`);
   out.push(`parts importing each other both ways: ${report.mutualPairs.length}`);
   for (const [a, b] of report.mutualPairs) out.push(`  ${a} ⇄ ${b}`);
   out.push(`  (counting test files too: ${report.mutualPairsWithTests.length})`);
