@@ -41,9 +41,8 @@ export interface Db12CopyResult {
  *
  * Both read the scheduler's per-thread runtime, which Linux brings up to date only at a timer
  * tick or a context switch: read from a thread that is busy, it lags by up to one tick (4 ms at
- * HZ=250). Blocking for 1 ms first forces a switch, and the reading is then exact. Measured on the
- * 2-vCPU VM with a load of 16: identical 7 ms chunks read 3.6 … 10.5 ms without this step and
- * 6.5 … 7.5 ms with it.
+ * HZ=250). Blocking for 1 ms first forces a switch, and the reading is then exact (the spread
+ * with and without it: docs/decisions/measurements.md).
  */
 export function threadCpuSeconds(readText: (path: string) => string): number {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);

@@ -36,11 +36,11 @@ export interface RuntimeSettings {
  *    threshold, which after one large buffer is freed serves later large buffers from the heap
  *    (and raises the trim threshold with it), so a burst's memory never goes back to the system.
  *  - --max-semi-space-size=1: V8's young generation stays at 1 MB. Under the steady allocation of
- *    a pilot running jobs V8 grows it to 16 MB and keeps it; the 10-minute soak's plateau went
- *    from 107 to 84 MB, and the peak while 16 jobs start from 79 to 73 MB.
+ *    a pilot running jobs V8 grows it to 16 MB and keeps it (the soak's figures:
+ *    docs/decisions/measurements.md).
  *
  * Any V8 flag changes V8's flag hash, and a code cache made without the flag is rejected (the
- * main bundle then compiles from source: +87 ms to the first match request), so the build makes
+ * main bundle then compiles from source, slowing the first match request), so the build makes
  * pilot-main's `.run` code cache under RUN_NODE_OPTIONS (scripts/build.mjs).
  */
 export const RUN_RUNTIME: RuntimeSettings = {

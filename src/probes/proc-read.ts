@@ -4,10 +4,10 @@ import { closeSync, openSync, readSync } from 'node:fs';
  * /proc files report a size of 0, so fs.readFileSync cannot size its buffer from fstat: it
  * allocates a fresh 64 KiB chunk for every file it reads, and a buffer for the result on top. The
  * watchdogs read hundreds of these per tick (the stat of every process, the smaps_rollup of every
- * payload process, the environ of every process started after a payload), and with 16 payloads
- * that was 15 to 20 MB of short-lived external memory per tick: malloc's high-water mark, hence
- * the pilot's RSS, followed it (bench/supervision). Reading into one reused buffer allocates
- * nothing but the decoded string.
+ * payload process, the environ of every process started after a payload): megabytes of
+ * short-lived external memory per tick with many payloads, and malloc's high-water mark, hence the
+ * pilot's RSS, followed it (docs/decisions/measurements.md). Reading into one reused buffer
+ * allocates nothing but the decoded string.
  */
 
 const SCRATCH_BYTES = 64 * 1024;

@@ -25,9 +25,9 @@ export interface WriteCounts {
  * components under `root`, whose directories were all created here, so no write ever goes
  * through a symlink; files are opened O_EXCL|O_NOFOLLOW all the same.
  *
- * The filesystem calls are synchronous on purpose: each is a few microseconds on local disk, and
- * going through libuv's thread pool made extraction of many small files 5x slower than GNU tar
- * (bench/sandbox.bench.mjs). The event loop still turns between decoded chunks.
+ * The filesystem calls are synchronous on purpose: through libuv's thread pool, extracting many
+ * small files was several times slower than GNU tar (docs/decisions/measurements.md). The event
+ * loop still turns between decoded chunks.
  */
 export class EntryWriter {
   readonly #root: string;
