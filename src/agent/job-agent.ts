@@ -41,11 +41,25 @@ export interface JobAgentOptions {
   pilotStamp: string;
   vo: string;
   /** The resource description and node document for the currently free part of the slot. */
-  describeFree(free: { processors: number; memoryMB: number; gpus: number }, cpuWorkLeft: number): { resources: DiracResources; node: Record<string, unknown> };
+  describeFree(
+    free: { processors: number; memoryMB: number; gpus: number },
+    cpuWorkLeft: number,
+  ): { resources: DiracResources; node: Record<string, unknown> };
   /** CPU work left now, recomputed from what the pilot and its payloads consumed. */
   cpuWorkLeft(cpuConsumedSeconds: number): Promise<number> | number;
   /** Everything runJob needs besides the job and its slot. */
-  job: { workDir: string; site: string; runner: RunnerChoice; inputStaged?: boolean; diracPayloads?: DiracPayloadConfig; limits: (jobId: number, request: { maxWallSeconds: number | null; cpuWork: number | null; memoryMB: number | null }) => WatchdogLimits; pilotEnv: NodeJS.ProcessEnv; siteEnv?: Readonly<Record<string, string>>; native: NativeAddon | null; startMetadata?: Record<string, string | number> };
+  job: {
+    workDir: string;
+    site: string;
+    runner: RunnerChoice;
+    inputStaged?: boolean;
+    diracPayloads?: DiracPayloadConfig;
+    limits: (jobId: number, request: { maxWallSeconds: number | null; cpuWork: number | null; memoryMB: number | null }) => WatchdogLimits;
+    pilotEnv: NodeJS.ProcessEnv;
+    siteEnv?: Readonly<Record<string, string>>;
+    native: NativeAddon | null;
+    startMetadata?: Record<string, string | number>;
+  };
   logger: Logger;
   shutdown: AbortSignal;
   /** Called once per job the agent took, with its outcome, as soon as it is known. */
@@ -113,7 +127,10 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     if (countsTowardBlackHole(outcome.failure)) consecutiveNodeFailures++;
     else if (provesNodeWorks(outcome.failure, outcome.status === 'Done')) consecutiveNodeFailures = 0;
     if (outcome.failure === 'application' && rules.stopOnApplicationFailure && !stop) {
-      stop = { reason: 'application-failure', detail: `job ${outcome.jobId} failed (${outcome.minorStatus}) and StopOnApplicationFailure is set` };
+      stop = {
+        reason: 'application-failure',
+        detail: `job ${outcome.jobId} failed (${outcome.minorStatus}) and StopOnApplicationFailure is set`,
+      };
     }
     if (consecutiveNodeFailures >= rules.blackHoleThreshold && !stop) {
       stop = {
@@ -128,7 +145,16 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     const promise = reporting
       .catch((error: unknown): JobOutcome => {
         logger.error({ job: job.jobId, err: (error as Error).message }, 'could not report the job');
-        return { jobId: job.jobId, status: 'Failed', minorStatus: `Job Wrapper Exception: ${(error as Error).message}`, exitCode: null, failure: 'node', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+        return {
+          jobId: job.jobId,
+          status: 'Failed',
+          minorStatus: `Job Wrapper Exception: ${(error as Error).message}`,
+          exitCode: null,
+          failure: 'node',
+          cpuSeconds: 0,
+          wallSeconds: 0,
+          jobDir: '',
+        };
       })
       .then((outcome) => {
         running.delete(job.jobId);
@@ -168,7 +194,11 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       workDir: options.job.workDir,
       site: options.job.site,
       runner: options.job.runner,
-      limits: options.job.limits(job.jobId, { maxWallSeconds: description.maxWallTime, cpuWork: description.cpuTime, memoryMB: slot.memoryLimitMB }),
+      limits: options.job.limits(job.jobId, {
+        maxWallSeconds: description.maxWallTime,
+        cpuWork: description.cpuTime,
+        memoryMB: slot.memoryLimitMB,
+      }),
       pilotEnv: options.job.pilotEnv,
       ...(options.job.siteEnv ? { siteEnv: options.job.siteEnv } : {}),
       logger,
@@ -182,7 +212,16 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       .catch((error: unknown): JobOutcome => {
         // runJob reports every failure itself; reaching here means the backend refused even that.
         log.error({ err: (error as Error).message }, 'job wrapper could not report the job');
-        return { jobId: job.jobId, status: 'Failed', minorStatus: `Job Wrapper Exception: ${(error as Error).message}`, exitCode: null, failure: 'node', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+        return {
+          jobId: job.jobId,
+          status: 'Failed',
+          minorStatus: `Job Wrapper Exception: ${(error as Error).message}`,
+          exitCode: null,
+          failure: 'node',
+          cpuSeconds: 0,
+          wallSeconds: 0,
+          jobDir: '',
+        };
       })
       .then(async (outcome) => {
         finish(outcome); // before the slot is freed, so a stop rule it triggers wins over the next match
@@ -315,7 +354,12 @@ function onceAborted(signal: AbortSignal): Promise<void> {
 }
 
 /** Waits for running jobs; after a stop signal, no longer than the grace (they are being killed). */
-async function waitForRunning(running: Map<number, { promise: Promise<JobOutcome> }>, shutdown: AbortSignal, graceMs: number, logger: Logger): Promise<void> {
+async function waitForRunning(
+  running: Map<number, { promise: Promise<JobOutcome> }>,
+  shutdown: AbortSignal,
+  graceMs: number,
+  logger: Logger,
+): Promise<void> {
   while (running.size > 0) {
     const all = Promise.allSettled([...running.values()].map((r) => r.promise));
     if (!shutdown.aborted) {
@@ -333,14 +377,32 @@ async function waitForRunning(running: Map<number, { promise: Promise<JobOutcome
 async function reportUnrunnable(backend: Backend, job: MatchedJob, minor: string): Promise<JobOutcome> {
   await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: 'Job Initialization', source: 'JobWrapper' });
   await backend.setJobStatus(job.jobId, { status: 'Failed', minorStatus: minor, source: 'JobWrapper' });
-  return { jobId: job.jobId, status: 'Failed', minorStatus: minor, exitCode: null, failure: 'job', cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+  return {
+    jobId: job.jobId,
+    status: 'Failed',
+    minorStatus: minor,
+    exitCode: null,
+    failure: 'job',
+    cpuSeconds: 0,
+    wallSeconds: 0,
+    jobDir: '',
+  };
 }
 
 /** DiracX cannot reschedule a Matched job (it tries Received, which the state machine refuses): move it to Running first. */
 async function giveBack(backend: Backend, job: MatchedJob, reason: string): Promise<JobOutcome> {
   await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: `Pilot cannot run it: ${reason}`, source: 'JobAgent' });
   await backend.reschedule([job.jobId]);
-  return { jobId: job.jobId, status: 'Rescheduled', minorStatus: 'Job Rescheduled', exitCode: null, failure: null, cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+  return {
+    jobId: job.jobId,
+    status: 'Rescheduled',
+    minorStatus: 'Job Rescheduled',
+    exitCode: null,
+    failure: null,
+    cpuSeconds: 0,
+    wallSeconds: 0,
+    jobDir: '',
+  };
 }
 
 /** One heartbeat request for every running job, every `seconds`; Kill commands reach their payload. */
@@ -376,7 +438,10 @@ function startHeartbeats(
   const memory = setInterval(() => {
     const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
     const mb = (n: number) => Math.round(n / 1048576);
-    logger.debug({ rssMB: mb(rss), heapUsedMB: mb(heapUsed), heapTotalMB: mb(heapTotal), externalMB: mb(external), arrayBuffersMB: mb(arrayBuffers) }, 'pilot memory');
+    logger.debug(
+      { rssMB: mb(rss), heapUsedMB: mb(heapUsed), heapTotalMB: mb(heapTotal), externalMB: mb(external), arrayBuffersMB: mb(arrayBuffers) },
+      'pilot memory',
+    );
   }, 60_000);
   memory.unref();
   return {

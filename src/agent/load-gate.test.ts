@@ -60,7 +60,7 @@ describe('waitForLoad', () => {
     const c = clock();
     const waited = await waitForLoad({
       rules, processors: 2, readLoad: () => ({ load1: 50, load5: 0, load15: 0 }), now: c.now, shutdown: stop.signal,
-      sleep: async (ms) => { c.sleep(ms); stop.abort(); },
+      sleep: async (ms) => { void c.sleep(ms); stop.abort(); },
     });
     expect(waited.waitedMs).toBe(60_000);
   });

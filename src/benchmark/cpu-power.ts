@@ -168,7 +168,9 @@ async function firstAvailablePower(options: AutoCpuPowerOptions): Promise<CpuPow
         power,
         source: 'cache',
         detail: `${options.cache.file}: ${entry.method}, measured ${entry.measuredAt}${correction !== 1 ? `, / correction ${correction}` : ''}`,
-        ...(entry.standardError !== undefined ? { spread: { low: -entry.standardError, high: entry.standardError, standardError: entry.standardError } } : {}),
+        ...(entry.standardError !== undefined
+          ? { spread: { low: -entry.standardError, high: entry.standardError, standardError: entry.standardError } }
+          : {}),
       });
     }
     logger.warn(`CPU power: ${read.refused}`);

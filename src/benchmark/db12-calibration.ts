@@ -53,7 +53,8 @@ const TABLE: CalibrationEntry[] = [
     k: 0.0897,
     relativeUncertainty: 0.12,
     measured: true,
-    measuredOn: 'AMD EPYC (family 25 model 1, zen3), 2-vCPU VM shared with 8 builds (load 14..29): median of 25 interleaved pairs, CPython 3.11.7 vs Node 22.23.3 (bench/db12.bench.mjs)',
+    measuredOn:
+      'AMD EPYC (family 25 model 1, zen3), 2-vCPU VM shared with 8 builds (load 14..29): median of 25 interleaved pairs, CPython 3.11.7 vs Node 22.23.3 (bench/db12.bench.mjs)',
     matches: (cpu) => cpu.arch === 'x86_64' && cpu.vendor === 'AuthenticAMD' && cpu.family === 25,
   },
   {
@@ -61,7 +62,8 @@ const TABLE: CalibrationEntry[] = [
     k: 0.101,
     relativeUncertainty: 0.05,
     measured: true,
-    measuredOn: 'Intel Xeon (family 6), 2-vCPU Firecracker VM, 34 pairs at load 1..18, CPython 3.11.7 vs Node 22.23.3: k = 0.108 against a one-pair reference, / 1.07 (the two-pair loop costs 7 % more, measured on the EPYC)',
+    measuredOn:
+      'Intel Xeon (family 6), 2-vCPU Firecracker VM, 34 pairs at load 1..18, CPython 3.11.7 vs Node 22.23.3: k = 0.108 against a one-pair reference, / 1.07 (the two-pair loop costs 7 % more, measured on the EPYC)',
     matches: (cpu) => cpu.arch === 'x86_64' && cpu.vendor === 'GenuineIntel' && cpu.family === 6,
   },
 ];
@@ -91,12 +93,27 @@ export function cpuIdentityFromCpuinfo(text: string, arch: string): CpuIdentity 
     return Number.isInteger(parsed) ? parsed : null;
   };
   if (arch === 'aarch64') {
-    return { arch, vendor: first['CPU implementer'] ?? '', family: null, model: number(first['CPU part']), modelName: first['model name'] ?? '' };
+    return {
+      arch,
+      vendor: first['CPU implementer'] ?? '',
+      family: null,
+      model: number(first['CPU part']),
+      modelName: first['model name'] ?? '',
+    };
   }
-  return { arch, vendor: first.vendor_id ?? '', family: number(first['cpu family']), model: number(first.model), modelName: first['model name'] ?? '' };
+  return {
+    arch,
+    vendor: first.vendor_id ?? '',
+    family: number(first['cpu family']),
+    model: number(first.model),
+    modelName: first['model name'] ?? '',
+  };
 }
 
 /** Node's process.arch in the kernel's words. */
 export function kernelArch(nodeArch: string = process.arch): string {
-  return ({ x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[nodeArch] ?? nodeArch;
+  return (
+    ({ x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[nodeArch] ??
+    nodeArch
+  );
 }

@@ -83,7 +83,8 @@ export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<
   const shape: Db12Shape = { ...DEFAULT_SHAPE, ...options.shape };
   requirePositiveInteger('copies', copies);
   for (const key of ['warmupDraws', 'chunkDraws', 'chunks', 'minChunks'] as const) requirePositiveInteger(key, shape[key]);
-  if (shape.minChunks > shape.chunks) throw new PilotError(ExitCode.USAGE, `DB12: minChunks (${shape.minChunks}) exceeds chunks (${shape.chunks})`);
+  if (shape.minChunks > shape.chunks)
+    throw new PilotError(ExitCode.USAGE, `DB12: minChunks (${shape.minChunks}) exceeds chunks (${shape.chunks})`);
   if (!(shape.budgetSeconds > 0)) throw new PilotError(ExitCode.USAGE, `DB12: budgetSeconds must be positive, got ${shape.budgetSeconds}`);
   if (!(correction > 0) || !Number.isFinite(correction)) {
     throw new PilotError(ExitCode.CONFIG, `CPU normalization correction must be a positive number, got ${correction}`);
@@ -112,7 +113,10 @@ export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<
   });
   for (const [index, copy] of perCopy.entries()) {
     if (copy.dropped.length > 0) {
-      options.logger.warn({ copy: index, dropped: copy.dropped }, `DB12: ${copy.dropped.length} chunk(s) of copy ${index} dropped (clock fault or outlier)`);
+      options.logger.warn(
+        { copy: index, dropped: copy.dropped },
+        `DB12: ${copy.dropped.length} chunk(s) of copy ${index} dropped (clock fault or outlier)`,
+      );
     }
   }
   const failed = perCopy.findIndex((copy) => copy.summary === null);
@@ -210,6 +214,8 @@ function runCopyInWorker(input: Db12CopyInput, timeoutMs: number): Promise<Db12C
     worker.once('error', (error) =>
       finish(new PilotError(ExitCode.COMMAND_FAILED, `DB12: worker failed: ${error.message}`, { cause: error })),
     );
-    worker.once('exit', (code) => finish(new PilotError(ExitCode.COMMAND_FAILED, `DB12: worker exited with code ${code} before reporting`)));
+    worker.once('exit', (code) =>
+      finish(new PilotError(ExitCode.COMMAND_FAILED, `DB12: worker exited with code ${code} before reporting`)),
+    );
   });
 }

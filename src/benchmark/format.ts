@@ -7,7 +7,9 @@ const percent = (value: number): string => `${value >= 0 ? '+' : ''}${(value * 1
 export function formatBenchmark(result: CpuPowerResult): string {
   const lines = [`CPU power: ${result.power} per processor (${result.source}: ${result.detail})`];
   if (result.spread) {
-    lines.push(`  spread: ${percent(result.spread.low)} .. ${percent(result.spread.high)}, standard error ${(result.spread.standardError * 100).toFixed(1)}%`);
+    lines.push(
+      `  spread: ${percent(result.spread.low)} .. ${percent(result.spread.high)}, standard error ${(result.spread.standardError * 100).toFixed(1)}%`,
+    );
   }
   for (const skipped of result.skipped ?? []) lines.push(`  not used: ${skipped}`);
   const m = result.measurement;
@@ -20,7 +22,10 @@ export function formatBenchmark(result: CpuPowerResult): string {
     lines.push(
       `  chunks: ${m.spread.kept} of ${m.spread.chunks} kept${dropped ? ` (${dropped} dropped over all copies: clock fault or outlier)` : ''}; CPU per copy ${m.cpuSeconds.map((value) => value.toFixed(3)).join(' ')} s (${m.clock}), wall ${m.wallSeconds.toFixed(2)} s`,
     );
-    if (m.cpu.modelName) lines.push(`  CPU: ${m.cpu.modelName} (${m.cpu.vendor || 'unknown vendor'}${m.cpu.family !== null ? `, family ${m.cpu.family}` : ''}${m.cpu.model !== null ? `, model ${m.cpu.model}` : ''})`);
+    if (m.cpu.modelName)
+      lines.push(
+        `  CPU: ${m.cpu.modelName} (${m.cpu.vendor || 'unknown vendor'}${m.cpu.family !== null ? `, family ${m.cpu.family}` : ''}${m.cpu.model !== null ? `, model ${m.cpu.model}` : ''})`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

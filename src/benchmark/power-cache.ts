@@ -108,7 +108,8 @@ export function readPowerCache(file: string, options: ReadPowerCacheOptions): Po
   if (age > maxAge) return refuse(`is ${Math.round(age / 3600)} h old, more than the ${Math.round(maxAge / 3600)} h allowed`);
   const cpuMismatch = cpuDifference(entry.cpu, options.cpu);
   if (cpuMismatch) return refuse(`was measured on another CPU (${cpuMismatch})`);
-  if (entry.logicalCpus !== options.logicalCpus) return refuse(`was measured with ${entry.logicalCpus} logical CPUs, this node has ${options.logicalCpus}`);
+  if (entry.logicalCpus !== options.logicalCpus)
+    return refuse(`was measured with ${entry.logicalCpus} logical CPUs, this node has ${options.logicalCpus}`);
   return { entry };
 }
 
@@ -138,8 +139,10 @@ export function writePowerCache(file: string, entry: PowerCacheEntry, euid: numb
   if (bounds) throw new Error(bounds);
   const dir = path.dirname(path.resolve(file));
   const dirStat = statSync(dir);
-  if (dirStat.uid !== euid) throw new Error(`CPU power cache: directory ${dir} belongs to uid ${dirStat.uid}, not to the writer (uid ${euid})`);
-  if ((dirStat.mode & 0o022) !== 0) throw new Error(`CPU power cache: directory ${dir} is writable by group or others; pilots would refuse the file`);
+  if (dirStat.uid !== euid)
+    throw new Error(`CPU power cache: directory ${dir} belongs to uid ${dirStat.uid}, not to the writer (uid ${euid})`);
+  if ((dirStat.mode & 0o022) !== 0)
+    throw new Error(`CPU power cache: directory ${dir} is writable by group or others; pilots would refuse the file`);
   const temporary = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {

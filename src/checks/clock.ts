@@ -18,13 +18,19 @@ export async function checkClock(
     return result('clock', 'warn', `could not read the server time: ${(error as Error).message.split('\n')[0]}`, ExitCode.CLOCK);
   }
   const after = now();
-  if (!server || Number.isNaN(server.getTime())) return result('clock', 'warn', 'the server reply had no usable Date header', ExitCode.CLOCK);
+  if (!server || Number.isNaN(server.getTime()))
+    return result('clock', 'warn', 'the server reply had no usable Date header', ExitCode.CLOCK);
   // The Date header has one-second resolution and was stamped somewhere during the request.
   const local = (before + after) / 2;
   const skew = Math.round((local - server.getTime()) / 1000);
   const tolerance = Math.ceil((after - before) / 2000) + 1;
   if (Math.abs(skew) > maxSkewSeconds + tolerance) {
-    return result('clock', 'fail', `local clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the server (limit ${maxSkewSeconds} s); fix NTP`, ExitCode.CLOCK);
+    return result(
+      'clock',
+      'fail',
+      `local clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the server (limit ${maxSkewSeconds} s); fix NTP`,
+      ExitCode.CLOCK,
+    );
   }
   return result('clock', 'pass', `within ${Math.abs(skew)} s of the server`, ExitCode.CLOCK);
 }

@@ -43,7 +43,12 @@ export async function checkContainer(options: ContainerCheckOptions): Promise<Ch
   const required = options.required ?? true;
   if (!options.runtime) {
     const unsearched = options.searchWarnings?.length ? ` (${options.searchWarnings.join('; ')})` : '';
-    return result('container', required ? 'fail' : 'skip', `no apptainer or singularity found on PATH or in /cvmfs/oasis.opensciencegrid.org${unsearched}`, ExitCode.CONTAINER);
+    return result(
+      'container',
+      required ? 'fail' : 'skip',
+      `no apptainer or singularity found on PATH or in /cvmfs/oasis.opensciencegrid.org${unsearched}`,
+      ExitCode.CONTAINER,
+    );
   }
   const token = `pilot-check-${randomBytes(6).toString('hex')}`;
   const image = options.image ?? DEFAULT_TEST_IMAGE;
@@ -68,10 +73,20 @@ export async function checkContainer(options: ContainerCheckOptions): Promise<Ch
       return result('container', 'fail', `${command} exited with ${run.exitCode ?? run.signal}: ${explain(stderr)}`, ExitCode.CONTAINER);
     }
     if (!stdout.split('\n').some((line) => line.trim() === token)) {
-      return result('container', 'fail', `${command} exited 0 but printed ${JSON.stringify(stdout.slice(0, 80))} instead of the test token`, ExitCode.CONTAINER);
+      return result(
+        'container',
+        'fail',
+        `${command} exited 0 but printed ${JSON.stringify(stdout.slice(0, 80))} instead of the test token`,
+        ExitCode.CONTAINER,
+      );
     }
     return result('container', 'pass', `${command} ran and printed the test token`, ExitCode.CONTAINER);
   } catch (error) {
-    return result('container', 'fail', `${options.runtime} could not be run: ${(error as Error).message.split('\n')[0]}`, ExitCode.CONTAINER);
+    return result(
+      'container',
+      'fail',
+      `${options.runtime} could not be run: ${(error as Error).message.split('\n')[0]}`,
+      ExitCode.CONTAINER,
+    );
   }
 }

@@ -121,7 +121,9 @@ export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckRep
         }),
         ExitCode.CONTAINER,
       ),
-      guarded('user-namespaces', async () => checkUserNamespaces({ allowedBySysctl: probe.container.userNamespaces, unshare: await findUnshare(env) })),
+      guarded('user-namespaces', async () =>
+        checkUserNamespaces({ allowedBySysctl: probe.container.userNamespaces, unshare: await findUnshare(env) }),
+      ),
       guarded('gpus', () => checkGpus(probe, options.expectedGpus), ExitCode.GPU),
       guarded('clock', () => checkClock(options.serverTime, options.maxClockSkewSeconds), ExitCode.CLOCK),
       guarded('time-left', () => checkTimeLeft(options.timeLeft, options.minTimeLeft), ExitCode.TIME_LEFT),

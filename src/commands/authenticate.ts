@@ -20,7 +20,11 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
     const caDir = p.caPath ?? ctx.env.X509_CERT_DIR;
     if (!proxyPath) throw new PilotError(ExitCode.CREDENTIALS, '--backend dirac needs a pilot proxy: --proxy or X509_USER_PROXY');
     if (!caDir) throw new PilotError(ExitCode.TLS, '--backend dirac needs a CA directory: --ca-path or X509_CERT_DIR');
-    if (p.configurationServers.length === 0 && !p.gateway) throw new PilotError(ExitCode.CONFIG, '--backend dirac needs configuration servers: -C/--configurationServer or pilot.json ConfigurationServers');
+    if (p.configurationServers.length === 0 && !p.gateway)
+      throw new PilotError(
+        ExitCode.CONFIG,
+        '--backend dirac needs configuration servers: -C/--configurationServer or pilot.json ConfigurationServers',
+      );
     // Loaded only for legacy DIRAC: its X.509 stack is the heaviest part of the bundle.
     const { createDiracBackend } = await import('../dirac/index.js');
     return createDiracBackend({
@@ -68,7 +72,8 @@ export const authenticate: PilotCommand = {
     const backend = await connectBackend(ctx);
     ctx.backend = backend;
     // -z/--pilotLogging: pilot log lines to the server too, where it takes them (DiracX proposal, docs/diracx.md).
-    if (ctx.params.pilotLogging && backend.createPilotLogShipper) addLogDestination(ctx.logger, backend.createPilotLogShipper({ scope: 'pilot' }));
+    if (ctx.params.pilotLogging && backend.createPilotLogShipper)
+      addLogDestination(ctx.logger, backend.createPilotLogShipper({ scope: 'pilot' }));
     // The VO, when not given, now comes from the pilot's credentials (voOf in wiring.ts).
     ctx.logger.info({ backend: backend.kind, vo: voOf(ctx) }, 'connected');
   },
@@ -85,7 +90,10 @@ function hostCredentials(ctx: PilotContext): string {
     try {
       return readFileSync(path.join(dir, name), 'utf8');
     } catch (error) {
-      throw new PilotError(ExitCode.CREDENTIALS, `-c/--cert: cannot read ${path.join(dir, name)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new PilotError(
+        ExitCode.CREDENTIALS,
+        `-c/--cert: cannot read ${path.join(dir, name)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
     }
   };
   const file = hostCredentialFile(ctx.workDir);

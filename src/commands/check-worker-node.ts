@@ -15,11 +15,22 @@ export const checkWorkerNode: PilotCommand = {
     const fs = await statfs(ctx.workDir);
     const freeMB = Math.floor((Number(fs.bavail) * Number(fs.bsize)) / 1048576);
     ctx.logger.info(
-      { host: os.hostname(), kernel: os.release(), arch: os.arch(), cpus: os.cpus()[0]?.model ?? 'unknown', memMB: Math.round(os.totalmem() / 1048576), workDir: ctx.workDir, freeMB },
+      {
+        host: os.hostname(),
+        kernel: os.release(),
+        arch: os.arch(),
+        cpus: os.cpus()[0]?.model ?? 'unknown',
+        memMB: Math.round(os.totalmem() / 1048576),
+        workDir: ctx.workDir,
+        freeMB,
+      },
       'worker node',
     );
     if (freeMB < ctx.params.minDiskMB) {
-      throw new PilotError(ExitCode.WORKDIR, `work directory ${ctx.workDir} has ${freeMB} MB free, below the minimum ${ctx.params.minDiskMB} MB (-D)`);
+      throw new PilotError(
+        ExitCode.WORKDIR,
+        `work directory ${ctx.workDir} has ${freeMB} MB free, below the minimum ${ctx.params.minDiskMB} MB (-D)`,
+      );
     }
   },
 };

@@ -10,7 +10,13 @@ import { slotProcessors } from './wiring.js';
 export async function readSlotTimeLeft(ctx: PilotContext): Promise<TimeLeftReport> {
   const p = ctx.params;
   if (p.cpuTime !== undefined) {
-    const report = await readTimeLeft({ env: {}, batch: null, config: { maxCPUTime: p.cpuTime }, logger: ctx.logger, processors: slotProcessors(ctx) });
+    const report = await readTimeLeft({
+      env: {},
+      batch: null,
+      config: { maxCPUTime: p.cpuTime },
+      logger: ctx.logger,
+      processors: slotProcessors(ctx),
+    });
     return { ...report, source: 'option -T/--CPUTime', attempts: [] };
   }
   return readTimeLeft({
@@ -60,6 +66,9 @@ export const computeCpuWorkLeft: PilotCommand = {
   description: 'read the time left in the batch allocation and compute CPU work left',
   async run(ctx) {
     ctx.timeLeft = await slotTimeLeft(ctx, ctx.cpuPower?.power ?? 1);
-    ctx.logger.info({ cpuWorkLeft: Math.round(ctx.timeLeft.cpuWorkLeft), wallLeft: ctx.timeLeft.wallSecondsLeft, source: ctx.timeLeft.source }, 'CPU work left');
+    ctx.logger.info(
+      { cpuWorkLeft: Math.round(ctx.timeLeft.cpuWorkLeft), wallLeft: ctx.timeLeft.wallSecondsLeft, source: ctx.timeLeft.source },
+      'CPU work left',
+    );
   },
 };

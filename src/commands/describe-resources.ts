@@ -2,14 +2,6 @@ import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import { probeNode } from '../probes/index.js';
 import type { ProbeResult } from '../probes/types.js';
 
-/** -m/--maxNumberOfProcessors: the most processors one payload gets, whatever the slot has free. */
-function capProcessors(ctx: PilotContext, overrides: NonNullable<ResourceParams['overrides']>): NonNullable<ResourceParams['overrides']> {
-  const max = ctx.params.maxNumberOfProcessors;
-  if (!max) return overrides;
-  const free = overrides.processors ?? ctx.probe?.cpu.allocatedCpus;
-  return free === undefined ? overrides : { ...overrides, processors: Math.min(free, max) };
-}
-
 /**
  * Probes this slot (or the captured node of --sysroot) once per pilot: every subcommand and
  * command that needs the node goes through here, so they all see it the same way.
@@ -54,7 +46,14 @@ export const describeResources: PilotCommand = {
     }
     const { cpu, memory, gpus, platform, batch } = ctx.probe!;
     ctx.logger.info(
-      { cpus: cpu.allocatedCpus, memMB: memory.allocatedMB, gpus: gpus.length, platform, microarch: cpu.microarchitecture, batch: batch.system },
+      {
+        cpus: cpu.allocatedCpus,
+        memMB: memory.allocatedMB,
+        gpus: gpus.length,
+        platform,
+        microarch: cpu.microarchitecture,
+        batch: batch.system,
+      },
       'slot described',
     );
   },

@@ -10,5 +10,8 @@ import { runEdge } from './run-edge.js';
 
 /** Every pipeline command by name: what -X and pilot.json Commands may list. */
 export const COMMANDS: ReadonlyMap<string, PilotCommand> = new Map(
-  [checkWorkerNode, describeResources, measureCpuPower, computeCpuWorkLeft, authenticate, registerPilot, runJobs, runEdge].map((c) => [c.name, c]),
+  [checkWorkerNode, describeResources, measureCpuPower, computeCpuWorkLeft, authenticate, registerPilot, runJobs, runEdge].map((c) => [
+    c.name,
+    c,
+  ]),
 );

@@ -43,7 +43,13 @@ export const measureCpuPower: PilotCommand = {
     const result = await slotCpuPower(ctx);
     ctx.cpuPower = { power: result.power, source: result.source, ...(result.measurement ? { raw: result.measurement.raw } : {}) };
     ctx.logger.info(
-      { power: result.power, source: result.source, detail: result.detail, ...(result.spread ? { spread: result.spread } : {}), ...(result.skipped ? { skipped: result.skipped } : {}) },
+      {
+        power: result.power,
+        source: result.source,
+        detail: result.detail,
+        ...(result.spread ? { spread: result.spread } : {}),
+        ...(result.skipped ? { skipped: result.skipped } : {}),
+      },
       `CPU power ${result.power} from ${result.source}${result.spread ? ` (standard error ${(result.spread.standardError * 100).toFixed(1)}%)` : ''}`,
     );
   },

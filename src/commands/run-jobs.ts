@@ -19,7 +19,10 @@ export const runJobs: PilotCommand = {
     const p = ctx.params;
     const pool = newSlotPool(probe, p);
     const runner = chooseRunner(ctx);
-    ctx.logger.info({ runner: runner.kind, ...(runner.kind === 'direct' ? { reason: runner.reason } : { image: runner.image }) }, 'payload runner');
+    ctx.logger.info(
+      { runner: runner.kind, ...(runner.kind === 'direct' ? { reason: runner.reason } : { image: runner.image }) },
+      'payload runner',
+    );
     const rules = jobAgentRules(ctx);
     const report = await runJobAgent({
       backend,

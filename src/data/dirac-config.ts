@@ -96,7 +96,8 @@ export function resolveSEGroup(cs: ConfigReader, names: readonly string[], depth
   const out: string[] = [];
   for (const name of names) {
     const group = cs.value(`/Resources/StorageElementGroups/${name}`);
-    const members = group !== undefined && depth < 3 ? resolveSEGroup(cs, cs.list(`/Resources/StorageElementGroups/${name}`), depth + 1) : [name];
+    const members =
+      group !== undefined && depth < 3 ? resolveSEGroup(cs, cs.list(`/Resources/StorageElementGroups/${name}`), depth + 1) : [name];
     for (const m of members) if (!out.includes(m)) out.push(m);
   }
   return out;
@@ -156,7 +157,8 @@ export function readDataConfig(cs: ConfigReader, input: DataConfigInput): DataCo
 
   const failover = opsList(cs, vo, 'FailoverSEs');
   const jobWrapper = (option: string): string | undefined =>
-    cs.value(`/Systems/WorkloadManagement/JobWrapper/${option}`) ?? cs.value(`/Systems/WorkloadManagement/Agents/JobAgent/JobWrapper/${option}`);
+    cs.value(`/Systems/WorkloadManagement/JobWrapper/${option}`) ??
+    cs.value(`/Systems/WorkloadManagement/Agents/JobAgent/JobWrapper/${option}`);
 
   return {
     site,

@@ -22,7 +22,11 @@ function shuffled<T>(items: T[], random: () => number): T[] {
 }
 
 /** Every usable replica of one file, best first. */
-export function orderReplicas(replicas: ReadonlyMap<string, string>, config: Pick<DataConfig, 'storageElements' | 'localSEs'>, random: () => number = Math.random): ReplicaChoice[] {
+export function orderReplicas(
+  replicas: ReadonlyMap<string, string>,
+  config: Pick<DataConfig, 'storageElements' | 'localSEs'>,
+  random: () => number = Math.random,
+): ReplicaChoice[] {
   const local = new Set(config.localSEs);
   const groups: [ReplicaChoice[], ReplicaChoice[], ReplicaChoice[], ReplicaChoice[]] = [[], [], [], []];
   for (const [se, pfn] of replicas) {
@@ -35,7 +39,11 @@ export function orderReplicas(replicas: ReadonlyMap<string, string>, config: Pic
 }
 
 /** The replicas InputDataByProtocol may hand out: local SEs only, unless AllReplicas is set. */
-export function protocolReplicas(replicas: ReadonlyMap<string, string>, config: Pick<DataConfig, 'storageElements' | 'localSEs' | 'allReplicas'>, random: () => number = Math.random): ReplicaChoice[] {
+export function protocolReplicas(
+  replicas: ReadonlyMap<string, string>,
+  config: Pick<DataConfig, 'storageElements' | 'localSEs' | 'allReplicas'>,
+  random: () => number = Math.random,
+): ReplicaChoice[] {
   const ordered = orderReplicas(replicas, config, random);
   const local = ordered.filter((r) => r.local);
   // Tape replicas only where no disk replica is local (DIRAC: disk favoured at the same site).

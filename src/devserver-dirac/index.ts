@@ -9,7 +9,16 @@ import { mkdir } from 'node:fs/promises';
 import { startDipsServer, type RunningServer } from './dips-server.js';
 import { startHttpsServer } from './https-server.js';
 import { makeUser, writeTestPki, type Issued } from './pki.js';
-import { configuration, jobManager, jobStateUpdate, matcher, pilotManager, proxyManager, sandboxStore, type ServiceSetup } from './services.js';
+import {
+  configuration,
+  jobManager,
+  jobStateUpdate,
+  matcher,
+  pilotManager,
+  proxyManager,
+  sandboxStore,
+  type ServiceSetup,
+} from './services.js';
 import { DevState } from './state.js';
 import { DevDataState, dataCfgText, fileCatalog, reqManager, type DevDataSetup } from './data-services.js';
 import { buildTar } from '../devserver/sandbox-archive.js';
@@ -68,7 +77,14 @@ export const DEMO_JOBS: DevJobSpec[] = [
   },
   {
     jobId: 102,
-    fields: { Executable: '/bin/echo', Arguments: 'second job', CPUTime: 600, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out'] },
+    fields: {
+      Executable: '/bin/echo',
+      Arguments: 'second job',
+      CPUTime: 600,
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      OutputSandbox: ['std.out'],
+    },
   },
 ];
 

@@ -29,7 +29,13 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ csUrls, proxyPath, caDir, vo, setup, releaseVersion })}\n`);
   const stop = (): void => {
     // A last JSON line for the demo's summary: every job with the status history DIRAC recorded.
-    const jobs = [...server.state.jobs.values()].map((j) => ({ id: j.jobId, status: j.status, minorStatus: j.minorStatus, history: j.history, heartbeats: j.heartbeats }));
+    const jobs = [...server.state.jobs.values()].map((j) => ({
+      id: j.jobId,
+      status: j.status,
+      minorStatus: j.minorStatus,
+      history: j.history,
+      heartbeats: j.heartbeats,
+    }));
     process.stdout.write(`${JSON.stringify({ jobs })}\n`);
     void server.close().then(() => process.exit(0));
   };

@@ -14,7 +14,8 @@ export type PeerCheck = { ok: true; identityDN: string; proxies: number } | { ok
 export function peerChain(socket: TLSSocket): X509Certificate[] {
   const chain: X509Certificate[] = [];
   const seen = new Set<string>();
-  let detail = socket.getPeerCertificate(true) as (ReturnType<TLSSocket['getPeerCertificate']> & { issuerCertificate?: unknown }) | undefined;
+  let detail = socket.getPeerCertificate(true) as
+    (ReturnType<TLSSocket['getPeerCertificate']> & { issuerCertificate?: unknown }) | undefined;
   while (detail && detail.raw && !seen.has(detail.fingerprint256)) {
     seen.add(detail.fingerprint256);
     chain.push(new X509Certificate(detail.raw));
@@ -30,18 +31,21 @@ export function verifyProxyChain(chain: X509Certificate[], trusted: X509Certific
   let proxies = 0;
   let identity: X509Certificate | undefined;
   for (const [i, cert] of own.entries()) {
-    if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now) return { ok: false, reason: `${diracDN(cert.subject)} is expired or not yet valid` };
+    if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now)
+      return { ok: false, reason: `${diracDN(cert.subject)} is expired or not yet valid` };
     const issuer = own[i + 1];
     const isProxy = cert.subject.startsWith(`${cert.issuer}\nCN=`) && !cert.subject.slice(cert.issuer.length + 4).includes('\n');
     if (isProxy) {
       if (identity) return { ok: false, reason: 'proxy certificate after the end-entity certificate' };
-      if (!issuer || !cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) return { ok: false, reason: `proxy ${diracDN(cert.subject)} is not signed by its issuer` };
+      if (!issuer || !cert.checkIssued(issuer) || !cert.verify(issuer.publicKey))
+        return { ok: false, reason: `proxy ${diracDN(cert.subject)} is not signed by its issuer` };
       proxies++;
       continue;
     }
     identity ??= cert;
     if (issuer) {
-      if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) return { ok: false, reason: `${diracDN(cert.subject)} is not signed by the next certificate` };
+      if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey))
+        return { ok: false, reason: `${diracDN(cert.subject)} is not signed by the next certificate` };
       continue;
     }
     const anchor = trusted.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));

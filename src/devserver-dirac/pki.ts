@@ -87,11 +87,18 @@ export async function makeUser(ca: Issued, cn = 'Test User'): Promise<Issued> {
 /** An RFC 3820 proxy of `user`; `expired` puts its validity entirely in the past. */
 export async function makeProxy(user: Issued, options: { expired?: boolean } = {}): Promise<Issued> {
   const now = Date.now();
-  const validity = options.expired ? { from: new Date(now - 3 * DAY), to: new Date(now - DAY) } : { from: new Date(now - 60_000), to: new Date(now + DAY) };
-  return issue([...user.name, { CN: [String(Math.floor(Math.random() * 1e9))] }], user, [
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.Extension('1.3.6.1.5.5.7.1.14', true, PROXY_CERT_INFO),
-  ], validity);
+  const validity = options.expired
+    ? { from: new Date(now - 3 * DAY), to: new Date(now - DAY) }
+    : { from: new Date(now - 60_000), to: new Date(now + DAY) };
+  return issue(
+    [...user.name, { CN: [String(Math.floor(Math.random() * 1e9))] }],
+    user,
+    [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.Extension('1.3.6.1.5.5.7.1.14', true, PROXY_CERT_INFO),
+    ],
+    validity,
+  );
 }
 
 /** The proxy file layout: proxy cert, its key, then the user certificate. */

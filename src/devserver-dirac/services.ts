@@ -22,7 +22,8 @@ export interface ServiceSetup {
   userNames: Map<string, string>;
 }
 
-const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const asRecord = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 
 export function matcher(setup: ServiceSetup): ServiceHandlers {
@@ -33,10 +34,14 @@ export function matcher(setup: ServiceSetup): ServiceHandlers {
         for (const key of ['Site', 'CPUTime', 'Platform']) {
           if (!(key in resources)) return sERROR(`Missing key in resource description: ${key}`);
         }
-        if (typeof resources.CPUTime !== 'number' || !Number.isInteger(resources.CPUTime)) return sERROR('Value type of CPUTime is not int');
+        if (typeof resources.CPUTime !== 'number' || !Number.isInteger(resources.CPUTime))
+          return sERROR('Value type of CPUTime is not int');
         const version = String(resources.ReleaseVersion ?? resources.DIRACVersion ?? '');
         if (!setup.releaseVersions.includes(version)) {
-          return sERROR(`Version check: pilot version ${version} does not match the production versions ${setup.releaseVersions.join(',')} ( 1511 : )`, 1511);
+          return sERROR(
+            `Version check: pilot version ${version} does not match the production versions ${setup.releaseVersions.join(',')} ( 1511 : )`,
+            1511,
+          );
         }
         const tags = new Set(asList(resources.Tag));
         const job = [...setup.state.jobs.values()].find(
@@ -61,7 +66,13 @@ export function matcher(setup: ServiceSetup): ServiceHandlers {
           Owner: job.owner,
           OwnerGroup: job.ownerGroup,
           VirtualOrganization: job.vo,
-          JobRequirements: { CPUTime: Number(job.fields.CPUTime ?? 0), Owner: job.owner, OwnerGroup: job.ownerGroup, UserPriority: 1, VirtualOrganization: job.vo },
+          JobRequirements: {
+            CPUTime: Number(job.fields.CPUTime ?? 0),
+            Owner: job.owner,
+            OwnerGroup: job.ownerGroup,
+            UserPriority: 1,
+            VirtualOrganization: job.vo,
+          },
         });
         return sOK({ JDL: jdl, JobID: job.jobId, Owner: job.owner, Group: job.ownerGroup, PilotInfoReportedFlag: reference !== undefined });
       },
@@ -85,7 +96,13 @@ export function jobStateUpdate(setup: ServiceSetup): ServiceHandlers {
           if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$/.test(timestamp)) return sERROR(`Bad timestamp ${timestamp}`);
           const u = asRecord(updates[timestamp]);
           const status = typeof u.Status === 'string' ? u.Status : undefined;
-          job.history.push({ timestamp, status, minorStatus: u.MinorStatus as string, applicationStatus: u.ApplicationStatus as string, source: u.Source as string });
+          job.history.push({
+            timestamp,
+            status,
+            minorStatus: u.MinorStatus as string,
+            applicationStatus: u.ApplicationStatus as string,
+            source: u.Source as string,
+          });
           if (status && !(FINAL.has(job.status) && status !== 'Rescheduled')) job.status = status;
           if (typeof u.MinorStatus === 'string') job.minorStatus = u.MinorStatus;
           if (typeof u.ApplicationStatus === 'string') job.applicationStatus = u.ApplicationStatus;
@@ -148,7 +165,9 @@ function storeSandbox(setup: ServiceSetup, fileId: unknown, data: Buffer, ownerD
   return sOK(pfn);
 }
 
-export function sandboxStore(setup: ServiceSetup): ServiceHandlers & { raw: Record<string, (args: unknown[]) => Promise<Buffer | PyValue>> } {
+export function sandboxStore(
+  setup: ServiceSetup,
+): ServiceHandlers & { raw: Record<string, (args: unknown[]) => Promise<Buffer | PyValue>> } {
   const fetch = (path: unknown): Buffer | undefined => (typeof path === 'string' ? setup.state.sandboxes.get(path) : undefined);
   return {
     rpc: {

@@ -38,7 +38,22 @@ export class DevState {
   readonly sandboxes = new Map<string, Buffer>();
   readonly calls: { service: string; method: string; args: unknown[] }[] = [];
 
-  addJob(job: Omit<DevJob, 'status' | 'minorStatus' | 'applicationStatus' | 'history' | 'parameters' | 'heartbeats' | 'heartbeatsAfterFinal' | 'killRequested' | 'rescheduled' | 'outputSandbox' | 'matchedBy'>): DevJob {
+  addJob(
+    job: Omit<
+      DevJob,
+      | 'status'
+      | 'minorStatus'
+      | 'applicationStatus'
+      | 'history'
+      | 'parameters'
+      | 'heartbeats'
+      | 'heartbeatsAfterFinal'
+      | 'killRequested'
+      | 'rescheduled'
+      | 'outputSandbox'
+      | 'matchedBy'
+    >,
+  ): DevJob {
     const full: DevJob = {
       ...job,
       status: 'Waiting',

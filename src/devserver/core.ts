@@ -70,7 +70,12 @@ export function parseJobIdKeys(body: Record<string, unknown>): number[] {
   const ids: number[] = [];
   for (const key of Object.keys(body)) {
     if (!/^[+-]?\d+$/.test(key.trim())) {
-      issues.push({ type: 'int_parsing', loc: ['body', key, '[key]'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: key });
+      issues.push({
+        type: 'int_parsing',
+        loc: ['body', key, '[key]'],
+        msg: 'Input should be a valid integer, unable to parse string as an integer',
+        input: key,
+      });
     } else {
       ids.push(Number(key));
     }

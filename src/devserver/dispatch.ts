@@ -2,7 +2,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerCore } from './core.js';
 import type { FaultInjector } from './faults.js';
-import { contractError, errorReply, HttpError, matchTemplate, readBody, safeDecode, writeReply, type Reply, type RequestContext, type Route } from './http.js';
+import {
+  contractError,
+  errorReply,
+  HttpError,
+  matchTemplate,
+  readBody,
+  safeDecode,
+  writeReply,
+  type Reply,
+  type RequestContext,
+  type Route,
+} from './http.js';
 import { handleS3Download, handleS3Upload } from './s3-stub.js';
 import type { RecordedRequest } from './state.js';
 import { describeIssues, type SpecValidator, type ValidationIssue } from './validation.js';
@@ -45,7 +56,13 @@ function redactSecrets(body: unknown): unknown {
  * then the handler's own policy checks (403) and logic. Faults hit /api routes before all of it;
  * a truncated reply is cut after the handler ran, so the server has acted but the client cannot know.
  */
-export function createDispatcher(core: ServerCore, routes: Route[], validator: SpecValidator, faults: FaultInjector, scheme: 'http' | 'https'): Dispatcher {
+export function createDispatcher(
+  core: ServerCore,
+  routes: Route[],
+  validator: SpecValidator,
+  faults: FaultInjector,
+  scheme: 'http' | 'https',
+): Dispatcher {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const origin = `${scheme}://${req.headers.host ?? '127.0.0.1'}`;
     let url: URL;
@@ -72,7 +89,11 @@ export function createDispatcher(core: ServerCore, routes: Route[], validator: S
         finish(await handleS3Upload(core.state, core.presigner, bucket, req.headers, raw, core.options.sandboxMaxBytes));
       } else if (method === 'GET') {
         const key = safeDecode(keyParts.join('/'));
-        finish(key === null ? { status: 400, raw: 'Malformed key', contentType: 'text/plain' } : handleS3Download(core.state, core.presigner, bucket, key, rawQuery, req.headers));
+        finish(
+          key === null
+            ? { status: 400, raw: 'Malformed key', contentType: 'text/plain' }
+            : handleS3Download(core.state, core.presigner, bucket, key, rawQuery, req.headers),
+        );
       } else {
         finish({ status: 405, raw: 'Method Not Allowed', contentType: 'text/plain' });
       }
@@ -89,7 +110,11 @@ export function createDispatcher(core: ServerCore, routes: Route[], validator: S
       }
       if (fault.kind === 'error5xx') return finish({ status: 503, json: { detail: 'Service Unavailable (injected fault)' } });
       if (fault.kind === 'rate429') {
-        return finish({ status: 429, json: { detail: 'Too Many Requests (injected fault)' }, headers: { 'retry-after': String(fault.retryAfterSeconds) } });
+        return finish({
+          status: 429,
+          json: { detail: 'Too Many Requests (injected fault)' },
+          headers: { 'retry-after': String(fault.retryAfterSeconds) },
+        });
       }
       if (fault.kind === 'slow') await delay(fault.ms);
       truncate = fault.kind === 'truncate';
@@ -109,11 +134,22 @@ export function createDispatcher(core: ServerCore, routes: Route[], validator: S
       pathParams = params;
       break;
     }
-    if (!route) return finish(otherMethod ? { status: 405, json: { detail: 'Method Not Allowed' } } : { status: 404, json: { detail: 'Not Found' } });
+    if (!route)
+      return finish(otherMethod ? { status: 405, json: { detail: 'Method Not Allowed' } } : { status: 404, json: { detail: 'Not Found' } });
 
     try {
       const raw = await readBody(req, MAX_JSON_BYTES);
-      const ctx: RequestContext = { req, method, path: url.pathname, query: { ...rawQuery }, pathParams, rawBody: raw, body: undefined, origin, identity: null };
+      const ctx: RequestContext = {
+        req,
+        method,
+        path: url.pathname,
+        query: { ...rawQuery },
+        pathParams,
+        rawBody: raw,
+        body: undefined,
+        origin,
+        identity: null,
+      };
       if (route.auth) {
         const header = req.headers.authorization ?? '';
         const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
@@ -126,7 +162,12 @@ export function createDispatcher(core: ServerCore, routes: Route[], validator: S
       ctx.body = parsed.body;
       record.body = redactSecrets(parsed.body);
       if (validator.has(method, route.path)) {
-        const issues = validator.validate(method, route.path, { query: ctx.query, pathParams: ctx.pathParams, body: ctx.body, bodyPresent: parsed.present });
+        const issues = validator.validate(method, route.path, {
+          query: ctx.query,
+          pathParams: ctx.pathParams,
+          body: ctx.body,
+          bodyPresent: parsed.present,
+        });
         if (issues.length > 0) throw contractError(422, issues);
       }
       finish(await route.handler(ctx), truncate);

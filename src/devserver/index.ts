@@ -160,7 +160,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const faults = new FaultInjector(options.faults);
   const scheme = options.tls ? 'https' : 'http';
   const dispatcher = createDispatcher(core, routes, new SpecValidator(), faults, scheme);
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, dispatcher) : createHttpServer(dispatcher);
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, dispatcher)
+    : createHttpServer(dispatcher);
   // Keep-alive sockets would otherwise hold close() open until the client lets go.
   server.keepAliveTimeout = 5000;
   const port = await listen(server, options.port ?? 0);
@@ -200,7 +202,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     killJob(id) {
       const job = state.jobs.get(id);
       if (!job) throw new Error(`dev server: no job ${id}`);
-      applyStatusUpdates(job, [{ timestamp: new Date(), Status: 'Killed', MinorStatus: 'Marked as killed', ApplicationStatus: 'Job was killed by user', Source: 'JobManager' }]);
+      applyStatusUpdates(job, [
+        {
+          timestamp: new Date(),
+          Status: 'Killed',
+          MinorStatus: 'Marked as killed',
+          ApplicationStatus: 'Job was killed by user',
+          Source: 'JobManager',
+        },
+      ]);
     },
     revokeAll: () => core.tokens.revokeAll(),
     addPilotSecret(stamp) {

@@ -73,7 +73,9 @@ async function main(): Promise<void> {
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
   });
-  const credentialsFile = path.resolve(values['credentials-out'] ?? path.join(await mkdtemp(path.join(tmpdir(), 'devserver-')), 'pilot-credentials.json'));
+  const credentialsFile = path.resolve(
+    values['credentials-out'] ?? path.join(await mkdtemp(path.join(tmpdir(), 'devserver-')), 'pilot-credentials.json'),
+  );
   await server.writePilotCredentials(credentialsFile);
   process.stdout.write(`${JSON.stringify({ url: server.url, credentialsFile, caFile: tls?.caFile ?? null, caDir: tls?.caDir ?? null })}\n`);
 

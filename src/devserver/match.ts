@@ -83,7 +83,8 @@ export function whyNotFit(job: JdlDocument, resources: DiracResources): string |
   const gpus = jdlNumber(job, 'NumberOfGPUs') ?? (tags.some((t) => t.toUpperCase() === 'GPU') ? 1 : 0);
   if (gpus > resources.NumberOfGPUs) return `needs ${gpus} GPUs, slot has ${resources.NumberOfGPUs}`;
   const platforms = jdlList(job, 'Platform').filter((p) => !isAny(p));
-  if (platforms.length > 0 && !platforms.includes(resources.Platform)) return `needs platform ${platforms.join('|')}, slot is ${resources.Platform}`;
+  if (platforms.length > 0 && !platforms.includes(resources.Platform))
+    return `needs platform ${platforms.join('|')}, slot is ${resources.Platform}`;
   const sites = jdlList(job, 'Site').filter((s) => !isAny(s));
   if (sites.length > 0 && !sites.includes(resources.Site)) return `needs site ${sites.join('|')}, slot is at ${resources.Site}`;
   if (jdlList(job, 'BannedSites').includes(resources.Site)) return `site ${resources.Site} is banned`;

@@ -24,7 +24,14 @@ export class Presigner {
   }
 
   /** A presigned POST as boto3's generate_presigned_post shapes it, with DiracX's conditions. */
-  postForm(origin: string, bucket: string, key: string, size: number, sha256Hex: string, ttlSeconds: number): { url: string; fields: Record<string, string> } {
+  postForm(
+    origin: string,
+    bucket: string,
+    key: string,
+    size: number,
+    sha256Hex: string,
+    ttlSeconds: number,
+  ): { url: string; fields: Record<string, string> } {
     const checksum = Buffer.from(sha256Hex, 'hex').toString('base64');
     const policy = {
       expiration: new Date(Date.now() + ttlSeconds * 1000).toISOString(),

@@ -69,32 +69,46 @@ export async function handleS3Upload(
   try {
     form = await parseMultipart(headers, body, maxBytes);
   } catch (error) {
-    return s3Error(400, 'MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${(error as Error).message}`);
+    return s3Error(
+      400,
+      'MalformedPOSTRequest',
+      `The body of your POST request is not well-formed multipart/form-data: ${(error as Error).message}`,
+    );
   }
   if (form.file === null) return s3Error(400, 'InvalidArgument', 'POST requires exactly one file upload per request');
-  if (form.lateFields.length > 0) return s3Error(400, 'InvalidArgument', `Fields after the file part are not allowed: ${form.lateFields.join(', ')}`);
+  if (form.lateFields.length > 0)
+    return s3Error(400, 'InvalidArgument', `Fields after the file part are not allowed: ${form.lateFields.join(', ')}`);
   const { policy, 'x-amz-signature': signature, key } = form.fields;
   if (!policy || !signature || !key) return s3Error(400, 'InvalidArgument', 'Missing policy, x-amz-signature or key');
-  if (!presigner.check(policy, signature)) return s3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided');
+  if (!presigner.check(policy, signature))
+    return s3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided');
   let decoded: { expiration?: string; conditions?: PolicyCondition[] };
   try {
     decoded = JSON.parse(Buffer.from(policy, 'base64').toString('utf8')) as typeof decoded;
   } catch {
     return s3Error(400, 'InvalidPolicyDocument', 'Invalid Policy: Invalid JSON');
   }
-  if (!decoded.expiration || Date.parse(decoded.expiration) < Date.now()) return s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy expired');
+  if (!decoded.expiration || Date.parse(decoded.expiration) < Date.now())
+    return s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy expired');
   for (const condition of decoded.conditions ?? []) {
     if (Array.isArray(condition)) {
       if (condition[0] === 'content-length-range') {
         const [, min, max] = condition as [string, number, number];
-        if (form.file.length < min) return s3Error(400, 'EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size (${form.file.length} < ${min})`);
-        if (form.file.length > max) return s3Error(400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (${form.file.length} > ${max})`);
+        if (form.file.length < min)
+          return s3Error(
+            400,
+            'EntityTooSmall',
+            `Your proposed upload is smaller than the minimum allowed size (${form.file.length} < ${min})`,
+          );
+        if (form.file.length > max)
+          return s3Error(400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (${form.file.length} > ${max})`);
       }
       continue;
     }
     for (const [name, expected] of Object.entries(condition)) {
       const actual = name === 'bucket' ? bucket : form.fields[name];
-      if (actual !== expected) return s3Error(403, 'AccessDenied', `Invalid according to Policy: Policy Condition failed: ["eq", "$${name}", "${expected}"]`);
+      if (actual !== expected)
+        return s3Error(403, 'AccessDenied', `Invalid according to Policy: Policy Condition failed: ["eq", "$${name}", "${expected}"]`);
     }
   }
   const digest = createHash('sha256').update(form.file);
@@ -119,7 +133,11 @@ export function handleS3Download(
   headers: IncomingHttpHeaders,
 ): Reply {
   if (headers.authorization) {
-    return s3Error(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
+    return s3Error(
+      400,
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified',
+    );
   }
   const expires = Number(query['X-Amz-Expires']);
   const signature = query['X-Amz-Signature'] ?? '';

@@ -85,7 +85,13 @@ export function createJob(state: DevServerState, submission: JobSubmission): Sto
     heartBeatTime: null,
     pilotStamp: null,
   };
-  job.history.push({ status: 'Received', minorStatus: 'Job accepted', applicationStatus: 'Unknown', source: 'JobManager', timestamp: now.toISOString() });
+  job.history.push({
+    status: 'Received',
+    minorStatus: 'Job accepted',
+    applicationStatus: 'Unknown',
+    source: 'JobManager',
+    timestamp: now.toISOString(),
+  });
   state.jobs.set(id, job);
   promoteToWaiting(job);
   return job;

@@ -4,7 +4,8 @@ export function parseTimestamp(text: string): { date: Date; aware: boolean } | n
   if (!match) return null;
   const [, day, time, fraction, zone] = match;
   const millis = (fraction ?? '').padEnd(3, '0').slice(0, 3);
-  const normalisedZone = zone === undefined ? 'Z' : zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const normalisedZone =
+    zone === undefined ? 'Z' : zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const date = new Date(`${day}T${time}${time!.length === 5 ? ':00' : ''}.${millis}${normalisedZone}`);
   if (Number.isNaN(date.getTime())) return null;
   return { date, aware: zone !== undefined };

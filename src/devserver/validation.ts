@@ -50,7 +50,10 @@ function createAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({ strict: false, allErrors: true, coerceTypes: coerce });
   const addFormats = addFormatsModule as unknown as (a: Ajv) => Ajv;
   addFormats(ajv);
-  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => PYDANTIC_DATETIME.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))) });
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (s: string) => PYDANTIC_DATETIME.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))),
+  });
   const schemas = (spec as { components: { schemas: JsonSchema } }).components.schemas;
   ajv.addSchema({ $id: SPEC_ID, components: { schemas: toJsonSchema(schemas) } });
   return ajv;
@@ -133,7 +136,13 @@ export class SpecValidator {
 }
 
 const TYPE_NAMES: Record<string, string> = {
-  number: 'float_type', integer: 'int_type', string: 'string_type', boolean: 'bool_type', object: 'dict_type', array: 'list_type', null: 'none_required',
+  number: 'float_type',
+  integer: 'int_type',
+  string: 'string_type',
+  boolean: 'bool_type',
+  object: 'dict_type',
+  array: 'list_type',
+  null: 'none_required',
 };
 
 function toIssues(errors: ErrorObject[] | null | undefined, where: string, root: unknown): ValidationIssue[] {

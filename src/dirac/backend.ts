@@ -95,7 +95,12 @@ export class DiracBackend implements Backend {
     if (!this.config.selfRegister) return;
     const ref = this.pilotReference;
     expectOk(
-      await this.pilotCaller.call('WorkloadManagement/PilotManager', 'addPilotReferences', [[ref], info.vo, info.gridType, { [ref]: info.pilotStamp }]),
+      await this.pilotCaller.call('WorkloadManagement/PilotManager', 'addPilotReferences', [
+        [ref],
+        info.vo,
+        info.gridType,
+        { [ref]: info.pilotStamp },
+      ]),
       'PilotManager.addPilotReferences',
     );
   }
@@ -104,7 +109,14 @@ export class DiracBackend implements Backend {
     if (!this.pilotReference) return;
     const { gridCE, site, ceQueue } = this.config;
     expectOk(
-      await this.pilotCaller.call('WorkloadManagement/PilotManager', 'setPilotStatus', [this.pilotReference, status, gridCE, reason, site, ceQueue]),
+      await this.pilotCaller.call('WorkloadManagement/PilotManager', 'setPilotStatus', [
+        this.pilotReference,
+        status,
+        gridCE,
+        reason,
+        site,
+        ceQueue,
+      ]),
       'PilotManager.setPilotStatus',
     );
   }
@@ -143,7 +155,11 @@ export class DiracBackend implements Backend {
         throw new PilotError(ExitCode.CONFIG, `Matcher refused the pilot version ${String(description.ReleaseVersion)}: ${result.message}`);
       }
       const parsed = MatchReply.safeParse(expectOk(result, 'Matcher.requestJob'));
-      if (!parsed.success) throw new PilotError(ExitCode.SERVER_PROTOCOL, `Matcher.requestJob reply lacks JobID/JDL/Owner: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success)
+        throw new PilotError(
+          ExitCode.SERVER_PROTOCOL,
+          `Matcher.requestJob reply lacks JobID/JDL/Owner: ${parsed.error.issues[0]?.message}`,
+        );
       const reply = parsed.data;
       const ownerGroup = reply.Group ?? reply.OwnerGroup ?? '';
       const job: MatchedJob = {
@@ -160,7 +176,10 @@ export class DiracBackend implements Backend {
         context.caller = await this.delegateOwnerProxy(job);
       } catch (error) {
         // The job is Matched server-side: hand it back, as DIRAC's JobAgent does, rather than strand it.
-        this.config.logger.warn({ jobId: job.jobId, err: (error as Error).message }, 'payload proxy delegation failed; rescheduling the job');
+        this.config.logger.warn(
+          { jobId: job.jobId, err: (error as Error).message },
+          'payload proxy delegation failed; rescheduling the job',
+        );
         this.jobs.delete(job.jobId);
         await this.rescheduleAfterFailure(job.jobId, (error as Error).message);
         throw error;
@@ -280,7 +299,10 @@ export class DiracBackend implements Backend {
   async downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void> {
     const match = /^SB:([^|]+)\|(.+)$/.exec(pfn);
     if (!match) {
-      throw new PilotError(ExitCode.COMMAND_FAILED, `job ${job.jobId}: input sandbox ${pfn} is not SB:<SE>|<path> (LFN: sandboxes need DIRAC data management, not supported)`);
+      throw new PilotError(
+        ExitCode.COMMAND_FAILED,
+        `job ${job.jobId}: input sandbox ${pfn} is not SB:<SE>|<path> (LFN: sandboxes need DIRAC data management, not supported)`,
+      );
     }
     const [, se, path] = match as unknown as [string, string, string];
     const caller = this.jobCaller(job);
@@ -311,7 +333,8 @@ export class DiracBackend implements Backend {
             ? await caller.dips.sendFile(url, fileId, '', archive.path)
             : await caller.https.call(url, 'streamFromClient', [fileId, '', archive.size, new Uint8Array(await readAll(archive.path))]);
         const pfn = expectOk(result, `SandboxStore upload for job ${job.jobId}`);
-        if (typeof pfn !== 'string' || !pfn.startsWith('SB:')) throw new PilotError(ExitCode.SERVER_PROTOCOL, `SandboxStore upload returned ${String(pfn)}, not an SB: PFN`);
+        if (typeof pfn !== 'string' || !pfn.startsWith('SB:'))
+          throw new PilotError(ExitCode.SERVER_PROTOCOL, `SandboxStore upload returned ${String(pfn)}, not an SB: PFN`);
         return pfn;
       } catch (error) {
         last = error;

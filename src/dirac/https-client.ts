@@ -77,7 +77,8 @@ export class DiracHttpsClient {
     let size = 0;
     for await (const chunk of body) {
       size += chunk.length;
-      if (size > this.maxReplyBytes) throw new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname}: reply larger than ${this.maxReplyBytes} bytes`);
+      if (size > this.maxReplyBytes)
+        throw new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname}: reply larger than ${this.maxReplyBytes} bytes`);
       chunks.push(chunk);
     }
     const data = Buffer.concat(chunks);
@@ -127,7 +128,9 @@ export class DiracHttpsClient {
       await rename(partial, destFile);
     } catch (error) {
       await rm(partial, { force: true });
-      throw error instanceof PilotError ? error : new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname} ${method}: download failed (${(error as Error).message})`);
+      throw error instanceof PilotError
+        ? error
+        : new PilotError(ExitCode.SERVER_PROTOCOL, `${url.pathname} ${method}: download failed (${(error as Error).message})`);
     }
     return { ok: true, value: null };
   }

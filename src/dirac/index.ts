@@ -92,16 +92,19 @@ export async function createDiracBackend(options: DiracBackendOptions): Promise<
 /** Configuration.getCompressedData from the first reachable server. */
 async function fetchConfiguration(caller: ServiceCaller, csUrls: readonly string[]): Promise<CfgSection> {
   if (csUrls.length === 0) throw new PilotError(ExitCode.CONFIG, 'no Configuration server URL given');
-  const urls = caller.options.gateway ? [gatewayUrl(caller.options.gateway, 'Configuration/Server')] : csUrls.map((text) => {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new PilotError(ExitCode.CONFIG, `Configuration server URL is not a URL: ${JSON.stringify(text)}`);
-    }
-    if (url.protocol !== 'dips:' && url.protocol !== 'https:') throw new PilotError(ExitCode.CONFIG, `Configuration server ${text}: only dips:// and https:// are supported`);
-    return { protocol: url.protocol === 'dips:' ? ('dips' as const) : ('https' as const), url };
-  });
+  const urls = caller.options.gateway
+    ? [gatewayUrl(caller.options.gateway, 'Configuration/Server')]
+    : csUrls.map((text) => {
+        let url: URL;
+        try {
+          url = new URL(text);
+        } catch {
+          throw new PilotError(ExitCode.CONFIG, `Configuration server URL is not a URL: ${JSON.stringify(text)}`);
+        }
+        if (url.protocol !== 'dips:' && url.protocol !== 'https:')
+          throw new PilotError(ExitCode.CONFIG, `Configuration server ${text}: only dips:// and https:// are supported`);
+        return { protocol: url.protocol === 'dips:' ? ('dips' as const) : ('https' as const), url };
+      });
   try {
     const value = expectOk(await caller.callUrls(urls, 'getCompressedData', []), 'Configuration.getCompressedData');
     try {

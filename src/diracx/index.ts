@@ -85,7 +85,9 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
     throw new PilotError(ExitCode.CONFIG, `DiracX URL ${options.url} must be http(s)`);
   }
   if (options.insecure) {
-    logger.warn('TLS VERIFICATION DISABLED (--insecure): any server can impersonate DiracX and receive the pilot\'s tokens. Development only.');
+    logger.warn(
+      "TLS VERIFICATION DISABLED (--insecure): any server can impersonate DiracX and receive the pilot's tokens. Development only.",
+    );
   } else if (baseUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(baseUrl.hostname)) {
     logger.warn(`DiracX URL ${baseUrl.origin} is plain HTTP: tokens travel unencrypted`);
   }

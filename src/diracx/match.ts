@@ -46,7 +46,11 @@ export async function requestMatch(
     ownerGroup: job.owner_group,
     vo: job.vo,
     credentials: job.credentials
-      ? { accessToken: job.credentials.access_token, expiresIn: job.credentials.expires_in, refreshToken: job.credentials.refresh_token ?? null }
+      ? {
+          accessToken: job.credentials.access_token,
+          expiresIn: job.credentials.expires_in,
+          refreshToken: job.credentials.refresh_token ?? null,
+        }
       : null,
   }));
 }

@@ -22,7 +22,10 @@ export class SandboxClient {
 
   async download(job: MatchedJob, pfn: string, destFile: string): Promise<void> {
     if (pfn.length > 256 || !SANDBOX_PFN.test(pfn)) {
-      throw new PilotError(ExitCode.COMMAND_FAILED, `job ${job.jobId}: input sandbox ${JSON.stringify(pfn.slice(0, 80))} is not a DiracX sandbox PFN`);
+      throw new PilotError(
+        ExitCode.COMMAND_FAILED,
+        `job ${job.jobId}: input sandbox ${JSON.stringify(pfn.slice(0, 80))} is not a DiracX sandbox PFN`,
+      );
     }
     const endpoint = 'GET /api/jobs/sandbox';
     const { url } = await this.connection.call({
@@ -84,7 +87,11 @@ export class SandboxClient {
     const label = `POST presigned sandbox upload (${new URL(url).host})`;
     const reply = await sendWithRetry(
       async () => {
-        const form = await multipartBody(Object.entries(fields), { field: 'file', filename: `sandbox.${archive.format}`, path: archive.path });
+        const form = await multipartBody(Object.entries(fields), {
+          field: 'file',
+          filename: `sandbox.${archive.format}`,
+          path: archive.path,
+        });
         return this.connection.http.send({ method: 'POST', target: url, multipart: form });
       },
       label,

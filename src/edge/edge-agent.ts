@@ -145,7 +145,14 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       const state = await loadEdgeState(dir).catch(() => null);
       if (!staged || !state || state.done) continue;
       const credentials = await readCredentials(staged.jobId);
-      const job: MatchedJob = { jobId: staged.jobId, jdl: staged.jdl, owner: staged.owner, ownerGroup: staged.ownerGroup, vo: staged.vo, credentials };
+      const job: MatchedJob = {
+        jobId: staged.jobId,
+        jdl: staged.jdl,
+        owner: staged.owner,
+        ownerGroup: staged.ownerGroup,
+        vo: staged.vo,
+        credentials,
+      };
       tracked.set(job.jobId, { job, dir, state, heartbeatRelayedMs: 0, finished: false });
       report.resumed++;
     }
@@ -269,13 +276,20 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
   async function submitPendingGroups(): Promise<void> {
     const pending = new Map<string, TrackedJob[]>();
     for (const t of tracked.values()) {
-      if (t.state.batchJobId === null && !t.state.done && t.state.group && t.state.eventsRelayed === 0 && !existsSync(stagedFiles(t.dir).claimed)) {
+      if (
+        t.state.batchJobId === null &&
+        !t.state.done &&
+        t.state.group &&
+        t.state.eventsRelayed === 0 &&
+        !existsSync(stagedFiles(t.dir).claimed)
+      ) {
         pending.set(t.state.group, [...(pending.get(t.state.group) ?? []), t]);
       }
     }
     for (const [group, members] of pending) {
       // A resumed group may already have input staged; staging again is idempotent.
-      for (const m of members) await stageInput(m).catch((error: unknown) => logger.warn({ job: m.job.jobId, err: String(error) }, 'restaging failed'));
+      for (const m of members)
+        await stageInput(m).catch((error: unknown) => logger.warn({ job: m.job.jobId, err: String(error) }, 'restaging failed'));
       await submit(group, members);
     }
   }
@@ -341,7 +355,8 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
         // pilot restarted between sbatch and saving its id submits twice; the claim file keeps
         // the job single): leave it to the staleness check.
         const lastSign = Math.max((await mtimeMs(stagedFiles(t.dir).heartbeat)) ?? 0, (await mtimeMs(stagedFiles(t.dir).claimed)) ?? 0);
-        if (lastSign > 0 && Date.now() - lastSign < options.staleSeconds * 1000 && (await mtimeMs(stagedFiles(t.dir).events)) !== null) continue;
+        if (lastSign > 0 && Date.now() - lastSign < options.staleSeconds * 1000 && (await mtimeMs(stagedFiles(t.dir).events)) !== null)
+          continue;
         await giveBack(t, backend, `Edge pilot: allocation ${t.state.batchJobId} ended without a final status`, logger);
         finish(t);
       } else if (state === 'running' && t.state.eventsRelayed > 0) {

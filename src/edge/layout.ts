@@ -21,7 +21,11 @@ import { z } from 'zod';
 const count = z.number().nonnegative();
 
 /** The job's share of its allocation, as the edge pilot matched it (one job's cores, memory, GPUs). */
-export const stagedShareSchema = z.object({ processors: z.number().int().positive(), memoryMB: count, gpus: z.number().int().nonnegative() });
+export const stagedShareSchema = z.object({
+  processors: z.number().int().positive(),
+  memoryMB: count,
+  gpus: z.number().int().nonnegative(),
+});
 
 /**
  * The job's watchdog limits, computed on the edge from its options, the job's JDL and its share
@@ -31,21 +35,26 @@ export const stagedShareSchema = z.object({ processors: z.number().int().positiv
  */
 export const stagedLimitsSchema = z
   .object({
-    sampleIntervalMs: count,
-    wallClockSeconds: count.nullable(),
-    cpuSeconds: count.nullable(),
-    memoryMB: count.nullable(),
-    minDiskMB: count.nullable(),
-    maxStdoutBytes: count.nullable(),
     stalled: z.object({ windowSeconds: count, minCpuRatio: count }).nullable(),
     loopingSeconds: count.nullable(),
-    timeLeftFloorSeconds: count,
     killGraceMs: count,
-    stdoutTailLines: count,
-    stdoutTailBytes: count,
-    loopingScanMaxEntries: count,
   })
-  .partial()
+  .merge(
+    z
+      .object({
+        sampleIntervalMs: count,
+        wallClockSeconds: count.nullable(),
+        cpuSeconds: count.nullable(),
+        memoryMB: count.nullable(),
+        minDiskMB: count.nullable(),
+        maxStdoutBytes: count.nullable(),
+        timeLeftFloorSeconds: count,
+        stdoutTailLines: count,
+        stdoutTailBytes: count,
+        loopingScanMaxEntries: count,
+      })
+      .partial(),
+  )
   .strict();
 export type StagedLimits = z.infer<typeof stagedLimitsSchema>;
 
@@ -63,7 +72,14 @@ export const stagedJobSchema = z.object({
 export type StagedJob = z.infer<typeof stagedJobSchema>;
 
 export const eventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('status'), at: z.string(), status: z.string().optional(), minorStatus: z.string().optional(), applicationStatus: z.string().optional(), source: z.string() }),
+  z.object({
+    type: z.literal('status'),
+    at: z.string(),
+    status: z.string().optional(),
+    minorStatus: z.string().optional(),
+    applicationStatus: z.string().optional(),
+    source: z.string(),
+  }),
   z.object({ type: z.literal('metadata'), at: z.string(), metadata: z.record(z.union([z.string(), z.number()])) }),
   z.object({ type: z.literal('reschedule'), at: z.string() }),
   /** The compute side is done with the job (whatever it reported before): nothing more will come. */
@@ -71,7 +87,11 @@ export const eventSchema = z.discriminatedUnion('type', [
 ]);
 export type StagedEvent = z.infer<typeof eventSchema>;
 
-export const outputSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative(), format: z.enum(['tar.zst', 'tar.bz2']) });
+export const outputSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  format: z.enum(['tar.zst', 'tar.bz2']),
+});
 
 export const edgeStateSchema = z.object({
   batchJobId: z.string().nullable(),

@@ -38,12 +38,19 @@ export async function relayEvents(tracked: TrackedJob, backend: Backend, logger:
   const events = await readEvents(files.events, tracked.state.eventsRelayed);
   for (const event of events) {
     // The server learns of the output sandbox just before the report that says it was uploaded.
-    const needsOutput = event.type === 'end' || event.type === 'reschedule' || (event.type === 'status' && (event.minorStatus === 'Output Sandbox Uploaded' || FINAL_JOB_STATUSES.has(event.status as JobStatus)));
+    const needsOutput =
+      event.type === 'end' ||
+      event.type === 'reschedule' ||
+      (event.type === 'status' && (event.minorStatus === 'Output Sandbox Uploaded' || FINAL_JOB_STATUSES.has(event.status as JobStatus)));
     if (needsOutput && !tracked.state.outputUploaded && existsSync(files.outputInfo)) await relayOutput(tracked, backend, logger);
     switch (event.type) {
       case 'status': {
         const { type: _type, at, ...update } = event;
-        await backend.setJobStatus(tracked.job.jobId, { ...update, status: update.status as JobStatus | undefined, timestamp: new Date(at) });
+        await backend.setJobStatus(tracked.job.jobId, {
+          ...update,
+          status: update.status as JobStatus | undefined,
+          timestamp: new Date(at),
+        });
         if (update.status && FINAL_JOB_STATUSES.has(update.status as JobStatus)) tracked.finished = true;
         break;
       }

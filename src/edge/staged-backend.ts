@@ -50,7 +50,9 @@ export class StagedBackend implements Backend {
       if (!(await claim(stagedFiles(dir).claimed))) continue; // another allocation has it
       this.dirs.set(staged.jobId, dir);
       this.staged.set(staged.jobId, staged);
-      return [{ jobId: staged.jobId, jdl: staged.jdl, owner: staged.owner, ownerGroup: staged.ownerGroup, vo: staged.vo, credentials: null }];
+      return [
+        { jobId: staged.jobId, jdl: staged.jdl, owner: staged.owner, ownerGroup: staged.ownerGroup, vo: staged.vo, credentials: null },
+      ];
     }
     return [];
   }
@@ -131,7 +133,9 @@ export async function listStagedDirs(paths: readonly string[]): Promise<string[]
   const out: string[] = [];
   for (const p of paths) {
     if (existsSync(stagedFiles(p).job)) out.push(path.resolve(p));
-    else for (const entry of await readdir(p).catch(() => [])) if (existsSync(stagedFiles(path.join(p, entry)).job)) out.push(path.resolve(p, entry));
+    else
+      for (const entry of await readdir(p).catch(() => []))
+        if (existsSync(stagedFiles(path.join(p, entry)).job)) out.push(path.resolve(p, entry));
   }
   return out;
 }

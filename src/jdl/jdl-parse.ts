@@ -191,7 +191,8 @@ function parseList(cursor: Cursor, depth: number, name: string): JdlValue {
     cursor.skipBlank();
     if (cursor.peek() === ',') cursor.pos++;
     else if (cursor.peek() !== '}') {
-      if (cursor.done || cursor.peek() === ';' || cursor.peek() === ']') cursor.fail(`list value of ${name} opened at ${cursor.where(start)} is never closed`);
+      if (cursor.done || cursor.peek() === ';' || cursor.peek() === ']')
+        cursor.fail(`list value of ${name} opened at ${cursor.where(start)} is never closed`);
       cursor.fail(`expected ',' or '}' in the list value of ${name}, found ${JSON.stringify(cursor.peek())}`);
     }
   }

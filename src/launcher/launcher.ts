@@ -51,7 +51,10 @@ function launch(): void {
   // Re-executed here, before a bundle is read, compiled and initialised only to be replaced:
   // `pilot run` itself would do it (src/pilot/subcommands/run.ts), a whole start later.
   if (supervisesJobs(process.argv)) {
-    applyRuntime({ execPath: process.execPath, argv: process.argv, execArgv: process.execArgv, env: process.env, isSea: sea !== null }, RUN_RUNTIME);
+    applyRuntime(
+      { execPath: process.execPath, argv: process.argv, execArgv: process.execArgv, env: process.env, isSea: sea !== null },
+      RUN_RUNTIME,
+    );
   }
   const bundle = bundleFor(process.argv[2]);
   // A code cache is only accepted under the V8 flags it was made with, and a re-executed
@@ -99,7 +102,14 @@ function launch(): void {
     });
   }
   const module = { exports: {} };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, bundleRequire, module, filename, dirname(filename));
+  (script.runInThisContext() as (...args: unknown[]) => void).call(
+    module.exports,
+    module.exports,
+    bundleRequire,
+    module,
+    filename,
+    dirname(filename),
+  );
 }
 
 launch();

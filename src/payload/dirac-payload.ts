@@ -28,7 +28,11 @@ export function isDiracPayload(description: Pick<JobDescription, 'executable'>):
  * in the configured DIRAC image (Apptainer), or after sourcing the configured DIRAC environment
  * script: the shell text is constant and every value travels as an argument, never spliced in.
  */
-export function payloadLaunch(description: Pick<JobDescription, 'executable' | 'arguments'>, config: DiracPayloadConfig, runner: 'direct' | 'apptainer'): PayloadLaunch {
+export function payloadLaunch(
+  description: Pick<JobDescription, 'executable' | 'arguments'>,
+  config: DiracPayloadConfig,
+  runner: 'direct' | 'apptainer',
+): PayloadLaunch {
   if (!isDiracPayload(description)) return { argv: [description.executable, ...description.arguments], image: null };
   const args = ['dirac-jobexec', ...description.arguments];
   if (config.image && runner === 'apptainer') return { argv: args, image: config.image };

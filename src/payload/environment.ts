@@ -6,7 +6,19 @@ import type { Slot } from './slots.js';
  * the pilot's environment can hold credentials (DIRACX_*, tokens, X509_USER_PROXY of the pilot),
  * and a payload must never see them.
  */
-const INHERITED_EXACT = new Set(['PATH', 'LANG', 'LANGUAGE', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL', 'X509_CERT_DIR', 'X509_VOMS_DIR', 'X509_VOMSES']);
+const INHERITED_EXACT = new Set([
+  'PATH',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TERM',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'X509_CERT_DIR',
+  'X509_VOMS_DIR',
+  'X509_VOMSES',
+]);
 const INHERITED_PREFIXES = ['LC_', 'SLURM_', '_CONDOR_', 'PBS_', 'LSB_', 'SGE_', 'MACHINEFEATURES', 'JOBFEATURES'];
 /** Never passed on, whatever the rules above say. */
 const NEVER = /TOKEN|SECRET|PASSWORD|CREDENTIAL|PROXY|^DIRACX_|^PILOT_/i;

@@ -27,7 +27,8 @@ function jdlReader(text: string): FieldReader {
     list: (key) => jdlList(doc, key),
     number: (key) => {
       const value = jdlNumber(doc, key);
-      if (value === undefined && jdlHas(doc, key)) throw new JobDescriptionError(`${key}: expected a number, got ${jdlString(doc, key) ?? 'a list'}`);
+      if (value === undefined && jdlHas(doc, key))
+        throw new JobDescriptionError(`${key}: expected a number, got ${jdlString(doc, key) ?? 'a list'}`);
       return value;
     },
     keys: () => jdlKeys(doc),
@@ -107,7 +108,8 @@ export function describeJob(text: string, identity: Pick<MatchedJob, 'jobId' | '
   try {
     if (trimmed.startsWith('{')) {
       const data: unknown = JSON.parse(trimmed);
-      if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new JobDescriptionError('JSON job description must be an object');
+      if (data === null || typeof data !== 'object' || Array.isArray(data))
+        throw new JobDescriptionError('JSON job description must be an object');
       reader = jsonReader(data as Record<string, unknown>);
     } else {
       reader = jdlReader(trimmed);
@@ -139,7 +141,8 @@ export function describeJob(text: string, identity: Pick<MatchedJob, 'jobId' | '
   const argumentsText = reader.string('Arguments');
   const maxRAM = megabytes(reader.number('MaxRAM') ?? reader.number('MaxRAMMB'), 'MaxRAM');
   const minRAM = megabytes(reader.number('MinRAM'), 'MinRAM');
-  if (minRAM !== null && maxRAM !== null && maxRAM < minRAM) throw new JobDescriptionError(`MaxRAM ${maxRAM} MB is below MinRAM ${minRAM} MB`);
+  if (minRAM !== null && maxRAM !== null && maxRAM < minRAM)
+    throw new JobDescriptionError(`MaxRAM ${maxRAM} MB is below MinRAM ${minRAM} MB`);
 
   return {
     jobId: identity.jobId,

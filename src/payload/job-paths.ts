@@ -14,7 +14,8 @@ import path from 'node:path';
  * change the directory between the check and the open.
  */
 
-export type JobPathReason = 'empty' | 'absolute' | 'leaves' | 'job-directory' | 'symlink' | 'directory' | 'not-regular' | 'no-directory' | 'bad-name';
+export type JobPathReason =
+  'empty' | 'absolute' | 'leaves' | 'job-directory' | 'symlink' | 'directory' | 'not-regular' | 'no-directory' | 'bad-name';
 
 const REASON_TEXT: Record<JobPathReason, string> = {
   empty: 'is empty',

@@ -101,7 +101,9 @@ function publishResourceReport(backend: Backend, jobId: number, jobDir: string, 
   } catch (error) {
     log.warn({ err: (error as Error).message }, 'resource report (prmon.txt, prmon.json) not written');
   }
-  backend.setJobMetadata(jobId, report.jobParameters()).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'resource summary not delivered'));
+  backend
+    .setJobMetadata(jobId, report.jobParameters())
+    .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'resource summary not delivered'));
 }
 
 /**
@@ -135,7 +137,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   // Progress reports do not hold the job up: the backend delivers them in order (DiracX batches
   // what queued up into one request); the final status is awaited (delivered, or spooled).
   const progress = (update: Omit<StatusUpdate, 'source'>): void => {
-    report(update).catch((error: unknown) => log.warn({ err: (error as Error).message, minor: update.minorStatus }, 'status update not delivered'));
+    report(update).catch((error: unknown) =>
+      log.warn({ err: (error as Error).message, minor: update.minorStatus }, 'status update not delivered'),
+    );
   };
   const outcome = (status: JobOutcome['status'], minorStatus: string, extra: Partial<JobOutcome> = {}): JobOutcome => ({
     jobId: job.jobId,
@@ -151,7 +155,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   });
   /** A data step ended the job and reported it itself: name its cause in the job parameters too. */
   const dataEnd = (ended: JobOutcome, cause: FailureCauseId): JobOutcome => {
-    backend.setJobMetadata(job.jobId, endParameters(cause)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
+    backend
+      .setJobMetadata(job.jobId, endParameters(cause))
+      .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
     return { ...ended, cause };
   };
 
@@ -165,8 +171,13 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
     try {
       progress({ status: 'Running', minorStatus: 'Job Initialization' });
       // How the payload runs, and why it runs without a container when it does (issue: said in the job's status).
-      const runner = options.runner.kind === 'direct' ? `direct: ${options.runner.reason}` : `apptainer: ${description.containerImage ?? options.runner.image}`;
-      backend.setJobMetadata(job.jobId, { ...options.startMetadata, PayloadRunner: runner }).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job metadata not delivered'));
+      const runner =
+        options.runner.kind === 'direct'
+          ? `direct: ${options.runner.reason}`
+          : `apptainer: ${description.containerImage ?? options.runner.image}`;
+      backend
+        .setJobMetadata(job.jobId, { ...options.startMetadata, PayloadRunner: runner })
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job metadata not delivered'));
       await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
 
       if (!options.inputStaged) {
@@ -192,7 +203,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       });
       const binds = options.runner.kind === 'apptainer' ? [...options.runner.binds] : [];
       if (description.payloadToken) {
-        if (!job.credentials) throw new JobFailure('payload-token-unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
+        if (!job.credentials)
+          throw new JobFailure('payload-token-unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
         token = await writePayloadToken(options.workDir, job.jobId, job.credentials);
         if (options.runner.kind === 'apptainer') {
           binds.push(`${token.file}:${CONTAINER_TOKEN_PATH}:ro`);
@@ -290,7 +302,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         const step = uploadProblem === null && wantsOutputData(description) ? await jobOutputData(data) : null;
         if (uploadProblem) result = outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', cause: 'output-upload', ...usage });
         else if (step?.kind === 'reschedule') return dataEnd(outcome(...(await rescheduleForData(data, step, usage))), 'output-data');
-        else if (step?.kind === 'fail') result = outcome('Failed', step.minorStatus, { exitCode: 0, failure: 'node', cause: 'failover-request', ...usage });
+        else if (step?.kind === 'fail')
+          result = outcome('Failed', step.minorStatus, { exitCode: 0, failure: 'node', cause: 'failover-request', ...usage });
         else if (step?.pendingRequest) result = outcome('Completed', 'Pending Requests', { exitCode: 0, ...usage });
         else result = outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
       } else {
@@ -299,11 +312,22 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         progress({ minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
         const notFound = payload.minorStatus === FAILURE_CAUSES['application-not-found'].minorStatus;
         result = notFound
-          ? outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', cause: 'application-not-found', ...usage })
-          : outcome('Failed', `Application Finished With Errors (${how})`, { exitCode: payload.exitCode, failure: 'application', cause: 'application-errors', ...usage });
+          ? outcome('Failed', payload.minorStatus, {
+              exitCode: payload.exitCode,
+              failure: 'application',
+              cause: 'application-not-found',
+              ...usage,
+            })
+          : outcome('Failed', `Application Finished With Errors (${how})`, {
+              exitCode: payload.exitCode,
+              failure: 'application',
+              cause: 'application-errors',
+              ...usage,
+            });
       }
     } catch (error) {
-      const failure = error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
+      const failure =
+        error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
       log.error({ err: failure.message, cause: failure.causeId }, `job failed before its end: ${failure.minorStatus}`);
       result = outcome('Failed', failure.minorStatus, { failure: failure.kind, cause: failure.causeId });
     }
@@ -312,7 +336,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       // The server set Killed already; a status from us would be silently rejected (SM) anyway.
       log.info('job killed by the server');
     } else {
-      backend.setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
+      backend
+        .setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail))
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
       await report({ status: result.status, minorStatus: result.minorStatus, applicationStatus: endApplicationStatus(result) });
     }
     log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
@@ -326,7 +352,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
 
 /** The ApplicationStatus of a job's final status: its cause's, the exit code or signal filled in for a failed payload. */
 function endApplicationStatus(result: JobOutcome): string {
-  if (!result.cause) return result.status === 'Done' || result.status === 'Completed' ? 'Finished' : `Failed (exit code ${result.exitCode ?? -1})`;
+  if (!result.cause)
+    return result.status === 'Done' || result.status === 'Completed' ? 'Finished' : `Failed (exit code ${result.exitCode ?? -1})`;
   if (result.cause === 'application-errors') return result.minorStatus.replace(/^Application Finished With Errors /, 'Failed ');
   return FAILURE_CAUSES[result.cause].applicationStatus;
 }
@@ -413,7 +440,8 @@ async function returnOutputSandbox(options: JobRunOptions, jobDir: string, log: 
   try {
     const packed = await packOutputSandbox(jobDir, patterns, archive, { logger: log, format });
     if (packed.missing.length > 0) log.warn({ missing: packed.missing }, 'output sandbox files not found');
-    if (packed.skipped.length > 0) log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
+    if (packed.skipped.length > 0)
+      log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
     await backend.uploadOutputSandbox(job, packed);
     return null;
   } catch (error) {
@@ -425,7 +453,17 @@ async function returnOutputSandbox(options: JobRunOptions, jobDir: string, log: 
 }
 
 /** Metadata DIRAC's JobWrapper reports at job start. */
-export function startMetadata(input: { modelName: string; memoryMB: number; localJobId: string | null; pilotReference: string; gridCE: string; queue: string; batchSystem: string | null; cpuNormalizationFactor: number; pilotStamp: string }): Record<string, string | number> {
+export function startMetadata(input: {
+  modelName: string;
+  memoryMB: number;
+  localJobId: string | null;
+  pilotReference: string;
+  gridCE: string;
+  queue: string;
+  batchSystem: string | null;
+  cpuNormalizationFactor: number;
+  pilotStamp: string;
+}): Record<string, string | number> {
   const meta: Record<string, string | number> = {
     HostName: os.hostname(),
     LocalAccount: os.userInfo().username,

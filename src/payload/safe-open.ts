@@ -50,7 +50,8 @@ export function openInDir(root: string, relative: string, mode: OpenMode): numbe
   const components = relative.split('/').filter((c) => c !== '' && c !== '.');
   // Named relative to the job directory: the message may become a minor status the job owner reads.
   const display = relative;
-  if (components.length === 0 || components.includes('..')) throw new UnsafeJobFile('outside', display, `${display}: not a file inside the job directory`);
+  if (components.length === 0 || components.includes('..'))
+    throw new UnsafeJobFile('outside', display, `${display}: not a file inside the job directory`);
   let dirFd = openDirectory(root, display);
   try {
     for (const component of components.slice(0, -1)) {
@@ -89,7 +90,8 @@ function openDirectory(dir: string, display: string): number {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // ENOTDIR with O_NOFOLLOW|O_DIRECTORY on a symlink: Linux answers ENOTDIR (or ELOOP).
-    if (code === 'ENOTDIR' || code === 'ELOOP') throw new UnsafeJobFile('symlink', display, `${display}: a directory on its path is a symlink or not a directory`);
+    if (code === 'ENOTDIR' || code === 'ELOOP')
+      throw new UnsafeJobFile('symlink', display, `${display}: a directory on its path is a symlink or not a directory`);
     throw refusal(error, display);
   }
 }

@@ -68,7 +68,9 @@ export class SlotPool {
    * CE, only the request must fit in what is free: the limit may reach into memory that other
    * jobs reserved but are not using, which is the point of asking less than the limit.
    */
-  acquire(job: Pick<JobDescription, 'processors' | 'wholeNode' | 'numberOfGPUs' | 'maxRAMMB'> & Partial<Pick<JobDescription, 'minRAMMB'>>): Slot | { reason: string } {
+  acquire(
+    job: Pick<JobDescription, 'processors' | 'wholeNode' | 'numberOfGPUs' | 'maxRAMMB'> & Partial<Pick<JobDescription, 'minRAMMB'>>,
+  ): Slot | { reason: string } {
     if (job.wholeNode && this.active.size > 0) return { reason: 'WholeNode job needs an idle pilot' };
     const want = job.wholeNode ? this.freeProcessors : Math.min(job.processors.max, this.freeProcessors);
     if (want < job.processors.min) {

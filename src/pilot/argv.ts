@@ -106,7 +106,7 @@ export function describeDefault(spec: OptionSpec): string | null {
   if (Array.isArray(value)) return value.length > 0 ? value.join(',') : null;
   if (typeof value === 'object' && value !== null) return Object.keys(value).length > 0 ? JSON.stringify(value) : null;
   if (value === true) return spec.origin === 'dirac' ? 'True' : 'on';
-  return String(value as string | number);
+  return String(value);
 }
 
 /** `-n, --name=SITE   DIRAC site name (default Unknown)  [env DIRAC_SITE]` lines for --help. */

@@ -48,7 +48,16 @@ export function mainHelp(subcommands: readonly SubcommandEntry[]): string {
 }
 
 export function subcommandHelp(entry: SubcommandEntry, sub: Subcommand): string {
-  return [`Usage: pilot ${entry.name} [options]`, '', entry.summary, '', 'Options:', formatOptionsHelp(), sub.details ? `\n${sub.details}` : '', ''].join('\n');
+  return [
+    `Usage: pilot ${entry.name} [options]`,
+    '',
+    entry.summary,
+    '',
+    'Options:',
+    formatOptionsHelp(),
+    sub.details ? `\n${sub.details}` : '',
+    '',
+  ].join('\n');
 }
 
 /**

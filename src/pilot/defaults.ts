@@ -9,8 +9,9 @@ import type { OptionKey, Params } from './options.js';
  *   StopOnApplicationFailure False, StopAfterFailedMatches max(processors, 10), PollingTime at
  *   most 20; a single-job CE keeps 10, True and 10.
  * - Processors: what the batch system allocated (the probe).
- * - Edge mode is no Pool CE (it keeps the single-job StopAfterFailedMatches): 2000 MB per core, the partition's MaxTime else 60 minutes, and a job whose
- *   heartbeat file is 10 heartbeats old (at least 30 s) given back.
+ * - Edge mode is no Pool CE (it keeps the single-job StopAfterFailedMatches): 2000 MB per core,
+ *   the partition's MaxTime else 60 minutes, and a job whose heartbeat file is 10 heartbeats old
+ *   (at least 30 s) given back.
  */
 export interface DefaultsContext {
   /** Processors the batch system allocated to this slot (probe). */
@@ -19,7 +20,14 @@ export interface DefaultsContext {
   partitionMaxMinutes?: number | null;
 }
 
-type Contextual = 'maxCycles' | 'stopOnApplicationFailure' | 'stopAfterFailedMatches' | 'processors' | 'edgeMemoryMB' | 'edgeTimeLimit' | 'edgeStaleSeconds';
+type Contextual =
+  | 'maxCycles'
+  | 'stopOnApplicationFailure'
+  | 'stopAfterFailedMatches'
+  | 'processors'
+  | 'edgeMemoryMB'
+  | 'edgeTimeLimit'
+  | 'edgeStaleSeconds';
 
 /** Parameters with every contextual default filled in. */
 export type EffectiveParams = Params & Required<Pick<Params, Contextual>>;

@@ -137,7 +137,16 @@ export function siteEnvironment(p: Params, pilotEnv: NodeJS.ProcessEnv): Record<
 }
 
 /** DIRAC options that only install DIRAC or its extensions: there is nothing to install. */
-export const INSTALL_ONLY: readonly string[] = ['releaseVersion', 'installUrl', 'installation', 'modules', 'pipInstallOptions', 'preinstalledEnv', 'preinstalledEnvPrefix', 'extraPackages'];
+export const INSTALL_ONLY: readonly string[] = [
+  'releaseVersion',
+  'installUrl',
+  'installation',
+  'modules',
+  'pipInstallOptions',
+  'preinstalledEnv',
+  'preinstalledEnvPrefix',
+  'extraPackages',
+];
 
 /** The install-only options given, as `-r v9.0.1`-like words for the log and --dry-run. */
 export function installOnlyGiven(given: RawParams): string[] {
@@ -154,8 +163,12 @@ export function installOnlyGiven(given: RawParams): string[] {
 /** `-x/--execute`: DIRAC runs this instead of the JobAgent; here the job agent is the only agent. */
 export function checkExecute(value: string | undefined): void {
   if (value === undefined) return;
-  const last = value.trim().split(/[\s/]+/).pop();
-  if (last !== 'JobAgent') throw usage(`-x/--execute '${value}': this pilot runs only the job agent (JobAgent); other agents or commands are not supported`);
+  const last = value
+    .trim()
+    .split(/[\s/]+/)
+    .pop();
+  if (last !== 'JobAgent')
+    throw usage(`-x/--execute '${value}': this pilot runs only the job agent (JobAgent); other agents or commands are not supported`);
 }
 
 function usage(message: string): PilotError {

@@ -20,7 +20,10 @@ const SUBCOMMANDS: readonly SubcommandEntry[] = (Object.keys(SUBCOMMAND_SUMMARIE
   summary: SUBCOMMAND_SUMMARIES[name],
   load:
     LITE[name] ??
-    (() => Promise.reject(new PilotError(ExitCode.INTERNAL, `'${name}' is not in the pilot-lite bundle (the launcher should have loaded pilot-main)`))),
+    (() =>
+      Promise.reject(
+        new PilotError(ExitCode.INTERNAL, `'${name}' is not in the pilot-lite bundle (the launcher should have loaded pilot-main)`),
+      )),
 }));
 
 startCli(SUBCOMMANDS);

@@ -152,9 +152,11 @@ export async function paramsFromPilotJson(json: PilotJson, file: string, selecto
   if (pilot.RemoteLogging !== undefined) out.pilotLogging = pilot.RemoteLogging === true || /^true$/i.test(String(pilot.RemoteLogging));
   if (pilot.RemoteLoggerURL) out.loggerURL = pilot.RemoteLoggerURL;
   // DIRAC ships pilot logs only from the CEs of the white list, when there is one.
-  if (pilot.RemoteLoggerCEsWhiteList !== undefined && !asList(pilot.RemoteLoggerCEsWhiteList).includes(selectors.ce ?? '')) out.pilotLogging = false;
+  if (pilot.RemoteLoggerCEsWhiteList !== undefined && !asList(pilot.RemoteLoggerCEsWhiteList).includes(selectors.ce ?? ''))
+    out.pilotLogging = false;
   // The old schema names the configuration servers in the Setups section.
-  if (json.ConfigurationServers === undefined && pilot.ConfigurationServer !== undefined) out.configurationServers = asList(pilot.ConfigurationServer);
+  if (json.ConfigurationServers === undefined && pilot.ConfigurationServer !== undefined)
+    out.configurationServers = asList(pilot.ConfigurationServer);
   if (pilot.PilotLogLevel?.toLowerCase() === 'debug') out.debug = true;
   if (pilot.CVMFS_locations !== undefined) out.cvmfsLocations = asList(pilot.CVMFS_locations);
 

@@ -31,7 +31,8 @@ export async function loadParams(parsed: ParsedArgv, env: NodeJS.ProcessEnv, cwd
   }
   // -o /Section/Key=value: the local configuration ranks between pilot.json and the environment.
   const generic = (early.genericOptions as string[] | undefined) ?? [];
-  const fromLocalConfig = generic.length > 0 ? paramsFromLocalConfig(parseGenericOptions(generic, early.section as string | undefined)) : {};
+  const fromLocalConfig =
+    generic.length > 0 ? paramsFromLocalConfig(parseGenericOptions(generic, early.section as string | undefined)) : {};
   const params = await resolveParams(fromJson, fromLocalConfig, fromEnv, parsed.params);
   // Checked here, before anything runs, rather than when the first payload starts.
   checkExecute(params.execute);
@@ -81,7 +82,10 @@ export function prepareWorkDir(params: Params, stamp: string, env: NodeJS.Proces
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
   } catch (error) {
-    throw new PilotError(ExitCode.WORKDIR, `work directory ${dir} is not usable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new PilotError(
+      ExitCode.WORKDIR,
+      `work directory ${dir} is not usable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   return dir;
 }

@@ -17,4 +17,13 @@ export const SUBCOMMAND_SUMMARIES = {
 export type SubcommandName = keyof typeof SUBCOMMAND_SUMMARIES;
 
 /** First arguments the lite bundle serves: its subcommands, and the help and version spellings. */
-export const LITE_FIRST_ARGUMENTS: readonly (string | undefined)[] = ['probe', 'version', '--version', '-V', '--help', '-h', 'help', undefined];
+export const LITE_FIRST_ARGUMENTS: readonly (string | undefined)[] = [
+  'probe',
+  'version',
+  '--version',
+  '-V',
+  '--help',
+  '-h',
+  'help',
+  undefined,
+];

@@ -152,7 +152,10 @@ async function readV1(reader: LimitReader, lines: CgroupLine[]): Promise<Omit<Cg
 }
 
 export async function readCgroupLimits(source: NodeSource, warnings: Warnings): Promise<CgroupLimits> {
-  const [selfText, controllers] = await Promise.all([source.readText('/proc/self/cgroup'), source.readText('/sys/fs/cgroup/cgroup.controllers')]);
+  const [selfText, controllers] = await Promise.all([
+    source.readText('/proc/self/cgroup'),
+    source.readText('/sys/fs/cgroup/cgroup.controllers'),
+  ]);
   const none: CgroupLimits = { version: null, path: null, cpusetCpus: null, cpuQuota: null, memoryLimitBytes: null };
   if (selfText === null) return none;
   const lines = parseProcSelfCgroup(selfText);
@@ -164,8 +167,13 @@ export async function readCgroupLimits(source: NodeSource, warnings: Warnings): 
   const v1Lines = lines.filter((line) => line.controllers.length > 0 && !line.controllers.every((name) => name.startsWith('name=')));
   const unified = lines.find((line) => line.controllers.length === 0);
   if (v1Lines.length === 0 && unified) {
-    if (controllers === null) warnings.add('cgroup', 'cgroup v2 path found but /sys/fs/cgroup/cgroup.controllers is missing; limits may be unknown');
+    if (controllers === null)
+      warnings.add('cgroup', 'cgroup v2 path found but /sys/fs/cgroup/cgroup.controllers is missing; limits may be unknown');
     return { version: 'v2', path: unified.path, ...(await readV2(reader, unified.path)) };
   }
-  return { version: 'v1', path: v1Lines.find((line) => line.controllers.includes('memory'))?.path ?? v1Lines[0]?.path ?? null, ...(await readV1(reader, v1Lines)) };
+  return {
+    version: 'v1',
+    path: v1Lines.find((line) => line.controllers.includes('memory'))?.path ?? v1Lines[0]?.path ?? null,
+    ...(await readV1(reader, v1Lines)),
+  };
 }

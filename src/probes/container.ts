@@ -63,7 +63,10 @@ export async function findContainerRuntime(
   const answered = await withDeadline(all.then(() => true), deadlineMs, false);
   if (!answered) {
     const stuck = [...new Set(candidates.filter((_, index) => found[index] === undefined).map(({ dir }) => dir))];
-    warnings?.add('container', `${stuck.join(', ')} did not answer within ${deadlineMs} ms (stuck mount?); apptainer was not looked for there`);
+    warnings?.add(
+      'container',
+      `${stuck.join(', ')} did not answer within ${deadlineMs} ms (stuck mount?); apptainer was not looked for there`,
+    );
   }
   const index = found.indexOf(true);
   return index >= 0 ? (candidates[index] as { file: string }).file : null;
@@ -129,7 +132,12 @@ export async function readInsideContainer(source: NodeSource, env: Env): Promise
   return singularityDir !== null || containerEnv !== null || dockerEnv !== null || CONTAINER_CGROUP_HINT.test(initCgroup ?? '');
 }
 
-export async function readContainer(source: NodeSource, env: Env, options: ContainerRuntimeOptions, warnings: Warnings): Promise<ContainerInfo> {
+export async function readContainer(
+  source: NodeSource,
+  env: Env,
+  options: ContainerRuntimeOptions,
+  warnings: Warnings,
+): Promise<ContainerInfo> {
   const [binary, userNamespaces, insideContainer] = await Promise.all([
     options.path ? Promise.resolve(options.path) : findContainerRuntime(source, env, { warnings }),
     readUserNamespaces(source, warnings),

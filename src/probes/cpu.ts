@@ -92,7 +92,8 @@ export async function readCpu(source: NodeSource, warnings: Warnings, nativeSour
   let onlineCpus: number[] | null = null;
   if (onlineText !== null) {
     onlineCpus = parseCpuList(onlineText);
-    if (onlineCpus === null) warnings.add('cpu', `/sys/devices/system/cpu/online is not a CPU list: ${JSON.stringify(onlineText.trim().slice(0, 60))}`);
+    if (onlineCpus === null)
+      warnings.add('cpu', `/sys/devices/system/cpu/online is not a CPU list: ${JSON.stringify(onlineText.trim().slice(0, 60))}`);
   }
   const logicalCpus = onlineCpus?.length || processors.length || 1;
   if (processors.length > 0 && onlineCpus && onlineCpus.length !== processors.length) {
@@ -148,5 +149,18 @@ export async function readCpu(source: NodeSource, warnings: Warnings, nativeSour
   const threadsPerCore = Math.max(1, Math.round(logicalCpus / Math.max(1, cores)));
   const coresPerSocket = Math.max(1, Math.round(cores / Math.max(1, sockets)));
 
-  return { model, vendor, arch, logicalCpus, onlineCpus, sockets, coresPerSocket, threadsPerCore, flags, cpuPart, powerGeneration, usedNative };
+  return {
+    model,
+    vendor,
+    arch,
+    logicalCpus,
+    onlineCpus,
+    sockets,
+    coresPerSocket,
+    threadsPerCore,
+    flags,
+    cpuPart,
+    powerGeneration,
+    usedNative,
+  };
 }

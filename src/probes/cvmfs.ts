@@ -24,7 +24,9 @@ export async function readCvmfs(
   const names = configured.map(repositoryName).filter(Boolean);
   // A wedged CVMFS mount blocks directory reads: give each one a deadline.
   const list = (dir: string): Promise<string[] | null> =>
-    withDeadline(source.listDir(dir), timeoutMs, null, () => warnings?.add('cvmfs', `${dir} did not answer within ${timeoutMs} ms (stuck mount?)`));
+    withDeadline(source.listDir(dir), timeoutMs, null, () =>
+      warnings?.add('cvmfs', `${dir} did not answer within ${timeoutMs} ms (stuck mount?)`),
+    );
   const [mounted, ...probed] = await Promise.all([list('/cvmfs'), ...names.map((name) => list(`/cvmfs/${name}`))]);
   const repositories = new Set<string>();
   for (const entry of mounted ?? []) if (entry.includes('.')) repositories.add(entry);

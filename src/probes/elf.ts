@@ -24,7 +24,8 @@ export async function readElfSection(
     const little = header[5] === 1;
     const u16 = (buffer: Buffer, at: number): number => (little ? buffer.readUInt16LE(at) : buffer.readUInt16BE(at));
     const u32 = (buffer: Buffer, at: number): number => (little ? buffer.readUInt32LE(at) : buffer.readUInt32BE(at));
-    const word = (buffer: Buffer, at: number): number => (is64 ? Number(little ? buffer.readBigUInt64LE(at) : buffer.readBigUInt64BE(at)) : u32(buffer, at));
+    const word = (buffer: Buffer, at: number): number =>
+      is64 ? Number(little ? buffer.readBigUInt64LE(at) : buffer.readBigUInt64BE(at)) : u32(buffer, at);
     const sectionTableOffset = word(header, is64 ? 0x28 : 0x20);
     const entrySize = u16(header, is64 ? 0x3a : 0x2e);
     const count = u16(header, is64 ? 0x3c : 0x30);

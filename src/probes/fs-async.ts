@@ -67,7 +67,9 @@ export function openFile(file: string, flags: number): Promise<OpenFile> {
       resolve({
         stat: () => new Promise((done, fail) => fstat(fd, settle(done, fail))),
         read: (buffer, offset, length, position) =>
-          new Promise((done, fail) => read(fd, buffer, offset, length, position, (readError, bytesRead) => (readError ? fail(readError) : done({ bytesRead })))),
+          new Promise((done, fail) =>
+            read(fd, buffer, offset, length, position, (readError, bytesRead) => (readError ? fail(readError) : done({ bytesRead }))),
+          ),
         close: () => new Promise((done, fail) => close(fd, (closeError) => (closeError ? fail(closeError) : done()))),
       });
     }),

@@ -6,8 +6,16 @@ import type { Warnings } from './warnings.js';
 
 /** Where distributions keep libc.so.6, multiarch directories included. */
 const LIB_DIRS = [
-  '/lib64', '/usr/lib64', '/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu',
-  '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/powerpc64le-linux-gnu', '/usr/lib/powerpc64le-linux-gnu', '/lib', '/usr/lib',
+  '/lib64',
+  '/usr/lib64',
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib/x86_64-linux-gnu',
+  '/lib/aarch64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/lib/powerpc64le-linux-gnu',
+  '/usr/lib/powerpc64le-linux-gnu',
+  '/lib',
+  '/usr/lib',
 ];
 
 /** `ldd --version` first line: `ldd (Debian GLIBC 2.36-9+deb12u14) 2.36` → 2.36. */

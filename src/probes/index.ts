@@ -87,7 +87,12 @@ export async function probeNode(options: ProbeOptions = {}): Promise<ProbeResult
     timed('batch', readBatch({ env, source, warnings }, options.ceName, hostname())),
   ]);
   options.logger?.debug({ sectionMs }, 'probe: milliseconds from start until each part answered');
-  const gpu = selectGpus(gpuInventory, env, { system: batch.system, gpuIds: Array.isArray(batch.gpuIds) ? (batch.gpuIds as string[]) : null }, warnings);
+  const gpu = selectGpus(
+    gpuInventory,
+    env,
+    { system: batch.system, gpuIds: Array.isArray(batch.gpuIds) ? (batch.gpuIds as string[]) : null },
+    warnings,
+  );
 
   const features = new Set(cpu.flags);
   const totalMB = memTotal ?? 0;

@@ -93,7 +93,14 @@ export function buildDiracResources(probe: ProbeResult, params: ResourceParams):
 }
 
 const EL_LIKE = new Set(['rhel', 'almalinux', 'rocky', 'centos', 'ol', 'scientific', 'fedora-el']);
-const OS_SHORT: Record<string, string> = { almalinux: 'alma', rocky: 'rocky', centos: 'centos', rhel: 'rhel', ubuntu: 'ubuntu', debian: 'debian' };
+const OS_SHORT: Record<string, string> = {
+  almalinux: 'alma',
+  rocky: 'rocky',
+  centos: 'centos',
+  rhel: 'rhel',
+  ubuntu: 'ubuntu',
+  debian: 'debian',
+};
 
 /** Tags the matchmaking documents use: `cvmfs:<vo>`, `os:el9` / `os:alma9` / `os:ubuntu24`, `gpu:<vendor>`. */
 export function nodeTags(probe: ProbeResult): string[] {
@@ -118,7 +125,9 @@ export function buildNodeDocument(probe: ProbeResult, params: ResourceParams): N
   const gpus = gpuCount(probe, params);
   const arch = probe.cpu.arch === 'aarch64' || probe.cpu.arch === 'ppc64le' ? probe.cpu.arch : 'x86_64';
   const gpuMemory = minimum(probe.gpus.map((gpu) => gpu.memoryMB));
-  const capabilities = probe.gpus.map((gpu) => (gpu.computeCapability && /^\d+\.\d+$/.test(gpu.computeCapability) ? Number(gpu.computeCapability) : null));
+  const capabilities = probe.gpus.map((gpu) =>
+    gpu.computeCapability && /^\d+\.\d+$/.test(gpu.computeCapability) ? Number(gpu.computeCapability) : null,
+  );
   const capability = minimum(capabilities);
   const firstGpu = probe.gpus[0];
   const document: NodeDocument = {
@@ -160,6 +169,9 @@ export function buildNodeDocument(probe: ProbeResult, params: ResourceParams): N
 }
 
 /** `pilot probe --json` with the two resource descriptions attached (DESIGN.md contract). */
-export function probeReport(probe: ProbeResult, params: ResourceParams): ProbeResult & { diracResources: DiracResources; nodeDocument: NodeDocument } {
+export function probeReport(
+  probe: ProbeResult,
+  params: ResourceParams,
+): ProbeResult & { diracResources: DiracResources; nodeDocument: NodeDocument } {
   return { ...probe, diracResources: buildDiracResources(probe, params), nodeDocument: buildNodeDocument(probe, params) };
 }

@@ -32,7 +32,14 @@ export function runBounded(file: string, args: readonly string[], options: Bound
       const { spawn } = process.getBuiltinModule('node:child_process');
       child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
-      resolve({ exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, startError: (error as NodeJS.ErrnoException).code ?? String(error) });
+      resolve({
+        exitCode: null,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        timedOut: false,
+        startError: (error as NodeJS.ErrnoException).code ?? String(error),
+      });
       return;
     }
     const out = collect(child.stdout, maxBytes);
@@ -49,7 +56,14 @@ export function runBounded(file: string, args: readonly string[], options: Bound
     // 'close', not 'exit': the output streams have ended too.
     child.once('close', (exitCode, signal) => {
       clearTimeout(timer);
-      resolve({ exitCode: startError ? null : exitCode, signal: startError ? null : signal, stdout: out(), stderr: err(), timedOut, startError });
+      resolve({
+        exitCode: startError ? null : exitCode,
+        signal: startError ? null : signal,
+        stdout: out(),
+        stderr: err(),
+        timedOut,
+        startError,
+      });
     });
   });
 }

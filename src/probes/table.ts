@@ -28,8 +28,14 @@ export function formatProbeTable(probe: ProbeResult): string {
   const { cpu, memory, batch } = probe;
   const rows: Array<[string, string]> = [
     ['CPU model', `${cpu.model} (${cpu.vendor})`],
-    ['Architecture', `${cpu.arch}, ${cpu.microarchitecture}${cpu.microarchitectureLevel !== null ? `, x86-64-v${cpu.microarchitectureLevel}` : ''}`],
-    ['CPUs', `${cpu.allocatedCpus} allocated of ${cpu.logicalCpus} online (${cpu.sockets} socket(s) x ${cpu.coresPerSocket} core(s) x ${cpu.threadsPerCore} thread(s))`],
+    [
+      'Architecture',
+      `${cpu.arch}, ${cpu.microarchitecture}${cpu.microarchitectureLevel !== null ? `, x86-64-v${cpu.microarchitectureLevel}` : ''}`,
+    ],
+    [
+      'CPUs',
+      `${cpu.allocatedCpus} allocated of ${cpu.logicalCpus} online (${cpu.sockets} socket(s) x ${cpu.coresPerSocket} core(s) x ${cpu.threadsPerCore} thread(s))`,
+    ],
     ['Memory', `${memory.allocatedMB} MB allocated of ${memory.totalMB} MB`],
   ];
   if (probe.gpus.length === 0) rows.push(['GPUs', 'none']);
@@ -39,13 +45,19 @@ export function formatProbeTable(probe: ProbeResult): string {
       gpu.computeCapability ? `cc ${gpu.computeCapability}` : null,
       gpu.driverVersion ? `driver ${gpu.driverVersion}` : null,
     ].filter(Boolean);
-    rows.push([`GPU ${i}`, `${gpu.vendor} ${gpu.model}${details.length ? `, ${details.join(', ')}` : ''}${gpu.uuid ? ` (${gpu.uuid})` : ''}`]);
+    rows.push([
+      `GPU ${i}`,
+      `${gpu.vendor} ${gpu.model}${details.length ? `, ${details.join(', ')}` : ''}${gpu.uuid ? ` (${gpu.uuid})` : ''}`,
+    ]);
   });
   rows.push(
     ['OS', `${probe.os.prettyName} (${probe.os.id} ${probe.os.versionId})`],
     ['Platform', probe.platform],
     ['Work dir', `${probe.disk.workDir}: ${probe.disk.freeMB} MB free`],
-    ['Container', `${probe.container.runtime ? `${probe.container.runtime} ${orDash(probe.container.version)}` : 'no apptainer/singularity'}; user namespaces ${probe.container.userNamespaces ? 'yes' : 'no'}; ${probe.container.insideContainer ? 'inside a container' : 'not in a container'}`],
+    [
+      'Container',
+      `${probe.container.runtime ? `${probe.container.runtime} ${orDash(probe.container.version)}` : 'no apptainer/singularity'}; user namespaces ${probe.container.userNamespaces ? 'yes' : 'no'}; ${probe.container.insideContainer ? 'inside a container' : 'not in a container'}`,
+    ],
     ['CVMFS', probe.cvmfs.available ? probe.cvmfs.repositories.join(' ') : 'not available'],
     [
       'Batch system',

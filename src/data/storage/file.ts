@@ -55,7 +55,9 @@ export function summing(): { stream: Transform; result: () => TransferResult } {
 async function copy(from: string, to: string, options: TransferOptions, exclusive: boolean): Promise<TransferResult> {
   const s = summing();
   try {
-    await pipeline(createReadStream(from), s.stream, createWriteStream(to, { flags: exclusive ? 'wx' : 'w', mode: 0o644 }), { signal: options.signal });
+    await pipeline(createReadStream(from), s.stream, createWriteStream(to, { flags: exclusive ? 'wx' : 'w', mode: 0o644 }), {
+      signal: options.signal,
+    });
     return s.result();
   } catch (error) {
     await rm(to, { force: true });

@@ -53,7 +53,11 @@ async function tlsOptions(credentials: TransferCredentials): Promise<TlsOptions>
  * abandon a connection attempt on abort, destroying its agent does.
  */
 async function withAgent<T>(options: TransferOptions, use: (agent: Agent) => Promise<T>): Promise<T> {
-  const agent = new Agent({ connect: { ...(await tlsOptions(options.credentials)), timeout: options.timeoutMs }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+  const agent = new Agent({
+    connect: { ...(await tlsOptions(options.credentials)), timeout: options.timeoutMs },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
   const onAbort = (): void => void agent.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' })).catch(() => undefined);
   options.signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -79,8 +83,17 @@ function statusError(method: string, url: string, status: number): DataError {
 }
 
 /** What the server holds at `url`: its size, and its Adler-32 (`Digest: adler32=<hex>`) when it gives one. */
-async function remoteFile(url: string, dispatcher: Dispatcher, options: TransferOptions): Promise<{ size: number; adler32: string | null }> {
-  const res = await request(url, { method: 'HEAD', dispatcher, signal: options.signal, headers: headers(options.credentials, { 'want-digest': 'adler32' }) });
+async function remoteFile(
+  url: string,
+  dispatcher: Dispatcher,
+  options: TransferOptions,
+): Promise<{ size: number; adler32: string | null }> {
+  const res = await request(url, {
+    method: 'HEAD',
+    dispatcher,
+    signal: options.signal,
+    headers: headers(options.credentials, { 'want-digest': 'adler32' }),
+  });
   await res.body.dump();
   if (res.statusCode !== 200) throw statusError('HEAD', url, res.statusCode);
   const size = Number(res.headers['content-length'] ?? NaN);
@@ -89,7 +102,13 @@ async function remoteFile(url: string, dispatcher: Dispatcher, options: Transfer
 }
 
 /** node:https PUT of a file, streamed; resolves with the status once the server answered. */
-async function put(target: string, source: string, size: number, options: TransferOptions, through: NodeJS.ReadWriteStream): Promise<number> {
+async function put(
+  target: string,
+  source: string,
+  size: number,
+  options: TransferOptions,
+  through: NodeJS.ReadWriteStream,
+): Promise<number> {
   const tls = await tlsOptions(options.credentials);
   let request: ReturnType<typeof httpsRequest> | undefined;
   const answered = new Promise<number>((resolve, reject) => {

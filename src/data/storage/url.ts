@@ -16,9 +16,14 @@ export function isSupported(protocol: string): protocol is SupportedProtocol {
 /** An LFN is an absolute path without `.`/`..` segments or control characters. */
 export function checkLfn(lfn: string): string {
   const bare = lfn.replace(/^LFN:/i, '');
-  // Control characters are what this check is for.
-  // eslint-disable-next-line no-control-regex
-  if (!bare.startsWith('/') || bare.split('/').some((part) => part === '.' || part === '..') || /[\0-\x1f\x7f]/.test(bare) || bare.endsWith('/')) {
+  if (
+    !bare.startsWith('/') ||
+    bare.split('/').some((part) => part === '.' || part === '..') ||
+    // Control characters are what this check is for.
+    // eslint-disable-next-line no-control-regex
+    /[\0-\x1f\x7f]/.test(bare) ||
+    bare.endsWith('/')
+  ) {
     throw new DataError('bad-name', `not a valid LFN: ${JSON.stringify(lfn)}`);
   }
   return bare.replace(/\/{2,}/g, '/');

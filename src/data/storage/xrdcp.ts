@@ -30,7 +30,10 @@ async function executable(path: string): Promise<boolean> {
   }
 }
 
-export async function findXrdcp(env: NodeJS.ProcessEnv = process.env, cvmfs: readonly string[] = CVMFS_XRDCP): Promise<{ path: string; fromCvmfs: boolean } | null> {
+export async function findXrdcp(
+  env: NodeJS.ProcessEnv = process.env,
+  cvmfs: readonly string[] = CVMFS_XRDCP,
+): Promise<{ path: string; fromCvmfs: boolean } | null> {
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const candidate = join(dir, 'xrdcp');
     if (await executable(candidate)) return { path: candidate, fromCvmfs: false };
@@ -55,7 +58,11 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
   const locate = async (): Promise<{ path: string; fromCvmfs: boolean }> => {
     located ??= options.binary ? Promise.resolve({ path: options.binary, fromCvmfs: false }) : findXrdcp(options.env, options.cvmfs);
     const found = await located;
-    if (!found) throw new DataError('missing-tool', `xrdcp not found (PATH, ${(options.cvmfs ?? CVMFS_XRDCP).join(', ') || 'no CVMFS locations'}): root:// storage needs the XRootD client`);
+    if (!found)
+      throw new DataError(
+        'missing-tool',
+        `xrdcp not found (PATH, ${(options.cvmfs ?? CVMFS_XRDCP).join(', ') || 'no CVMFS locations'}): root:// storage needs the XRootD client`,
+      );
     return found;
   };
 
@@ -108,7 +115,8 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
     throw failure(result, transfer);
   };
 
-  const cksum = (transfer: TransferOptions): string[] => (transfer.expectedAdler32 ? ['--cksum', `adler32:${transfer.expectedAdler32.toLowerCase()}`] : []);
+  const cksum = (transfer: TransferOptions): string[] =>
+    transfer.expectedAdler32 ? ['--cksum', `adler32:${transfer.expectedAdler32.toLowerCase()}`] : [];
 
   return {
     async download(url, dest, transfer): Promise<TransferResult> {
@@ -147,7 +155,10 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
     async upload(source, url, transfer): Promise<TransferResult> {
       // --posc: the server drops the file unless it was closed after a complete copy; -p makes the path.
       await run(['--force', '--posc', '--path', ...cksum(transfer), source, url], transfer, null);
-      return { size: (await stat(source)).size, adler32: transfer.expectedAdler32 ? transfer.expectedAdler32.toLowerCase().padStart(8, '0') : null };
+      return {
+        size: (await stat(source)).size,
+        adler32: transfer.expectedAdler32 ? transfer.expectedAdler32.toLowerCase().padStart(8, '0') : null,
+      };
     },
   };
 }

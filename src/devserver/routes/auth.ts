@@ -78,7 +78,13 @@ function openIdConfiguration(core: ServerCore): Route {
           revocation_endpoint: `${api}/revoke`,
           jwks_uri: `${ctx.origin}/.well-known/jwks.json`,
           grant_types_supported: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
-          scopes_supported: [`vo:${core.state.vo}`, `group:${core.state.vo}_user`, `group:${core.state.vo}_pilot`, 'property:NormalUser', 'property:GenericPilot'],
+          scopes_supported: [
+            `vo:${core.state.vo}`,
+            `group:${core.state.vo}_user`,
+            `group:${core.state.vo}_pilot`,
+            'property:NormalUser',
+            'property:GenericPilot',
+          ],
           response_types_supported: ['code'],
           token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],
           token_endpoint_auth_methods_supported: ['none'],
@@ -114,7 +120,13 @@ function userinfo(): Route {
 }
 
 function jwks(core: ServerCore): Route {
-  return { method: 'GET', path: '/.well-known/jwks.json', auth: false, body: 'none', handler: () => ({ status: 200, json: core.signer.jwks() }) };
+  return {
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    auth: false,
+    body: 'none',
+    handler: () => ({ status: 200, json: core.signer.jwks() }),
+  };
 }
 
 export function authRoutes(core: ServerCore): Route[] {

@@ -5,7 +5,10 @@ import { applyStatusUpdates, takeCommands, type StatusChange, type StatusUpdateI
 import { promoteToWaiting } from '../submission.js';
 import { parseTimestamp } from '../timestamps.js';
 
-type StatusBody = Record<string, Record<string, { Status?: JobStatus | null; MinorStatus?: string | null; ApplicationStatus?: string | null; Source?: string }>>;
+type StatusBody = Record<
+  string,
+  Record<string, { Status?: JobStatus | null; MinorStatus?: string | null; ApplicationStatus?: string | null; Source?: string }>
+>;
 
 /** PATCH /api/jobs/status: timestamped updates per job, through the state machine. */
 function setJobStatuses(core: ServerCore): Route {
@@ -24,10 +27,23 @@ function setJobStatuses(core: ServerCore): Route {
         for (const [stamp, update] of Object.entries(body[String(id)] ?? {})) {
           const when = parseTimestamp(stamp);
           if (!when) {
-            throw contractError(422, [{ type: 'datetime_from_date_parsing', loc: ['body', String(id), stamp, '[key]'], msg: 'Input should be a valid datetime', input: stamp }]);
+            throw contractError(422, [
+              {
+                type: 'datetime_from_date_parsing',
+                loc: ['body', String(id), stamp, '[key]'],
+                msg: 'Input should be a valid datetime',
+                input: stamp,
+              },
+            ]);
           }
           if (!when.aware) throw contractError(400, `Timestamp is not timezone aware for job ${id}`);
-          updates.push({ timestamp: when.date, Status: update.Status ?? null, MinorStatus: update.MinorStatus ?? null, ApplicationStatus: update.ApplicationStatus ?? null, Source: update.Source ?? 'Unknown' });
+          updates.push({
+            timestamp: when.date,
+            Status: update.Status ?? null,
+            MinorStatus: update.MinorStatus ?? null,
+            ApplicationStatus: update.ApplicationStatus ?? null,
+            Source: update.Source ?? 'Unknown',
+          });
         }
         parsed.set(id, updates);
       }
@@ -154,7 +170,9 @@ function rescheduleJobs(core: ServerCore): Route {
         }
         if (reset) job.rescheduleCounter = 0;
         if (job.rescheduleCounter >= core.options.maxRescheduling) {
-          applyStatusUpdates(job, [{ timestamp: new Date(), Status: 'Failed', MinorStatus: 'Maximum of reschedulings reached', Source: 'JobManager' }]);
+          applyStatusUpdates(job, [
+            { timestamp: new Date(), Status: 'Failed', MinorStatus: 'Maximum of reschedulings reached', Source: 'JobManager' },
+          ]);
           failed[String(id)] = { detail: 'Maximum of reschedulings reached' };
           continue;
         }

@@ -14,7 +14,8 @@ export function matchRoute(core: ServerCore): Route {
     body: 'json',
     handler(ctx) {
       const identity = requireIdentity(ctx);
-      if (!hasProperty(identity, GENERIC_PILOT) && identity.pilotStamp === undefined) throw new HttpError(403, 'Forbidden: matching needs a pilot token');
+      if (!hasProperty(identity, GENERIC_PILOT) && identity.pilotStamp === undefined)
+        throw new HttpError(403, 'Forbidden: matching needs a pilot token');
       const parsed = MatchRequest.safeParse(ctx.body);
       if (!parsed.success) throw contractError(422, zodIssues(parsed.error));
       const request = parsed.data;

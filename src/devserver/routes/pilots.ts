@@ -49,7 +49,8 @@ function updatePilotMetadata(core: ServerCore): Route {
       const stamps = Object.keys(body);
       const admin = hasProperty(identity, 'ServiceAdministrator');
       if (!admin) {
-        if (!hasProperty(identity, GENERIC_PILOT) || stamps.length !== 1) throw new HttpError(403, 'Forbidden: a pilot may update only one pilot per call');
+        if (!hasProperty(identity, GENERIC_PILOT) || stamps.length !== 1)
+          throw new HttpError(403, 'Forbidden: a pilot may update only one pilot per call');
       }
       for (const stamp of stamps) {
         const pilot = core.state.pilots.get(stamp);

@@ -16,11 +16,13 @@ export function submitJdlRoute(core: ServerCore): Route {
     handler(ctx) {
       const identity = requireNormalUser(ctx);
       const jdls = ctx.body as string[];
-      if (jdls.length > MAX_JOBS_PER_SUBMISSION) throw new HttpError(400, `Too many jobs: at most ${MAX_JOBS_PER_SUBMISSION} per submission`);
+      if (jdls.length > MAX_JOBS_PER_SUBMISSION)
+        throw new HttpError(400, `Too many jobs: at most ${MAX_JOBS_PER_SUBMISSION} per submission`);
       if (jdls.length === 0) throw new HttpError(400, 'No job descriptions given');
       const inserted = [];
       for (const [index, jdl] of jdls.entries()) {
-        if (/%[sn]|Parameters\s*=/i.test(jdl)) throw new HttpError(400, `Job ${index}: parametric jobs are not supported by the dev server`);
+        if (/%[sn]|Parameters\s*=/i.test(jdl))
+          throw new HttpError(400, `Job ${index}: parametric jobs are not supported by the dev server`);
         try {
           const job = createJob(core.state, { jdl, owner: identity.preferredUsername, ownerGroup: identity.group });
           inserted.push({ JobID: job.id, Status: 'Received', MinorStatus: 'Job accepted', TimeStamp: job.submissionTime });

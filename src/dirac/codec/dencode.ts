@@ -256,7 +256,8 @@ export function decodeUtf8SurrogateEscape(bytes: Uint8Array): string {
       i++;
       continue;
     }
-    const [need, min] = b >= 0xc2 && b <= 0xdf ? [1, 0x80] : b >= 0xe0 && b <= 0xef ? [2, 0x800] : b >= 0xf0 && b <= 0xf4 ? [3, 0x10000] : [0, 0];
+    const [need, min] =
+      b >= 0xc2 && b <= 0xdf ? [1, 0x80] : b >= 0xe0 && b <= 0xef ? [2, 0x800] : b >= 0xf0 && b <= 0xf4 ? [3, 0x10000] : [0, 0];
     let code = need === 1 ? b & 0x1f : need === 2 ? b & 0x0f : b & 0x07;
     let ok = need > 0 && i + need < bytes.length;
     for (let k = 1; ok && k <= need; k++) {

@@ -39,7 +39,9 @@ export class PyDateTime {
   }
 
   toDate(): Date {
-    const date = new Date(Date.UTC(2000, this.month - 1, this.day, this.hour, this.minute, this.second, Math.floor(this.microsecond / 1000)));
+    const date = new Date(
+      Date.UTC(2000, this.month - 1, this.day, this.hour, this.minute, this.second, Math.floor(this.microsecond / 1000)),
+    );
     date.setUTCFullYear(this.year);
     return date;
   }

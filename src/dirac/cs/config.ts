@@ -108,7 +108,11 @@ export function vomsAttribute(root: CfgSection, group: string): string | undefin
  * current one; CheckVersion=False turns the Matcher's check off.
  */
 export function pilotVersionPolicy(root: CfgSection, vo: string, setup?: string): { versions: string[]; check: boolean } {
-  const bases = [`/Operations/${vo}`, ...(setup ? [`/Operations/${vo}/${setup}`, `/Operations/Defaults/${setup}`] : []), '/Operations/Defaults'];
+  const bases = [
+    `/Operations/${vo}`,
+    ...(setup ? [`/Operations/${vo}/${setup}`, `/Operations/Defaults/${setup}`] : []),
+    '/Operations/Defaults',
+  ];
   for (const base of bases) {
     const versions = cfgList(root, `${base}/Pilot/Version`);
     if (versions.length > 0) return { versions, check: cfgBool(root, `${base}/Pilot/CheckVersion`, true) };

@@ -44,7 +44,9 @@ export class DipsClient {
   private async open(url: URL, action: 'RPC' | 'FileTransfer', method: string): Promise<DipsConnection> {
     const { target, service } = dipsTarget(url);
     const timeoutMs = this.options.timeoutMs ?? 120_000;
-    const socket = this.options.connect ? await this.options.connect(target) : await connectTls(target, this.options.credentials, timeoutMs);
+    const socket = this.options.connect
+      ? await this.options.connect(target)
+      : await connectTls(target, this.options.credentials, timeoutMs);
     const connection = new DipsConnection(socket, target, this.options.encoding ?? 'json', timeoutMs);
     try {
       connection.send(
@@ -85,7 +87,13 @@ export class DipsClient {
    * FileTransfer ToClient: streams `fileId` into `destFile`, acknowledging each chunk, and checks the
    * sender's MD5. The file appears only when complete and verified.
    */
-  async receiveFile(url: URL, fileId: PyValue, token: string, destFile: string, maxBytes = 1024 * 1024 * 1024): Promise<{ bytes: number; md5: string }> {
+  async receiveFile(
+    url: URL,
+    fileId: PyValue,
+    token: string,
+    destFile: string,
+    maxBytes = 1024 * 1024 * 1024,
+  ): Promise<{ bytes: number; md5: string }> {
     const connection = await this.open(url, 'FileTransfer', 'ToClient');
     const partial = `${destFile}.part`;
     const out = createWriteStream(partial, { mode: 0o600 });
@@ -106,7 +114,10 @@ export class DipsClient {
         if (!more) {
           const digest = md5.digest('hex');
           if (typeof data !== 'string' || data.toLowerCase() !== digest) {
-            throw new PilotError(ExitCode.SERVER_PROTOCOL, `download of ${String(fileId)}: MD5 mismatch (server ${String(data)}, received ${digest})`);
+            throw new PilotError(
+              ExitCode.SERVER_PROTOCOL,
+              `download of ${String(fileId)}: MD5 mismatch (server ${String(data)}, received ${digest})`,
+            );
           }
           await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
           const final = parseDiracResult(await connection.receive('transfer result'), 'FileTransfer ToClient');

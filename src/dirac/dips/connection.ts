@@ -27,7 +27,9 @@ export class DipsConnection {
     this.reader = new FrameReader(maxFrameBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(classifySocketError(error, target)));
-    socket.on('close', () => this.fail(new PilotError(ExitCode.SERVER_PROTOCOL, `${this.where}: connection closed by the server mid-call`)));
+    socket.on('close', () =>
+      this.fail(new PilotError(ExitCode.SERVER_PROTOCOL, `${this.where}: connection closed by the server mid-call`)),
+    );
   }
 
   private get where(): string {

@@ -39,7 +39,10 @@ export function classifySocketError(error: unknown, target: TlsTarget): PilotErr
     code.includes('SIGNATURE') ||
     code.includes('ISSUER') ||
     /certificate|handshake|alert|ssl/i.test(err.message ?? '');
-  if (tlsLike) return new PilotError(ExitCode.TLS, `TLS with ${where} failed: ${code ? `${code}: ` : ''}${err.reason ?? err.message}`, { cause: error });
+  if (tlsLike)
+    return new PilotError(ExitCode.TLS, `TLS with ${where} failed: ${code ? `${code}: ` : ''}${err.reason ?? err.message}`, {
+      cause: error,
+    });
   return new PilotError(ExitCode.SERVER_UNREACHABLE, `${where}: ${err.message ?? String(error)}`, { cause: error });
 }
 

@@ -112,7 +112,10 @@ export async function loadProxyFile(path: string): Promise<ProxyCredentials> {
     throw new PilotError(ExitCode.CREDENTIALS, `proxy ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if ((info.mode & 0o077) !== 0) {
-    throw new PilotError(ExitCode.CREDENTIALS, `proxy ${path}: mode ${(info.mode & 0o777).toString(8)} lets others read the key; chmod 600 it`);
+    throw new PilotError(
+      ExitCode.CREDENTIALS,
+      `proxy ${path}: mode ${(info.mode & 0o777).toString(8)} lets others read the key; chmod 600 it`,
+    );
   }
   return parseProxyPem(await readFile(path, 'utf8'), path);
 }

@@ -11,7 +11,10 @@ export function assertPrivateFile(file: string, what: string): number {
     mode = stat.mode & 0o777;
   } catch (error) {
     if (error instanceof PilotError) throw error;
-    throw new PilotError(ExitCode.CREDENTIALS, `cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new PilotError(
+      ExitCode.CREDENTIALS,
+      `cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   if ((mode & 0o077) !== 0) {
     throw new PilotError(

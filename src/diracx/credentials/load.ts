@@ -55,10 +55,15 @@ export async function loadPilotCredentials(
     const file = options.file;
     if (!file) return { tokens, origin: 'pilot secret exchange' };
     const save = (next: TokenSet) => writeFileAtomic(file, `${JSON.stringify(tokenSetToDocument(next))}\n`);
-    await save(tokens).catch((error: unknown) => logger.warn(`could not save exchanged credentials to ${file}: ${(error as Error).message}`));
+    await save(tokens).catch((error: unknown) =>
+      logger.warn(`could not save exchanged credentials to ${file}: ${(error as Error).message}`),
+    );
     return { tokens, save, origin: `pilot secret exchange (saved to ${file})` };
   }
   if (options.file) return loadCredentialFile(options.file);
   if (options.proxyFile) return loadProxyCredentials(options.proxyFile);
-  throw new PilotError(ExitCode.CREDENTIALS, 'no DiracX credentials configured: give a credential file, a proxy with a DIRACX block, or a pilot secret');
+  throw new PilotError(
+    ExitCode.CREDENTIALS,
+    'no DiracX credentials configured: give a credential file, a proxy with a DIRACX block, or a pilot secret',
+  );
 }

@@ -143,7 +143,10 @@ export class HttpClient {
       request.once('socket', (socket: Socket) => {
         // A fresh connection has this long to be established (TLS handshake included); a pooled one is already.
         if (!socket.connecting) return;
-        const timer = setTimeout(() => request.destroy(transportFault('CONNECT_TIMEOUT', `connect timeout after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+        const timer = setTimeout(
+          () => request.destroy(transportFault('CONNECT_TIMEOUT', `connect timeout after ${this.connectTimeoutMs} ms`)),
+          this.connectTimeoutMs,
+        );
         const connected = () => clearTimeout(timer);
         socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
         socket.once('close', connected);

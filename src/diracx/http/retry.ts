@@ -83,7 +83,9 @@ export async function sendWithRetry(
       if (!(error instanceof TransportError)) throw error;
       if (error.failure === 'tls') throw new PilotError(ExitCode.TLS, error.message, { cause: error });
       if (error.failure === 'ambiguous' && !idempotent) {
-        throw new PilotError(ExitCode.SERVER_UNREACHABLE, `${endpoint}: ${error.message} (not retried: the call is not idempotent)`, { cause: error });
+        throw new PilotError(ExitCode.SERVER_UNREACHABLE, `${endpoint}: ${error.message} (not retried: the call is not idempotent)`, {
+          cause: error,
+        });
       }
       reason = error.code;
       lastFailure = error;

@@ -41,7 +41,10 @@ export class StatusSpool {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new PilotError(ExitCode.WORKDIR, `cannot create the status spool directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new PilotError(
+        ExitCode.WORKDIR,
+        `cannot create the status spool directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
     this.file = path.join(dir, SPOOL_FILE_NAME);
   }
@@ -70,7 +73,9 @@ export class StatusSpool {
       if (result.success) entries.push(result.data);
       else {
         const issue = result.error.issues[0];
-        this.logger.warn(`status spool ${this.file}:${index + 1}: ${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'invalid'}, skipped`);
+        this.logger.warn(
+          `status spool ${this.file}:${index + 1}: ${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'invalid'}, skipped`,
+        );
       }
     });
     return entries;

@@ -115,9 +115,18 @@ export class PilotLogShipper extends Writable {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.batchLines);
       const dropped = this.droppedSinceReport;
-      const lines = dropped > 0
-        ? [{ timestamp: new Date().toISOString(), severity: 'WARN', message: `${dropped} log line(s) dropped: buffer full`, scope: this.scope }, ...batch]
-        : batch;
+      const lines =
+        dropped > 0
+          ? [
+              {
+                timestamp: new Date().toISOString(),
+                severity: 'WARN',
+                message: `${dropped} log line(s) dropped: buffer full`,
+                scope: this.scope,
+              },
+              ...batch,
+            ]
+          : batch;
       try {
         await this.options.send(lines);
         this.counters.shipped += batch.length;

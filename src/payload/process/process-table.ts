@@ -1,6 +1,15 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { CLOCK_TICKS_PER_SECOND, environHas, parseProcIo, parseProcStat, parseSmapsRollup, type ProcIo, type ProcStat, type SmapsRollup } from './proc-parsers.js';
+import {
+  CLOCK_TICKS_PER_SECOND,
+  environHas,
+  parseProcIo,
+  parseProcStat,
+  parseSmapsRollup,
+  type ProcIo,
+  type ProcStat,
+  type SmapsRollup,
+} from './proc-parsers.js';
 import { readProcBytes, readProcText } from '../../probes/proc-read.js';
 
 /*

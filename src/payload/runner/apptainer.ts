@@ -127,7 +127,11 @@ export function apptainerEnvironment(
 }
 
 /** Writes the wrapper and the work area, and returns how to launch. Throws PilotError on bad configuration. */
-export function planApptainer(options: PayloadOptions, runner: ApptainerRunnerOptions, marker: { name: string; value: string }): LaunchPlan {
+export function planApptainer(
+  options: PayloadOptions,
+  runner: ApptainerRunnerOptions,
+  marker: { name: string; value: string },
+): LaunchPlan {
   for (const bind of runner.binds) {
     const problem = checkBindSpec(bind);
     if (problem) throw new PilotError(ExitCode.CONFIG, `container configuration: ${problem}`);
@@ -156,7 +160,11 @@ export function planApptainer(options: PayloadOptions, runner: ApptainerRunnerOp
  * itself is dropped; a bind of a directory above one gets an empty read-only directory bound over
  * the credential's directory, after it. Logged once per bind.
  */
-function shieldSecrets(runner: ApptainerRunnerOptions, secret: { files: string[]; disabled?: string }, logger: PayloadOptions['logger']): ApptainerRunnerOptions {
+function shieldSecrets(
+  runner: ApptainerRunnerOptions,
+  secret: { files: string[]; disabled?: string },
+  logger: PayloadOptions['logger'],
+): ApptainerRunnerOptions {
   if (secret.files.length === 0 || secret.disabled) return runner;
   const shield = secretBindMasks([...runner.binds, ...bindsIn(runner.extraOptions)], secret.files, path.join(runner.workdirBase, 'empty'));
   for (const bind of shield.dropped) logger.warn({ bind }, 'container bind dropped: it is one of the pilot’s credential files');
@@ -189,19 +197,30 @@ const DIAGNOSTIC_MAX_CHARS = 8192;
  * DIRAC's diagnostic re-run: the same container options, `--debug`, and a trivial command. It
  * runs without the payload's environment, so nothing secret ends up in the debug output we keep.
  */
-export async function runContainerDiagnostic(runner: ApptainerRunnerOptions, jobDir: string, marker: { name: string; value: string }): Promise<string> {
-  const result = await execa(runner.binary, ['--debug', 'exec', ...apptainerExecOptions(runner, jobDir), runner.image, 'echo', 'All okay'], {
-    env: apptainerEnvironment(runner, jobDir, null, marker),
-    extendEnv: false,
-    cwd: jobDir,
-    timeout: DIAGNOSTIC_TIMEOUT_MS,
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-    maxBuffer: 4 * 1024 * 1024,
-  });
+export async function runContainerDiagnostic(
+  runner: ApptainerRunnerOptions,
+  jobDir: string,
+  marker: { name: string; value: string },
+): Promise<string> {
+  const result = await execa(
+    runner.binary,
+    ['--debug', 'exec', ...apptainerExecOptions(runner, jobDir), runner.image, 'echo', 'All okay'],
+    {
+      env: apptainerEnvironment(runner, jobDir, null, marker),
+      extendEnv: false,
+      cwd: jobDir,
+      timeout: DIAGNOSTIC_TIMEOUT_MS,
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      maxBuffer: 4 * 1024 * 1024,
+    },
+  );
   const output = String(result.all ?? '');
-  const verdict = result.exitCode === 0 && output.includes('All okay') ? 'diagnostic container ran fine' : `diagnostic container failed (exit ${result.exitCode ?? result.signal ?? 'unknown'})`;
+  const verdict =
+    result.exitCode === 0 && output.includes('All okay')
+      ? 'diagnostic container ran fine'
+      : `diagnostic container failed (exit ${result.exitCode ?? result.signal ?? 'unknown'})`;
   const tail = output.length > DIAGNOSTIC_MAX_CHARS ? output.slice(-DIAGNOSTIC_MAX_CHARS) : output;
   return `${verdict}\n${tail}`;
 }

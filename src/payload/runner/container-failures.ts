@@ -12,7 +12,8 @@ export interface ContainerFailurePattern {
 export const CONTAINER_FAILURE_PATTERNS: readonly ContainerFailurePattern[] = [
   {
     name: 'userns',
-    pattern: /Failed to create user namespace|user namespaces? (are |is )?not (enabled|supported|allowed)|max_user_namespaces|unprivileged user namespace/i,
+    pattern:
+      /Failed to create user namespace|user namespaces? (are |is )?not (enabled|supported|allowed)|max_user_namespaces|unprivileged user namespace/i,
     minorStatus: 'Container failed: user namespaces unavailable',
   },
   {
@@ -27,7 +28,8 @@ export const CONTAINER_FAILURE_PATTERNS: readonly ContainerFailurePattern[] = [
   },
   {
     name: 'image-unreadable',
-    pattern: /could not open image|image format not recognized|failed to (open|mount|read) image|not a valid image|squashfs[^\n]*(corrupt|invalid)/i,
+    pattern:
+      /could not open image|image format not recognized|failed to (open|mount|read) image|not a valid image|squashfs[^\n]*(corrupt|invalid)/i,
     minorStatus: 'Container failed: image could not be opened',
   },
   {
@@ -37,7 +39,8 @@ export const CONTAINER_FAILURE_PATTERNS: readonly ContainerFailurePattern[] = [
   },
   {
     name: 'bind',
-    pattern: /mount source [^\n]* doesn't exist|while mounting [^\n]*(failed|denied|no such)|destination [^\n]* doesn't exist in container|invalid bind/i,
+    pattern:
+      /mount source [^\n]* doesn't exist|while mounting [^\n]*(failed|denied|no such)|destination [^\n]* doesn't exist in container|invalid bind/i,
     minorStatus: 'Container failed: bind mount failed',
   },
   {

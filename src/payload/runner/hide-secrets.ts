@@ -107,12 +107,15 @@ export function planHiding(files: readonly string[]): HidingPlan {
     } catch (error) {
       return { ok: false, reason: `cannot list ${dir}: ${(error as Error).message}` };
     }
-    if (count > MAX_ENTRIES_BESIDE_SECRET) return { ok: false, reason: `${dir} holds ${count} entries (more than ${MAX_ENTRIES_BESIDE_SECRET})` };
+    if (count > MAX_ENTRIES_BESIDE_SECRET)
+      return { ok: false, reason: `${dir} holds ${count} entries (more than ${MAX_ENTRIES_BESIDE_SECRET})` };
     const names = byDir.get(dir) ?? new Set<string>();
     names.add(path.basename(real));
     byDir.set(dir, names);
   }
-  const dirs = [...byDir].map(([dir, names]) => ({ dir, names: [...names] })).sort((a, b) => a.dir.split('/').length - b.dir.split('/').length);
+  const dirs = [...byDir]
+    .map(([dir, names]) => ({ dir, names: [...names] }))
+    .sort((a, b) => a.dir.split('/').length - b.dir.split('/').length);
   return { ok: true, dirs };
 }
 
@@ -124,14 +127,37 @@ export interface HiddenView {
 }
 
 /** Wraps a direct-runner plan so the payload starts inside `view`, in a pid namespace of its own. */
-export function wrapHidingSecrets(plan: LaunchPlan, view: HiddenView, ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }): LaunchPlan {
+export function wrapHidingSecrets(
+  plan: LaunchPlan,
+  view: HiddenView,
+  ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+): LaunchPlan {
   return {
     ...plan,
     file: view.nsenter,
     args: [
-      `--target=${view.pid}`, '--user', '--mount', '--preserve-credentials', `--wd=${plan.cwd}`, '--',
-      view.unshare, '--user', `--map-user=${ids.uid}`, `--map-group=${ids.gid}`, '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--',
-      '/bin/sh', '-c', PAYLOAD_INIT, 'pilot-payload', plan.file, ...plan.args,
+      `--target=${view.pid}`,
+      '--user',
+      '--mount',
+      '--preserve-credentials',
+      `--wd=${plan.cwd}`,
+      '--',
+      view.unshare,
+      '--user',
+      `--map-user=${ids.uid}`,
+      `--map-group=${ids.gid}`,
+      '--mount',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount-proc',
+      '--',
+      '/bin/sh',
+      '-c',
+      PAYLOAD_INIT,
+      'pilot-payload',
+      plan.file,
+      ...plan.args,
     ],
   };
 }
@@ -165,7 +191,23 @@ function probeNamespaces(): NamespaceSupport {
   try {
     const result = execaSync(
       unshare,
-      ['--user', '--map-root-user', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--', unshare, '--user', `--map-user=${process.getuid?.() ?? 0}`, `--map-group=${process.getgid?.() ?? 0}`, '--mount', '--', '/bin/true'],
+      [
+        '--user',
+        '--map-root-user',
+        '--mount',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        '--',
+        unshare,
+        '--user',
+        `--map-user=${process.getuid?.() ?? 0}`,
+        `--map-group=${process.getgid?.() ?? 0}`,
+        '--mount',
+        '--',
+        '/bin/true',
+      ],
       { timeout: 10_000, reject: false, stdin: 'ignore', extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
     if (result.exitCode === 0) return { ok: true, unshare, nsenter };
@@ -269,7 +311,10 @@ export function hideSecretsFromPayload(plan: LaunchPlan, secret: { files: string
 function notice(logger: Logger, reason: string): void {
   if (noticeGiven) return;
   noticeGiven = true;
-  logger.warn({ reason }, 'credentials not hidden from payloads: a payload running as the pilot’s user can read the pilot’s credential files');
+  logger.warn(
+    { reason },
+    'credentials not hidden from payloads: a payload running as the pilot’s user can read the pilot’s credential files',
+  );
 }
 
 /** Tests: let the once-per-pilot notice be given again. */

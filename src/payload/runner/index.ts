@@ -144,7 +144,10 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
     windDownSent = true;
     const { rule } = options.windDown;
     const signalled = signalMatching(scan(), rule);
-    logger.info({ reason, signal: rule.signal, pids: signalled.pids, timedOut: signalled.timedOut || undefined }, 'wind-down signal sent to the payload');
+    logger.info(
+      { reason, signal: rule.signal, pids: signalled.pids, timedOut: signalled.timedOut || undefined },
+      'wind-down signal sent to the payload',
+    );
     return true;
   };
 
@@ -157,7 +160,8 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
     onViolation: (violation) => kill(violation.reason, violation.detail),
     onSample: (sample) => {
       const at = options.windDown?.atCpuSeconds;
-      if (at != null && sample.cpuSeconds >= at) windDown(`CPU ${Math.round(sample.cpuSeconds)} s reached the wind-down point ${Math.round(at)} s`);
+      if (at != null && sample.cpuSeconds >= at)
+        windDown(`CPU ${Math.round(sample.cpuSeconds)} s reached the wind-down point ${Math.round(at)} s`);
     },
   });
   if (pid > 0) watchdog.start();

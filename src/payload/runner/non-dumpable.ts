@@ -15,7 +15,9 @@ export function makePilotNonDumpable(native: NativeAddon | null | undefined, log
   if (done) return true;
   done = true;
   if (!native?.setDumpable) {
-    logger.warn('native addon unavailable: the pilot stays dumpable, so a payload running as its user can read /proc/<pilot>/environ and the pilot’s memory');
+    logger.warn(
+      'native addon unavailable: the pilot stays dumpable, so a payload running as its user can read /proc/<pilot>/environ and the pilot’s memory',
+    );
     return false;
   }
   try {

@@ -30,7 +30,8 @@ export function secretBindMasks(binds: readonly string[], secretFiles: readonly 
         continue;
       }
       const inside = path.relative(source, secret.dir);
-      if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) masks.add(`${emptyDir}:${path.posix.join(dest, inside.split(path.sep).join('/'))}:ro`);
+      if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside)))
+        masks.add(`${emptyDir}:${path.posix.join(dest, inside.split(path.sep).join('/'))}:ro`);
     }
   }
   return { dropped: [...new Set(dropped)], masks: [...masks] };

@@ -22,7 +22,10 @@ let registered: SecretFiles = { files: [] };
 export function registerSecretFiles(files: ReadonlyArray<string | undefined>, env: NodeJS.ProcessEnv = process.env): void {
   const resolved = [...new Set(files.filter((f): f is string => typeof f === 'string' && f.length > 0).map((f) => resolve(f)))];
   const off = env[NO_SECRET_HIDING_ENV];
-  registered = { files: resolved, ...(off !== undefined && off !== '' && off !== '0' ? { disabled: `${NO_SECRET_HIDING_ENV} is set` } : {}) };
+  registered = {
+    files: resolved,
+    ...(off !== undefined && off !== '' && off !== '0' ? { disabled: `${NO_SECRET_HIDING_ENV} is set` } : {}),
+  };
 }
 
 export function registeredSecretFiles(): SecretFiles {

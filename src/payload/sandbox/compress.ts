@@ -24,11 +24,22 @@ const BZIP2_TIMEOUT_MS = 10 * 60 * 1000;
  * their way to disk: one pass, no second read for the sha256 DiracX asks for. On failure the
  * partial file is removed. `inputBytes` (the files' total size, when known) sizes the buffers.
  */
-export async function writeCompressed(tar: AsyncIterable<Buffer>, outFile: string, format: SandboxFormat, inputBytes?: number): Promise<WrittenArchive> {
+export async function writeCompressed(
+  tar: AsyncIterable<Buffer>,
+  outFile: string,
+  format: SandboxFormat,
+  inputBytes?: number,
+): Promise<WrittenArchive> {
   const hasher = new HashingCounter();
   try {
     if (format === 'tar.bz2') await writeBzip2(tar, hasher, outFile);
-    else await pipeline(Readable.from(tar, { objectMode: false }), compressor(format, sandboxChunkBytes(inputBytes)), hasher, createWriteStream(outFile, { mode: 0o600 }));
+    else
+      await pipeline(
+        Readable.from(tar, { objectMode: false }),
+        compressor(format, sandboxChunkBytes(inputBytes)),
+        hasher,
+        createWriteStream(outFile, { mode: 0o600 }),
+      );
   } catch (error) {
     await rm(outFile, { force: true });
     if (error instanceof SandboxError) throw error;

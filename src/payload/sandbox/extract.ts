@@ -48,7 +48,10 @@ export async function extractSandbox(archivePath: string, destDir: string, optio
       'sandbox extracted',
     );
     if (report.strippedModes.length > 0) {
-      logger.warn({ entries: report.strippedModes.slice(0, 20) }, `stripped setuid/setgid/sticky bits from ${report.strippedModes.length} entries`);
+      logger.warn(
+        { entries: report.strippedModes.slice(0, 20) },
+        `stripped setuid/setgid/sticky bits from ${report.strippedModes.length} entries`,
+      );
     }
     return report;
   } catch (error) {
@@ -58,7 +61,12 @@ export async function extractSandbox(archivePath: string, destDir: string, optio
   }
 }
 
-async function extractAtomically(archivePath: string, dest: string, limits: SandboxLimits, options: ExtractOptions): Promise<ExtractReport> {
+async function extractAtomically(
+  archivePath: string,
+  dest: string,
+  limits: SandboxLimits,
+  options: ExtractOptions,
+): Promise<ExtractReport> {
   const compressedBytes = (await stat(archivePath)).size;
   if (options.expectedSha256 !== undefined) await verifySha256(archivePath, options.expectedSha256);
   const format = await detectFileFormat(archivePath);

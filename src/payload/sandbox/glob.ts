@@ -116,7 +116,9 @@ async function walk(root: string, prefix: string[], components: readonly string[
   let names: string[];
   if (hasMagic(component)) {
     const hiddenAllowed = component.startsWith('.');
-    names = (await readdirOrEmpty(directory)).filter((name) => (hiddenAllowed || !name.startsWith('.')) && matchComponent(component, name)).sort();
+    names = (await readdirOrEmpty(directory))
+      .filter((name) => (hiddenAllowed || !name.startsWith('.')) && matchComponent(component, name))
+      .sort();
   } else {
     names = (await lstatOrNull(path.join(directory, component))) ? [component] : [];
   }

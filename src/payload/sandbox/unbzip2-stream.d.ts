@@ -6,7 +6,13 @@ declare module 'unbzip2-stream/lib/bzip2.js' {
     /** Reads the `BZh<level>` stream header; returns the level (block size in 100 kB). */
     header(bits: BitReader): number;
     /** Decodes one block through `output`; returns the running stream CRC, or null at the end-of-stream marker. */
-    decompress(bits: BitReader, output: (byte: number) => void, buffer: Int32Array, bufferSize: number, streamCRC: number | null): number | null;
+    decompress(
+      bits: BitReader,
+      output: (byte: number) => void,
+      buffer: Int32Array,
+      bufferSize: number,
+      streamCRC: number | null,
+    ): number | null;
   };
   export default bzip2;
 }

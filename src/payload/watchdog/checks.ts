@@ -64,7 +64,10 @@ export function findViolation(
     };
   }
   if (limits.loopingSeconds !== null && sample.secondsSinceLastWrite > limits.loopingSeconds) {
-    return { reason: 'looping', detail: `no file in the job directory written for ${Math.floor(sample.secondsSinceLastWrite)} s, limit ${limits.loopingSeconds} s` };
+    return {
+      reason: 'looping',
+      detail: `no file in the job directory written for ${Math.floor(sample.secondsSinceLastWrite)} s, limit ${limits.loopingSeconds} s`,
+    };
   }
   return null;
 }

@@ -29,7 +29,18 @@ export interface GpuSample {
 }
 
 /** Which prmon statistics get an average, and how (prmon's parameter lists: memmon, iomon, countmon, nvidiamon). */
-const AVERAGED_BY_SAMPLE: readonly Column[] = ['pss', 'rss', 'swap', 'vmem', 'nprocs', 'nthreads', 'ngpus', 'gpufbmem', 'gpumempct', 'gpusmpct'];
+const AVERAGED_BY_SAMPLE: readonly Column[] = [
+  'pss',
+  'rss',
+  'swap',
+  'vmem',
+  'nprocs',
+  'nthreads',
+  'ngpus',
+  'gpufbmem',
+  'gpumempct',
+  'gpusmpct',
+];
 const AVERAGED_BY_TIME: readonly Column[] = ['rchar', 'read_bytes', 'wchar', 'write_bytes'];
 /** Counters: the summary's "Max" is their last (largest) value. */
 const COUNTERS: readonly Column[] = ['wtime', 'stime', 'utime', 'rchar', 'read_bytes', 'wchar', 'write_bytes'];
@@ -126,11 +137,22 @@ export class ResourceReport {
     const { Max, Avg } = this.summary();
     const pick = (record: Record<string, number>, key: string) => record[key] ?? 0;
     return {
-      maxRSS: pick(Max, 'rss'), maxVMEM: pick(Max, 'vmem'), maxSWAP: pick(Max, 'swap'), maxPSS: pick(Max, 'pss'),
-      avgRSS: Math.round(pick(Avg, 'rss')), avgVMEM: Math.round(pick(Avg, 'vmem')), avgSWAP: Math.round(pick(Avg, 'swap')), avgPSS: Math.round(pick(Avg, 'pss')),
-      totRCHAR: pick(Max, 'rchar'), totWCHAR: pick(Max, 'wchar'), totRBYTES: pick(Max, 'read_bytes'), totWBYTES: pick(Max, 'write_bytes'),
-      rateRCHAR: Math.round(pick(Avg, 'rchar')), rateWCHAR: Math.round(pick(Avg, 'wchar')),
-      rateRBYTES: Math.round(pick(Avg, 'read_bytes')), rateWBYTES: Math.round(pick(Avg, 'write_bytes')),
+      maxRSS: pick(Max, 'rss'),
+      maxVMEM: pick(Max, 'vmem'),
+      maxSWAP: pick(Max, 'swap'),
+      maxPSS: pick(Max, 'pss'),
+      avgRSS: Math.round(pick(Avg, 'rss')),
+      avgVMEM: Math.round(pick(Avg, 'vmem')),
+      avgSWAP: Math.round(pick(Avg, 'swap')),
+      avgPSS: Math.round(pick(Avg, 'pss')),
+      totRCHAR: pick(Max, 'rchar'),
+      totWCHAR: pick(Max, 'wchar'),
+      totRBYTES: pick(Max, 'read_bytes'),
+      totWBYTES: pick(Max, 'write_bytes'),
+      rateRCHAR: Math.round(pick(Avg, 'rchar')),
+      rateWCHAR: Math.round(pick(Avg, 'wchar')),
+      rateRBYTES: Math.round(pick(Avg, 'read_bytes')),
+      rateWBYTES: Math.round(pick(Avg, 'write_bytes')),
     };
   }
 }

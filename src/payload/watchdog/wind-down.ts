@@ -34,17 +34,21 @@ export class WindDownError extends Error {}
 function fraction(value: unknown, name: string, fallback: number): number {
   if (value === undefined || value === null || value === '') return fallback;
   const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0 || number > 1) throw new WindDownError(`${name}: expected a fraction in (0, 1], got ${String(value)}`);
+  if (!Number.isFinite(number) || number <= 0 || number > 1)
+    throw new WindDownError(`${name}: expected a fraction in (0, 1], got ${String(value)}`);
   return number;
 }
 
 function signalNumber(value: unknown): number {
   if (value === undefined || value === null || value === '') return WIND_DOWN_DEFAULTS.signal;
   const text = String(value).trim();
-  const byName = (constants.signals as Record<string, number>)[text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`];
+  const byName = (constants.signals as Record<string, number>)[
+    text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`
+  ];
   const number = /^\d+$/.test(text) ? Number(text) : byName;
   // SIGKILL and SIGSTOP cannot be handled: they would not wind anything down.
-  if (!number || number < 1 || number > 64 || number === 9 || number === 19) throw new WindDownError(`StopSigNumber: not a signal a payload can handle: ${text}`);
+  if (!number || number < 1 || number > 64 || number === 9 || number === 19)
+    throw new WindDownError(`StopSigNumber: not a signal a payload can handle: ${text}`);
   return number;
 }
 
@@ -53,8 +57,12 @@ function signalNumber(value: unknown): number {
  * StopSigFinishWork), the pilot's configured values filling in; null when no regex is given.
  * Throws WindDownError, naming the key, for values a job got wrong (the job's failure).
  */
-export function windDownRule(raw: Readonly<Record<string, unknown>>, configured: Partial<Record<string, unknown>> = {}): WindDownRule | null {
-  const pick = (key: string): unknown => (Object.hasOwn(raw, key) ? raw[key] : Object.hasOwn(configured, key) ? configured[key] : undefined);
+export function windDownRule(
+  raw: Readonly<Record<string, unknown>>,
+  configured: Partial<Record<string, unknown>> = {},
+): WindDownRule | null {
+  const pick = (key: string): unknown =>
+    Object.hasOwn(raw, key) ? raw[key] : Object.hasOwn(configured, key) ? configured[key] : undefined;
   const regex = pick('StopSigRegex');
   if (regex === undefined || regex === null || String(regex) === '') return null;
   const source = String(regex);
@@ -66,7 +74,8 @@ export function windDownRule(raw: Readonly<Record<string, unknown>>, configured:
   }
   const startFraction = fraction(pick('StopSigStartWork'), 'StopSigStartWork', WIND_DOWN_DEFAULTS.startFraction);
   const finishFraction = fraction(pick('StopSigFinishWork'), 'StopSigFinishWork', WIND_DOWN_DEFAULTS.finishFraction);
-  if (finishFraction < startFraction) throw new WindDownError(`StopSigFinishWork ${finishFraction} is below StopSigStartWork ${startFraction}`);
+  if (finishFraction < startFraction)
+    throw new WindDownError(`StopSigFinishWork ${finishFraction} is below StopSigStartWork ${startFraction}`);
   return { regex: source, signal: signalNumber(pick('StopSigNumber')), startFraction, finishFraction };
 }
 

@@ -51,7 +51,14 @@ export const execSubcommand: Subcommand = {
       const slot = pool.acquire(description);
       if (!isSlot(slot)) throw new PilotError(ExitCode.CONFIG, `job file ${file}: does not fit this slot: ${slot.reason}`);
       const backend = new LocalBackend(path.join(ctx.workDir, 'exec-status.jsonl'), ctx.logger, ctx.workDir);
-      const job = { jobId: description.jobId, jdl: text, owner: description.owner, ownerGroup: description.ownerGroup, vo: description.vo, credentials: null };
+      const job = {
+        jobId: description.jobId,
+        jdl: text,
+        owner: description.owner,
+        ownerGroup: description.ownerGroup,
+        vo: description.vo,
+        credentials: null,
+      };
       const outcome = await runJob({
         job,
         description,
@@ -70,7 +77,9 @@ export const execSubcommand: Subcommand = {
         diracPayloads: diracPayloadConfig(ctx.params),
         localInputBase: path.dirname(path.resolve(file)),
       });
-      writeStdout(`${JSON.stringify({ status: outcome.status, minorStatus: outcome.minorStatus, exitCode: outcome.exitCode, jobDir: outcome.jobDir, cpuSeconds: outcome.cpuSeconds, wallSeconds: outcome.wallSeconds })}\n`);
+      writeStdout(
+        `${JSON.stringify({ status: outcome.status, minorStatus: outcome.minorStatus, exitCode: outcome.exitCode, jobDir: outcome.jobDir, cpuSeconds: outcome.cpuSeconds, wallSeconds: outcome.wallSeconds })}\n`,
+      );
       const signalCode = session.shutdown.exitCode();
       if (signalCode !== null) return signalCode;
       if (outcome.status === 'Done') return 0;

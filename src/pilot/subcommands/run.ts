@@ -24,7 +24,13 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
     // an execve would skip).
     let runtimeSkipped: string | null = null;
     if (!parsed.params.dryRun) {
-      const facts = { execPath: process.execPath, argv: process.argv, execArgv: process.execArgv, env: process.env, isSea: isSeaExecutable() };
+      const facts = {
+        execPath: process.execPath,
+        argv: process.argv,
+        execArgv: process.execArgv,
+        env: process.env,
+        isSea: isSeaExecutable(),
+      };
       applyRuntime(facts, RUN_RUNTIME, (reason) => (runtimeSkipped = reason));
     }
     const reexecuted = restoreRuntimeEnvironment(process.env);
@@ -44,7 +50,10 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       const wrapper = await readWrapperRecords();
       for (const line of wrapper.lines) ctx.logger.info({ source: 'wrapper' }, line);
       if (wrapper.truncated) ctx.logger.warn({ source: 'wrapper' }, 'wrapper records on stdin cut short (size or time limit)');
-      ctx.logger.debug({ reexecuted, settings: reexecuted ? RUN_RUNTIME : null, skipped: runtimeSkipped, launch: currentLaunch() }, 'pilot runtime');
+      ctx.logger.debug(
+        { reexecuted, settings: reexecuted ? RUN_RUNTIME : null, skipped: runtimeSkipped, launch: currentLaunch() },
+        'pilot runtime',
+      );
       const result = await runPipeline(ctx, commands);
       if (ctx.params.dryRun && result.exitCode === ExitCode.OK) {
         const dirac = { ...diracOptionsReport(ctx.params, parsed.params, ctx.env), wrapperRecords: wrapper.lines.length };

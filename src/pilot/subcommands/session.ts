@@ -43,7 +43,9 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
   const pilotStamp = makePilotStamp(params);
   const create = options.workDir === true || (options.workDir === 'if-given' && params.workDir !== undefined);
   const workDir = create ? prepareWorkDir(params, pilotStamp, env) : resolve(params.workDir ?? process.cwd());
-  const hostCredentials = params.useServerCertificate ? [join(hostCertificateDir(params, workDir), 'hostkey.pem'), hostCredentialFile(workDir)] : [];
+  const hostCredentials = params.useServerCertificate
+    ? [join(hostCertificateDir(params, workDir), 'hostkey.pem'), hostCredentialFile(workDir)]
+    : [];
   registerSecretFiles([params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile, ...hostCredentials], env);
   const quiet = options.quietLogs === true && !params.debug;
   const logger: Logger =

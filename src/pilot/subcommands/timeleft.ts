@@ -22,9 +22,13 @@ export const timeleftSubcommand: Subcommand = {
       const processors = slotProcessors({ params: ctx.params, probe });
       const work = cpuWorkLeft({ timeLeft: report, power: power.power, cpuConsumed: 0, processors });
       if (ctx.params.json) {
-        writeStdout(`${JSON.stringify({ timeLeft: report, cpuPower: { power: power.power, source: power.source, detail: power.detail }, cpuWorkLeft: work, processors }, null, 2)}\n`);
+        writeStdout(
+          `${JSON.stringify({ timeLeft: report, cpuPower: { power: power.power, source: power.source, detail: power.detail }, cpuWorkLeft: work, processors }, null, 2)}\n`,
+        );
       } else {
-        writeStdout(`${formatTimeLeft(report)}\nCPU power: ${power.power} (${power.source}: ${power.detail})\n${formatCpuWorkLeft(work)}\n`);
+        writeStdout(
+          `${formatTimeLeft(report)}\nCPU power: ${power.power} (${power.source}: ${power.detail})\n${formatCpuWorkLeft(work)}\n`,
+        );
       }
       return 0;
     } finally {

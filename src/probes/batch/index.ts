@@ -98,7 +98,8 @@ export async function readBatch(context: BatchContext, ceName?: string, fallback
     allocation.allocatedMemoryMB ??= rss !== null ? Math.floor(rss / (1024 * 1024)) : null;
     allocation.mjf = mjf;
   }
-  if (!allocation) return { system: null, jobId: null, pilotReference: null, allocatedCpus: null, allocatedMemoryMB: null, allocatedGpus: null };
+  if (!allocation)
+    return { system: null, jobId: null, pilotReference: null, allocatedCpus: null, allocatedMemoryMB: null, allocatedGpus: null };
 
   const system = allocation.system;
   const flavour = SUBMITTERS.find((entry) => entry.system === system)?.flavour ?? String(system);
@@ -106,7 +107,8 @@ export async function readBatch(context: BatchContext, ceName?: string, fallback
   let reference: string | null = null;
   if (referenceSource) {
     // For HTCondor DIRAC's variable is the ad path; the reference names the job, not the file.
-    const jobId = referenceSource.flavour === 'htcondorce' && allocation.system === 'htcondor' ? String(allocation.jobId) : referenceSource.jobId;
+    const jobId =
+      referenceSource.flavour === 'htcondorce' && allocation.system === 'htcondor' ? String(allocation.jobId) : referenceSource.jobId;
     reference = pilotReferenceFor(referenceSource.flavour, jobId, ceName ?? submitHost(context.env, allocation) ?? fallbackHost);
   }
   return { ...allocation, pilotReference: reference };

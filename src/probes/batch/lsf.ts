@@ -21,7 +21,8 @@ export function readLsf(context: BatchContext): BatchAllocation | null {
   let hosts: Array<[string, number]> | null = null;
   if (env.LSB_MCPU_HOSTS !== undefined) {
     hosts = parseLsfMcpuHosts(env.LSB_MCPU_HOSTS);
-    if (hosts === null) warnings.add('batch', `LSB_MCPU_HOSTS=${JSON.stringify(env.LSB_MCPU_HOSTS.slice(0, 40))} is not "host count ..." pairs; ignored`);
+    if (hosts === null)
+      warnings.add('batch', `LSB_MCPU_HOSTS=${JSON.stringify(env.LSB_MCPU_HOSTS.slice(0, 40))} is not "host count ..." pairs; ignored`);
   }
   return {
     system: 'lsf',

@@ -8,7 +8,10 @@ import { envCount, type BatchAllocation, type BatchContext } from './types.js';
 export async function readSge(context: BatchContext): Promise<BatchAllocation | null> {
   const { env } = context;
   const jobId = env.JOB_ID;
-  if (!jobId || !(env.SGE_TASK_ID !== undefined || env.NSLOTS !== undefined || env.PE_HOSTFILE !== undefined || env.SGE_ROOT !== undefined)) {
+  if (
+    !jobId ||
+    !(env.SGE_TASK_ID !== undefined || env.NSLOTS !== undefined || env.PE_HOSTFILE !== undefined || env.SGE_ROOT !== undefined)
+  ) {
     return null;
   }
   const hosts = await readHostFile(context, 'PE_HOSTFILE');

@@ -21,7 +21,11 @@ export function readSlurm(context: BatchContext): BatchAllocation | null {
   let perNode: number[] | null = null;
   if (env.SLURM_JOB_CPUS_PER_NODE !== undefined) {
     perNode = expandSlurmCpusPerNode(env.SLURM_JOB_CPUS_PER_NODE);
-    if (perNode === null) warnings.add('batch', `SLURM_JOB_CPUS_PER_NODE=${JSON.stringify(env.SLURM_JOB_CPUS_PER_NODE.slice(0, 40))} is not understood; ignored`);
+    if (perNode === null)
+      warnings.add(
+        'batch',
+        `SLURM_JOB_CPUS_PER_NODE=${JSON.stringify(env.SLURM_JOB_CPUS_PER_NODE.slice(0, 40))} is not understood; ignored`,
+      );
   }
   const cpus = envCount(context, 'SLURM_CPUS_ON_NODE') ?? perNode?.[0] ?? null;
   const memPerNode = envCount(context, 'SLURM_MEM_PER_NODE');

@@ -22,7 +22,13 @@ export interface GpuProbe {
   selectedBy: string | null;
 }
 
-async function nvidiaSmiRows(source: NodeSource, env: Env, driverLoaded: boolean, options: NvidiaSmiOptions, warnings: Warnings): Promise<NvidiaSmiGpu[] | null> {
+async function nvidiaSmiRows(
+  source: NodeSource,
+  env: Env,
+  driverLoaded: boolean,
+  options: NvidiaSmiOptions,
+  warnings: Warnings,
+): Promise<NvidiaSmiGpu[] | null> {
   const timeoutMs = options.timeoutMs ?? 5000;
   if (options.path) return runNvidiaSmi(options.path, timeoutMs, warnings);
   if (source.layout !== 'live') {
@@ -35,7 +41,10 @@ async function nvidiaSmiRows(source: NodeSource, env: Env, driverLoaded: boolean
   if (!driverLoaded) return null;
   const binary = await findNvidiaSmi(env);
   if (!binary) {
-    warnings.add('gpu', 'NVIDIA driver loaded but nvidia-smi not found on PATH or in /usr/local/nvidia/bin, /usr/bin, /opt/nvidia; GPU memory unknown');
+    warnings.add(
+      'gpu',
+      'NVIDIA driver loaded but nvidia-smi not found on PATH or in /usr/local/nvidia/bin, /usr/bin, /opt/nvidia; GPU memory unknown',
+    );
     return null;
   }
   return runNvidiaSmi(binary, timeoutMs, warnings);

@@ -33,7 +33,10 @@ export interface NvidiaProcInfo {
 
 /** What the driver tells without running a binary: loaded or not, its version, each GPU's model and UUID. */
 export async function readNvidiaProc(source: NodeSource, warnings: Warnings): Promise<NvidiaProcInfo> {
-  const [versionText, busIds] = await Promise.all([source.readText('/proc/driver/nvidia/version'), source.listDir('/proc/driver/nvidia/gpus')]);
+  const [versionText, busIds] = await Promise.all([
+    source.readText('/proc/driver/nvidia/version'),
+    source.listDir('/proc/driver/nvidia/gpus'),
+  ]);
   const driverVersion = versionText !== null ? parseNvidiaDriverVersion(versionText) : null;
   if (versionText !== null && driverVersion === null) warnings.add('gpu', '/proc/driver/nvidia/version has no version number');
   const gpus = await Promise.all(

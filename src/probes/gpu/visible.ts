@@ -71,7 +71,8 @@ export function selectVisibleGpus<T extends Selectable>(
     return { gpus: applyCudaVisibleDevices(env.CUDA_VISIBLE_DEVICES, gpus), selectedBy: 'CUDA_VISIBLE_DEVICES' };
   }
   if (batchGpuIds.ids && batchGpuIds.system) {
-    const name = batchGpuIds.system === 'htcondor' ? 'AssignedGPUs' : batchGpuIds.system === 'slurm' ? 'SLURM_JOB_GPUS' : `${batchGpuIds.system} GPUs`;
+    const name =
+      batchGpuIds.system === 'htcondor' ? 'AssignedGPUs' : batchGpuIds.system === 'slurm' ? 'SLURM_JOB_GPUS' : `${batchGpuIds.system} GPUs`;
     return { gpus: applyAssignment(name, batchGpuIds.ids, gpus, warnings), selectedBy: name };
   }
   if (env.GPU_DEVICE_ORDINAL !== undefined) {

@@ -17,13 +17,17 @@ export function formatTimeLeft(report: TimeLeftReport): string {
     const unit = report.usage.Unit === 'WallClock' ? 'wall clock' : 'CPU';
     lines.push(`Time left: ${formatDuration(report.secondsLeft)} (${Math.round(report.secondsLeft)} s of ${unit}) from ${report.source}`);
     lines.push(`  wall clock: ${formatDuration(report.usage.WallClock)} used of ${formatDuration(report.usage.WallClockLimit)}`);
-    lines.push(`  CPU:        ${formatDuration(report.usage.CPU)} used of ${formatDuration(report.usage.CPULimit)} (${report.processors} processor${report.processors === 1 ? '' : 's'})`);
+    lines.push(
+      `  CPU:        ${formatDuration(report.usage.CPU)} used of ${formatDuration(report.usage.CPULimit)} (${report.processors} processor${report.processors === 1 ? '' : 's'})`,
+    );
     const guessed = report.reported
       ? (['CPU', 'CPULimit', 'WallClock', 'WallClockLimit'] as const).filter((key) => report.reported?.[key] === null)
       : [];
     if (guessed.length > 0) lines.push(`  derived by DIRAC's fill-in rules: ${guessed.join(', ')}`);
   } else {
-    lines.push(`Time left: ${formatDuration(report.secondsLeft)} (${Math.round(report.secondsLeft)} s of CPU) from ${report.source} (no batch-system figure)`);
+    lines.push(
+      `Time left: ${formatDuration(report.secondsLeft)} (${Math.round(report.secondsLeft)} s of CPU) from ${report.source} (no batch-system figure)`,
+    );
   }
   if (report.shutdownTime !== null) lines.push(`  machine shutdown: ${new Date(report.shutdownTime * 1000).toISOString()}`);
   for (const attempt of report.attempts) lines.push(`  not used: ${attempt.error}`);

@@ -155,7 +155,11 @@ export async function readTimeLeft(options: ReadTimeLeftOptions): Promise<TimeLe
     options.logger.debug({ usage }, `time left from ${usage.source}`);
     return { source: usage.source, system, reported, usage, processors, secondsLeft: limit - used, shutdownTime, readAt, attempts };
   }
-  if (!system) attempts.push({ source: 'batch', error: 'no batch system recognised (no LSB_JOBID, PBS_JOBID, SGE_TASK_ID, SLURM_JOB_ID, _CONDOR_JOB_AD or MJF)' });
+  if (!system)
+    attempts.push({
+      source: 'batch',
+      error: 'no batch system recognised (no LSB_JOBID, PBS_JOBID, SGE_TASK_ID, SLURM_JOB_ID, _CONDOR_JOB_AD or MJF)',
+    });
 
   const fallback = configuredCpuTime(options.config);
   options.logger.info(`time left: using ${fallback.source} = ${fallback.seconds} s`);

@@ -91,7 +91,12 @@ export function parseBjobsWide(stdout: string, now: Date): { cpu: number; wallCl
   return { cpu, wallClock: Math.max(0, (now.getTime() - started.getTime()) / 1000) };
 }
 
-export function lsfUsage(limits: LsfQueueLimits, hostFactor: number, referenceFactor: number, used: { cpu: number; wallClock: number }): ResourceUsage {
+export function lsfUsage(
+  limits: LsfQueueLimits,
+  hostFactor: number,
+  referenceFactor: number,
+  used: { cpu: number; wallClock: number },
+): ResourceUsage {
   // Limits are in reference-host seconds; this host does hostFactor/referenceFactor as much per second.
   const relative = hostFactor / referenceFactor;
   return {

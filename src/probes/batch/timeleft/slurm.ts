@@ -44,7 +44,14 @@ export function parseScontrolShowJob(stdout: string): ResourceUsage {
   const cpusText = fields.get('NumCPUs');
   const cpus = cpusText === undefined ? null : wholeNumber(SCONTROL, 'NumCPUs', cpusText);
   // scontrol has no CPU-used counter: DIRAC's fill-in derives it from the wall clock.
-  return { CPU: null, CPULimit: cpus ? limit * cpus : null, WallClock: runTime, WallClockLimit: limit, Unit: 'WallClock', source: SCONTROL };
+  return {
+    CPU: null,
+    CPULimit: cpus ? limit * cpus : null,
+    WallClock: runTime,
+    WallClockLimit: limit,
+    Unit: 'WallClock',
+    source: SCONTROL,
+  };
 }
 
 /** `squeue -h -j ID -o "%l %M %L"`: time limit, time used, time left. */
