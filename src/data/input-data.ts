@@ -84,7 +84,8 @@ async function lookUp(lfns: readonly string[], ctx: InputDataContext): Promise<M
   const bad: string[] = [];
   for (const [lfn, cause] of replicas.failed) bad.push(`LFN:${lfn} Problem: ${cause}`);
   for (const [lfn, reps] of replicas.successful) if (reps.size === 0) bad.push(`LFN:${lfn} Problem: Null replica value`);
-  for (const lfn of lfns) if (!replicas.successful.has(lfn) && !replicas.failed.has(lfn)) bad.push(`LFN:${lfn} Problem: not in the catalog reply`);
+  for (const lfn of lfns)
+    if (!replicas.successful.has(lfn) && !replicas.failed.has(lfn)) bad.push(`LFN:${lfn} Problem: not in the catalog reply`);
   if (bad.length > 0) {
     ctx.setParameter('MissingLFNs', bad.join('\n'));
     fail('Input Data Not Available');
@@ -103,7 +104,11 @@ async function lookUp(lfns: readonly string[], ctx: InputDataContext): Promise<M
 
 /** The policy modules to run: the job's InputDataPolicy, else the site's (CS), DIRAC's order. */
 function policies(request: InputDataRequest, ctx: InputDataContext): InputDataPolicy[] {
-  if (request.inputDataModule && policyFromModule(request.inputDataModule) === undefined && !request.inputDataModule.endsWith(DEFAULT_MODULE)) {
+  if (
+    request.inputDataModule &&
+    policyFromModule(request.inputDataModule) === undefined &&
+    !request.inputDataModule.endsWith(DEFAULT_MODULE)
+  ) {
     throw new InputDataError('other', `InputDataModule ${request.inputDataModule} is not supported by this pilot`);
   }
   const fromJob = request.inputDataPolicy.map((m) => {
@@ -124,7 +129,8 @@ function adlerOf(entry: CatalogEntry): string | null {
 /** LFN basename as a plain name inside the job directory: never a path, never `.`/`..`. */
 export function localName(lfn: string): string {
   const name = basename(checkLfn(lfn));
-  if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new DataError('bad-name', `LFN ${lfn} has no usable file name`);
+  if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
+    throw new DataError('bad-name', `LFN ${lfn} has no usable file name`);
   return name;
 }
 
@@ -138,7 +144,12 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** DownloadInputData for one file: each replica in DIRAC's order until one arrives intact. */
-async function download(lfn: string, entry: CatalogEntry, request: InputDataRequest, ctx: InputDataContext): Promise<ResolvedReplica | null> {
+async function download(
+  lfn: string,
+  entry: CatalogEntry,
+  request: InputDataRequest,
+  ctx: InputDataContext,
+): Promise<ResolvedReplica | null> {
   const { config, credentials } = ctx.services;
   const name = localName(lfn);
   const final = join(request.jobDir, name);
@@ -204,7 +215,10 @@ async function checkDiskSpace(totalSize: number, request: InputDataRequest, ctx:
   const share = Math.floor(free * Math.min(1, Math.max(0, request.diskShare)));
   const needed = totalSize + ctx.services.config.outputBufferBytes;
   if (needed >= share) {
-    throw new InputDataError('no-space', `Not enough disk space available for download: ${needed} bytes (input ${totalSize} + output buffer ${ctx.services.config.outputBufferBytes}) > ${share} bytes (the job's share of ${free} free)`);
+    throw new InputDataError(
+      'no-space',
+      `Not enough disk space available for download: ${needed} bytes (input ${totalSize} + output buffer ${ctx.services.config.outputBufferBytes}) > ${share} bytes (the job's share of ${free} free)`,
+    );
   }
 }
 
@@ -215,11 +229,13 @@ export function diskShareFor(processors: number): number {
 
 export async function resolveInputData(request: InputDataRequest, ctx: InputDataContext): Promise<InputDataResult> {
   const lfns = [...new Set(request.inputData.map((l) => checkLfn(l)))];
-  if (lfns.length === 0) throw new InputDataError('other', 'Job Wrapper cannot resolve local replicas of input data with null job input data parameter');
+  if (lfns.length === 0)
+    throw new InputDataError('other', 'Job Wrapper cannot resolve local replicas of input data with null job input data parameter');
   const names = new Map<string, string>();
   for (const lfn of lfns) {
     const name = localName(lfn);
-    if (names.has(name)) throw new InputDataError('bad-name', `InputData ${names.get(name)} and ${lfn} would both be ${name} in the job directory`);
+    if (names.has(name))
+      throw new InputDataError('bad-name', `InputData ${names.get(name)} and ${lfn} would both be ${name} in the job directory`);
     names.set(name, lfn);
   }
   const order = policies(request, ctx);

@@ -79,14 +79,19 @@ export async function makeGuid(path: string): Promise<string> {
 }
 
 /** JobWrapper.__getLFNfromOutputFile, with the local file always inside the job directory. */
-export function outputLfn(name: string, request: Pick<OutputDataRequest, 'jobId' | 'owner' | 'outputPath' | 'jobDir'>, config: Pick<DataConfig, 'vo' | 'lfnUserPrefix'>): { lfn: string; localName: string } {
+export function outputLfn(
+  name: string,
+  request: Pick<OutputDataRequest, 'jobId' | 'owner' | 'outputPath' | 'jobDir'>,
+  config: Pick<DataConfig, 'vo' | 'lfnUserPrefix'>,
+): { lfn: string; localName: string } {
   if (/^LFN:/i.test(name)) {
     const lfn = checkLfn(name);
     // DIRAC reads the job directory joined with the LFN, which for an absolute LFN is the LFN
     // itself, anywhere on the node; here the file is the LFN's last name inside the job directory.
     return { lfn, localName: lfn.slice(lfn.lastIndexOf('/') + 1) };
   }
-  if (name.includes('/') || name === '.' || name === '..' || name === '') throw new DataError('bad-name', `OutputData ${JSON.stringify(name)}: only plain file names in the job directory`);
+  if (name.includes('/') || name === '.' || name === '..' || name === '')
+    throw new DataError('bad-name', `OutputData ${JSON.stringify(name)}: only plain file names in the job directory`);
   const vo = config.vo || 'dirac';
   const owner = request.owner;
   let sub = request.outputPath.replace(/^\/+/, '');
@@ -170,7 +175,12 @@ async function putAndRegister(file: FileMeta, ses: readonly string[], ctx: Outpu
     for (const endpoint of usableEndpoints(se)) {
       const url = endpointUrl(endpoint, file.lfn);
       try {
-        await ctx.storage.upload(file.path, url, { signal: ctx.signal, credentials, timeoutMs: ctx.transferTimeoutMs, expectedAdler32: file.checksum.padStart(8, '0') });
+        await ctx.storage.upload(file.path, url, {
+          signal: ctx.signal,
+          credentials,
+          timeoutMs: ctx.transferTimeoutMs,
+          expectedAdler32: file.checksum.padStart(8, '0'),
+        });
         landed = url;
         break;
       } catch (error) {
@@ -185,11 +195,16 @@ async function putAndRegister(file: FileMeta, ses: readonly string[], ctx: Outpu
     const registration = config.registrationProtocols.map((p) => usableEndpoints(se).find((e) => e.protocol === p)).find(Boolean);
     const pfn = registration ? endpointUrl(registration, file.lfn) : landed;
     try {
-      const added = await catalog.addFile([{ lfn: file.lfn, pfn, size: file.size, se: seName, guid: file.guid, checksum: file.checksum, checksumType: 'ADLER32' }]);
+      const added = await catalog.addFile([
+        { lfn: file.lfn, pfn, size: file.size, se: seName, guid: file.guid, checksum: file.checksum, checksumType: 'ADLER32' },
+      ]);
       if (added.failed.has(file.lfn)) throw new DataError('other', added.failed.get(file.lfn)!);
       return { ok: true, se: seName, registered: true, pfn };
     } catch (error) {
-      ctx.logger.warn({ lfn: file.lfn, se: seName, err: (error as Error).message }, 'uploaded but not registered; a RegisterFile request will do it');
+      ctx.logger.warn(
+        { lfn: file.lfn, se: seName, err: (error as Error).message },
+        'uploaded but not registered; a RegisterFile request will do it',
+      );
       return { ok: true, se: seName, registered: false, pfn };
     }
   }
@@ -197,7 +212,12 @@ async function putAndRegister(file: FileMeta, ses: readonly string[], ctx: Outpu
 }
 
 function registerOperation(file: FileMeta, se: string, pfn: string, catalogName: string): RequestOperation {
-  return { Type: 'RegisterFile', Catalog: catalogName, TargetSE: se, Files: [{ LFN: file.lfn, PFN: pfn, Size: file.size, Checksum: file.checksum, ChecksumType: 'ADLER32', GUID: file.guid }] };
+  return {
+    Type: 'RegisterFile',
+    Catalog: catalogName,
+    TargetSE: se,
+    Files: [{ LFN: file.lfn, PFN: pfn, Size: file.size, Checksum: file.checksum, ChecksumType: 'ADLER32', GUID: file.guid }],
+  };
 }
 
 export async function uploadOutputData(request: OutputDataRequest, ctx: OutputDataContext): Promise<OutputDataResult> {
@@ -254,7 +274,11 @@ export async function uploadOutputData(request: OutputDataRequest, ctx: OutputDa
 }
 
 /** JobWrapper.sendFailoverRequest's request: named `<JobName cleaned>_job_<id>` (or `job_<id>`). */
-export function failoverRequest(request: Pick<OutputDataRequest, 'jobId' | 'jobName' | 'owner' | 'ownerGroup'>, operations: RequestOperation[], config: Pick<DataConfig, 'failoverRequestDelayMinutes'>): DataRequest {
+export function failoverRequest(
+  request: Pick<OutputDataRequest, 'jobId' | 'jobName' | 'owner' | 'ownerGroup'>,
+  operations: RequestOperation[],
+  config: Pick<DataConfig, 'failoverRequestDelayMinutes'>,
+): DataRequest {
   let name = `job_${request.jobId}`;
   if (request.jobName && request.jobName !== 'unknown') name = `${request.jobName.replace(/[ ()".{}:]/g, '')}_${name}`;
   return {

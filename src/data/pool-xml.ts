@@ -16,10 +16,12 @@ export interface PoolEntry {
   path?: string;
 }
 
-const attr = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+const attr = (text: string): string =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 export function poolXmlCatalog(files: ReadonlyMap<string, readonly PoolEntry[]>): string {
-  let out = '<?xml version="1.0" encoding="UTF-8" standalone="no" ?>\n<!-- Edited By PoolXMLCatalog.py -->\n<!DOCTYPE POOLFILECATALOG SYSTEM "InMemory">\n<POOLFILECATALOG>\n\n';
+  let out =
+    '<?xml version="1.0" encoding="UTF-8" standalone="no" ?>\n<!-- Edited By PoolXMLCatalog.py -->\n<!DOCTYPE POOLFILECATALOG SYSTEM "InMemory">\n<POOLFILECATALOG>\n\n';
   for (const [lfn, replicas] of files) {
     const first = replicas[0];
     if (!first) continue;

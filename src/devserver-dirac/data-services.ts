@@ -56,7 +56,14 @@ export interface DevDataSetup {
 }
 
 const NO_SUCH = 'No such file or directory';
-const asDict = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : typeof v === 'string' ? { [v]: true } : Array.isArray(v) ? Object.fromEntries(v.map((x) => [String(x), true])) : {});
+const asDict = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : typeof v === 'string'
+      ? { [v]: true }
+      : Array.isArray(v)
+        ? Object.fromEntries(v.map((x) => [String(x), true]))
+        : {};
 
 export function fileCatalog(state: DevDataState, userNames: Map<string, string>): ServiceHandlers {
   const split = <T>(lfns: Record<string, unknown>, each: (lfn: string, file: DevCatalogFile) => T): PyValue => {
@@ -101,7 +108,8 @@ export function fileCatalog(state: DevDataState, userNames: Map<string, string>)
           const m = asDict(raw);
           if (state.addFileError) failed[lfn] = state.addFileError;
           else if (state.files.has(lfn)) failed[lfn] = 'File already exists';
-          else if (typeof m.SE !== 'string' || typeof m.GUID !== 'string' || typeof m.Size !== 'number') failed[lfn] = 'Missing SE, GUID or Size';
+          else if (typeof m.SE !== 'string' || typeof m.GUID !== 'string' || typeof m.Size !== 'number')
+            failed[lfn] = 'Missing SE, GUID or Size';
           else {
             state.files.set(lfn, {
               size: m.Size,
@@ -135,19 +143,24 @@ export function reqManager(state: DevDataState, userNames: Map<string, string>):
         }
         // RequestValidator.setAndCheckRequestOwner: a user may only put requests in its own name.
         const caller = userNames.get(ctx.identityDN);
-        if (parsed.Owner !== null && parsed.Owner !== undefined && parsed.Owner !== caller) return sERROR('Credentials in the requests are not allowed', 1111);
+        if (parsed.Owner !== null && parsed.Owner !== undefined && parsed.Owner !== caller)
+          return sERROR('Credentials in the requests are not allowed', 1111);
         if (!parsed.RequestName) return sERROR('RequestName not set');
         const ops = Array.isArray(parsed.Operations) ? (parsed.Operations as Record<string, unknown>[]) : [];
         if (ops.length === 0) return sERROR(`Operations not present in request ${String(parsed.RequestName)}`);
         for (const op of ops) {
           if (typeof op.Type !== 'string') return sERROR('Operation type not set');
           const files = Array.isArray(op.Files) ? (op.Files as Record<string, unknown>[]) : [];
-          if (FILE_OPS.has(op.Type) && files.length === 0) return sERROR(`Operation #${String(op.Order)} of type '${op.Type}' is missing Files`);
-          if (FILE_OPS.has(op.Type) && !op.TargetSE) return sERROR(`Operation #${String(op.Order)} of type '${op.Type}' is missing TargetSE attribute`);
-          if (op.Type === 'RegisterFile' && !op.Catalog) return sERROR(`Operation #${String(op.Order)} of type 'RegisterFile' is missing Catalog attribute`);
+          if (FILE_OPS.has(op.Type) && files.length === 0)
+            return sERROR(`Operation #${String(op.Order)} of type '${op.Type}' is missing Files`);
+          if (FILE_OPS.has(op.Type) && !op.TargetSE)
+            return sERROR(`Operation #${String(op.Order)} of type '${op.Type}' is missing TargetSE attribute`);
+          if (op.Type === 'RegisterFile' && !op.Catalog)
+            return sERROR(`Operation #${String(op.Order)} of type 'RegisterFile' is missing Catalog attribute`);
           for (const f of files) {
             if (typeof f.LFN !== 'string' || !f.LFN.startsWith('/')) return sERROR('LFN not set or not absolute');
-            if (f.Checksum && !f.ChecksumType) return sERROR(`File in operation #${String(op.Order)} is missing Checksum (${String(f.Checksum)}) or ChecksumType`);
+            if (f.Checksum && !f.ChecksumType)
+              return sERROR(`File in operation #${String(op.Order)} is missing Checksum (${String(f.Checksum)}) or ChecksumType`);
           }
         }
         const id = state.requests.length + 1;
@@ -164,8 +177,31 @@ export function dataCfgText(setup: DevDataSetup, urls: { fileCatalog: string; re
   const [grid] = setup.site.split('.');
   lines.push('Systems', '{', '  DataManagement', '  {', '    URLs', '    {', `      FileCatalog = ${urls.fileCatalog}`, '    }', '  }');
   lines.push('  RequestManagement', '  {', '    URLs', '    {', `      ReqManager = ${urls.reqManager}`, '    }', '  }');
-  lines.push('  WorkloadManagement', '  {', '    JobWrapper', '    {', `      MinOutputDataBufferGB = ${setup.outputBufferGB ?? 0.001}`, `      FailoverRequestDelay = ${setup.failoverRequestDelay ?? 45}`, '    }', '  }', '}');
-  lines.push('Resources', '{', '  Sites', '  {', `    ${grid}`, '    {', `      ${setup.site}`, '      {', `        SE = ${setup.siteSEs.join(', ')}`, '      }', '    }', '  }');
+  lines.push(
+    '  WorkloadManagement',
+    '  {',
+    '    JobWrapper',
+    '    {',
+    `      MinOutputDataBufferGB = ${setup.outputBufferGB ?? 0.001}`,
+    `      FailoverRequestDelay = ${setup.failoverRequestDelay ?? 45}`,
+    '    }',
+    '  }',
+    '}',
+  );
+  lines.push(
+    'Resources',
+    '{',
+    '  Sites',
+    '  {',
+    `    ${grid}`,
+    '    {',
+    `      ${setup.site}`,
+    '      {',
+    `        SE = ${setup.siteSEs.join(', ')}`,
+    '      }',
+    '    }',
+    '  }',
+  );
   lines.push('  StorageElements', '  {');
   for (const se of setup.storageElements) {
     lines.push(`    ${se.name}`, '    {');

@@ -249,7 +249,8 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     '  }',
     '}',
   ].join('\n');
-  if (options.data) cfgText += `\n${dataCfgText(options.data, { fileCatalog: `${d}/DataManagement/FileCatalog`, reqManager: `${d}/RequestManagement/ReqManager` })}`;
+  if (options.data)
+    cfgText += `\n${dataCfgText(options.data, { fileCatalog: `${d}/DataManagement/FileCatalog`, reqManager: `${d}/RequestManagement/ReqManager` })}`;
 
   return {
     csUrls: [`${d}/Configuration/Server`, `${h}/Configuration/TornadoConfiguration`],

@@ -54,7 +54,8 @@ export class DiracFileCatalog implements Catalog {
       const map = new Map<string, string>();
       if (replicas && typeof replicas === 'object') {
         // No stored PFN: DIRAC's client puts the LFN in its place.
-        for (const [se, pfn] of Object.entries(replicas as Record<string, unknown>)) map.set(se, typeof pfn === 'string' && pfn ? pfn : lfn);
+        for (const [se, pfn] of Object.entries(replicas as Record<string, unknown>))
+          map.set(se, typeof pfn === 'string' && pfn ? pfn : lfn);
       }
       successful.set(lfn, map);
     }

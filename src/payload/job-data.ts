@@ -52,7 +52,8 @@ export interface JobDataOptions {
 }
 
 /** What the wrapper does next. */
-export type DataStep = { kind: 'ok' } | { kind: 'reschedule'; minorStatus: string; reason: string } | { kind: 'fail'; minorStatus: string; reason: string };
+export type DataStep =
+  { kind: 'ok' } | { kind: 'reschedule'; minorStatus: string; reason: string } | { kind: 'fail'; minorStatus: string; reason: string };
 
 function services(options: JobDataOptions): JobDataServices | null {
   return options.backend.dataServices?.(options.job) ?? null;
@@ -60,7 +61,9 @@ function services(options: JobDataOptions): JobDataServices | null {
 
 function setParameter(options: JobDataOptions): (name: string, value: string) => void {
   return (name, value) => {
-    options.backend.setJobMetadata(options.job.jobId, { [name]: value }).catch((error: unknown) => options.logger.warn({ err: (error as Error).message, name }, 'job parameter not delivered'));
+    options.backend
+      .setJobMetadata(options.job.jobId, { [name]: value })
+      .catch((error: unknown) => options.logger.warn({ err: (error as Error).message, name }, 'job parameter not delivered'));
   };
 }
 
@@ -69,7 +72,12 @@ export async function jobInputData(options: JobDataOptions): Promise<DataStep> {
   const { description } = options;
   options.progress({ minorStatus: 'Input Data Resolution' });
   const data = services(options);
-  if (!data) return { kind: 'reschedule', minorStatus: 'Input Data Resolution', reason: `the ${options.backend.kind} backend has no data management: InputData cannot be resolved` };
+  if (!data)
+    return {
+      kind: 'reschedule',
+      minorStatus: 'Input Data Resolution',
+      reason: `the ${options.backend.kind} backend has no data management: InputData cannot be resolved`,
+    };
   try {
     const result = await resolveInputData(
       {
@@ -80,7 +88,14 @@ export async function jobInputData(options: JobDataOptions): Promise<DataStep> {
         jobDir: options.jobDir,
         diskShare: diskShareFor(options.slot.processors),
       },
-      { services: data, storage: options.storage ?? createStorage(), signal: options.signal, transferTimeoutMs: options.transferTimeoutMs ?? 300_000, logger: options.logger, setParameter: setParameter(options) },
+      {
+        services: data,
+        storage: options.storage ?? createStorage(),
+        signal: options.signal,
+        transferTimeoutMs: options.transferTimeoutMs ?? 300_000,
+        logger: options.logger,
+        setParameter: setParameter(options),
+      },
     );
     options.logger.info({ files: result.resolved.size, bytes: result.totalSize }, 'input data resolved');
     return { kind: 'ok' };
@@ -100,7 +115,12 @@ export async function jobOutputData(options: JobDataOptions): Promise<DataStep &
   const { description, job } = options;
   options.progress({ status: 'Completing', minorStatus: 'Uploading Output Data' });
   const data = services(options);
-  if (!data) return { kind: 'reschedule', minorStatus: 'Uploading Outputs', reason: `the ${options.backend.kind} backend has no data management: OutputData cannot be uploaded` };
+  if (!data)
+    return {
+      kind: 'reschedule',
+      minorStatus: 'Uploading Outputs',
+      reason: `the ${options.backend.kind} backend has no data management: OutputData cannot be uploaded`,
+    };
   const setParam = setParameter(options);
   try {
     const result = await uploadOutputData(
@@ -114,7 +134,14 @@ export async function jobOutputData(options: JobDataOptions): Promise<DataStep &
         outputPath: str(field(description, 'OutputPath')),
         jobDir: options.jobDir,
       },
-      { services: data, storage: options.storage ?? createStorage(), signal: options.signal, transferTimeoutMs: options.transferTimeoutMs ?? 300_000, logger: options.logger, setParameter: setParam },
+      {
+        services: data,
+        storage: options.storage ?? createStorage(),
+        signal: options.signal,
+        transferTimeoutMs: options.transferTimeoutMs ?? 300_000,
+        logger: options.logger,
+        setParameter: setParam,
+      },
     );
     if (result.missing.length > 0) {
       options.progress({ status: 'Failed', minorStatus: 'Uploading Output Data' });
@@ -122,7 +149,16 @@ export async function jobOutputData(options: JobDataOptions): Promise<DataStep &
     }
     options.progress({ status: 'Completing', minorStatus: 'Output Data Uploaded' });
     if (result.operations.length === 0) return { kind: 'ok' };
-    const request = failoverRequest({ jobId: job.jobId, jobName: str(field(description, 'JobName')) || undefined, owner: description.owner, ownerGroup: description.ownerGroup }, result.operations, data.config);
+    const request = failoverRequest(
+      {
+        jobId: job.jobId,
+        jobName: str(field(description, 'JobName')) || undefined,
+        owner: description.owner,
+        ownerGroup: description.ownerGroup,
+      },
+      result.operations,
+      data.config,
+    );
     // DIRAC tries hard (ten times) before failing the job: outputs without their request are lost.
     let last: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -157,7 +193,12 @@ export async function rescheduleForData(
   const { backend, job, logger } = options;
   logger.warn({ step: step.minorStatus, reason: step.reason }, 'data step failed; rescheduling the job as DIRAC does');
   try {
-    await backend.setJobStatus(job.jobId, { status: 'Rescheduled', minorStatus: step.minorStatus, applicationStatus: `Failed ${step.minorStatus} `, source: 'JobWrapper' });
+    await backend.setJobStatus(job.jobId, {
+      status: 'Rescheduled',
+      minorStatus: step.minorStatus,
+      applicationStatus: `Failed ${step.minorStatus} `,
+      source: 'JobWrapper',
+    });
     await backend.reschedule([job.jobId]);
     return ['Rescheduled', step.minorStatus, { failure: 'job', ...usage }];
   } catch (error) {

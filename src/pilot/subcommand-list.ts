@@ -9,7 +9,8 @@ export const SUBCOMMAND_SUMMARIES = {
   probe: 'describe this slot (or a captured node with --sysroot): CPU, memory, GPUs, OS, batch allocation',
   check: 'validate the node: work dir, /tmp, CVMFS, container runtime, user namespaces, GPUs, clock, time left',
   timeleft: 'time left in the batch allocation, and CPU work left (time left × CPU power), with sources',
-  benchmark: 'CPU power of one processor: the site figure, MJF, the machine ad, the node cache or a DB12-compatible measurement, with its source and spread',
+  benchmark:
+    'CPU power of one processor: the site figure, MJF, the machine ad, the node cache or a DB12-compatible measurement, with its source and spread',
   exec: 'run one local job description (JDL or JSON) through the payload path, no server',
   version: 'print the pilot version, commit, embedded Node, architecture, native addon status',
 } as const;

@@ -11,7 +11,8 @@ import { writeStdout } from '../stdio.js';
 
 export const timeleftSubcommand: Subcommand = {
   name: 'timeleft',
-  details: 'The CPU power comes from --cpu-power-source (auto: the site figure, MJF, the machine ad, the node cache, else a DB12 measurement of about 1.6 s; config needs --cpu-power).',
+  details:
+    'The CPU power comes from --cpu-power-source (auto: the site figure, MJF, the machine ad, the node cache, else a DB12 measurement of about 1.6 s; config needs --cpu-power).',
   async run(parsed) {
     const session = await openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
     const { ctx } = session;
