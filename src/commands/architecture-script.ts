@@ -31,9 +31,16 @@ async function executable(file: string): Promise<boolean> {
   );
 }
 
-export async function findArchitectureScript(name: string, cvmfsLocations: readonly string[], env: NodeJS.ProcessEnv): Promise<string | null> {
+export async function findArchitectureScript(
+  name: string,
+  cvmfsLocations: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<string | null> {
   if (name.includes('/')) return (await executable(name)) ? path.resolve(name) : null;
-  const dirs = [...cvmfsLocations.flatMap((location) => [location, path.join(location, 'bin')]), ...(env.PATH ?? '').split(':').filter((d) => path.isAbsolute(d))];
+  const dirs = [
+    ...cvmfsLocations.flatMap((location) => [location, path.join(location, 'bin')]),
+    ...(env.PATH ?? '').split(':').filter((d) => path.isAbsolute(d)),
+  ];
   for (const dir of dirs) {
     const candidate = path.join(dir, name);
     if (await executable(candidate)) return candidate;
@@ -41,21 +48,37 @@ export async function findArchitectureScript(name: string, cvmfsLocations: reado
   return null;
 }
 
-export async function runArchitectureScript(name: string, cvmfsLocations: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = RUN_MS): Promise<ArchitectureScriptResult> {
+export async function runArchitectureScript(
+  name: string,
+  cvmfsLocations: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = RUN_MS,
+): Promise<ArchitectureScriptResult> {
   // DIRAC's option may carry arguments after the script name ("dirac-platform -ddd").
   const [script, ...args] = name.trim().split(/\s+/);
   if (!script) return { platform: null, problem: 'empty --architectureScript' };
   const found = await findArchitectureScript(script, cvmfsLocations, env);
-  if (!found) return { platform: null, problem: `${script} not found under ${cvmfsLocations.join(', ') || 'no CVMFS location'} or on PATH` };
+  if (!found)
+    return { platform: null, problem: `${script} not found under ${cvmfsLocations.join(', ') || 'no CVMFS location'} or on PATH` };
   const run = await execa(found, args, { timeout: timeoutMs, reject: false, env, extendEnv: false, stdin: 'ignore' });
   if (run.timedOut) return { platform: null, script: found, problem: `${found} did not finish within ${timeoutMs / 1000} s` };
-  if (run.failed) return { platform: null, script: found, problem: `${found} failed (${run.exitCode ?? run.signal ?? run.code ?? 'not started'}): ${String(run.stderr).split('\n').find((l) => l.trim()) ?? ''}`.trim() };
+  if (run.failed)
+    return {
+      platform: null,
+      script: found,
+      problem: `${found} failed (${run.exitCode ?? run.signal ?? run.code ?? 'not started'}): ${
+        String(run.stderr)
+          .split('\n')
+          .find((l) => l.trim()) ?? ''
+      }`.trim(),
+    };
   const last = String(run.stdout)
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean)
     .pop();
   if (!last) return { platform: null, script: found, problem: `${found} printed nothing` };
-  if (!/^[\w.+-]+$/.test(last)) return { platform: null, script: found, problem: `${found} printed '${last.slice(0, 80)}', not a platform name` };
+  if (!/^[\w.+-]+$/.test(last))
+    return { platform: null, script: found, problem: `${found} printed '${last.slice(0, 80)}', not a platform name` };
   return { platform: last, script: found };
 }

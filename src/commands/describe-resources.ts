@@ -37,7 +37,10 @@ export const describeResources: PilotCommand = {
       const { runArchitectureScript } = await import('./architecture-script.js');
       const result = await runArchitectureScript(ctx.params.architectureScript, ctx.params.cvmfsLocations, ctx.env);
       if (result.platform) {
-        ctx.logger.info({ script: result.script, native: ctx.probe!.platform }, `platform from the architecture script: ${result.platform}`);
+        ctx.logger.info(
+          { script: result.script, native: ctx.probe!.platform },
+          `platform from the architecture script: ${result.platform}`,
+        );
         // The VO's platform name is what its jobs ask for: everything that describes the slot reads it from here.
         ctx.probe!.platform = result.platform;
       } else {

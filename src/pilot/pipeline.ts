@@ -52,7 +52,11 @@ function extensionAlias(name: string, extensions: readonly string[]): readonly s
  * pilot.json CommandExtensions), -e/--extraPackages and -l/--project, without a DIRAC suffix
  * (LHCbDIRAC is LHCb).
  */
-export function extensionNames(p: { commandExtensions: readonly string[]; extraPackages: readonly string[]; releaseProject?: string | undefined }): string[] {
+export function extensionNames(p: {
+  commandExtensions: readonly string[];
+  extraPackages: readonly string[];
+  releaseProject?: string | undefined;
+}): string[] {
   const names = [...p.commandExtensions, ...p.extraPackages, ...(p.releaseProject ? [p.releaseProject] : [])]
     .map((n) => n.trim().replace(/(DIRAC|Pilot)$/, ''))
     .filter((n) => n.length > 0);
@@ -74,7 +78,11 @@ export const DEFAULT_PIPELINE = [
  * ends the pilot at once with UNKNOWN_COMMAND rather than after half the pipeline ran.
  * A command named twice (DIRAC aliases overlap) runs once, at its first place.
  */
-export function resolvePipeline(names: readonly string[], registry: ReadonlyMap<string, PilotCommand>, extensions: readonly string[] = []): PilotCommand[] {
+export function resolvePipeline(
+  names: readonly string[],
+  registry: ReadonlyMap<string, PilotCommand>,
+  extensions: readonly string[] = [],
+): PilotCommand[] {
   const out: PilotCommand[] = [];
   const seen = new Set<string>();
   for (const raw of names) {

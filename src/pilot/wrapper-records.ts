@@ -10,7 +10,10 @@ export interface WrapperRecords {
   truncated: boolean;
 }
 
-export function readWrapperRecords(stdin: NodeJS.ReadStream = process.stdin, options: { maxBytes?: number; waitMs?: number } = {}): Promise<WrapperRecords> {
+export function readWrapperRecords(
+  stdin: NodeJS.ReadStream = process.stdin,
+  options: { maxBytes?: number; waitMs?: number } = {},
+): Promise<WrapperRecords> {
   const maxBytes = options.maxBytes ?? 1024 * 1024;
   const waitMs = options.waitMs ?? 1000;
   if (stdin.isTTY) return Promise.resolve({ lines: [], truncated: false });
