@@ -303,12 +303,19 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         failedMatches++;
         logger.info({ failedMatches }, 'no job matched');
         if (failedMatches >= rules.stopAfterFailedMatches) {
-          // Nothing runs: the stop rules end the agent at the top of the loop. Jobs still run:
-          // wait for one to end, then try once more before giving up (a freed slot may match).
-          if (running.size > 0) {
-            await Promise.race([woken, onceAborted(shutdown)]);
-            failedMatches = rules.stopAfterFailedMatches - 1;
+          if (running.size === 0) {
+            // As DIRAC, right after the reply, on this cycle's facts: the pilot ends on its failed
+            // matches (and with their error), not on a lifetime that ran out while it waited.
+            const rule = firstStopRule({ ...facts, failedMatches });
+            if (rule) {
+              stop = rule;
+              if (rule.reason === 'no-match') fatal = lastMatchError;
+              break;
+            }
           }
+          // Jobs still run: wait for one to end, then try once more before giving up (a freed slot may match).
+          await Promise.race([woken, onceAborted(shutdown)]);
+          failedMatches = rules.stopAfterFailedMatches - 1;
           continue;
         }
         const delay = rules.pollingTimeSeconds * 1000 * Math.min(failedMatches, 5);
