@@ -32,7 +32,9 @@ export async function demoData(dir: string, state: DevDataState): Promise<void> 
 export function demoDataSetup(dir: string): DevDataSetup {
   return {
     site: DEMO_SITE,
-    storageElements: [{ name: 'DEMO-SE', endpoints: [{ section: 'POSIX', protocol: 'file', host: '', path: join(dir, 'storage', 'DEMO-SE') }] }],
+    storageElements: [
+      { name: 'DEMO-SE', endpoints: [{ section: 'POSIX', protocol: 'file', host: '', path: join(dir, 'storage', 'DEMO-SE') }] },
+    ],
     siteSEs: ['DEMO-SE'],
     defaultOutputSEs: ['DEMO-SE'],
     failoverSEs: [],
@@ -53,5 +55,7 @@ export const DEMO_DATA_JOB: DevJobSpec = {
     OutputData: ['summary.txt'],
     OutputSandbox: ['std.out', 'std.err'],
   },
-  inputFiles: { 'analyse.sh': 'set -e\nwc -l events.txt | tee summary.txt\necho "summary.txt will be uploaded to DEMO-SE and registered"\n' },
+  inputFiles: {
+    'analyse.sh': 'set -e\nwc -l events.txt | tee summary.txt\necho "summary.txt will be uploaded to DEMO-SE and registered"\n',
+  },
 };

@@ -23,7 +23,12 @@ async function main(): Promise<void> {
   }
   const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'devserver-dirac-')));
   // The demo jobs, plus one with InputData and OutputData on a file:// storage element under DIR.
-  const server = await startDiracDevServer({ dir, jobs: [...demoJobSpecs(), DEMO_DATA_JOB], data: demoDataSetup(dir), ...(values.release ? { releaseVersion: values.release } : {}) });
+  const server = await startDiracDevServer({
+    dir,
+    jobs: [...demoJobSpecs(), DEMO_DATA_JOB],
+    data: demoDataSetup(dir),
+    ...(values.release ? { releaseVersion: values.release } : {}),
+  });
   await demoData(dir, server.data);
   const { csUrls, proxyPath, caDir, vo, setup, releaseVersion } = server;
   process.stdout.write(`${JSON.stringify({ csUrls, proxyPath, caDir, vo, setup, releaseVersion })}\n`);

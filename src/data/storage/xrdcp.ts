@@ -84,7 +84,10 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
     return env;
   };
 
-  const failure = (result: { exitCode?: number; signal?: string; all?: unknown; stderr?: unknown }, transfer: TransferOptions): DataError => {
+  const failure = (
+    result: { exitCode?: number; signal?: string; all?: unknown; stderr?: unknown },
+    transfer: TransferOptions,
+  ): DataError => {
     if (transfer.signal.aborted) return new DataError('aborted', 'stopped: the pilot is shutting down');
     const text = String(result.all ?? result.stderr ?? '').trim();
     const line = text.split('\n').filter((l) => /ERROR|FATAL/.test(l)).pop() ?? text.split('\n').pop() ?? '';
