@@ -6,7 +6,7 @@
 // transfers, for the whole file size (a flat figure means the body never sits in memory).
 // Size: DATA_BENCH_MIB (default 1024).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, rmSync, createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -139,7 +139,7 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
       const s = summing();
       let written: TransferResult | null = null;
       try {
-        await pipeline(child.stdout!, s.stream, createWriteStream(dest, { flags: 'wx', mode: 0o644 }));
+        await pipeline(child.stdout, s.stream, createWriteStream(dest, { flags: 'wx', mode: 0o644 }));
         written = s.result();
       } catch {
         // The exit status below says why.
