@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
@@ -154,5 +154,72 @@ describe('job agent failures', () => {
     });
     await expect(run).rejects.toThrow(/batch system unreadable/);
     expect(fake.finals()).toEqual([[1, 'Done']]);
+  });
+});
+
+describe('a match reply is checked before anything starts (issue 15)', () => {
+  /** A backend whose match replies are given as they are, with what the agent told it recorded. */
+  function replyingBackend(replies: MatchedJob[][]) {
+    const statuses: [number, StatusUpdate][] = [];
+    const rescheduled: number[] = [];
+    const backend = {
+      kind: 'diracx',
+      match: async () => replies.shift() ?? [],
+      setJobStatus: async (id: number, u: StatusUpdate) => void statuses.push([id, u]),
+      setJobMetadata: async () => undefined,
+      reschedule: async (ids: number[]) => void rescheduled.push(...ids),
+      heartbeat: async () => [],
+      downloadSandbox: async () => undefined,
+      uploadOutputSandbox: async () => 'SB:x',
+    } as unknown as Backend;
+    return { backend, statuses, rescheduled };
+  }
+  const tag = () => `T${process.pid}x${Math.random().toString(36).slice(2)}`;
+  const job = (jobId: number, jdl: string): MatchedJob => ({ jobId, jdl, owner: 'o', ownerGroup: 'g', vo: 'v', credentials: null });
+  /** Processes whose environment holds `MARK=<mark>`: read from /proc, independent of the agent. */
+  const alive = (mark: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`MARK=${mark}`) && !/\) [ZX] /.test(readFileSync(`/proc/${p}/stat`, 'latin1'));
+    } catch {
+      return false;
+    }
+  });
+
+  it('the same job twice in one reply runs once; nothing is left running after the agent returns', async () => {
+    const mark = tag();
+    const sleeper = `[Executable = "/bin/sh"; Arguments = "-c 'sleep 1 & sleep 1; wait'"; Environment = {"MARK=${mark}"};]`;
+    const fake = replyingBackend([[job(7, sleeper), job(7, sleeper)]]);
+    const report = await agent(fake.backend, rules({ maxCycles: 1 }));
+    expect(report.outcomes.map((o) => [o.jobId, o.status])).toEqual([[7, 'Done']]);
+    expect(report.matchRefusals).toEqual([{ jobId: 7, reason: 'duplicate' }]);
+    expect(fake.statuses.filter(([, u]) => u.status === 'Done' || u.status === 'Failed')).toHaveLength(1);
+    expect(alive(mark)).toEqual([]);
+  });
+
+  it('a job already running here, matched again, is refused and its running payload left alone', async () => {
+    const mark = tag();
+    const sleeper = `[Executable = "/bin/sleep"; Arguments = "1"; Environment = {"MARK=${mark}"};]`;
+    const fake = replyingBackend([[job(8, sleeper)], [job(8, sleeper)]]);
+    const report = await agent(fake.backend, rules({ maxCycles: 2 }), { processors: 2 });
+    expect(report.outcomes.map((o) => [o.jobId, o.status])).toEqual([[8, 'Done']]);
+    expect(report.matchRefusals).toEqual([{ jobId: 8, reason: 'already-running' }]);
+    expect(fake.rescheduled).toEqual([]);
+    expect(alive(mark)).toEqual([]);
+  });
+
+  it('more jobs than asked for: the first runs, the others are given back, not run', async () => {
+    const fake = replyingBackend([[job(1, ok), job(2, ok), job(3, ok)]]);
+    const report = await agent(fake.backend, rules({ maxCycles: 1 }), { processors: 4 });
+    expect(report.outcomes.filter((o) => o.status === 'Done').map((o) => o.jobId)).toEqual([1]);
+    expect(report.matchRefusals).toEqual([{ jobId: 2, reason: 'more-than-asked' }, { jobId: 3, reason: 'more-than-asked' }]);
+    expect(fake.rescheduled.sort()).toEqual([2, 3]);
+    expect(report.counts).toEqual({ Done: 1, Rescheduled: 2 });
+  });
+
+  it('a job id that is not a positive integer is never run', async () => {
+    const fake = replyingBackend([[job(-1, ok), job(Number.NaN, ok)]]);
+    const report = await agent(fake.backend, rules({ maxCycles: 1 }));
+    expect(report.outcomes).toEqual([]);
+    expect(report.matchRefusals?.map((r) => r.reason)).toEqual(['bad-id', 'bad-id']);
   });
 });

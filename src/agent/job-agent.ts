@@ -8,6 +8,7 @@ import type { NativeAddon } from '../native/types.js';
 import { describeMatchedJob } from '../payload/job-description.js';
 import { SlotPool, isSlot } from '../payload/slots.js';
 import { countsTowardBlackHole, provesNodeWorks } from '../payload/failure-causes.js';
+import { checkMatchReply, type MatchRefusal, type MatchRefusalReason } from '../payload/match-check.js';
 import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from '../payload/job-wrapper.js';
 import type { WatchdogLimits } from '../payload/runner/index.js';
 import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
@@ -53,6 +54,8 @@ export interface JobAgentOptions {
     site: string;
     runner: RunnerChoice;
     inputStaged?: boolean;
+    allowSharedPayloadToken?: boolean;
+    privateAreaDirs?: string[];
     diracPayloads?: DiracPayloadConfig;
     limits: (jobId: number, request: { maxWallSeconds: number | null; cpuWork: number | null; memoryMB: number | null }) => WatchdogLimits;
     pilotEnv: NodeJS.ProcessEnv;
@@ -76,6 +79,8 @@ export interface JobAgentReport {
   /** Every job the agent took, by final status. */
   counts: Partial<Record<JobOutcome['status'], number>>;
   cycles: number;
+  /** Jobs of match replies the agent refused to run (src/payload/match-check.ts), when there were any. */
+  matchRefusals?: { jobId: number; reason: MatchRefusalReason }[];
 }
 
 /**
@@ -99,6 +104,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     outcomes.push(outcome);
     if (outcomes.length > (rules.recentOutcomes ?? RECENT_OUTCOMES)) outcomes.shift();
   };
+  const matchRefusals: NonNullable<JobAgentReport['matchRefusals']> = [];
   let failedMatches = 0;
   let consecutiveNodeFailures = 0;
   let cpuConsumed = 0;
@@ -166,6 +172,17 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     running.set(job.jobId, { promise });
   };
 
+  /**
+   * A job of the reply the agent will not run. One it already runs, or a repeat within the reply,
+   * is not touched (any status would be about the job running here); one beyond what was asked
+   * for is given back, so it does not wait in Matched for the stalled-job agent.
+   */
+  const refuseMatched = (refusal: MatchRefusal) => {
+    logger.error({ job: refusal.job.jobId, reason: refusal.reason }, `match reply refused: ${refusal.detail}`);
+    matchRefusals.push({ jobId: refusal.job.jobId, reason: refusal.reason });
+    if (refusal.reason === 'more-than-asked' && !running.has(refusal.job.jobId)) trackReport(refusal.job, giveBack(backend, refusal.job, refusal.detail));
+  };
+
   const startJob = (job: MatchedJob) => {
     const log = logger.child({ job: job.jobId });
     let description;
@@ -206,6 +223,8 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       shutdown,
       ...(options.job.inputStaged ? { inputStaged: true } : {}),
       ...(options.job.diracPayloads ? { diracPayloads: options.job.diracPayloads } : {}),
+      ...(options.job.allowSharedPayloadToken ? { allowSharedPayloadToken: true } : {}),
+      ...(options.job.privateAreaDirs ? { privateAreaDirs: options.job.privateAreaDirs } : {}),
       onStarted: (_id, handle) => (entry.handle = handle),
       ...(options.job.startMetadata ? { startMetadata: options.job.startMetadata } : {}),
     })
@@ -323,7 +342,11 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         continue;
       }
       failedMatches = 0;
-      for (const job of jobs) startJob(job);
+      // Checked before anything starts: a repeated id, a job already running here, or more jobs
+      // than the one asked for would run two payloads in one job directory or overfill the slot.
+      const checked = checkMatchReply(jobs, 1, running);
+      for (const refusal of checked.refused) refuseMatched(refusal);
+      for (const job of checked.accepted) startJob(job);
     }
   } finally {
     shutdown.removeEventListener('abort', onAbort);
@@ -333,7 +356,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   await waitForRunning(running, shutdown, rules.shutdownGraceMs, logger);
   heartbeats.stop();
   if (fatal) throw fatal;
-  return { stopReason: stop.reason, detail: stop.detail, outcomes, counts, cycles };
+  return { stopReason: stop.reason, detail: stop.detail, outcomes, counts, cycles, ...(matchRefusals.length > 0 ? { matchRefusals } : {}) };
 }
 
 /**

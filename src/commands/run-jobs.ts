@@ -41,6 +41,7 @@ export const runJobs: PilotCommand = {
         pilotEnv: ctx.env,
         siteEnv: siteEnvironment(ctx.params, ctx.env),
         native: ctx.native,
+        allowSharedPayloadToken: p.allowSharedPayloadToken === true,
         startMetadata: startMetadata({
           modelName: probe.cpu.model,
           memoryMB: probe.memory.allocatedMB,

@@ -55,6 +55,9 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
       diracPayloads: diracPayloadConfig(ctx.params),
       pilotEnv: ctx.env,
       native: ctx.native,
+      allowSharedPayloadToken: ctx.params.allowSharedPayloadToken === true,
+      // A payload sees its own staged directory only, not the other jobs' relay files.
+      privateAreaDirs: [layout.jobsDir()],
     },
     logger: ctx.logger,
     shutdown: ctx.shutdown,

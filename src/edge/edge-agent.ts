@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { firstStopRule } from '../agent/stop-rules.js';
 import { extractSandbox, sha256FromPfn } from '../payload/sandbox/index.js';
 import { describeMatchedJob } from '../payload/job-description.js';
+import { checkMatchReply, type MatchRefusal } from '../payload/match-check.js';
 import type { BatchSubmitter } from './slurm.js';
 import { StagedLayout, mtimeMs, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic, type StagedLimits } from './layout.js';
 import { giveBack, initialEdgeState, loadEdgeState, relayEvents, saveEdgeState, writeKillFile, type TrackedJob } from './relay.js';
@@ -173,9 +174,27 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       const { resources, node } = options.describeAllocation();
       const jobs = await backend.match({ pilotStamp: options.pilotStamp, vo: options.vo, maxJobs: 1, node, resources });
       if (jobs.length === 0) break;
-      group.push(...jobs);
+      // As the job agent: a repeated id, a job this edge pilot already tracks or has in this
+      // group, or more than the one asked for never gets a second job directory (match-check.ts).
+      const checked = checkMatchReply(jobs, 1, { has: (id) => tracked.has(id) || group.some((j) => j.jobId === id) });
+      for (const refusal of checked.refused) await refuseMatched(refusal);
+      group.push(...checked.accepted);
+      if (checked.accepted.length === 0) break;
     }
     return group;
+  }
+
+  /** A job of a match reply that is not run: left alone when it is a repeat, given back when it was not asked for. */
+  async function refuseMatched(refusal: MatchRefusal): Promise<void> {
+    logger.error({ job: refusal.job.jobId, reason: refusal.reason }, `match reply refused: ${refusal.detail}`);
+    if (refusal.reason !== 'more-than-asked') return;
+    const id = refusal.job.jobId;
+    try {
+      await backend.setJobStatus(id, { status: 'Running', minorStatus: `Pilot cannot run it: ${refusal.detail}`, source: 'EdgePilot' });
+      await backend.reschedule([id]);
+    } catch (error) {
+      logger.warn({ job: id, err: (error as Error).message }, 'could not give back a job the pilot did not ask for');
+    }
   }
 
   /** Records each job in the shared directory before anything slow, then stages and submits. */

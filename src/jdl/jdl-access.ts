@@ -116,7 +116,8 @@ export type JdlPlain = string | JdlPlain[] | { [key: string]: JdlPlain };
 
 /** The whole document as plain data: strings, arrays (lists) and objects (sub-ClassAds). */
 export function jdlToPlain(doc: JdlDocument): Record<string, JdlPlain> {
-  const out: Record<string, JdlPlain> = {};
+  // Attribute names are the job's: an attribute called __proto__ must stay a key, not become the prototype.
+  const out: Record<string, JdlPlain> = Object.create(null) as Record<string, JdlPlain>;
   for (const [name, value] of doc.attributes) out[name] = valueToPlain(value);
   return out;
 }

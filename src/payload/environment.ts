@@ -78,7 +78,7 @@ export function payloadEnvironment(input: PayloadEnvironmentInput): Record<strin
   if (!container) return env;
   const filtered: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (CONTAINER_EXACT.has(name) || CONTAINER_PREFIXES.some((p) => name.startsWith(p)) || name in job.environment || name in siteEnv) {
+    if (CONTAINER_EXACT.has(name) || CONTAINER_PREFIXES.some((p) => name.startsWith(p)) || Object.hasOwn(job.environment, name) || Object.hasOwn(siteEnv, name)) {
       filtered[name] = value;
     }
   }

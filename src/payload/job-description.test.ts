@@ -86,3 +86,21 @@ describe('memory request and limit', () => {
     expect(() => describeJob('[ Executable = "x"; MinRAM = -5; ]', identity)).toThrow('MinRAM: expected a number of MB, got -5');
   });
 });
+
+describe('names the job chooses are own keys, never inherited ones (issue 15)', () => {
+  it('Environment names such as __proto__ and constructor are plain entries; the description is sound', () => {
+    const d = describeJob('[Executable = "/bin/true"; Environment = {"constructor=1", "__proto__=2", "toString=3"};]', { jobId: 1, owner: 'o', ownerGroup: 'g', vo: 'v' });
+    expect(Object.hasOwn(d.environment, 'constructor')).toBe(true);
+    expect(d.environment.constructor).toBe('1');
+    expect(Object.hasOwn(d.environment, '__proto__')).toBe(true);
+    expect(Object.keys(d.environment)).toEqual(['constructor', '__proto__', 'toString']);
+  });
+
+  it('an attribute named __proto__ stays a key of the raw description, in JDL and in JSON', () => {
+    const jdl = describeJob('[Executable = "/bin/true"; __proto__ = {"a", "b"};]', { jobId: 1, owner: 'o', ownerGroup: 'g', vo: 'v' });
+    expect(Object.getPrototypeOf(jdl.raw)).toBeNull();
+    expect(Object.hasOwn(jdl.raw, '__proto__')).toBe(true);
+    const json = describeJob('{"Executable": "/bin/true", "__proto__": {"StdOutput": "../../x"}}', { jobId: 1, owner: 'o', ownerGroup: 'g', vo: 'v' });
+    expect(json.stdOutput).toBe('std.out');
+  });
+});

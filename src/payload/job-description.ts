@@ -132,7 +132,8 @@ export function describeJob(text: string, identity: Pick<MatchedJob, 'jobId' | '
   const gpus = reader.number('NumberOfGPUs') ?? (tags.includes('GPU') ? 1 : 0);
   if (!Number.isInteger(gpus) || gpus < 0) throw new JobDescriptionError(`NumberOfGPUs: expected a non-negative integer, got ${gpus}`);
 
-  const environment: Record<string, string> = {};
+  // Names are the job's: no prototype, so `__proto__=x` or `constructor=x` are plain (if odd) names.
+  const environment: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const entry of reader.list('Environment')) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new JobDescriptionError(`Environment: expected NAME=value, got '${entry}'`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobPathRefused, relativeJobPath, resolveJobPath } from './job-paths.js';
-import { openInDir, readSmallFile, UnsafeJobFile } from './safe-open.js';
+import { forceOpenByPath, openInDir, readSmallFile, UnsafeJobFile } from './safe-open.js';
 
 const job = mkdtempSync(path.join(tmpdir(), 'job-paths-'));
 afterAll(() => rmSync(job, { recursive: true, force: true }));
@@ -89,5 +89,23 @@ describe('openInDir: the open itself refuses what a payload swapped in', () => {
     expect(readSmallFile(job, 'plain', 3)).toBe('pla');
     expect(readSmallFile(job, 'outlink', 100)).toBeNull();
     expect(readSmallFile(job, 'fifo', 100)).toBeNull();
+  });
+});
+
+describe('openInDir without /proc (walk by path)', () => {
+  it.each([
+    ['filelink', 'symlink'],
+    ['outlink', 'symlink'],
+    ['dirlink/f', 'symlink'],
+    ['fifo', 'not-regular'],
+    ['sub', 'directory'],
+    ['sub/f', 'accepted'],
+  ])('%s → %s (read)', (name, expected) => {
+    forceOpenByPath(true);
+    try {
+      expect(reason(() => openInDir(job, name, 'read'))).toBe(expected);
+    } finally {
+      forceOpenByPath(false);
+    }
   });
 });

@@ -9,13 +9,13 @@ import type { Slot } from './slots.js';
 import { payloadEnvironment } from './environment.js';
 import { createJobCgroup, type JobCgroup } from './cgroup.js';
 import { DiracEnvironmentMissing, payloadLaunch, type DiracPayloadConfig } from './dirac-payload.js';
-import { CONTAINER_TOKEN_PATH, writePayloadToken, type PayloadTokenFile } from './payload-token.js';
+import { CONTAINER_TOKEN_PATH, ensureTokensDir, tokenFileName, writePayloadToken, type PayloadTokenFile } from './payload-token.js';
 import { extractSandbox, packOutputSandbox, sha256FromPfn } from './sandbox/index.js';
 import { isSandboxError } from './sandbox/errors.js';
 import { FAILURE_CAUSES, JobFailure, KILL_CAUSES, type FailureCauseId, type FailureKind } from './failure-causes.js';
-import { JobPathRefused, relativeJobPath } from './job-paths.js';
+import { JobPathRefused, jobPathComponents, relativeJobPath } from './job-paths.js';
 import { UnsafeJobFile } from './safe-open.js';
-import { startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
+import { payloadIsolationGapFor, startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
 import { jobInputData, jobOutputData, rescheduleForData, wantsInputData, wantsOutputData, type JobDataOptions } from './job-data.js';
 import type { WatchdogLimits } from './runner/index.js';
 import type { ResourceReport } from './watchdog/resource-report.js';
@@ -63,6 +63,16 @@ export interface JobRunOptions {
   inputStaged?: boolean;
   /** Where `dirac-jobexec` payloads get DIRAC from (legacy workflows). */
   diracPayloads?: DiracPayloadConfig;
+  /**
+   * Run PayloadToken jobs even where other payloads of this pilot could read the token (direct
+   * runner without user namespaces): the site's choice (--allow-shared-payload-token).
+   */
+  allowSharedPayloadToken?: boolean;
+  /**
+   * More directories with one entry per job named by its id (edge mode's staged directory), of
+   * which a namespaced payload sees only its own, as it sees only its own job directory.
+   */
+  privateAreaDirs?: string[];
 }
 
 export type { FailureKind };
@@ -179,6 +189,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         .setJobMetadata(job.jobId, { ...options.startMetadata, PayloadRunner: runner })
         .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job metadata not delivered'));
       await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
+      // Output patterns that could only name something outside the job directory fail the job
+      // before it runs, rather than after, with its output lost.
+      for (const pattern of description.outputSandbox) checkOutputPattern(pattern);
 
       if (!options.inputStaged) {
         progress({ minorStatus: 'Downloading InputSandbox' });
@@ -203,8 +216,12 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       });
       const binds = options.runner.kind === 'apptainer' ? [...options.runner.binds] : [];
       if (description.payloadToken) {
-        if (!job.credentials)
-          throw new JobFailure('payload-token-unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
+        // The owner's token must be visible to this payload alone (docs/reliability.md, threat model).
+        const gap = payloadIsolationGapFor(options.runner.kind);
+        if (gap !== null && !options.allowSharedPayloadToken) {
+          throw new JobFailure('payload-token-refused', `PayloadToken refused: other payloads of this pilot could read the token (${gap})`, 'other payloads of this pilot could read it');
+        }
+        if (!job.credentials) throw new JobFailure('payload-token-unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
         token = await writePayloadToken(options.workDir, job.jobId, job.credentials);
         if (options.runner.kind === 'apptainer') {
           binds.push(`${token.file}:${CONTAINER_TOKEN_PATH}:ro`);
@@ -254,6 +271,12 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         // Pinned only when the slot has a CPU id per processor (not on an over-subscribed pilot).
         ...(slot.cpuIds.length === slot.processors ? { cpuSet: slot.cpuIds } : {}),
         ...(cgroup ? { cgroupProcsFile: cgroup.procsFile } : {}),
+        // With namespaces, this payload sees neither the other jobs' directories nor their tokens.
+        privateAreas: [
+          { dir: path.join(options.workDir, 'jobs'), keep: String(job.jobId) },
+          { dir: await ensureTokensDir(options.workDir), keep: tokenFileName(job.jobId) },
+          ...(options.privateAreaDirs ?? []).map((dir) => ({ dir, keep: String(job.jobId) })),
+        ],
       });
       options.onStarted?.(job.jobId, handle);
       const onShutdown = () => handle.kill('pilot-signal', 'pilot received a stop signal');
@@ -377,12 +400,29 @@ function jobPathIn(jobDir: string, field: string, value: string, expect: 'file' 
   }
 }
 
+/**
+ * An OutputSandbox pattern names files inside the job directory: absolute, `..`, or the directory
+ * itself is refused (job-paths.ts). `LFN:`/`SB:` entries are not local files (left to the packer,
+ * which skips them) and glob characters are matched later, without following links (glob.ts).
+ */
+function checkOutputPattern(pattern: string): void {
+  if (/^[A-Za-z]+:/.test(pattern.trim())) return;
+  try {
+    jobPathComponents('OutputSandbox', pattern.trim());
+  } catch (error) {
+    if (error instanceof JobPathRefused) throw new JobFailure('path-refused', error.message, error.message);
+    throw error;
+  }
+}
+
 /** startPayload, with a stdout/stderr name the open refused (a link or FIFO put there meanwhile) as the job's failure. */
 function startPayloadOrRefuse(options: Parameters<typeof startPayload>[0]): PayloadHandle {
   try {
     return startPayload(options);
   } catch (error) {
-    if (error instanceof UnsafeJobFile) throw new JobFailure('path-refused', error.message, error.message);
+    // A link, FIFO, directory or hard link under the name is the job's doing; a disk that refuses
+    // to create the file (ENOSPC, EACCES, EIO) is the node's.
+    if (error instanceof UnsafeJobFile && error.reason !== 'io') throw new JobFailure('path-refused', error.message, error.message);
     throw error;
   }
 }

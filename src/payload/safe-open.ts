@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 /*
@@ -50,8 +50,8 @@ export function openInDir(root: string, relative: string, mode: OpenMode): numbe
   const components = relative.split('/').filter((c) => c !== '' && c !== '.');
   // Named relative to the job directory: the message may become a minor status the job owner reads.
   const display = relative;
-  if (components.length === 0 || components.includes('..'))
-    throw new UnsafeJobFile('outside', display, `${display}: not a file inside the job directory`);
+  if (components.length === 0 || components.includes('..')) throw new UnsafeJobFile('outside', display, `${display}: not a file inside the job directory`);
+  if (!procFdAvailable()) return openByPath(root, components, mode, display);
   let dirFd = openDirectory(root, display);
   try {
     for (const component of components.slice(0, -1)) {
@@ -82,6 +82,52 @@ export function openInDir(root: string, relative: string, mode: OpenMode): numbe
 /** Opens an absolute file safely (its directory trusted up to the last component): for files the pilot itself placed. */
 export function openFile(file: string, mode: OpenMode): number {
   return openInDir(path.dirname(file), path.basename(file), mode);
+}
+
+let procFd: boolean | undefined;
+/** /proc/self/fd resolves a directory descriptor like openat(2) does; without /proc the walk goes by path. */
+function procFdAvailable(): boolean {
+  procFd ??= existsSync('/proc/self/fd');
+  return procFd;
+}
+
+/**
+ * Without /proc (a chroot, a container without it): every directory on the way checked with lstat,
+ * the last component opened O_NOFOLLOW|O_NONBLOCK and checked on the descriptor. A payload that
+ * swaps a directory of the path for a link between the check and the open can still redirect it:
+ * the job directory's own files, the common case, have no directory on the way.
+ */
+function openByPath(root: string, components: string[], mode: OpenMode, display: string): number {
+  let dir = root;
+  for (const component of [null, ...components.slice(0, -1)]) {
+    if (component !== null) dir = path.join(dir, component);
+    let stats: Stats;
+    try {
+      stats = lstatSync(dir);
+    } catch (error) {
+      throw refusal(error, display);
+    }
+    if (!stats.isDirectory()) throw new UnsafeJobFile('symlink', display, `${display}: a directory on its path is a symlink or not a directory`);
+  }
+  const flags = (mode === 'read' ? O_RDONLY : O_RDWR | O_APPEND | O_CREAT) | O_NOFOLLOW | O_NONBLOCK;
+  let fd: number;
+  try {
+    fd = openSync(path.join(dir, components[components.length - 1]!), flags, 0o600);
+  } catch (error) {
+    throw refusal(error, display);
+  }
+  try {
+    checkRegular(fstatSync(fd), display, mode !== 'read');
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+/** Tests: walk by path as on a node without /proc. */
+export function forceOpenByPath(on: boolean): void {
+  procFd = on ? false : undefined;
 }
 
 function openDirectory(dir: string, display: string): number {

@@ -763,6 +763,16 @@ export const OPTIONS = [
     origin: 'pilot',
   }),
   option({
+    key: 'allowSharedPayloadToken',
+    long: 'allow-shared-payload-token',
+    env: 'PILOT_ALLOW_SHARED_PAYLOAD_TOKEN',
+    type: 'flag',
+    schema: 'bool',
+    default: false,
+    help: 'run PayloadToken jobs even where other payloads could read the token (direct runner without user namespaces)',
+    origin: 'pilot',
+  }),
+  option({
     key: 'containerBinds',
     long: 'bind',
     type: 'repeat',

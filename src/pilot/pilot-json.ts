@@ -87,11 +87,21 @@ export async function readPilotJson(file: string): Promise<PilotJson> {
 const asList = (value: string | string[]): string[] =>
   (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter(Boolean);
 
+/**
+ * `record[key]` only when the record itself holds `key`: the keys come from the command line, the
+ * environment and pilot.json (`-a constructor`, `-S __proto__`, `-N toString`), and a plain lookup
+ * would return what every object inherits (a function, Object.prototype) instead of nothing.
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key: string | undefined): T | undefined {
+  if (record === undefined || record === null || key === undefined || typeof record !== 'object') return undefined;
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 function section(root: Record<string, unknown>, path: string[]): Record<string, unknown> | undefined {
   let node: unknown = root;
   for (const key of path) {
     if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
+    node = ownValue(node as Record<string, unknown>, key);
   }
   return node !== null && typeof node === 'object' && !Array.isArray(node) ? (node as Record<string, unknown>) : undefined;
 }
@@ -112,7 +122,8 @@ export function pilotOptions(json: PilotJson, setup: string | undefined, vo: str
         ...(vo && setup ? [[vo, setup, 'Pilot']] : []),
         ...(vo ? [[vo, 'Pilot']] : []),
       ];
-  const merged: Record<string, unknown> = {};
+  // No prototype: a "__proto__" key in a section is a key like any other, not the merged object's prototype.
+  const merged: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const path of paths) Object.assign(merged, section(root, path) ?? {});
   return merged;
 }
@@ -125,12 +136,12 @@ export async function paramsFromPilotJson(json: PilotJson, file: string, selecto
   if (setup) out.setup = setup;
   if (json.ConfigurationServers !== undefined) out.configurationServers = asList(json.ConfigurationServers);
 
-  const ce = selectors.ce ? json.CEs?.[selectors.ce] : undefined;
+  const ce = ownValue(json.CEs, selectors.ce);
   if (ce) {
     if (ce.Site) out.site = ce.Site;
     if (ce.GridCEType) out.gridCEType = ce.GridCEType;
     if (ce.LocalCEType) out.ceType = ce.LocalCEType;
-    const queue = selectors.queue ? ceQueue.safeParse(ce[selectors.queue]) : undefined;
+    const queue = selectors.queue ? ceQueue.safeParse(ownValue(ce, selectors.queue)) : undefined;
     if (queue?.success && queue.data.LocalCEType) out.ceType = queue.data.LocalCEType;
   }
 
@@ -141,7 +152,7 @@ export async function paramsFromPilotJson(json: PilotJson, file: string, selecto
   }
   const pilot = opts.data;
   const gridCEType = selectors.gridCEType ?? (out.gridCEType as string | undefined);
-  const commands = pilot.Commands?.[gridCEType ?? ''] ?? pilot.Commands?.Defaults;
+  const commands = ownValue(pilot.Commands, gridCEType ?? '') ?? ownValue(pilot.Commands, 'Defaults');
   if (commands !== undefined) out.commands = asList(commands);
   if (pilot.CommandExtensions !== undefined) out.commandExtensions = asList(pilot.CommandExtensions);
   if (pilot.Version !== undefined) {
@@ -162,7 +173,7 @@ export async function paramsFromPilotJson(json: PilotJson, file: string, selecto
 
   // Any pilot option may also be set in the Pilot section under its long name (e.g. PollingTime).
   for (const spec of OPTIONS as readonly OptionSpec[]) {
-    const value = (pilot as Record<string, unknown>)[spec.long];
+    const value = ownValue(pilot as Record<string, unknown>, spec.long);
     if (value === undefined || spec.long === 'commands') continue;
     const where = `pilot.json ${file}: ${spec.long}`;
     try {

@@ -37,11 +37,16 @@ export const EXTENSION_COMMAND_ALIASES: Readonly<Record<string, readonly string[
 };
 
 /** `LHCbConfigureBasics` with extension LHCb: DIRAC's ConfigureBasics, as the extension overrides it. */
+/** `table[name]` when the table itself holds it: command names come from -X and pilot.json. */
+function ownAlias(table: Readonly<Record<string, readonly string[]>>, name: string): readonly string[] | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 function extensionAlias(name: string, extensions: readonly string[]): readonly string[] | undefined {
   for (const extension of extensions) {
     if (!extension || !name.startsWith(extension) || name.length === extension.length) continue;
     const core = name.slice(extension.length);
-    const alias = DIRAC_COMMAND_ALIASES[core] ?? EXTENSION_COMMAND_ALIASES[core];
+    const alias = ownAlias(DIRAC_COMMAND_ALIASES, core) ?? ownAlias(EXTENSION_COMMAND_ALIASES, core);
     if (alias) return alias;
   }
   return undefined;
@@ -87,7 +92,8 @@ export function resolvePipeline(
   const seen = new Set<string>();
   for (const raw of names) {
     const name = raw.trim();
-    const expanded = DIRAC_COMMAND_ALIASES[name] ?? extensionAlias(name, extensions) ?? [name];
+    // An own-property lookup: `-X constructor` must be an unknown command, not Object's constructor.
+    const expanded = ownAlias(DIRAC_COMMAND_ALIASES, name) ?? extensionAlias(name, extensions) ?? [name];
     for (const one of expanded) {
       const command = registry.get(one);
       if (!command) {

@@ -86,6 +86,16 @@ describe('attack 1: the JDL points StdOutput/StdError out of the job directory',
     });
   }
 
+  for (const pattern of ['../../../creds.json', '/etc/passwd', '*/../../../*', '.']) {
+    it(`OutputSandbox = {"${pattern}"}: refused before the payload runs, the job’s own failure`, async () => {
+      const { work } = scratch();
+      const { outcome } = await runHostileJob(work, `[Executable = "/bin/sh"; Arguments = "-c ': > ran'"; OutputSandbox = {"std.out", "${pattern}"};]`);
+      expect(outcome).toMatchObject({ status: 'Failed', failure: 'job' });
+      expect(outcome.minorStatus).toMatch(/^Job Path Refused: OutputSandbox ".*" (leaves the job directory|is absolute|names the job directory itself)/);
+      expect(existsSync(path.join(outcome.jobDir, 'ran'))).toBe(false);
+    });
+  }
+
   it('StdOutput naming a directory (tmp) is the job’s failure, not the node’s', async () => {
     const { work } = scratch();
     const { outcome } = await runHostileJob(work, '[Executable = "/bin/true"; StdOutput = "tmp";]');

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execaSync } from 'execa';
 import type { Logger } from '../../core/logger.js';
-import type { LaunchPlan } from './types.js';
+import { PAYLOAD_MARKER_ENV, type LaunchPlan } from './types.js';
 
 /*
  * Hiding the pilot's credential files from a payload that runs as the pilot's own uid, without
@@ -79,8 +79,61 @@ echo ready
 read -r _
 `;
 
-/** pid 1 of the payload's pid namespace: runs the payload and returns its status. */
-const PAYLOAD_INIT = '"$@"; exit $?';
+/**
+ * Run as root of the holder's user namespace, in a mount namespace made for this payload alone:
+ * covers each area shared by all the pilot's jobs (the jobs directory, the per-job tokens
+ * directory) with a small empty tmpfs (the payload's alone: what it writes there nobody else
+ * sees, and it ends with the payload), binds back only this job's entry, enters the job
+ * directory through the new view (the old working directory would lead back to the covered one
+ * through ".."), then execs the rest of its arguments. The nested user namespace the payload gets
+ * next locks these mounts as it locks the holder's.
+ */
+const JOB_VIEW_SCRIPT = `# Written by the DIRAC pilot: this job's own view of the pilot's shared directories.
+# $1 job directory, $2 number of areas; per area: directory, the one entry kept. Then the command.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+fail() { echo "pilot: could not hide the other jobs from this payload: $*" >&2; exit 126; }
+job=$1 areas=$2
+shift 2
+while [ "$areas" -gt 0 ]; do
+  dir=$1 keep=$2
+  shift 2
+  areas=$((areas - 1))
+  exec 3<"$dir" || fail "cannot open $dir"
+  # 0700 as the pilot makes both directories; small, and private to this payload's namespace.
+  mount -t tmpfs -o size=16k,nr_inodes=64,nosuid,nodev,mode=0700 pilot-private "$dir" || fail "cannot mount over $dir"
+  src=/proc/self/fd/3/$keep
+  if [ -L "$src" ]; then :
+  elif [ -d "$src" ]; then
+    mkdir "$dir/$keep" && mount --no-canonicalize --rbind "$src" "$dir/$keep" || fail "cannot bind $dir/$keep"
+  elif [ -f "$src" ]; then
+    : > "$dir/$keep" && mount --no-canonicalize --bind "$src" "$dir/$keep" || fail "cannot bind $dir/$keep"
+  fi
+  exec 3<&-
+done
+cd "$job" || fail "cannot enter $job"
+exec "$@"
+`;
+
+/**
+ * pid 1 of the payload's pid namespace: takes the payload's environment from the file the pilot
+ * wrote (the helpers before it, which run partly outside the namespaces, start with a fixed
+ * environment: a job's LD_PRELOAD must not load its code into nsenter or unshare), removes the
+ * file, runs the payload and returns its status.
+ */
+const PAYLOAD_INIT = 'unset PATH; . "$1" || exit 127; rm -f "$1"; shift; "$@"; exit $?';
+
+/** The file the payload's environment travels in, inside the job directory (0600, removed at start). */
+export const PAYLOAD_ENV_FILE = '.dirac-payload-env';
+
+/** The environment of the helpers (nsenter, unshare, the shells): nothing of the job's. */
+const HELPER_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** A directory every job of the pilot has an entry in, of which a payload sees only its own. */
+export interface PrivateArea {
+  dir: string;
+  /** The entry of this job (its job directory, its token file). */
+  keep: string;
+}
 
 /** Above this many entries beside a credential, binding each back costs too much per payload: not hidden. */
 export const MAX_ENTRIES_BESIDE_SECRET = 256;
@@ -126,40 +179,54 @@ export interface HiddenView {
   unshare: string;
 }
 
-/** Wraps a direct-runner plan so the payload starts inside `view`, in a pid namespace of its own. */
+/**
+ * Wraps a direct-runner plan so the payload starts inside `view`, with its own view of the shared
+ * `areas`, in a pid namespace of its own. The helpers get only PATH and the payload marker (so
+ * the process tree finds them); the payload's environment comes from `envFile` (writeEnvFile).
+ */
 export function wrapHidingSecrets(
   plan: LaunchPlan,
   view: HiddenView,
   ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+  areas: readonly PrivateArea[] = [],
+  envFile = path.join(plan.cwd, PAYLOAD_ENV_FILE),
 ): LaunchPlan {
+  const marker = plan.env[PAYLOAD_MARKER_ENV];
   return {
     ...plan,
+    env: { PATH: HELPER_PATH, ...(marker !== undefined ? { [PAYLOAD_MARKER_ENV]: marker } : {}) },
     file: view.nsenter,
     args: [
-      `--target=${view.pid}`,
-      '--user',
-      '--mount',
-      '--preserve-credentials',
-      `--wd=${plan.cwd}`,
-      '--',
-      view.unshare,
-      '--user',
-      `--map-user=${ids.uid}`,
-      `--map-group=${ids.gid}`,
-      '--mount',
-      '--pid',
-      '--fork',
-      '--kill-child',
-      '--mount-proc',
-      '--',
-      '/bin/sh',
-      '-c',
-      PAYLOAD_INIT,
-      'pilot-payload',
-      plan.file,
-      ...plan.args,
+      `--target=${view.pid}`, '--user', '--mount', '--preserve-credentials', `--wd=${plan.cwd}`, '--',
+      view.unshare, '--mount', '--',
+      '/bin/sh', '-c', JOB_VIEW_SCRIPT, 'pilot-job-view', plan.cwd, String(areas.length), ...areas.flatMap((a) => [a.dir, a.keep]),
+      view.unshare, '--user', `--map-user=${ids.uid}`, `--map-group=${ids.gid}`, '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--',
+      '/bin/sh', '-c', PAYLOAD_INIT, 'pilot-payload', envFile, plan.file, ...plan.args,
     ],
   };
+}
+
+/** Variable names a shell can export; others cannot reach a payload started through one. */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Writes `env` as shell assignments the payload's init sources: single-quoted values (a quote
+ * inside becomes '\''), so nothing in a value is ever parsed. Created anew (a name left there by
+ * the sandbox, link or not, is removed first), 0600. Returns the names left out.
+ */
+export function writeEnvFile(file: string, env: Record<string, string>): string[] {
+  const dropped: string[] = [];
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!SHELL_NAME.test(name)) {
+      dropped.push(name);
+      continue;
+    }
+    lines.push(`export ${name}='${value.replace(/'/g, `'\\''`)}'`);
+  }
+  rmSync(file, { force: true, recursive: true });
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600, flag: 'wx' });
+  return dropped;
 }
 
 function findTool(name: string, searchPath: string | undefined = process.env.PATH): string | null {
@@ -281,8 +348,8 @@ let noticeGiven = false;
  * The direct runner's plan with the credentials hidden when they can be; otherwise the plan as it
  * was, and one warning per pilot saying why the payload can read them.
  */
-export function hideSecretsFromPayload(plan: LaunchPlan, secret: { files: string[]; disabled?: string }, logger: Logger): LaunchPlan {
-  if (secret.files.length === 0) return plan;
+export function hideSecretsFromPayload(plan: LaunchPlan, secret: { files: string[]; disabled?: string }, logger: Logger, areas: readonly PrivateArea[] = []): LaunchPlan {
+  if (secret.files.length === 0 && areas.length === 0) return plan;
   const why = (): string | null => {
     if (secret.disabled) return secret.disabled;
     const support = namespaceSupport();
@@ -299,13 +366,26 @@ export function hideSecretsFromPayload(plan: LaunchPlan, secret: { files: string
     notice(logger, hiding.reason);
     return plan;
   }
-  if (hiding.dirs.length === 0) return plan;
+  if (hiding.dirs.length === 0 && areas.length === 0) return plan;
   const view = hiddenView(hiding.dirs, namespaceSupport() as { unshare: string; nsenter: string });
   if ('reason' in view) {
     notice(logger, view.reason);
     return plan;
   }
-  return wrapHidingSecrets(plan, view);
+  const envFile = path.join(plan.cwd, PAYLOAD_ENV_FILE);
+  const dropped = writeEnvFile(envFile, plan.env);
+  if (dropped.length > 0) logger.warn({ names: dropped.slice(0, 20) }, 'environment variables a shell cannot export were left out of the payload environment');
+  return wrapHidingSecrets(plan, view, undefined, areas.filter((a) => isDirectory(a.dir)), envFile);
+}
+
+/**
+ * Why payloads on this pilot cannot be kept from each other's files (a per-job token above all),
+ * or null when they can: the direct runner needs the namespaces; hiding turned off disables it.
+ */
+export function payloadIsolationGap(secret: { disabled?: string }): string | null {
+  if (secret.disabled) return secret.disabled;
+  const support = namespaceSupport();
+  return support.ok ? null : support.reason;
 }
 
 function notice(logger: Logger, reason: string): void {

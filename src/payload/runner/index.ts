@@ -17,7 +17,7 @@ import { planApptainer, readRcFile, runContainerDiagnostic } from './apptainer.j
 import { classifyContainerFailure } from './container-failures.js';
 import { joinCgroup, pinToCpus } from './affinity.js';
 import { planDirect } from './direct.js';
-import { hideSecretsFromPayload } from './hide-secrets.js';
+import { hideSecretsFromPayload, payloadIsolationGap } from './hide-secrets.js';
 import { makePilotNonDumpable } from './non-dumpable.js';
 import { registeredSecretFiles } from './secret-files.js';
 import {
@@ -61,7 +61,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   // Innermost: the namespaces are entered after the cgroup join and the pinning, which they inherit.
   const base =
     options.runner.kind === 'direct'
-      ? hideSecretsFromPayload(planDirect(options, marker), options.secretFiles ?? registeredSecretFiles(), logger)
+      ? hideSecretsFromPayload(planDirect(options, marker), options.secretFiles ?? registeredSecretFiles(), logger, options.privateAreas)
       : planApptainer(options, options.runner, marker);
   const plan: LaunchPlan = pinToCpus(
     joinCgroup(base, options.cgroupProcsFile),
@@ -282,6 +282,15 @@ function insideJobDir(jobDir: string, file: string): string {
     throw new UnsafeJobFile('outside', file, `${file}: not a file inside the job directory`);
   }
   return relative;
+}
+
+/**
+ * Why another payload of this pilot could read a file private to one job (a PayloadToken), or null
+ * when none can: a container sees only its own job directory and token; the direct runner needs
+ * the user namespaces (hide-secrets.ts).
+ */
+export function payloadIsolationGapFor(runner: 'direct' | 'apptainer'): string | null {
+  return runner === 'apptainer' ? null : payloadIsolationGap(registeredSecretFiles());
 }
 
 let cachedSelfSession: number | undefined;

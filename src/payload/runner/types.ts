@@ -60,6 +60,11 @@ export interface PayloadOptions {
    * its CPU reaches `atCpuSeconds`, or when the pilot calls `windDown()`.
    */
   windDown?: { rule: WindDownRule; atCpuSeconds: number | null };
+  /**
+   * Directories shared by every job of the pilot (the jobs directory, the token directory): with
+   * the direct runner and namespaces, the payload sees only its own entry of each (hide-secrets.ts).
+   */
+  privateAreas?: { dir: string; keep: string }[];
 }
 
 export interface PayloadUsage {
