@@ -1,3 +1,6 @@
+import { readLoadAverage } from '../probes/load-average.js';
+import { waitForLoad, type LoadGateRules } from './load-gate.js';
+import { watchForWindDown } from './wind-down-watch.js';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Backend, DiracResources, HeartbeatData, MatchedJob, MatchRequest } from '../backend/types.js';
@@ -33,6 +36,10 @@ export interface JobAgentRules {
   deadline: number | null;
   /** Longest the pilot waits, after a stop signal, for running jobs to be reported. */
   shutdownGraceMs: number;
+  /** Don't take a job onto an overloaded node (load-gate.ts); absent or factor 0: off. */
+  loadGate?: LoadGateRules & { processors: number };
+  /** Running payloads get their wind-down signal when this little wall-clock time is left (wind-down-watch.ts). */
+  windDownLeadSeconds?: number;
 }
 
 export interface JobAgentOptions {
@@ -48,6 +55,8 @@ export interface JobAgentOptions {
   ): { resources: DiracResources; node: Record<string, unknown> };
   /** CPU work left now, recomputed from what the pilot and its payloads consumed. */
   cpuWorkLeft(cpuConsumedSeconds: number): Promise<number> | number;
+  /** Wall-clock seconds left in the slot as last read (null when the batch system counts CPU only). */
+  wallSecondsLeft?: () => number | null;
   /** Everything runJob needs besides the job and its slot. */
   job: {
     workDir: string;
@@ -60,6 +69,8 @@ export interface JobAgentOptions {
     limits: (jobId: number, request: { maxWallSeconds: number | null; cpuWork: number | null; memoryMB: number | null }) => WatchdogLimits;
     pilotEnv: NodeJS.ProcessEnv;
     siteEnv?: Readonly<Record<string, string>>;
+    /** The pilot's StopSig* values, which a job's JDL overrides. */
+    windDownDefaults?: Partial<Record<string, unknown>>;
     native: NativeAddon | null;
     startMetadata?: Record<string, string | number>;
   };
@@ -124,6 +135,13 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   shutdown.addEventListener('abort', onAbort);
 
   const heartbeats = startHeartbeats(backend, running, rules.heartbeatSeconds, logger);
+  const stopWindDownWatch = watchForWindDown({
+    drainFile: rules.drainFile,
+    leadSeconds: rules.windDownLeadSeconds ?? 0,
+    wallSecondsLeft: () => options.wallSecondsLeft?.() ?? null,
+    running: () => [...running.values()].flatMap((entry) => ('handle' in entry && entry.handle ? [entry.handle] : [])),
+    logger,
+  });
 
   const finish = (outcome: JobOutcome) => {
     record(outcome);
@@ -218,6 +236,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       }),
       pilotEnv: options.job.pilotEnv,
       ...(options.job.siteEnv ? { siteEnv: options.job.siteEnv } : {}),
+      ...(options.job.windDownDefaults ? { windDownDefaults: options.job.windDownDefaults } : {}),
       logger,
       native: options.job.native,
       shutdown,
@@ -299,6 +318,19 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         stop = timeRule;
         break;
       }
+      if (rules.loadGate && rules.loadGate.factor > 0) {
+        const gate = rules.loadGate;
+        const waited = await waitForLoad({
+          rules: gate,
+          processors: gate.processors,
+          readLoad: () => readLoadAverage(),
+          sleep: (ms) => Promise.race([sleep(ms), onceAborted(shutdown)]).then(() => undefined),
+          shutdown,
+          onWait: (reason) => logger.info(`node overloaded, waiting before the next match: ${reason}`),
+        });
+        if (waited.reason) logger.warn({ waitedSeconds: Math.round(waited.waitedMs / 1000) }, `waited for the node's load to fall: ${waited.reason}`);
+        if (shutdown.aborted) continue;
+      }
       cycles++;
       let jobs: MatchedJob[];
       try {
@@ -354,6 +386,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
 
   logger.info({ reason: stop.reason, running: running.size }, `job agent stopping: ${stop.detail}`);
   await waitForRunning(running, shutdown, rules.shutdownGraceMs, logger);
+  stopWindDownWatch();
   heartbeats.stop();
   if (fatal) throw fatal;
   return { stopReason: stop.reason, detail: stop.detail, outcomes, counts, cycles, ...(matchRefusals.length > 0 ? { matchRefusals } : {}) };

@@ -44,14 +44,14 @@ function wallSecondsLeft(report: TimeLeftReport): number | null {
 export async function slotTimeLeft(ctx: PilotContext, power: number): Promise<SlotTimeLeft> {
   const processors = slotProcessors(ctx);
   const first = await readSlotTimeLeft(ctx);
-  const initial = cpuWorkLeft({ timeLeft: first, power, cpuConsumed: 0, processors });
+  const initial = cpuWorkLeft({ timeLeft: first, power, cpuConsumed: 0, processors, stopMarginSeconds: ctx.params.stopMargin });
   const state: SlotTimeLeft = {
     cpuWorkLeft: initial.work,
     wallSecondsLeft: wallSecondsLeft(first),
     source: first.source,
     recompute: async (cpuConsumed) => {
       const report = await readSlotTimeLeft(ctx);
-      const now = cpuWorkLeft({ timeLeft: report, power, cpuConsumed, processors });
+      const now = cpuWorkLeft({ timeLeft: report, power, cpuConsumed, processors, stopMarginSeconds: ctx.params.stopMargin });
       state.cpuWorkLeft = now.work;
       state.wallSecondsLeft = wallSecondsLeft(report);
       return now.work;

@@ -1,11 +1,12 @@
 import type { PilotCommand } from '../pilot/context.js';
 import { startMetadata } from '../payload/job-wrapper.js';
 import { runJobAgent } from '../agent/job-agent.js';
+import { BatchNotifier, batchTargets, withBatchNotifier } from '../batch-notify/index.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { siteEnvironment } from '../pilot/dirac-options.js';
 import {
-  chooseRunner, cpuWorkLeftNow, describeShare, diracPayloadConfig, jobAgentRules, localJobLimits, newSlotPool, voOf,
+  chooseRunner, cpuWorkLeftNow, describeShare, diracPayloadConfig, jobAgentRules, localJobLimits, newSlotPool, voOf, windDownDefaults,
 } from './wiring.js';
 
 /** DIRAC's LaunchAgent: the job agent loop, until no job, no time, or a stop rule. */
@@ -24,14 +25,17 @@ export const runJobs: PilotCommand = {
       'payload runner',
     );
     const rules = jobAgentRules(ctx);
+    // Who fills the slot, told to the batch system after each job status (HTCondor chirp, Slurm comment).
+    const notifier = new BatchNotifier({ targets: batchTargets(ctx.env), pilotStamp: ctx.pilotStamp, vo: voOf(ctx), logger: ctx.logger });
     const report = await runJobAgent({
-      backend,
+      backend: withBatchNotifier(backend, notifier),
       pool,
       rules,
       pilotStamp: ctx.pilotStamp,
       vo: voOf(ctx),
       describeFree: (free, workLeft) => describeShare(ctx, probe, free, workLeft),
       cpuWorkLeft: (consumed) => cpuWorkLeftNow(ctx, consumed),
+      wallSecondsLeft: () => ctx.timeLeft?.wallSecondsLeft ?? null,
       job: {
         workDir: ctx.workDir,
         site: p.site,
@@ -40,6 +44,7 @@ export const runJobs: PilotCommand = {
         diracPayloads: diracPayloadConfig(p),
         pilotEnv: ctx.env,
         siteEnv: siteEnvironment(ctx.params, ctx.env),
+        windDownDefaults: windDownDefaults(p),
         native: ctx.native,
         allowSharedPayloadToken: p.allowSharedPayloadToken === true,
         startMetadata: startMetadata({
@@ -58,6 +63,7 @@ export const runJobs: PilotCommand = {
       shutdown: ctx.shutdown,
     });
     ctx.logger.info({ stop: report.stopReason, cycles: report.cycles, jobs: report.counts }, `job agent done: ${report.detail}`);
+    await notifier.idle();
     await backend.flush();
     const failedPilot = report.stopReason === 'black-hole';
     await backend

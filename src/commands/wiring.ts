@@ -86,7 +86,21 @@ export function jobAgentRules(facts: Pick<PilotFacts, 'params' | 'probe' | 'star
     deadline: lifetimeDeadline(facts),
     // Slurm sends KILL 30 s after TERM: report everything well inside that.
     shutdownGraceMs: 20_000,
+    // The load average counts the whole node: held against the whole node's CPUs (load-gate.ts).
+    loadGate: { factor: p.maxLoadFactor, maxWaitSeconds: p.loadWaitSeconds, recheckSeconds: 30, processors: facts.probe?.cpu.logicalCpus ?? 1 },
+    // Payloads that asked for a wind-down signal get it when the slot's end comes within the StopMargin.
+    windDownLeadSeconds: p.stopMargin,
   };
+}
+
+/** The pilot's StopSig* values for jobs that do not set their own (src/payload/watchdog/wind-down.ts). */
+export function windDownDefaults(params: Pick<Params, 'stopSigRegex' | 'stopSigNumber' | 'stopSigStartWork' | 'stopSigFinishWork'>): Record<string, unknown> {
+  const defaults: Record<string, unknown> = {};
+  if (params.stopSigRegex !== undefined) defaults.StopSigRegex = params.stopSigRegex;
+  if (params.stopSigNumber !== undefined) defaults.StopSigNumber = params.stopSigNumber;
+  if (params.stopSigStartWork !== undefined) defaults.StopSigStartWork = params.stopSigStartWork;
+  if (params.stopSigFinishWork !== undefined) defaults.StopSigFinishWork = params.stopSigFinishWork;
+  return defaults;
 }
 
 /**

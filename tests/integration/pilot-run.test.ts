@@ -79,7 +79,9 @@ describe('pilot run against the dev server', () => {
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.request).toMatchObject({ vo: 'demo', max_jobs: 1 });
-    expect(out.request.resources).toMatchObject({ Site: 'DIRAC.Test.local', CPUTime: 864000, PilotBenchmark: 10 });
+    expect(out.request.resources).toMatchObject({ Site: 'DIRAC.Test.local', PilotBenchmark: 10 });
+    // -T 86400 CPU seconds at power 10, less the StopMargin (300 s on each processor), never advertised.
+    expect(out.request.resources.CPUTime).toBe((86400 - 300 * out.request.resources.NumberOfProcessors) * 10);
     expect(out.request.node).toHaveProperty('cpu');
     expect(server.requests).toEqual([]);
   });
