@@ -87,7 +87,12 @@ export function jobAgentRules(facts: Pick<PilotFacts, 'params' | 'probe' | 'star
     // Slurm sends KILL 30 s after TERM: report everything well inside that.
     shutdownGraceMs: 20_000,
     // The load average counts the whole node: held against the whole node's CPUs (load-gate.ts).
-    loadGate: { factor: p.maxLoadFactor, maxWaitSeconds: p.loadWaitSeconds, recheckSeconds: 30, processors: facts.probe?.cpu.logicalCpus ?? 1 },
+    loadGate: {
+      factor: p.maxLoadFactor,
+      maxWaitSeconds: p.loadWaitSeconds,
+      recheckSeconds: 30,
+      processors: facts.probe?.cpu.logicalCpus ?? 1,
+    },
     // Payloads that asked for a wind-down signal get it when the slot's end comes within the StopMargin.
     windDownLeadSeconds: p.stopMargin,
   };
