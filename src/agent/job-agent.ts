@@ -298,7 +298,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       }
       const free = pool.free();
       if (free.processors === 0) {
-        await Promise.race([woken, sleep(1000)]);
+        await idleWait(1000, woken);
         continue;
       }
       let workLeft: number;
@@ -364,13 +364,15 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
               break;
             }
           }
-          // Jobs still run: wait for one to end, then try once more before giving up (a freed slot may match).
-          await Promise.race([woken, onceAborted(shutdown)]);
+          // Jobs still run: wait for one to end (or the stop signal, which nudges too), then try once
+          // more before giving up (a freed slot may match).
+          await woken;
           failedMatches = rules.stopAfterFailedMatches - 1;
           continue;
         }
         const delay = rules.pollingTimeSeconds * 1000 * Math.min(failedMatches, 5);
-        await Promise.race([sleep(delay), woken, onceAborted(shutdown)]);
+        // The stop signal nudges `woken`: no listener per wait (a pilot polls for days), no timer left behind.
+        await idleWait(delay, woken);
         continue;
       }
       failedMatches = 0;
@@ -407,6 +409,16 @@ export function matchRequest(
 /** Failures the server may not repeat: unreachable after retries, or a reply cut or garbled in transit. */
 function isTransientServerError(error: unknown): boolean {
   return isPilotError(error) && (error.exitCode === ExitCode.SERVER_UNREACHABLE || error.exitCode === ExitCode.SERVER_PROTOCOL);
+}
+
+/** Waits `ms`, or until `woken` resolves (a job ended, or the stop signal), and clears its timer either way. */
+async function idleWait(ms: number, woken: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function onceAborted(signal: AbortSignal): Promise<void> {

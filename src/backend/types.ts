@@ -142,5 +142,10 @@ export interface Backend {
   forgetJob?(jobId: number): void;
   /** Deliver every queued update, or spool what could not be delivered. */
   flush(): Promise<void>;
+  /**
+   * Spool undelivered status updates synchronously, for the pilot's forced exit at the end of its
+   * stop grace; returns how many. Absent where nothing is queued across calls.
+   */
+  spoolNow?(): number;
   close(): Promise<void>;
 }

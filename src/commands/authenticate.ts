@@ -8,6 +8,7 @@ import { addLogDestination } from '../core/logger.js';
 import { hostCertificateDir, hostCredentialFile } from '../pilot/dirac-options.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { lifetimeDeadline, voOf } from './wiring.js';
+import { STOP_REPORT_MS } from '../pilot/signals.js';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {
@@ -60,6 +61,8 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
     spoolDir: path.join(ctx.workDir, 'spool'),
     logger: ctx.logger,
     ...(deadline ? { deadline } : {}),
+    stop: ctx.shutdown,
+    stopReportMs: STOP_REPORT_MS,
   });
 }
 

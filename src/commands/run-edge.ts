@@ -46,6 +46,7 @@ export function computePilotArgv(ctx: PilotContext): string[] {
 export const runEdge: PilotCommand = {
   name: 'run-edge',
   description: 'edge-node mode: match for compute nodes, stage, submit with sbatch, relay',
+  watchesShutdown: true,
   async run(ctx) {
     const { probe, backend } = ctx;
     const p = ctx.params;

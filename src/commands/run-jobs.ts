@@ -13,6 +13,7 @@ import {
 export const runJobs: PilotCommand = {
   name: 'run-jobs',
   description: 'match and run jobs until the slot has no work or time left',
+  watchesShutdown: true,
   async run(ctx) {
     const { probe, backend } = ctx;
     if (!probe) throw new PilotError(ExitCode.COMMAND_FAILED, 'run-jobs needs describe-resources before it');

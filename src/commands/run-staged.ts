@@ -6,6 +6,7 @@ import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { probeSlot } from './describe-resources.js';
 import { chooseRunner, describeShare, diracPayloadConfig, newSlotPool, voOf } from './wiring.js';
+import { STOP_REPORT_MS } from '../pilot/signals.js';
 
 /**
  * `pilot exec --staged DIR…` on a compute node: run the jobs an edge pilot staged, all at once
@@ -37,7 +38,7 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
       blackHoleThreshold: Number.MAX_SAFE_INTEGER,
       heartbeatSeconds: ctx.params.heartbeatSeconds,
       deadline: null,
-      shutdownGraceMs: 20_000,
+      shutdownGraceMs: STOP_REPORT_MS + 1_000,
     },
     pilotStamp: ctx.pilotStamp,
     vo: voOf(ctx),

@@ -6,6 +6,7 @@
  *
  * They take `PilotFacts`, the part of the pipeline's context they read; a PilotContext is one.
  */
+import { STOP_REPORT_MS } from '../pilot/signals.js';
 import type { Params } from '../pilot/params.js';
 import { jobRequirements } from '../pilot/dirac-options.js';
 import { contextDefaults } from '../pilot/defaults.js';
@@ -84,8 +85,9 @@ export function jobAgentRules(facts: Pick<PilotFacts, 'params' | 'probe' | 'star
     blackHoleThreshold: p.blackHoleThreshold,
     heartbeatSeconds: p.heartbeatSeconds,
     deadline: lifetimeDeadline(facts),
-    // Slurm sends KILL 30 s after TERM: report everything well inside that.
-    shutdownGraceMs: 20_000,
+    // The jobs' reports end STOP_REPORT_MS after the stop signal (their calls are cut there and
+    // spooled), so waiting a second longer is enough (Slurm sends KILL 30 s after TERM).
+    shutdownGraceMs: STOP_REPORT_MS + 1_000,
     // The load average counts the whole node: held against the whole node's CPUs (load-gate.ts).
     loadGate: {
       factor: p.maxLoadFactor,

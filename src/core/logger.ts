@@ -1,7 +1,6 @@
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { Writable } from 'node:stream';
 import { nullLogger } from './null-logger.js';
 
 export type { Logger };
@@ -36,21 +35,92 @@ export function formatHumanLine(record: Record<string, unknown>): string {
   return `${stamp} ${name} ${scope}${String(msg ?? '')}${extra}\n`;
 }
 
-function humanStream(out: NodeJS.WritableStream): DestinationStream {
-  return new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
+function humanStream(out: DestinationStream): DestinationStream {
+  return {
+    write(chunk: string) {
+      for (const line of chunk.split('\n')) {
         if (!line) continue;
+        let text: string;
         try {
-          out.write(formatHumanLine(JSON.parse(line)));
+          text = formatHumanLine(JSON.parse(line));
         } catch {
-          out.write(`${line}\n`);
+          text = `${line}\n`;
         }
+        out.write(text);
       }
-      done();
     },
-  });
+  };
 }
+
+/** What a log destination that cannot write does with its lines (exported for tests and the final report). */
+export interface LogWriteFailures {
+  /** Lines dropped since the first failure. */
+  dropped: number;
+  /** The error code of the last failure (ENOSPC, EIO, EFBIG, EPIPE, …). */
+  lastCode: string | null;
+}
+
+/** How long a non-blocking descriptor (EAGAIN) may hold one line before it is dropped. */
+const EAGAIN_LIMIT_MS = 1_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A synchronous destination that never throws and never emits 'error': a full disk (ENOSPC), a
+ * file-size limit (EFBIG), a vanished terminal (EIO) or a closed pipe (EPIPE) must not end the
+ * pilot with a stack trace while its jobs still need reporting. A line that cannot be written is
+ * dropped and counted; the first drop is said once on `notify` (stderr for the log file), and
+ * when writing works again the file gets one line saying how many were lost.
+ */
+export function safeDestination(fd: number, name: string, notify: ((text: string) => void) | null, failures: LogWriteFailures = { dropped: 0, lastCode: null }): DestinationStream & { failures: LogWriteFailures } {
+  const writeAll = (text: string): void => {
+    let buffer = Buffer.from(text, 'utf8');
+    let stalledSince = 0;
+    while (buffer.length > 0) {
+      try {
+        buffer = buffer.subarray(writeSync(fd, buffer));
+        stalledSince = 0;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        const now = Date.now();
+        stalledSince ||= now;
+        if (now - stalledSince > EAGAIN_LIMIT_MS) throw error;
+        Atomics.wait(pause, 0, 0, 5);
+      }
+    }
+  };
+  return {
+    failures,
+    write(line: string): void {
+      try {
+        if (failures.dropped > 0) {
+          const lost = failures.dropped;
+          writeAll(`${JSON.stringify({ level: 40, time: Math.floor(Date.now()), msg: `${lost} log line(s) lost: ${name} could not be written (${failures.lastCode ?? 'error'})` })}\n`);
+          failures.dropped -= lost;
+        }
+        writeAll(line);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'error';
+        if (failures.dropped === 0 && failures.lastCode === null) {
+          try {
+            notify?.(`pilot: cannot write ${name} (${code}): log lines are dropped and counted; the pilot goes on\n`);
+          } catch {
+            // nowhere left to say it
+          }
+        }
+        failures.dropped++;
+        failures.lastCode = code;
+      }
+    },
+  } as DestinationStream & { failures: LogWriteFailures };
+}
+
+const stderrNotice = (text: string): void => {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr gone as well
+  }
+};
 
 /**
  * The pilot's logger: pino JSON lines to a file, readable lines on stderr.
@@ -63,12 +133,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
     // Synchronous writes: the pilot exits with process.exit() once its work is done, and a line
     // lost at exit (the reason it stopped, the last job status) is the one a site admin needs.
+    // Never pino.destination: its stream emits 'error' on ENOSPC, an uncaught exception (issue 16).
     const fd = openSync(options.file, 'a', 0o600);
-    streams.push({ level: 'debug', stream: pino.destination({ fd, sync: true }) });
+    streams.push({ level: 'debug', stream: safeDestination(fd, options.file, stderrNotice) });
   }
   if (!options.quiet) {
     const pretty = options.pretty ?? process.stderr.isTTY === true;
-    streams.push({ level, stream: pretty ? humanStream(process.stderr) : pino.destination({ fd: 2, sync: true }) });
+    streams.push({ level, stream: pretty ? humanStream(safeDestination(2, 'stderr', null)) : safeDestination(2, 'stderr', null) });
   }
   const destinations = pino.multistream(streams.length > 0 ? streams : [{ level: 'fatal', stream: process.stderr }]);
   const logger = pino(

@@ -121,6 +121,7 @@ export class DiracxBackend implements Backend {
       // Keyed by timestamp: resending the same batch sets the same states.
       idempotent: true,
       auth: this.parts.pilotTokens,
+      whenStopping: 'report',
       retry: {
         deadline: () => Math.min(this.parts.deadline(), flushDeadline() ?? Infinity),
         // Outside flush() a caller waits at most a minute; after that the updates wait in the queue.
@@ -165,6 +166,7 @@ export class DiracxBackend implements Backend {
       request: { method: 'PATCH', target: '/api/jobs/metadata', json: { [String(jobId)]: metadata } },
       idempotent: true,
       auth: this.parts.pilotTokens,
+      whenStopping: 'report',
     });
   }
 
@@ -177,6 +179,7 @@ export class DiracxBackend implements Backend {
       // Each call counts a reschedule against the job's limit: never resend after an ambiguous failure.
       idempotent: false,
       auth: this.parts.pilotTokens,
+      whenStopping: 'report',
     });
   }
 
@@ -263,8 +266,9 @@ export class DiracxBackend implements Backend {
       (shipper) => new Promise<void>((resolve) => (shipper.writableEnded ? resolve() : shipper.end(() => resolve()))),
     );
     let timer: NodeJS.Timeout | undefined;
+    const budgetMs = Math.max(0, Math.min(this.parts.flushBudgetMs, this.parts.deadline() - this.parts.now()));
     const budget = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.parts.flushBudgetMs);
+      timer = setTimeout(resolve, budgetMs);
     });
     await Promise.race([Promise.all(ended), budget]);
     clearTimeout(timer);
@@ -280,6 +284,11 @@ export class DiracxBackend implements Backend {
     } catch {
       return null;
     }
+  }
+
+  /** Spool undelivered status updates synchronously (the pilot's forced exit); how many. */
+  spoolNow(): number {
+    return this.statusQueue.spoolNow();
   }
 
   async flush(): Promise<void> {

@@ -7,7 +7,7 @@ import { loadPilotCredentials, type DiracxCredentialOptions } from './credential
 import { DEFAULT_CLIENT_ID, refreshGrant } from './credentials/refresh-grant.js';
 import { TokenManager } from './credentials/token-manager.js';
 import { HttpClient } from './http/client.js';
-import { DiracxConnection } from './http/connection.js';
+import { DiracxConnection, type StopSignals } from './http/connection.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './http/retry.js';
 import { loadTrustedCas, storageCas } from './http/tls.js';
 import { StatusSpool } from './jobs/status-spool.js';
@@ -32,6 +32,14 @@ export interface DiracxBackendOptions {
   logger?: Logger;
   /** End of the pilot's lifetime (epoch ms, Date, or a function of now): nothing retries past it. */
   deadline?: number | Date | (() => number);
+  /**
+   * The pilot's stop signal: calls that only serve taking work (matching, registration,
+   * transfers, heartbeats) end at once; reporting calls go on for `stopReportMs` more, then end,
+   * and what is undelivered is spooled.
+   */
+  stop?: AbortSignal;
+  /** How long reporting may go on after the stop signal (default 15 s). */
+  stopReportMs?: number;
   /** Known stamp for pilot metadata when registerPilot() is not called. */
   pilotStamp?: string;
   retry?: Partial<Omit<RetryPolicy, 'deadline'>>;
@@ -39,6 +47,10 @@ export interface DiracxBackendOptions {
   flushBudgetMs?: number;
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
+  /** Longest one API request may take, start to last byte (default 90 s). */
+  requestTimeoutMs?: number;
+  /** Longest one sandbox transfer may take (default 30 min). */
+  transferTimeoutMs?: number;
   /** Minimum spacing of two heartbeats of one job (default 1.1 s; DiracX needs > 1 s). */
   heartbeatMinIntervalMs?: number;
   now?: () => number;
@@ -59,6 +71,22 @@ function resolveTrust(options: DiracxBackendOptions): { caDir?: string; caFile?:
     else trust.caFile ??= options.caPath;
   }
   return trust;
+}
+
+/**
+ * The two signals a connection needs (http/connection.ts, StopSignals): `abandon` is the stop
+ * signal itself; `report` follows it `reportMs` later.
+ */
+function stopSignals(stop: AbortSignal, reportMs: number, now: () => number): { signals: StopSignals; reportEnd: () => number } {
+  const report = new AbortController();
+  let reportEnd = Number.POSITIVE_INFINITY;
+  const arm = () => {
+    reportEnd = now() + reportMs;
+    setTimeout(() => report.abort(new Error(`reporting time after the stop signal (${reportMs} ms) is over`)), reportMs).unref();
+  };
+  if (stop.aborted) arm();
+  else stop.addEventListener('abort', arm, { once: true });
+  return { signals: { abandon: stop, report: report.signal }, reportEnd: () => reportEnd };
 }
 
 function deadlineFunction(deadline: DiracxBackendOptions['deadline']): () => number {
@@ -98,8 +126,13 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
     insecure: options.insecure === true,
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.transferTimeoutMs !== undefined ? { transferTimeoutMs: options.transferTimeoutMs } : {}),
   });
-  const deadline = deadlineFunction(options.deadline);
+  const stop = options.stop ? stopSignals(options.stop, options.stopReportMs ?? 15_000, now) : null;
+  const lifetime = deadlineFunction(options.deadline);
+  // Nothing is retried past the pilot's lifetime, nor past the reporting time after a stop signal.
+  const deadline = stop ? () => Math.min(lifetime(), stop.reportEnd()) : lifetime;
   const connection = new DiracxConnection(http, {
     ...DEFAULT_RETRY,
     ...options.retry,
@@ -107,7 +140,7 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
     now,
     onRetry: ({ endpoint, attempt, delayMs, reason }) =>
       logger.debug({ endpoint, attempt, delayMs, reason }, `retrying ${endpoint} in ${delayMs} ms (${reason})`),
-  });
+  }, stop?.signals ?? null);
   try {
     const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
     const loaded = await loadPilotCredentials(options.credentials, connection, logger);

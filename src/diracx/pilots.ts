@@ -57,6 +57,7 @@ export class PilotsClient {
       request: { method: 'PATCH', target: '/api/pilots/metadata', json: { [pilotStamp]: metadata } },
       idempotent: true,
       auth: this.auth,
+      whenStopping: 'report',
     });
   }
 }

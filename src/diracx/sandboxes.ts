@@ -36,11 +36,13 @@ export class SandboxClient {
       auth: this.ownerTokens(job),
     });
     const storageLabel = `GET presigned sandbox URL (${new URL(url).host})`;
+    // The stop signal cancels the transfer in flight (and the client removes the partial file).
+    const signal = this.connection.signalFor('abandon');
     const reply = await sendWithRetry(
-      () => this.connection.http.download({ method: 'GET', target: url }, destFile),
+      () => this.connection.http.download({ method: 'GET', target: url, ...(signal ? { signal } : {}) }, destFile),
       storageLabel,
       true,
-      this.connection.retry,
+      { ...this.connection.retry, ...(signal ? { signal } : {}) },
     );
     if (reply.status < 200 || reply.status >= 300) throw replyError(storageLabel, reply);
   }
@@ -85,6 +87,7 @@ export class SandboxClient {
   /** The presigned POST: the returned fields first, the file last (S3 ignores fields after it). */
   private async postToStorage(url: string, fields: Record<string, string>, archive: OutputSandboxArchive): Promise<void> {
     const label = `POST presigned sandbox upload (${new URL(url).host})`;
+    const signal = this.connection.signalFor('abandon');
     const reply = await sendWithRetry(
       async () => {
         const form = await multipartBody(Object.entries(fields), {
@@ -92,11 +95,11 @@ export class SandboxClient {
           filename: `sandbox.${archive.format}`,
           path: archive.path,
         });
-        return this.connection.http.send({ method: 'POST', target: url, multipart: form });
+        return this.connection.http.send({ method: 'POST', target: url, multipart: form, ...(signal ? { signal } : {}) });
       },
       label,
       true,
-      this.connection.retry,
+      { ...this.connection.retry, ...(signal ? { signal } : {}) },
     );
     if (reply.status < 200 || reply.status >= 300) throw replyError(label, reply);
   }

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Backend, DiracResources, HeartbeatData, MatchedJob } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
@@ -112,7 +111,7 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       }
     }
     if (!matching && tracked.size === 0) break;
-    await Promise.race([sleep(options.pollSeconds * 1000), onceAborted(options.shutdown)]);
+    await pollWait(options.pollSeconds * 1000, options.shutdown);
   }
   return report;
 
@@ -316,8 +315,9 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
   async function relayAll(): Promise<void> {
     const beats = new Map<number, HeartbeatData>();
     for (const t of tracked.values()) {
+      if (options.shutdown.aborted) return;
       try {
-        await relayEvents(t, backend, logger);
+        await relayEvents(t, backend, logger, options.shutdown);
       } catch (error) {
         logger.warn({ job: t.job.jobId, err: (error as Error).message }, 'relay failed; will retry');
         continue;
@@ -397,9 +397,16 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
   }
 }
 
-function onceAborted(signal: AbortSignal): Promise<void> {
+/** Waits `ms` or until the stop signal; leaves neither a timer nor a listener behind (an edge pilot polls for days). */
+function pollWait(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }

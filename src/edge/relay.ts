@@ -32,17 +32,19 @@ export async function loadEdgeState(dir: string): Promise<EdgeJobState | null> {
  * Delivers what the compute side wrote since last time, in order: status changes, metadata,
  * reschedules; the output sandbox before the status that says it was uploaded. The count of
  * relayed lines is saved after each one, so a restarted edge pilot resumes where it stopped.
+ * After the stop signal nothing more is started: the next edge pilot relays the rest.
  */
-export async function relayEvents(tracked: TrackedJob, backend: Backend, logger: Logger): Promise<void> {
+export async function relayEvents(tracked: TrackedJob, backend: Backend, logger: Logger, stop?: AbortSignal): Promise<void> {
   const files = stagedFiles(tracked.dir);
   const events = await readEvents(files.events, tracked.state.eventsRelayed);
   for (const event of events) {
+    if (stop?.aborted) return;
     // The server learns of the output sandbox just before the report that says it was uploaded.
     const needsOutput =
       event.type === 'end' ||
       event.type === 'reschedule' ||
       (event.type === 'status' && (event.minorStatus === 'Output Sandbox Uploaded' || FINAL_JOB_STATUSES.has(event.status as JobStatus)));
-    if (needsOutput && !tracked.state.outputUploaded && existsSync(files.outputInfo)) await relayOutput(tracked, backend, logger);
+    if (needsOutput && !tracked.state.outputUploaded && existsSync(files.outputInfo)) await relayOutput(tracked, backend, logger, stop);
     switch (event.type) {
       case 'status': {
         const { type: _type, at, ...update } = event;
@@ -70,16 +72,19 @@ export async function relayEvents(tracked: TrackedJob, backend: Backend, logger:
     tracked.state.eventsRelayed++;
     await saveEdgeState(tracked);
   }
-  if (tracked.finished && !tracked.state.outputUploaded && existsSync(files.outputInfo)) await relayOutput(tracked, backend, logger);
+  if (stop?.aborted) return;
+  if (tracked.finished && !tracked.state.outputUploaded && existsSync(files.outputInfo)) await relayOutput(tracked, backend, logger, stop);
 }
 
-async function relayOutput(tracked: TrackedJob, backend: Backend, logger: Logger): Promise<void> {
+async function relayOutput(tracked: TrackedJob, backend: Backend, logger: Logger, stop?: AbortSignal): Promise<void> {
   const files = stagedFiles(tracked.dir);
   const info = await readJsonFile(files.outputInfo, outputSchema);
   if (!info) return;
   try {
     await backend.uploadOutputSandbox(tracked.job, { path: files.output, ...info });
   } catch (error) {
+    // Cancelled by the stop signal: not lost, the next edge pilot uploads it.
+    if (stop?.aborted) throw error;
     // The job's status still goes through; a lost output sandbox is reported, not retried forever.
     logger.error({ job: tracked.job.jobId, err: (error as Error).message }, 'output sandbox upload failed');
   }

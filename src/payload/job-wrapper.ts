@@ -95,6 +95,16 @@ export interface JobOutcome {
 const IMAGE_FAILURES = new Set(['image-not-found', 'image-unreadable']);
 
 /**
+ * The pilot's stop signal cancelled a sandbox transfer: the job did nothing wrong and goes back to
+ * the queue, as a job whose payload the stop killed does.
+ */
+class StoppedDuringTransfer extends Error {
+  constructor(readonly stage: 'input' | 'output') {
+    super(`pilot stopped during the ${stage} sandbox transfer`);
+  }
+}
+
+/**
  * Runs one matched job from start to final status, as DIRAC's JobWrapper does: Running/Job
  * Initialization, input sandbox, application, output sandbox, then Done or Failed. Every path,
  * including exceptions and pilot shutdown, ends with a final status handed to the backend.
@@ -169,6 +179,20 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       .setJobMetadata(job.jobId, endParameters(cause))
       .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
     return { ...ended, cause };
+  };
+
+  /** The job did nothing wrong: give it back so another pilot runs it. */
+  const giveBack = async (usage: { cpuSeconds: number; wallSeconds: number }, from: 'Running' | 'Completing', cause: 'pilot-stopped' | 'end-of-allocation' = 'pilot-stopped'): Promise<JobOutcome> => {
+    await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds, ...endParameters(cause) }).catch(() => undefined);
+    if (from === 'Completing') {
+      // DiracX reschedules by setting Received through its state machine, which refuses it from
+      // Completing (diracx-api.md §7): the job goes back to Running by the one path allowed,
+      // Stalled, first; awaited, so the server has them (in order) before the reschedule.
+      progress({ status: 'Stalled', minorStatus: 'Pilot stopped during the output sandbox upload' });
+      await report({ status: 'Running', minorStatus: 'Pilot gives the job back' });
+    }
+    await backend.reschedule([job.jobId]);
+    return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', cause, ...usage });
   };
 
   let result: JobOutcome;
@@ -296,16 +320,16 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       const killedWithSlot = options.shutdown.aborted && payload.killReason === null && payload.exitCode !== 0;
       // The slot's time ran out under the job (DIRAC #8528): not the job's doing either.
       if (payload.killReason === 'pilot-signal' || payload.killReason === 'timeleft' || killedWithSlot) {
-        // The job did nothing wrong: give it back so another pilot runs it.
-        const cause = payload.killReason === 'timeleft' ? 'end-of-allocation' : 'pilot-stopped';
-        await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds, ...endParameters(cause) }).catch(() => undefined);
-        await backend.reschedule([job.jobId]);
-        return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', cause, ...usage });
+        return await giveBack(usage, 'Running', payload.killReason === 'timeleft' ? 'end-of-allocation' : 'pilot-stopped');
       }
 
       publishResourceReport(backend, job.jobId, jobDir, payload.resources, log);
       progress({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
       const uploadProblem = await returnOutputSandbox(options, jobDir, log);
+      if (uploadProblem !== null && options.shutdown.aborted) {
+        log.warn('output sandbox upload cancelled by the stop signal; giving the job back');
+        return await giveBack(usage, 'Completing');
+      }
       if (uploadProblem === null) progress({ minorStatus: 'Output Sandbox Uploaded' });
 
       if (payload.killReason === 'server') {
@@ -349,8 +373,16 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
             });
       }
     } catch (error) {
-      const failure =
-        error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
+      if (error instanceof StoppedDuringTransfer) {
+        log.warn('input sandbox download cancelled by the stop signal; giving the job back');
+        try {
+          return await giveBack({ cpuSeconds: 0, wallSeconds: (Date.now() - started) / 1000 }, 'Running');
+        } catch (giveBackError) {
+          // The server could not be told: the final status below says why, delivered or spooled.
+          error = giveBackError;
+        }
+      }
+      const failure = error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
       log.error({ err: failure.message, cause: failure.causeId }, `job failed before its end: ${failure.minorStatus}`);
       result = outcome('Failed', failure.minorStatus, { failure: failure.kind, cause: failure.causeId });
     }
@@ -453,7 +485,11 @@ async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: 
     try {
       await backend.downloadSandbox(job, entry, archive);
     } catch (error) {
-      throw new JobFailure('input-download', `input sandbox ${entry}: ${(error as Error).message}`);
+      // A cut, refused or cancelled download leaves no partial archive behind, whatever the backend did.
+      await rm(archive, { force: true }).catch(() => undefined);
+      if (options.shutdown.aborted) throw new StoppedDuringTransfer('input');
+      const tooLarge = errorCodes(error).includes('DOWNLOAD_TOO_LARGE');
+      throw new JobFailure('input-download', `input sandbox ${entry}: ${(error as Error).message}`, tooLarge ? 'larger than the 100 MiB sandbox limit' : undefined);
     }
     try {
       // A DiracX PFN names the archive's sha256: check it before a byte is unpacked.
@@ -468,6 +504,17 @@ async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: 
       await rm(archive, { force: true });
     }
   }
+}
+
+/** Every `code` along an error's cause chain (a backend's own error classes stay out of payload/). */
+function errorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  for (let current: unknown = error, depth = 0; current && typeof current === 'object' && depth < 6; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
 }
 
 /** Packs and uploads the output sandbox; returns null on success, else the minor status to report. */

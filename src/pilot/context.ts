@@ -48,5 +48,11 @@ export interface PilotCommand {
   /** kebab-case name used in -X and pilot.json Commands. */
   readonly name: string;
   readonly description: string;
+  /**
+   * The command watches `ctx.shutdown` itself and reports before it returns (the job agents).
+   * Any other command still running at the stop signal is abandoned there: nothing it does needs
+   * reporting, and a start-up step stuck on a dead server must not hold the exit.
+   */
+  readonly watchesShutdown?: boolean;
   run(ctx: PilotContext): Promise<void>;
 }

@@ -115,6 +115,22 @@ export interface PipelineResult {
   error?: string;
 }
 
+/** The command's own end, or 'stopped' at the stop signal (its later failure is then dropped). */
+async function untilStopped(run: Promise<void>, shutdown: AbortSignal): Promise<'done' | 'stopped'> {
+  if (shutdown.aborted) return 'stopped';
+  let onAbort: () => void = () => undefined;
+  const stopped = new Promise<'stopped'>((resolve) => {
+    onAbort = () => resolve('stopped');
+    shutdown.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([run.then(() => 'done' as const), stopped]);
+  } finally {
+    shutdown.removeEventListener('abort', onAbort);
+    run.catch(() => undefined);
+  }
+}
+
 /** Runs commands in order, each timed and logged; the first failure ends the pipeline. */
 export async function runPipeline(ctx: PilotContext, commands: readonly PilotCommand[]): Promise<PipelineResult> {
   const timings: PipelineResult['timings'] = [];
@@ -124,7 +140,13 @@ export async function runPipeline(ctx: PilotContext, commands: readonly PilotCom
     const started = performance.now();
     log.debug('start');
     try {
-      await command.run(ctx);
+      if (command.watchesShutdown) await command.run(ctx);
+      else if ((await untilStopped(command.run(ctx), ctx.shutdown)) === 'stopped') {
+        const ms = Math.round(performance.now() - started);
+        timings.push({ name: command.name, ms, ok: false });
+        log.warn({ ms }, 'abandoned at the stop signal');
+        break;
+      }
       const ms = Math.round(performance.now() - started);
       timings.push({ name: command.name, ms, ok: true });
       log.info({ ms }, 'done');

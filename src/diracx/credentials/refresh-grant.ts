@@ -27,6 +27,8 @@ export function refreshGrant(connection: DiracxConnection, clientId: string, now
         schema: TokenResponseSchema,
         idempotent: false,
         auth: null,
+        // Reporting after a stop signal may need a fresh token.
+        whenStopping: 'report',
       });
       return tokenSetFromResponse(reply, now());
     } catch (error) {

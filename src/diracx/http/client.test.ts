@@ -1,4 +1,7 @@
+import { existsSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpClient } from './client.js';
@@ -113,5 +116,121 @@ describe('HttpClient over node:http', () => {
     const client = new HttpClient({ baseUrl: url });
     expect(await failure(client.send({ method: 'GET', target: '/x' }))).toMatchObject({ failure: 'ambiguous', code: 'REPLY_TOO_LARGE' });
     await client.close();
+  });
+
+  it('a reply dripping one byte at a time ends at the overall deadline, not the idle-read timeout', async () => {
+    const drip = await rawServer((socket) =>
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n');
+        const timer = setInterval(() => socket.write('x'), 50);
+        socket.on('close', () => clearInterval(timer));
+      }),
+    );
+    // Each byte comes well inside the idle-read timeout: only the overall deadline can end it.
+    const client = new HttpClient({ baseUrl: drip, readTimeoutMs: 5_000, requestTimeoutMs: 400 });
+    expect(await failure(client.send({ method: 'GET', target: '/x' }))).toMatchObject({ failure: 'ambiguous', code: 'DEADLINE' });
+    expect(await failure(client.send({ method: 'GET', target: '/x', timeoutMs: 200 }))).toMatchObject({ code: 'DEADLINE' });
+    await client.close();
+  });
+
+  it('the abort signal ends a request wherever it stands: waiting for headers, reading a body, or not yet sent', async () => {
+    const silent = await rawServer(() => undefined);
+    const client = new HttpClient({ baseUrl: silent, readTimeoutMs: 60_000 });
+    const stop = new AbortController();
+    const pending = failure(client.send({ method: 'GET', target: '/x', signal: stop.signal }));
+    setTimeout(() => stop.abort(new Error('received SIGTERM')), 100);
+    expect(await pending).toMatchObject({ failure: 'aborted', code: 'ABORTED', message: expect.stringContaining('received SIGTERM') });
+    expect(await failure(client.send({ method: 'GET', target: '/x', signal: stop.signal }))).toMatchObject({ failure: 'aborted' });
+
+    const drip = await rawServer((socket) =>
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n');
+        const timer = setInterval(() => socket.write('x'), 20);
+        socket.on('close', () => clearInterval(timer));
+      }),
+    );
+    const reading = new HttpClient({ baseUrl: drip });
+    const second = new AbortController();
+    const body = failure(reading.send({ method: 'GET', target: '/x', signal: second.signal }));
+    setTimeout(() => second.abort(new Error('received SIGTERM')), 150);
+    expect(await body).toMatchObject({ failure: 'aborted' });
+    await client.close();
+    await reading.close();
+  });
+});
+
+describe('HttpClient downloads (issue 16 §1b)', () => {
+  function dest(): string {
+    return path.join(mkdtempSync(path.join(tmpdir(), 'download-')), 'job.input-0.tar');
+  }
+
+  it('stops an endless reply at the size cap and leaves no partial file', async () => {
+    const endless = await rawServer((socket) =>
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n');
+        const chunk = Buffer.alloc(64 * 1024, 'z');
+        const more = () => {
+          while (!socket.destroyed && socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString()}\r\n`));
+          if (!socket.destroyed) socket.once('drain', more);
+        };
+        more();
+      }),
+    );
+    const client = new HttpClient({ baseUrl: endless, maxDownloadBytes: 1024 * 1024 });
+    const file = dest();
+    expect(await failure(client.download({ method: 'GET', target: '/sb' }, file))).toMatchObject({ failure: 'too-large', code: 'DOWNLOAD_TOO_LARGE' });
+    expect(existsSync(file)).toBe(false);
+    await client.close();
+  });
+
+  it('refuses an announced length over the cap before writing a byte', async () => {
+    let sentBody = false;
+    const big = await rawServer((socket) =>
+      socket.once('data', () => {
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${200 * 1024 * 1024}\r\n\r\n`);
+        setTimeout(() => {
+          sentBody = !socket.destroyed;
+          if (sentBody) socket.write('data');
+        }, 200);
+      }),
+    );
+    const client = new HttpClient({ baseUrl: big });
+    const file = dest();
+    const error = await failure(client.download({ method: 'GET', target: '/sb' }, file));
+    expect(error).toMatchObject({ failure: 'too-large', message: expect.stringContaining(`${200 * 1024 * 1024} bytes announced`) });
+    expect(existsSync(file)).toBe(false);
+    await client.close();
+  });
+
+  it('a download cut by the server, by its deadline or by the abort signal leaves no partial file', async () => {
+    const cut = await rawServer((socket) =>
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n');
+        socket.write(Buffer.alloc(30_000, 1));
+        setTimeout(() => socket.destroy(), 50);
+      }),
+    );
+    const client = new HttpClient({ baseUrl: cut });
+    const file = dest();
+    expect((await failure(client.download({ method: 'GET', target: '/sb' }, file))).failure).toBe('ambiguous');
+    expect(existsSync(file)).toBe(false);
+
+    const drip = await rawServer((socket) =>
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n');
+        const timer = setInterval(() => socket.write(Buffer.alloc(100, 2)), 20);
+        socket.on('close', () => clearInterval(timer));
+      }),
+    );
+    const slow = new HttpClient({ baseUrl: drip });
+    expect(await failure(slow.download({ method: 'GET', target: '/sb', timeoutMs: 300 }, file))).toMatchObject({ code: 'DEADLINE' });
+    expect(existsSync(file)).toBe(false);
+    const stop = new AbortController();
+    const pending = failure(slow.download({ method: 'GET', target: '/sb', signal: stop.signal }, file));
+    setTimeout(() => stop.abort(new Error('received SIGTERM')), 200);
+    expect(await pending).toMatchObject({ failure: 'aborted' });
+    expect(existsSync(file)).toBe(false);
+    await client.close();
+    await slow.close();
   });
 });

@@ -20,7 +20,25 @@ export interface CallSpec<T> {
   beforeAttempt?: () => Promise<void>;
   /** Narrower retry budget than the connection's (e.g. heartbeats, which are resent anyway). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * What the pilot's stop signal does to this call. `abandon` (default): it ends at once, in
+   * flight or in back-off (matching, registration, transfers, heartbeats). `report`: it is how the
+   * pilot tells the server what became of its jobs (statuses, reschedule, metadata, the token
+   * refresh they need), so it goes on until the stop's reporting deadline, then ends.
+   */
+  whenStopping?: 'abandon' | 'report';
 }
+
+/** How the pilot's stop signal reaches its calls (see CallSpec.whenStopping). */
+export interface StopSignals {
+  /** Aborted at the stop signal. */
+  abandon: AbortSignal;
+  /** Aborted when the time for reporting after a stop signal is over. */
+  report: AbortSignal;
+}
+
+/** After the pilot's lifetime, one attempt still gets this long (a job ending late must be reported). */
+export const LATE_ATTEMPT_MS = 10_000;
 
 /**
  * One DiracX call end to end: token, retries, one refresh on 401, reply schema. Everything
@@ -30,15 +48,27 @@ export class DiracxConnection {
   constructor(
     readonly http: HttpClient,
     readonly retry: RetryPolicy,
+    readonly stop: StopSignals | null = null,
   ) {}
+
+  /** The signal that ends a call of this kind, if the connection was given stop signals. */
+  signalFor(whenStopping: CallSpec<unknown>['whenStopping']): AbortSignal | undefined {
+    if (!this.stop) return undefined;
+    return whenStopping === 'report' ? this.stop.report : this.stop.abandon;
+  }
 
   private async sendAuthorized(spec: CallSpec<unknown>, bearer: string | undefined): Promise<HttpResponse> {
     const request: HttpRequest = bearer === undefined ? spec.request : { ...spec.request, bearer };
+    const signal = this.signalFor(spec.whenStopping);
+    const policy = { ...this.retry, ...spec.retry, ...(signal ? { signal } : {}) };
+    const now = policy.now ?? Date.now;
     const attempt = async () => {
       await spec.beforeAttempt?.();
-      return this.http.send(request);
+      // No attempt outlives the pilot's lifetime by more than LATE_ATTEMPT_MS.
+      const timeoutMs = Math.max(1, Math.min(this.http.requestTimeoutMs, Math.max(policy.deadline() - now(), LATE_ATTEMPT_MS)));
+      return this.http.send({ ...request, timeoutMs, ...(signal ? { signal } : {}) });
     };
-    return sendWithRetry(attempt, spec.endpoint, spec.idempotent, { ...this.retry, ...spec.retry });
+    return sendWithRetry(attempt, spec.endpoint, spec.idempotent, policy);
   }
 
   /** Send and return the raw reply once it is 2xx; non-2xx become errors. */

@@ -15,6 +15,8 @@ export interface RetryPolicy {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   onRetry?: (info: { endpoint: string; attempt: number; delayMs: number; reason: string }) => void;
+  /** Aborted: no further attempt, and a back-off in progress ends at once (the pilot is stopping). */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_RETRY: Omit<RetryPolicy, 'deadline'> = {
@@ -49,6 +51,24 @@ export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, 'baseDel
 const SLEEP_SLICE_MS = 1_000;
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
 
+/** Sleeps `ms`, or less when `signal` is aborted meanwhile. */
+function sleepUnlessAborted(sleep: (ms: number) => Promise<void>, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([sleep(ms), aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}
+
+function abandoned(endpoint: string, signal: AbortSignal, cause?: unknown): PilotError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : String(reason ?? 'aborted');
+  return new PilotError(ExitCode.SERVER_UNREACHABLE, `${endpoint}: abandoned (${why})`, { cause });
+}
+
 /**
  * Call `attempt` until it gets a reply that is final for it, retrying transport failures and
  * "come back later" statuses with backoff, within the call budget and the pilot's deadline.
@@ -81,6 +101,8 @@ export async function sendWithRetry(
       lastReply = reply;
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
+      if (error.failure === 'aborted') throw policy.signal ? abandoned(endpoint, policy.signal, error) : new PilotError(ExitCode.SERVER_UNREACHABLE, error.message, { cause: error });
+      if (error.failure === 'too-large') throw new PilotError(ExitCode.SERVER_PROTOCOL, error.message, { cause: error });
       if (error.failure === 'tls') throw new PilotError(ExitCode.TLS, error.message, { cause: error });
       if (error.failure === 'ambiguous' && !idempotent) {
         throw new PilotError(ExitCode.SERVER_UNREACHABLE, `${endpoint}: ${error.message} (not retried: the call is not idempotent)`, {
@@ -98,12 +120,13 @@ export async function sendWithRetry(
         { cause: lastFailure },
       );
     };
+    if (policy.signal?.aborted) return giveUp();
     if (now() + delay > stopAt()) return giveUp();
     policy.onRetry?.({ endpoint, attempt: attempt + 1, delayMs: delay, reason });
-    // In slices, so a deadline pulled in meanwhile ends the wait early.
+    // In slices, so a deadline pulled in meanwhile ends the wait early; the stop signal ends it at once.
     for (let waited = 0; waited < delay; waited += SLEEP_SLICE_MS) {
-      await sleep(Math.min(SLEEP_SLICE_MS, delay - waited));
-      if (now() > stopAt()) return giveUp();
+      await sleepUnlessAborted(sleep, Math.min(SLEEP_SLICE_MS, delay - waited), policy.signal);
+      if (policy.signal?.aborted || now() > stopAt()) return giveUp();
     }
   }
 }

@@ -4,8 +4,10 @@
  *  - `not-sent`: the request never reached the server (refused, DNS, connect timeout): always safe to retry.
  *  - `ambiguous`: it may have reached the server (reset, read timeout): retry only idempotent calls.
  *  - `tls`: the server's certificate was not trusted: never retried, retrying cannot fix it.
+ *  - `aborted`: the caller abandoned it (the pilot is stopping): never retried.
+ *  - `too-large`: a download went past its size limit: never retried, the same reply would come back.
  */
-export type TransportFailure = 'not-sent' | 'ambiguous' | 'tls';
+export type TransportFailure = 'not-sent' | 'ambiguous' | 'tls' | 'aborted' | 'too-large';
 
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',

@@ -133,6 +133,16 @@ export class StatusQueue {
     }
   }
 
+  /**
+   * Spool what is undelivered now, synchronously: the pilot is about to exit whatever is still in
+   * flight. Returns how many updates were spooled (0 without a spool).
+   */
+  spoolNow(): number {
+    if (!this.options.spool || this.pending.length === 0) return 0;
+    this.options.spool.writeNow(this.pending.map((item) => item.entry));
+    return this.pending.length;
+  }
+
   private async persist(): Promise<void> {
     if (!this.options.spool) {
       if (this.pending.length > 0) {

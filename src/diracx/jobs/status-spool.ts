@@ -6,7 +6,7 @@ import { JOB_STATUSES } from '../../backend/types.js';
 import type { Logger } from '../../core/logger.js';
 import { PilotError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
-import { writeFileAtomic } from '../credentials/atomic-write.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../credentials/atomic-write.js';
 
 /** One `PATCH /api/jobs/status` entry, in the wire's own field names. */
 export const SpooledStatusSchema = z.object({
@@ -79,6 +79,12 @@ export class StatusSpool {
       }
     });
     return entries;
+  }
+
+  /** The same as write(), synchronously (the pilot's forced exit after its stop grace). */
+  writeNow(entries: readonly SpooledStatus[]): void {
+    if (entries.length === 0) return; // an older snapshot may still hold entries: leave it
+    writeFileAtomicSync(this.file, entries.map((entry) => JSON.stringify(entry)).join('\n') + '\n');
   }
 
   async write(entries: readonly SpooledStatus[]): Promise<void> {

@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { createBzip2Decoder } from './bzip2-decoder.js';
 import { sandboxChunkBytes } from './chunk-size.js';
 import { SandboxError } from './errors.js';
+import { decodeZstdFrames } from './zstd-frames.js';
 import type { SandboxFormat } from './format.js';
 
 export interface DecompressedStream {
@@ -39,13 +40,15 @@ export function openDecompressed(file: string, format: SandboxFormat, budget: De
   let output: Readable;
   if (format === 'tar') {
     output = input;
+  } else if (format === 'tar.zst') {
+    // Every frame, skippable ones skipped (zstd-frames.ts): Node's decoder alone stops after the first.
+    const out = new PassThrough();
+    pipeline(input, (source: AsyncIterable<Buffer>) => decodeZstdFrames(source, chunkBytes), out, () => {
+      // errors reach the consumer through `out`
+    });
+    output = out;
   } else {
-    const decoder =
-      format === 'tar.zst'
-        ? zlib.createZstdDecompress({ chunkSize: chunkBytes })
-        : format === 'tar.gz'
-          ? zlib.createGunzip({ chunkSize: chunkBytes })
-          : createBzip2Decoder(budget);
+    const decoder = format === 'tar.gz' ? zlib.createGunzip({ chunkSize: chunkBytes }) : createBzip2Decoder(budget);
     const out = new PassThrough();
     pipeline(input, decoder, out, () => {
       // errors reach the consumer through `out`; nothing else to do here

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { SandboxError } from './errors.js';
+import { isSkippableMagic } from './zstd-frames.js';
 
 /** Archive formats the pilot reads. DiracX stores tar.zst and tar.bz2; the others cover demo and legacy jobs. */
 export type SandboxFormat = 'tar.zst' | 'tar.bz2' | 'tar.gz' | 'tar';
@@ -17,6 +18,8 @@ export const SNIFF_BYTES = 512;
  */
 export function detectFormat(head: Buffer): SandboxFormat {
   if (startsWith(head, ZSTD_MAGIC)) return 'tar.zst';
+  // A skippable frame first (pzstd writes one before every frame; others carry metadata in one) is zstd too.
+  if (head.length >= 4 && isSkippableMagic(head.readUInt32LE(0))) return 'tar.zst';
   if (startsWith(head, BZIP2_MAGIC) && head.length > 3 && head[3]! >= 0x31 && head[3]! <= 0x39) return 'tar.bz2';
   if (startsWith(head, GZIP_MAGIC)) return 'tar.gz';
   if (startsWith(head, XZ_MAGIC)) {

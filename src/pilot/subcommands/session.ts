@@ -71,6 +71,11 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
       return native;
     },
   };
+  // At the forced exit after a stop signal, what the backend could not deliver stays on disk.
+  shutdown.beforeForcedExit(() => {
+    const spooled = ctx.backend?.spoolNow?.() ?? 0;
+    if (spooled > 0) logger.warn({ spooled }, `${spooled} status update(s) spooled at the forced exit`);
+  });
   return {
     ctx,
     shutdown,
