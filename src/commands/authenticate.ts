@@ -42,6 +42,8 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
       logger: ctx.logger,
       ...(p.gateway ? { gateway: p.gateway } : {}),
       ...(p.useServerCertificate ? { hostCertificate: true } : {}),
+      stop: ctx.shutdown,
+      stopReportMs: STOP_REPORT_MS,
     });
   }
   if (!p.diracxUrl) {

@@ -20,6 +20,8 @@ import { parseDiracResult, type DiracResult } from './result.js';
 export interface HttpsClientOptions {
   credentials: TlsCredentials;
   timeoutMs?: number;
+  /** Aborted when every call must end now (the end of reporting after the pilot's stop signal). */
+  signal?: AbortSignal;
   /** Largest JSON reply accepted (the CS dump is the big one). */
   maxReplyBytes?: number;
 }
@@ -55,7 +57,7 @@ export class DiracHttpsClient {
         dispatcher: this.agent,
         body: form.toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'gzip' },
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: this.options.signal ? AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.options.signal]) : AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
       throw classifySocketError((error as { cause?: unknown }).cause ?? error, { host: url.hostname, port: Number(url.port || 443) });

@@ -44,11 +44,26 @@ export interface DiracBackendOptions {
   encoding?: WireEncoding;
   /** Skip the up-front Operations Pilot/Version check (the Matcher still applies its own). */
   skipVersionCheck?: boolean;
+  /**
+   * The pilot's stop signal: `stopReportMs` later (default 15 s) every call still in flight ends,
+   * so reporting to a dead server cannot hold the pilot past its grace.
+   */
+  stop?: AbortSignal;
+  stopReportMs?: number;
   logger?: Logger;
   /** DIRAC pilot -W: every call goes through this DIRAC gateway. */
   gateway?: string;
   /** DIRAC pilot -c: the credentials are a host certificate (DIPS says so with extraCredentials "hosts"). */
   hostCertificate?: boolean;
+}
+
+/** Aborted `reportMs` after `stop`: when calls to the legacy services must end. */
+function reportDeadline(stop: AbortSignal, reportMs: number): AbortSignal {
+  const deadline = new AbortController();
+  const arm = () => setTimeout(() => deadline.abort(new Error(`reporting time after the stop signal (${reportMs} ms) is over`)), reportMs).unref();
+  if (stop.aborted) arm();
+  else stop.addEventListener('abort', arm, { once: true });
+  return deadline.signal;
 }
 
 export async function createDiracBackend(options: DiracBackendOptions): Promise<Backend> {
@@ -67,6 +82,7 @@ export async function createDiracBackend(options: DiracBackendOptions): Promise<
     encoding: options.encoding,
     ...(options.gateway ? { gateway: options.gateway } : {}),
     ...(options.hostCertificate ? { extraCredentials: 'hosts' } : {}),
+    ...(options.stop ? { signal: reportDeadline(options.stop, options.stopReportMs ?? 15_000) } : {}),
   };
   const cfg = await fetchConfiguration(new ServiceCaller(callerOptions, () => undefined), options.csUrls);
   if (!options.skipVersionCheck) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PilotError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
-import { DipsClient } from './client.js';
+import { DipsClient, type DipsClientOptions } from './client.js';
 import { DipsConnection } from './connection.js';
 import { decodePayload, encodeKeepAlive, FrameReader } from './frames.js';
 
@@ -17,7 +17,7 @@ afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
 
-async function scriptedClient(script: Script): Promise<DipsClient> {
+async function scriptedClient(script: Script, extra: Partial<DipsClientOptions> = {}): Promise<DipsClient> {
   const server = net.createServer((socket) => {
     const connection = new DipsConnection(socket, { host: 'client', port: 0 }, 'json', 5_000);
     void script(connection, socket).catch(() => socket.destroy());
@@ -34,6 +34,7 @@ async function scriptedClient(script: Script): Promise<DipsClient> {
     connect: () => new Promise((resolve) => {
       const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
     }),
+    ...extra,
   });
 }
 
@@ -81,6 +82,23 @@ describe('DipsClient', () => {
     const error = await client.call(url, 'requestJob', []).catch((e: unknown) => e);
     expect((error as PilotError).exitCode).toBe(ExitCode.AUTH_REFUSED);
     expect((error as PilotError).message).toMatch(/refused WorkloadManagement\/Matcher\.requestJob: Unauthorized query/);
+  });
+
+  it('the stop signal ends a call waiting for its reply, and one still connecting (issue 16 §1)', { timeout: 10_000 }, async () => {
+    const stop = new AbortController();
+    // A server that takes the proposal and never answers, and a connect that never completes: each
+    // would wait its 120 s timeout (set here to a minute) without the signal.
+    const waiting = await scriptedClient(async (c) => {
+      await c.receive('proposal');
+    }, { timeoutMs: 60_000, signal: stop.signal });
+    const connecting = new DipsClient({ credentials: { proxy: undefined as never, ca: [] }, setup: 'Test', vo: 'gridpp', clientVersion: '9.0.4', timeoutMs: 60_000, signal: stop.signal, connect: () => new Promise(() => undefined) });
+    const calls = [waiting.call(url, 'requestJob', []), connecting.call(url, 'requestJob', [])].map((p) => p.catch((e: unknown) => e as PilotError));
+    setTimeout(() => stop.abort(new Error('reporting time after the stop signal is over')), 200);
+    for (const error of await Promise.all(calls)) {
+      expect(error).toMatchObject({ exitCode: ExitCode.SERVER_UNREACHABLE, message: expect.stringContaining('abandoned (reporting time after the stop signal is over)') });
+    }
+    // Once aborted, nothing more is even attempted.
+    expect(await connecting.call(url, 'requestJob', []).catch((e: unknown) => (e as Error).message)).toMatch(/abandoned/);
   });
 
   it('reports garbage from the server as a protocol error', async () => {

@@ -22,6 +22,11 @@ export interface DipsClientOptions {
   /** `""` with a proxy (the default), `"hosts"` with a host certificate. */
   extraCredentials?: string | readonly [string, string];
   timeoutMs?: number;
+  /**
+   * Aborted when every call must end now: the end of reporting after the pilot's stop signal.
+   * A connection in progress or a reply awaited fails at once (SERVER_UNREACHABLE).
+   */
+  signal?: AbortSignal;
   encoding?: WireEncoding;
   /** Replaces the TLS connect, for tests over plain streams. */
   connect?: (target: TlsTarget) => Promise<import('node:stream').Duplex>;
@@ -44,10 +49,27 @@ export class DipsClient {
   private async open(url: URL, action: 'RPC' | 'FileTransfer', method: string): Promise<DipsConnection> {
     const { target, service } = dipsTarget(url);
     const timeoutMs = this.options.timeoutMs ?? 120_000;
-    const socket = this.options.connect
-      ? await this.options.connect(target)
-      : await connectTls(target, this.options.credentials, timeoutMs);
-    const connection = new DipsConnection(socket, target, this.options.encoding ?? 'json', timeoutMs);
+    const signal = this.options.signal;
+    const abandoned = () => new PilotError(ExitCode.SERVER_UNREACHABLE, `${url.host} ${method}: abandoned (${String((signal?.reason as Error | undefined)?.message ?? 'stopping')})`);
+    if (signal?.aborted) throw abandoned();
+    const connecting = this.options.connect ? this.options.connect(target) : connectTls(target, this.options.credentials, timeoutMs);
+    let onAbort: () => void = () => undefined;
+    const stopped = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(abandoned());
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    stopped.catch(() => undefined);
+    let socket;
+    try {
+      socket = await Promise.race([connecting, stopped]);
+    } catch (error) {
+      // A connection that completes after the abandon is closed at once.
+      void connecting.then((late) => late.destroy(), () => undefined);
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    const connection = new DipsConnection(socket, target, this.options.encoding ?? 'json', timeoutMs, undefined, signal);
     try {
       connection.send(
         buildProposal({

@@ -23,14 +23,24 @@ export class DipsConnection {
     public encoding: WireEncoding,
     private readonly timeoutMs: number,
     maxFrameBytes?: number,
+    /** Aborted: the conversation fails at once and the socket is closed (the pilot is stopping). */
+    private readonly signal?: AbortSignal,
   ) {
     this.reader = new FrameReader(maxFrameBytes);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (signal?.aborted) this.onAbort();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(classifySocketError(error, target)));
     socket.on('close', () =>
       this.fail(new PilotError(ExitCode.SERVER_PROTOCOL, `${this.where}: connection closed by the server mid-call`)),
     );
   }
+
+  private readonly onAbort = (): void => {
+    const why = (this.signal?.reason as Error | undefined)?.message ?? 'stopping';
+    this.fail(new PilotError(ExitCode.SERVER_UNREACHABLE, `${this.where}: abandoned (${why})`));
+    this.socket.destroy();
+  };
 
   private get where(): string {
     return `${this.target.host}:${this.target.port}`;
@@ -114,6 +124,7 @@ export class DipsConnection {
   }
 
   close(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
     this.socket.removeAllListeners('close');
     this.socket.end();
     this.socket.destroy();
