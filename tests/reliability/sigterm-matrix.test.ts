@@ -123,6 +123,8 @@ async function runCell(stage: Stage, fault: ProxyFault): Promise<Cell> {
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     let sentAt = 0;
+    // Never kill(0): that would signal the test runner's whole process group.
+    if (!ended && pid <= 0) throw new Error('the pilot has no pid');
     if (!ended) {
       sentAt = Date.now();
       process.kill(pid, 'SIGTERM');
@@ -205,6 +207,7 @@ async function healthyPilot(name: string, job: JobSubmission, extra: string[] = 
   let pid = 0;
   const pilot = runPilot(devPilotArgs(proxy, credentials, work, ['--ca-path', tlsMaterial.caDir, '-d', ...extra]), { onSpawn: (p) => (pid = p), timeoutMs: 120_000 });
   const stop = async (signal: NodeJS.Signals) => {
+    if (pid <= 0) throw new Error('the pilot has no pid'); // kill(0) would signal the whole test run
     const sentAt = Date.now();
     process.kill(pid, signal);
     const run = await pilot;
