@@ -78,7 +78,12 @@ export function payloadEnvironment(input: PayloadEnvironmentInput): Record<strin
   if (!container) return env;
   const filtered: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (CONTAINER_EXACT.has(name) || CONTAINER_PREFIXES.some((p) => name.startsWith(p)) || Object.hasOwn(job.environment, name) || Object.hasOwn(siteEnv, name)) {
+    if (
+      CONTAINER_EXACT.has(name) ||
+      CONTAINER_PREFIXES.some((p) => name.startsWith(p)) ||
+      Object.hasOwn(job.environment, name) ||
+      Object.hasOwn(siteEnv, name)
+    ) {
       filtered[name] = value;
     }
   }

@@ -24,7 +24,10 @@ export async function writePayloadToken(workDir: string, jobId: number, credenti
   return { file, remove: () => rm(file, { force: true }) };
 }
 
-/** The directory of the per-job tokens (0700). It exists before any payload starts, so that each payload's view of it can be made (hide-secrets.ts). */
+/**
+ * The directory of the per-job tokens (0700). It exists before any payload starts, so that each
+ * payload's view of it can be made (hide-secrets.ts).
+ */
 export async function ensureTokensDir(workDir: string): Promise<string> {
   const dir = path.join(workDir, 'tokens');
   await mkdir(dir, { recursive: true, mode: 0o700 });

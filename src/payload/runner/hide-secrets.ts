@@ -348,7 +348,12 @@ let noticeGiven = false;
  * The direct runner's plan with the credentials hidden when they can be; otherwise the plan as it
  * was, and one warning per pilot saying why the payload can read them.
  */
-export function hideSecretsFromPayload(plan: LaunchPlan, secret: { files: string[]; disabled?: string }, logger: Logger, areas: readonly PrivateArea[] = []): LaunchPlan {
+export function hideSecretsFromPayload(
+  plan: LaunchPlan,
+  secret: { files: string[]; disabled?: string },
+  logger: Logger,
+  areas: readonly PrivateArea[] = [],
+): LaunchPlan {
   if (secret.files.length === 0 && areas.length === 0) return plan;
   const why = (): string | null => {
     if (secret.disabled) return secret.disabled;
