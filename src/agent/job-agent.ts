@@ -12,7 +12,7 @@ import { describeMatchedJob } from '../payload/job-description.js';
 import { SlotPool, isSlot } from '../payload/slots.js';
 import { countsTowardBlackHole, provesNodeWorks } from '../payload/failure-causes.js';
 import { checkMatchReply, type MatchRefusal, type MatchRefusalReason } from '../payload/match-check.js';
-import { runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from '../payload/job-wrapper.js';
+import { isCredentialRefusal, runJob, type JobOutcome, type RunnerChoice, type PayloadHandle } from '../payload/job-wrapper.js';
 import type { WatchdogLimits } from '../payload/runner/index.js';
 import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
 import { firstStopRule, type Stop, type StopFacts, type StopReason } from './stop-rules.js';
@@ -73,6 +73,7 @@ export interface JobAgentOptions {
     windDownDefaults?: Partial<Record<string, unknown>>;
     native: NativeAddon | null;
     startMetadata?: Record<string, string | number>;
+    cpuNormalizationFactor?: number;
   };
   logger: Logger;
   shutdown: AbortSignal;
@@ -124,6 +125,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   // A match that failed after the transport's retries; rethrown once the running jobs are reported.
   let lastMatchError: unknown = null;
   let fatal: unknown = null;
+  let jobFatal: unknown = null;
   // Resolved whenever a job ends, so waits for matching or for a free slot wake up early.
   let wake: () => void = () => undefined;
   let woken = new Promise<void>((resolve) => (wake = resolve));
@@ -145,6 +147,12 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
 
   const finish = (outcome: JobOutcome) => {
     record(outcome);
+    if (outcome.fatal !== undefined && jobFatal === null) {
+      // The server refuses the pilot's credentials: every further job would be stranded Matched.
+      // Kept apart from `fatal`, which the loop's own ends overwrite, and raised first.
+      jobFatal = outcome.fatal;
+      stop = { reason: 'server-error', detail: `job ${outcome.jobId}: ${(outcome.fatal as Error).message}` };
+    }
     cpuConsumed += outcome.cpuSeconds;
     // Only the node's or the pilot's failures count; a job's own input says nothing about the node
     // (docs/failure-causes.md), and neither ends a streak.
@@ -246,6 +254,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       ...(options.job.privateAreaDirs ? { privateAreaDirs: options.job.privateAreaDirs } : {}),
       onStarted: (_id, handle) => (entry.handle = handle),
       ...(options.job.startMetadata ? { startMetadata: options.job.startMetadata } : {}),
+      ...(options.job.cpuNormalizationFactor !== undefined ? { cpuNormalizationFactor: options.job.cpuNormalizationFactor } : {}),
     })
       .catch((error: unknown): JobOutcome => {
         // runJob reports every failure itself; reaching here means the backend refused even that.
@@ -259,6 +268,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
           cpuSeconds: 0,
           wallSeconds: 0,
           jobDir: '',
+          ...(isCredentialRefusal(error) ? { fatal: error } : {}),
         };
       })
       .then(async (outcome) => {
@@ -390,6 +400,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   await waitForRunning(running, shutdown, rules.shutdownGraceMs, logger);
   stopWindDownWatch();
   heartbeats.stop();
+  if (jobFatal) throw jobFatal;
   if (fatal) throw fatal;
   return { stopReason: stop.reason, detail: stop.detail, outcomes, counts, cycles, ...(matchRefusals.length > 0 ? { matchRefusals } : {}) };
 }

@@ -112,6 +112,12 @@ export interface Backend {
   readonly kind: 'diracx' | 'dirac';
   /** The archive format this server's clients read back; default tar.zst (DiracX). */
   readonly outputSandboxFormat?: OutputSandboxArchive['format'];
+  /**
+   * Legacy DIRAC: the heartbeat that brings a Kill also sets the job Running again
+   * (setHeartBeatData), so the job wrapper reports a killed job's end itself, as DIRAC's does:
+   * Failed / Received Kill signal. DiracX keeps Killed, and a status after it is refused.
+   */
+  readonly killedJobsEndFailed?: boolean;
   registerPilot(info: PilotRegistration): Promise<void>;
   setPilotStatus(status: PilotStatus, reason?: string, extra?: Record<string, unknown>): Promise<void>;
   /** Jobs the server matched to this slot (already Matched server-side); [] when none. */

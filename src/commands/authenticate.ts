@@ -50,15 +50,28 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
     throw new PilotError(ExitCode.CONFIG, 'no DiracX server configured: set --diracx-url or DIRACX_URL');
   }
   const deadline = lifetimeDeadline(ctx);
+  const proxyFile = p.proxyFile ?? (!p.credentialsFile && !p.pilotSecretFile && !p.pilotSecret ? ctx.env.X509_USER_PROXY : undefined);
   return createDiracxBackend({
     url: p.diracxUrl,
     ...(p.caPath ? { caPath: p.caPath } : ctx.env.X509_CERT_DIR ? { caPath: ctx.env.X509_CERT_DIR } : {}),
     insecure: p.insecure,
     credentials: {
       ...(p.credentialsFile ? { file: p.credentialsFile } : {}),
-      ...(p.proxyFile ? { proxyFile: p.proxyFile } : {}),
-      ...(p.pilotSecretFile ? { secretExchange: { pilotStamp: ctx.pilotStamp, secretFile: p.pilotSecretFile } } : {}),
+      // As the DIRAC pilot (PR #248): without a secret, the DIRACX block of the proxy, X509_USER_PROXY included.
+      ...(proxyFile ? { proxyFile } : {}),
+      ...(p.pilotSecretFile || p.pilotSecret
+        ? {
+            secretExchange: {
+              pilotStamp: ctx.pilotStamp,
+              ...(p.pilotSecretFile ? { secretFile: p.pilotSecretFile } : { secret: p.pilotSecret }),
+              // Said on a second try after a 401, for a pilot no SiteDirector registered.
+              vacuum: { vo: p.vo ?? 'unknown', gridType: p.gridCEType, gridSite: p.site },
+            },
+          }
+        : {}),
     },
+    pilotStamp: ctx.pilotStamp,
+    ...(p.clientId ? { clientId: p.clientId } : {}),
     matchPath: p.matchPath,
     spoolDir: path.join(ctx.workDir, 'spool'),
     logger: ctx.logger,

@@ -9,6 +9,11 @@ import {
   chooseRunner, cpuWorkLeftNow, describeShare, diracPayloadConfig, jobAgentRules, localJobLimits, newSlotPool, voOf, windDownDefaults,
 } from './wiring.js';
 
+/** PilotAgentsDB.StatusReason is VARCHAR(255). */
+function cutReason(text: string): string {
+  return text.length <= 255 ? text : text.slice(0, 255);
+}
+
 /** DIRAC's LaunchAgent: the job agent loop, until no job, no time, or a stop rule. */
 export const runJobs: PilotCommand = {
   name: 'run-jobs',
@@ -28,7 +33,12 @@ export const runJobs: PilotCommand = {
     const rules = jobAgentRules(ctx);
     // Who fills the slot, told to the batch system after each job status (HTCondor chirp, Slurm comment).
     const notifier = new BatchNotifier({ targets: batchTargets(ctx.env), pilotStamp: ctx.pilotStamp, vo: voOf(ctx), logger: ctx.logger });
-    const report = await runJobAgent({
+    const setPilotStatus = (status: 'Done' | 'Failed' | 'Aborted', reason: string) =>
+      backend.setPilotStatus(status, reason).catch((error: unknown) => ctx.logger.warn({ err: (error as Error).message }, 'could not set the pilot status'));
+    const signalled = (): string | null => (ctx.shutdown.aborted ? String((ctx.shutdown.reason as Error | undefined)?.message ?? 'stop signal') : null);
+    let report;
+    try {
+      report = await runJobAgent({
       backend: withBatchNotifier(backend, notifier),
       pool,
       rules,
@@ -58,18 +68,28 @@ export const runJobs: PilotCommand = {
           batchSystem: probe.batch.system,
           cpuNormalizationFactor: ctx.cpuPower?.power ?? 0,
           pilotStamp: ctx.pilotStamp,
+          diracVersion: p.releaseVersion,
         }),
+        cpuNormalizationFactor: ctx.cpuPower?.power ?? 0,
       },
       logger: ctx.logger,
       shutdown: ctx.shutdown,
-    });
+      });
+    } catch (error) {
+      // A pilot ending on an error leaves a final status in PilotAgentsDB, not Running for good.
+      await backend.flush().catch(() => undefined);
+      await setPilotStatus('Failed', cutReason(`${signalled() ? `${signalled()}; ` : ''}${(error as Error).message}`));
+      throw error;
+    }
     ctx.logger.info({ stop: report.stopReason, cycles: report.cycles, jobs: report.counts }, `job agent done: ${report.detail}`);
     await notifier.idle();
     await backend.flush();
     const failedPilot = report.stopReason === 'black-hole';
-    await backend
-      .setPilotStatus(failedPilot ? 'Failed' : 'Done', report.detail)
-      .catch((error: unknown) => ctx.logger.warn({ err: (error as Error).message }, 'could not set the pilot status'));
+    const signal = signalled();
+    if (failedPilot) await setPilotStatus('Failed', cutReason(report.detail));
+    // Stopped by the batch system: its jobs were handed back, and the reason is the signal, not a stop rule.
+    else if (signal) await setPilotStatus('Aborted', cutReason(`${signal}: ${report.counts.Rescheduled ?? 0} job(s) rescheduled`));
+    else await setPilotStatus('Done', cutReason(report.detail));
     if (failedPilot) ctx.outcome = { exitCode: ExitCode.BLACK_HOLE, reason: `black hole: ${report.detail}` };
   },
 };

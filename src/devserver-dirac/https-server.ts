@@ -20,6 +20,12 @@ export interface HttpsServerOptions {
   /** Keyed by `System/Service` as in the URL path, e.g. `WorkloadManagement/TornadoJobStateUpdate`. */
   services: Record<string, ServiceHandlers & { raw?: Record<string, (args: unknown[]) => Promise<Buffer | PyValue>> }>;
   onCall?: (record: { service: string; method: string; args: unknown[] }) => void;
+  /**
+   * Refuse proxy certificates in the TLS handshake (OpenSSL's default, without the allow-proxy
+   * flag), as Tornado with Debian's M2Crypto does: the client's handshake completes under TLS 1.3
+   * and the server then closes the connection.
+   */
+  refuseProxies?: boolean;
 }
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -27,7 +33,7 @@ const MAX_BODY = 32 * 1024 * 1024;
 export async function startHttpsServer(options: HttpsServerOptions): Promise<RunningServer> {
   const verifier = new PeerVerifier(options.caPems.map((pem) => new X509Certificate(pem)));
   const server = https.createServer(
-    { cert: options.certPem, key: options.keyPem, ca: [...options.caPems], requestCert: true, rejectUnauthorized: false },
+    { cert: options.certPem, key: options.keyPem, ca: [...options.caPems], requestCert: true, rejectUnauthorized: options.refuseProxies === true },
     (req, res) => {
       const send = (status: number, body: string | Buffer, type = 'application/json'): void => {
         const gzip = typeof body === 'string' && body.length > 512 && /gzip/.test(String(req.headers['accept-encoding'] ?? ''));

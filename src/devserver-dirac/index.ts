@@ -56,6 +56,16 @@ export interface DiracDevServerOptions {
   releaseVersion?: string;
   /** Storage elements, site and failover storage for jobs with InputData/OutputData (src/devserver-dirac/data-services.ts). */
   data?: DevDataSetup;
+  /**
+   * The job owners' group's VOMSRole. Without it the group has a VO and no VOMS mapping, as on
+   * most DIRAC installations: ProxyManager then refuses getVOMSProxy, and only getProxy works.
+   */
+  ownerVomsRole?: string;
+  /**
+   * The HTTPS services refuse proxy certificates at the TLS layer, as a Tornado whose M2Crypto
+   * lacks the allow-proxy flag does: the handshake ends and the connection closes.
+   */
+  httpsRefusesProxies?: boolean;
 }
 
 const VO = 'gridpp';
@@ -110,7 +120,16 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
   const userNames = new Map([[ownerDN, 'alice'], [pilotDN, 'pilot']]);
   let cfgText = '';
   const dataState = new DevDataState();
-  const setup: ServiceSetup = { state, releaseVersions: [releaseVersion], sandboxSE: SE, cfgText: () => cfgText, users, userNames };
+  const vomsRoles = new Map<string, string>(options.ownerVomsRole ? [['gridpp_user', options.ownerVomsRole]] : []);
+  const setup: ServiceSetup = {
+    state,
+    releaseVersions: [releaseVersion],
+    sandboxSE: SE,
+    cfgText: () => cfgText,
+    users,
+    userNames,
+    vomsAttributeOf: (group) => vomsRoles.get(group),
+  };
 
   for (const spec of options.jobs ?? DEMO_JOBS) {
     const fields = { ...spec.fields };
@@ -138,11 +157,13 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
       'Configuration/Server': configuration(setup),
       'DataManagement/FileCatalog': fileCatalog(dataState, userNames),
       'RequestManagement/ReqManager': reqManager(dataState, userNames),
+      'Framework/ProxyManager': proxyManager(setup),
     },
   });
   servers.push(dips);
   const https = await startHttpsServer({
     ...tlsOptions,
+    refuseProxies: options.httpsRefusesProxies ?? false,
     services: {
       'WorkloadManagement/TornadoJobStateUpdate': jobStateUpdate(setup),
       'WorkloadManagement/TornadoSandboxStore': store,
@@ -180,7 +201,8 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     '  {',
     '    URLs',
     '    {',
-    `      ProxyManager = ${h}/Framework/TornadoProxyManager`,
+    // The layout the real-services kit ran when the HTTPS services refused proxies: ProxyManager on DIPS.
+    options.httpsRefusesProxies ? `      ProxyManager = ${d}/Framework/ProxyManager` : `      ProxyManager = ${h}/Framework/TornadoProxyManager`,
     '    }',
     '  }',
     '}',
@@ -204,6 +226,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     '      Users = alice',
     '      Properties = NormalUser',
     `      VO = ${VO}`,
+    ...(options.ownerVomsRole ? [`      VOMSRole = ${options.ownerVomsRole}`] : []),
     '    }',
     '    gridpp_pilot',
     '    {',

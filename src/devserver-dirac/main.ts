@@ -1,6 +1,6 @@
 /**
- * `node dist/devserver-dirac.cjs [--dir DIR] [--release VERSION]`: starts the legacy DIRAC dev
- * server with the demo jobs (one with InputData and OutputData on a file:// SE) and prints one JSON line when ready:
+ * `node dist/devserver-dirac.cjs [--dir DIR] [--release VERSION] [--owner-voms-role ROLE] [--https-refuses-proxies]`:
+ * starts the legacy DIRAC dev server with the demo jobs (one with InputData and OutputData on a file:// SE) and prints one JSON line when ready:
  * {"csUrls", "proxyPath", "caDir", "vo", "setup", "releaseVersion"}; runs until SIGTERM/SIGINT.
  * Dev only: loopback, a throw-away CA and proxies written under DIR.
  */
@@ -11,12 +11,15 @@ import { parseArgs } from 'node:util';
 import { demoJobSpecs, startDiracDevServer } from './index.js';
 import { DEMO_DATA_JOB, demoData, demoDataSetup } from './demo-data.js';
 
-const USAGE = 'usage: devserver-dirac [--dir DIR] [--release VERSION]';
+const USAGE = 'usage: devserver-dirac [--dir DIR] [--release VERSION] [--owner-voms-role ROLE] [--https-refuses-proxies]';
 
 async function main(): Promise<void> {
-  let values: { dir?: string; release?: string };
+  let values: { dir?: string; release?: string; 'owner-voms-role'?: string; 'https-refuses-proxies'?: boolean };
   try {
-    ({ values } = parseArgs({ options: { dir: { type: 'string' }, release: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      options: { dir: { type: 'string' }, release: { type: 'string' }, 'owner-voms-role': { type: 'string' }, 'https-refuses-proxies': { type: 'boolean' } },
+      strict: true,
+    }));
   } catch (error) {
     process.stderr.write(`devserver-dirac: ${(error as Error).message}\n${USAGE}\n`);
     process.exit(2);
@@ -28,6 +31,8 @@ async function main(): Promise<void> {
     jobs: [...demoJobSpecs(), DEMO_DATA_JOB],
     data: demoDataSetup(dir),
     ...(values.release ? { releaseVersion: values.release } : {}),
+    ...(values['owner-voms-role'] ? { ownerVomsRole: values['owner-voms-role'] } : {}),
+    ...(values['https-refuses-proxies'] ? { httpsRefusesProxies: true } : {}),
   });
   await demoData(dir, server.data);
   const { csUrls, proxyPath, caDir, vo, setup, releaseVersion } = server;

@@ -20,7 +20,12 @@ export interface ServiceSetup {
   /** DN → issued user credentials the ProxyManager can delegate from. */
   users: Map<string, Issued>;
   userNames: Map<string, string>;
+  /** The VOMS attribute ProxyManager can add for a group (its VOMSRole or the DefaultVOMSAttribute), if any. */
+  vomsAttributeOf?: (group: string) => string | undefined;
 }
+
+/** JobLoggingDB.LoggingInfo column sizes: a longer value makes MySQL refuse the record. */
+const STATUS_COLUMNS: Record<string, number> = { Status: 32, MinorStatus: 128, ApplicationStatus: 255, Source: 32 };
 
 const asRecord = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -91,6 +96,15 @@ export function jobStateUpdate(setup: ServiceSetup): ServiceHandlers {
         const job = jobOf(setup, args[0]);
         if (!job) return sERROR(`Job ${String(args[0])} not found`);
         const updates = asRecord(args[1]);
+        // MySQL in strict mode refuses a value longer than its column, and the record is lost.
+        for (const record of Object.values(updates)) {
+          for (const [column, max] of Object.entries(STATUS_COLUMNS)) {
+            const value = asRecord(record)[column];
+            if (typeof value === 'string' && [...value].length > max) {
+              return sERROR(`Failed to insert logging record: (1406, "Data too long for column '${column}' at row 1")`);
+            }
+          }
+        }
         // DIRAC sorts the string timestamps and applies them in that order.
         for (const timestamp of Object.keys(updates).sort()) {
           if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$/.test(timestamp)) return sERROR(`Bad timestamp ${timestamp}`);
@@ -122,9 +136,15 @@ export function jobStateUpdate(setup: ServiceSetup): ServiceHandlers {
         if (!job) return sERROR(`Job ${String(args[0])} not found`);
         job.heartbeats++;
         if (FINAL.has(job.status)) job.heartbeatsAfterFinal++;
-        // setHeartBeatData forces Running, which is why a pilot must never beat after the end.
+        // setHeartBeatData forces Running, which is why a pilot must never beat after the end, and
+        // why a Killed job is Running again once its pilot beats: the pilot must report its end.
         job.status = 'Running';
-        return sOK(job.killRequested ? { Kill: '' } : {});
+        // JobDB's JobCommands: a command is handed out once (Received → Sent).
+        if (job.killRequested && !job.killSent) {
+          job.killSent = true;
+          return sOK({ Kill: '' });
+        }
+        return sOK({});
       },
     },
   };
@@ -196,16 +216,34 @@ export function pilotManager(setup: ServiceSetup): ServiceHandlers {
       },
       addPilotReferences: (args) => {
         const stamps = asRecord(args[3]);
-        for (const ref of asList(args[0])) setup.state.pilot(ref).stamp = String(stamps[ref] ?? '');
+        for (const ref of asList(args[0])) {
+          const pilot = setup.state.pilot(ref);
+          pilot.stamp = String(stamps[ref] ?? '');
+          pilot.added = true;
+          pilot.addedBy = 'addPilotReferences';
+        }
         return sOK();
+      },
+      getPilotInfo: (args) => {
+        const pilot = setup.state.pilots.get(String(args[0]));
+        if (!pilot?.added) return sERROR(`No pilots found for reference ${String(args[0])}`, 1550);
+        return sOK({ [pilot.reference]: { PilotJobReference: pilot.reference, Status: pilot.status, PilotStamp: pilot.stamp ?? '', Jobs: pilot.jobs } });
       },
     },
   };
 }
 
 export function proxyManager(setup: ServiceSetup): ServiceHandlers {
-  const delegate = async (args: unknown[]): Promise<PyValue> => {
-    const [dn, , csr, lifetime] = args;
+  const delegate = async (args: unknown[], voms: boolean): Promise<PyValue> => {
+    const [dn, group, csr, lifetime, attribute] = args;
+    if (voms) {
+      // ProxyDB.getVOMSProxy: the attribute asked for, else the group's mapping; the VOMS server
+      // grants only what the group maps to (a VO alone maps to nothing).
+      const mapped = setup.vomsAttributeOf?.(String(group));
+      const wanted = typeof attribute === 'string' && attribute ? attribute : mapped;
+      if (!wanted) return sERROR(`No mapping defined for group ${String(group)} in the CS`);
+      if (wanted !== mapped) return sERROR(`Failed to set VOMS attributes: ${wanted} is not granted to group ${String(group)}`);
+    }
     const user = setup.users.get(String(dn));
     if (!user) return sERROR(`No proxy stored for ${String(dn)}`);
     if (typeof csr !== 'string') return sERROR('The request must be a PEM CSR');
@@ -215,7 +253,7 @@ export function proxyManager(setup: ServiceSetup): ServiceHandlers {
       return sERROR(`Cannot sign the request: ${(error as Error).message}`);
     }
   };
-  return { rpc: { getVOMSProxy: delegate, getProxy: delegate } };
+  return { rpc: { getVOMSProxy: (args) => delegate(args, true), getProxy: (args) => delegate(args, false) } };
 }
 
 export function configuration(setup: ServiceSetup): ServiceHandlers {

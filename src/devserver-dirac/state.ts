@@ -16,6 +16,8 @@ export interface DevJob {
   /** Heartbeats received after a final status: DIRAC would flip the job back to Running. */
   heartbeatsAfterFinal: number;
   killRequested: boolean;
+  /** The Kill command went out in a heartbeat reply (JobCommands Sent). */
+  killSent: boolean;
   rescheduled: number;
   outputSandbox: string | undefined;
   matchedBy: string | undefined;
@@ -26,6 +28,9 @@ export interface DevPilot {
   status: string;
   reason?: string;
   stamp?: string;
+  /** In PilotAgentsDB: added by the SiteDirector (addPilot) or by the pilot itself (addPilotReferences). */
+  added?: boolean;
+  addedBy?: 'SiteDirector' | 'addPilotReferences';
   jobs: number[];
 }
 
@@ -49,6 +54,7 @@ export class DevState {
       | 'heartbeats'
       | 'heartbeatsAfterFinal'
       | 'killRequested'
+      | 'killSent'
       | 'rescheduled'
       | 'outputSandbox'
       | 'matchedBy'
@@ -64,12 +70,35 @@ export class DevState {
       heartbeats: 0,
       heartbeatsAfterFinal: 0,
       killRequested: false,
+      killSent: false,
       rescheduled: 0,
       outputSandbox: undefined,
       matchedBy: undefined,
     };
     this.jobs.set(job.jobId, full);
     return full;
+  }
+
+  /**
+   * JobManager.killJob on a job a pilot holds: Killed / "Marked for termination" and a Kill
+   * command for its pilot's next heartbeat (whose setHeartBeatData then sets Running again).
+   */
+  killJob(jobId: number): void {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new Error(`no job ${jobId}`);
+    job.status = 'Killed';
+    job.minorStatus = 'Marked for termination';
+    job.killRequested = true;
+    job.history.push({ timestamp: new Date().toISOString().replace('T', ' ').replace('Z', ''), status: 'Killed', minorStatus: 'Marked for termination', source: 'JobManager' });
+  }
+
+  /** A pilot reference as the SiteDirector records it at submission (Submitted). */
+  addPilot(reference: string, stamp = ''): DevPilot {
+    const pilot = this.pilot(reference);
+    pilot.added = true;
+    pilot.addedBy = 'SiteDirector';
+    pilot.stamp = stamp;
+    return pilot;
   }
 
   pilot(reference: string): DevPilot {

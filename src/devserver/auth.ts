@@ -118,6 +118,16 @@ export class TokenAuthority {
     return { ok: true, pair: this.issue(record.identity) };
   }
 
+  /** RFC 7009 revocation of one refresh token; an unknown or invalid one is ignored, as the RFC asks. */
+  revokeRefreshToken(refreshToken: string): Identity | null {
+    const claims = this.signer.verify(refreshToken);
+    if (!claims || claims.typ !== 'refresh' || typeof claims.jti !== 'string') return null;
+    const record = this.refreshTokens.get(claims.jti);
+    if (!record) return null;
+    record.state = 'revoked';
+    return record.identity;
+  }
+
   revokeSubject(identity: Identity): void {
     const key = this.subjectKey(identity);
     for (const record of this.refreshTokens.values()) {

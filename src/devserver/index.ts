@@ -97,6 +97,10 @@ export interface DevServer {
   revokeAll(): void;
   /** Proposal: a single-use pilot secret for `stamp`, for POST /api/auth/secret-exchange. */
   addPilotSecret(stamp: string): string;
+  /** A VO-wide secret for pilots no SiteDirector registered (DIRAC pilot PR #248's vacuum case). */
+  addVacuumSecret(): string;
+  /** Refresh tokens revoked with POST /api/auth/revoke. */
+  readonly revocations: readonly { subject: string; pilotStamp: string | null; clientId: string | null }[];
   readonly requests: readonly RecordedRequest[];
   readonly violations: readonly Violation[];
   readonly pilots: readonly PilotRecord[];
@@ -217,6 +221,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       const secret = randomBytes(24).toString('base64url');
       state.pilotSecrets.set(hashSecret(secret), { stamp, used: false });
       return secret;
+    },
+    addVacuumSecret() {
+      const secret = randomBytes(24).toString('base64url');
+      state.pilotSecrets.set(hashSecret(secret), { stamp: null, used: false });
+      return secret;
+    },
+    get revocations() {
+      return state.revocations;
     },
     get requests() {
       return state.requests;

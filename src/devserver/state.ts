@@ -42,6 +42,7 @@ export interface RecordedRequest {
   query: Record<string, string>;
   body: unknown;
   status?: number;
+  userAgent?: string;
 }
 
 export interface Violation {
@@ -52,7 +53,8 @@ export interface Violation {
 }
 
 export interface PilotSecretRecord {
-  stamp: string;
+  /** The stamp the secret was issued for; null for a VO-wide secret of vacuum pilots (PR #248). */
+  stamp: string | null;
   used: boolean;
 }
 
@@ -71,6 +73,8 @@ export interface DevServerState {
   pilots: Map<string, PilotRecord>;
   pilotLogs: PilotLogLine[];
   pilotSecrets: Map<string, PilotSecretRecord>;
+  /** Refresh tokens revoked through POST /api/auth/revoke, in order. */
+  revocations: { subject: string; pilotStamp: string | null; clientId: string | null }[];
   requests: RecordedRequest[];
   violations: Violation[];
 }
@@ -86,6 +90,7 @@ export function createState(vo: string): DevServerState {
     pilots: new Map(),
     pilotLogs: [],
     pilotSecrets: new Map(),
+    revocations: [],
     requests: [],
     violations: [],
   };

@@ -75,6 +75,7 @@ export class DiracBackend implements Backend {
   readonly kind = 'dirac' as const;
   /** DIRAC v9 clients (Python tarfile before 3.14) cannot read zstd; DIRAC itself uploads bz2. */
   readonly outputSandboxFormat = 'tar.bz2' as const;
+  readonly killedJobsEndFailed = true;
   private readonly pilotCaller: ServiceCaller;
   private readonly jobs = new Map<number, JobContext>();
   private readonly clock = new StatusClock();
@@ -90,10 +91,21 @@ export class DiracBackend implements Backend {
     return this.config.cfg;
   }
 
+  /**
+   * As DIRAC's pilot (RegisterPilot → dirac-admin-add-pilot): a pilot the PilotAgentsDB does not
+   * know yet (one not submitted by a SiteDirector) adds its own reference, so its status and jobs
+   * are recorded; one the SiteDirector registered is left as it is. `selfRegister` forces the add.
+   */
   async registerPilot(info: PilotRegistration): Promise<void> {
     this.pilotReference = info.pilotReference ?? info.pilotStamp;
-    if (!this.config.selfRegister) return;
     const ref = this.pilotReference;
+    let known = false;
+    if (!this.config.selfRegister) {
+      const existing = await this.pilotCaller.call('WorkloadManagement/PilotManager', 'getPilotInfo', [ref]);
+      if (existing.ok) known = true;
+      else if (existing.errno !== DErrno.EWMSNOPILOT) expectOk(existing, 'PilotManager.getPilotInfo');
+    }
+    if (known) return;
     expectOk(
       await this.pilotCaller.call('WorkloadManagement/PilotManager', 'addPilotReferences', [
         [ref],
@@ -103,6 +115,7 @@ export class DiracBackend implements Backend {
       ]),
       'PilotManager.addPilotReferences',
     );
+    this.config.logger.info({ pilotReference: ref }, 'pilot reference added to PilotAgentsDB (self-registration)');
   }
 
   async setPilotStatus(status: PilotStatus, reason = '', _extra?: Record<string, unknown>): Promise<void> {
@@ -194,6 +207,8 @@ export class DiracBackend implements Backend {
     const dn = userDN(this.cfg, job.owner);
     if (!dn) throw new PilotError(ExitCode.CONFIG, `job ${job.jobId}: owner ${job.owner} has no DN in the CS Registry`);
     const request = await makeProxyRequest();
+    // DIRAC's JobAgent (getPayloadProxyFromDIRACGroup): VOMS only for a group with a VOMSRole or
+    // a DefaultVOMSAttribute; a VO alone gets a plain proxy.
     const voms = vomsAttribute(this.cfg, job.ownerGroup);
     const method = voms ? 'getVOMSProxy' : 'getProxy';
     const args: PyValue[] = [dn, job.ownerGroup, request.csrPem, this.config.payloadProxyLifetime];
@@ -211,10 +226,7 @@ export class DiracBackend implements Backend {
   setJobStatus(jobId: number, update: StatusUpdate): Promise<void> {
     const context = this.jobs.get(jobId);
     if (update.status && FINAL_JOB_STATUSES.has(update.status) && context) context.final = true;
-    const entry: Record<string, PyValue> = { Source: update.source };
-    if (update.status) entry.Status = update.status;
-    if (update.minorStatus !== undefined) entry.MinorStatus = update.minorStatus;
-    if (update.applicationStatus !== undefined) entry.ApplicationStatus = update.applicationStatus;
+    const entry = statusEntry(update);
     const timestamp = this.clock.next(jobId, update.timestamp);
     return this.queue.run(async () => {
       expectOk(
@@ -227,8 +239,10 @@ export class DiracBackend implements Backend {
   async heartbeat(beats: ReadonlyMap<number, HeartbeatData>): Promise<JobCommand[]> {
     const commands: JobCommand[] = [];
     for (const [jobId, beat] of beats) {
-      // setHeartBeatData forces Status=Running on the server: never beat a finished job.
-      if (this.jobs.get(jobId)?.final) continue;
+      // setHeartBeatData forces Status=Running on the server: never beat a finished job, nor one
+      // already handed back (rescheduled), which would be Running again under nobody.
+      const context = this.jobs.get(jobId);
+      if (!context || context.final) continue;
       const { StandardOutput, ...dynamic } = beat;
       const numbers: Record<string, PyValue> = {};
       for (const [key, value] of Object.entries(dynamic)) if (typeof value === 'number') numbers[key] = new PyFloat(value);
@@ -264,13 +278,18 @@ export class DiracBackend implements Backend {
   }
 
   private async rescheduleAfterFailure(jobId: number, reason: string): Promise<void> {
+    // As DIRAC's JobAgent (_rescheduleFailedJob): Rescheduled with the cause as application status, then JobManager.
     try {
       const timestamp = this.clock.next(jobId);
-      const entry = { Status: 'Rescheduled', MinorStatus: `Payload proxy unavailable: ${reason}`.slice(0, 250), Source: 'JobAgent' };
-      await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, { [timestamp]: entry }, false]);
-      await this.pilotCaller.call('WorkloadManagement/JobManager', 'rescheduleJob', [[jobId]]);
+      const entry = statusEntry({ status: 'Rescheduled', applicationStatus: `Payload proxy unavailable: ${reason}`, source: 'JobAgent' });
+      expectOk(await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, { [timestamp]: entry }, false]), `JobStateUpdate.setJobStatusBulk(${jobId})`);
     } catch (error) {
-      this.config.logger.warn({ jobId, err: (error as Error).message }, 'could not reschedule the job');
+      this.config.logger.error({ jobId, err: (error as Error).message }, 'the Rescheduled status was not recorded');
+    }
+    try {
+      expectOk(await this.pilotCaller.call('WorkloadManagement/JobManager', 'rescheduleJob', [[jobId]]), 'JobManager.rescheduleJob');
+    } catch (error) {
+      this.config.logger.error({ jobId, err: (error as Error).message }, 'could not reschedule the job');
     }
   }
 
@@ -357,6 +376,29 @@ export class DiracBackend implements Backend {
     this.jobs.clear();
     await this.pilotCaller.close();
   }
+}
+
+/** JobDB and JobLoggingDB columns: MinorStatus VARCHAR(128), ApplicationStatus VARCHAR(255). */
+export const MINOR_STATUS_MAX = 128;
+export const APPLICATION_STATUS_MAX = 255;
+
+/**
+ * One setJobStatusBulk record. Longer values are cut to the columns' sizes: a MySQL server in
+ * strict mode refuses the whole record ("Data too long for column 'MinorStatus'") and the status
+ * would be lost.
+ */
+export function statusEntry(update: StatusUpdate): Record<string, PyValue> {
+  const entry: Record<string, PyValue> = { Source: update.source };
+  if (update.status) entry.Status = update.status;
+  if (update.minorStatus !== undefined) entry.MinorStatus = cut(update.minorStatus, MINOR_STATUS_MAX);
+  if (update.applicationStatus !== undefined) entry.ApplicationStatus = cut(update.applicationStatus, APPLICATION_STATUS_MAX);
+  return entry;
+}
+
+/** Cut by characters (code points), as the column counts them; no ellipsis, which a latin1 table refuses. */
+function cut(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : chars.slice(0, max).join('');
 }
 
 async function fileMd5(path: string): Promise<string> {

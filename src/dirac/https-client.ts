@@ -14,7 +14,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import { jdecode, jencode, type PyValue } from './codec/index.js';
 import type { TlsCredentials } from './dips/tls.js';
 import { assertProxyValid } from './x509/proxy-file.js';
-import { classifySocketError } from './dips/tls.js';
+import { classifySocketError, diagnoseRefusedTls } from './dips/tls.js';
 import { parseDiracResult, type DiracResult } from './result.js';
 
 export interface HttpsClientOptions {
@@ -30,6 +30,13 @@ export class DiracHttpsClient {
   private readonly agent: Agent;
   private readonly timeoutMs: number;
   private readonly maxReplyBytes: number;
+  /**
+   * Servers that refused our proxy at the TLS layer (host:port → the error): they will refuse it
+   * again, so later calls fail at once instead of each waiting out a connection attempt.
+   */
+  private readonly refused = new Map<string, PilotError>();
+  /** Endpoints a side probe found accepting our proxy: no probe again. */
+  private readonly accepted = new Set<string>();
 
   constructor(private readonly options: HttpsClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 120_000;
@@ -49,18 +56,51 @@ export class DiracHttpsClient {
 
   private async post(url: URL, method: string, args: readonly PyValue[], raw: boolean) {
     assertProxyValid(this.options.credentials.proxy);
+    const target = { host: url.hostname, port: Number(url.port || 443) };
+    const endpoint = `${target.host}:${target.port}`;
+    const refused = this.refused.get(endpoint);
+    if (refused) throw new PilotError(ExitCode.TLS, `${refused.message} (refused before; not asked again)`);
     const form = new URLSearchParams({ method, args: jencode([...args]) });
     if (raw) form.set('rawContent', 'True');
+    // The first call to an endpoint runs a TLS probe beside it. A server that refuses the proxy
+    // after a TLS 1.3 handshake (DIRAC's Tornado with M2Crypto lacking the allow-proxy flag) sends
+    // an alert that the HTTP client never reports, and keeps the connection open: the call would
+    // only time out. The probe sees the alert (or the close) and cuts the call short.
+    const refusal = new AbortController();
+    let probe: Promise<void> = Promise.resolve();
+    if (!this.accepted.has(endpoint)) {
+      probe = diagnoseRefusedTls(target, this.options.credentials)
+        .then((error) => {
+          if (error) {
+            this.refused.set(endpoint, error);
+            refusal.abort(error);
+          } else {
+            this.accepted.add(endpoint);
+          }
+        })
+        .catch(() => undefined);
+    }
     try {
       return await request(url, {
         method: 'POST',
         dispatcher: this.agent,
         body: form.toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'gzip' },
-        signal: this.options.signal ? AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.options.signal]) : AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), refusal.signal, ...(this.options.signal ? [this.options.signal] : [])]),
       });
     } catch (error) {
-      throw classifySocketError((error as { cause?: unknown }).cause ?? error, { host: url.hostname, port: Number(url.port || 443) });
+      const known = this.refused.get(endpoint);
+      if (known) throw known;
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      const classified = classifySocketError(cause, target);
+      const code = (cause as { code?: unknown }).code;
+      if (classified.exitCode === ExitCode.SERVER_UNREACHABLE && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')) {
+        // The request failed before the probe answered: wait for it.
+        await probe;
+        const refusedNow = this.refused.get(endpoint);
+        if (refusedNow) throw refusedNow;
+      }
+      throw classified;
     }
   }
 

@@ -19,6 +19,7 @@ export const DErrno = {
   ENOAUTH: 1111,
   EWMSNOMATCH: 1510,
   EWMSPLTVER: 1511,
+  EWMSNOPILOT: 1550,
 } as const;
 
 export function parseDiracResult(raw: unknown, what: string): DiracResult {

@@ -17,6 +17,7 @@ import { createPilotLogShipper, type PilotLogShipper, type PilotLogShipperOption
 import { requestMatch } from './match.js';
 import { PilotsClient } from './pilots.js';
 import { SandboxClient } from './sandboxes.js';
+import { z } from 'zod';
 import { HEARTBEAT_NUMERIC_KEYS, HeartbeatReplySchema, RescheduleReplySchema, SetJobStatusReturnSchema } from './schemas.js';
 
 export interface DiracxBackendParts {
@@ -32,6 +33,8 @@ export interface DiracxBackendParts {
   deadline: () => number;
   heartbeatMinIntervalMs?: number;
   now: () => number;
+  /** The pilot's tokens came from its own secret exchange: revoke the refresh token at close (PR #248). */
+  revokeAtClose?: boolean;
 }
 
 
@@ -300,9 +303,32 @@ export class DiracxBackend implements Backend {
     if (this.closed) return;
     try {
       await Promise.all([this.flush(), this.endShippers()]);
+      if (this.parts.revokeAtClose) await this.revokePilotToken();
     } finally {
       this.closed = true;
       await this.connection.http.close();
+    }
+  }
+
+  /**
+   * DiracX's RFC 7009 revocation (`POST /api/auth/revoke`, form token/token_type_hint/client_id) of
+   * the refresh token the pilot got by its secret exchange: nothing outlives the pilot that could be
+   * used in its name. Failing to revoke is logged, never fatal (the token still expires).
+   */
+  private async revokePilotToken(): Promise<void> {
+    const token = this.parts.pilotTokens.current().refreshToken;
+    if (!token) return;
+    try {
+      await this.connection.call({
+        endpoint: 'POST /api/auth/revoke',
+        request: { method: 'POST', target: '/api/auth/revoke', form: { token, token_type_hint: 'refresh_token', client_id: this.parts.clientId } },
+        schema: z.unknown(),
+        idempotent: true,
+        auth: null,
+      });
+      this.parts.logger.info('pilot token revoked');
+    } catch (error) {
+      this.parts.logger.warn({ err: (error as Error).message }, 'could not revoke the pilot token');
     }
   }
 

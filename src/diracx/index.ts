@@ -40,8 +40,10 @@ export interface DiracxBackendOptions {
   stop?: AbortSignal;
   /** How long reporting may go on after the stop signal (default 15 s). */
   stopReportMs?: number;
-  /** Known stamp for pilot metadata when registerPilot() is not called. */
+  /** Known stamp for pilot metadata when registerPilot() is not called; also names the pilot in User-Agent. */
   pilotStamp?: string;
+  /** User-Agent of every request; default `Dirac Pilot [<stamp>]` as the DIRAC pilot sends (PR #248). */
+  userAgent?: string;
   retry?: Partial<Omit<RetryPolicy, 'deadline'>>;
   /** How long flush()/close() keep trying before spooling (default 2 min). */
   flushBudgetMs?: number;
@@ -120,8 +122,10 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
     logger.warn(`DiracX URL ${baseUrl.origin} is plain HTTP: tokens travel unencrypted`);
   }
   const ca = options.insecure ? undefined : loadTrustedCas(resolveTrust(options));
+  const stamp = options.pilotStamp ?? options.credentials.secretExchange?.pilotStamp;
   const http = new HttpClient({
     baseUrl: options.url,
+    userAgent: options.userAgent ?? `Dirac Pilot [${stamp ?? 'Unknown ID'}]`,
     ...(ca ? { ca, storageCa: storageCas(ca)! } : {}),
     insecure: options.insecure === true,
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
@@ -159,7 +163,8 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
       matchPath: options.matchPath ?? DEFAULT_MATCH_PATH,
       spool: options.spoolDir ? new StatusSpool(options.spoolDir, logger) : null,
       logger,
-      pilotStamp: options.pilotStamp ?? options.credentials.secretExchange?.pilotStamp ?? null,
+      pilotStamp: stamp ?? null,
+      revokeAtClose: loaded.exchanged === true,
       flushBudgetMs: options.flushBudgetMs ?? 120_000,
       deadline,
       ...(options.heartbeatMinIntervalMs !== undefined ? { heartbeatMinIntervalMs: options.heartbeatMinIntervalMs } : {}),

@@ -1,8 +1,11 @@
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { cp, mkdir, open, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Backend, JobStatus, MatchedJob, StatusUpdate } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
+import { isPilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import type { NativeAddon } from '../native/types.js';
 import type { JobDescription } from './job.js';
 import type { Slot } from './slots.js';
@@ -10,6 +13,9 @@ import { payloadEnvironment } from './environment.js';
 import { createJobCgroup, type JobCgroup } from './cgroup.js';
 import { DiracEnvironmentMissing, payloadLaunch, type DiracPayloadConfig } from './dirac-payload.js';
 import { CONTAINER_TOKEN_PATH, ensureTokensDir, tokenFileName, writePayloadToken, type PayloadTokenFile } from './payload-token.js';
+
+/** Where the job owner's proxy appears inside an Apptainer container (bound read-only). */
+export const CONTAINER_PROXY_PATH = '/tmp/.dirac_x509_user_proxy';
 import { extractSandbox, packOutputSandbox, sha256FromPfn } from './sandbox/index.js';
 import { isSandboxError } from './sandbox/errors.js';
 import { FAILURE_CAUSES, JobFailure, KILL_CAUSES, type FailureCauseId, type FailureKind } from './failure-causes.js';
@@ -73,6 +79,8 @@ export interface JobRunOptions {
    * which a namespaced payload sees only its own, as it sees only its own job directory.
    */
   privateAreaDirs?: string[];
+  /** CPU power of a processor here (DIRAC's CPUNormalizationFactor): NormCPUTime(s) = CPU seconds × this. */
+  cpuNormalizationFactor?: number;
 }
 
 export type { FailureKind };
@@ -89,6 +97,18 @@ export interface JobOutcome {
   cpuSeconds: number;
   wallSeconds: number;
   jobDir: string;
+  /**
+   * The server refused the pilot's credentials (TLS, 401/403) while this job was being reported:
+   * the job agent stops taking work and the pilot ends with this error's exit code.
+   */
+  fatal?: unknown;
+  /** The application status reported with the final status, when the job wrapper chose one. */
+  applicationStatus?: string;
+}
+
+/** Errors that no retry and no other job will get past: the server refuses who we are. */
+export function isCredentialRefusal(error: unknown): boolean {
+  return isPilotError(error) && (error.exitCode === ExitCode.TLS || error.exitCode === ExitCode.AUTH_REFUSED);
 }
 
 /** Container failures that mean the image itself is bad: the job's when the job chose the image. */
@@ -201,17 +221,31 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   let token: PayloadTokenFile | null = null;
   let cgroup: JobCgroup | null = null;
   // Every way out (rescheduled, failed, done) removes the token file and, unless kept, the job directory.
+  const parameters = (values: Record<string, string | number>): void => {
+    backend.setJobMetadata(job.jobId, values).catch((error: unknown) => log.warn({ err: (error as Error).message, names: Object.keys(values) }, 'job parameters not delivered'));
+  };
   try {
+    // The first report is awaited, as DIRAC's JobWrapper sends it before anything else: a server
+    // that refuses the pilot's credentials stops the job here, before the payload runs.
     try {
-      progress({ status: 'Running', minorStatus: 'Job Initialization' });
+      await report({ status: 'Running', minorStatus: 'Job Initialization' });
+    } catch (error) {
+      if (!isCredentialRefusal(error)) throw error;
+      log.error({ err: (error as Error).message }, 'the server refuses the pilot: the job is not run, and handed back');
+      await backend.reschedule([job.jobId]).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not hand the job back'));
+      return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', fatal: error });
+    }
+    try {
       // How the payload runs, and why it runs without a container when it does (issue: said in the job's status).
-      const runner =
-        options.runner.kind === 'direct'
-          ? `direct: ${options.runner.reason}`
-          : `apptainer: ${description.containerImage ?? options.runner.image}`;
-      backend
-        .setJobMetadata(job.jobId, { ...options.startMetadata, PayloadRunner: runner })
-        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job metadata not delivered'));
+      const runner = options.runner.kind === 'direct' ? `direct: ${options.runner.reason}` : `apptainer: ${description.containerImage ?? options.runner.image}`;
+      // The parameters DIRAC's JobWrapper sets at its start (__setInitialJobParameters).
+      parameters({
+        ...options.startMetadata,
+        JobType: stringField(description.raw.JobType) ?? 'unknown',
+        JobGroup: stringField(description.raw.JobGroup) ?? 'unknown',
+        JobWrapperPID: process.pid,
+        PayloadRunner: runner,
+      });
       await mkdir(path.join(jobDir, 'tmp'), { recursive: true, mode: 0o700 });
       // Output patterns that could only name something outside the job directory fail the job
       // before it runs, rather than after, with its output lost.
@@ -228,6 +262,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         if (step.kind !== 'ok') return dataEnd(outcome(...(await rescheduleForData(data, step))), 'input-data');
       }
 
+      await makeExecutable(jobDir, description.executable, log);
       progress({ minorStatus: 'Application', applicationStatus: 'Running' });
       const env = payloadEnvironment({
         pilotEnv: options.pilotEnv,
@@ -239,6 +274,15 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         container: options.runner.kind === 'apptainer',
       });
       const binds = options.runner.kind === 'apptainer' ? [...options.runner.binds] : [];
+      if (job.payloadProxyPath) {
+        // The job owner's own proxy (legacy DIRAC), never the pilot's: what grid tools in the payload use.
+        if (options.runner.kind === 'apptainer') {
+          binds.push(`${job.payloadProxyPath}:${CONTAINER_PROXY_PATH}:ro`);
+          env.X509_USER_PROXY = CONTAINER_PROXY_PATH;
+        } else {
+          env.X509_USER_PROXY = job.payloadProxyPath;
+        }
+      }
       if (description.payloadToken) {
         // The owner's token must be visible to this payload alone (docs/reliability.md, threat model).
         const gap = payloadIsolationGapFor(options.runner.kind);
@@ -303,6 +347,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         ],
       });
       options.onStarted?.(job.jobId, handle);
+      if (handle.pid > 0) parameters({ PayloadPID: handle.pid });
       const onShutdown = () => handle.kill('pilot-signal', 'pilot received a stop signal');
       options.shutdown.addEventListener('abort', onShutdown, { once: true });
       if (options.shutdown.aborted) onShutdown();
@@ -320,17 +365,27 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       const killedWithSlot = options.shutdown.aborted && payload.killReason === null && payload.exitCode !== 0;
       // The slot's time ran out under the job (DIRAC #8528): not the job's doing either.
       if (payload.killReason === 'pilot-signal' || payload.killReason === 'timeleft' || killedWithSlot) {
+        const why = payload.killReason === 'timeleft' ? 'Pilot stopped: the slot\'s time ran out' : `Pilot stopped: ${String((options.shutdown.reason as Error | undefined)?.message ?? 'stop signal')}`;
+        await report({ minorStatus: 'Going to reschedule job', applicationStatus: why }).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'reschedule reason not delivered'));
         return await giveBack(usage, 'Running', payload.killReason === 'timeleft' ? 'end-of-allocation' : 'pilot-stopped');
       }
 
       publishResourceReport(backend, job.jobId, jobDir, payload.resources, log);
-      progress({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
-      const uploadProblem = await returnOutputSandbox(options, jobDir, log);
+      // DIRAC's JobWrapper: CPU figures, then the application's verdict, then the outputs.
+      // Whole seconds: DiracX's JobMetaData types both as integers (a float is refused with 422).
+      parameters({ 'TotalCPUTime(s)': Math.round(usage.cpuSeconds), 'NormCPUTime(s)': Math.round(usage.cpuSeconds * (options.cpuNormalizationFactor ?? 0)) });
+      const appFailed = payload.killReason === null && !payload.containerFailure && payload.exitCode !== 0;
+      const appSucceeded = payload.killReason === null && !payload.containerFailure && payload.exitCode === 0;
+      const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${payload.exitCode ?? -1}`;
+      if (appSucceeded) progress({ status: 'Completing', minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
+      if (appFailed) progress({ status: 'Completing', minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
+
+      // A failed job's upload is not announced: its status stays the failure (DIRAC's failedFlag).
+      const uploadProblem = await returnOutputSandbox(options, jobDir, log, appSucceeded ? progress : null, parameters);
       if (uploadProblem !== null && options.shutdown.aborted) {
         log.warn('output sandbox upload cancelled by the stop signal; giving the job back');
         return await giveBack(usage, 'Completing');
       }
-      if (uploadProblem === null) progress({ minorStatus: 'Output Sandbox Uploaded' });
 
       if (payload.killReason === 'server') {
         result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', cause: 'server-kill', ...usage });
@@ -344,8 +399,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       } else if (payload.killReason !== null) {
         const cause = oomKilled ? 'oom-kill' : KILL_CAUSES[payload.killReason];
         result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', cause, ...usage });
-      } else if (payload.exitCode === 0) {
-        progress({ minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
+      } else if (appSucceeded) {
         const step = uploadProblem === null && wantsOutputData(description) ? await jobOutputData(data) : null;
         if (uploadProblem) result = outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', cause: 'output-upload', ...usage });
         else if (step?.kind === 'reschedule') return dataEnd(outcome(...(await rescheduleForData(data, step, usage))), 'output-data');
@@ -354,23 +408,12 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         else if (step?.pendingRequest) result = outcome('Completed', 'Pending Requests', { exitCode: 0, ...usage });
         else result = outcome('Done', 'Execution Complete', { exitCode: 0, ...usage });
       } else {
-        const code = payload.exitCode ?? -1;
-        const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${code}`;
-        progress({ minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
         const notFound = payload.minorStatus === FAILURE_CAUSES['application-not-found'].minorStatus;
+        // DIRAC leaves the minor status at "Application Finished With Errors"; the exit code is in the application status.
         result = notFound
-          ? outcome('Failed', payload.minorStatus, {
-              exitCode: payload.exitCode,
-              failure: 'application',
-              cause: 'application-not-found',
-              ...usage,
-            })
-          : outcome('Failed', `Application Finished With Errors (${how})`, {
-              exitCode: payload.exitCode,
-              failure: 'application',
-              cause: 'application-errors',
-              ...usage,
-            });
+          ? outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', cause: 'application-not-found', ...usage })
+          : outcome('Failed', 'Application Finished With Errors', { exitCode: payload.exitCode, failure: 'application', cause: 'application-errors', ...usage });
+        if (!notFound) result.applicationStatus = `Failed (${how})`;
       }
     } catch (error) {
       if (error instanceof StoppedDuringTransfer) {
@@ -387,14 +430,22 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       result = outcome('Failed', failure.minorStatus, { failure: failure.kind, cause: failure.causeId });
     }
 
-    if (result.status === 'Killed') {
+    if (result.status === 'Killed' && !backend.killedJobsEndFailed) {
       // The server set Killed already; a status from us would be silently rejected (SM) anyway.
       log.info('job killed by the server');
     } else {
-      backend
-        .setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail))
-        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
-      await report({ status: result.status, minorStatus: result.minorStatus, applicationStatus: endApplicationStatus(result) });
+      backend.setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
+      // Legacy DIRAC: the heartbeat that carried the Kill set the job Running again, so the end
+      // is ours to report, as DIRAC's JobWrapper does: Failed / Received Kill signal.
+      const status = result.status === 'Killed' ? 'Failed' : result.status;
+      const applicationStatus = result.applicationStatus ?? endApplicationStatus(result);
+      try {
+        await report({ status, minorStatus: result.minorStatus, applicationStatus });
+      } catch (error) {
+        if (!isCredentialRefusal(error)) throw error;
+        result.fatal = error;
+        log.error({ err: (error as Error).message }, 'the final status was refused with the pilot\'s credentials');
+      }
     }
     log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
     return result;
@@ -517,8 +568,18 @@ function errorCodes(error: unknown): string[] {
   return codes;
 }
 
-/** Packs and uploads the output sandbox; returns null on success, else the minor status to report. */
-async function returnOutputSandbox(options: JobRunOptions, jobDir: string, log: Logger): Promise<string | null> {
+/**
+ * Packs and uploads the output sandbox; returns null on success, else the minor status to report.
+ * `announce` (a job that succeeded) reports Completing / Uploading Output Sandbox and Output
+ * Sandbox Uploaded; a failed job keeps its failure as status, as DIRAC's JobWrapper does.
+ */
+async function returnOutputSandbox(
+  options: JobRunOptions,
+  jobDir: string,
+  log: Logger,
+  announce: ((update: Omit<StatusUpdate, 'source'>) => void) | null,
+  parameters: (values: Record<string, string | number>) => void,
+): Promise<string | null> {
   const { description, job, backend } = options;
   const patterns = description.outputSandbox;
   if (patterns.length === 0) return null;
@@ -526,10 +587,14 @@ async function returnOutputSandbox(options: JobRunOptions, jobDir: string, log: 
   const archive = path.join(options.workDir, 'jobs', `${job.jobId}.output.${format}`);
   try {
     const packed = await packOutputSandbox(jobDir, patterns, archive, { logger: log, format });
-    if (packed.missing.length > 0) log.warn({ missing: packed.missing }, 'output sandbox files not found');
-    if (packed.skipped.length > 0)
-      log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
+    if (packed.missing.length > 0) {
+      log.warn({ missing: packed.missing }, 'output sandbox files not found');
+      parameters({ OutputSandboxMissingFiles: packed.missing.map((name) => path.basename(name)).join(', ') });
+    }
+    if (packed.skipped.length > 0) log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
+    announce?.({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
     await backend.uploadOutputSandbox(job, packed);
+    announce?.({ status: 'Completing', minorStatus: 'Output Sandbox Uploaded' });
     return null;
   } catch (error) {
     log.error({ err: (error as Error).message }, 'output sandbox upload failed');
@@ -537,6 +602,44 @@ async function returnOutputSandbox(options: JobRunOptions, jobDir: string, log: 
   } finally {
     await rm(archive, { force: true });
   }
+}
+
+/**
+ * The executable DIRAC's JobWrapper runs gets mode 0775 when it is not executable (a script from
+ * the input sandbox usually is not). Only a regular file of the job directory, reached without
+ * leaving it: a link the job planted is not followed, and nothing outside is touched.
+ */
+export async function makeExecutable(jobDir: string, executable: string, log: Logger): Promise<void> {
+  if (!executable || path.isAbsolute(executable) || executable.includes('$')) return;
+  const candidate = path.resolve(jobDir, executable);
+  try {
+    const realJobDir = await realpath(jobDir);
+    const parent = await realpath(path.dirname(candidate));
+    const rel = path.relative(realJobDir, parent);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return;
+  } catch {
+    return; // no such file: found on PATH, or the job fails with its own error
+  }
+  let handle;
+  try {
+    handle = await open(path.join(await realpath(path.dirname(candidate)), path.basename(candidate)), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch {
+    return;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || (info.mode & 0o100) !== 0) return;
+    await handle.chmod(0o775);
+    log.info({ executable }, 'executable was not executable: mode set to 0775, as DIRAC does');
+  } catch (error) {
+    log.warn({ executable, err: (error as Error).message }, 'could not make the executable executable');
+  } finally {
+    await handle.close();
+  }
+}
+
+function stringField(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
 }
 
 /** Metadata DIRAC's JobWrapper reports at job start. */
@@ -550,13 +653,16 @@ export function startMetadata(input: {
   batchSystem: string | null;
   cpuNormalizationFactor: number;
   pilotStamp: string;
+  diracVersion: string;
 }): Record<string, string | number> {
   const meta: Record<string, string | number> = {
     HostName: os.hostname(),
     LocalAccount: os.userInfo().username,
     ModelName: input.modelName,
     'Memory(MB)': input.memoryMB,
-    PilotAgent: input.pilotStamp,
+    // DIRAC's JobWrapper: the DIRAC version the pilot runs (here: the release it reports); the stamp is PilotStamp.
+    PilotAgent: input.diracVersion,
+    PilotStamp: input.pilotStamp,
     Pilot_Reference: input.pilotReference,
     GridCE: input.gridCE,
     CEQueue: input.queue,

@@ -603,11 +603,12 @@ export const OPTIONS = [
   option({
     key: 'diracxUrl',
     long: 'diracx-url',
+    aliases: ['diracx_URL'],
     env: 'DIRACX_URL',
     type: 'string',
     schema: (z: Zod) => z.string().url(),
     value: 'URL',
-    help: 'DiracX server URL',
+    help: 'DiracX server URL (--diracx_URL as the DIRAC pilot spells it, PR #248)',
     origin: 'pilot',
   }),
   option({
@@ -639,6 +640,24 @@ export const OPTIONS = [
     value: 'FILE',
     help: 'DIRAC proxy file (its DIRACX block holds the DiracX tokens)',
     origin: 'pilot',
+  }),
+  option({
+    key: 'pilotSecret',
+    long: 'pilotSecret',
+    type: 'string',
+    schema: 'text',
+    value: 'SECRET',
+    help: 'the pilot secret itself, for the secret exchange (DIRAC pilot PR #248); a command line is readable by any process of the node: prefer --pilot-secret-file',
+    origin: 'dirac',
+  }),
+  option({
+    key: 'clientId',
+    long: 'clientID',
+    type: 'string',
+    schema: 'text',
+    value: 'ID',
+    help: 'OAuth client id of DiracX token refresh and revocation (DIRAC pilot PR #248; default myDIRACClientID)',
+    origin: 'dirac',
   }),
   option({
     key: 'pilotSecretFile',

@@ -169,3 +169,24 @@ describe('legacy DIRAC backend when delegation fails', () => {
     }
   }, 60_000);
 });
+
+describe('legacy DIRAC backend and the status columns', () => {
+  it('cuts the minor status to JobDB’s 128 characters, where the server refuses longer ones', async () => {
+    const local = await startDiracDevServer({ dir: join(dir, 'server-long'), jobs: [{ jobId: 8, fields: { Executable: '/bin/true', CPUTime: 10 } }] });
+    try {
+      const backend = await createDiracBackend({ ...options, proxyPath: local.proxyPath, caDir: local.caDir, csUrls: local.csUrls, workDir: join(dir, 'work3') });
+      const [job] = await backend.match(request());
+      expect(job?.jobId).toBe(8);
+      const long = `Input Sandbox Refused: ${'x'.repeat(300)}`;
+      await backend.setJobStatus(8, { status: 'Failed', minorStatus: long, applicationStatus: 'y'.repeat(400), source: 'JobWrapper' });
+      await backend.flush();
+      const devJob = local.state.jobs.get(8)!;
+      expect(devJob.status).toBe('Failed');
+      expect(devJob.minorStatus).toBe(long.slice(0, 128));
+      expect(devJob.applicationStatus).toHaveLength(255);
+      await backend.close();
+    } finally {
+      await local.close();
+    }
+  }, 60_000);
+});

@@ -13,16 +13,19 @@ import { loadProxyFile } from '../../src/dirac/x509/proxy-file.js';
 import { PilotError } from '../../src/core/errors.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { writeTestPki } from './pki.js';
+import { classifySocketError } from '../../src/dirac/dips/tls.js';
 
 let dir: string;
 let server: https.Server;
 let client: DiracHttpsClient;
 let base: string;
+let pkiDir: Awaited<ReturnType<typeof writeTestPki>>;
 const forms: URLSearchParams[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dirac-https-'));
   const pki = await writeTestPki(dir);
+  pkiDir = pki;
   server = https.createServer({ cert: pki.host.certPem, key: pki.host.keyPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -43,6 +46,7 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         return void res.end(Buffer.from([0, 1, 2, 255]));
       }
+      if (method === 'hang') return; // never answers: the client's timeout decides
       if (method === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy error</html>');
       return void res.writeHead(501).end(`Unknown method ${method}`);
     });
@@ -83,5 +87,41 @@ describe('DiracHttpsClient', () => {
     const html = await client.call(new URL(`${base}/A/B`), 'html', []).catch((e: unknown) => e);
     expect((html as PilotError).exitCode).toBe(ExitCode.SERVER_PROTOCOL);
     expect((html as PilotError).message).toMatch(/reply is not JSON/);
+  });
+
+  it('reports a call the server never answers as unreachable, not as a crash on the timeout DOMException', async () => {
+    // AbortSignal.timeout rejects with a DOMException whose `code` is a number (23).
+    const timeout = classifySocketError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), { host: 'h', port: 1 });
+    expect(timeout.exitCode).toBe(ExitCode.SERVER_UNREACHABLE);
+    expect(timeout.message).toMatch(/h:1: no reply in time/);
+    const quick = new DiracHttpsClient({ credentials: { proxy: await loadProxyFile(pkiDir.proxyPath), ca: (await loadCaDirectory(pkiDir.caDir)).pems }, timeoutMs: 500 });
+    try {
+      const error = await quick.call(new URL(`${base}/A/B`), 'hang', []).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PilotError);
+      expect((error as PilotError).exitCode).toBe(ExitCode.SERVER_UNREACHABLE);
+      expect((error as PilotError).message).toMatch(/no reply in time/);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('tells a server that refuses the proxy at the TLS layer from a dropped connection, and does not ask it again', async () => {
+    const refusing = https.createServer({ cert: pkiDir.host.certPem, key: pkiDir.host.keyPem, ca: [pkiDir.ca.certPem], requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end('{"OK": true}'));
+    let handshakes = 0;
+    refusing.on('tlsClientError', () => handshakes++);
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const url = new URL(`https://localhost:${(refusing.address() as AddressInfo).port}/WorkloadManagement/TornadoJobStateUpdate`);
+    try {
+      const first = await client.call(url, 'setJobStatusBulk', []).catch((e: unknown) => e);
+      expect((first as PilotError).exitCode).toBe(ExitCode.TLS);
+      expect((first as PilotError).message).toMatch(/does not accept this proxy certificate/);
+      const seen = handshakes;
+      const second = await client.call(url, 'setJobStatusBulk', []).catch((e: unknown) => e);
+      expect((second as PilotError).exitCode).toBe(ExitCode.TLS);
+      expect((second as PilotError).message).toMatch(/not asked again/);
+      expect(handshakes).toBe(seen);
+    } finally {
+      refusing.close();
+    }
   });
 });

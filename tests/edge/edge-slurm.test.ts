@@ -109,7 +109,7 @@ describe.skipIf(problem !== null)('edge mode under the real Slurm', { timeout: 2
     expect(new Set(batchIds).size).toBe(1);
     for (const job of jobs) {
       const fromCompute = job.history.filter((h) => h.source === 'JobWrapper').map((h) => h.minorStatus);
-      expect(fromCompute).toEqual(['Job Initialization', 'Application', 'Uploading Output Sandbox', 'Output Sandbox Uploaded', 'Application Finished Successfully', 'Execution Complete']);
+      expect(fromCompute).toEqual(['Job Initialization', 'Application', 'Application Finished Successfully', 'Uploading Output Sandbox', 'Output Sandbox Uploaded', 'Execution Complete']);
       const out = tempDir();
       writeFileSync(path.join(out, 'o.tar.zst'), server.outputSandbox(job.id)!);
       await extractSandbox(path.join(out, 'o.tar.zst'), path.join(out, 'x'));

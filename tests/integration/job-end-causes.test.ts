@@ -34,7 +34,7 @@ describe('every way a job ends has its minor status, application status and code
     const wall = FAILURE_CAUSES['watchdog-wallclock'];
     expect(ended('too-long')).toEqual({ status: 'Failed', minor: wall.minorStatus, application: wall.applicationStatus, code: wall.code, cause: 'watchdog-wallclock' });
     expect(ended('fails')).toEqual({
-      status: 'Failed', minor: 'Application Finished With Errors (exit code 3)', application: 'Failed (exit code 3)', code: 201, cause: 'application-errors',
+      status: 'Failed', minor: 'Application Finished With Errors', application: 'Failed (exit code 3)', code: 201, cause: 'application-errors',
     });
     expect(ended('good')).toEqual({ status: 'Done', minor: 'Execution Complete', application: 'Finished', code: 0, cause: 'done' });
   });

@@ -46,9 +46,10 @@ describe('pilot run against the dev server', () => {
       ['Running', 'Job Initialization'],
       ['Running', 'Downloading InputSandbox'],
       ['Running', 'Application'],
+      // DIRAC's JobWrapper: the application's verdict, then its outputs.
+      ['Completing', 'Application Finished Successfully'],
       ['Completing', 'Uploading Output Sandbox'],
       ['Completing', 'Output Sandbox Uploaded'],
-      ['Completing', 'Application Finished Successfully'],
       ['Done', 'Execution Complete'],
     ]);
     // The job's parameters say how it ran and why without a container.

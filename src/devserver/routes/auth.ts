@@ -31,7 +31,7 @@ export function hashSecret(secret: string): string {
 const SecretExchange = z.object({
   pilot_stamp: z.string().min(1).max(32),
   pilot_secret: z.string().min(1),
-  // PR #550's "vacuum" pilot fields; accepted, not used.
+  // The "vacuum" pilot fields (DIRAC pilot PR #248): used with a VO-wide secret.
   vo: z.string().optional(),
   grid_type: z.string().optional(),
   grid_site: z.string().optional(),
@@ -49,12 +49,50 @@ function secretExchange(core: ServerCore): Route {
       if (!core.options.features.secretExchange) throw new HttpError(404, 'Not Found');
       const parsed = SecretExchange.safeParse(ctx.body);
       if (!parsed.success) throw contractError(422, zodIssues(parsed.error));
-      const record = core.state.pilotSecrets.get(hashSecret(parsed.data.pilot_secret));
-      if (!record || record.stamp !== parsed.data.pilot_stamp) throw new HttpError(401, 'Bad pilot stamp or secret');
+      const body = parsed.data;
+      const record = core.state.pilotSecrets.get(hashSecret(body.pilot_secret));
+      if (record && record.stamp === null) {
+        // A VO-wide secret of vacuum pilots (DIRAC pilot PR #248): the stamp is new to the server,
+        // so the pilot must say who it is; the server then registers it.
+        if (!body.vo || !body.grid_type || !body.grid_site) throw new HttpError(401, 'Bad pilot stamp or secret');
+        if (body.vo !== core.state.vo) throw new HttpError(401, `Secret not valid for VO ${body.vo}`);
+        if (!core.state.pilots.has(body.pilot_stamp)) {
+          core.state.pilots.set(body.pilot_stamp, {
+            pilot_stamp: body.pilot_stamp,
+            vo: body.vo,
+            grid_type: body.grid_type,
+            grid_site: body.grid_site,
+            destination_site: 'NotAssigned',
+            pilot_reference: body.pilot_stamp,
+            status: body.status ?? 'Running',
+            registeredAt: new Date().toISOString(),
+            metadata: {},
+          });
+        }
+        return { status: 200, json: core.tokens.issue({ ...pilotIdentity(core.state.vo), pilotStamp: body.pilot_stamp }) };
+      }
+      if (!record || record.stamp !== body.pilot_stamp) throw new HttpError(401, 'Bad pilot stamp or secret');
       if (record.used) throw new HttpError(401, 'Pilot secret already used');
       record.used = true;
       const pair = core.tokens.issue({ ...pilotIdentity(core.state.vo), pilotStamp: record.stamp });
       return { status: 200, json: pair };
+    },
+  };
+}
+
+/** POST /api/auth/revoke (form token, token_type_hint, client_id): RFC 7009, 200 whatever the token. */
+function revoke(core: ServerCore): Route {
+  return {
+    method: 'POST',
+    path: '/api/auth/revoke',
+    auth: false,
+    body: 'form',
+    handler(ctx) {
+      const form = ctx.body as Record<string, string>;
+      if (!form.token) throw new HttpError(422, 'token is required');
+      const identity = core.tokens.revokeRefreshToken(form.token);
+      if (identity) core.state.revocations.push({ subject: `${identity.vo}:${identity.subject}`, pilotStamp: identity.pilotStamp ?? null, clientId: form.client_id ?? null });
+      return { status: 200, json: 'Refresh token revoked' };
     },
   };
 }
@@ -130,5 +168,5 @@ function jwks(core: ServerCore): Route {
 }
 
 export function authRoutes(core: ServerCore): Route[] {
-  return [tokenEndpoint(core), secretExchange(core), userinfo(), openIdConfiguration(core), jwks(core)];
+  return [tokenEndpoint(core), secretExchange(core), revoke(core), userinfo(), openIdConfiguration(core), jwks(core)];
 }

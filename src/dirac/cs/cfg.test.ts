@@ -68,7 +68,11 @@ describe('CS lookups', () => {
     expect(userDN(root, 'alice')).toBe('/DC=org/DC=example/OU=People/CN=Alice Example');
     expect(registryGroup(root, 'gridpp_pilot')?.properties).toEqual(['GenericPilot', 'LimitedDelegation']);
     expect(vomsAttribute(root, 'gridpp_prod')).toBe('/gridpp/Role=production');
-    expect(vomsAttribute(root, 'gridpp_user')).toBe('/gridpp.ac.uk');
+    // A VO without VOMSRole asks for no VOMS (DIRAC's getVOMSAttributeForGroup): a plain getProxy.
+    expect(vomsAttribute(root, 'gridpp_user')).toBeUndefined();
+    const withDefault = parseCfg(sample.replace('DefaultGroup = gridpp_user', 'DefaultGroup = gridpp_user\n  DefaultVOMSAttribute = /gridpp'));
+    expect(vomsAttribute(withDefault, 'gridpp_user')).toBe('/gridpp');
+    expect(vomsAttribute(withDefault, 'gridpp_prod')).toBe('/gridpp/Role=production');
   });
 
   it('checks the pilot version against Operations', () => {

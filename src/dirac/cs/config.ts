@@ -94,13 +94,15 @@ export function registryGroup(root: CfgSection, group: string): RegistryGroup | 
   };
 }
 
-/** The VOMS attribute to ask ProxyManager for: the group's VOMSRole, else `/<VOMSName>`. */
+/**
+ * The VOMS attribute a payload proxy of `group` carries, as DIRAC's Registry decides it: the
+ * group's `VOMSRole`, else `/Registry/DefaultVOMSAttribute`, else none. A VO alone does not ask for
+ * VOMS: DIRAC's JobAgent then downloads a plain proxy (ProxyManager.getProxy), and a getVOMSProxy
+ * call for such a group is refused by a ProxyManager with no VOMS mapping for it.
+ */
 export function vomsAttribute(root: CfgSection, group: string): string | undefined {
   const g = registryGroup(root, group);
-  if (g?.vomsRole) return g.vomsRole;
-  if (!g?.vo) return undefined;
-  const vomsName = cfgValue(root, `/Registry/VO/${g.vo}/VOMSName`) ?? g.vo;
-  return `/${vomsName}`;
+  return g?.vomsRole || cfgValue(root, '/Registry/DefaultVOMSAttribute') || undefined;
 }
 
 /**

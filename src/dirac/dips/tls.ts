@@ -28,9 +28,14 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENET
 /** Explains a socket error in one line, classified for the pilot's exit code. */
 export function classifySocketError(error: unknown, target: TlsTarget): PilotError {
   if (error instanceof PilotError) return error;
-  const err = error as NodeJS.ErrnoException & { reason?: string };
+  const err = error as { code?: unknown; message?: string; name?: string; reason?: string };
   const where = `${target.host}:${target.port}`;
-  const code = err.code ?? '';
+  // Not every error has a string code: the DOMException of an aborted or timed-out fetch carries
+  // a number (TimeoutError is 23), which says nothing about the socket.
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (err.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new PilotError(ExitCode.SERVER_UNREACHABLE, `${where}: no reply in time (${err.message ?? err.name ?? 'timeout'})`, { cause: error });
+  }
   if (UNREACHABLE.has(code)) return new PilotError(ExitCode.SERVER_UNREACHABLE, `${where}: ${code} (${err.message})`, { cause: error });
   const tlsLike =
     code.startsWith('ERR_SSL_') ||
@@ -44,6 +49,42 @@ export function classifySocketError(error: unknown, target: TlsTarget): PilotErr
       cause: error,
     });
   return new PilotError(ExitCode.SERVER_UNREACHABLE, `${where}: ${err.message ?? String(error)}`, { cause: error });
+}
+
+/**
+ * Was a connection that the server closed before replying refused at the TLS layer? With TLS 1.3
+ * the client finishes its side of the handshake before the server has checked the client
+ * certificate, so a server that refuses the proxy (a Tornado whose M2Crypto does not allow proxy
+ * certificates) just closes, and the HTTP client sees "other side closed", as after a network
+ * drop, or not at all: DIRAC's Tornado sends the alert and keeps the connection open, so the
+ * call only times out. A fresh connection tells them apart: a server that accepted us keeps an
+ * idle connection open in silence; one that refused our chain sends an alert or closes it at once,
+ * before we send a byte.
+ */
+export async function diagnoseRefusedTls(target: TlsTarget, credentials: TlsCredentials, waitMs = 1000): Promise<PilotError | null> {
+  let socket: tls.TLSSocket;
+  try {
+    socket = await connectTls(target, credentials, Math.max(waitMs, 5000));
+  } catch (error) {
+    return error instanceof PilotError && error.exitCode === ExitCode.TLS ? error : null;
+  }
+  const closed = await new Promise<{ ended: boolean; alert?: string }>((resolve) => {
+    const timer = setTimeout(() => resolve({ ended: false }), waitMs);
+    const done = (error?: unknown) => {
+      clearTimeout(timer);
+      const code = (error as { code?: unknown } | undefined)?.code;
+      resolve({ ended: true, ...(typeof code === 'string' ? { alert: code } : {}) });
+    };
+    socket.once('end', () => done());
+    socket.once('close', () => done());
+    socket.once('error', done);
+  });
+  socket.destroy();
+  if (!closed.ended) return null;
+  return new PilotError(
+    ExitCode.TLS,
+    `TLS with ${target.host}:${target.port} refused: ${closed.alert ? `the server sent ${closed.alert}` : 'the server closed the connection'} right after the handshake, before any request (it does not accept this proxy certificate)`,
+  );
 }
 
 /** Opens a verified TLS connection; resolves once the handshake is done. */

@@ -11,6 +11,8 @@ export interface LoadedCredentials {
   save?: (tokens: TokenSet) => Promise<void>;
   /** For log lines: where the credentials came from (never the tokens). */
   origin: string;
+  /** Obtained by this pilot's secret exchange: revoked when the pilot ends (DIRAC pilot PR #248). */
+  exchanged?: boolean;
 }
 
 /** DiracX's JSON credential file `{access_token, refresh_token, expires_on}`, mode 0600 only. */

@@ -7,7 +7,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { loadCredentialFile, type LoadedCredentials } from './credential-file.js';
 import { assertPrivateFile } from './file-permissions.js';
 import { loadProxyCredentials } from './proxy-pem.js';
-import { exchangePilotSecret } from './secret-exchange.js';
+import { exchangePilotSecret, type VacuumPilotData } from './secret-exchange.js';
 import { tokenSetToDocument, type TokenSet } from './token-set.js';
 
 export interface SecretExchangeOptions {
@@ -15,6 +15,8 @@ export interface SecretExchangeOptions {
   /** The secret itself, or a file holding it (mode 0600). */
   secret?: string;
   secretFile?: string;
+  /** Said on a second try after a 401, for a pilot no SiteDirector registered (PR #248). */
+  vacuum?: VacuumPilotData;
 }
 
 /** Where the pilot's DiracX tokens come from; see docs/diracx.md "Credentials". */
@@ -51,14 +53,14 @@ export async function loadPilotCredentials(
   if (options.tokens) return { tokens: options.tokens, origin: 'tokens given in memory' };
   if (options.secretExchange) {
     if (options.file && existsSync(options.file)) return loadCredentialFile(options.file);
-    const tokens = await exchangePilotSecret(connection, options.secretExchange.pilotStamp, readSecret(options.secretExchange));
+    const tokens = await exchangePilotSecret(connection, options.secretExchange.pilotStamp, readSecret(options.secretExchange), Date.now, options.secretExchange.vacuum);
     const file = options.file;
-    if (!file) return { tokens, origin: 'pilot secret exchange' };
+    if (!file) return { tokens, origin: 'pilot secret exchange', exchanged: true };
     const save = (next: TokenSet) => writeFileAtomic(file, `${JSON.stringify(tokenSetToDocument(next))}\n`);
     await save(tokens).catch((error: unknown) =>
       logger.warn(`could not save exchanged credentials to ${file}: ${(error as Error).message}`),
     );
-    return { tokens, save, origin: `pilot secret exchange (saved to ${file})` };
+    return { tokens, save, origin: `pilot secret exchange (saved to ${file})`, exchanged: true };
   }
   if (options.file) return loadCredentialFile(options.file);
   if (options.proxyFile) return loadProxyCredentials(options.proxyFile);
