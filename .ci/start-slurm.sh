@@ -8,6 +8,8 @@ readonly WAIT_SECONDS="${SLURM_START_WAIT_SECONDS:-60}"
 readonly TEMPLATE="$(cd "$(dirname "$0")" && pwd)/slurm/slurm.conf.in"
 readonly CONF_DIR=/etc/slurm
 readonly CONF="$CONF_DIR/slurm.conf"
+# What this script started (not what was already running), for .ci/stop-slurm.sh.
+readonly STARTED="${SLURM_STARTED_FILE:-/run/pilot-ci-slurm.started}"
 
 fail() { echo "start-slurm: $*" >&2; exit 1; }
 
@@ -40,6 +42,7 @@ chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge
 chmod 0700 /etc/munge && chmod 0400 /etc/munge/munge.key
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   su -s /bin/sh munge -c "munged --force" || fail "munged did not start (see /var/log/munge/munged.log)"
+  echo munged >> "$STARTED"
   for _ in $(seq 1 20); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.5; done
   munge -n | unmunge >/dev/null 2>&1 || fail "munge credentials do not round-trip after starting munged"
 fi
@@ -58,8 +61,14 @@ if [ "$config_changed" -eq 1 ]; then
     fi
   done
 fi
-running /run/slurmctld.pid || slurmctld || fail "slurmctld did not start (see /var/log/slurm/slurmctld.log)"
-running /run/slurmd.pid || slurmd || fail "slurmd did not start (see /var/log/slurm/slurmd.log)"
+if ! running /run/slurmctld.pid; then
+  slurmctld || fail "slurmctld did not start (see /var/log/slurm/slurmctld.log)"
+  echo slurmctld >> "$STARTED"
+fi
+if ! running /run/slurmd.pid; then
+  slurmd || fail "slurmd did not start (see /var/log/slurm/slurmd.log)"
+  echo slurmd >> "$STARTED"
+fi
 
 # --- wait for the node -------------------------------------------------------
 deadline=$((SECONDS + WAIT_SECONDS))

@@ -12,7 +12,12 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const binaryIndex = args.indexOf('--binary');
-const binary = binaryIndex === -1 ? null : path.resolve(args[binaryIndex + 1]);
+const binary = binaryIndex === -1 ? null : path.resolve(args[binaryIndex + 1] ?? '');
+// Before anything starts: a missing executable is one line, not a spawn error with a server left behind.
+if (binary !== null && (args[binaryIndex + 1] === undefined || !existsSync(binary))) {
+  process.stderr.write(`demo: --binary ${args[binaryIndex + 1] ?? ''}: no such file (build it with npm run build:binaries)\n`);
+  process.exit(2);
+}
 const keep = args.includes('--keep');
 const backendIndex = args.indexOf('--backend');
 const legacy = backendIndex !== -1 && args[backendIndex + 1] === 'dirac';
@@ -65,6 +70,11 @@ function runPilot(server) {
   console.log(`\n$ pilot ${argv.slice(binary ? 0 : 1).join(' ')}\n`);
   return new Promise((resolve) => {
     const child = spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
+    // Not executable, or gone since the check: one line, and the finally below still stops the server.
+    child.on('error', (error) => {
+      process.stderr.write(`demo: cannot run ${command}: ${error.code ?? error.message}\n`);
+      resolve(127);
+    });
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGTERM' ? 15 : 9)));
   });
 }

@@ -75,7 +75,8 @@ describe('job agent stop rules', () => {
     const report = await agent(fake.backend, rules({ blackHoleThreshold: 3 }), { processors: 1 });
     expect(report.stopReason).toBe('black-hole');
     expect(report.detail).toMatch(/3 jobs in a row failed for node reasons, last: Input Sandbox Download Failed/);
-    expect(fake.finals().filter(([, s]) => s === 'Failed')).toHaveLength(3);
+    // DIRAC's JobWrapper gives a job whose input sandbox could not be downloaded back to the queue.
+    expect(report.counts).toEqual({ Rescheduled: 3 });
   });
 
   it('a payload failure is not a node failure: the streak resets', async () => {

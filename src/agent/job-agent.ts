@@ -16,6 +16,7 @@ import { isCredentialRefusal, runJob, type JobOutcome, type RunnerChoice, type P
 import type { WatchdogLimits } from '../payload/runner/index.js';
 import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
 import { firstStopRule, type Stop, type StopFacts, type StopReason } from './stop-rules.js';
+import { giveBackOrFail } from '../payload/give-back.js';
 
 /** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
 export interface JobAgentRules {
@@ -144,6 +145,13 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     running: () => [...running.values()].flatMap((entry) => ('handle' in entry && entry.handle ? [entry.handle] : [])),
     logger,
   });
+  // A status reply that already says Killed is a kill, as the heartbeat's Kill command is.
+  backend.onServerKill?.((jobId) => {
+    const entry = running.get(jobId);
+    if (!entry?.handle) return;
+    logger.warn({ job: jobId }, 'the server reports the job Killed');
+    entry.handle.kill('server', 'Received Kill signal');
+  });
 
   const finish = (outcome: JobOutcome) => {
     record(outcome);
@@ -206,7 +214,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   const refuseMatched = (refusal: MatchRefusal) => {
     logger.error({ job: refusal.job.jobId, reason: refusal.reason }, `match reply refused: ${refusal.detail}`);
     matchRefusals.push({ jobId: refusal.job.jobId, reason: refusal.reason });
-    if (refusal.reason === 'more-than-asked' && !running.has(refusal.job.jobId)) trackReport(refusal.job, giveBack(backend, refusal.job, refusal.detail));
+    if (refusal.reason === 'more-than-asked' && !running.has(refusal.job.jobId)) trackReport(refusal.job, giveBack(backend, refusal.job, refusal.detail, logger));
   };
 
   const startJob = (job: MatchedJob) => {
@@ -225,7 +233,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       // The server matched it against our free resources, so this is a mismatch between its view
       // and ours: give the job back rather than run it short of what it asked for.
       log.warn({ reason: slot.reason }, 'matched job does not fit the free slot; rescheduling it');
-      trackReport(job, giveBack(backend, job, slot.reason));
+      trackReport(job, giveBack(backend, job, slot.reason, log));
       return;
     }
     const entry: { promise: Promise<JobOutcome>; handle?: PayloadHandle } = { promise: Promise.resolve(null as never) };
@@ -475,20 +483,14 @@ async function reportUnrunnable(backend: Backend, job: MatchedJob, minor: string
   };
 }
 
-/** DiracX cannot reschedule a Matched job (it tries Received, which the state machine refuses): move it to Running first. */
-async function giveBack(backend: Backend, job: MatchedJob, reason: string): Promise<JobOutcome> {
+/**
+ * DiracX cannot reschedule a Matched job (it tries Received, which the state machine refuses):
+ * move it to Running first. A refused reschedule ends it Failed rather than Running forever.
+ */
+async function giveBack(backend: Backend, job: MatchedJob, reason: string, logger: Logger): Promise<JobOutcome> {
   await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: `Pilot cannot run it: ${reason}`, source: 'JobAgent' });
-  await backend.reschedule([job.jobId]);
-  return {
-    jobId: job.jobId,
-    status: 'Rescheduled',
-    minorStatus: 'Job Rescheduled',
-    exitCode: null,
-    failure: null,
-    cpuSeconds: 0,
-    wallSeconds: 0,
-    jobDir: '',
-  };
+  const given = await giveBackOrFail(backend, job.jobId, 'JobAgent', logger);
+  return { jobId: job.jobId, status: given.status, minorStatus: given.minorStatus, exitCode: null, failure: null, cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
 }
 
 /** One heartbeat request for every running job, every `seconds`; Kill commands reach their payload. */

@@ -108,6 +108,29 @@ export interface OutputSandboxArchive {
   format: 'tar.zst' | 'tar.bz2';
 }
 
+/**
+ * The server answered a reschedule and refused it (DiracX: past MaxRescheduling). The job is
+ * then left as it was (DiracX leaves a job alone in its request untouched): whoever asked must
+ * give it a final status.
+ */
+export class RescheduleRefused extends Error {
+  constructor(readonly jobIds: readonly number[], readonly reason: string) {
+    super(`reschedule refused: ${reason}`);
+    this.name = 'RescheduleRefused';
+  }
+}
+
+/**
+ * The server does not have the sandbox a job names. DiracX says so as 403 "<user> is not the owner
+ * of the sandbox" for a PFN that does not exist (diracx-api.md §7), not as 404.
+ */
+export class SandboxNotFound extends Error {
+  constructor(readonly pfn: string, message: string) {
+    super(message);
+    this.name = 'SandboxNotFound';
+  }
+}
+
 export interface Backend {
   readonly kind: 'diracx' | 'dirac';
   /** The archive format this server's clients read back; default tar.zst (DiracX). */
@@ -144,8 +167,18 @@ export interface Backend {
    * transfer credentials), for InputData/OutputData; absent or null where the backend has none.
    */
   dataServices?(job: MatchedJob): JobDataServices | null;
+  /**
+   * Called with a job id when a server reply says the job is Killed though no Kill command came
+   * (DiracX's status reply, when it turned the pilot's update into Killed (SM)). Optional.
+   */
+  onServerKill?(listener: (jobId: number) => void): void;
   /** The job agent is done with this job: drop what was kept for it (owner tokens, pacing). */
   forgetJob?(jobId: number): void;
+  /**
+   * When the server never gave one good reply (unreachable, TLS, credentials refused): the last
+   * failure, whose exit code the pilot ends with; null once a call succeeded. Optional.
+   */
+  neverAnswered?(): (Error & { exitCode: number }) | null;
   /** Deliver every queued update, or spool what could not be delivered. */
   flush(): Promise<void>;
   /**

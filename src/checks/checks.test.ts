@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +10,7 @@ import { nodeCapture } from '../probes/test-fixtures.js';
 import { checkClock } from './clock.js';
 import { checkContainer } from './container.js';
 import { checkCvmfs } from './cvmfs.js';
-import { checkTmp, checkTmpDirs, checkWorkDir } from './disk-space.js';
+import { checkTmp, checkTmpDirs, checkWorkDir, mountOptionsFor } from './disk-space.js';
 import { checkGpus } from './gpus.js';
 import { formatCheckReport, guarded, runNodeChecks, summarise } from './index.js';
 import { checkTimeLeft } from './time-left.js';
@@ -76,7 +78,52 @@ describe('disk, /tmp and CVMFS checks', () => {
     const tooSmall = await checkWorkDir(dir, 1e12);
     expect(tooSmall).toMatchObject({ status: 'fail', exitCode: ExitCode.WORKDIR });
     expect(tooSmall.detail).toMatch(/below the minimum of 1000000000000 MB/);
-    expect(await checkWorkDir(path.join(dir, 'missing'), 1)).toMatchObject({ status: 'fail', exitCode: ExitCode.WORKDIR, detail: expect.stringMatching(/ENOENT/) });
+    // A missing one is what run and exec create: checked where they would create it (one documented behaviour).
+    expect(await checkWorkDir(path.join(dir, 'missing', 'deeper'), 1)).toMatchObject({ status: 'pass', detail: expect.stringMatching(/does not exist yet \(run and exec create it\)/) });
+    expect(existsSync(path.join(dir, 'missing'))).toBe(false);
+  });
+
+  it('work dir: a missing one that could not be created fails WORKDIR', async () => {
+    const locked = path.join(dir, 'locked');
+    mkdirSync(locked, { mode: 0o500 });
+    try {
+      const asRoot = process.getuid?.() === 0;
+      const verdict = await checkWorkDir(path.join(locked, 'pilot'), 1);
+      // root writes anywhere: there the ancestor is usable.
+      expect(verdict.status).toBe(asRoot ? 'pass' : 'fail');
+    } finally {
+      chmodSync(locked, 0o700);
+    }
+  });
+
+  it('work dir: the mount options come from mountinfo (longest mount point, escapes decoded)', () => {
+    const mountinfo = [
+      '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
+      '40 22 0:35 / /scratch\\040space rw,nosuid,nodev,noexec,relatime shared:2 - tmpfs tmpfs rw',
+      '41 22 0:36 / /scratch rw,relatime shared:3 - tmpfs tmpfs rw',
+    ].join('\n');
+    expect(mountOptionsFor(mountinfo, '/scratch space/pilot')).toContain('noexec');
+    expect(mountOptionsFor(mountinfo, '/scratch/pilot')).not.toContain('noexec');
+    expect(mountOptionsFor(mountinfo, '/home/x')).toEqual(['rw', 'relatime']);
+    expect(mountOptionsFor('', '/x')).toBeNull();
+  });
+
+  it('work dir: a noexec mount fails WORKDIR (scripts there would fail with 126)', async (context) => {
+    const mountPoint = path.join(dir, 'noexec');
+    mkdirSync(mountPoint);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'noexec,size=64m', 'tmpfs', mountPoint], { stdio: 'pipe', timeout: 10_000 });
+    } catch (error) {
+      console.log(`skipped: cannot mount a noexec tmpfs here (${(error as Error).message.split('\n')[0]})`);
+      context.skip();
+      return;
+    }
+    try {
+      expect(await checkWorkDir(mountPoint, 1)).toMatchObject({ status: 'fail', exitCode: ExitCode.WORKDIR, detail: expect.stringMatching(/noexec mount/) });
+      expect(await checkWorkDir(path.join(mountPoint, 'not-yet'), 1)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/noexec mount/) });
+    } finally {
+      execFileSync('umount', [mountPoint], { stdio: 'pipe', timeout: 10_000 });
+    }
   });
   it('/tmp: TMP when unusable', async () => {
     expect((await checkTmp(dir)).status).toBe('pass');

@@ -43,6 +43,8 @@ export interface NodeCheckOptions {
   maxClockSkewSeconds?: number;
   /** CPU work left in the slot; omitted: the time-left check is skipped. */
   timeLeft?: number | null;
+  /** Why CPU work left is what it is when nothing told the pilot its time (a warning, not a failure). */
+  timeLeftNote?: string;
   minTimeLeft?: number;
   /** A probe already taken; otherwise one is taken with probeOptions. */
   probe?: ProbeResult;
@@ -126,7 +128,7 @@ export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckRep
       ),
       guarded('gpus', () => checkGpus(probe, options.expectedGpus), ExitCode.GPU),
       guarded('clock', () => checkClock(options.serverTime, options.maxClockSkewSeconds), ExitCode.CLOCK),
-      guarded('time-left', () => checkTimeLeft(options.timeLeft, options.minTimeLeft), ExitCode.TIME_LEFT),
+      guarded('time-left', () => checkTimeLeft(options.timeLeft, options.minTimeLeft, options.timeLeftNote), ExitCode.TIME_LEFT),
     ]);
     const report = summarise(checks);
     for (const check of checks) {

@@ -3,7 +3,7 @@ import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import type { Backend } from '../backend/types.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import { createDiracxBackend } from '../diracx/index.js';
+import { createDiracxBackend, readServerTime } from '../diracx/index.js';
 import { addLogDestination } from '../core/logger.js';
 import { hostCertificateDir, hostCredentialFile } from '../pilot/dirac-options.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -79,6 +79,14 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
     stop: ctx.shutdown,
     stopReportMs: STOP_REPORT_MS,
   });
+}
+
+/** The DiracX server's clock from an unauthenticated reply (no credentials needed); null if unreadable. */
+export async function readServerClock(ctx: PilotContext): Promise<Date | null> {
+  const p = ctx.params;
+  if (!p.diracxUrl) return null;
+  const caPath = p.caPath ?? ctx.env.X509_CERT_DIR;
+  return readServerTime({ url: p.diracxUrl, ...(caPath ? { caPath } : {}), insecure: p.insecure });
 }
 
 /** Obtains a token (file, proxy or secret exchange) and opens the connection to the server. */

@@ -10,14 +10,8 @@ import { slotProcessors } from './wiring.js';
 export async function readSlotTimeLeft(ctx: PilotContext): Promise<TimeLeftReport> {
   const p = ctx.params;
   if (p.cpuTime !== undefined) {
-    const report = await readTimeLeft({
-      env: {},
-      batch: null,
-      config: { maxCPUTime: p.cpuTime },
-      logger: ctx.logger,
-      processors: slotProcessors(ctx),
-    });
-    return { ...report, source: 'option -T/--CPUTime', attempts: [] };
+    const report = await readTimeLeft({ env: {}, batch: null, config: { maxCPUTime: p.cpuTime }, logger: ctx.logger, processors: slotProcessors(ctx) });
+    return { ...report, source: CPU_TIME_OPTION_SOURCE, attempts: [] };
   }
   return readTimeLeft({
     env: ctx.env,
@@ -29,9 +23,15 @@ export async function readSlotTimeLeft(ctx: PilotContext): Promise<TimeLeftRepor
   });
 }
 
-/** Wall-clock seconds left, when the source counts wall clock. */
-function wallSecondsLeft(report: TimeLeftReport): number | null {
+const CPU_TIME_OPTION_SOURCE = 'option -T/--CPUTime';
+
+/**
+ * Wall-clock seconds left, when the source counts wall clock. With only -T the pilot was told how
+ * long it has: that, less what has passed since it started (not 0, which says "no time").
+ */
+function wallSecondsLeft(report: TimeLeftReport, startedAtMs: number): number | null {
   const usage = report.usage;
+  if (!usage && report.source === CPU_TIME_OPTION_SOURCE) return Math.max(0, report.secondsLeft - (Date.now() - startedAtMs) / 1000);
   if (!usage || !(usage.WallClockLimit > 0)) return null;
   return Math.max(0, usage.WallClockLimit - usage.WallClock);
 }
@@ -47,13 +47,13 @@ export async function slotTimeLeft(ctx: PilotContext, power: number): Promise<Sl
   const initial = cpuWorkLeft({ timeLeft: first, power, cpuConsumed: 0, processors, stopMarginSeconds: ctx.params.stopMargin });
   const state: SlotTimeLeft = {
     cpuWorkLeft: initial.work,
-    wallSecondsLeft: wallSecondsLeft(first),
+    wallSecondsLeft: wallSecondsLeft(first, ctx.startedAt.getTime()),
     source: first.source,
     recompute: async (cpuConsumed) => {
       const report = await readSlotTimeLeft(ctx);
       const now = cpuWorkLeft({ timeLeft: report, power, cpuConsumed, processors, stopMarginSeconds: ctx.params.stopMargin });
       state.cpuWorkLeft = now.work;
-      state.wallSecondsLeft = wallSecondsLeft(report);
+      state.wallSecondsLeft = wallSecondsLeft(report, ctx.startedAt.getTime());
       return now.work;
     },
   };

@@ -1,4 +1,4 @@
-import type { PilotCommand } from '../pilot/context.js';
+import type { PilotCommand, PilotContext } from '../pilot/context.js';
 import { startMetadata } from '../payload/job-wrapper.js';
 import { runJobAgent } from '../agent/job-agent.js';
 import { BatchNotifier, batchTargets, withBatchNotifier } from '../batch-notify/index.js';
@@ -12,6 +12,13 @@ import {
 /** PilotAgentsDB.StatusReason is VARCHAR(255). */
 function cutReason(text: string): string {
   return text.length <= 255 ? text : text.slice(0, 255);
+}
+
+/** Why CPU work left is what it is, for the one line a pilot that took no job prints. */
+function timeLeftHint(ctx: PilotContext): string {
+  const source = ctx.timeLeft?.source;
+  if (ctx.params.cpuTime === undefined && source === 'config:maxCPUTime') return ' (no batch system found and no -T/--CPUTime given)';
+  return source ? ` (time left from ${source})` : '';
 }
 
 /** DIRAC's LaunchAgent: the job agent loop, until no job, no time, or a stop rule. */
@@ -59,6 +66,8 @@ export const runJobs: PilotCommand = {
         native: ctx.native,
         allowSharedPayloadToken: p.allowSharedPayloadToken === true,
         startMetadata: startMetadata({
+          // 'Unknown' (no -n given) would overwrite the job's Site with nothing better.
+          ...(p.site !== 'Unknown' ? { site: p.site } : {}),
           modelName: probe.cpu.model,
           memoryMB: probe.memory.allocatedMB,
           localJobId: probe.batch.jobId,
@@ -83,6 +92,13 @@ export const runJobs: PilotCommand = {
     }
     ctx.logger.info({ stop: report.stopReason, cycles: report.cycles, jobs: report.counts }, `job agent done: ${report.detail}`);
     await notifier.idle();
+    // Not a normal end when no call ever got a good reply: the CE's accounting must not see success.
+    const unanswered = backend.neverAnswered?.();
+    if (unanswered) throw new PilotError(unanswered.exitCode as ExitCode, `never got a good reply from the server: ${unanswered.message}`);
+    if (report.cycles === 0 && Object.keys(report.counts).length === 0) {
+      // A pilot that decided to do nothing says so plainly, not only in an info line of its log.
+      process.stderr.write(`pilot: took no job: ${report.detail}${report.stopReason === 'time-left' ? timeLeftHint(ctx) : ''}\n`);
+    }
     await backend.flush();
     const failedPilot = report.stopReason === 'black-hole';
     const signal = signalled();

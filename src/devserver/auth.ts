@@ -95,7 +95,8 @@ export class TokenAuthority {
     const claims = this.signer.verify(token);
     if (!claims || claims.typ === 'refresh') return { ok: false, detail: 'Invalid JWT' };
     if (claims.iss !== this.settings.issuer) return { ok: false, detail: 'Invalid JWT: wrong issuer' };
-    if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds()) return { ok: false, detail: 'Token expired' };
+    // DiracX does not say "expired": an expired access token is just an invalid one (diracx-api.md §7).
+    if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds()) return { ok: false, detail: 'Invalid JWT' };
     if (typeof claims.jti !== 'string' || this.revokedAccess.has(claims.jti)) return { ok: false, detail: 'Token revoked' };
     const identity = identityFromClaims(claims);
     if (!identity) return { ok: false, detail: 'Invalid JWT: missing claims' };

@@ -96,6 +96,10 @@ export function applyStatusUpdates(job: StoredJob, updates: StatusUpdateInput[],
       if (decided.status !== job.status) {
         job.status = decided.status;
         change.Status = decided.status;
+      } else if (decided.refused) {
+        // DiracX writes the status its state machine decided, the current one, and says so: a
+        // Running sent to a Killed job comes back as Killed (issue 16, observed on the real server).
+        change.Status = job.status;
       }
     }
     if (update.MinorStatus != null) {

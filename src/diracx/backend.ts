@@ -19,6 +19,18 @@ import { PilotsClient } from './pilots.js';
 import { SandboxClient } from './sandboxes.js';
 import { z } from 'zod';
 import { HEARTBEAT_NUMERIC_KEYS, HeartbeatReplySchema, RescheduleReplySchema, SetJobStatusReturnSchema } from './schemas.js';
+import { DiracxHttpError } from './http/reply.js';
+import { RescheduleRefused } from '../backend/types.js';
+
+/** The reasons under `failed` of a reschedule reply (or its 400 detail), one line; null when none failed. */
+function refusalReason(body: unknown): string | null {
+  const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const failed = (record.detail && typeof record.detail === 'object' ? (record.detail as Record<string, unknown>).failed : record.failed) as unknown;
+  if (!failed || typeof failed !== 'object' || Object.keys(failed).length === 0) return null;
+  return Object.entries(failed as Record<string, unknown>)
+    .map(([id, why]) => `job ${id}: ${why && typeof why === 'object' && typeof (why as { detail?: unknown }).detail === 'string' ? (why as { detail: string }).detail : JSON.stringify(why)}`)
+    .join('; ');
+}
 
 export interface DiracxBackendParts {
   connection: DiracxConnection;
@@ -52,6 +64,7 @@ export class DiracxBackend implements Backend {
   private readonly ownerTokens = new Map<number, TokenManager>();
   private pilotStamp: string | null;
   private readonly shippers = new Set<PilotLogShipper>();
+  private readonly killListeners = new Set<(jobId: number) => void>();
   private closed = false;
 
   constructor(private readonly parts: DiracxBackendParts) {
@@ -79,6 +92,16 @@ export class DiracxBackend implements Backend {
     await this.flush();
   }
 
+  onServerKill(listener: (jobId: number) => void): void {
+    this.killListeners.add(listener);
+  }
+
+  /** The failure to end with when the server never gave one good reply; null once it did. */
+  neverAnswered(): PilotError | null {
+    const { answered, lastFailure } = this.connection.contact;
+    return answered ? null : lastFailure;
+  }
+
   /** Status updates not yet acknowledged by the server. */
   get pendingStatusUpdates(): number {
     return this.statusQueue.size;
@@ -97,8 +120,25 @@ export class DiracxBackend implements Backend {
     await this.pilots.setMetadata(this.pilotStamp, status, reason, extra);
   }
 
-  match(request: MatchRequest): Promise<MatchedJob[]> {
-    return requestMatch(this.connection, this.parts.pilotTokens, this.parts.matchPath, request);
+  async match(request: MatchRequest): Promise<MatchedJob[]> {
+    const jobs = await requestMatch(this.connection, this.parts.pilotTokens, this.parts.matchPath, request);
+    for (const job of jobs) {
+      // The owner's token lifetime counts from now, not from the job's first sandbox call (which
+      // may come hours later, at the upload): its manager then refreshes it ahead of expiry.
+      if (job.credentials) this.ownerTokenSource(job);
+      this.linkJob(job.jobId);
+    }
+    return jobs;
+  }
+
+  /**
+   * What DiracX accepts of the pilot–job link: the pilot record's CurrentJobID (PATCH
+   * /api/pilots/metadata). In DIRAC the matcher sets it; DiracX's provisional match does not.
+   */
+  private linkJob(jobId: number): void {
+    if (!this.pilotStamp) return;
+    this.pilots.setMetadata(this.pilotStamp, null, undefined, { CurrentJobID: jobId })
+      .catch((error: unknown) => this.parts.logger.warn({ job: jobId, err: (error as Error).message }, 'pilot CurrentJobID not set'));
   }
 
   setJobStatus(jobId: number, update: StatusUpdate): Promise<void> {
@@ -133,6 +173,11 @@ export class DiracxBackend implements Backend {
     });
     const failed: Record<string, string> = {};
     for (const [jobId, reasons] of Object.entries(reply.failed)) failed[jobId] = Object.values(reasons).join('; ') || 'no detail';
+    // The server says Killed where the pilot said something else: the job was killed there.
+    for (const [jobId, change] of Object.entries(reply.success)) {
+      const sentKilled = batch.some((entry) => String(entry.jobId) === jobId && entry.update.Status === 'Killed');
+      if (change.Status === 'Killed' && !sentKilled) for (const listener of this.killListeners) listener(Number(jobId));
+    }
     return failed;
   }
 
@@ -175,15 +220,24 @@ export class DiracxBackend implements Backend {
 
   async reschedule(jobIds: number[]): Promise<void> {
     if (jobIds.length === 0) return;
-    await this.connection.call({
-      endpoint: 'POST /api/jobs/reschedule',
-      request: { method: 'POST', target: '/api/jobs/reschedule', json: { job_ids: jobIds } },
-      schema: RescheduleReplySchema,
-      // Each call counts a reschedule against the job's limit: never resend after an ambiguous failure.
-      idempotent: false,
-      auth: this.parts.pilotTokens,
-      whenStopping: 'report',
-    });
+    let reply: Record<string, unknown>;
+    try {
+      reply = await this.connection.call({
+        endpoint: 'POST /api/jobs/reschedule',
+        request: { method: 'POST', target: '/api/jobs/reschedule', json: { job_ids: jobIds } },
+        schema: RescheduleReplySchema,
+        // Each call counts a reschedule against the job's limit: never resend after an ambiguous failure.
+        idempotent: false,
+        auth: this.parts.pilotTokens,
+        whenStopping: 'report',
+      });
+    } catch (error) {
+      // Past MaxRescheduling DiracX answers 400 {"detail": {"failed": {id: {detail}}, "success": {}}}.
+      if (error instanceof DiracxHttpError && error.status === 400) throw new RescheduleRefused(jobIds, refusalReason(error.body) ?? error.detail);
+      throw error;
+    }
+    const reason = refusalReason(reply);
+    if (reason !== null) throw new RescheduleRefused(jobIds, reason);
   }
 
   downloadSandbox(job: MatchedJob, pfn: string, destFile: string): Promise<void> {
@@ -245,6 +299,9 @@ export class DiracxBackend implements Backend {
           retry: { callBudgetMs: 15_000 },
         });
       },
+      // DiracX has no such route yet (diracx-api.md §7): a 404 will not go away by resending.
+      isPermanent: (error) => error instanceof DiracxHttpError && error.status === 404,
+      onGiveUp: (error) => this.parts.logger.warn(`pilot log shipping stopped: ${(error as Error).message}; the log stays in pilot.log`),
     });
     this.shippers.add(shipper);
     shipper.once('close', () => this.shippers.delete(shipper));

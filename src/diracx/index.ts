@@ -58,7 +58,7 @@ export interface DiracxBackendOptions {
   now?: () => number;
 }
 
-function resolveTrust(options: DiracxBackendOptions): { caDir?: string; caFile?: string } {
+function resolveTrust(options: Pick<DiracxBackendOptions, 'caPath' | 'caDir' | 'caFile'>): { caDir?: string; caFile?: string } {
   const trust: { caDir?: string; caFile?: string } = {};
   if (options.caDir) trust.caDir = options.caDir;
   if (options.caFile) trust.caFile = options.caFile;
@@ -91,6 +91,12 @@ function stopSignals(stop: AbortSignal, reportMs: number, now: () => number): { 
   return { signals: { abandon: stop, report: report.signal }, reportEnd: () => reportEnd };
 }
 
+/** localhost, 127.0.0.0/8 and ::1: the only hosts a plain-HTTP DiracX URL may name without --insecure. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 function deadlineFunction(deadline: DiracxBackendOptions['deadline']): () => number {
   if (deadline === undefined) return () => Number.POSITIVE_INFINITY;
   if (typeof deadline === 'function') return deadline;
@@ -114,12 +120,14 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
   if (baseUrl.protocol !== 'https:' && baseUrl.protocol !== 'http:') {
     throw new PilotError(ExitCode.CONFIG, `DiracX URL ${options.url} must be http(s)`);
   }
-  if (options.insecure) {
-    logger.warn(
-      "TLS VERIFICATION DISABLED (--insecure): any server can impersonate DiracX and receive the pilot's tokens. Development only.",
-    );
-  } else if (baseUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(baseUrl.hostname)) {
-    logger.warn(`DiracX URL ${baseUrl.origin} is plain HTTP: tokens travel unencrypted`);
+  if (baseUrl.protocol === 'http:') {
+    // The pilot's bearer token would cross the network in clear: only loopback, or an explicit --insecure.
+    if (!isLoopbackHost(baseUrl.hostname) && !options.insecure) {
+      throw new PilotError(ExitCode.USAGE, `DiracX URL ${baseUrl.origin} is plain HTTP to a host that is not loopback: tokens would travel in clear; use https:// (or --insecure, development only)`);
+    }
+    logger.warn(`DiracX URL ${baseUrl.origin} is plain HTTP: tokens travel unencrypted${isLoopbackHost(baseUrl.hostname) ? ' (allowed on loopback)' : ' (--insecure)'}`);
+  } else if (options.insecure) {
+    logger.warn('TLS VERIFICATION DISABLED (--insecure): any server can impersonate DiracX and receive the pilot\'s tokens. Development only.');
   }
   const ca = options.insecure ? undefined : loadTrustedCas(resolveTrust(options));
   const stamp = options.pilotStamp ?? options.credentials.secretExchange?.pilotStamp;
@@ -142,8 +150,9 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
     ...options.retry,
     deadline,
     now,
+    // One warning when a call starts retrying, naming what failed; each further attempt at debug level.
     onRetry: ({ endpoint, attempt, delayMs, reason }) =>
-      logger.debug({ endpoint, attempt, delayMs, reason }, `retrying ${endpoint} in ${delayMs} ms (${reason})`),
+      (attempt === 1 ? logger.warn.bind(logger) : logger.debug.bind(logger))({ endpoint, attempt, delayMs, reason }, `${endpoint} failed (${reason}); retrying in ${delayMs} ms`),
   }, stop?.signals ?? null);
   try {
     const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
@@ -175,6 +184,34 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
   } catch (error) {
     await http.close();
     throw error;
+  }
+}
+
+/**
+ * The server's clock without credentials: the Date header of an unauthenticated call (the OpenID
+ * discovery document), for `pilot check` on a node that holds only the server URL. Same trust
+ * and plain-HTTP rules as a connection; null when the server cannot be read.
+ */
+export async function readServerTime(options: Pick<DiracxBackendOptions, 'url' | 'caPath' | 'insecure' | 'connectTimeoutMs' | 'readTimeoutMs'>): Promise<Date | null> {
+  const baseUrl = new URL(options.url);
+  if (baseUrl.protocol === 'http:' && !isLoopbackHost(baseUrl.hostname) && !options.insecure) {
+    throw new PilotError(ExitCode.USAGE, `DiracX URL ${baseUrl.origin} is plain HTTP to a host that is not loopback: use https:// (or --insecure, development only)`);
+  }
+  const ca = options.insecure ? undefined : loadTrustedCas(resolveTrust(options));
+  const http = new HttpClient({
+    baseUrl: options.url,
+    ...(ca ? { ca } : {}),
+    insecure: options.insecure === true,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    readTimeoutMs: options.readTimeoutMs ?? 10_000,
+  });
+  try {
+    await http.send({ method: 'GET', target: '/.well-known/openid-configuration' });
+    return http.lastServerDate;
+  } catch {
+    return null;
+  } finally {
+    await http.close();
   }
 }
 

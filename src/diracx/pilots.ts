@@ -44,13 +44,13 @@ export class PilotsClient {
   }
 
   /** `PATCH /api/pilots/metadata`, one stamp per call (a GenericPilot may not send more). */
-  async setMetadata(pilotStamp: string, status: PilotStatus, reason?: string, extra: Record<string, unknown> = {}): Promise<void> {
+  async setMetadata(pilotStamp: string, status: PilotStatus | null, reason?: string, extra: Record<string, unknown> = {}): Promise<void> {
     const metadata: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(extra)) {
       if ((PILOT_METADATA_KEYS as readonly string[]).includes(key)) metadata[key] = value;
       else this.logger.warn(`pilot metadata field ${key} is not one DiracX accepts; not sent`);
     }
-    metadata.Status = status;
+    if (status !== null) metadata.Status = status;
     if (reason !== undefined) metadata.StatusReason = reason.slice(0, 255);
     await this.connection.call({
       endpoint: 'PATCH /api/pilots/metadata',

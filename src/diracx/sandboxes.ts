@@ -1,4 +1,4 @@
-import type { MatchedJob, OutputSandboxArchive } from '../backend/types.js';
+import { SandboxNotFound, type MatchedJob, type OutputSandboxArchive } from '../backend/types.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { TokenSource } from './credentials/token-source.js';
@@ -28,13 +28,23 @@ export class SandboxClient {
       );
     }
     const endpoint = 'GET /api/jobs/sandbox';
-    const { url } = await this.connection.call({
-      endpoint,
-      request: { method: 'GET', target: `/api/jobs/sandbox?${new URLSearchParams({ pfn })}` },
-      schema: SandboxDownloadResponseSchema,
-      idempotent: true,
-      auth: this.ownerTokens(job),
-    });
+    let url: string;
+    try {
+      ({ url } = await this.connection.call({
+        endpoint,
+        request: { method: 'GET', target: `/api/jobs/sandbox?${new URLSearchParams({ pfn })}` },
+        schema: SandboxDownloadResponseSchema,
+        idempotent: true,
+        auth: this.ownerTokens(job),
+      }));
+    } catch (error) {
+      // DiracX looks the sandbox up by owner: one it does not have is "not the owner", a 403 that is
+      // no credentials problem (the owner's token is fine).
+      if (error instanceof DiracxHttpError && error.status === 403 && /not the owner of the sandbox/i.test(error.detail)) {
+        throw new SandboxNotFound(pfn, `job ${job.jobId}: input sandbox ${pfn} not found on the server (403: ${error.detail})`);
+      }
+      throw error;
+    }
     const storageLabel = `GET presigned sandbox URL (${new URL(url).host})`;
     // The stop signal cancels the transfer in flight (and the client removes the partial file).
     const signal = this.connection.signalFor('abandon');

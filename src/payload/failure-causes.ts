@@ -169,7 +169,7 @@ export const FAILURE_CAUSES = {
     minorStatus: 'Input Sandbox Download Failed',
     applicationStatus: 'Not started: input sandbox download',
     code: 301,
-    then: 'fail',
+    then: 'reschedule',
   },
   'input-unpack-io': {
     kind: 'node',

@@ -2,7 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { cp, mkdir, open, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Backend, JobStatus, MatchedJob, StatusUpdate } from '../backend/types.js';
+import { SandboxNotFound, type Backend, type JobStatus, type MatchedJob, type StatusUpdate } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
 import { isPilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -23,6 +23,8 @@ import { JobPathRefused, jobPathComponents, relativeJobPath } from './job-paths.
 import { UnsafeJobFile } from './safe-open.js';
 import { payloadIsolationGapFor, startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
 import { jobInputData, jobOutputData, rescheduleForData, wantsInputData, wantsOutputData, type JobDataOptions } from './job-data.js';
+import { giveBackOrFail } from './give-back.js';
+import { missingExecutable } from './executable-check.js';
 import type { WatchdogLimits } from './runner/index.js';
 import type { ResourceReport } from './watchdog/resource-report.js';
 import { writeResourceReport } from './watchdog/resource-report-files.js';
@@ -211,8 +213,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       progress({ status: 'Stalled', minorStatus: 'Pilot stopped during the output sandbox upload' });
       await report({ status: 'Running', minorStatus: 'Pilot gives the job back' });
     }
-    await backend.reschedule([job.jobId]);
-    return outcome('Rescheduled', 'Job Rescheduled', { failure: 'pilot-stopped', cause, ...usage });
+    // A reschedule the server refuses (past MaxRescheduling) ends the job Failed, saying why.
+    const given = await giveBackOrFail(backend, job.jobId, SOURCE, log);
+    return outcome(given.status, given.minorStatus, { failure: 'pilot-stopped', cause, ...usage });
   };
 
   let result: JobOutcome;
@@ -251,7 +254,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       // before it runs, rather than after, with its output lost.
       for (const pattern of description.outputSandbox) checkOutputPattern(pattern);
 
-      if (!options.inputStaged) {
+      if (!options.inputStaged && description.inputSandbox.length > 0) {
         progress({ minorStatus: 'Downloading InputSandbox' });
         await fetchInputSandboxes(options, jobDir, log);
       }
@@ -304,6 +307,11 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       } catch (error) {
         if (error instanceof DiracEnvironmentMissing) throw new JobFailure('dirac-environment-missing', error.message);
         throw error;
+      }
+      if (options.runner.kind === 'direct') {
+        // "Application not found", as DIRAC says it, not an exit code 127 from whatever wraps the launch.
+        const missing = await missingExecutable(launch.argv[0]!, jobDir, env.PATH);
+        if (missing) throw new JobFailure('application-not-found', missing);
       }
       // The kernel enforces the job's memory share too, where the node delegates cgroups to us.
       // The job names its output files: inside its directory, never a link, a directory or a FIFO.
@@ -382,12 +390,13 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
 
       // A failed job's upload is not announced: its status stays the failure (DIRAC's failedFlag).
       const uploadProblem = await returnOutputSandbox(options, jobDir, log, appSucceeded ? progress : null, parameters);
+      const killedByServer = payload.killReason === 'server';
       if (uploadProblem !== null && options.shutdown.aborted) {
         log.warn('output sandbox upload cancelled by the stop signal; giving the job back');
         return await giveBack(usage, 'Completing');
       }
 
-      if (payload.killReason === 'server') {
+      if (killedByServer) {
         result = outcome('Killed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'killed', cause: 'server-kill', ...usage });
       } else if (payload.containerFailure) {
         // An image the job named that cannot be found or opened is the job's; anything else the node's.
@@ -426,13 +435,24 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         }
       }
       const failure = error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
+      if (failure.causeId === 'input-download') {
+        // As DIRAC's JobWrapper: a job whose input sandbox could not be downloaded goes back to the
+        // queue (another node, or later, may get it), with the reason in its history first.
+        log.error({ err: failure.message, cause: failure.causeId }, 'input sandbox download failed; giving the job back');
+        await report({ minorStatus: failure.minorStatus });
+        const given = await giveBackOrFail(backend, job.jobId, SOURCE, log);
+        const ended = outcome(given.status, given.status === 'Rescheduled' ? failure.minorStatus : given.minorStatus, { failure: failure.kind, cause: failure.causeId });
+        log.info({ status: ended.status, minor: ended.minorStatus }, `job ${job.jobId} ${ended.status}`);
+        return ended;
+      }
       log.error({ err: failure.message, cause: failure.causeId }, `job failed before its end: ${failure.minorStatus}`);
       result = outcome('Failed', failure.minorStatus, { failure: failure.kind, cause: failure.causeId });
     }
 
     if (result.status === 'Killed' && !backend.killedJobsEndFailed) {
-      // The server set Killed already; a status from us would be silently rejected (SM) anyway.
-      log.info('job killed by the server');
+      // The reason the pilot saw goes into the history (the server set Killed; Killed → Killed is allowed).
+      backend.setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
+      await report({ status: 'Killed', minorStatus: result.minorStatus, applicationStatus: endApplicationStatus(result) });
     } else {
       backend.setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
       // Legacy DIRAC: the heartbeat that carried the Kill set the job Running again, so the end
@@ -540,7 +560,7 @@ async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: 
       await rm(archive, { force: true }).catch(() => undefined);
       if (options.shutdown.aborted) throw new StoppedDuringTransfer('input');
       const tooLarge = errorCodes(error).includes('DOWNLOAD_TOO_LARGE');
-      throw new JobFailure('input-download', `input sandbox ${entry}: ${(error as Error).message}`, tooLarge ? 'larger than the 100 MiB sandbox limit' : undefined);
+      throw new JobFailure('input-download', `input sandbox ${entry}: ${(error as Error).message}`, tooLarge ? 'larger than the 100 MiB sandbox limit' : error instanceof SandboxNotFound ? 'sandbox not found on the server' : undefined);
     }
     try {
       // A DiracX PFN names the archive's sha256: check it before a byte is unpacked.
@@ -644,6 +664,7 @@ function stringField(value: unknown): string | undefined {
 
 /** Metadata DIRAC's JobWrapper reports at job start. */
 export function startMetadata(input: {
+  site?: string;
   modelName: string;
   memoryMB: number;
   localJobId: string | null;
@@ -664,10 +685,14 @@ export function startMetadata(input: {
     PilotAgent: input.diracVersion,
     PilotStamp: input.pilotStamp,
     Pilot_Reference: input.pilotReference,
-    GridCE: input.gridCE,
-    CEQueue: input.queue,
     CPUNormalizationFactor: input.cpuNormalizationFactor,
   };
+  // Site is a job attribute DiracX takes from a GenericPilot: without it the job's Site stays
+  // what the submission set (usually ANY), as the matcher sets it in DIRAC (diracx-api.md §7).
+  if (input.site) meta.Site = input.site;
+  // Empty values say nothing and overwrite nothing useful: not sent.
+  if (input.gridCE) meta.GridCE = input.gridCE;
+  if (input.queue) meta.CEQueue = input.queue;
   if (input.localJobId) meta.LocalJobID = input.localJobId;
   if (input.batchSystem) meta.BatchSystem = input.batchSystem;
   return meta;

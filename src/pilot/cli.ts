@@ -1,7 +1,7 @@
 import { parseArgv, formatOptionsHelp, type ParsedArgv } from './argv.js';
 import { PilotError, isPilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import { writeStderr, writeStdout } from './stdio.js';
+import { stdoutFailure, writeStderr, writeStdout } from './stdio.js';
 
 /** One `pilot <name>` subcommand. */
 export interface Subcommand {
@@ -25,11 +25,14 @@ export interface SubcommandEntry {
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Why stdout could not be written, if it could not (stdio.ts). */
+  stdoutFailure?: () => string | null;
 }
 
 const defaultIo: CliIo = {
   stdout: writeStdout,
   stderr: writeStderr,
+  stdoutFailure,
 };
 
 export function mainHelp(subcommands: readonly SubcommandEntry[]): string {
@@ -65,6 +68,17 @@ export function subcommandHelp(entry: SubcommandEntry, sub: Subcommand): string 
  * with their documented code; anything else is a bug: one line plus the stack with --debug.
  */
 export async function runCli(argv: readonly string[], subcommands: readonly SubcommandEntry[], io: CliIo = defaultIo): Promise<number> {
+  const code = await dispatch(argv, subcommands, io);
+  // `pilot probe > /dev/full`: the result went nowhere, so the command did not do its job.
+  const lost = io.stdoutFailure?.() ?? null;
+  if (lost !== null && code === ExitCode.OK) {
+    io.stderr(`pilot: could not write the output to stdout (${lost})\n`);
+    return ExitCode.COMMAND_FAILED;
+  }
+  return code;
+}
+
+async function dispatch(argv: readonly string[], subcommands: readonly SubcommandEntry[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp(subcommands));

@@ -675,7 +675,7 @@ export const OPTIONS = [
     type: 'flag',
     schema: 'bool',
     default: false,
-    help: 'do not verify the server certificate (development only; warns loudly)',
+    help: 'do not verify the server certificate, and allow a plain http:// DiracX URL to a host that is not loopback (development only)',
     origin: 'pilot',
   }),
   option({
@@ -698,7 +698,7 @@ export const OPTIONS = [
     type: 'string',
     schema: 'text',
     value: 'DIR',
-    help: 'work directory (default: $_CONDOR_SCRATCH_DIR, $TMPDIR/pilot.<stamp>, else ./pilot.<stamp>)',
+    help: 'work directory, created by run and exec if missing (default: $_CONDOR_SCRATCH_DIR/pilot-<stamp>, else ./pilot-<stamp>)',
     origin: 'pilot',
   }),
   option({

@@ -7,7 +7,18 @@ import { writeSync } from 'node:fs';
  * the pilot ends with process.exit() right after.
  */
 export function writeStdout(text: string): void {
-  writeAll(1, text);
+  const problem = writeAll(1, text);
+  if (problem && stdoutProblem === null) stdoutProblem = problem;
+}
+
+let stdoutProblem: string | null = null;
+
+/**
+ * Why output meant for stdout was lost (`ENOSPC` for `> /dev/full`, `EPIPE`…), or null: a command
+ * whose output went nowhere must not exit 0 (the caller would read an empty or cut result).
+ */
+export function stdoutFailure(): string | null {
+  return stdoutProblem;
 }
 
 export function writeStderr(text: string): void {
@@ -17,7 +28,8 @@ export function writeStderr(text: string): void {
 /** How long a full pipe may block one write before the rest is given up (a reader that went away). */
 const STALL_LIMIT_MS = 30_000;
 
-function writeAll(fd: number, text: string): void {
+/** Writes everything; returns null, or the error code that stopped it. */
+function writeAll(fd: number, text: string): string | null {
   let buffer = Buffer.from(text, 'utf8');
   let stalledSince = 0;
   while (buffer.length > 0) {
@@ -29,11 +41,12 @@ function writeAll(fd: number, text: string): void {
       const code = (error as NodeJS.ErrnoException).code;
       // EAGAIN: the descriptor is non-blocking (shared with a parent that set O_NONBLOCK) and
       // the pipe is full: wait for the reader a millisecond at a time.
-      if (code !== 'EAGAIN') return; // EPIPE, EBADF: nobody reads; nothing better to do
+      if (code !== 'EAGAIN') return code ?? 'EIO'; // EPIPE, EBADF, ENOSPC: nobody reads, or nowhere to write
       const now = Date.now();
       stalledSince ||= now;
-      if (now - stalledSince > STALL_LIMIT_MS) return;
+      if (now - stalledSince > STALL_LIMIT_MS) return 'EAGAIN (the reader stalled)';
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }
+  return null;
 }

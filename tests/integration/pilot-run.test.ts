@@ -117,9 +117,13 @@ describe('pilot run: black-hole protection', () => {
     const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '1']));
     expect(run.code, run.stderr).toBe(ExitCode.BLACK_HOLE);
     expect(run.stderr).toMatch(/^pilot: black hole: 3 jobs in a row failed for node reasons/m);
-    const statuses = server.jobs().map((j) => j.status);
-    expect(statuses.filter((s) => s === 'Failed')).toHaveLength(3);
-    expect(statuses.filter((s) => s === 'Waiting')).toHaveLength(1); // the fourth was never taken
+    // A missing input sandbox gives the job back, as DIRAC's JobWrapper does: all of them wait again.
+    const jobs = server.jobs();
+    expect(jobs.map((j) => j.status)).toEqual(['Waiting', 'Waiting', 'Waiting', 'Waiting']);
+    expect(jobs.reduce((n, j) => n + j.rescheduleCounter, 0)).toBe(3);
+    for (const job of jobs.filter((j) => j.rescheduleCounter > 0)) {
+      expect(job.history.map((h) => h.minorStatus)).toContain('Input Sandbox Download Failed: sandbox not found on the server');
+    }
     expect(server.pilots[0]!.status).toBe('Failed');
     expect(String(server.pilots[0]!.metadata.StatusReason)).toMatch(/node reasons/);
   });

@@ -149,6 +149,9 @@ function patchMetadata(core: ServerCore): Route {
 /**
  * POST /api/jobs/reschedule. The job is sent to Received through the state machine, so a job still
  * Matched stays Matched with Source "Unknown(SM)" yet counts as rescheduled (diracx-api.md §7).
+ * Past MaxRescheduling the job is refused with DiracX's message; the real server applies the
+ * prepared `Failed / Maximum of reschedulings reached` only when another job of the same request
+ * succeeded, so a job alone in its request is left exactly as it was (quirk reproduced on purpose).
  */
 function rescheduleJobs(core: ServerCore): Route {
   return {
@@ -162,6 +165,7 @@ function rescheduleJobs(core: ServerCore): Route {
       const reset = queryFlag(ctx, 'reset_jobs');
       const success: Record<string, Record<string, unknown>> = {};
       const failed: Record<string, { detail: string }> = {};
+      const overLimit: number[] = [];
       for (const id of ids) {
         const job = core.state.jobs.get(id);
         if (!job) {
@@ -170,10 +174,8 @@ function rescheduleJobs(core: ServerCore): Route {
         }
         if (reset) job.rescheduleCounter = 0;
         if (job.rescheduleCounter >= core.options.maxRescheduling) {
-          applyStatusUpdates(job, [
-            { timestamp: new Date(), Status: 'Failed', MinorStatus: 'Maximum of reschedulings reached', Source: 'JobManager' },
-          ]);
-          failed[String(id)] = { detail: 'Maximum of reschedulings reached' };
+          overLimit.push(id);
+          failed[String(id)] = { detail: `Maximum number of reschedules exceeded (${core.options.maxRescheduling})` };
           continue;
         }
         job.rescheduleCounter += 1;
@@ -188,7 +190,10 @@ function rescheduleJobs(core: ServerCore): Route {
           RescheduleCounter: job.rescheduleCounter,
         };
       }
-      if (Object.keys(success).length === 0) throw new HttpError(400, failed);
+      if (Object.keys(success).length === 0) throw new HttpError(400, { failed, success });
+      for (const id of overLimit) {
+        applyStatusUpdates(core.state.jobs.get(id)!, [{ timestamp: new Date(), Status: 'Failed', MinorStatus: 'Maximum of reschedulings reached', Source: 'JobManager' }]);
+      }
       return { status: 200, json: { success, failed } };
     },
   };

@@ -100,7 +100,6 @@ function pilotLogMessages(core: ServerCore): Route {
     auth: true,
     body: 'json',
     handler(ctx) {
-      if (!core.options.features.pilotLogs) throw new HttpError(404, 'Not Found');
       const identity = requireIdentity(ctx);
       if (!hasProperty(identity, GENERIC_PILOT) && identity.pilotStamp === undefined) throw new HttpError(403, 'Forbidden');
       const parsed = PilotLogMessage.safeParse(ctx.body);
@@ -114,5 +113,8 @@ function pilotLogMessages(core: ServerCore): Route {
 }
 
 export function pilotRoutes(core: ServerCore): Route[] {
-  return [registerPilot(core), updatePilotMetadata(core), pilotsWithoutSlash('POST'), pilotsWithoutSlash('GET'), pilotLogMessages(core)];
+  const routes = [registerPilot(core), updatePilotMetadata(core), pilotsWithoutSlash('POST'), pilotsWithoutSlash('GET')];
+  // DiracX has no such route: without the feature it does not exist here either (404 before any token check).
+  if (core.options.features.pilotLogs) routes.push(pilotLogMessages(core));
+  return routes;
 }

@@ -35,7 +35,7 @@ function initiateUpload(core: ServerCore): Route {
   };
 }
 
-/** GET /api/jobs/sandbox?pfn=: NormalUser, and only under the caller's own namespace. */
+/** GET /api/jobs/sandbox?pfn=: NormalUser, only under the caller's own namespace, and only a sandbox the server knows. */
 function getSandboxFile(core: ServerCore): Route {
   return {
     method: 'GET',
@@ -49,6 +49,10 @@ function getSandboxFile(core: ServerCore): Route {
       const required = `${namespaceOf(identity)}/`;
       if (!parts || parts.bucket !== core.state.bucket || !parts.key.startsWith(required)) {
         throw new HttpError(403, `Invalid PFN. PFN must start with /S3/${core.state.bucket}/${required}`);
+      }
+      // DiracX looks the sandbox up by owner: one it never registered (initiated) is "not yours", a 403, not a 404.
+      if (!core.state.objects.has(parts.key) && !core.state.pendingUploads.has(parts.key)) {
+        throw new HttpError(403, `${identity.preferredUsername} is not the owner of the sandbox`);
       }
       const url = core.presigner.getUrl(ctx.origin, parts.bucket, parts.key, core.options.presignTtlSeconds);
       return { status: 200, json: { url, expires_in: core.options.presignTtlSeconds } };

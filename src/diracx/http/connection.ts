@@ -3,7 +3,7 @@ import { PilotError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import type { TokenSource } from '../credentials/token-source.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './client.js';
-import { DiracxHttpError, errorDetail, parseReply } from './reply.js';
+import { DiracxHttpError, errorDetail, jsonBody, parseReply } from './reply.js';
 import { sendWithRetry, type RetryPolicy } from './retry.js';
 
 export interface CallSpec<T> {
@@ -45,6 +45,12 @@ export const LATE_ATTEMPT_MS = 10_000;
  * that fails comes out as a PilotError with the right exit code and the server's detail.
  */
 export class DiracxConnection {
+  /**
+   * Whether any call got a 2xx from the server, and the last call's failure: a pilot that never
+   * got one good reply ends with the code of what stopped it (docs/exit-codes.md), not 0.
+   */
+  readonly contact: { answered: boolean; lastFailure: PilotError | null } = { answered: false, lastFailure: null };
+
   constructor(
     readonly http: HttpClient,
     readonly retry: RetryPolicy,
@@ -73,6 +79,17 @@ export class DiracxConnection {
 
   /** Send and return the raw reply once it is 2xx; non-2xx become errors. */
   async send(spec: CallSpec<unknown>): Promise<HttpResponse> {
+    try {
+      const reply = await this.sendOnce(spec);
+      this.contact.answered = true;
+      return reply;
+    } catch (error) {
+      if (error instanceof PilotError) this.contact.lastFailure = error;
+      throw error;
+    }
+  }
+
+  private async sendOnce(spec: CallSpec<unknown>): Promise<HttpResponse> {
     let bearer = spec.auth ? await spec.auth.accessToken() : undefined;
     let reply = await this.sendAuthorized(spec, bearer);
     if (reply.status === 401 && spec.auth && bearer !== undefined) {
@@ -98,5 +115,5 @@ export function replyError(endpoint: string, reply: HttpResponse): PilotError {
   if (reply.status >= 500 || reply.status === 429 || reply.status === 408) {
     return new DiracxHttpError(ExitCode.SERVER_UNREACHABLE, endpoint, reply.status, detail);
   }
-  return new DiracxHttpError(ExitCode.SERVER_PROTOCOL, endpoint, reply.status, detail);
+  return new DiracxHttpError(ExitCode.SERVER_PROTOCOL, endpoint, reply.status, detail, jsonBody(reply.body));
 }

@@ -9,11 +9,23 @@ const MAX_DETAIL = 300;
 export class DiracxHttpError extends PilotError {
   readonly status: number;
   readonly detail: string;
-  constructor(exitCode: ExitCode, endpoint: string, status: number, detail: string) {
+  /** The reply body parsed as JSON, when it was (for callers that branch on its structure). */
+  readonly body: unknown;
+  constructor(exitCode: ExitCode, endpoint: string, status: number, detail: string, body?: unknown) {
     super(exitCode, `${endpoint}: HTTP ${status}${detail ? `: ${detail}` : ''}`);
     this.name = 'DiracxHttpError';
     this.status = status;
     this.detail = detail;
+    this.body = body;
+  }
+}
+
+/** The body as JSON, or undefined. */
+export function jsonBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
   }
 }
 

@@ -55,6 +55,10 @@ export function classifyTransportError(error: unknown, target: string): Transpor
   if (error instanceof TransportError) return error;
   const code = errorCode(error);
   const detail = innermostMessage(error).split('\n')[0] ?? '';
+  // EPROTO: the handshake itself failed, e.g. an https:// URL for a plain-HTTP port ("wrong version number").
+  if (code === 'EPROTO') {
+    return new TransportError('tls', code, `TLS handshake with ${target} failed: ${detail} (is this an https:// URL for a plain-HTTP port?)`, { cause: error });
+  }
   if (TLS_CODE.test(code)) {
     return new TransportError('tls', code, `TLS verification of ${target} failed: ${code} ${detail}`.trim(), { cause: error });
   }

@@ -48,4 +48,30 @@ describe('pilot log shipper', () => {
     expect(messages).toEqual(['6 log line(s) dropped: buffer full', 'line 7', 'line 8', 'line 9', 'line 10']);
     shipper.destroy();
   });
+
+  it('gives up for good on a permanent failure (a route the server does not have): one send, one give-up, later lines stay local', async () => {
+    let sends = 0;
+    const givenUp: unknown[] = [];
+    const shipper = createPilotLogShipper({
+      batchLines: 2,
+      intervalMs: 60_000,
+      send: async () => {
+        sends++;
+        throw Object.assign(new Error('HTTP 404: Not Found'), { status: 404 });
+      },
+      isPermanent: (error) => (error as { status?: number }).status === 404,
+      onGiveUp: (error) => givenUp.push(error),
+    });
+    for (const msg of ['a', 'b', 'c', 'd', 'e']) await write(shipper, record(msg));
+    await shipper.ship();
+    await shipper.ship();
+    expect(sends).toBe(1);
+    expect(givenUp).toHaveLength(1);
+    expect(shipper.stopped).toBe(true);
+    expect(shipper.stats()).toMatchObject({ buffered: 0, failedBatches: 1 });
+    await new Promise<void>((resolve) => shipper.end(resolve));
+    // The logger may still write after the end (its own last lines): no write-after-end error.
+    await write(shipper, record('after the end'));
+    expect(sends).toBe(1);
+  });
 });

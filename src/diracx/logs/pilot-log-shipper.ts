@@ -19,6 +19,12 @@ export interface PilotLogShipperOptions {
   maxBufferedLines?: number;
   /** Scope for records without a `cmd` field. */
   scope?: string;
+  /**
+   * A failure no retry will cure (the route does not exist: DiracX answers 404 today): the shipper
+   * stops for good, drops what it holds, and calls `onGiveUp` once with the error.
+   */
+  isPermanent?: (error: unknown) => boolean;
+  onGiveUp?: (error: unknown) => void;
 }
 
 export interface PilotLogShipperStats {
@@ -57,6 +63,7 @@ export class PilotLogShipper extends Writable {
   private readonly maxBuffered: number;
   private readonly scope: string;
   private droppedSinceReport = 0;
+  private gaveUp = false;
   private readonly counters = { shipped: 0, dropped: 0, failedBatches: 0 };
 
   constructor(private readonly options: PilotLogShipperOptions) {
@@ -72,7 +79,27 @@ export class PilotLogShipper extends Writable {
     return { ...this.counters, buffered: this.buffer.length };
   }
 
+  /** Whether a permanent failure stopped it (the log stays local). */
+  get stopped(): boolean {
+    return this.gaveUp;
+  }
+
+  /**
+   * The logger keeps writing to its destinations after this one ended or gave up (the give-up
+   * warning itself, the pilot's last lines): those lines stay local instead of becoming a
+   * write-after-end error.
+   */
+  override write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    if (this.gaveUp || this.writableEnded) {
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') queueMicrotask(() => (done as (error?: Error | null) => void)());
+      return true;
+    }
+    return super.write(chunk, encoding as BufferEncoding, callback as (error?: Error | null) => void);
+  }
+
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    if (this.gaveUp) return done();
     for (const text of String(chunk).split('\n')) {
       if (!text.trim()) continue;
       let record: Record<string, unknown>;
@@ -131,8 +158,17 @@ export class PilotLogShipper extends Writable {
         await this.options.send(lines);
         this.counters.shipped += batch.length;
         this.droppedSinceReport -= dropped;
-      } catch {
+      } catch (error) {
         this.counters.failedBatches++;
+        if (this.options.isPermanent?.(error)) {
+          // The log stays local (pilot.log); resending the same batch every interval would go on forever.
+          this.gaveUp = true;
+          clearInterval(this.timer);
+          this.counters.dropped += batch.length + this.buffer.length;
+          this.buffer = [];
+          this.options.onGiveUp?.(error);
+          return;
+        }
         this.buffer.unshift(...batch);
         const excess = this.buffer.length - this.maxBuffered;
         if (excess > 0) {
