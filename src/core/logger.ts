@@ -71,7 +71,12 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * dropped and counted; the first drop is said once on `notify` (stderr for the log file), and
  * when writing works again the file gets one line saying how many were lost.
  */
-export function safeDestination(fd: number, name: string, notify: ((text: string) => void) | null, failures: LogWriteFailures = { dropped: 0, lastCode: null }): DestinationStream & { failures: LogWriteFailures } {
+export function safeDestination(
+  fd: number,
+  name: string,
+  notify: ((text: string) => void) | null,
+  failures: LogWriteFailures = { dropped: 0, lastCode: null },
+): DestinationStream & { failures: LogWriteFailures } {
   const writeAll = (text: string): void => {
     let buffer = Buffer.from(text, 'utf8');
     let stalledSince = 0;
@@ -111,7 +116,7 @@ export function safeDestination(fd: number, name: string, notify: ((text: string
         failures.lastCode = code;
       }
     },
-  } as DestinationStream & { failures: LogWriteFailures };
+  };
 }
 
 const stderrNotice = (text: string): void => {

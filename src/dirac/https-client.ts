@@ -86,7 +86,11 @@ export class DiracHttpsClient {
         dispatcher: this.agent,
         body: form.toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'gzip' },
-        signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), refusal.signal, ...(this.options.signal ? [this.options.signal] : [])]),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(this.timeoutMs),
+          refusal.signal,
+          ...(this.options.signal ? [this.options.signal] : []),
+        ]),
       });
     } catch (error) {
       const known = this.refused.get(endpoint);

@@ -39,7 +39,11 @@ export class ServiceCaller {
     private readonly cfg: () => CfgSection | undefined,
   ) {
     this.dips = new DipsClient(options);
-    this.https = new DiracHttpsClient({ credentials: options.credentials, timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    this.https = new DiracHttpsClient({
+      credentials: options.credentials,
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   urls(service: string): ServiceUrl[] {
