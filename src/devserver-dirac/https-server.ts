@@ -33,7 +33,13 @@ const MAX_BODY = 32 * 1024 * 1024;
 export async function startHttpsServer(options: HttpsServerOptions): Promise<RunningServer> {
   const verifier = new PeerVerifier(options.caPems.map((pem) => new X509Certificate(pem)));
   const server = https.createServer(
-    { cert: options.certPem, key: options.keyPem, ca: [...options.caPems], requestCert: true, rejectUnauthorized: options.refuseProxies === true },
+    {
+      cert: options.certPem,
+      key: options.keyPem,
+      ca: [...options.caPems],
+      requestCert: true,
+      rejectUnauthorized: options.refuseProxies === true,
+    },
     (req, res) => {
       const send = (status: number, body: string | Buffer, type = 'application/json'): void => {
         const gzip = typeof body === 'string' && body.length > 512 && /gzip/.test(String(req.headers['accept-encoding'] ?? ''));

@@ -642,7 +642,8 @@ export async function makeExecutable(jobDir: string, executable: string, log: Lo
   }
   let handle;
   try {
-    handle = await open(path.join(await realpath(path.dirname(candidate)), path.basename(candidate)), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    const resolved = path.join(await realpath(path.dirname(candidate)), path.basename(candidate));
+    handle = await open(resolved, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch {
     return;
   }

@@ -53,7 +53,8 @@ export async function loadPilotCredentials(
   if (options.tokens) return { tokens: options.tokens, origin: 'tokens given in memory' };
   if (options.secretExchange) {
     if (options.file && existsSync(options.file)) return loadCredentialFile(options.file);
-    const tokens = await exchangePilotSecret(connection, options.secretExchange.pilotStamp, readSecret(options.secretExchange), Date.now, options.secretExchange.vacuum);
+    const exchange = options.secretExchange;
+    const tokens = await exchangePilotSecret(connection, exchange.pilotStamp, readSecret(exchange), Date.now, exchange.vacuum);
     const file = options.file;
     if (!file) return { tokens, origin: 'pilot secret exchange', exchanged: true };
     const save = (next: TokenSet) => writeFileAtomic(file, `${JSON.stringify(tokenSetToDocument(next))}\n`);
