@@ -10,7 +10,13 @@ import { slotProcessors } from './wiring.js';
 export async function readSlotTimeLeft(ctx: PilotContext): Promise<TimeLeftReport> {
   const p = ctx.params;
   if (p.cpuTime !== undefined) {
-    const report = await readTimeLeft({ env: {}, batch: null, config: { maxCPUTime: p.cpuTime }, logger: ctx.logger, processors: slotProcessors(ctx) });
+    const report = await readTimeLeft({
+      env: {},
+      batch: null,
+      config: { maxCPUTime: p.cpuTime },
+      logger: ctx.logger,
+      processors: slotProcessors(ctx),
+    });
     return { ...report, source: CPU_TIME_OPTION_SOURCE, attempts: [] };
   }
   return readTimeLeft({

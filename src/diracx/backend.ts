@@ -25,7 +25,7 @@ import { RescheduleRefused } from '../backend/types.js';
 /** The reasons under `failed` of a reschedule reply (or its 400 detail), one line; null when none failed. */
 function refusalReason(body: unknown): string | null {
   const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
-  const failed = (record.detail && typeof record.detail === 'object' ? (record.detail as Record<string, unknown>).failed : record.failed) as unknown;
+  const failed = record.detail && typeof record.detail === 'object' ? (record.detail as Record<string, unknown>).failed : record.failed;
   if (!failed || typeof failed !== 'object' || Object.keys(failed).length === 0) return null;
   return Object.entries(failed as Record<string, unknown>)
     .map(([id, why]) => `job ${id}: ${why && typeof why === 'object' && typeof (why as { detail?: unknown }).detail === 'string' ? (why as { detail: string }).detail : JSON.stringify(why)}`)
@@ -233,7 +233,9 @@ export class DiracxBackend implements Backend {
       });
     } catch (error) {
       // Past MaxRescheduling DiracX answers 400 {"detail": {"failed": {id: {detail}}, "success": {}}}.
-      if (error instanceof DiracxHttpError && error.status === 400) throw new RescheduleRefused(jobIds, refusalReason(error.body) ?? error.detail);
+      if (error instanceof DiracxHttpError && error.status === 400) {
+        throw new RescheduleRefused(jobIds, refusalReason(error.body) ?? error.detail);
+      }
       throw error;
     }
     const reason = refusalReason(reply);
