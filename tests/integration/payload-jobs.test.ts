@@ -132,7 +132,8 @@ describe('jobs under the pilot: slots and watchdog limits', () => {
     ]);
     const run = await runPilot(devPilotArgs(server, credentials, work, ['--stalled-seconds', '2', '--kill-grace', '1']));
     expect(run.code, run.stderr).toBe(0);
-    expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: 'Memory limit exceeded' });
+    // The watchdog's kill, or the kernel's first where the node delegates a job cgroup: both name the memory limit.
+    expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: expect.stringMatching(/^Memory limit exceeded(: killed by the kernel OOM killer)?$/) });
   });
 
   it('lets the kernel enforce the memory share in a job cgroup, where the node delegates one', async (ctx) => {
@@ -155,7 +156,8 @@ python3 -c "b = bytearray(400 * 1024 * 1024); [b.__setitem__(i, 1) for i in rang
     let pilotPid = 0;
     const run = await runPilot(devPilotArgs(server, credentials, work, ['--kill-grace', '1']), { onSpawn: (pid) => (pilotPid = pid) });
     expect(run.code, run.stderr).toBe(0);
-    expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: 'Memory limit exceeded' });
+    expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: 'Memory limit exceeded: killed by the kernel OOM killer' });
+    expect(server.jobs()[0]!.parameters).toMatchObject({ JobEndCause: 'oom-kill', JobEndCode: 214 });
     expect(await stdoutOf(server, server.jobs()[0]!.id)).toMatch(/^1\n/);
     expect(readdirSync(path.dirname(probe.dir)).filter((d) => d.startsWith(`dirac-pilot${pilotPid}-`))).toEqual([]);
   });

@@ -270,7 +270,8 @@ describe('hostile input sandboxes through the dev server', () => {
       // Nothing escaped: the work directory holds only what the pilot itself writes, and no
       // corpus target exists outside it.
       expect(readdirSync(path.dirname(work)).sort()).toEqual(['credentials.json', 'work']);
-      expect(readdirSync(work).filter((e) => !['jobs', 'pilot.log', 'spool'].includes(e))).toEqual([]);
+      // Only the pilot's own areas: jobs, tokens (made before any payload, for each payload's private view), the log, the spool.
+      expect(readdirSync(work).filter((e) => !['jobs', 'tokens', 'pilot.log', 'spool'].includes(e))).toEqual([]);
       for (const target of ['/tmp/pwned', '/etc/cron.d/pwned', path.join(work, 'outside.txt'), path.join(work, 'jobs', 'outside.txt'), path.join(dir, 'outside.txt')]) {
         expect(existsSync(target), target).toBe(false);
       }
