@@ -185,16 +185,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     const promise = reporting
       .catch((error: unknown): JobOutcome => {
         logger.error({ job: job.jobId, err: (error as Error).message }, 'could not report the job');
-        return {
-          jobId: job.jobId,
-          status: 'Failed',
-          minorStatus: `Job Wrapper Exception: ${(error as Error).message}`,
-          exitCode: null,
-          failure: 'node',
-          cpuSeconds: 0,
-          wallSeconds: 0,
-          jobDir: '',
-        };
+        return unreportedOutcome(job.jobId, error);
       })
       .then((outcome) => {
         running.delete(job.jobId);
@@ -267,17 +258,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       .catch((error: unknown): JobOutcome => {
         // runJob reports every failure itself; reaching here means the backend refused even that.
         log.error({ err: (error as Error).message }, 'job wrapper could not report the job');
-        return {
-          jobId: job.jobId,
-          status: 'Failed',
-          minorStatus: `Job Wrapper Exception: ${(error as Error).message}`,
-          exitCode: null,
-          failure: 'node',
-          cpuSeconds: 0,
-          wallSeconds: 0,
-          jobDir: '',
-          ...(isCredentialRefusal(error) ? { fatal: error } : {}),
-        };
+        return { ...unreportedOutcome(job.jobId, error), ...(isCredentialRefusal(error) ? { fatal: error } : {}) };
       })
       .then(async (outcome) => {
         finish(outcome); // before the slot is freed, so a stop rule it triggers wins over the next match
@@ -537,5 +518,19 @@ function startHeartbeats(
       clearInterval(timer);
       clearInterval(memory);
     },
+  };
+}
+
+/** A job whose end the backend refused to hear: counted as the node's failure, with the refusal as its minor status. */
+function unreportedOutcome(jobId: number, error: unknown): JobOutcome {
+  return {
+    jobId,
+    status: 'Failed',
+    minorStatus: `Job Wrapper Exception: ${(error as Error).message}`,
+    exitCode: null,
+    failure: 'node',
+    cpuSeconds: 0,
+    wallSeconds: 0,
+    jobDir: '',
   };
 }
