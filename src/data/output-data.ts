@@ -29,6 +29,11 @@ export interface OutputDataRequest {
   /** JDL OutputPath; empty: <jobID/1000>/<jobID>. */
   outputPath: string;
   jobDir: string;
+  /**
+   * Files outside the job directory uploaded as output data too, named by their plain file name
+   * (the output sandbox tarball over the sandbox limit, as DIRAC's JobWrapper appends it).
+   */
+  extraFiles?: readonly { name: string; path: string }[];
 }
 
 export interface OutputDataContext {
@@ -227,9 +232,13 @@ export async function uploadOutputData(request: OutputDataRequest, ctx: OutputDa
   const { files, missing } = await expand(request.jobDir, request.outputData);
   const uploaded: UploadedFile[] = [];
   const operations: RequestOperation[] = [];
-  for (const name of files) {
+  const outputs = [
+    ...files.map((name) => ({ name, path: null as string | null })),
+    ...(request.extraFiles ?? []).map((extra) => ({ name: extra.name, path: extra.path })),
+  ];
+  for (const { name, path: extraPath } of outputs) {
     const { lfn, localName } = outputLfn(name, request, config);
-    const path = join(request.jobDir, localName);
+    const path = extraPath ?? join(request.jobDir, localName);
     const info = await lstat(path).catch(() => null);
     // Only a regular file the job left: a link would make the pilot read (and publish) what it points at.
     if (!info || !info.isFile()) {

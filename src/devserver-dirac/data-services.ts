@@ -53,6 +53,8 @@ export interface DevDataSetup {
   outputBufferGB?: number;
   /** JobWrapper FailoverRequestDelay, minutes. */
   failoverRequestDelay?: number;
+  /** JobWrapper OutputSandboxLimit, bytes (absent: DIRAC's default, 10 MiB). */
+  outputSandboxLimit?: number;
 }
 
 const NO_SUCH = 'No such file or directory';
@@ -184,6 +186,7 @@ export function dataCfgText(setup: DevDataSetup, urls: { fileCatalog: string; re
     '    {',
     `      MinOutputDataBufferGB = ${setup.outputBufferGB ?? 0.001}`,
     `      FailoverRequestDelay = ${setup.failoverRequestDelay ?? 45}`,
+    ...(setup.outputSandboxLimit === undefined ? [] : [`      OutputSandboxLimit = ${setup.outputSandboxLimit}`]),
     '    }',
     '  }',
     '}',

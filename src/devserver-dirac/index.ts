@@ -66,6 +66,8 @@ export interface DiracDevServerOptions {
    * lacks the allow-proxy flag does: the handshake ends and the connection closes.
    */
   httpsRefusesProxies?: boolean;
+  /** SandboxStore MaxSandboxSizeMiB (fractions allowed here): larger uploads are refused, as DIRAC's store does (default 10, DIRAC's). */
+  sandboxMaxMiB?: number;
 }
 
 const VO = 'gridpp';
@@ -125,6 +127,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     state,
     releaseVersions: [releaseVersion],
     sandboxSE: SE,
+    maxSandboxBytes: Math.round((options.sandboxMaxMiB ?? 10) * 1024 * 1024),
     cfgText: () => cfgText,
     users,
     userNames,

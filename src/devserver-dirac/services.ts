@@ -16,6 +16,8 @@ export interface ServiceSetup {
   state: DevState;
   releaseVersions: string[];
   sandboxSE: string;
+  /** SandboxStore's MaxSandboxSizeMiB in bytes (0: no limit). */
+  maxSandboxBytes: number;
   cfgText: () => string;
   /** DN → issued user credentials the ProxyManager can delegate from. */
   users: Map<string, Issued>;
@@ -171,6 +173,9 @@ export function jobManager(setup: ServiceSetup): ServiceHandlers {
 function storeSandbox(setup: ServiceSetup, fileId: unknown, data: Buffer, ownerDN: string): PyValue {
   const [name, assignTo] = Array.isArray(fileId) ? fileId : [fileId, {}];
   if (typeof name !== 'string') return sERROR('Sandbox file id must be [name, assignTo]');
+  // SandboxStoreHandler: a sandbox over MaxSandboxSizeMiB is refused, the client told to use grid storage.
+  if (setup.maxSandboxBytes > 0 && data.length > setup.maxSandboxBytes)
+    return sERROR('Sandbox is too big. Please upload it to a grid storage element');
   const md5 = createHash('md5').update(data).digest('hex');
   if (!name.startsWith(`${md5}.tar`)) return sERROR(`Sandbox name ${name} does not match its MD5 ${md5}`);
   const user = setup.userNames.get(ownerDN) ?? 'unknown';

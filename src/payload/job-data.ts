@@ -4,6 +4,9 @@
  * (reschedule on unresolvable input or on outputs that went nowhere; Completed with Pending
  * Requests when a failover request was stored) handed back to the wrapper.
  */
+import { randomInt } from 'node:crypto';
+import { mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
 import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
 import { DataError } from '../data/errors.js';
@@ -107,13 +110,60 @@ export async function jobInputData(options: JobDataOptions): Promise<DataStep> {
 }
 
 /**
+ * The output sandbox limit of the backend's data path (legacy DIRAC: the CS's
+ * JobWrapper/OutputSandboxLimit, 10 MiB by default); null where the backend has no data
+ * management (DiracX), whose sandbox store alone decides what it takes.
+ */
+export function outputSandboxLimit(options: Pick<JobDataOptions, 'backend' | 'job'>): number | null {
+  return options.backend.dataServices?.(options.job)?.config.outputSandboxLimitBytes ?? null;
+}
+
+/** Python's tempfile alphabet: DIRAC's SandboxStoreClient names its tarball with mkstemp(prefix="LDSB."). */
+const TEMP_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789_';
+
+/** `LDSB.` and eight random characters, the name DIRAC's oversized sandbox tarball has (and so its LFN). */
+export function oversizedSandboxName(): string {
+  let name = 'LDSB.';
+  for (let i = 0; i < 8; i++) name += TEMP_ALPHABET[randomInt(TEMP_ALPHABET.length)];
+  return name;
+}
+
+/**
+ * Moves the packed output sandbox to `dir` under DIRAC's tarball name, to be uploaded as output
+ * data; returns its new path. The directory is the pilot's own (outside the job directory, so a
+ * job file of the same name is never touched).
+ */
+export async function keepSandboxForStorage(archive: string, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const target = path.join(dir, oversizedSandboxName());
+  await rename(archive, target);
+  return target;
+}
+
+export interface OutputDataExtras {
+  /** The output sandbox tarball that did not go to the sandbox store (over the limit, or refused). */
+  sandboxTarball?: string | null;
+  /** Upload the tarball alone (a failed job: DIRAC uploads no OutputData, but the sandbox in any case). */
+  sandboxOnly?: boolean;
+  /** Report the Completing statuses (a job that succeeded); a failed job keeps its failure as status. */
+  announce?: boolean;
+}
+
+/**
  * JobWrapper.__transferOutputDataFiles and the failover part of finalize: "Uploading Output
  * Data", "Output Data Uploaded"; the failover request stored in the request service. Returns
- * whether a request is pending (final status Completed/Pending Requests).
+ * whether a request is pending (final status Completed/Pending Requests). An output sandbox
+ * tarball the sandbox store did not take goes the same way, and once on storage the job
+ * parameters OutputSandbox and OutputSandboxLFN say where (DIRAC's client downloads it from there).
  */
-export async function jobOutputData(options: JobDataOptions): Promise<DataStep & { pendingRequest?: boolean }> {
+export async function jobOutputData(
+  options: JobDataOptions,
+  extras: OutputDataExtras = {},
+): Promise<DataStep & { pendingRequest?: boolean }> {
   const { description, job } = options;
-  options.progress({ status: 'Completing', minorStatus: 'Uploading Output Data' });
+  const announce = extras.announce ?? true;
+  const progress = announce ? options.progress : () => undefined;
+  progress({ status: 'Completing', minorStatus: 'Uploading Output Data' });
   const data = services(options);
   if (!data)
     return {
@@ -122,6 +172,7 @@ export async function jobOutputData(options: JobDataOptions): Promise<DataStep &
       reason: `the ${options.backend.kind} backend has no data management: OutputData cannot be uploaded`,
     };
   const setParam = setParameter(options);
+  const tarball = extras.sandboxTarball ?? null;
   try {
     const result = await uploadOutputData(
       {
@@ -129,10 +180,11 @@ export async function jobOutputData(options: JobDataOptions): Promise<DataStep &
         jobName: str(field(description, 'JobName')) || undefined,
         owner: description.owner,
         ownerGroup: description.ownerGroup,
-        outputData: list(field(description, 'OutputData')),
+        outputData: extras.sandboxOnly ? [] : list(field(description, 'OutputData')),
         outputSE: list(field(description, 'OutputSE')),
         outputPath: str(field(description, 'OutputPath')),
         jobDir: options.jobDir,
+        ...(tarball ? { extraFiles: [{ name: path.basename(tarball), path: tarball }] } : {}),
       },
       {
         services: data,
@@ -143,11 +195,17 @@ export async function jobOutputData(options: JobDataOptions): Promise<DataStep &
         setParameter: setParam,
       },
     );
+    const storedSandbox = tarball ? result.uploaded.find((u) => u.localFile === path.basename(tarball)) : undefined;
+    if (storedSandbox) {
+      // The LFN the tarball really has (DIRAC names the jobID path here even under an OutputPath).
+      setParam('OutputSandbox', 'Sandbox uploaded to grid storage');
+      setParam('OutputSandboxLFN', storedSandbox.lfn);
+    }
     if (result.missing.length > 0) {
-      options.progress({ status: 'Failed', minorStatus: 'Uploading Output Data' });
+      progress({ status: 'Failed', minorStatus: 'Uploading Output Data' });
       return { kind: 'reschedule', minorStatus: 'Uploading Outputs', reason: `Failed to upload OutputData: ${result.missing.join(', ')}` };
     }
-    options.progress({ status: 'Completing', minorStatus: 'Output Data Uploaded' });
+    progress({ status: 'Completing', minorStatus: 'Output Data Uploaded' });
     if (result.operations.length === 0) return { kind: 'ok' };
     const request = failoverRequest(
       {

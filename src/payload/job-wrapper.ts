@@ -22,7 +22,10 @@ import { FAILURE_CAUSES, JobFailure, KILL_CAUSES, type FailureCauseId, type Fail
 import { JobPathRefused, jobPathComponents, relativeJobPath } from './job-paths.js';
 import { UnsafeJobFile } from './safe-open.js';
 import { payloadIsolationGapFor, startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
-import { jobInputData, jobOutputData, rescheduleForData, wantsInputData, wantsOutputData, type JobDataOptions } from './job-data.js';
+import {
+  jobInputData, jobOutputData, keepSandboxForStorage, outputSandboxLimit, rescheduleForData, wantsInputData, wantsOutputData,
+  type JobDataOptions,
+} from './job-data.js';
 import { giveBackOrFail } from './give-back.js';
 import { missingExecutable } from './executable-check.js';
 import type { WatchdogLimits } from './runner/index.js';
@@ -223,6 +226,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   let endDetail: string | null = null;
   let token: PayloadTokenFile | null = null;
   let cgroup: JobCgroup | null = null;
+  /** The output sandbox tarball bound for storage (DIRAC's oversized sandbox), removed on every way out. */
+  let sandboxToStorage: string | null = null;
   // Every way out (rescheduled, failed, done) removes the token file and, unless kept, the job directory.
   const parameters = (values: Record<string, string | number>): void => {
     backend.setJobMetadata(job.jobId, values).catch((error: unknown) => log.warn({ err: (error as Error).message, names: Object.keys(values) }, 'job parameters not delivered'));
@@ -389,7 +394,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       if (appFailed) progress({ status: 'Completing', minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
 
       // A failed job's upload is not announced: its status stays the failure (DIRAC's failedFlag).
-      const uploadProblem = await returnOutputSandbox(options, jobDir, log, appSucceeded ? progress : null, parameters);
+      const returned = await returnOutputSandbox(options, jobDir, log, appSucceeded ? progress : null, parameters);
+      const uploadProblem = returned.problem;
+      sandboxToStorage = returned.toStorage;
       const killedByServer = payload.killReason === 'server';
       if (uploadProblem !== null && options.shutdown.aborted) {
         log.warn('output sandbox upload cancelled by the stop signal; giving the job back');
@@ -409,7 +416,10 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         const cause = oomKilled ? 'oom-kill' : KILL_CAUSES[payload.killReason];
         result = outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', cause, ...usage });
       } else if (appSucceeded) {
-        const step = uploadProblem === null && wantsOutputData(description) ? await jobOutputData(data) : null;
+        const step =
+          uploadProblem === null && (wantsOutputData(description) || sandboxToStorage)
+            ? await jobOutputData(data, { sandboxTarball: sandboxToStorage })
+            : null;
         if (uploadProblem) result = outcome('Failed', uploadProblem, { exitCode: 0, failure: 'node', cause: 'output-upload', ...usage });
         else if (step?.kind === 'reschedule') return dataEnd(outcome(...(await rescheduleForData(data, step, usage))), 'output-data');
         else if (step?.kind === 'fail')
@@ -423,6 +433,13 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
           ? outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', cause: 'application-not-found', ...usage })
           : outcome('Failed', 'Application Finished With Errors', { exitCode: payload.exitCode, failure: 'application', cause: 'application-errors', ...usage });
         if (!notFound) result.applicationStatus = `Failed (${how})`;
+      }
+      if (!appSucceeded && !killedByServer && sandboxToStorage) {
+        // DIRAC uploads a failed job's output sandbox tarball to storage in any case (its
+        // OutputData not): the job stays Failed; a tarball that goes nowhere reschedules it.
+        const step = await jobOutputData(data, { sandboxTarball: sandboxToStorage, sandboxOnly: true, announce: false });
+        if (step.kind === 'reschedule') return dataEnd(outcome(...(await rescheduleForData(data, step, usage))), 'output-data');
+        if (step.kind === 'fail') log.error({ err: step.reason }, 'failover request for the output sandbox not stored');
       }
     } catch (error) {
       if (error instanceof StoppedDuringTransfer) {
@@ -470,6 +487,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
     log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
     return result;
   } finally {
+    if (sandboxToStorage) await rm(path.dirname(sandboxToStorage), { recursive: true, force: true }).catch(() => undefined);
     await token?.remove();
     await cgroup?.remove();
     if (!options.keepJobDir) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
@@ -589,9 +607,12 @@ function errorCodes(error: unknown): string[] {
 }
 
 /**
- * Packs and uploads the output sandbox; returns null on success, else the minor status to report.
- * `announce` (a job that succeeded) reports Completing / Uploading Output Sandbox and Output
- * Sandbox Uploaded; a failed job keeps its failure as status, as DIRAC's JobWrapper does.
+ * Packs and uploads the output sandbox. `problem`: null on success, else the minor status to
+ * report. `announce` (a job that succeeded) reports Completing / Uploading Output Sandbox and
+ * Output Sandbox Uploaded; a failed job keeps its failure as status, as DIRAC's JobWrapper does.
+ * Where the backend has a data path (legacy DIRAC), a tarball over JobWrapper/OutputSandboxLimit,
+ * or one the sandbox store did not take, is kept for storage (`toStorage`), as DIRAC's
+ * SandboxStoreClient hands it back to the JobWrapper for upload as output data.
  */
 async function returnOutputSandbox(
   options: JobRunOptions,
@@ -599,12 +620,14 @@ async function returnOutputSandbox(
   log: Logger,
   announce: ((update: Omit<StatusUpdate, 'source'>) => void) | null,
   parameters: (values: Record<string, string | number>) => void,
-): Promise<string | null> {
+): Promise<{ problem: string | null; toStorage: string | null }> {
   const { description, job, backend } = options;
   const patterns = description.outputSandbox;
-  if (patterns.length === 0) return null;
+  if (patterns.length === 0) return { problem: null, toStorage: null };
   const format = backend.outputSandboxFormat ?? 'tar.zst';
   const archive = path.join(options.workDir, 'jobs', `${job.jobId}.output.${format}`);
+  const limit = outputSandboxLimit({ backend, job });
+  const toStorage = () => keepSandboxForStorage(archive, path.join(options.workDir, 'jobs', `${job.jobId}.sandbox-to-storage`));
   try {
     const packed = await packOutputSandbox(jobDir, patterns, archive, { logger: log, format });
     if (packed.missing.length > 0) {
@@ -613,12 +636,23 @@ async function returnOutputSandbox(
     }
     if (packed.skipped.length > 0) log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
     announce?.({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
-    await backend.uploadOutputSandbox(job, packed);
+    // DIRAC compares the compressed tarball with the limit (0: no limit).
+    if (limit !== null && limit > 0 && packed.size > limit) {
+      log.warn({ size: packed.size, limit }, 'output sandbox over the sandbox limit: it goes to storage as output data');
+      return { problem: null, toStorage: await toStorage() };
+    }
+    try {
+      await backend.uploadOutputSandbox(job, packed);
+    } catch (error) {
+      if (limit === null || options.shutdown.aborted) throw error;
+      log.error({ err: (error as Error).message }, 'output sandbox upload failed: it goes to storage as output data');
+      return { problem: null, toStorage: await toStorage() };
+    }
     announce?.({ status: 'Completing', minorStatus: 'Output Sandbox Uploaded' });
-    return null;
+    return { problem: null, toStorage: null };
   } catch (error) {
     log.error({ err: (error as Error).message }, 'output sandbox upload failed');
-    return 'Uploading Job OutputSandbox Failed';
+    return { problem: 'Uploading Job OutputSandbox Failed', toStorage: null };
   } finally {
     await rm(archive, { force: true });
   }

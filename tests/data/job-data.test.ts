@@ -5,8 +5,9 @@
  * uploads their outputs back, to a failover XRootD SE with a request in ReqManager when the
  * job's SE refuses. The job's history on the server is checked against DIRAC's sequence.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,16 @@ const BAD_LFN = '/gridpp/data/run1/corrupt.bin';
 const HUGE_LFN = '/gridpp/data/run1/huge.bin';
 
 const script = (body: string): Record<string, string> => ({ 'job.sh': `set -e\n${body}\n` });
+/** JobWrapper/OutputSandboxLimit in the CS, and the sandbox store's own MaxSandboxSizeMiB, below it. */
+const SANDBOX_LIMIT = 512 * 1024;
+const STORE_MAX_MIB = 0.125;
+/** A payload leaving `kib` KiB of incompressible output in big.bin, then exiting with `code`. */
+const bigOutput = (kib: number, code = 0): Record<string, string> => script(`head -c ${kib * 1024} /dev/urandom > big.bin; echo done; exit ${code}`);
+const sandboxJob = (jobId: number, kib: number, extra: Record<string, string | number | string[]> = {}, code = 0): DevJobSpec => ({
+  jobId,
+  fields: { Executable: '/bin/sh', Arguments: 'job.sh', CPUTime: 600, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['big.bin', 'std.out'], ...extra },
+  inputFiles: bigOutput(kib, code),
+});
 const JOBS: DevJobSpec[] = [
   {
     jobId: 201,
@@ -71,6 +82,11 @@ const JOBS: DevJobSpec[] = [
     jobId: 206,
     fields: { Executable: '/bin/true', CPUTime: 600, InputData: [HUGE_LFN], InputDataPolicy: 'DownloadInputData' },
   },
+  // Output sandboxes that do not go to the sandbox store (DIRAC's OutputSandboxLFN path).
+  sandboxJob(207, 600),
+  sandboxJob(208, 600, { OutputSE: 'SE-DOWN', JobName: 'big sandbox' }),
+  sandboxJob(209, 200),
+  sandboxJob(210, 600, {}, 3),
 ];
 
 let work: string;
@@ -133,7 +149,9 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
         defaultOutputSEs: ['SE-DISK'],
         failoverSEs: ['SE-FAILOVER'],
         inputDataPolicy: ['DIRAC.WorkloadManagementSystem.Client.DownloadInputData'],
+        outputSandboxLimit: SANDBOX_LIMIT,
       },
+      sandboxMaxMiB: STORE_MAX_MIB,
     });
     // The XRootD SEs' CA joins the trust anchors the pilot loads.
     await writeFile(join(server.caDir, 'xrootd-test-ca.pem'), pki.ca.certPem);
@@ -217,5 +235,68 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
   it('input that cannot fit in the job’s disk share is refused before any download', async () => {
     const outcome = await runNext(206);
     expect(outcome).toMatchObject({ status: 'Rescheduled', minorStatus: 'Input Data Resolution' });
+  });
+
+  /** The tarball on `store` at the job's OutputSandboxLFN: checked to hold the payload's big.bin and std.out. */
+  async function sandboxOnStorage(jobId: number, store: XrootdSE, dir = `/gridpp/user/a/alice/0/${jobId}`): Promise<string> {
+    const params = server.state.jobs.get(jobId)!.parameters;
+    const lfn = String(params.OutputSandboxLFN);
+    expect(lfn).toMatch(new RegExp(`^${dir}/LDSB\\.[a-z0-9_]{8}$`));
+    expect(params.OutputSandbox).toBe('Sandbox uploaded to grid storage');
+    const unpacked = join(work, `unpacked-${jobId}`);
+    await mkdir(unpacked);
+    await writeFile(join(unpacked, 'sandbox.tar.bz2'), await store.read(lfn));
+    execFileSync('tar', ['-xjf', 'sandbox.tar.bz2'], { cwd: unpacked });
+    expect((await readFile(join(unpacked, 'std.out'), 'utf8')).trim()).toBe('done');
+    expect((await readFile(join(unpacked, 'big.bin'))).length).toBeGreaterThan(100 * 1024);
+    // Not in the sandbox store.
+    expect(server.state.jobs.get(jobId)!.outputSandbox).toBeUndefined();
+    return lfn;
+  }
+
+  it('an output sandbox over JobWrapper/OutputSandboxLimit goes to the SE as DIRAC does: registered, OutputSandboxLFN set, Done', async () => {
+    const outcome = await runNext(207);
+    expect(outcome).toMatchObject({ status: 'Done', minorStatus: 'Execution Complete' });
+    const history = minors(207);
+    expect(history.slice(-4)).toEqual(['Completing/Uploading Output Sandbox', 'Completing/Uploading Output Data', 'Completing/Output Data Uploaded', 'Done/Execution Complete']);
+    expect(history).not.toContain('Completing/Output Sandbox Uploaded');
+    const lfn = await sandboxOnStorage(207, se);
+    const entry = server.data.files.get(lfn)!;
+    expect([...entry.replicas.keys()]).toEqual(['SE-DISK']);
+    const stored = await se.read(lfn);
+    expect(entry).toMatchObject({ size: stored.length, checksum: diracAdlerHex(adler32(stored)) });
+    expect(stored.length).toBeGreaterThan(SANDBOX_LIMIT);
+    expect(server.state.jobs.get(207)!.parameters.UploadedOutputData).toBe(lfn);
+  });
+
+  it('an oversized sandbox whose SE refuses: failover SE, the request in ReqManager, Completed with Pending Requests', async () => {
+    const before = server.data.requests.length;
+    const outcome = await runNext(208);
+    expect(outcome).toMatchObject({ status: 'Completed', minorStatus: 'Pending Requests' });
+    expect(minors(208).slice(-4)).toEqual(['Completing/Uploading Output Sandbox', 'Completing/Uploading Output Data', 'Completing/Output Data Uploaded', 'Completed/Pending Requests']);
+    const lfn = await sandboxOnStorage(208, failover);
+    expect([...server.data.files.get(lfn)!.replicas.keys()]).toEqual(['SE-FAILOVER']);
+    expect(server.data.requests).toHaveLength(before + 1);
+    const stored = server.data.requests.at(-1)!.parsed as { RequestName: string; Operations: { Type: string; TargetSE: string; SourceSE: string | null; Files: { LFN: string }[] }[] };
+    expect(stored.RequestName).toBe('bigsandbox_job_208');
+    expect(stored.Operations.map((op) => [op.Type, op.TargetSE, op.SourceSE, op.Files[0]!.LFN])).toEqual([
+      ['ReplicateAndRegister', 'SE-DOWN', 'SE-FAILOVER', lfn],
+      ['RemoveReplica', 'SE-FAILOVER', null, lfn],
+    ]);
+    expect(String(server.state.jobs.get(208)!.parameters.PendingRequest)).toMatch(/^Name:bigsandbox_job_208\n/);
+  });
+
+  it('a sandbox under the limit that the sandbox store refuses (its own MaxSandboxSizeMiB) goes to the SE too, as DIRAC does', async () => {
+    const outcome = await runNext(209);
+    expect(outcome).toMatchObject({ status: 'Done', minorStatus: 'Execution Complete' });
+    expect(minors(209)).not.toContain('Completing/Output Sandbox Uploaded');
+    await sandboxOnStorage(209, se);
+  });
+
+  it('a failed job’s oversized sandbox is uploaded in any case; the job stays Failed', async () => {
+    const outcome = await runNext(210);
+    expect(outcome).toMatchObject({ status: 'Failed', minorStatus: 'Application Finished With Errors' });
+    expect(minors(210).filter((m) => m.startsWith('Completing/Uploading') || m.includes('Output Data'))).toEqual([]);
+    await sandboxOnStorage(210, se);
   });
 });

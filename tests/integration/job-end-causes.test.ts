@@ -38,4 +38,21 @@ describe('every way a job ends has its minor status, application status and code
     });
     expect(ended('good')).toEqual({ status: 'Done', minor: 'Execution Complete', application: 'Finished', code: 0, cause: 'done' });
   });
+
+  it('DiracX: an output sandbox over the store\'s limit is refused (400) and, with no data service to take it, the job fails', async () => {
+    // DiracX has no data management: DIRAC's OutputSandboxLFN path (docs/data.md) has nothing to upload to.
+    server = await startDevServer({
+      sandboxMaxBytes: 64 * 1024,
+      jobs: [{ fields: { JobName: 'big', Executable: 'big.sh', ...std, OutputSandbox: ['big.bin', 'std.out'] }, inputFiles: { 'big.sh': '#!/bin/sh\nhead -c 262144 /dev/urandom > big.bin\n' } }],
+    });
+    const dir = tempDir();
+    const credentials = path.join(dir, 'credentials.json');
+    await server.writePilotCredentials(credentials);
+    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work')));
+    expect(run.code, run.stderr).toBe(0);
+    const [job] = server.jobs();
+    const upload = FAILURE_CAUSES['output-upload'];
+    expect({ status: job!.status, minor: job!.minorStatus, code: job!.parameters.JobEndCode }).toEqual({ status: 'Failed', minor: upload.minorStatus, code: upload.code });
+    expect(job!.parameters.OutputSandboxLFN).toBeUndefined();
+  });
 });
