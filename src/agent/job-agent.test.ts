@@ -45,7 +45,7 @@ function agent(backend: Backend, r: JobAgentRules, extra: { workLeft?: () => num
     backend, pool: new SlotPool({ processors: extra.processors ?? 2, memoryMB: 1000, gpus: [] }), rules: r, pilotStamp: 's', vo: 'v',
     describeFree: () => ({ resources: {} as never, node: {} }),
     cpuWorkLeft: extra.workLeft ?? (() => 1e9),
-    job: { workDir, site: 'S', runner: { kind: 'direct', reason: 'test' }, limits: () => ({ sampleIntervalMs: 200, killGraceMs: 200, stalled: null, loopingSeconds: null }), pilotEnv: { PATH: process.env.PATH }, native: null },
+    job: { workDir, site: 'S', runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } }, limits: () => ({ sampleIntervalMs: 200, killGraceMs: 200, stalled: null, loopingSeconds: null }), pilotEnv: { PATH: process.env.PATH }, native: null },
     logger: silentLogger(),
     shutdown: extra.shutdown ?? new AbortController().signal,
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveParams } from '../pilot/params.js';
 import type { ProbeResult } from '../probes/types.js';
 import { PilotError } from '../core/errors.js';
+import { secretFilesOf } from '../payload/runner/secret-files.js';
 import {
   CPU_TIME_FACTOR, chooseRunner, diracPayloadConfig, jobAgentRules, jobLimits, lifetimeDeadline, localJobLimits, resourceParams, slotCapacity,
   slotProcessors, voOf,
@@ -89,9 +90,9 @@ describe('chooseRunner', () => {
   });
 
   it('falls back to the direct runner, saying why', async () => {
-    expect(chooseRunner(await facts({ runner: 'direct' }))).toEqual({ kind: 'direct', reason: 'configured (--runner direct)' });
+    expect(chooseRunner(await facts({ runner: 'direct' }))).toEqual({ kind: 'direct', reason: 'configured (--runner direct)', secretFiles: { files: [] } });
     const none = probe({ container: { runtime: null, path: null } });
-    expect(chooseRunner(await facts({}, { probe: none }))).toEqual({ kind: 'direct', reason: 'no container runtime on this node' });
+    expect(chooseRunner(await facts({}, { probe: none }))).toEqual({ kind: 'direct', reason: 'no container runtime on this node', secretFiles: { files: [] } });
     const nested = probe({ container: { insideContainer: true, userNamespaces: false } });
     expect(chooseRunner(await facts({}, { probe: nested }))).toMatchObject({ kind: 'direct', reason: expect.stringMatching(/nesting impossible/) });
   });
@@ -100,6 +101,15 @@ describe('chooseRunner', () => {
     const none = probe({ container: { runtime: null, path: null } });
     const f = await facts({ runner: 'apptainer' }, { probe: none });
     expect(() => chooseRunner(f)).toThrow(PilotError);
+  });
+
+  it('carries the secret files it was given: two choices do not see each other’s', async () => {
+    const a = chooseRunner({ ...(await facts()), secretFiles: secretFilesOf(['/pilot-a/creds.json'], {}) });
+    const b = chooseRunner({ ...(await facts({ runner: 'direct' })), secretFiles: secretFilesOf(['/pilot-b/proxy'], { PILOT_NO_SECRET_HIDING: '1' }) });
+    expect(a.secretFiles).toEqual({ files: ['/pilot-a/creds.json'] });
+    expect(b.secretFiles).toEqual({ files: ['/pilot-b/proxy'], disabled: 'PILOT_NO_SECRET_HIDING is set' });
+    // Choosing b changed nothing of a (the files were a module-level registration once).
+    expect(chooseRunner({ ...(await facts()), secretFiles: secretFilesOf(['/pilot-a/creds.json'], {}) })).toEqual(a);
   });
 });
 

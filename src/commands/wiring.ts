@@ -20,6 +20,7 @@ import { SlotPool, type SlotCapacity } from '../payload/slots.js';
 import { readAllowedCpus } from '../payload/runner/affinity.js';
 import type { WatchdogLimits } from '../payload/runner/index.js';
 import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
+import { noSecretFiles, type SecretFiles } from '../payload/runner/secret-files.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 
@@ -27,6 +28,7 @@ export interface PilotFacts {
   readonly params: Params;
   readonly startedAt: Date;
   readonly pilotStamp: string;
+  readonly secretFiles?: SecretFiles | undefined;
   probe?: ProbeResult | undefined;
   cpuPower?: CpuPower | undefined;
   timeLeft?: SlotTimeLeft | undefined;
@@ -113,10 +115,12 @@ export function windDownDefaults(params: Pick<Params, 'stopSigRegex' | 'stopSigN
 /**
  * Apptainer when configured or usable; the direct runner when configured, or when nesting is
  * impossible (already inside a container without user namespaces). The reason is logged and
- * reported with each job.
+ * reported with each job. The choice carries the pilot's credential files, which every payload
+ * it starts must not see.
  */
-export function chooseRunner(facts: Pick<PilotFacts, 'params' | 'probe'>): RunnerChoice {
+export function chooseRunner(facts: Pick<PilotFacts, 'params' | 'probe' | 'secretFiles'>): RunnerChoice {
   const p = facts.params;
+  const secretFiles = facts.secretFiles ?? noSecretFiles();
   const container = facts.probe?.container;
   const binds = [...(facts.probe?.cvmfs.available ? ['/cvmfs'] : []), ...p.containerBinds];
   const apptainer = (binary: string): RunnerChoice => ({
@@ -126,16 +130,18 @@ export function chooseRunner(facts: Pick<PilotFacts, 'params' | 'probe'>): Runne
     binds,
     userns: container?.userNamespaces ?? false,
     extraOptions: [],
+    secretFiles,
   });
-  if (p.runner === 'direct') return { kind: 'direct', reason: 'configured (--runner direct)' };
+  const direct = (reason: string): RunnerChoice => ({ kind: 'direct', reason, secretFiles });
+  if (p.runner === 'direct') return direct('configured (--runner direct)');
   const binary = p.apptainerBinary ?? container?.path ?? container?.runtime ?? null;
   if (p.runner === 'apptainer') {
     if (!binary) throw new PilotError(ExitCode.CONTAINER, '--runner apptainer: no apptainer or singularity found (set --apptainer PATH)');
     return apptainer(binary);
   }
-  if (!binary) return { kind: 'direct', reason: 'no container runtime on this node' };
+  if (!binary) return direct('no container runtime on this node');
   if (container?.insideContainer && !container.userNamespaces) {
-    return { kind: 'direct', reason: 'inside a container without user namespaces: nesting impossible' };
+    return direct('inside a container without user namespaces: nesting impossible');
   }
   return apptainer(binary);
 }

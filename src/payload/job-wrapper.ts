@@ -22,6 +22,7 @@ import { FAILURE_CAUSES, JobFailure, KILL_CAUSES, type FailureCauseId, type Fail
 import { JobPathRefused, jobPathComponents, relativeJobPath } from './job-paths.js';
 import { UnsafeJobFile } from './safe-open.js';
 import { payloadIsolationGapFor, startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
+import type { SecretFiles } from './runner/secret-files.js';
 import {
   jobInputData, jobOutputData, keepSandboxForStorage, outputSandboxLimit, rescheduleForData, wantsInputData, wantsOutputData,
   type JobDataOptions,
@@ -35,10 +36,14 @@ import { windDownRule, WindDownError, type WindDownRule } from './watchdog/wind-
 
 const SOURCE = 'JobWrapper';
 
-/** How the pilot runs payloads: decided once per pilot from parameters and the probe. */
-export type RunnerChoice =
+/**
+ * How the pilot runs payloads: decided once per pilot from parameters and the probe, with the
+ * pilot's credential files that none of its payloads may see.
+ */
+export type RunnerChoice = (
   | { kind: 'direct'; reason: string }
-  | { kind: 'apptainer'; binary: string; image: string; binds: string[]; userns: boolean; extraOptions: string[] };
+  | { kind: 'apptainer'; binary: string; image: string; binds: string[]; userns: boolean; extraOptions: string[] }
+) & { secretFiles: SecretFiles };
 
 export interface JobRunOptions {
   job: MatchedJob;
@@ -293,7 +298,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       }
       if (description.payloadToken) {
         // The owner's token must be visible to this payload alone (docs/reliability.md, threat model).
-        const gap = payloadIsolationGapFor(options.runner.kind);
+        const gap = payloadIsolationGapFor(options.runner);
         if (gap !== null && !options.allowSharedPayloadToken) {
           throw new JobFailure('payload-token-refused', `PayloadToken refused: other payloads of this pilot could read the token (${gap})`, 'other payloads of this pilot could read it');
         }
@@ -345,6 +350,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
                 extraOptions: options.runner.extraOptions,
                 workdirBase: path.join(jobDir, '.apptainer'),
               },
+        secretFiles: options.runner.secretFiles,
         limits: windDown?.limits ?? options.limits,
         ...(windDown ? { windDown: windDown.option } : {}),
         logger: log,

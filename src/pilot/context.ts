@@ -3,6 +3,7 @@ import type { Params } from './params.js';
 import type { ProbeResult } from '../probes/types.js';
 import type { Backend } from '../backend/types.js';
 import type { NativeAddon } from '../native/types.js';
+import type { SecretFiles } from '../payload/runner/secret-files.js';
 
 /** CPU power per processor (HS06-like DB12 units) and where it came from. */
 export interface CpuPower {
@@ -32,6 +33,8 @@ export interface PilotContext {
   readonly env: NodeJS.ProcessEnv;
   readonly workDir: string;
   readonly pilotStamp: string;
+  /** The pilot's credential files, hidden from its payloads (set by the session; absent: none). */
+  readonly secretFiles?: SecretFiles;
   readonly startedAt: Date;
   /** Aborted when the batch system signals the pilot to stop (SIGTERM, SIGINT, SIGUSR1, SIGXCPU). */
   readonly shutdown: AbortSignal;

@@ -113,7 +113,7 @@ async function runNext(expectedId: number): Promise<JobOutcome> {
   const slot = new SlotPool({ processors: 1, memoryMB: 2000, gpus: [] }).acquire(description);
   if (!isSlot(slot)) throw new Error(slot.reason);
   const outcome = await runJob({
-    job: job!, description, slot, backend, workDir: join(work, 'pilot'), site: SITE, runner: { kind: 'direct', reason: 'test' },
+    job: job!, description, slot, backend, workDir: join(work, 'pilot'), site: SITE, runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } },
     limits: QUIET_LIMITS, pilotEnv: { PATH: process.env.PATH }, logger: silentLogger(), native: null, shutdown: new AbortController().signal,
   });
   await backend.flush();

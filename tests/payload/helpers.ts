@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../../src/core/logger.js';
 import { startPayload, type PayloadHandle, type PayloadOptions } from '../../src/payload/runner/index.js';
+import { noSecretFiles } from '../../src/payload/runner/secret-files.js';
 import type { WatchdogLimits } from '../../src/payload/watchdog/limits.js';
 
 /** The Node that runs the tests: a payload interpreter present everywhere the suite runs. */
@@ -51,6 +52,7 @@ export function runPayload(
     limits: QUIET_LIMITS,
     logger: silentLogger(),
     ...rest,
+    secretFiles: rest.secretFiles ?? noSecretFiles(),
   });
 }
 

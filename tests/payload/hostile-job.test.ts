@@ -60,7 +60,7 @@ async function runHostileJob(work: string, jdl: string, onStarted?: (handle: Pay
   const slot = new SlotPool({ processors: 1, memoryMB: 1000, gpus: [] }).acquire(description);
   if (!isSlot(slot)) throw new Error(slot.reason);
   const outcome = await runJob({
-    job, description, slot, backend, workDir: work, site: 'S', runner: { kind: 'direct', reason: 'test' }, limits: QUIET_LIMITS,
+    job, description, slot, backend, workDir: work, site: 'S', runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } }, limits: QUIET_LIMITS,
     pilotEnv: { PATH: process.env.PATH }, logger: silentLogger(), native: null, shutdown: new AbortController().signal,
     ...(onStarted ? { onStarted: (_id: number, handle: PayloadHandle) => onStarted(handle) } : {}),
   });

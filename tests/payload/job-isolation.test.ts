@@ -9,21 +9,20 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend, MatchedJob, StatusUpdate } from '../../src/backend/types.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { describeJob } from '../../src/payload/job-description.js';
 import { runJob, type JobOutcome } from '../../src/payload/job-wrapper.js';
 import { SlotPool, isSlot } from '../../src/payload/slots.js';
 import { namespaceSupport } from '../../src/payload/runner/hide-secrets.js';
-import { registerSecretFiles } from '../../src/payload/runner/secret-files.js';
+import { secretFilesOf, type SecretFiles } from '../../src/payload/runner/secret-files.js';
 import { makeJobDir, QUIET_LIMITS, removeDir, runPayload, waitFor } from './helpers.js';
 
 const BOB_TOKEN = 'eyJBOB-OWNER-TOKEN-0123456789';
 const PILOT_SECRET = 'eyJPILOT-ACCESS-TOKEN-abcdef';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
-afterEach(() => registerSecretFiles([]));
 
 function backend(): Backend {
   return {
@@ -37,29 +36,28 @@ function backend(): Backend {
   } as unknown as Backend;
 }
 
-function startJob(work: string, jobId: number, owner: string, jdl: string, extra: { token?: string; allowShared?: boolean; privateAreaDirs?: string[] } = {}): Promise<JobOutcome> {
+function startJob(work: string, jobId: number, owner: string, jdl: string, extra: { secretFiles: SecretFiles; token?: string; allowShared?: boolean; privateAreaDirs?: string[] }): Promise<JobOutcome> {
   const job: MatchedJob = { jobId, jdl, owner, ownerGroup: 'g', vo: 'v', credentials: extra.token ? { accessToken: extra.token, expiresIn: 3600, refreshToken: null } : null };
   const description = describeJob(jdl, job);
   const slot = new SlotPool({ processors: 1, memoryMB: 1000, gpus: [] }).acquire(description);
   if (!isSlot(slot)) throw new Error(slot.reason);
   return runJob({
-    job, description, slot, backend: backend(), workDir: work, site: 'S', runner: { kind: 'direct', reason: 'test' }, limits: QUIET_LIMITS,
+    job, description, slot, backend: backend(), workDir: work, site: 'S', runner: { kind: 'direct', reason: 'test', secretFiles: extra.secretFiles }, limits: QUIET_LIMITS,
     pilotEnv: { PATH: process.env.PATH }, logger: silentLogger(), native: null, shutdown: new AbortController().signal, keepJobDir: true,
     ...(extra.allowShared ? { allowSharedPayloadToken: true } : {}),
     ...(extra.privateAreaDirs ? { privateAreaDirs: extra.privateAreaDirs } : {}),
   });
 }
 
-/** A pilot's scratch: its credentials beside the work directory. */
-function pilotScratch() {
+/** A pilot's scratch: its credentials beside the work directory, and the runner's list of them. */
+function pilotScratch(env: NodeJS.ProcessEnv = {}) {
   const root = makeJobDir('isolation-');
   dirs.push(root);
   const creds = path.join(root, 'creds.json');
   writeFileSync(creds, PILOT_SECRET, { mode: 0o600 });
   const work = path.join(root, 'work');
   mkdirSync(work, { mode: 0o700 });
-  registerSecretFiles([creds], {});
-  return { root, creds, work };
+  return { root, creds, work, secretFiles: secretFilesOf([creds], env) };
 }
 
 const support = namespaceSupport();
@@ -87,15 +85,15 @@ echo "after-umount: $(ls -A .. ../../tokens 2>&1 | tr '\n' ' ')"
 
 describe.skipIf(!support.ok)('attack 3: one job against another on the same pilot (direct runner, user namespaces)', () => {
   it('a concurrent job of another owner sees neither the token nor the directory of the other job, nor the pilot', async () => {
-    const { creds, work } = pilotScratch();
-    const victim = startJob(work, 2, 'bob', VICTIM, { token: BOB_TOKEN });
+    const { creds, work, secretFiles } = pilotScratch();
+    const victim = startJob(work, 2, 'bob', VICTIM, { secretFiles, token: BOB_TOKEN });
     const victimDir = path.join(work, 'jobs', '2');
     await waitFor(() => existsSync(path.join(victimDir, 'ready')), 20_000);
 
     // The attacker's script, as its input sandbox would have put it in its job directory.
     mkdirSync(path.join(work, 'jobs', '3'), { recursive: true });
     writeFileSync(path.join(work, 'jobs', '3', 'attack.sh'), ATTACKER_SCRIPT, { mode: 0o755 });
-    const attacker = await startJob(work, 3, 'mallory', `[Executable = "attack.sh"; Arguments = "${work} ${process.pid} ${creds}";]`);
+    const attacker = await startJob(work, 3, 'mallory', `[Executable = "attack.sh"; Arguments = "${work} ${process.pid} ${creds}";]`, { secretFiles });
     writeFileSync(path.join(victimDir, 'go'), '');
     const victimOutcome = await victim;
 
@@ -123,13 +121,13 @@ describe.skipIf(!support.ok)('attack 3: one job against another on the same pilo
   });
 
   it('edge mode: a payload on the compute side sees its own staged directory only, not the other jobs’ relay files', async () => {
-    const { root, work } = pilotScratch();
+    const { root, work, secretFiles } = pilotScratch();
     const staged = path.join(root, 'staged-jobs');
     for (const id of ['2', '3']) {
       mkdirSync(path.join(staged, id), { recursive: true });
       writeFileSync(path.join(staged, id, 'events.jsonl'), `{"job":${id}}\n`);
     }
-    const outcome = await startJob(work, 3, 'mallory', `[Executable = "/bin/sh"; Arguments = "-c 'ls -A ${staged}; cat ${staged}/2/events.jsonl; echo x > ${staged}/2/forged'";]`, { privateAreaDirs: [staged] });
+    const outcome = await startJob(work, 3, 'mallory', `[Executable = "/bin/sh"; Arguments = "-c 'ls -A ${staged}; cat ${staged}/2/events.jsonl; echo x > ${staged}/2/forged'";]`, { secretFiles, privateAreaDirs: [staged] });
     const out = readFileSync(path.join(work, 'jobs', '3', 'std.out'), 'utf8');
     expect(outcome.status).toBe('Failed'); // its last command could not write there
     expect(out.trim()).toBe('3');
@@ -187,14 +185,13 @@ __attribute__((constructor)) static void steal(void) {
 
 describe('PayloadToken where payloads cannot be kept apart (no namespaces, or hiding off)', () => {
   it('is refused as the job’s own failure unless the site allows it', async () => {
-    const { creds, work } = pilotScratch();
-    registerSecretFiles([creds], { PILOT_NO_SECRET_HIDING: '1' });
+    const { work, secretFiles } = pilotScratch({ PILOT_NO_SECRET_HIDING: '1' });
     const jdl = '[Executable = "/bin/sh"; Arguments = "-c \'cat $BEARER_TOKEN_FILE\'"; PayloadToken = True;]';
-    const refused = await startJob(work, 4, 'bob', jdl, { token: BOB_TOKEN });
+    const refused = await startJob(work, 4, 'bob', jdl, { secretFiles, token: BOB_TOKEN });
     expect(refused).toMatchObject({ status: 'Failed', failure: 'job', minorStatus: 'Payload Token Refused: other payloads of this pilot could read it' });
     expect(existsSync(path.join(work, 'tokens', 'job-4'))).toBe(false);
 
-    const allowed = await startJob(work, 5, 'bob', jdl, { token: BOB_TOKEN, allowShared: true });
+    const allowed = await startJob(work, 5, 'bob', jdl, { secretFiles, token: BOB_TOKEN, allowShared: true });
     expect(allowed.status).toBe('Done');
     expect(readFileSync(path.join(work, 'jobs', '5', 'std.out'), 'utf8').trim()).toBe(BOB_TOKEN);
     expect(existsSync(path.join(work, 'tokens', 'job-5'))).toBe(false); // removed at the end

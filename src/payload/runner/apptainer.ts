@@ -5,7 +5,6 @@ import { execa } from 'execa';
 import { ExitCode } from '../../core/exit-codes.js';
 import { PilotError } from '../../core/errors.js';
 import { resolveExecutable } from './direct.js';
-import { registeredSecretFiles } from './secret-files.js';
 import { secretBindMasks } from './secret-binds.js';
 import type { ApptainerRunnerOptions, LaunchPlan, PayloadOptions } from './types.js';
 
@@ -138,7 +137,7 @@ export function planApptainer(
   }
   const jobDir = path.resolve(options.cwd);
   for (const dir of ['', 'cache', 'build-tmp', 'empty']) mkdirSync(path.join(runner.workdirBase, dir), { recursive: true, mode: 0o700 });
-  runner = shieldSecrets(runner, options.secretFiles ?? registeredSecretFiles(), options.logger);
+  runner = shieldSecrets(runner, options.secretFiles, options.logger);
   // A code left by an earlier run in this directory would pass for this payload's.
   rmSync(path.join(jobDir, RC_FILE_NAME), { force: true, recursive: true });
   // A name the input sandbox may have taken (as a link to a file of the pilot's): removed, then created anew.

@@ -19,7 +19,7 @@ import { joinCgroup, pinToCpus } from './affinity.js';
 import { planDirect } from './direct.js';
 import { hideSecretsFromPayload, payloadIsolationGap } from './hide-secrets.js';
 import { makePilotNonDumpable } from './non-dumpable.js';
-import { registeredSecretFiles } from './secret-files.js';
+import type { SecretFiles } from './secret-files.js';
 import {
   PAYLOAD_MARKER_ENV,
   type ContainerFailure,
@@ -61,7 +61,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
   // Innermost: the namespaces are entered after the cgroup join and the pinning, which they inherit.
   const base =
     options.runner.kind === 'direct'
-      ? hideSecretsFromPayload(planDirect(options, marker), options.secretFiles ?? registeredSecretFiles(), logger, options.privateAreas)
+      ? hideSecretsFromPayload(planDirect(options, marker), options.secretFiles, logger, options.privateAreas)
       : planApptainer(options, options.runner, marker);
   const plan: LaunchPlan = pinToCpus(
     joinCgroup(base, options.cgroupProcsFile),
@@ -289,8 +289,8 @@ function insideJobDir(jobDir: string, file: string): string {
  * when none can: a container sees only its own job directory and token; the direct runner needs
  * the user namespaces (hide-secrets.ts).
  */
-export function payloadIsolationGapFor(runner: 'direct' | 'apptainer'): string | null {
-  return runner === 'apptainer' ? null : payloadIsolationGap(registeredSecretFiles());
+export function payloadIsolationGapFor(runner: { kind: 'direct' | 'apptainer'; secretFiles: SecretFiles }): string | null {
+  return runner.kind === 'apptainer' ? null : payloadIsolationGap(runner.secretFiles);
 }
 
 let cachedSelfSession: number | undefined;

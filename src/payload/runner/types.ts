@@ -5,6 +5,7 @@ import type { KillReason } from '../watchdog/kill-reasons.js';
 import type { WindDownRule } from '../watchdog/wind-down.js';
 import type { WatchdogLimits } from '../watchdog/limits.js';
 import type { ResourceReport } from '../watchdog/resource-report.js';
+import type { SecretFiles } from './secret-files.js';
 
 export type { KillReason, WatchdogLimits };
 
@@ -51,10 +52,10 @@ export interface PayloadOptions {
   /** cgroup.procs of the job's own cgroup, joined before the payload starts (src/payload/cgroup.ts). */
   cgroupProcsFile?: string;
   /**
-   * The pilot's credential files to hide from a direct-runner payload; default: those the session
-   * registered (secret-files.ts). `disabled` names why hiding is off.
+   * The pilot's credential files to hide from the payload (secret-files.ts): the runner choice's,
+   * passed by the job wrapper. `disabled` names why hiding is off.
    */
-  secretFiles?: { files: string[]; disabled?: string };
+  secretFiles: SecretFiles;
   /**
    * Wind-down (wind-down.ts): the signal the job asked for, sent to its matching processes when
    * its CPU reaches `atCpuSeconds`, or when the pilot calls `windDown()`.

@@ -9,7 +9,7 @@ import type { Params } from '../params.js';
 import { loadNativeAddon } from '../../native/load.js';
 import { restoreRuntimeEnvironment } from '../runtime-reexec.js';
 import type { NativeAddon } from '../../native/types.js';
-import { registerSecretFiles } from '../../payload/runner/secret-files.js';
+import { secretFilesOf } from '../../payload/runner/secret-files.js';
 import { hostCertificateDir, hostCredentialFile } from '../dirac-options.js';
 
 export interface Session {
@@ -39,14 +39,15 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
   // environment back before anything can spawn: no helper or payload inherits them.
   restoreRuntimeEnvironment(env);
   const params: Params = await loadParams(parsed, env);
-  // Whatever payloads this session runs, the direct runner hides these files from them.
   const pilotStamp = makePilotStamp(params);
   const create = options.workDir === true || (options.workDir === 'if-given' && params.workDir !== undefined);
   const workDir = create ? prepareWorkDir(params, pilotStamp, env) : resolve(params.workDir ?? process.cwd());
   const hostCredentials = params.useServerCertificate
     ? [join(hostCertificateDir(params, workDir), 'hostkey.pem'), hostCredentialFile(workDir)]
     : [];
-  registerSecretFiles([params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile, ...hostCredentials], env);
+  // Whatever payloads this session runs, the runner hides these files from them (chooseRunner carries them).
+  const credentialFiles = [params.credentialsFile, params.proxyFile ?? env.X509_USER_PROXY, params.pilotSecretFile, ...hostCredentials];
+  const secretFiles = secretFilesOf(credentialFiles, env);
   const quiet = options.quietLogs === true && !params.debug;
   const logger: Logger =
     quiet && !create
@@ -64,6 +65,7 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
     env,
     workDir,
     pilotStamp,
+    secretFiles,
     startedAt: new Date(),
     shutdown: shutdown.signal,
     get native() {
