@@ -3,6 +3,8 @@
 // demo jobs, and the pilot running them to a final state. Prints what happened and exits with the
 // pilot's exit code. Usage: npm run demo [-- --binary dist/bin/pilot-linux-x64] [-- --keep]
 // [-- --backend dirac]: the same against the legacy DIRAC v9 dev server (DIPS and HTTPS, X.509 proxies).
+// [-- --backend dirac+diracx]: DIRAC v9 with DiracX enabled for the VO: matched through DIRAC's
+// Matcher, statuses and heartbeats to a DiracX dev server, with the DIRACX token of the proxy.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +22,13 @@ if (binary !== null && (args[binaryIndex + 1] === undefined || !existsSync(binar
 }
 const keep = args.includes('--keep');
 const backendIndex = args.indexOf('--backend');
-const legacy = backendIndex !== -1 && args[backendIndex + 1] === 'dirac';
+const backendName = backendIndex === -1 ? 'diracx' : args[backendIndex + 1];
+if (!['diracx', 'dirac', 'dirac+diracx'].includes(backendName)) {
+  process.stderr.write(`demo: --backend ${backendName ?? ''}: expected diracx, dirac or dirac+diracx\n`);
+  process.exit(2);
+}
+const mixed = backendName === 'dirac+diracx';
+const legacy = backendName === 'dirac' || mixed;
 const work = path.join(root, '.work', 'demo');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true, mode: 0o700 });
@@ -34,7 +42,7 @@ const FINAL = new Set(['Done', 'Completed', 'Failed', 'Killed']);
 /** Starts a dev server bundle and resolves with the JSON line it prints when ready. */
 function startServer() {
   const argv = legacy
-    ? [path.join(root, 'dist', 'devserver-dirac.cjs'), '--dir', path.join(work, 'dirac')]
+    ? [path.join(root, 'dist', 'devserver-dirac.cjs'), '--dir', path.join(work, 'dirac'), ...(mixed ? ['--diracx'] : [])]
     : [path.join(root, 'dist', 'devserver.cjs'), '--demo', '--tls-dir', path.join(work, 'tls'), '--credentials-out', path.join(work, 'pilot-credentials.json')];
   const child = spawn(runtime, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
@@ -58,7 +66,7 @@ function runPilot(server) {
     ...(binary ? [] : [path.join(root, 'dist', 'pilot.cjs')]),
     'run',
     ...(legacy
-      ? ['--backend', 'dirac', '--proxy', server.proxyPath, '--ca-path', server.caDir, '-C', server.csUrls.join(','), '--wnVO', server.vo, '-r', server.releaseVersion]
+      ? ['--backend', backendName, '--proxy', server.proxyPath, '--ca-path', server.caDir, '-C', server.csUrls.join(','), '--wnVO', server.vo, '-r', server.releaseVersion]
       : ['--diracx-url', server.url, '--ca-path', server.caFile, '--credentials', server.credentialsFile, '--wnVO', 'demo']),
     '--work-dir', path.join(work, 'pilot'),
     '-n', 'DIRAC.Demo.local', '-N', 'demo-ce.local', '-Q', 'default',

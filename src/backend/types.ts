@@ -132,7 +132,7 @@ export class SandboxNotFound extends Error {
 }
 
 export interface Backend {
-  readonly kind: 'diracx' | 'dirac';
+  readonly kind: 'diracx' | 'dirac' | 'dirac+diracx';
   /** The archive format this server's clients read back; default tar.zst (DiracX). */
   readonly outputSandboxFormat?: OutputSandboxArchive['format'];
   /**

@@ -9,14 +9,17 @@ import { hostCertificateDir, hostCredentialFile } from '../pilot/dirac-options.j
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { lifetimeDeadline, voOf } from './wiring.js';
 import { STOP_REPORT_MS } from '../pilot/signals.js';
+import { composeMixedBackend } from './mixed-backend.js';
+import type { DiracxSettings } from '../dirac/index.js';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {
   const p = ctx.params;
   if (p.useServerCertificate && p.backend !== 'dirac') {
+    // (Mixed mode needs the DIRACX block of a proxy: a host certificate has none.)
     throw new PilotError(ExitCode.CONFIG, '-c/--cert: a host certificate authenticates to legacy DIRAC only (--backend dirac)');
   }
-  if (p.backend === 'dirac') {
+  if (p.backend === 'dirac' || p.backend === 'dirac+diracx') {
     const proxyPath = p.useServerCertificate ? hostCredentials(ctx) : (p.proxyFile ?? ctx.env.X509_USER_PROXY);
     const caDir = p.caPath ?? ctx.env.X509_CERT_DIR;
     if (!proxyPath) throw new PilotError(ExitCode.CREDENTIALS, '--backend dirac needs a pilot proxy: --proxy or X509_USER_PROXY');
@@ -28,7 +31,7 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
       );
     // Loaded only for legacy DIRAC: its X.509 stack is the heaviest part of the bundle.
     const { createDiracBackend } = await import('../dirac/index.js');
-    return createDiracBackend({
+    const legacy = await createDiracBackend({
       proxyPath,
       caDir,
       csUrls: p.configurationServers,
@@ -45,6 +48,15 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
       stop: ctx.shutdown,
       stopReportMs: STOP_REPORT_MS,
     });
+    const settings = legacy.diracxSettings();
+    // As v9's ClientSelector: the CS decides per service; --backend dirac+diracx insists on it.
+    if (p.backend === 'dirac' && !settings.jobStateUpdate) return legacy;
+    try {
+      return await connectMixed(ctx, legacy, settings, proxyPath);
+    } catch (error) {
+      await legacy.close().catch(() => undefined);
+      throw error;
+    }
   }
   if (!p.diracxUrl) {
     throw new PilotError(ExitCode.CONFIG, 'no DiracX server configured: set --diracx-url or DIRACX_URL');
@@ -79,6 +91,52 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
     stop: ctx.shutdown,
     stopReportMs: STOP_REPORT_MS,
   });
+}
+
+/**
+ * DIRAC v9 with DiracX enabled for the VO: the legacy backend for what v9 keeps on DIRAC, the
+ * DiracX backend (at the CS's /DiracX/URL, or --diracx-url) for JobStateUpdate, with the pilot's
+ * DiracX token taken from the proxy's DIRACX block (mixed-backend.ts says which call goes where).
+ * A block that is missing, unreadable or no longer refreshable stops the pilot here, before any
+ * match: no job is taken that the pilot could not report.
+ */
+async function connectMixed(ctx: PilotContext, legacy: Backend, settings: DiracxSettings, proxyPath: string): Promise<Backend> {
+  const p = ctx.params;
+  const url = p.diracxUrl ?? settings.url;
+  if (!url) {
+    throw new PilotError(ExitCode.CONFIG, `--backend ${p.backend}: the CS has no /DiracX/URL and no --diracx-url was given`);
+  }
+  if (settings.voDisabled) {
+    ctx.logger.warn(
+      `the CS lists VO ${voOf(ctx)} in /DiracX/DisabledVOs, yet sends JobStateUpdate to DiracX (v9 does the same: DIRAC#7346)`,
+    );
+  }
+  const deadline = lifetimeDeadline(ctx);
+  const caPath = p.caPath ?? ctx.env.X509_CERT_DIR;
+  const diracx = await createDiracxBackend({
+    url,
+    ...(caPath ? { caPath } : {}),
+    insecure: p.insecure,
+    credentials: { proxyFile: proxyPath },
+    pilotStamp: ctx.pilotStamp,
+    ...(p.clientId ? { clientId: p.clientId } : {}),
+    spoolDir: path.join(ctx.workDir, 'spool'),
+    logger: ctx.logger,
+    ...(deadline ? { deadline } : {}),
+    stop: ctx.shutdown,
+    stopReportMs: STOP_REPORT_MS,
+  });
+  try {
+    await diracx.checkCredentials();
+  } catch (error) {
+    await diracx.close().catch(() => undefined);
+    throw error;
+  }
+  ctx.logger.info(
+    { diracx: url },
+    'DIRAC v9 with DiracX: job statuses, parameters and heartbeats to DiracX; match, reschedule, sandboxes, pilot status to DIRAC',
+  );
+  return composeMixedBackend(legacy, diracx);
 }
 
 /** The DiracX server's clock from an unauthenticated reply (no credentials needed); null if unreadable. */

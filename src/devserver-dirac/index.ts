@@ -5,7 +5,7 @@
  * a CS that points at all of it. For tests and `npm run demo -- --backend dirac`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { startDipsServer, type RunningServer } from './dips-server.js';
 import { startHttpsServer } from './https-server.js';
 import { makeUser, writeTestPki, type Issued } from './pki.js';
@@ -23,6 +23,15 @@ import { DevState } from './state.js';
 import { DevDataState, dataCfgText, fileCatalog, reqManager, type DevDataSetup } from './data-services.js';
 import { buildTar } from '../devserver/sandbox-archive.js';
 import { demoJobs } from '../devserver/demo-jobs.js';
+import { startDevServer, type DevServer } from '../devserver/index.js';
+import {
+  exchangeProxyForToken,
+  mixedJobManager,
+  mixedJobStateUpdate,
+  mixedMatcher,
+  mixedSandboxStore,
+  type MixedSetup,
+} from './diracx-backed.js';
 
 export { DevState } from './state.js';
 
@@ -46,6 +55,11 @@ export interface DiracDevServer {
   /** The FileCatalog's files and the requests ReqManager received. */
   data: DevDataState;
   ownerDN: string;
+  /**
+   * Mixed mode (`diracx` option): the DiracX dev server that holds the jobs and sandboxes, at the
+   * URL the CS gives in `/DiracX/URL`. Absent otherwise.
+   */
+  diracx?: DevServer;
   close(): Promise<void>;
 }
 
@@ -68,6 +82,14 @@ export interface DiracDevServerOptions {
   httpsRefusesProxies?: boolean;
   /** SandboxStore MaxSandboxSizeMiB (fractions allowed here): larger uploads are refused, as DIRAC's store does (default 10, DIRAC's). */
   sandboxMaxMiB?: number;
+  /**
+   * DIRAC v9 with DiracX enabled for the VO (docs/devserver.md, "Mixed mode"): a DiracX dev server
+   * runs beside the legacy services and shares their job records and sandbox store; the CS names
+   * it in `/DiracX/URL` and enables the JobStateUpdate future client; the pilot proxy carries a
+   * DIRACX block with the pilot's DiracX tokens (as v9 SiteDirectors ship it); the jobs are
+   * submitted to DiracX. `diracxBlock: false` leaves the block out of the proxy.
+   */
+  diracx?: boolean | { diracxBlock?: boolean; accessTokenTtlSeconds?: number };
 }
 
 const VO = 'gridpp';
@@ -123,10 +145,13 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
   let cfgText = '';
   const dataState = new DevDataState();
   const vomsRoles = new Map<string, string>(options.ownerVomsRole ? [['gridpp_user', options.ownerVomsRole]] : []);
+  const mixed = options.diracx ? (options.diracx === true ? {} : options.diracx) : null;
+  // DiracX names its sandboxes SB:SandboxSE|/S3/…: the SE the CS describes must carry that name.
+  const sandboxSE = mixed ? 'SandboxSE' : SE;
   const setup: ServiceSetup = {
     state,
     releaseVersions: [releaseVersion],
-    sandboxSE: SE,
+    sandboxSE,
     maxSandboxBytes: Math.round((options.sandboxMaxMiB ?? 10) * 1024 * 1024),
     cfgText: () => cfgText,
     users,
@@ -134,7 +159,26 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     vomsAttributeOf: (group) => vomsRoles.get(group),
   };
 
+  const diracx = mixed
+    ? await startDevServer({
+        vo: VO,
+        tls: { cert: pki.host.certPem, key: pki.host.keyPem },
+        ...(mixed.accessTokenTtlSeconds ? { accessTokenTtlSeconds: mixed.accessTokenTtlSeconds } : {}),
+      })
+    : undefined;
+  const groups = new Map([[ownerDN, 'gridpp_user'], [pilotDN, 'gridpp_pilot']]);
+  const mixedSetup: MixedSetup | null = diracx
+    ? { ...setup, db: diracx.sharedJobDb(), groupOf: (dn) => groups.get(dn) ?? 'unknown' }
+    : null;
+  if (diracx && mixed?.diracxBlock !== false) await appendFile(pki.proxyPath, diracxBlock(diracx.sharedJobDb().pilotTokens()));
+
   for (const spec of options.jobs ?? DEMO_JOBS) {
+    if (diracx) {
+      // Submitted as a v9 client does for a DiracX-enabled VO: the job and its sandbox are DiracX's.
+      const inputFiles = spec.inputFiles ? { inputFiles: spec.inputFiles } : {};
+      diracx.submitJob({ fields: spec.fields, owner: 'alice', ownerGroup: 'gridpp_user', ...inputFiles });
+      continue;
+    }
     const fields = { ...spec.fields };
     if (spec.inputFiles) {
       const tar = buildTar(spec.inputFiles);
@@ -149,18 +193,20 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
   const servers: RunningServer[] = [];
   const record = (call: { service: string; method: string; args: unknown[] }): void => void state.calls.push(call);
   const tlsOptions = { certPem: pki.host.certPem, keyPem: pki.host.keyPem, caPems: [pki.ca.certPem], onCall: record };
-  const store = sandboxStore(setup);
+  const store = mixedSetup ? mixedSandboxStore(mixedSetup) : sandboxStore(setup);
+  const proxies = proxyManager(setup);
+  if (mixedSetup) proxies.rpc = { ...proxies.rpc, exchangeProxyForToken: exchangeProxyForToken(mixedSetup) };
   const dips = await startDipsServer({
     ...tlsOptions,
     services: {
-      'WorkloadManagement/Matcher': matcher(setup),
+      'WorkloadManagement/Matcher': mixedSetup ? mixedMatcher(mixedSetup) : matcher(setup),
       'WorkloadManagement/PilotManager': pilotManager(setup),
-      'WorkloadManagement/JobManager': jobManager(setup),
+      'WorkloadManagement/JobManager': mixedSetup ? mixedJobManager(mixedSetup) : jobManager(setup),
       'WorkloadManagement/SandboxStore': store,
       'Configuration/Server': configuration(setup),
       'DataManagement/FileCatalog': fileCatalog(dataState, userNames),
       'RequestManagement/ReqManager': reqManager(dataState, userNames),
-      'Framework/ProxyManager': proxyManager(setup),
+      'Framework/ProxyManager': proxies,
     },
   });
   servers.push(dips);
@@ -168,9 +214,9 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     ...tlsOptions,
     refuseProxies: options.httpsRefusesProxies ?? false,
     services: {
-      'WorkloadManagement/TornadoJobStateUpdate': jobStateUpdate(setup),
+      'WorkloadManagement/TornadoJobStateUpdate': mixedSetup ? mixedJobStateUpdate(mixedSetup) : jobStateUpdate(setup),
       'WorkloadManagement/TornadoSandboxStore': store,
-      'Framework/TornadoProxyManager': proxyManager(setup),
+      'Framework/TornadoProxyManager': proxies,
       'Configuration/TornadoConfiguration': configuration(setup),
     },
   });
@@ -209,6 +255,23 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     '    }',
     '  }',
     '}',
+    ...(diracx
+      ? [
+          // v9: the URL DiracXClient() reads, and the per-service switch ClientSelector reads
+          // (PathFinder.useLegacyAdapter: FutureClientEnabled, LegacyClientEnabled before 9.1.18).
+          'DiracX',
+          '{',
+          `  URL = ${diracx.url}`,
+          '  FutureClientEnabled',
+          '  {',
+          '    WorkloadManagement',
+          '    {',
+          '      JobStateUpdate = yes',
+          '    }',
+          '  }',
+          '}',
+        ]
+      : []),
     'Registry',
     '{',
     '  Users',
@@ -261,7 +324,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     '{',
     '  StorageElements',
     '  {',
-    `    ${SE}`,
+    `    ${sandboxSE}`,
     '    {',
     '      BackendType = DISET',
     '      DIP',
@@ -288,10 +351,18 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     state,
     data: dataState,
     ownerDN,
+    ...(diracx ? { diracx } : {}),
     close: async () => {
-      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all([...servers.map((s) => s.close()), ...(diracx ? [diracx.close()] : [])]);
     },
   };
+}
+
+/** The DIRACX PEM block v9 appends to a proxy (`addTokenToPEM`): base64 of the credentials JSON, 64 a line. */
+function diracxBlock(pair: { access_token: string; refresh_token: string; expires_in: number }): string {
+  const document = { access_token: pair.access_token, refresh_token: pair.refresh_token, expires_on: Math.floor(Date.now() / 1000) + pair.expires_in };
+  const base64 = Buffer.from(JSON.stringify(document)).toString('base64');
+  return `-----BEGIN DIRACX-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END DIRACX-----\n`;
 }
 
 function dnOf(issued: Issued): string {

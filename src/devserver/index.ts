@@ -20,10 +20,12 @@ import { submitJdlRoute } from './routes/submission.js';
 import { createState, type PilotLogLine, type PilotRecord, type RecordedRequest, type Violation } from './state.js';
 import { createJob, DEFAULT_OWNER, type JobSubmission } from './submission.js';
 import { SpecValidator } from './validation.js';
+import { sharedJobDb, type SharedJobDb } from './shared-jobdb.js';
 
 export type { FaultProfile } from './faults.js';
 export type { JobSubmission } from './submission.js';
 export type { DevServerFeatures } from './core.js';
+export type { SharedJobDb } from './shared-jobdb.js';
 
 export interface DevServerOptions {
   /** Default "demo". */
@@ -109,6 +111,8 @@ export interface DevServer {
   setFaults(profile: FaultProfile): void;
   /** Drops the listener and every connection, then listens again on the same port; state is kept. */
   restart(): Promise<void>;
+  /** The job store as the legacy dev server shares it in mixed mode (src/devserver/shared-jobdb.ts). */
+  sharedJobDb(): SharedJobDb;
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -246,6 +250,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       return faults.log;
     },
     setFaults: (profile) => faults.set(profile),
+    sharedJobDb: () => sharedJobDb(core),
     async restart() {
       await stop(server);
       await listen(server, port);

@@ -25,6 +25,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import type { Logger } from '../core/logger.js';
 import { PyFloat, type PyValue } from './codec/index.js';
 import type { CfgSection } from './cs/cfg.js';
+import { diracxSettings, type DiracxSettings } from './cs/diracx-section.js';
 import { registryGroup, sandboxStoreUrl, userDN, vomsAttribute } from './cs/config.js';
 import type { TlsCredentials } from './dips/tls.js';
 import { DErrno, expectOk, isNoMatch } from './result.js';
@@ -89,6 +90,11 @@ export class DiracBackend implements Backend {
 
   get cfg(): CfgSection {
     return this.config.cfg;
+  }
+
+  /** What the CS says about DiracX for this pilot's VO (cs/diracx-section.ts): mixed mode reads it. */
+  diracxSettings(): DiracxSettings {
+    return diracxSettings(this.config.cfg, this.config.vo);
   }
 
   /**

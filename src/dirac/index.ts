@@ -2,7 +2,6 @@
  * Legacy DIRAC v9 backend, chosen with `--backend dirac`: loads the pilot proxy and CAs, fetches
  * the CS (getCompressedData), checks the pilot version against Operations, and returns a Backend.
  */
-import type { Backend } from '../backend/types.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -17,6 +16,7 @@ import { loadCaDirectory } from './x509/ca-dir.js';
 import { assertProxyValid, loadProxyFile } from './x509/proxy-file.js';
 
 export { DiracBackend } from './backend.js';
+export type { DiracxSettings } from './cs/diracx-section.js';
 
 export interface DiracBackendOptions {
   /** The pilot proxy (X509_USER_PROXY): proxy certificate, key, chain. */
@@ -66,7 +66,7 @@ function reportDeadline(stop: AbortSignal, reportMs: number): AbortSignal {
   return deadline.signal;
 }
 
-export async function createDiracBackend(options: DiracBackendOptions): Promise<Backend> {
+export async function createDiracBackend(options: DiracBackendOptions): Promise<DiracBackend> {
   const logger = options.logger ?? silentLogger();
   const proxy = await loadProxyFile(options.proxyPath);
   assertProxyValid(proxy, new Date(), 60);

@@ -311,6 +311,14 @@ export class DiracxBackend implements Backend {
   }
 
   /** The VO the pilot's token names (its `vo` claim), for a pilot started without --wnVO; null if none. */
+  /**
+   * The pilot's credentials are usable now: a due refresh is made (and a refused one throws, exit
+   * 21). Mixed mode calls it before the first match, so no job is taken that could not be reported.
+   */
+  async checkCredentials(): Promise<void> {
+    await this.parts.pilotTokens.accessToken();
+  }
+
   tokenVo(): string | null {
     const payload = this.parts.pilotTokens.current().accessToken.split('.')[1];
     if (!payload) return null;

@@ -594,10 +594,10 @@ export const OPTIONS = [
     long: 'backend',
     env: 'PILOT_BACKEND',
     type: 'string',
-    schema: (z: Zod) => z.enum(['diracx', 'dirac']),
+    schema: (z: Zod) => z.enum(['diracx', 'dirac', 'dirac+diracx']),
     default: 'diracx',
-    value: 'diracx|dirac',
-    help: 'workload manager to talk to',
+    value: 'diracx|dirac|dirac+diracx',
+    help: 'workload manager to talk to (dirac+diracx: DIRAC v9 with DiracX enabled for the VO)',
     origin: 'pilot',
   }),
   option({

@@ -31,7 +31,11 @@ export const checkSubcommand: Subcommand = {
       }
       const backend = ctx.backend as { serverTime?: () => Promise<Date | null> } | undefined;
       // Without credentials the clock still has a reference: the Date of an unauthenticated reply.
-      const serverTime = backend?.serverTime ? () => backend.serverTime!() : p.diracxUrl && p.backend !== 'dirac' ? () => readServerClock(ctx) : undefined;
+      const serverTime = backend?.serverTime
+        ? () => backend.serverTime!()
+        : p.diracxUrl && p.backend === 'diracx'
+          ? () => readServerClock(ctx)
+          : undefined;
       // Time left is evaluated as `run` would (the batch system, else -T, else the configuration),
       // with the CPU power `run` would use: inside a Slurm job the slot's real limit counts.
       const power = await slotCpuPower(ctx).catch(() => null);

@@ -1,0 +1,105 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
+import { replaceDiracxBlock } from '../../src/diracx/credentials/proxy-pem.js';
+import { runPilot, tempDir } from './pilot-process.js';
+
+let server: DiracDevServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function pilotArgs(s: DiracDevServer, dir: string, backend = 'dirac+diracx'): string[] {
+  return [
+    'run', '--backend', backend, '--proxy', s.proxyPath, '--ca-path', s.caDir, '-C', s.csUrls.join(','),
+    '--wnVO', s.vo, '-r', s.releaseVersion, '--work-dir', path.join(dir, 'work'),
+    '-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-P', '4', '-T', '86400',
+    '--cpu-power-source', 'config', '--cpu-power', '10', '--PollingTime', '0.2', '--StopAfterFailedMatches', '1', '--heartbeat', '1', '--runner', 'direct',
+  ];
+}
+
+const services = (s: DiracDevServer): string[] => [...new Set(s.state.calls.map((c) => `${c.service}.${c.method}`))];
+
+describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () => {
+  it('matches through DIRAC’s Matcher and reports to DiracX with the proxy’s DIRACX token: the demo jobs end to end', async () => {
+    const dir = tempDir('mixed-run-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: demoJobSpecs(), diracx: true });
+    const diracx = server.diracx!;
+    const run = await runPilot(pilotArgs(server, dir));
+    expect(run.code, run.stderr).toBe(0);
+
+    // The jobs are DiracX's records (the JobDB both share), all final.
+    const jobs = diracx.jobs();
+    expect(jobs.map((j) => [/JobName = "([^"]+)"/.exec(j.jdl)?.[1], j.status])).toEqual([
+      ['hello-world', 'Done'], ['checksum-input', 'Done'], ['multi-processor', 'Done'], ['exit-code-3', 'Failed'], ['sleep-2s', 'Done'],
+    ]);
+    // Matched by DIRAC's Matcher, then reported by the pilot's job wrapper through DiracX.
+    for (const job of jobs) {
+      expect(job.history.find((h) => h.status === 'Matched')?.source).toBe('Matcher');
+      expect(job.history.map((h) => h.minorStatus)).toEqual(expect.arrayContaining(['Job Initialization', 'Application']));
+      expect(job.history.filter((h) => h.source.endsWith('(SM)'))).toEqual([]);
+    }
+    expect(jobs[0]!.history.at(-1)).toMatchObject({ status: 'Done', minorStatus: 'Execution Complete', source: 'JobWrapper' });
+    expect(jobs[4]!.heartbeats.length).toBeGreaterThan(0);
+    expect(jobs[0]!.parameters).toMatchObject({ PilotAgent: server.releaseVersion, JobWrapperPID: expect.any(Number) });
+
+    // Which server got what: JobStateUpdate on DiracX only, with the pilot's User-Agent; the match,
+    // the payload proxies, the sandboxes and the pilot's status on DIRAC; no DiracX match or sandbox route.
+    const routes = new Set(diracx.requests.map((r) => `${r.method} ${r.path}`));
+    expect(routes).toEqual(new Set(['PATCH /api/jobs/status', 'PATCH /api/jobs/heartbeat', 'PATCH /api/jobs/metadata']));
+    expect(diracx.violations).toEqual([]);
+    for (const request of diracx.requests) expect(request.userAgent).toMatch(/^Dirac Pilot \[.+\]$/);
+    const legacyCalls = services(server);
+    expect(legacyCalls).toEqual(expect.arrayContaining([
+      'WorkloadManagement/Matcher.requestJob', 'WorkloadManagement/SandboxStore.ToClient', 'WorkloadManagement/PilotManager.setPilotStatus',
+    ]));
+    expect(legacyCalls.filter((c) => c.includes('JobStateUpdate'))).toEqual([]);
+
+    // Sandboxes through DIRAC's SandboxStore, kept in DiracX's store (UseDiracXBackend) under the
+    // owner's namespace, in the format v9 clients read back.
+    for (const job of jobs) {
+      expect(job.outputSandbox).toMatch(/^SB:SandboxSE\|\/S3\/sandboxes\/gridpp\/gridpp_user\/alice\/sha256:[0-9a-f]{64}\.tar\.bz2$/);
+      expect(diracx.outputSandbox(job.id)?.length).toBeGreaterThan(0);
+    }
+    expect([...server.state.pilots.values()].map((p) => p.status)).toEqual(['Done']);
+  });
+
+  it('with --backend dirac the CS decides, as v9’s ClientSelector does: JobStateUpdate goes to DiracX when enabled there', async () => {
+    const dir = tempDir('mixed-cs-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!], diracx: true });
+    const run = await runPilot(pilotArgs(server, dir, 'dirac'));
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.diracx!.jobs().map((j) => j.status)).toEqual(['Done']);
+    expect(server.diracx!.requests.some((r) => r.path === '/api/jobs/status')).toBe(true);
+    expect(services(server).filter((c) => c.includes('JobStateUpdate'))).toEqual([]);
+  });
+
+  it('refuses to start without a DIRACX block in the proxy: one line, exit 20, no job taken', async () => {
+    const dir = tempDir('mixed-noblock-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: demoJobSpecs(), diracx: { diracxBlock: false } });
+    const run = await runPilot(pilotArgs(server, dir));
+    expect(run.code).toBe(20);
+    const lines = run.stderr.trim().split('\n').filter((l) => l.startsWith('pilot:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/DIRACX/);
+    expect(server.diracx!.jobs().every((j) => j.status === 'Waiting')).toBe(true);
+    expect(services(server)).not.toContain('WorkloadManagement/Matcher.requestJob');
+  });
+
+  it('refuses to start when the DIRACX block has expired and its refresh token is refused: exit 21, no job taken', async () => {
+    const dir = tempDir('mixed-expired-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: demoJobSpecs(), diracx: true });
+    const stale = server.diracx!.issuePilotCredentials();
+    // Tokens of an earlier proxy: the access token past its time, the refresh token revoked since.
+    server.diracx!.revokeAll();
+    const pem = readFileSync(server.proxyPath, 'utf8');
+    writeFileSync(server.proxyPath, replaceDiracxBlock(pem, { accessToken: stale.access_token, refreshToken: stale.refresh_token, expiresAt: Date.now() - 60_000 }), { mode: 0o600 });
+    const run = await runPilot(pilotArgs(server, dir));
+    expect(run.code, run.stderr).toBe(21);
+    expect(run.stderr.trim().split('\n').filter((l) => l.startsWith('pilot:'))).toHaveLength(1);
+    expect(server.diracx!.jobs().every((j) => j.status === 'Waiting')).toBe(true);
+    expect(services(server)).not.toContain('WorkloadManagement/Matcher.requestJob');
+  });
+});
