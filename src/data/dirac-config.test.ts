@@ -2,22 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { plainConfigReader } from './config-reader.js';
 import { readDataConfig, policyFromModule } from './dirac-config.js';
 import { orderReplicas, protocolReplicas } from './replicas.js';
-import { endpointUrl, usableEndpoints } from './storage/url.js';
+import { endpointUrl, transferEndpoints, urlEndpoints } from './storage/url.js';
 
 const cs = plainConfigReader({
   Resources: {
     Sites: {
       LCG: {
-        'LCG.Here.uk': { SE: 'HERE-disk, HERE-tape' },
+        'LCG.Here.uk': { SE: 'HERE-disk, HERE-tape, MOUNT-disk' },
         'LCG.Near.uk': { SE: 'NEAR-disk' },
         'LCG.Far.ch': { SE: 'FAR-disk' },
       },
     },
     StorageElements: {
       'HERE-disk': {
-        GFAL2_XROOT: { Protocol: 'root', Host: 'xrd.here.uk', Port: '1094', Path: '/data' },
-        GFAL2_HTTPS: { Protocol: 'https', Host: 'dav.here.uk', Port: '443', Path: '/data', WSUrl: '/webdav' },
-        GFAL2_SRM2: { Protocol: 'srm', Host: 'srm.here.uk', Path: '/srm' },
+        GFAL2_XROOT: { Protocol: 'root', Host: 'xrd.here.uk', Port: '1094', Path: '/data', Access: 'remote' },
+        GFAL2_HTTPS: { Protocol: 'https', Host: 'dav.here.uk', Port: '443', Path: '/data', WSUrl: '/webdav', Access: 'remote' },
+        GFAL2_SRM2: { Protocol: 'srm', Host: 'srm.here.uk', Path: '/srm', Access: 'remote' },
+      },
+      // A site-only POSIX mount beside a remote xrootd door, with its own protocol lists.
+      'MOUNT-disk': {
+        AccessProtocols: 'file, root',
+        WriteProtocols: 'root',
+        POSIX: { Protocol: 'file', Path: '/mnt/se', Access: 'local' },
+        XRD: { Protocol: 'root', Host: 'mount.here.uk', Path: '/', Access: 'remote' },
       },
       'HERE-tape': { XRD: { Protocol: 'root', Host: 'tape.here.uk', Path: '/tape' } },
       'HERE-user': { BaseSE: 'HERE-disk', XRD: { Protocol: 'root', Host: 'xrd.here.uk', Path: '/user' } },
@@ -31,6 +38,7 @@ const cs = plainConfigReader({
   Operations: {
     Defaults: {
       SiteLocalSEMapping: { 'LCG.Here.uk': 'LCG.Near.uk' },
+      DataManagement: { AccessProtocols: 'https, root, file', WriteProtocols: 'root' },
       InputDataPolicy: { Default: 'DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol, DIRAC.WorkloadManagementSystem.Client.DownloadInputData', 'LCG.Far.ch': 'DownloadInputData' },
     },
     gridpp: { FailoverSEs: 'AllFailover', LFNUserPrefix: 'users' },
@@ -41,8 +49,8 @@ describe('data configuration from the DIRAC CS', () => {
   const config = readDataConfig(cs, { site: 'LCG.Here.uk', vo: 'gridpp' });
 
   it('maps the site to its SEs, BaseSE aliases and SiteLocalSEMapping', () => {
-    expect(config.siteSEs).toEqual(['HERE-disk', 'HERE-tape', 'HERE-user']);
-    expect(config.localSEs).toEqual(['HERE-disk', 'HERE-tape', 'HERE-user', 'NEAR-disk']);
+    expect(config.siteSEs).toEqual(['HERE-disk', 'HERE-tape', 'MOUNT-disk', 'HERE-user']);
+    expect(config.localSEs).toEqual(['HERE-disk', 'HERE-tape', 'MOUNT-disk', 'HERE-user', 'NEAR-disk']);
     expect(config.storageElements.get('HERE-tape')?.tape).toBe(true);
     expect(config.storageElements.get('BANNED-disk')?.readAccess).toBe(false);
   });
@@ -60,8 +68,8 @@ describe('data configuration from the DIRAC CS', () => {
 
   it('builds URLs as DIRAC does and keeps only protocols the pilot speaks', () => {
     const se = config.storageElements.get('HERE-disk')!;
-    expect(usableEndpoints(se).map((e) => e.protocol)).toEqual(['root', 'https']);
-    expect(usableEndpoints(se, ['https', 'root']).map((e) => e.protocol)).toEqual(['https', 'root']);
+    expect(urlEndpoints(se, []).map((e) => e.protocol)).toEqual(['https', 'root']);
+    expect(urlEndpoints(se, ['root']).map((e) => e.protocol)).toEqual(['root']);
     expect(endpointUrl(se.endpoints[0]!, '/gridpp/data/f.root')).toBe('root://xrd.here.uk:1094//data/gridpp/data/f.root');
     expect(endpointUrl(se.endpoints[1]!, 'LFN:/gridpp/data/f.root')).toBe('https://dav.here.uk:443/webdav/data/gridpp/data/f.root');
     expect(endpointUrl(config.storageElements.get('FAIL-A')!.endpoints[0]!, '/gridpp/f')).toBe('file:///failover/gridpp/f');
@@ -87,5 +95,29 @@ describe('data configuration from the DIRAC CS', () => {
     expect(protocolReplicas(new Map([['HERE-tape', 'x'], ['FAR-disk', 'y']]), config).map((r) => r.se)).toEqual(['HERE-tape']);
     expect(protocolReplicas(new Map([['FAR-disk', 'y']]), config)).toEqual([]);
     expect(protocolReplicas(new Map([['FAR-disk', 'y']]), { ...config, allReplicas: true }).map((r) => r.se)).toEqual(['FAR-disk']);
+  });
+
+  it('chooses sections by AccessProtocols/WriteProtocols as DIRAC\'s StorageElement does', () => {
+    const here = config.storageElements.get('HERE-disk')!;
+    // Operations DataManagement lists, in their order; srm is listed by the SE but neither allowed nor spoken.
+    expect(here.accessProtocols).toEqual(['https', 'root', 'file']);
+    expect(transferEndpoints(here, 'read', true).map((e) => e.protocol)).toEqual(['https', 'root']);
+    expect(transferEndpoints(here, 'write', true).map((e) => e.protocol)).toEqual(['root']);
+    // The SE's own lists win, and are inherited through BaseSE.
+    const mount = config.storageElements.get('MOUNT-disk')!;
+    expect([mount.accessProtocols, mount.writeProtocols]).toEqual([['file', 'root'], ['root']]);
+    expect(config.storageElements.get('HERE-user')!.accessProtocols).toEqual(['https', 'root', 'file']);
+    // A section not open to remote use serves only the SE's own site.
+    expect(transferEndpoints(mount, 'read', true).map((e) => e.protocol)).toEqual(['file', 'root']);
+    expect(transferEndpoints(mount, 'read', false).map((e) => e.protocol)).toEqual(['root']);
+    expect(transferEndpoints(config.storageElements.get('NEAR-disk')!, 'read', false)).toEqual([]);
+    expect(transferEndpoints(config.storageElements.get('NEAR-disk')!, 'read', true).map((e) => e.host)).toEqual(['near']);
+    // Nothing said anywhere: DIRAC's default (srm, dips), which this pilot speaks neither of.
+    const bare = readDataConfig(
+      plainConfigReader({ Resources: { StorageElements: { X: { XRD: { Protocol: 'root', Host: 'x', Path: '/', Access: 'remote' } } } } }),
+      { site: 'LCG.Here.uk', vo: 'gridpp' },
+    ).storageElements.get('X')!;
+    expect([bare.accessProtocols, bare.writeProtocols]).toEqual([['srm', 'dips'], ['srm', 'dips']]);
+    expect(transferEndpoints(bare, 'read', true)).toEqual([]);
   });
 });

@@ -88,8 +88,25 @@ function storageElement(cs: ConfigReader, name: string, depth = 0): StorageEleme
     if (v === undefined) return parent ? (option === 'ReadAccess' ? parent.readAccess : parent.writeAccess) : fallback;
     return !['banned', 'probing', 'false', 'no'].includes(v.trim().toLowerCase());
   };
-  return { name, endpoints, readAccess: access('ReadAccess', true), writeAccess: access('WriteAccess', true), tape: false };
+  // StorageElement: the SE's own protocol lists (or its BaseSE's); empty here means "the Operations
+  // list", filled in by readDataConfig.
+  const protocols = (option: string, inherited: readonly string[] | undefined): string[] => {
+    const own = cs.list(`${base}/${option}`).map((p) => p.trim().toLowerCase()).filter(Boolean);
+    return own.length > 0 ? own : [...(inherited ?? [])];
+  };
+  return {
+    name,
+    endpoints,
+    readAccess: access('ReadAccess', true),
+    writeAccess: access('WriteAccess', true),
+    tape: false,
+    accessProtocols: protocols('AccessProtocols', parent?.accessProtocols),
+    writeProtocols: protocols('WriteProtocols', parent?.writeProtocols),
+  };
 }
+
+/** DMSHelpers' defaults for Operations DataManagement/AccessProtocols and /WriteProtocols. */
+const DEFAULT_SE_PROTOCOLS = ['srm', 'dips'];
 
 /** StorageElementGroups are expanded (one level of nesting), duplicates dropped, order kept. */
 export function resolveSEGroup(cs: ConfigReader, names: readonly string[], depth = 0): string[] {
@@ -131,9 +148,21 @@ export function readDataConfig(cs: ConfigReader, input: DataConfigInput): DataCo
   const { site, vo } = input;
   const storageElements = new Map<string, StorageElementConfig>();
   const tapeMarks = ['-tape', '-RDST', '-RAW'];
+  const opsProtocols = (option: string): string[] => {
+    const listed = opsList(cs, vo, `DataManagement/${option}`).map((p) => p.trim().toLowerCase()).filter(Boolean);
+    return listed.length > 0 ? listed : DEFAULT_SE_PROTOCOLS;
+  };
+  const accessProtocols = opsProtocols('AccessProtocols');
+  const writeProtocols = opsProtocols('WriteProtocols');
   for (const name of cs.sections('/Resources/StorageElements')) {
     const se = storageElement(cs, name);
-    if (se) storageElements.set(name, { ...se, tape: tapeMarks.some((m) => name.endsWith(m)) });
+    if (!se) continue;
+    storageElements.set(name, {
+      ...se,
+      tape: tapeMarks.some((m) => name.endsWith(m)),
+      accessProtocols: se.accessProtocols.length > 0 ? se.accessProtocols : accessProtocols,
+      writeProtocols: se.writeProtocols.length > 0 ? se.writeProtocols : writeProtocols,
+    });
   }
 
   const { declared, gridSites } = siteSEs(cs, site);

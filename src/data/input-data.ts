@@ -16,7 +16,7 @@ import { DataError, asDataError } from './errors.js';
 import { writePoolXmlCatalog } from './pool-xml.js';
 import { orderReplicas, protocolReplicas } from './replicas.js';
 import type { Storage } from './storage/index.js';
-import { checkLfn, endpointUrl, usableEndpoints } from './storage/index.js';
+import { checkLfn, endpointUrl, protocolsSaid, transferEndpoints, urlEndpoints } from './storage/index.js';
 import type { FileMetadata, InputDataPolicy, JobDataServices } from './types.js';
 
 /** DIRAC's default policy module when the job names none (InputDataResolution runs the CS policy). */
@@ -166,7 +166,11 @@ async function download(
   const partial = join(request.jobDir, `.${name}.part-${request.jobId}`);
   for (const replica of candidates) {
     const se = config.storageElements.get(replica.se)!;
-    for (const endpoint of usableEndpoints(se, replica.local ? config.localProtocols : config.remoteProtocols)) {
+    // StorageElement.getFile: the SE's AccessProtocols decide which sections, in which order.
+    const endpoints = transferEndpoints(se, 'read', config.siteSEs.includes(replica.se));
+    if (endpoints.length === 0)
+      ctx.logger.warn({ lfn, se: replica.se, protocols: protocolsSaid(se, 'read') }, 'no section of this SE may be read from here');
+    for (const endpoint of endpoints) {
       const url = endpointUrl(endpoint, lfn);
       try {
         await rm(partial, { force: true });
@@ -201,7 +205,8 @@ function byProtocol(lfn: string, entry: CatalogEntry, ctx: InputDataContext): Re
   const out: ResolvedReplica[] = [];
   for (const replica of protocolReplicas(entry.replicas, config)) {
     const se = config.storageElements.get(replica.se)!;
-    const endpoint = usableEndpoints(se, replica.local ? config.localProtocols : config.remoteProtocols)[0];
+    // StorageElement.getURL with the policy's protocol list (all the SE's when none is given).
+    const endpoint = urlEndpoints(se, replica.local ? config.localProtocols : config.remoteProtocols)[0];
     if (!endpoint) continue;
     out.push({ lfn, se: replica.se, pfn: replica.pfn, guid: entry.guid!, size: entry.size, turl: endpointUrl(endpoint, lfn) });
   }

@@ -9,12 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readdir, lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { diracAdlerHex, fileAdler32 } from './adler32.js';
 import { DataError, asDataError } from './errors.js';
+import { poolGuidsIn } from './pool-xml.js';
 import type { Storage } from './storage/index.js';
-import { checkLfn, endpointUrl, usableEndpoints } from './storage/index.js';
+import { checkLfn, endpointUrl, protocolsSaid, transferEndpoints, urlEndpoints } from './storage/index.js';
 import type { DataConfig, DataRequest, JobDataServices, RequestOperation } from './types.js';
 
 export interface OutputDataRequest {
@@ -176,8 +177,11 @@ async function putAndRegister(file: FileMeta, ses: readonly string[], ctx: Outpu
       errors.push(`The supplied LFN already exists in the File Catalog: ${file.lfn}`);
       continue;
     }
+    // StorageElement.putFile: the SE's WriteProtocols decide which sections, in which order.
+    const endpoints = transferEndpoints(se, 'write', config.siteSEs.includes(seName));
+    if (endpoints.length === 0) errors.push(`${seName}: no section this pilot may write to from here (${protocolsSaid(se, 'write')})`);
     let landed: string | null = null;
-    for (const endpoint of usableEndpoints(se)) {
+    for (const endpoint of endpoints) {
       const url = endpointUrl(endpoint, file.lfn);
       try {
         await ctx.storage.upload(file.path, url, {
@@ -196,8 +200,9 @@ async function putAndRegister(file: FileMeta, ses: readonly string[], ctx: Outpu
       }
     }
     if (!landed) continue;
-    // The PFN registered: the SE's URL in the first registration protocol it has, else the one written.
-    const registration = config.registrationProtocols.map((p) => usableEndpoints(se).find((e) => e.protocol === p)).find(Boolean);
+    // The PFN registered: StorageElement.getURL in the RegistrationProtocols (the SE's sections that
+    // give one, by AccessProtocols order), else the URL written.
+    const registration = config.registrationProtocols.length > 0 ? urlEndpoints(se, config.registrationProtocols)[0] : undefined;
     const pfn = registration ? endpointUrl(registration, file.lfn) : landed;
     try {
       const added = await catalog.addFile([
@@ -236,6 +241,8 @@ export async function uploadOutputData(request: OutputDataRequest, ctx: OutputDa
     ...files.map((name) => ({ name, path: null as string | null })),
     ...(request.extraFiles ?? []).map((extra) => ({ name: extra.name, path: extra.path })),
   ];
+  // JobWrapper: GUIDs from the POOL XML catalogs of the job directory, else makeGuid.
+  const poolGuids = await poolGuidsIn(request.jobDir).catch(() => new Map<string, string>());
   for (const { name, path: extraPath } of outputs) {
     const { lfn, localName } = outputLfn(name, request, config);
     const path = extraPath ?? join(request.jobDir, localName);
@@ -247,7 +254,10 @@ export async function uploadOutputData(request: OutputDataRequest, ctx: OutputDa
       continue;
     }
     const { adler32 } = await fileAdler32(path, ctx.signal);
-    const file: FileMeta = { lfn, path, size: info.size, checksum: diracAdlerHex(adler32), guid: await makeGuid(path) };
+    // DIRAC looks the file up by its absolute path; a job's catalog names it relatively as often.
+    const poolGuid = extraPath ? undefined : (poolGuids.get(resolve(path)) ?? poolGuids.get(localName));
+    const guid = poolGuid ?? (await makeGuid(path));
+    const file: FileMeta = { lfn, path, size: info.size, checksum: diracAdlerHex(adler32), guid };
     const sorted = sortSEs(outputSEs, config, ctx.random);
     const put = await putAndRegister(file, sorted, ctx);
     if (put.ok) {

@@ -96,6 +96,13 @@ export interface StorageElementConfig {
   writeAccess: boolean;
   /** DIRAC's DiskSE/TapeSE classification: tape replicas are used only as a last resort. */
   tape: boolean;
+  /**
+   * The protocols reads may use, in preference order: the SE's own AccessProtocols, else
+   * Operations DataManagement/AccessProtocols, else DIRAC's default (srm, dips).
+   */
+  accessProtocols: readonly string[];
+  /** The same for writes: WriteProtocols (DIRAC's default: srm, dips). */
+  writeProtocols: readonly string[];
 }
 
 /** How a job gets its input data (DIRAC InputDataPolicy modules, by their last name). */

@@ -35,7 +35,11 @@ export class DevDataState {
 export interface DevStorageElement {
   name: string;
   /** Access sections: protocol, host, port, path. */
-  endpoints: { section: string; protocol: string; host: string; port?: number; path: string; wsUrl?: string }[];
+  /** Access: `remote` unless said (a section without it serves only the SE's own site, as in DIRAC). */
+  endpoints: { section: string; protocol: string; host: string; port?: number; path: string; wsUrl?: string; access?: string }[];
+  /** The SE's own AccessProtocols/WriteProtocols (else the Operations lists). */
+  accessProtocols?: string[];
+  writeProtocols?: string[];
 }
 
 export interface DevDataSetup {
@@ -53,6 +57,9 @@ export interface DevDataSetup {
   outputBufferGB?: number;
   /** JobWrapper FailoverRequestDelay, minutes. */
   failoverRequestDelay?: number;
+  /** Operations DataManagement/AccessProtocols and /WriteProtocols (default: file, root, https). */
+  accessProtocols?: string[];
+  writeProtocols?: string[];
   /** JobWrapper OutputSandboxLimit, bytes (absent: DIRAC's default, 10 MiB). */
   outputSandboxLimit?: number;
 }
@@ -208,8 +215,11 @@ export function dataCfgText(setup: DevDataSetup, urls: { fileCatalog: string; re
   lines.push('  StorageElements', '  {');
   for (const se of setup.storageElements) {
     lines.push(`    ${se.name}`, '    {');
+    if (se.accessProtocols) lines.push(`      AccessProtocols = ${se.accessProtocols.join(', ')}`);
+    if (se.writeProtocols) lines.push(`      WriteProtocols = ${se.writeProtocols.join(', ')}`);
     for (const e of se.endpoints) {
       lines.push(`      ${e.section}`, '      {', `        Protocol = ${e.protocol}`, `        Host = ${e.host}`);
+      lines.push(`        Access = ${e.access ?? 'remote'}`);
       if (e.port) lines.push(`        Port = ${e.port}`);
       lines.push(`        Path = ${e.path}`);
       if (e.wsUrl) lines.push(`        WSUrl = ${e.wsUrl}`);
@@ -219,6 +229,9 @@ export function dataCfgText(setup: DevDataSetup, urls: { fileCatalog: string; re
   }
   lines.push('  }', '  StorageElementGroups', '  {', `    SE-USER = ${setup.defaultOutputSEs.join(', ')}`, '  }', '}');
   lines.push('Operations', '{', '  Defaults', '  {', `    FailoverSEs = ${setup.failoverSEs.join(', ')}`);
+  // DIRAC's own defaults (srm, dips) reach none of the dev SEs; a real install lists its protocols here.
+  lines.push('    DataManagement', '    {', `      AccessProtocols = ${(setup.accessProtocols ?? ['file', 'root', 'https']).join(', ')}`);
+  lines.push(`      WriteProtocols = ${(setup.writeProtocols ?? ['file', 'root', 'https']).join(', ')}`, '    }');
   if (setup.inputDataPolicy) lines.push('    InputDataPolicy', '    {', `      Default = ${setup.inputDataPolicy.join(', ')}`, '    }');
   lines.push('  }', '}');
   return lines.join('\n');

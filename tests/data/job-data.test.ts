@@ -31,6 +31,7 @@ const input = randomBytes(2 * 1024 * 1024 + 7);
 const INPUT_LFN = '/gridpp/data/run1/input.bin';
 const BAD_LFN = '/gridpp/data/run1/corrupt.bin';
 const HUGE_LFN = '/gridpp/data/run1/huge.bin';
+const OUTPUT_GUID = '5E1D0C0A-7B3F-4A2E-9C1D-0F2E3D4C5B6A';
 
 const script = (body: string): Record<string, string> => ({ 'job.sh': `set -e\n${body}\n` });
 /** JobWrapper/OutputSandboxLimit in the CS, and the sandbox store's own MaxSandboxSizeMiB, below it. */
@@ -51,7 +52,9 @@ const JOBS: DevJobSpec[] = [
       InputData: [`LFN:${INPUT_LFN}`], InputDataPolicy: 'DIRAC.WorkloadManagementSystem.Client.DownloadInputData',
       OutputData: ['result.bin'], OutputSE: 'SE-DISK',
     },
-    inputFiles: script('test -f input.bin; grep -q "input.bin" pool_xml_catalog.xml; cp input.bin result.bin'),
+    // The payload names its output's GUID in a POOL catalog of its own, as Gaudi applications do.
+    inputFiles: script(`test -f input.bin; grep -q "input.bin" pool_xml_catalog.xml; cp input.bin result.bin
+printf '<POOLFILECATALOG><File ID="${OUTPUT_GUID}"><physical><pfn filetype="ROOT" name="result.bin"/></physical></File></POOLFILECATALOG>' > outputs.xml`),
   },
   {
     jobId: 202,
@@ -188,7 +191,7 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     const entry = server.data.files.get(lfn)!;
     expect(entry).toMatchObject({ size: input.length, checksum: diracAdlerHex(adler32(input)) });
     expect([...entry.replicas.keys()]).toEqual(['SE-DISK']);
-    expect(entry.guid).toMatch(/^[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}$/);
+    expect(entry.guid).toBe(OUTPUT_GUID);
     const params = server.state.jobs.get(201)!.parameters;
     expect(params.UploadedOutputData).toBe(lfn);
     expect(String(params.DownloadInputData)).toMatch(/Successfully downloaded 1 LFN\(s\)/);
@@ -262,6 +265,8 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     expect(history).not.toContain('Completing/Output Sandbox Uploaded');
     const lfn = await sandboxOnStorage(207, se);
     const entry = server.data.files.get(lfn)!;
+    // No POOL catalog names it: makeGuid's MD5 form.
+    expect(entry.guid).toMatch(/^[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}$/);
     expect([...entry.replicas.keys()]).toEqual(['SE-DISK']);
     const stored = await se.read(lfn);
     expect(entry).toMatchObject({ size: stored.length, checksum: diracAdlerHex(adler32(stored)) });

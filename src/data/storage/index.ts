@@ -6,7 +6,7 @@ import type { StorageProtocol, TransferOptions, TransferResult } from './transfe
 import { xrdcpProtocol, type XrdcpOptions } from './xrdcp.js';
 
 export type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
-export { endpointUrl, usableEndpoints, checkLfn, isSupported, SUPPORTED_PROTOCOLS } from './url.js';
+export { endpointUrl, transferEndpoints, urlEndpoints, protocolsSaid, checkLfn, isSupported, SUPPORTED_PROTOCOLS } from './url.js';
 
 export interface Storage {
   download(url: string, dest: string, options: TransferOptions): Promise<TransferResult>;

@@ -47,18 +47,45 @@ export function endpointUrl(endpoint: StorageEndpoint, lfn: string): string {
   }
 }
 
+/** Where an endpoint stands in a protocol preference list (not listed: after all listed). */
+function rank(list: readonly string[], endpoint: StorageEndpoint): number {
+  const i = list.indexOf(endpoint.protocol);
+  return i < 0 ? list.length : i;
+}
+
+/** Sorted by the list, then sections open to remote use after the others (DIRAC sorts False < True). */
+function byPreference(endpoints: StorageEndpoint[], list: readonly string[]): StorageEndpoint[] {
+  return [...endpoints].sort((a, b) => rank(list, a) - rank(list, b) || Number(a.access === 'remote') - Number(b.access === 'remote'));
+}
+
 /**
- * The endpoints of an SE this pilot can use, best first: in the order of `preferred` (the CS's
- * protocol lists) when given, else as the SE lists them.
+ * The endpoints a read (getFile) or a write (putFile) may use, best first, as DIRAC's
+ * StorageElement filters its plugins: only protocols in the SE's AccessProtocols (reads) or
+ * WriteProtocols (writes), in that order; a section whose Access is not `remote` only when the SE
+ * is one of the site's own; of those, the ones this pilot speaks.
  */
-export function usableEndpoints(se: StorageElementConfig, preferred: readonly string[] = []): StorageEndpoint[] {
-  const usable = se.endpoints.filter((e) => isSupported(e.protocol));
-  if (preferred.length === 0) return usable;
-  const rank = (e: StorageEndpoint): number => {
-    const i = preferred.indexOf(e.protocol);
-    return i < 0 ? preferred.length : i;
-  };
-  return [...usable].sort((a, b) => rank(a) - rank(b));
+export function transferEndpoints(se: StorageElementConfig, use: 'read' | 'write', seIsLocal: boolean): StorageEndpoint[] {
+  const allowed = use === 'read' ? se.accessProtocols : se.writeProtocols;
+  const usable = se.endpoints.filter(
+    (e) => isSupported(e.protocol) && allowed.includes(e.protocol) && (e.access === 'remote' || seIsLocal),
+  );
+  return byPreference(usable, allowed);
+}
+
+/**
+ * The endpoints that can give a URL in one of `protocols` (all when empty), ordered by the SE's
+ * AccessProtocols: StorageElement.getURL (the TURLs of InputDataByProtocol, the PFN registered).
+ */
+export function urlEndpoints(se: StorageElementConfig, protocols: readonly string[]): StorageEndpoint[] {
+  const usable = se.endpoints.filter((e) => isSupported(e.protocol) && (protocols.length === 0 || protocols.includes(e.protocol)));
+  return byPreference(usable, se.accessProtocols);
+}
+
+/** The protocols an SE lists, for an error that says why none could be used. */
+export function protocolsSaid(se: StorageElementConfig, use: 'read' | 'write'): string {
+  const allowed = use === 'read' ? se.accessProtocols : se.writeProtocols;
+  return `${use === 'read' ? 'AccessProtocols' : 'WriteProtocols'} ${allowed.join(', ')}; sections ${
+    se.endpoints.map((e) => `${e.protocol}${e.access ? `/${e.access}` : ''}`).join(', ') || 'none'}`;
 }
 
 /** davs:// is WebDAV over TLS: the same requests as https://. */
