@@ -34,8 +34,8 @@ if (arch && process.env.PILOT_SKIP_NATIVE !== '1') {
 await build({
   // The pilot, and the DiracX-compatible dev server used by the demo and the integration tests.
   entryPoints: {
-    'pilot-main': 'src/pilot/main.ts',
-    'pilot-lite': 'src/pilot/main-lite.ts',
+    'pilot-main': 'src/subcommands/main.ts',
+    'pilot-lite': 'src/subcommands/main-lite.ts',
     pilot: 'src/launcher/launcher.ts',
     ...(existsSync('src/devserver/main.ts') ? { devserver: 'src/devserver/main.ts' } : {}),
     ...(existsSync('src/devserver-dirac/main.ts') ? { 'devserver-dirac': 'src/devserver-dirac/main.ts' } : {}),

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fileCycles, forbiddenImports, readImportGraph, type ArchitectureRule } from '../scripts/import-graph.mjs';
+import { fileCycles, forbiddenImports, isTestFile, mutualPairs, readImportGraph, type ArchitectureRule } from '../scripts/import-graph.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rules = (JSON.parse(readFileSync(path.join(ROOT, 'docs', 'architecture-rules.json'), 'utf8')) as { forbidden: ArchitectureRule[] })
@@ -22,6 +22,11 @@ describe('the import graph of src/', () => {
   it('has none of the forbidden arrows between folders', () => {
     const broken = forbiddenImports(graph.edges, rules).map((b) => `${b.from} → ${b.to} (${b.rule.why})`);
     expect(broken).toEqual([]);
+  });
+
+  it('has no two folders importing each other both ways (tests beside the code left out)', () => {
+    const code = graph.edges.filter((e) => !isTestFile(e.from));
+    expect(mutualPairs(code).map(([a, b]) => `${a} ⇄ ${b}`)).toEqual([]);
   });
 
   it('reads real imports: the frame imports core, and each rule names folders that exist or are planned', () => {

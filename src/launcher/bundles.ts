@@ -1,5 +1,5 @@
 import { LITE_FIRST_ARGUMENTS } from '../pilot/subcommand-list.js';
-import type { LaunchInfo } from './launch-info.js';
+import type { LaunchInfo } from '../pilot/launch-info.js';
 
 export type BundleName = LaunchInfo['bundle'];
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { constants as vmConstants, Script } from 'node:vm';
 import { bundleFor, wrapBundle } from './bundles.js';
-import { recordLaunch } from './launch-info.js';
+import { recordLaunch } from '../pilot/launch-info.js';
 import { applyRuntime, RUN_RUNTIME, RUNTIME_MARKER } from '../pilot/runtime-reexec.js';
 
 /**
@@ -49,7 +49,7 @@ function supervisesJobs(argv: readonly string[]): boolean {
 function launch(): void {
   const sea = seaModule();
   // Re-executed here, before a bundle is read, compiled and initialised only to be replaced:
-  // `pilot run` itself would do it (src/pilot/subcommands/run.ts), a whole start later.
+  // `pilot run` itself would do it (src/subcommands/run.ts), a whole start later.
   if (supervisesJobs(process.argv)) {
     applyRuntime(
       { execPath: process.execPath, argv: process.argv, execArgv: process.execArgv, env: process.env, isSea: sea !== null },

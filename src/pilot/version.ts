@@ -1,6 +1,6 @@
 import { nativeAddonStatus, type NativeAddonStatus } from '../native/load.js';
 import { isSeaExecutable } from '../native/sea.js';
-import { currentLaunch, type LaunchInfo } from '../launcher/launch-info.js';
+import { currentLaunch, type LaunchInfo } from './launch-info.js';
 
 // Replaced at bundle time by scripts/build.mjs (esbuild `define`); undefined under vitest.
 declare const __PILOT_VERSION__: string | undefined;

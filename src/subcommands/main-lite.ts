@@ -1,8 +1,8 @@
-import type { Subcommand, SubcommandEntry } from './cli.js';
+import type { Subcommand, SubcommandEntry } from '../pilot/cli.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import { startCli } from './start.js';
-import { SUBCOMMAND_SUMMARIES, type SubcommandName } from './subcommand-list.js';
+import { startCli } from '../pilot/start.js';
+import { SUBCOMMAND_SUMMARIES, type SubcommandName } from '../pilot/subcommand-list.js';
 
 /**
  * The pilot-lite bundle: `probe`, `version` and the help, without the job agent, the DiracX
@@ -11,8 +11,8 @@ import { SUBCOMMAND_SUMMARIES, type SubcommandName } from './subcommand-list.js'
  * sends them here.
  */
 const LITE: Partial<Record<SubcommandName, () => Promise<Subcommand>>> = {
-  probe: async () => (await import('./subcommands/probe.js')).probeSubcommand,
-  version: async () => (await import('./subcommands/version.js')).versionSubcommand,
+  probe: async () => (await import('./probe.js')).probeSubcommand,
+  version: async () => (await import('./version.js')).versionSubcommand,
 };
 
 const SUBCOMMANDS: readonly SubcommandEntry[] = (Object.keys(SUBCOMMAND_SUMMARIES) as SubcommandName[]).map((name) => ({

@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Subcommand } from '../cli.js';
+import type { Subcommand } from '../pilot/cli.js';
 import { openSession } from './session.js';
-import { siteEnvironment } from '../dirac-options.js';
-import { PilotError } from '../../core/errors.js';
-import { ExitCode } from '../../core/exit-codes.js';
-import { describeJobFile } from '../../payload/job-description.js';
-import { LocalBackend } from '../../payload/local-backend.js';
-import { isSlot } from '../../payload/slots.js';
-import { runJob } from '../../payload/job-wrapper.js';
-import { probeSlot } from '../../commands/describe-resources.js';
-import { chooseRunner, diracPayloadConfig, localJobLimits, newSlotPool } from '../../commands/wiring.js';
-import { runStagedJobs } from '../../commands/run-staged.js';
-import { writeStdout } from '../stdio.js';
+import { siteEnvironment } from '../pilot/dirac-options.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
+import { describeJobFile } from '../payload/job-description.js';
+import { LocalBackend } from '../payload/local-backend.js';
+import { isSlot } from '../payload/slots.js';
+import { runJob } from '../payload/job-wrapper.js';
+import { probeSlot } from '../commands/describe-resources.js';
+import { chooseRunner, diracPayloadConfig, localJobLimits, newSlotPool } from '../commands/wiring.js';
+import { runStagedJobs } from '../commands/run-staged.js';
+import { writeStdout } from '../pilot/stdio.js';
 
 /**
  * `pilot exec --job FILE`: one local job through the same slot, sandbox, runner and watchdog path

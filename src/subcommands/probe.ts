@@ -1,10 +1,10 @@
-import type { Subcommand } from '../cli.js';
-import { formatProbeTable } from '../../probes/table.js';
-import { probeReport } from '../../probes/resources.js';
-import { probeSlot } from '../../commands/describe-resources.js';
-import { resourceParams } from '../../commands/wiring.js';
+import type { Subcommand } from '../pilot/cli.js';
+import { formatProbeTable } from '../probes/table.js';
+import { probeReport } from '../probes/resources.js';
+import { probeSlot } from '../commands/describe-resources.js';
+import { resourceParams } from '../commands/wiring.js';
 import { openSession } from './session.js';
-import { writeStdout } from '../stdio.js';
+import { writeStdout } from '../pilot/stdio.js';
 
 export const probeSubcommand: Subcommand = {
   name: 'probe',

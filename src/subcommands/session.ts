@@ -1,16 +1,16 @@
 import { join, resolve } from 'node:path';
-import type { ParsedArgv } from '../argv.js';
-import type { PilotContext } from '../context.js';
-import type { Logger } from '../../core/logger.js';
-import { nullLogger } from '../../core/null-logger.js';
-import { installSignalHandlers, type ShutdownController } from '../signals.js';
-import { loadParams, makePilotStamp, prepareWorkDir } from '../setup.js';
-import type { Params } from '../params.js';
-import { loadNativeAddon } from '../../native/load.js';
-import { restoreRuntimeEnvironment } from '../runtime-reexec.js';
-import type { NativeAddon } from '../../native/types.js';
-import { secretFilesOf } from '../../payload/runner/secret-files.js';
-import { hostCertificateDir, hostCredentialFile } from '../dirac-options.js';
+import type { ParsedArgv } from '../pilot/argv.js';
+import type { PilotContext } from '../pilot/context.js';
+import type { Logger } from '../core/logger.js';
+import { nullLogger } from '../core/null-logger.js';
+import { installSignalHandlers, type ShutdownController } from '../pilot/signals.js';
+import { loadParams, makePilotStamp, prepareWorkDir } from '../pilot/setup.js';
+import type { Params } from '../pilot/params.js';
+import { loadNativeAddon } from '../native/load.js';
+import { restoreRuntimeEnvironment } from '../pilot/runtime-reexec.js';
+import type { NativeAddon } from '../native/types.js';
+import { secretFilesOf } from '../payload/runner/secret-files.js';
+import { hostCertificateDir, hostCredentialFile } from '../pilot/dirac-options.js';
 
 export interface Session {
   ctx: PilotContext;
@@ -52,7 +52,7 @@ export async function openSession(parsed: ParsedArgv, options: SessionOptions, e
   const logger: Logger =
     quiet && !create
       ? nullLogger()
-      : (await import('../../core/logger.js')).createLogger({
+      : (await import('../core/logger.js')).createLogger({
           ...(create ? { file: join(workDir, 'pilot.log') } : {}),
           debug: params.debug,
           quiet,

@@ -1,12 +1,12 @@
-import type { Subcommand } from '../cli.js';
+import type { Subcommand } from '../pilot/cli.js';
 import { openSession } from './session.js';
-import { runNodeChecks, formatCheckReport } from '../../checks/index.js';
-import { probeSlot } from '../../commands/describe-resources.js';
-import { connectBackend, readServerClock } from '../../commands/authenticate.js';
-import { slotTimeLeft } from '../../commands/compute-cpu-work-left.js';
-import { slotCpuPower } from '../../commands/measure-cpu-power.js';
-import { writeStdout } from '../stdio.js';
-import { ExitCode } from '../../core/exit-codes.js';
+import { runNodeChecks, formatCheckReport } from '../checks/index.js';
+import { probeSlot } from '../commands/describe-resources.js';
+import { connectBackend, readServerClock } from '../commands/authenticate.js';
+import { slotTimeLeft } from '../commands/compute-cpu-work-left.js';
+import { slotCpuPower } from '../commands/measure-cpu-power.js';
+import { writeStdout } from '../pilot/stdio.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /**
  * `pilot check`: the node validation a site admin runs by hand and the pipeline relies on.

@@ -1,8 +1,8 @@
-import type { Subcommand } from '../cli.js';
-import { formatVersion, versionInfo } from '../version.js';
-import { loadNativeAddon } from '../../native/load.js';
-import { parseArgv } from '../argv.js';
-import { writeStdout } from '../stdio.js';
+import type { Subcommand } from '../pilot/cli.js';
+import { formatVersion, versionInfo } from '../pilot/version.js';
+import { loadNativeAddon } from '../native/load.js';
+import { parseArgv } from '../pilot/argv.js';
+import { writeStdout } from '../pilot/stdio.js';
 
 export const versionSubcommand: Subcommand = {
   name: 'version',

@@ -1,14 +1,14 @@
 import { cpus } from 'node:os';
-import type { Subcommand } from '../cli.js';
+import type { Subcommand } from '../pilot/cli.js';
 import { openSession } from './session.js';
-import { probeSlot } from '../../commands/describe-resources.js';
-import { slotCpuPower } from '../../commands/measure-cpu-power.js';
-import { resolveCpuPower } from '../../benchmark/cpu-power.js';
-import { CACHE_SHAPE, cacheEntryFrom, writePowerCache } from '../../benchmark/power-cache.js';
-import { benchmarkToJson, formatBenchmark } from '../../benchmark/format.js';
-import { PilotError } from '../../core/errors.js';
-import { ExitCode } from '../../core/exit-codes.js';
-import { writeStdout } from '../stdio.js';
+import { probeSlot } from '../commands/describe-resources.js';
+import { slotCpuPower } from '../commands/measure-cpu-power.js';
+import { resolveCpuPower } from '../benchmark/cpu-power.js';
+import { CACHE_SHAPE, cacheEntryFrom, writePowerCache } from '../benchmark/power-cache.js';
+import { benchmarkToJson, formatBenchmark } from '../benchmark/format.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
+import { writeStdout } from '../pilot/stdio.js';
 
 export const benchmarkSubcommand: Subcommand = {
   name: 'benchmark',

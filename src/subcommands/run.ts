@@ -1,14 +1,14 @@
-import type { Subcommand } from '../cli.js';
-import { COMMANDS } from '../../commands/index.js';
-import { DEFAULT_PIPELINE, extensionNames, resolvePipeline, runPipeline } from '../pipeline.js';
+import type { Subcommand } from '../pilot/cli.js';
+import { COMMANDS } from '../commands/index.js';
+import { DEFAULT_PIPELINE, extensionNames, resolvePipeline, runPipeline } from '../pilot/pipeline.js';
 import { openSession } from './session.js';
-import { ExitCode } from '../../core/exit-codes.js';
-import { isSeaExecutable } from '../../native/sea.js';
-import { currentLaunch } from '../../launcher/launch-info.js';
-import { dryRunReport } from '../../commands/dry-run.js';
-import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../runtime-reexec.js';
-import { diracOptionsReport, installOnlyGiven } from '../dirac-options.js';
-import { readWrapperRecords } from '../wrapper-records.js';
+import { ExitCode } from '../core/exit-codes.js';
+import { isSeaExecutable } from '../native/sea.js';
+import { currentLaunch } from '../pilot/launch-info.js';
+import { dryRunReport } from '../commands/dry-run.js';
+import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../pilot/runtime-reexec.js';
+import { diracOptionsReport, installOnlyGiven } from '../pilot/dirac-options.js';
+import { readWrapperRecords } from '../pilot/wrapper-records.js';
 
 /** What `--dry-run` runs: everything up to the match request, nothing that talks to the server. */
 const DRY_RUN_COMMANDS = new Set(['check-worker-node', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left']);

@@ -1,13 +1,13 @@
-import type { Subcommand } from '../cli.js';
+import type { Subcommand } from '../pilot/cli.js';
 import { openSession } from './session.js';
-import { probeSlot } from '../../commands/describe-resources.js';
-import { readSlotTimeLeft } from '../../commands/compute-cpu-work-left.js';
-import { slotCpuPower } from '../../commands/measure-cpu-power.js';
-import { cpuWorkLeft } from '../../benchmark/cpu-work-left.js';
-import { slotProcessors } from '../../commands/wiring.js';
-import { formatTimeLeft } from '../../probes/batch/timeleft/format.js';
-import { formatCpuWorkLeft } from '../../benchmark/format.js';
-import { writeStdout } from '../stdio.js';
+import { probeSlot } from '../commands/describe-resources.js';
+import { readSlotTimeLeft } from '../commands/compute-cpu-work-left.js';
+import { slotCpuPower } from '../commands/measure-cpu-power.js';
+import { cpuWorkLeft } from '../benchmark/cpu-work-left.js';
+import { slotProcessors } from '../commands/wiring.js';
+import { formatTimeLeft } from '../probes/batch/timeleft/format.js';
+import { formatCpuWorkLeft } from '../benchmark/format.js';
+import { writeStdout } from '../pilot/stdio.js';
 
 export const timeleftSubcommand: Subcommand = {
   name: 'timeleft',
