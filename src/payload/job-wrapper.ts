@@ -462,7 +462,10 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         // As DIRAC's JobWrapper: a job whose input sandbox could not be downloaded goes back to the
         // queue (another node, or later, may get it), with the reason in its history first.
         log.error({ err: failure.message, cause: failure.causeId }, 'input sandbox download failed; giving the job back');
-        await report({ minorStatus: failure.minorStatus });
+        // Awaited so the reason is in the history before the reschedule; a server that cannot hear it
+        // must not stop the give-back: the reschedule (or the Failed that replaces it) is still
+        // tried, and what cannot be delivered is spooled, so the job never stays Running for good.
+        await report({ minorStatus: failure.minorStatus }).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'download failure not delivered'));
         const given = await giveBackOrFail(backend, job.jobId, SOURCE, log);
         const ended = outcome(given.status, given.status === 'Rescheduled' ? failure.minorStatus : given.minorStatus, { failure: failure.kind, cause: failure.causeId });
         log.info({ status: ended.status, minor: ended.minorStatus }, `job ${job.jobId} ${ended.status}`);
