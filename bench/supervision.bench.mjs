@@ -1,6 +1,6 @@
 // The pilot's own cost while it supervises running payloads: its CPU time (utime + stime from
 // /proc/<pid>/stat, children excluded) and RSS over a window in which all N payloads run, with
-// production settings (watchdog every 10 s) and heartbeats every 10 s. Baseline, in the same run:
+// production settings (watchdog every 10 s) and heartbeats every 10 s, once start-up has settled. Baseline, in the same run:
 // a bare Node supervisor that spawns the same N payloads with child_process and only waits.
 // At the headline level (16 payloads) the pilot also runs once with PILOT_NO_REEXEC=1, the runtime
 // as started (no malloc settings: src/pilot/runtime-reexec.ts), so what the re-exec buys is
@@ -22,11 +22,18 @@ const BUSY = '#!/bin/sh\nend=$(( $(date +%s) + $1 ))\nwhile [ "$(date +%s)" -lt 
 const LEVELS = process.env.SUP_LEVELS ? JSON.parse(process.env.SUP_LEVELS) : [
   { payloads: 1, windowS: 10 },
   { payloads: 4, windowS: 10 },
-  { payloads: 16, windowS: 20 },
+  { payloads: 16, windowS: 30 },
   { payloads: 64, windowS: 10 },
 ];
-/** Payloads outlive the window by this much: time for all of them to start first. */
-const MARGIN_S = 12;
+/** Payloads outlive the window by this much: time for all of them to start first (64 take over 12 s on a loaded 2-core VM). */
+const MARGIN_S = 30;
+/**
+ * The window opens this long after the last payload started: what a job of hours costs is the
+ * steady state, and the first seconds after start-up carry one-off work (V8's memory reducer runs
+ * its full collections once the start-up allocation stops: two of 60-150 ms each, seen with
+ * --trace-gc, a third of a 20 s window's cost). SUP_SETTLE_S overrides; 0 measures from the start.
+ */
+const SETTLE_S = Number(process.env.SUP_SETTLE_S ?? 30);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,6 +44,7 @@ async function sampleWindow(getPid, ready, windowS) {
     if (Date.now() > deadline) throw new Error('payloads did not all start in time');
     await sleep(100);
   }
+  await sleep(SETTLE_S * 1000);
   const pid = getPid();
   const cpuStart = ownCpuSeconds(pid);
   const t0 = process.hrtime.bigint();
@@ -53,7 +61,7 @@ async function sampleWindow(getPid, ready, windowS) {
 }
 
 async function pilotCost(startDevServer, payloads, windowS, env = {}) {
-  const duration = windowS + MARGIN_S;
+  const duration = windowS + MARGIN_S + SETTLE_S;
   const jobs = Array.from({ length: payloads }, (_, i) => ({
     fields: { JobName: `busy-${i}`, Executable: '/bin/sh', Arguments: `busy.sh ${duration}`, CPUTime: 600 },
     inputFiles: { 'busy.sh': BUSY },
@@ -76,7 +84,7 @@ async function bareCost(payloads, windowS) {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
   try {
     writeFileSync(path.join(dir, 'busy.sh'), BUSY);
-    const duration = windowS + MARGIN_S;
+    const duration = windowS + MARGIN_S + SETTLE_S;
     const script = `const { spawn } = require('node:child_process');
 let left = ${payloads};
 for (let i = 0; i < ${payloads}; i++) spawn('/bin/sh', ['busy.sh', '${duration}'], { stdio: 'ignore' }).on('exit', () => { if (--left === 0) process.stdout.write('done'); });
@@ -155,7 +163,7 @@ export default async function run({ log }) {
   writePlot(
     path.join(here, 'supervision.plot.md'),
     'Supervision cost: pilot vs bare Node supervisor (bench/supervision.bench.mjs)',
-    "The pilot's own CPU (utime + stime, children excluded) while N payloads run, heartbeats every 10 s and the watchdog at its default 10 s, against a Node process that only spawns and waits for the same payloads. Written by the last `npm run bench`.",
+    "The pilot's own CPU (utime + stime, children excluded) while N payloads run, heartbeats every 10 s and the watchdog at its default 10 s, measured from 30 s after the last payload started (the steady state: start-up's one-off collections excluded), against a Node process that only spawns and waits for the same payloads. Written by the last `npm run bench`.",
     [
       { caption: 'Own CPU, % of one core:', unit: '%', rows: cpuRows },
       { caption: 'Largest RSS in the window, MB:', unit: 'MB', rows: rssRows },

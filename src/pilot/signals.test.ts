@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nullLogger } from '../core/null-logger.js';
-import { IGNORED_SIGNALS, STOP_FORCED_EXIT_MS, STOP_GRACE_MS, STOP_REPORT_MS, STOP_SIGNALS, installSignalHandlers } from './signals.js';
+import { IGNORED_SIGNALS, STOP_FORCED_EXIT_MS, STOP_GRACE_MS, STOP_REPORT_MS, STOP_SIGNALS, installSignalHandlers, underProfiler } from './signals.js';
 
 // Listeners are called with process.emit: no real signal reaches the test runner.
 describe('stop signals (issue 16 §1)', () => {
@@ -41,6 +41,13 @@ describe('stop signals (issue 16 §1)', () => {
       shutdown.dispose();
     }
     for (const [name, count] of before) expect(process.listenerCount(name), name).toBe(count);
+  });
+
+  it("leaves SIGPROF to V8's sampler when the pilot runs under a profiler", () => {
+    expect(underProfiler(['--cpu-prof', '--cpu-prof-dir=/tmp/p'], '')).toBe(true);
+    expect(underProfiler([], '--max-old-space-size=64 --prof')).toBe(true);
+    expect(underProfiler(['--cpu-prof-dir=/tmp/p'], '')).toBe(false);
+    expect(underProfiler(['--max-old-space-size=64'], '--profile-x')).toBe(false);
   });
 
   it('the timeline fits the grace: reporting ends, then the forced exit, both inside it', () => {

@@ -19,7 +19,9 @@ export type StopSignal = (typeof STOP_SIGNALS)[number];
  * Signals whose default action also terminates, but which say nothing about the slot: ignored
  * (with one log line), so that they cannot end the pilot without a report.
  *  - SIGXFSZ: a write past the file-size limit; ignored, the write fails with EFBIG where it is made.
- *  - SIGPROF: profiling timers (V8's profiler uses its own handler while it runs).
+ *  - SIGPROF: profiling timers; left alone when the pilot runs under V8's profiler (--cpu-prof,
+ *    --prof), whose sampler delivers SIGPROF to its own handler: one of ours would replace it, and
+ *    the profile would be lost and the pilot killed at exit (underProfiler).
  *  - SIGIO/SIGPOLL: asynchronous I/O readiness, which the pilot never asks for.
  *  - SIGSTKFLT: unused on Linux.
  * SIGPIPE is ignored by Node itself (a write to a closed pipe fails with EPIPE). Left with their
@@ -96,6 +98,7 @@ export function installSignalHandlers(logger: Logger, options: SignalHandlerOpti
     process.on(name, handler);
   }
   for (const name of IGNORED_SIGNALS) {
+    if (name === 'SIGPROF' && underProfiler()) continue;
     let logged = false;
     const handler = () => {
       if (!logged) logger.warn({ signal: name }, `received ${name}: ignored`);
@@ -115,6 +118,11 @@ export function installSignalHandlers(logger: Logger, options: SignalHandlerOpti
       for (const [name, handler] of handlers) process.off(name, handler);
     },
   };
+}
+
+/** Whether V8's sampling profiler runs in this process (a site admin or a bench profiling the pilot). */
+export function underProfiler(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+  return [...execArgv, ...nodeOptions.split(/\s+/)].some((arg) => /^--(cpu-)?prof(=|$)/.test(arg));
 }
 
 /** Whether `name` is one of the signals that stop the pilot. */

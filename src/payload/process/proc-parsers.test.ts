@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseLoadAverage } from '../../probes/load-average.js';
-import { environHas, parseProcIo, parseProcStat, parseSmapsRollup } from './proc-parsers.js';
+import { environValues, parseProcIo, parseProcStat, parseSmapsRollup } from './proc-parsers.js';
 
 // Captured on a Debian 12 / Linux 6.x host: tests/fixtures/proc-samples/.
 const sample = (name: string) => readFileSync(new URL(`../../../tests/fixtures/proc-samples/${name}`, import.meta.url), 'latin1');
@@ -57,19 +57,19 @@ describe('parseLoadAverage', () => {
   it.each(['', 'x 1 2', '-1 0 0'])('rejects %j', (text) => expect(parseLoadAverage(text)).toBeNull());
 });
 
-describe('environHas', () => {
+describe('environValues', () => {
   const block = Buffer.from('A=1\0MARK=abc\0B=2\0');
-  it('finds an exact entry anywhere', () => {
-    expect(environHas(block, 'MARK', 'abc')).toBe(true);
-    expect(environHas(Buffer.from('MARK=abc'), 'MARK', 'abc')).toBe(true);
+  it('finds an entry anywhere, the last one unterminated too', () => {
+    expect(environValues(block, 'MARK')).toEqual(['abc']);
+    expect(environValues(Buffer.from('MARK=abc'), 'MARK')).toEqual(['abc']);
+    expect(environValues(Buffer.from('MARK='), 'MARK')).toEqual(['']);
   });
-  it('does not match prefixes or other values', () => {
-    expect(environHas(block, 'MARK', 'ab')).toBe(false);
-    expect(environHas(block, 'ARK', 'abc')).toBe(false);
-    expect(environHas(Buffer.alloc(0), 'MARK', 'abc')).toBe(false);
+  it('does not take a name that only ends like it', () => {
+    expect(environValues(block, 'ARK')).toEqual([]);
+    expect(environValues(Buffer.alloc(0), 'MARK')).toEqual([]);
   });
-  it('looks past a partial match to a later exact entry', () => {
-    expect(environHas(Buffer.from('XMARK=abc\0MARK=abcd\0MARK=abc\0'), 'MARK', 'abc')).toBe(true);
-    expect(environHas(Buffer.from('XMARK=abc\0MARK=abcd\0'), 'MARK', 'abc')).toBe(false);
+  it('returns every value of a name given twice', () => {
+    expect(environValues(Buffer.from('XMARK=abc\0MARK=abcd\0MARK=abc\0'), 'MARK')).toEqual(['abcd', 'abc']);
+    expect(environValues(Buffer.from('XMARK=abc\0Y=MARK=abc\0'), 'MARK')).toEqual([]);
   });
 });

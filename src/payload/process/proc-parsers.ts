@@ -106,13 +106,15 @@ export function parseProcIo(text: string): ProcIo | null {
 }
 
 
-/** True when a NUL-separated /proc/<pid>/environ block holds exactly `name=value`. */
-export function environHas(environ: Buffer, name: string, value: string): boolean {
-  // Searched in place: decoding and splitting every environ a watchdog tick reads is garbage by the megabyte.
-  const entry = Buffer.from(`${name}=${value}`, 'latin1');
-  for (let at = environ.indexOf(entry); at !== -1; at = environ.indexOf(entry, at + 1)) {
-    const end = at + entry.length;
-    if ((at === 0 || environ[at - 1] === 0) && (end === environ.length || environ[end] === 0)) return true;
+/** Every value `name` has in a NUL-separated /proc/<pid>/environ block (a block may name a variable twice). */
+export function environValues(environ: Buffer, name: string): string[] {
+  const prefix = Buffer.from(`${name}=`, 'latin1');
+  const values: string[] = [];
+  for (let at = environ.indexOf(prefix); at !== -1; at = environ.indexOf(prefix, at + 1)) {
+    if (at !== 0 && environ[at - 1] !== 0) continue;
+    const end = environ.indexOf(0, at + prefix.length);
+    values.push(environ.toString('latin1', at + prefix.length, end === -1 ? environ.length : end));
   }
-  return false;
+  return values;
 }
+

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   CLOCK_TICKS_PER_SECOND,
-  environHas,
+  environValues,
   parseProcIo,
   parseProcStat,
   parseSmapsRollup,
@@ -48,6 +48,7 @@ let shared: { root: string; at: number; table: Map<number, ProcStat> } | null = 
 export function readProcessTableShared(procRoot = DEFAULT_PROC_ROOT, maxAgeMs = 250, now = Date.now()): Map<number, ProcStat> {
   if (shared && shared.root === procRoot && now - shared.at <= maxAgeMs) return shared.table;
   shared = { root: procRoot, at: now, table: readProcessTable(procRoot) };
+  pruneEnvValuesCache(shared.table);
   return shared.table;
 }
 
@@ -85,13 +86,38 @@ export function readCommandLine(pid: number, procRoot = DEFAULT_PROC_ROOT): stri
   }
 }
 
-/** Whether the process's initial environment carries `name=value` (false when unreadable). */
-export function processHasEnv(pid: number, name: string, value: string, procRoot = DEFAULT_PROC_ROOT): boolean {
+/**
+ * The values `name` has in the process's environment (empty when unreadable), read once per
+ * process: with N payloads, each watchdog asks about every process younger than its payload, so
+ * reading environ per question made a tick cost O(N²) reads (issue 21, supervision bench). A
+ * process keeps its pid and start time across exec, and a cached answer can only keep a process
+ * that carried a payload's marker counted with that payload, which is where it came from.
+ */
+export function processEnvValues(stat: Pick<ProcStat, 'pid' | 'startTicks'>, name: string, procRoot = DEFAULT_PROC_ROOT): readonly string[] {
+  const key = processKey(stat);
+  const cached = envValuesCache.get(key);
+  if (cached && cached.name === name && cached.procRoot === procRoot) return cached.values;
+  let values: string[];
   try {
-    return environHas(readProcBytes(path.join(procRoot, String(pid), 'environ')), name, value);
+    values = environValues(readProcBytes(path.join(procRoot, String(stat.pid), 'environ')), name);
   } catch {
-    return false;
+    values = [];
   }
+  if (envValuesCache.size >= ENV_CACHE_MAX) envValuesCache.clear();
+  envValuesCache.set(key, { name, procRoot, values });
+  return values;
+}
+
+const envValuesCache = new Map<string, { name: string; procRoot: string; values: string[] }>();
+/** A bound for a node that churns processes faster than tables are read (pruned on every shared read). */
+const ENV_CACHE_MAX = 50_000;
+
+/** Forgets processes that are gone: called with each fresh shared table. */
+function pruneEnvValuesCache(table: Map<number, ProcStat>): void {
+  if (envValuesCache.size === 0) return;
+  const alive = new Set<string>();
+  for (const stat of table.values()) alive.add(processKey(stat));
+  for (const key of envValuesCache.keys()) if (!alive.has(key)) envValuesCache.delete(key);
 }
 
 /** A process identity that survives pid reuse: the kernel never gives one pid the same start time twice. */

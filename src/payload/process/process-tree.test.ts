@@ -42,6 +42,21 @@ describe('findPayloadTree', () => {
     expect(pids(findPayloadTree(identity, { procRoot, selfPid: SELF }, table(...base)))).toEqual([200, 201, 202, 300, 400, 401]);
   });
 
+  it("reads a process's environment once, whichever payload asks; a recycled pid is read afresh", () => {
+    // Pids of their own: the environ answers are cached for the process's life (pid and start time).
+    const daemon = proc(4000, 1, { session: 4000, pgrp: 4000 }, 'M=job1\0');
+    expect(pids(findPayloadTree(identity, { procRoot, selfPid: SELF }, table(daemon)))).toEqual([4000]);
+    // Rewritten behind the cache: the second payload's watchdog gets the first read's answer.
+    writeFileSync(path.join(procRoot, '4000', 'environ'), 'M=job2\0');
+    const job2: PayloadIdentity = { ...identity, rootPid: 210, sessionId: 210, marker: { name: 'M', value: 'job2' } };
+    expect(pids(findPayloadTree(job2, { procRoot, selfPid: SELF }, table(daemon)))).toEqual([]);
+    expect(pids(findPayloadTree(identity, { procRoot, selfPid: SELF }, table(daemon)))).toEqual([4000]);
+    // The same pid, started later, is another process: its environment is read.
+    const recycled = proc(4000, 1, { session: 4000, pgrp: 4000, startTicks: 5000 }, 'M=job2\0');
+    expect(pids(findPayloadTree(job2, { procRoot, selfPid: SELF }, table(recycled)))).toEqual([4000]);
+    expect(pids(findPayloadTree(identity, { procRoot, selfPid: SELF }, table(recycled)))).toEqual([]);
+  });
+
   it('after the root exited, a recycled session id does not pull in strangers', () => {
     const after: PayloadIdentity = { ...identity, rootExitedAtTicks: 2000 };
     const recycled = proc(200, 1, { session: 200, pgrp: 200, startTicks: 3000 });

@@ -1,5 +1,5 @@
 import type { ProcStat } from './proc-parsers.js';
-import { processHasEnv, processKey, readProcessTable, DEFAULT_PROC_ROOT } from './process-table.js';
+import { processEnvValues, processKey, readProcessTable, DEFAULT_PROC_ROOT } from './process-table.js';
 
 /**
  * What identifies one payload's processes. A payload escapes a naive "children of the pid" view in
@@ -88,7 +88,7 @@ function isSeed(stat: ProcStat, identity: PayloadIdentity, procRoot: string, kno
   if (beforeRootExit && (stat.session === identity.sessionId || stat.pgrp === identity.sessionId)) return true;
   // Zombies have an empty environ; they are caught by session or ancestry instead.
   if (stat.state === 'Z') return false;
-  return processHasEnv(stat.pid, identity.marker.name, identity.marker.value, procRoot);
+  return processEnvValues(stat, identity.marker.name, procRoot).includes(identity.marker.value);
 }
 
 function isClaimedOrphan(stat: ProcStat, selfPid: number, claim: TreeScanOptions['claimOrphans']): boolean {
