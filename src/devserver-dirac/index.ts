@@ -360,7 +360,11 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
 
 /** The DIRACX PEM block v9 appends to a proxy (`addTokenToPEM`): base64 of the credentials JSON, 64 a line. */
 function diracxBlock(pair: { access_token: string; refresh_token: string; expires_in: number }): string {
-  const document = { access_token: pair.access_token, refresh_token: pair.refresh_token, expires_on: Math.floor(Date.now() / 1000) + pair.expires_in };
+  const document = {
+    access_token: pair.access_token,
+    refresh_token: pair.refresh_token,
+    expires_on: Math.floor(Date.now() / 1000) + pair.expires_in,
+  };
   const base64 = Buffer.from(JSON.stringify(document)).toString('base64');
   return `-----BEGIN DIRACX-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END DIRACX-----\n`;
 }
