@@ -120,4 +120,15 @@ describe('data configuration from the DIRAC CS', () => {
     expect([bare.accessProtocols, bare.writeProtocols]).toEqual([['srm', 'dips'], ['srm', 'dips']]);
     expect(transferEndpoints(bare, 'read', true)).toEqual([]);
   });
+
+  it('reads the JobWrapper options under the setup\'s instance where the CS has Setups (v8, v9 pre-releases)', () => {
+    const withSetups = plainConfigReader({
+      DIRAC: { Setup: 'KitSetup', Setups: { KitSetup: { WorkloadManagement: 'Production' } } },
+      Systems: { WorkloadManagement: { Production: { JobWrapper: { OutputSandboxLimit: '262144', FailoverRequestDelay: '5' } } } },
+    });
+    const read = readDataConfig(withSetups, { site: 'LCG.Here.uk', vo: 'gridpp' });
+    expect([read.outputSandboxLimitBytes, read.failoverRequestDelayMinutes]).toEqual([262144, 5]);
+    // The pilot's own -S wins over /DIRAC/Setup; an unknown setup leaves DIRAC's defaults.
+    expect(readDataConfig(withSetups, { site: 'LCG.Here.uk', vo: 'gridpp', setup: 'Other' }).outputSandboxLimitBytes).toBe(10 * 1024 * 1024);
+  });
 });

@@ -142,6 +142,8 @@ export interface DataConfigInput {
   /** LocalSite/LocalSE as the pilot was told (a site override); empty: from Resources/Sites. */
   localSEOverride?: readonly string[];
   diskSEPatterns?: readonly string[];
+  /** The pilot's setup (-S): a CS with Setups keeps the JobWrapper options under its instance. */
+  setup?: string;
 }
 
 export function readDataConfig(cs: ConfigReader, input: DataConfigInput): DataConfig {
@@ -185,9 +187,16 @@ export function readDataConfig(cs: ConfigReader, input: DataConfigInput): DataCo
     .filter((p): p is InputDataPolicy => p !== undefined);
 
   const failover = opsList(cs, vo, 'FailoverSEs');
+  // DIRAC's JobWrapper reads getSystemSection("WorkloadManagement")/JobWrapper: /Systems/WorkloadManagement
+  // in v9's setup-less CS, /Systems/WorkloadManagement/<instance> where /DIRAC/Setups still maps one
+  // (v8, and the v9 pre-releases run by the dirac-kit).
+  const setup = input.setup || cs.value('/DIRAC/Setup');
+  const instance = setup ? cs.value(`/DIRAC/Setups/${setup}/WorkloadManagement`)?.trim() : undefined;
+  const wms = ['/Systems/WorkloadManagement', ...(instance ? [`/Systems/WorkloadManagement/${instance}`] : [])];
   const jobWrapper = (option: string): string | undefined =>
-    cs.value(`/Systems/WorkloadManagement/JobWrapper/${option}`) ??
-    cs.value(`/Systems/WorkloadManagement/Agents/JobAgent/JobWrapper/${option}`);
+    wms
+      .map((base) => cs.value(`${base}/JobWrapper/${option}`) ?? cs.value(`${base}/Agents/JobAgent/JobWrapper/${option}`))
+      .find((v) => v !== undefined);
 
   return {
     site,

@@ -7,6 +7,7 @@
  */
 import type { PyValue } from '../dirac/codec/index.js';
 import { sERROR, sOK, type ServiceHandlers } from './dips-server.js';
+import { optimizeRequest } from './request-optimize.js';
 
 export interface DevCatalogFile {
   size: number;
@@ -173,7 +174,8 @@ export function reqManager(state: DevDataState, userNames: Map<string, string>):
           }
         }
         const id = state.requests.length + 1;
-        state.requests.push({ id, json: args[0], parsed, callerDN: ctx.identityDN });
+        // Stored as DIRAC's ReqManager stores it: optimized (failover series regrouped, SourceSE dropped).
+        state.requests.push({ id, json: args[0], parsed: optimizeRequest(parsed), callerDN: ctx.identityDN });
         return sOK(id);
       },
     },

@@ -312,7 +312,7 @@ export class DiracBackend implements Backend {
     return {
       catalog: new DiracFileCatalog(caller),
       requests: new DiracRequestClient(caller),
-      config: diracDataConfig(this.cfg, this.config.site, job.vo),
+      config: diracDataConfig(this.cfg, this.config.site, job.vo, this.config.caller.setup),
       credentials: {
         ...(job.payloadProxyPath ? { proxyPath: job.payloadProxyPath } : {}),
         ...(this.config.caDir ? { caDir: this.config.caDir } : {}),

@@ -117,7 +117,7 @@ export function cfgReader(root: CfgSection): ConfigReader {
   };
 }
 
-export function diracDataConfig(root: CfgSection, site: string, vo: string): DataConfig {
+export function diracDataConfig(root: CfgSection, site: string, vo: string, setup = ''): DataConfig {
   const localSE = cfgList(root, '/LocalSite/LocalSE');
-  return readDataConfig(cfgReader(root), { site, vo, localSEOverride: localSE });
+  return readDataConfig(cfgReader(root), { site, vo, localSEOverride: localSE, ...(setup ? { setup } : {}) });
 }

@@ -222,8 +222,10 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     expect(server.data.requests).toHaveLength(1);
     const stored = server.data.requests[0]!.parsed as { RequestName: string; Owner: string; JobID: number; Operations: { Type: string; TargetSE: string; SourceSE: string | null; Files: { LFN: string }[] }[] };
     expect(stored).toMatchObject({ RequestName: 'failover1_job_204', Owner: 'alice', JobID: 204 });
+    // The pilot names the failover SE as source; ReqManager drops a failover SourceSE when it stores the request.
+    expect(server.data.requests[0]!.json).toContain('"SourceSE": "SE-FAILOVER"');
     expect(stored.Operations.map((op) => [op.Type, op.TargetSE, op.SourceSE, op.Files[0]!.LFN])).toEqual([
-      ['ReplicateAndRegister', 'SE-DOWN', 'SE-FAILOVER', lfn],
+      ['ReplicateAndRegister', 'SE-DOWN', '', lfn],
       ['RemoveReplica', 'SE-FAILOVER', null, lfn],
     ]);
     expect(String(server.state.jobs.get(204)!.parameters.PendingRequest)).toMatch(/^Name:failover1_job_204\nReplicateAndRegister:ReplicateAndRegister:Waiting:0:SE-DOWN:/);
@@ -285,7 +287,7 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     const stored = server.data.requests.at(-1)!.parsed as { RequestName: string; Operations: { Type: string; TargetSE: string; SourceSE: string | null; Files: { LFN: string }[] }[] };
     expect(stored.RequestName).toBe('bigsandbox_job_208');
     expect(stored.Operations.map((op) => [op.Type, op.TargetSE, op.SourceSE, op.Files[0]!.LFN])).toEqual([
-      ['ReplicateAndRegister', 'SE-DOWN', 'SE-FAILOVER', lfn],
+      ['ReplicateAndRegister', 'SE-DOWN', '', lfn],
       ['RemoveReplica', 'SE-FAILOVER', null, lfn],
     ]);
     expect(String(server.state.jobs.get(208)!.parameters.PendingRequest)).toMatch(/^Name:bigsandbox_job_208\n/);
