@@ -155,8 +155,9 @@ export const authenticate: PilotCommand = {
     if (ctx.backend) return;
     const backend = await connectBackend(ctx);
     ctx.backend = backend;
-    // -z/--pilotLogging: pilot log lines to the server too, where it takes them (DiracX proposal, docs/diracx.md).
-    if (ctx.params.pilotLogging && backend.createPilotLogShipper)
+    // -z/--pilotLogging: pilot log lines to the server too, where it takes them (DiracX proposal, docs/diracx.md),
+    // unless -g names DIRAC's remote logger, which then gets them (remote-logging.ts).
+    if (ctx.params.pilotLogging && !ctx.params.loggerURL && backend.createPilotLogShipper)
       addLogDestination(ctx.logger, backend.createPilotLogShipper({ scope: 'pilot' }));
     // The VO, when not given, now comes from the pilot's credentials (voOf in wiring.ts).
     ctx.logger.info({ backend: backend.kind, vo: voOf(ctx) }, 'connected');

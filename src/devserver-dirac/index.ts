@@ -20,6 +20,7 @@ import {
   type ServiceSetup,
 } from './services.js';
 import { DevState } from './state.js';
+import { pilotLogging } from './pilot-logging.js';
 import { DevDataState, dataCfgText, fileCatalog, reqManager, type DevDataSetup } from './data-services.js';
 import { buildTar } from '../devserver/sandbox-archive.js';
 import { demoJobs } from '../devserver/demo-jobs.js';
@@ -46,6 +47,8 @@ export interface DevJobSpec {
 export interface DiracDevServer {
   /** Configuration server URLs, DIPS first. */
   csUrls: string[];
+  /** DIRAC's remote pilot logger (TornadoPilotLogging), for the pilot's -g/--loggerURL. */
+  loggerUrl: string;
   proxyPath: string;
   caDir: string;
   vo: string;
@@ -218,6 +221,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
       'WorkloadManagement/TornadoSandboxStore': store,
       'Framework/TornadoProxyManager': proxies,
       'Configuration/TornadoConfiguration': configuration(setup),
+      'WorkloadManagement/TornadoPilotLogging': pilotLogging(state, () => VO),
     },
   });
   servers.push(https);
@@ -343,6 +347,7 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
 
   return {
     csUrls: [`${d}/Configuration/Server`, `${h}/Configuration/TornadoConfiguration`],
+    loggerUrl: `${h}/WorkloadManagement/TornadoPilotLogging`,
     proxyPath: pki.proxyPath,
     caDir: pki.caDir,
     vo: VO,

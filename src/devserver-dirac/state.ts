@@ -34,6 +34,17 @@ export interface DevPilot {
   jobs: number[];
 }
 
+/** A pilot's log as TornadoPilotLogging's file-cache plugin keeps it. */
+export interface DevPilotLog {
+  uuid: string;
+  /** The caller's VO (from its group), as the service files the log. */
+  vo: string;
+  text: string;
+  messages: number;
+  /** finaliseLogs: the pilot's exit code as it sent it. */
+  finalised: { retCode: string } | null;
+}
+
 export const FINAL = new Set(['Done', 'Completed', 'Failed', 'Killed']);
 
 export class DevState {
@@ -42,6 +53,8 @@ export class DevState {
   /** Sandbox store: PFN path → bytes. */
   readonly sandboxes = new Map<string, Buffer>();
   readonly calls: { service: string; method: string; args: unknown[] }[] = [];
+  /** TornadoPilotLogging: pilot UUID → its log. */
+  readonly pilotLogs = new Map<string, DevPilotLog>();
 
   addJob(
     job: Omit<

@@ -217,7 +217,7 @@ export const OPTIONS = [
     type: 'flag',
     schema: 'bool',
     default: false,
-    help: 'ship pilot log lines to the server (DiracX proposal, see docs/diracx.md)',
+    help: 'ship pilot log lines: to DIRAC\'s remote logger when -g is given, else to DiracX (proposal, docs/diracx.md)',
     origin: 'dirac',
   }),
   option({
@@ -227,7 +227,7 @@ export const OPTIONS = [
     type: 'string',
     schema: 'text',
     value: 'URL',
-    help: 'remote logger URL (legacy DIRAC)',
+    help: 'DIRAC remote pilot logger URL (TornadoPilotLogging), used with -z',
     origin: 'dirac',
   }),
   option({

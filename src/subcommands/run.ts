@@ -9,6 +9,7 @@ import { dryRunReport } from '../commands/dry-run.js';
 import { applyRuntime, restoreRuntimeEnvironment, RUN_RUNTIME } from '../pilot/runtime-reexec.js';
 import { diracOptionsReport, installOnlyGiven } from '../pilot/dirac-options.js';
 import { readWrapperRecords } from '../pilot/wrapper-records.js';
+import { startRemoteLogging } from '../commands/remote-logging.js';
 
 /** What `--dry-run` runs: everything up to the match request, nothing that talks to the server. */
 const DRY_RUN_COMMANDS = new Set(['check-worker-node', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left']);
@@ -42,6 +43,8 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       const names = ctx.params.commands ?? defaults;
       let commands = resolvePipeline(names, COMMANDS, extensionNames(ctx.params));
       if (ctx.params.dryRun) commands = commands.filter((c) => DRY_RUN_COMMANDS.has(c.name));
+      // -z with -g: DIRAC's remote logger gets the log from here on, the wrapper's records included.
+      const remoteLog = ctx.params.dryRun ? null : await startRemoteLogging(ctx);
       ctx.logger.info({ stamp: ctx.pilotStamp, workDir: ctx.workDir, commands: commands.map((c) => c.name) }, 'pilot starting');
       const ignored = installOnlyGiven(parsed.params);
       if (ignored.length > 0) ctx.logger.info(`nothing to install: ${ignored.join(' ')} ignored`);
@@ -63,6 +66,7 @@ Default: ${DEFAULT_PIPELINE.join(', ')}.`,
       const exitCode = signalCode ?? result.exitCode;
       ctx.logger.info({ exitCode, timings: result.timings }, result.error ? `pilot ending: ${result.error}` : 'pilot ending');
       if (result.error && exitCode !== ExitCode.OK) process.stderr.write(`pilot: ${result.error}\n`);
+      await remoteLog?.finish(exitCode);
       return exitCode;
     } finally {
       await session.close();

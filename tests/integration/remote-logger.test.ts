@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
+import { runPilot, tempDir } from './pilot-process.js';
+
+let server: DiracDevServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function pilotArgs(s: DiracDevServer, dir: string, extra: string[]): string[] {
+  return [
+    'run', '--backend', 'dirac', '--proxy', s.proxyPath, '--ca-path', s.caDir, '-C', s.csUrls.join(','),
+    '--wnVO', s.vo, '-r', s.releaseVersion, '--work-dir', path.join(dir, 'work'),
+    '-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-T', '86400',
+    '--cpu-power-source', 'config', '--cpu-power', '10', '--PollingTime', '0.2', '--StopAfterFailedMatches', '1', '--runner', 'direct',
+    ...extra,
+  ];
+}
+
+describe("DIRAC's remote pilot logger (-z -g URL)", () => {
+  it('sends the pilot log to TornadoPilotLogging as the DIRAC pilot does, then finaliseLogs with the exit code', async () => {
+    const dir = tempDir('remote-logger-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!] });
+    const uuid = randomUUID();
+    const run = await runPilot(pilotArgs(server, dir, ['-z', '-g', server.loggerUrl, '--pilotUUID', uuid]));
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.state.jobs.get(101)?.status).toBe('Done');
+
+    const log = server.state.pilotLogs.get(uuid);
+    expect(log?.vo).toBe('gridpp');
+    const lines = log!.text.trimEnd().split('\n');
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (DEBUG|INFO|WARNING|ERROR) \[[^\]]+\] /);
+    const text = log!.text;
+    expect(text).toMatch(/ INFO \[Pilot\] pilot starting/);
+    expect(text).toMatch(/job 101 Done/);
+    expect(text).toMatch(/pilot ending/);
+    expect(log!.finalised).toEqual({ retCode: '0' });
+    // The wire: method and args as pilotTools.sendMessage builds them, the VO as third argument.
+    const calls = server.state.calls.filter((c) => c.service === 'WorkloadManagement/TornadoPilotLogging');
+    expect(calls.map((c) => c.method).at(-1)).toBe('finaliseLogs');
+    for (const call of calls) expect(call.args.slice(1)).toEqual([uuid, 'gridpp']);
+    expect(JSON.parse(String(calls.at(-1)!.args[0]))).toEqual({ retCode: '0' });
+    // pilot.log keeps everything too.
+    expect(readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8')).toMatch(/remote logger activated/);
+  });
+
+  it('a logger service that refuses the pilot leaves the log local and the exit code alone', async () => {
+    const dir = tempDir('remote-logger-refused-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!] });
+    // Not a uuid nor a 32-hex stamp: the file-cache plugin refuses it ("Pilot UUID is invalid").
+    const run = await runPilot(pilotArgs(server, dir, ['-z', '-g', server.loggerUrl, '--pilotUUID', 'not-a-uuid']));
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.state.jobs.get(101)?.status).toBe('Done');
+    expect(server.state.pilotLogs.size).toBe(0);
+    expect(readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8')).toMatch(/remote logger .* stopped: .*Pilot UUID is invalid/);
+  });
+
+  it('a logger service that is not there costs the pilot nothing: exit 0, jobs Done, the log local', async () => {
+    const dir = tempDir('remote-logger-gone-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!] });
+    // A loopback port nothing listens on (the dev server's, closed again).
+    const gone = await startDiracDevServer({ dir: path.join(dir, 'gone'), jobs: [] });
+    const url = gone.loggerUrl;
+    await gone.close();
+    const run = await runPilot(pilotArgs(server, dir, ['-z', '-g', url, '--pilotUUID', randomUUID()]));
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.state.jobs.get(101)?.status).toBe('Done');
+    expect(readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8')).toMatch(/pilot ending/);
+  });
+});
