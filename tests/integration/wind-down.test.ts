@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
+import { devPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
 
 let server: DevServer | undefined;
 afterEach(async () => {
@@ -55,5 +55,37 @@ describe('wind-down before the kill (StopSig*)', () => {
     await extractSandbox(path.join(dir, 'o.tar.zst'), path.join(dir, 'out'));
     expect(readFileSync(path.join(dir, 'out', 'events.txt'), 'utf8')).toMatch(/^events=[1-9]\d* stopped=True\n$/);
     expect(readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8')).toContain('wind-down signal sent to the payload');
+  });
+
+  it('a drain file winds a running payload down: it stops cleanly, uploads its outputs, ends Done, and nothing more is matched', async () => {
+    const elastic = {
+      fields: {
+        JobName: 'elastic', Executable: 'run.sh', StdOutput: 'std.out', StdError: 'std.err', CPUTime: 100000,
+        // Only the drain can send the signal: the CPU-time threshold is out of reach.
+        StopSigRegex: 'eventloop\\.py', StopSigNumber: 'SIGUSR1', StopSigStartWork: 0.99,
+        OutputSandbox: ['std.out', 'std.err', 'events.txt'],
+      },
+      inputFiles: { 'run.sh': '#!/bin/sh\nexec python3 eventloop.py\n', 'eventloop.py': EVENT_LOOP },
+    };
+    server = await startDevServer({ jobs: [elastic, { ...elastic, fields: { ...elastic.fields, JobName: 'next' } }] });
+    const dir = tempDir();
+    const credentials = path.join(dir, 'credentials.json');
+    await server.writePilotCredentials(credentials);
+    const drainFile = path.join(dir, 'drain');
+    const running = runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '1', '--drain-file', drainFile, '--stalled-seconds', '30']));
+    const live = server;
+    await waitFor('the payload to run', () => live.jobs().find((j) => j.minorStatus === 'Application'), 60_000);
+    writeFileSync(drainFile, '');
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    const [first, second] = server.jobs();
+    expect({ status: first?.status, minor: first?.minorStatus }).toEqual({ status: 'Done', minor: 'Execution Complete' });
+    expect(second?.status, 'the drain stops matching').toBe('Waiting');
+    writeFileSync(path.join(dir, 'o.tar.zst'), server.outputSandbox(first!.id)!);
+    await extractSandbox(path.join(dir, 'o.tar.zst'), path.join(dir, 'out'));
+    expect(readFileSync(path.join(dir, 'out', 'events.txt'), 'utf8')).toMatch(/^events=[1-9]\d* stopped=True\n$/);
+    const log = readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8');
+    expect(log).toContain(`winding payloads down: drain file ${drainFile} exists`);
+    expect(log).toContain('wind-down signal sent to the payload');
   });
 });
