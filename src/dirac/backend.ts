@@ -26,6 +26,7 @@ import type { Logger } from '../core/logger.js';
 import { PyFloat, type PyValue } from './codec/index.js';
 import type { CfgSection } from './cs/cfg.js';
 import { diracxSettings, type DiracxSettings } from './cs/diracx-section.js';
+import { addDiracxTokenToProxy } from './diracx-block.js';
 import { registryGroup, sandboxStoreUrl, userDN, vomsAttribute } from './cs/config.js';
 import type { TlsCredentials } from './dips/tls.js';
 import { DErrno, expectOk, isNoMatch } from './result.js';
@@ -226,7 +227,16 @@ export class DiracBackend implements Backend {
     const proxy = await writePayloadProxy(path, chain, request);
     job.payloadProxyPath = path;
     const credentials: TlsCredentials = { proxy, ca: this.config.caller.credentials.ca };
-    return new ServiceCaller({ ...this.config.caller, credentials }, () => this.cfg);
+    const caller = new ServiceCaller({ ...this.config.caller, credentials }, () => this.cfg);
+    // v9 (dumpProxyToFile → addTokenToPEM): where the CS names DiracX and the VO is not disabled,
+    // the payload proxy carries its owner's DiracX token. Best effort here: the job runs without.
+    const diracx = this.diracxSettings();
+    if (diracx.url && !diracx.voDisabled) {
+      await addDiracxTokenToProxy(caller, path).catch((error: unknown) =>
+        this.config.logger.warn({ jobId: job.jobId, err: (error as Error).message }, 'payload proxy without its owner\'s DiracX token'),
+      );
+    }
+    return caller;
   }
 
   setJobStatus(jobId: number, update: StatusUpdate): Promise<void> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
 import { replaceDiracxBlock } from '../../src/diracx/credentials/proxy-pem.js';
+import { extractSandbox } from '../../src/payload/sandbox/extract.js';
 import { runPilot, tempDir } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
@@ -66,14 +67,31 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     expect([...server.state.pilots.values()].map((p) => p.status)).toEqual(['Done']);
   });
 
-  it('with --backend dirac the CS decides, as v9’s ClientSelector does: JobStateUpdate goes to DiracX when enabled there', async () => {
+  it('with --backend dirac the CS decides, as v9’s ClientSelector does; the payload proxy carries its owner’s DiracX token', async () => {
     const dir = tempDir('mixed-cs-');
-    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!], diracx: true });
+    // The job prints the payload of the access token in its proxy's DIRACX block.
+    const script = [
+      'set -e',
+      "sed -n '/-----BEGIN DIRACX-----/,/-----END DIRACX-----/p' \"$X509_USER_PROXY\" | sed '1d;$d' | tr -d '\\n' | base64 -d \\",
+      "  | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/' | cut -d. -f2",
+    ].join('\n');
+    const job = { jobId: 1, fields: { Executable: '/bin/sh', Arguments: 'token.sh', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'] }, inputFiles: { 'token.sh': `${script}\n` } };
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [job], diracx: true });
     const run = await runPilot(pilotArgs(server, dir, 'dirac'));
     expect(run.code, run.stderr).toBe(0);
-    expect(server.diracx!.jobs().map((j) => j.status)).toEqual(['Done']);
+    const [done] = server.diracx!.jobs();
+    expect(done?.status, JSON.stringify(done?.history)).toBe('Done');
     expect(server.diracx!.requests.some((r) => r.path === '/api/jobs/status')).toBe(true);
     expect(services(server).filter((c) => c.includes('JobStateUpdate'))).toEqual([]);
+    // v9's dumpProxyToFile → addTokenToPEM: ProxyManager.exchangeProxyForToken with the payload proxy.
+    expect(services(server)).toContain('Framework/TornadoProxyManager.exchangeProxyForToken');
+    // What the job printed, from its output sandbox (tar.bz2 through DIRAC's SandboxStore, kept by DiracX).
+    const archive = path.join(dir, 'out.tar.bz2');
+    writeFileSync(archive, server.diracx!.outputSandbox(done!.id)!);
+    await extractSandbox(archive, path.join(dir, 'out'));
+    const printed = readFileSync(path.join(dir, 'out', 'std.out'), 'utf8').trim();
+    const claims = JSON.parse(Buffer.from(printed, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(claims).toMatchObject({ preferred_username: 'alice', dirac_group: 'gridpp_user', vo: 'gridpp' });
   });
 
   it('refuses to start without a DIRACX block in the proxy: one line, exit 20, no job taken', async () => {
