@@ -5,7 +5,7 @@ import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { demoJobs } from '../../src/devserver/demo-jobs.js';
 import { extractSandbox } from '../../src/payload/sandbox/index.js';
 import { buildStandinImage, STANDIN, standinUnavailable } from '../payload/standin-image.js';
-import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
+import { devPilotArgs, devPilotFiles, runPilot, tempDir } from './pilot-process.js';
 
 const unavailable = standinUnavailable();
 if (unavailable) console.warn(`[apptainer-pilot] skipped: ${unavailable}`);
@@ -31,11 +31,9 @@ describe.skipIf(unavailable !== null)('pilot run with the Apptainer runner (stan
       },
     ];
     server = await startDevServer({ jobs });
-    const dir = tempDir('apptainer-pilot-');
-    const credentials = path.join(dir, 'credentials.json');
-    await server.writePilotCredentials(credentials);
+    const { dir, credentials, work } = await devPilotFiles(server, 'apptainer-pilot-');
     const image = buildStandinImage(path.join(dir, 'image'));
-    const args = devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '2', '--apptainer', STANDIN, '--container-image', image])
+    const args = devPilotArgs(server, credentials, work, ['-P', '2', '--apptainer', STANDIN, '--container-image', image])
       .map((a, i, all) => (all[i - 1] === '--runner' ? 'apptainer' : a));
     const run = await runPilot(args, { env: { PATH: process.env.PATH, DIRACX_SECRET_NOT_FOR_PAYLOADS: 'x' } });
     expect(run.code, run.stderr).toBe(0);

@@ -1,29 +1,17 @@
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer, type JobSubmission } from '../../src/devserver/index.js';
+import { describe, expect, it } from 'vitest';
+import type { DevServer, JobSubmission } from '../../src/devserver/index.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { call } from '../devserver/helpers.js';
-import { devPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
+import { devPilotArgs, devServerPerTest, runPilot, waitFor } from './pilot-process.js';
 
 /**
  * Issue 16 §4: every job the pilot touched ends in a final state or back in the queue, with a
  * history that reads as DIRAC's, against the dev server's reproduction of the real refusals.
  */
-let server: DevServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = devServerPerTest();
+const start = (jobs: JobSubmission[]) => startServer({ jobs });
 
 const std = { StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'] };
-
-async function start(jobs: JobSubmission[]) {
-  server = await startDevServer({ jobs });
-  const dir = tempDir();
-  const credentials = path.join(dir, 'credentials.json');
-  await server.writePilotCredentials(credentials);
-  return { server, credentials, work: path.join(dir, 'work') };
-}
 
 /** Uses up a Waiting job's 3 reschedules through the API (Matched → Running → reschedule), leaving it Waiting. */
 async function exhaustReschedules(dev: DevServer, id: number): Promise<void> {

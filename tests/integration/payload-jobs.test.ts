@@ -1,26 +1,15 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer, type JobSubmission } from '../../src/devserver/index.js';
+import { describe, expect, it } from 'vitest';
+import type { DevServer, JobSubmission } from '../../src/devserver/index.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { devPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
+import { devPilotArgs, devServerPerTest, runPilot, tempDir, waitFor } from './pilot-process.js';
 
-let server: DevServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = devServerPerTest();
+const start = (jobs: JobSubmission[]) => startServer({ jobs });
 
 const std = { StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'] };
-
-async function start(jobs: JobSubmission[]) {
-  server = await startDevServer({ jobs });
-  const dir = tempDir();
-  const credentials = path.join(dir, 'credentials.json');
-  await server.writePilotCredentials(credentials);
-  return { server, credentials, dir, work: path.join(dir, 'work') };
-}
 
 /** Processes whose environment carries `marker`: what a job left running, if anything. */
 function processesWithMarker(marker: string): number[] {

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { afterEach } from 'vitest';
+import { startDevServer, type DevServer, type DevServerOptions } from '../../src/devserver/index.js';
 import { tempDir } from '../support/temp-dir.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +54,46 @@ export function devPilotArgs(server: { url: string }, credentialsFile: string, w
     '--PollingTime', '0.2', '--StopAfterFailedMatches', '1', '--heartbeat', '1', '--runner', 'direct',
     ...extra,
   ];
+}
+
+/** A pilot's files for a run against a dev server: a fresh directory, its credentials for that server, its work directory (not created). */
+export interface DevPilotFiles {
+  dir: string;
+  credentials: string;
+  work: string;
+}
+
+/** A fresh directory (named `prefix`…) holding the pilot's credentials for `server`. */
+export async function devPilotFiles(server: { writePilotCredentials(file: string): Promise<unknown> }, prefix?: string): Promise<DevPilotFiles> {
+  const dir = tempDir(prefix);
+  const credentials = path.join(dir, 'credentials.json');
+  await server.writePilotCredentials(credentials);
+  return { dir, credentials, work: path.join(dir, 'work') };
+}
+
+/**
+ * For a test file whose tests each run a pilot against a dev server of their own: the starter
+ * (a dev server with `options`, and the pilot's files for it), and the server closed after each test.
+ */
+export function devServerPerTest(): (options?: DevServerOptions, prefix?: string) => Promise<DevPilotFiles & { server: DevServer }> {
+  let server: DevServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  return async (options = {}, prefix) => {
+    server = await startDevServer(options);
+    return { server, ...(await devPilotFiles(server, prefix)) };
+  };
+}
+
+/** `pilot run` (devPilotArgs, then `extra`) against the dev server of `pilot`, with its files. */
+export function runDevPilot(
+  pilot: { server: { url: string }; credentials: string; work: string },
+  extra: string[] = [],
+  options: Parameters<typeof runPilot>[1] = {},
+): Promise<PilotRun> {
+  return runPilot(devPilotArgs(pilot.server, pilot.credentials, pilot.work, extra), options);
 }
 
 /**

@@ -1,33 +1,21 @@
 import { mkdirSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../../src/devserver/index.js';
+import { describe, expect, it } from 'vitest';
 import { demoJobs } from '../../src/devserver/demo-jobs.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
-import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
+import { devPilotArgs, devServerPerTest, runDevPilot, runPilot, tempDir } from './pilot-process.js';
 
-let server: DevServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serverWithDemoJobs(): Promise<{ server: DevServer; credentials: string; dir: string }> {
-  server = await startDevServer({ jobs: demoJobs() });
-  const dir = tempDir();
-  const credentials = path.join(dir, 'credentials.json');
-  await server.writePilotCredentials(credentials);
-  return { server, credentials, dir };
-}
+const start = devServerPerTest();
 
 /** Statuses with consecutive repeats collapsed: the path a job took. */
 const statusPath = (history: { status: string }[]) => history.map((h) => h.status).filter((s, i, all) => s !== all[i - 1]);
 
 describe('pilot run against the dev server', () => {
   it('runs every demo job to a final state, records DIRAC’s status sequence, returns output sandboxes, exits 0', async () => {
-    const { server, credentials, dir } = await serverWithDemoJobs();
-    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '4']));
+    const pilot = await start({ jobs: demoJobs() });
+    const { server } = pilot;
+    const run = await runDevPilot(pilot, ['-P', '4']);
     expect(run.code, run.stderr).toBe(0);
 
     const jobs = server.jobs();
@@ -75,8 +63,9 @@ describe('pilot run against the dev server', () => {
   });
 
   it('prints the match request and asks nothing with --dry-run', async () => {
-    const { server, credentials, dir } = await serverWithDemoJobs();
-    const run = await runPilot([...devPilotArgs(server, credentials, path.join(dir, 'work')), '--dry-run']);
+    const pilot = await start({ jobs: demoJobs() });
+    const { server } = pilot;
+    const run = await runDevPilot(pilot, ['--dry-run']);
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.request).toMatchObject({ vo: 'demo', max_jobs: 1 });
@@ -90,11 +79,8 @@ describe('pilot run against the dev server', () => {
 
 describe('pilot run: VO and remote pilot logs', () => {
   it('takes the VO from its token when --wnVO is not given, and ships its log lines with -z', async () => {
-    server = await startDevServer({ jobs: demoJobs().slice(0, 1), features: { pilotLogs: true } });
-    const dir = tempDir();
-    const credentials = path.join(dir, 'credentials.json');
-    await server.writePilotCredentials(credentials);
-    const args = devPilotArgs(server, credentials, path.join(dir, 'work'), ['-z']).filter((a, i, all) => a !== '--wnVO' && all[i - 1] !== '--wnVO');
+    const { server, credentials, work } = await start({ jobs: demoJobs().slice(0, 1), features: { pilotLogs: true } });
+    const args = devPilotArgs(server, credentials, work, ['-z']).filter((a, i, all) => a !== '--wnVO' && all[i - 1] !== '--wnVO');
     const run = await runPilot(args);
     expect(run.code, run.stderr).toBe(0);
     expect(server.pilots[0]).toMatchObject({ vo: 'demo' });
@@ -110,11 +96,9 @@ describe('pilot run: VO and remote pilot logs', () => {
 describe('pilot run: black-hole protection', () => {
   it('stops with BLACK_HOLE after three jobs in a row fail for node reasons, and sets the pilot Failed', async () => {
     const missing = 'SB:SandboxSE|/S3/sandboxes/demo/demo_user/demo-user/sha256:' + '0'.repeat(64) + '.tar.zst';
-    server = await startDevServer({ jobs: [1, 2, 3, 4].map((n) => ({ fields: { JobName: `bh-${n}`, Executable: '/bin/true', InputSandbox: [missing] } })) });
-    const dir = tempDir();
-    const credentials = path.join(dir, 'credentials.json');
-    await server.writePilotCredentials(credentials);
-    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '1']));
+    const pilot = await start({ jobs: [1, 2, 3, 4].map((n) => ({ fields: { JobName: `bh-${n}`, Executable: '/bin/true', InputSandbox: [missing] } })) });
+    const { server } = pilot;
+    const run = await runDevPilot(pilot, ['-P', '1']);
     expect(run.code, run.stderr).toBe(ExitCode.BLACK_HOLE);
     expect(run.stderr).toMatch(/^pilot: black hole: 3 jobs in a row failed for node reasons/m);
     // A missing input sandbox gives the job back, as DIRAC's JobWrapper does: all of them wait again.
@@ -165,8 +149,9 @@ describe('pilot run: bad input ends with one line and a documented exit code', (
   });
 
   it('edge mode without a shared directory → CONFIG; exec --staged on a directory with no staged job → CONFIG', async () => {
-    const { server, credentials, dir } = await serverWithDemoJobs();
-    const edge = await runPilot([...devPilotArgs(server, credentials, path.join(dir, 'w')), '--edge']);
+    const pilot = await start({ jobs: demoJobs() });
+    const { server, dir } = pilot;
+    const edge = await runDevPilot(pilot, ['--edge']);
     expect(edge.code).toBe(ExitCode.CONFIG);
     expect(edge.stderr).toMatch(/^pilot: run-edge: edge mode needs --edge-dir/m);
     expect(server.jobs().every((j) => j.status === 'Waiting')).toBe(true); // nothing matched

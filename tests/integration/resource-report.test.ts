@@ -1,20 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../../src/devserver/index.js';
+import { describe, expect, it } from 'vitest';
 import { PRMON_COLUMNS } from '../../src/payload/watchdog/resource-report.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
+import { devServerPerTest, runDevPilot } from './pilot-process.js';
 
-let server: DevServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const start = devServerPerTest();
 
 describe('a resource report per job (prmon formats)', () => {
   it('returns prmon.txt and prmon.json in the output sandbox and the summary in the job parameters', async () => {
-    server = await startDevServer({
+    const pilot = await start({
       jobs: [
         {
           fields: {
@@ -26,10 +21,8 @@ describe('a resource report per job (prmon formats)', () => {
         },
       ],
     });
-    const dir = tempDir();
-    const credentials = path.join(dir, 'credentials.json');
-    await server.writePilotCredentials(credentials);
-    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['--stalled-seconds', '10']));
+    const { server, dir } = pilot;
+    const run = await runDevPilot(pilot, ['--stalled-seconds', '10']);
     expect(run.code, run.stderr).toBe(0);
     const [job] = server.jobs();
     expect(job?.status).toBe('Done');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { devPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
+import { devPilotFiles, runDevPilot, runPilot, tempDir, waitFor } from './pilot-process.js';
 import { RUN_RUNTIME, RUNTIME_MARKER, RUNTIME_OPT_OUT } from '../../src/pilot/runtime-reexec.js';
 
 let server: DevServer | undefined;
@@ -28,11 +28,10 @@ async function runOneJob(env: NodeJS.ProcessEnv) {
     }],
   });
   const s = server;
-  const dir = tempDir('pilot-runtime-');
-  const credentials = path.join(dir, 'credentials.json');
-  await s.writePilotCredentials(credentials);
+  const files = await devPilotFiles(s, 'pilot-runtime-');
+  const { dir } = files;
   let pid = 0;
-  const pilot = runPilot(devPilotArgs(s, credentials, path.join(dir, 'work')), { env, onSpawn: (p) => (pid = p) });
+  const pilot = runDevPilot({ server: s, ...files }, [], { env, onSpawn: (p) => (pid = p) });
   await waitFor('the job to run its application', () => s.jobs()[0]?.minorStatus === 'Application');
   // What the process the test started runs with now (its exec-time environment and command line).
   const pilotEnviron = environOf(pid);

@@ -1,27 +1,13 @@
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer, type DevServerOptions } from '../../src/devserver/index.js';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/exit-codes.js';
-import { devPilotArgs, runPilot, tempDir } from './pilot-process.js';
+import { devPilotArgs, devServerPerTest, runPilot } from './pilot-process.js';
 
 /**
  * Issue 16 §5: where the pilot diverged from what the real DiracX server expects, each against the
  * dev server behaving like it (no pilot-log route, "Invalid JWT" for an expired token, Site and
  * CurrentJobID accepted as metadata).
  */
-let server: DevServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(options: DevServerOptions) {
-  server = await startDevServer(options);
-  const dir = tempDir();
-  const credentials = path.join(dir, 'credentials.json');
-  await server.writePilotCredentials(credentials);
-  return { server, credentials, work: path.join(dir, 'work') };
-}
+const start = devServerPerTest();
 
 /** devPilotArgs without one option and its value. */
 function without(args: string[], ...options: string[]): string[] {

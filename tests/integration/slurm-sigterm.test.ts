@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
-import { PILOT_BUNDLE, devPilotArgs, tempDir, waitFor } from './pilot-process.js';
+import { PILOT_BUNDLE, devPilotArgs, devPilotFiles, waitFor } from './pilot-process.js';
 
 function slurmProblem(): string | null {
   try {
@@ -30,11 +30,9 @@ afterEach(async () => {
 describe.skipIf(problem !== null)('the pilot as a Slurm job', { timeout: 240_000 }, () => {
   it('on SIGTERM from Slurm (as at the time limit) reschedules its job and exits 143 by itself', async () => {
     server = await startDevServer({ jobs: [{ fields: { JobName: 'long', Executable: 'long.sh', StdOutput: 'std.out', StdError: 'std.err' }, inputFiles: { 'long.sh': '#!/bin/sh\nsleep 300\n' } }] });
-    const dir = tempDir('slurm-sigterm-');
-    const credentials = path.join(dir, 'credentials.json');
-    await server.writePilotCredentials(credentials);
+    const { dir, credentials, work } = await devPilotFiles(server, 'slurm-sigterm-');
     const rcFile = path.join(dir, 'pilot.rc');
-    const args = devPilotArgs(server, credentials, path.join(dir, 'work')).map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const args = devPilotArgs(server, credentials, work).map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     // The batch shell ignores TERM so it can record the pilot's exit code, as a CE's wrapper would.
     const script = path.join(dir, 'pilot.sh');
     writeFileSync(script, `#!/bin/sh\ntrap '' TERM\n'${process.execPath}' '${PILOT_BUNDLE}' ${args}\necho $? > '${rcFile}.tmp' && mv '${rcFile}.tmp' '${rcFile}'\n`, { mode: 0o700 });

@@ -1,15 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../../src/devserver/index.js';
+import { describe, expect, it } from 'vitest';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { devPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
+import { devServerPerTest, runDevPilot, waitFor } from './pilot-process.js';
 
-let server: DevServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const start = devServerPerTest();
 
 // An elastic payload: it processes "events" until told to stop, then writes what it did and
 // exits 0. Its CPU budget at power 10 is CPUTime 40 / 10 × 1.2 = 4.8 CPU s; the wind-down
@@ -31,7 +26,7 @@ sys.exit(0 if stop else 3)
 
 describe('wind-down before the kill (StopSig*)', () => {
   it('an elastic payload gets its signal at StopSigStartWork, stops cleanly, and ends Done with its outputs', async () => {
-    server = await startDevServer({
+    const pilot = await start({
       jobs: [
         {
           fields: {
@@ -44,10 +39,8 @@ describe('wind-down before the kill (StopSig*)', () => {
         },
       ],
     });
-    const dir = tempDir();
-    const credentials = path.join(dir, 'credentials.json');
-    await server.writePilotCredentials(credentials);
-    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['--cpu-power-source', 'config', '--cpu-power', '10', '--stalled-seconds', '10']));
+    const { server, dir } = pilot;
+    const run = await runDevPilot(pilot, ['--cpu-power-source', 'config', '--cpu-power', '10', '--stalled-seconds', '10']);
     expect(run.code, run.stderr).toBe(0);
     const [job] = server.jobs();
     expect({ status: job?.status, minor: job?.minorStatus }).toEqual({ status: 'Done', minor: 'Execution Complete' });
@@ -67,14 +60,11 @@ describe('wind-down before the kill (StopSig*)', () => {
       },
       inputFiles: { 'run.sh': '#!/bin/sh\nexec python3 eventloop.py\n', 'eventloop.py': EVENT_LOOP },
     };
-    server = await startDevServer({ jobs: [elastic, { ...elastic, fields: { ...elastic.fields, JobName: 'next' } }] });
-    const dir = tempDir();
-    const credentials = path.join(dir, 'credentials.json');
-    await server.writePilotCredentials(credentials);
+    const pilot = await start({ jobs: [elastic, { ...elastic, fields: { ...elastic.fields, JobName: 'next' } }] });
+    const { server, dir } = pilot;
     const drainFile = path.join(dir, 'drain');
-    const running = runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['-P', '1', '--drain-file', drainFile, '--stalled-seconds', '30']));
-    const live = server;
-    await waitFor('the payload to run', () => live.jobs().find((j) => j.minorStatus === 'Application'), 60_000);
+    const running = runDevPilot(pilot, ['-P', '1', '--drain-file', drainFile, '--stalled-seconds', '30']);
+    await waitFor('the payload to run', () => server.jobs().find((j) => j.minorStatus === 'Application'), 60_000);
     writeFileSync(drainFile, '');
     const run = await running;
     expect(run.code, run.stderr).toBe(0);
