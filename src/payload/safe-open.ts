@@ -59,21 +59,7 @@ export function openInDir(root: string, relative: string, mode: OpenMode): numbe
       closeSync(dirFd);
       dirFd = next;
     }
-    const last = components[components.length - 1]!;
-    const flags = (mode === 'read' ? O_RDONLY : O_RDWR | O_APPEND | O_CREAT) | O_NOFOLLOW | O_NONBLOCK;
-    let fd: number;
-    try {
-      fd = openSync(`/proc/self/fd/${dirFd}/${last}`, flags, 0o600);
-    } catch (error) {
-      throw refusal(error, display);
-    }
-    try {
-      checkRegular(fstatSync(fd), display, mode !== 'read');
-    } catch (error) {
-      closeSync(fd);
-      throw error;
-    }
-    return fd;
+    return openLast(`/proc/self/fd/${dirFd}/${components[components.length - 1]!}`, mode, display);
   } finally {
     closeSync(dirFd);
   }
@@ -109,10 +95,18 @@ function openByPath(root: string, components: string[], mode: OpenMode, display:
     }
     if (!stats.isDirectory()) throw new UnsafeJobFile('symlink', display, `${display}: a directory on its path is a symlink or not a directory`);
   }
+  return openLast(path.join(dir, components[components.length - 1]!), mode, display);
+}
+
+/**
+ * The last component, once its directory is reached: opened without following a link or blocking
+ * on a FIFO (created 0600 for 'append'), then checked on the descriptor (checkRegular).
+ */
+function openLast(file: string, mode: OpenMode, display: string): number {
   const flags = (mode === 'read' ? O_RDONLY : O_RDWR | O_APPEND | O_CREAT) | O_NOFOLLOW | O_NONBLOCK;
   let fd: number;
   try {
-    fd = openSync(path.join(dir, components[components.length - 1]!), flags, 0o600);
+    fd = openSync(file, flags, 0o600);
   } catch (error) {
     throw refusal(error, display);
   }
