@@ -130,32 +130,28 @@ export class ResourceReport {
   }
 
   /**
-   * The job parameters PanDA's server gets from pilot3's prmon summary, in its names: memory in kB,
-   * I/O totals in bytes and rates in bytes per second.
+   * The job parameters PanDA's server gets from pilot3's prmon summary, in its names
+   * (JOB_PARAMETER_NAMES): memory in kB, I/O totals in bytes and rates in bytes per second.
    */
   jobParameters(): Record<string, number> {
     const { Max, Avg } = this.summary();
-    const pick = (record: Record<string, number>, key: string) => record[key] ?? 0;
-    return {
-      maxRSS: pick(Max, 'rss'),
-      maxVMEM: pick(Max, 'vmem'),
-      maxSWAP: pick(Max, 'swap'),
-      maxPSS: pick(Max, 'pss'),
-      avgRSS: Math.round(pick(Avg, 'rss')),
-      avgVMEM: Math.round(pick(Avg, 'vmem')),
-      avgSWAP: Math.round(pick(Avg, 'swap')),
-      avgPSS: Math.round(pick(Avg, 'pss')),
-      totRCHAR: pick(Max, 'rchar'),
-      totWCHAR: pick(Max, 'wchar'),
-      totRBYTES: pick(Max, 'read_bytes'),
-      totWBYTES: pick(Max, 'write_bytes'),
-      rateRCHAR: Math.round(pick(Avg, 'rchar')),
-      rateWCHAR: Math.round(pick(Avg, 'wchar')),
-      rateRBYTES: Math.round(pick(Avg, 'read_bytes')),
-      rateWBYTES: Math.round(pick(Avg, 'write_bytes')),
-    };
+    // A counter's Max is its total; averages and rates are rounded to whole units.
+    const named = (columns: Readonly<Record<string, string>>, maxPrefix: string, avgPrefix: string) => ({
+      ...Object.fromEntries(Object.entries(columns).map(([name, column]) => [maxPrefix + name, Max[column] ?? 0])),
+      ...Object.fromEntries(Object.entries(columns).map(([name, column]) => [avgPrefix + name, Math.round(Avg[column] ?? 0)])),
+    });
+    return { ...named(JOB_PARAMETER_NAMES.memory, 'max', 'avg'), ...named(JOB_PARAMETER_NAMES.io, 'tot', 'rate') };
   }
 }
+
+/**
+ * pilot3's job parameter names → prmon columns: maxRSS and avgRSS from rss (memory); totRCHAR
+ * and rateRCHAR from rchar (I/O); and so on.
+ */
+const JOB_PARAMETER_NAMES = {
+  memory: { RSS: 'rss', VMEM: 'vmem', SWAP: 'swap', PSS: 'pss' },
+  io: { RCHAR: 'rchar', WCHAR: 'wchar', RBYTES: 'read_bytes', WBYTES: 'write_bytes' },
+} as const;
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
