@@ -1,15 +1,16 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
+import type { Backend, StatusUpdate } from '../backend/types.js';
 import { silentLogger } from '../core/logger.js';
 import { runJobAgent, type JobAgentRules } from './job-agent.js';
 import { SlotPool } from '../payload/slots.js';
 import { tempDir } from '../../tests/support/temp-dir.js';
+import { matchedJob, replyingBackend } from '../../tests/support/replying-backend.js';
 
 /** A backend with a queue of jobs and a record of what the agent told it. */
 function fakeBackend(jdls: string[]) {
-  const queue = jdls.map((jdl, i): MatchedJob => ({ jobId: i + 1, jdl, owner: 'o', ownerGroup: 'g', vo: 'v', credentials: null }));
+  const queue = jdls.map((jdl, i) => matchedJob(i + 1, jdl));
   const statuses: [number, StatusUpdate][] = [];
   let matches = 0;
   const backend = {
@@ -159,24 +160,7 @@ describe('job agent failures', () => {
 });
 
 describe('a match reply is checked before anything starts (issue 15)', () => {
-  /** A backend whose match replies are given as they are, with what the agent told it recorded. */
-  function replyingBackend(replies: MatchedJob[][]) {
-    const statuses: [number, StatusUpdate][] = [];
-    const rescheduled: number[] = [];
-    const backend = {
-      kind: 'diracx',
-      match: async () => replies.shift() ?? [],
-      setJobStatus: async (id: number, u: StatusUpdate) => void statuses.push([id, u]),
-      setJobMetadata: async () => undefined,
-      reschedule: async (ids: number[]) => void rescheduled.push(...ids),
-      heartbeat: async () => [],
-      downloadSandbox: async () => undefined,
-      uploadOutputSandbox: async () => 'SB:x',
-    } as unknown as Backend;
-    return { backend, statuses, rescheduled };
-  }
   const tag = () => `T${process.pid}x${Math.random().toString(36).slice(2)}`;
-  const job = (jobId: number, jdl: string): MatchedJob => ({ jobId, jdl, owner: 'o', ownerGroup: 'g', vo: 'v', credentials: null });
   /** Processes whose environment holds `MARK=<mark>`: read from /proc, independent of the agent. */
   const alive = (mark: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
@@ -189,7 +173,7 @@ describe('a match reply is checked before anything starts (issue 15)', () => {
   it('the same job twice in one reply runs once; nothing is left running after the agent returns', async () => {
     const mark = tag();
     const sleeper = `[Executable = "/bin/sh"; Arguments = "-c 'sleep 1 & sleep 1; wait'"; Environment = {"MARK=${mark}"};]`;
-    const fake = replyingBackend([[job(7, sleeper), job(7, sleeper)]]);
+    const fake = replyingBackend([[matchedJob(7, sleeper), matchedJob(7, sleeper)]]);
     const report = await agent(fake.backend, rules({ maxCycles: 1 }));
     expect(report.outcomes.map((o) => [o.jobId, o.status])).toEqual([[7, 'Done']]);
     expect(report.matchRefusals).toEqual([{ jobId: 7, reason: 'duplicate' }]);
@@ -200,7 +184,7 @@ describe('a match reply is checked before anything starts (issue 15)', () => {
   it('a job already running here, matched again, is refused and its running payload left alone', async () => {
     const mark = tag();
     const sleeper = `[Executable = "/bin/sleep"; Arguments = "1"; Environment = {"MARK=${mark}"};]`;
-    const fake = replyingBackend([[job(8, sleeper)], [job(8, sleeper)]]);
+    const fake = replyingBackend([[matchedJob(8, sleeper)], [matchedJob(8, sleeper)]]);
     const report = await agent(fake.backend, rules({ maxCycles: 2 }), { processors: 2 });
     expect(report.outcomes.map((o) => [o.jobId, o.status])).toEqual([[8, 'Done']]);
     expect(report.matchRefusals).toEqual([{ jobId: 8, reason: 'already-running' }]);
@@ -209,7 +193,7 @@ describe('a match reply is checked before anything starts (issue 15)', () => {
   });
 
   it('more jobs than asked for: the first runs, the others are given back, not run', async () => {
-    const fake = replyingBackend([[job(1, ok), job(2, ok), job(3, ok)]]);
+    const fake = replyingBackend([[matchedJob(1, ok), matchedJob(2, ok), matchedJob(3, ok)]]);
     const report = await agent(fake.backend, rules({ maxCycles: 1 }), { processors: 4 });
     expect(report.outcomes.filter((o) => o.status === 'Done').map((o) => o.jobId)).toEqual([1]);
     expect(report.matchRefusals).toEqual([{ jobId: 2, reason: 'more-than-asked' }, { jobId: 3, reason: 'more-than-asked' }]);
@@ -218,7 +202,7 @@ describe('a match reply is checked before anything starts (issue 15)', () => {
   });
 
   it('a job id that is not a positive integer is never run', async () => {
-    const fake = replyingBackend([[job(-1, ok), job(Number.NaN, ok)]]);
+    const fake = replyingBackend([[matchedJob(-1, ok), matchedJob(Number.NaN, ok)]]);
     const report = await agent(fake.backend, rules({ maxCycles: 1 }));
     expect(report.outcomes).toEqual([]);
     expect(report.matchRefusals?.map((r) => r.reason)).toEqual(['bad-id', 'bad-id']);

@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
 import { silentLogger } from '../core/logger.js';
 import { runEdgeAgent } from './edge-agent.js';
 import { StagedLayout } from './layout.js';
 import type { AllocationRequest, BatchSubmitter } from './slurm.js';
+import { matchedJob, replyingBackend } from '../../tests/support/replying-backend.js';
 
 /*
  * The edge agent checks each match reply as the job agent does (issue 15): a reply holding the same
@@ -15,20 +15,8 @@ import type { AllocationRequest, BatchSubmitter } from './slurm.js';
  */
 describe('edge agent: match replies checked before anything is staged', () => {
   it('the same job twice and one more than asked: one staged, one submitted, the extra given back', async () => {
-    const job = (jobId: number): MatchedJob => ({ jobId, jdl: '[Executable = "/bin/true";]', owner: 'o', ownerGroup: 'g', vo: 'v', credentials: null });
-    const replies: MatchedJob[][] = [[job(7), job(7), job(8)]];
-    const statuses: [number, StatusUpdate][] = [];
-    const rescheduled: number[] = [];
-    const backend = {
-      kind: 'diracx',
-      match: async () => replies.shift() ?? [],
-      setJobStatus: async (id: number, u: StatusUpdate) => void statuses.push([id, u]),
-      setJobMetadata: async () => undefined,
-      reschedule: async (ids: number[]) => void rescheduled.push(...ids),
-      heartbeat: async () => [],
-      downloadSandbox: async () => undefined,
-      uploadOutputSandbox: async () => 'SB:x',
-    } as unknown as Backend;
+    const job = (jobId: number) => matchedJob(jobId, '[Executable = "/bin/true";]');
+    const { backend, statuses, rescheduled } = replyingBackend([[job(7), job(7), job(8)]]);
     const submitted: AllocationRequest[] = [];
     const batch: BatchSubmitter = {
       submit: async (request) => (submitted.push(request), `b${submitted.length}`),
