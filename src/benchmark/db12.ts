@@ -28,13 +28,12 @@ export interface MeasureCpuPowerOptions {
 export type Db12Shape = Db12CopyInput;
 
 /**
- * The default measurement. 500 k draws per chunk take 25 ms of CPU at a raw JS NORM of 440 (a
- * quiet Xeon) and 60 ms at 200 (the loaded EPYC VM): long against the per-thread clock (1 µs
- * after the settle) and short enough that a burst of contention spoils one chunk, not the figure.
- * Up to 56 chunks (28 M draws, 2.2 DB12 iterations' worth) within 1.4 s of wall; at least 8
- * whatever the load. The warm-up (DB12's iteration 0) lets the JIT compile the loop first. The
- * whole run stays near 1.6 s of wall on an idle core, 5x under Python DB12 even on the fastest
- * cores (NORM 60: 8.3 s) and 15x under on this EPYC (NORM 20: 25 s); bench/db12.bench.mjs.
+ * The default measurement. A chunk of 500 k draws is long against the resolution of the
+ * per-thread clock after the settle, and short enough that a burst of contention spoils one chunk,
+ * not the figure. Up to 56 chunks (28 M draws, 2.2 DB12 iterations' worth) within 1.4 s of wall;
+ * at least 8 whatever the load. The warm-up (DB12's iteration 0) lets the JIT compile the loop
+ * first. What a chunk and the whole run cost, against Python DB12: docs/decisions/measurements.md
+ * (bench/db12.bench.mjs re-measures it).
  */
 export const DEFAULT_SHAPE: Db12Shape = {
   warmupDraws: 1_000_000,

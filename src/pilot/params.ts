@@ -11,14 +11,14 @@ export type { Params } from './options.js';
  * result in one pass), each validated by its option's schema (options.ts).
  *
  * One zod object of every field would be the obvious form, but building its ~200 schema objects
- * (each binds two dozen methods) and compiling their parse paths was 5 ms of every start, an
- * eighth of `pilot probe`. So each option holds a schema factory and its default: a start builds
+ * (each binds two dozen methods) and compiling their parse paths was a sizeable part of every start
+ * (docs/decisions/measurements.md). So each option holds a schema factory and its default: a start builds
  * the schemas of the options it was given (usually a handful) and copies the defaults of the rest.
  *
  * zod itself is loaded only when a given value needs a schema: flags are booleans and most
  * options plain strings by the time they get here (coerceOptionValue, or JSON), which z.boolean()
- * and z.string() would return unchanged, so `pilot probe --json` starts without zod at all
- * (about 0.9 ms, and 56 KB of the lite bundle's code cache: docs/decisions/standalone-executables.md).
+ * and z.string() would return unchanged, so `pilot probe --json` starts without zod at all (what
+ * that saves: docs/decisions/measurements.md and docs/decisions/standalone-executables.md).
  */
 type Zod = typeof z;
 

@@ -89,9 +89,10 @@ function transportFault(code: string, message: string): Error {
  * them.
  *
  * Node's own http/https, not undici: undici parses HTTP with llhttp compiled to WebAssembly, and
- * loading and compiling it cost the pilot about 20 MB of resident memory (its code, the wasm
- * compiler's pages, the module's heap), a quarter of what the pilot needs to supervise 16 jobs
- * (docs/reliability.md, "Memory"); Node's http uses the same parser built in.
+ * loading and compiling it costs resident memory (its code, the wasm compiler's pages, the
+ * module's heap) out of proportion to what the pilot needs to supervise its jobs (the figure:
+ * docs/decisions/measurements.md; docs/reliability.md, "Memory"); Node's http uses the same
+ * parser built in.
  */
 export class HttpClient {
   readonly baseUrl: URL;

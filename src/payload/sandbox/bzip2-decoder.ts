@@ -6,9 +6,10 @@ import bzip2 from 'unbzip2-stream/lib/bzip2.js';
  * A streaming bzip2 decoder with bounded memory, built on unbzip2-stream's block decoder.
  *
  * unbzip2-stream's own stream collects each decoded block in a JS array of numbers: one bzip2
- * block can expand to ~46 MB, so a 50-byte file made that take 1.4 GB of RSS before any limit
- * could look at the output. Here decoded bytes go straight into 256 KiB Buffers pushed
- * downstream, and decoding stops as soon as `maxOutputBytes` is passed.
+ * block can expand to ~46 MB, so a tiny file made it take gigabytes of memory before any limit
+ * could look at the output (the figure: docs/decisions/measurements.md). Here decoded bytes go
+ * straight into 256 KiB Buffers pushed downstream, and decoding stops as soon as
+ * `maxOutputBytes` is passed.
  */
 const OUT_CHUNK = 256 * 1024;
 /** Blocks decode synchronously, so a whole compressed block must be buffered first: its worst size. */
