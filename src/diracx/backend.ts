@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { HEARTBEAT_NUMERIC_KEYS, HeartbeatReplySchema, RescheduleReplySchema, SetJobStatusReturnSchema } from './schemas.js';
 import { DiracxHttpError } from './http/reply.js';
 import { RescheduleRefused } from '../backend/types.js';
+import { toJobMetaData } from './jobs/job-metadata.js';
 
 /** The reasons under `failed` of a reschedule reply (or its 400 detail), one line; null when none failed. */
 function refusalReason(body: unknown): string | null {
@@ -211,7 +212,7 @@ export class DiracxBackend implements Backend {
   async setJobMetadata(jobId: number, metadata: Record<string, string | number>): Promise<void> {
     await this.connection.call({
       endpoint: 'PATCH /api/jobs/metadata',
-      request: { method: 'PATCH', target: '/api/jobs/metadata', json: { [String(jobId)]: metadata } },
+      request: { method: 'PATCH', target: '/api/jobs/metadata', json: { [String(jobId)]: toJobMetaData(metadata) } },
       idempotent: true,
       auth: this.parts.pilotTokens,
       whenStopping: 'report',

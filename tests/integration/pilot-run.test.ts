@@ -93,6 +93,23 @@ describe('pilot run: VO and remote pilot logs', () => {
   });
 });
 
+describe('pilot run: job parameters in DiracX types', () => {
+  it('a fractional CPU power (as DB12 measures it) does not cost the job its start parameters: DiracX types it as an integer', async () => {
+    server = await startDevServer({ jobs: demoJobs().slice(0, 1) });
+    const dir = tempDir();
+    const credentials = path.join(dir, 'credentials.json');
+    await server.writePilotCredentials(credentials);
+    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['--cpu-power', '12.5']));
+    expect(run.code, run.stderr).toBe(0);
+    const job = server.jobs()[0]!;
+    // The dev server refuses a fraction in an integer field with 422, as DiracX's pydantic model
+    // does; the whole request (Site, HostName, GridCE, …) used to be lost with it.
+    expect(run.stderr).not.toMatch(/job parameters not delivered/);
+    expect(job.parameters).toMatchObject({ CPUNormalizationFactor: 13, HostName: expect.any(String), GridCE: 'test-ce.local' });
+    expect(job.attributes).toMatchObject({ Site: 'DIRAC.Test.local' });
+  });
+});
+
 describe('pilot run: black-hole protection', () => {
   it('stops with BLACK_HOLE after three jobs in a row fail for node reasons, and sets the pilot Failed', async () => {
     const missing = 'SB:SandboxSE|/S3/sandboxes/demo/demo_user/demo-user/sha256:' + '0'.repeat(64) + '.tar.zst';
