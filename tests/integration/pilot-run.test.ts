@@ -95,13 +95,10 @@ describe('pilot run: VO and remote pilot logs', () => {
 
 describe('pilot run: job parameters in DiracX types', () => {
   it('a fractional CPU power (as DB12 measures it) does not cost the job its start parameters: DiracX types it as an integer', async () => {
-    server = await startDevServer({ jobs: demoJobs().slice(0, 1) });
-    const dir = tempDir();
-    const credentials = path.join(dir, 'credentials.json');
-    await server.writePilotCredentials(credentials);
-    const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work'), ['--cpu-power', '12.5']));
+    const pilot = await start({ jobs: demoJobs().slice(0, 1) });
+    const run = await runDevPilot(pilot, ['--cpu-power', '12.5']);
     expect(run.code, run.stderr).toBe(0);
-    const job = server.jobs()[0]!;
+    const job = pilot.server.jobs()[0]!;
     // The dev server refuses a fraction in an integer field with 422, as DiracX's pydantic model
     // does; the whole request (Site, HostName, GridCE, …) used to be lost with it.
     expect(run.stderr).not.toMatch(/job parameters not delivered/);

@@ -18,7 +18,16 @@ describe('toJobMetaData', () => {
   });
 
   it('rounds a fractional integer field, writes numbers in string fields as text, keeps undeclared keys as they are', () => {
-    expect(toJobMetaData({ CPUNormalizationFactor: 12.5, 'Memory(MB)': 2048.4, PayloadPID: 42, Site: 'LCG.X.ch', JobType: 7, CPUConsumed: 1.25 })).toEqual({
+    expect(
+      toJobMetaData({
+        CPUNormalizationFactor: 12.5,
+        'Memory(MB)': 2048.4,
+        PayloadPID: 42,
+        Site: 'LCG.X.ch',
+        JobType: 7,
+        CPUConsumed: 1.25,
+      }),
+    ).toEqual({
       CPUNormalizationFactor: 13,
       'Memory(MB)': 2048,
       PayloadPID: 42,
@@ -29,6 +38,9 @@ describe('toJobMetaData', () => {
   });
 
   it('leaves out an integer field it cannot read rather than have the whole request refused', () => {
-    expect(toJobMetaData({ 'NormCPUTime(s)': 'n/a', 'TotalCPUTime(s)': '', HostName: 'wn1', 'Memory(MB)': '512' })).toEqual({ HostName: 'wn1', 'Memory(MB)': 512 });
+    expect(toJobMetaData({ 'NormCPUTime(s)': 'n/a', 'TotalCPUTime(s)': '', HostName: 'wn1', 'Memory(MB)': '512' })).toEqual({
+      HostName: 'wn1',
+      'Memory(MB)': 512,
+    });
   });
 });

@@ -10,13 +10,36 @@
 
 /** Declared `integer`: a fractional value is rounded (CPUNormalizationFactor 12.5 → 13). */
 export const JOB_METADATA_INTEGERS: readonly string[] = [
-  'CPUNormalizationFactor', 'NormCPUTime(s)', 'TotalCPUTime(s)', 'Memory(MB)', 'PayloadPID', 'UserPriority', 'RescheduleCounter',
+  'CPUNormalizationFactor',
+  'NormCPUTime(s)',
+  'TotalCPUTime(s)',
+  'Memory(MB)',
+  'PayloadPID',
+  'UserPriority',
+  'RescheduleCounter',
 ];
 
 /** Declared `string`: a number is sent as its decimal text. */
 export const JOB_METADATA_STRINGS: readonly string[] = [
-  'HostName', 'GridCE', 'ModelName', 'PilotAgent', 'Pilot_Reference', 'LocalAccount', 'CEQueue', 'BatchSystem', 'JobType',
-  'JobStatus', 'JobGroup', 'Site', 'JobName', 'Owner', 'OwnerGroup', 'VO', 'Status', 'MinorStatus', 'ApplicationStatus',
+  'HostName',
+  'GridCE',
+  'ModelName',
+  'PilotAgent',
+  'Pilot_Reference',
+  'LocalAccount',
+  'CEQueue',
+  'BatchSystem',
+  'JobType',
+  'JobStatus',
+  'JobGroup',
+  'Site',
+  'JobName',
+  'Owner',
+  'OwnerGroup',
+  'VO',
+  'Status',
+  'MinorStatus',
+  'ApplicationStatus',
 ];
 
 const INTEGERS = new Set(JOB_METADATA_INTEGERS);
