@@ -6,7 +6,7 @@
 // transfers, for the whole file size (a flat figure means the body never sits in memory).
 // Size: DATA_BENCH_MIB (default 1024).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -40,9 +40,21 @@ async function loadLibrary() {
   return import(pathToFileURL(outfile).href);
 }
 
-async function timeMs(fn) {
+/** CPU seconds of this process plus its waited-for children (xrdcp) so far: /proc/self/stat cutime+cstime. */
+function cpuSeconds() {
+  const own = process.cpuUsage();
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[13]) + Number(fields[14]);
+  return (own.user + own.system) / 1e6 + ticks / 100;
+}
+
+/** Client CPU seconds (this process and its children) per transfer, by figure name. */
+const cpu = {};
+async function timeMs(fn, cpuName) {
   const start = process.hrtime.bigint();
+  const cpu0 = cpuSeconds();
   await fn();
+  if (cpuName) (cpu[cpuName] ??= []).push(cpuSeconds() - cpu0);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
@@ -104,13 +116,14 @@ export default async function dataBench({ runs, log }) {
         async () => {
           let ms = 0;
           const mem = await peakRssDelta(async () => {
-            ms = await timeMs(() => storage.download(se.httpsUrl('/bench/file.bin'), dl('https'), options));
+            ms = await timeMs(() => storage.download(se.httpsUrl('/bench/file.bin'), dl('https'), options), 'httpsGet');
           });
           rounds.httpsGet.push(ms);
           rss.httpsGet = Math.max(rss.httpsGet, mem);
         },
-        async () => rounds.rootGet.push(await timeMs(() => storage.download(se.rootUrl('/bench/file.bin'), dl('root'), { ...options, expectedAdler32: sum }))),
-        async () => rounds.xrdcpGet.push(await timeMs(async () => xrdcp(se.rootUrl('/bench/file.bin'), dl('xrdcp')))),
+        async () =>
+          rounds.rootGet.push(await timeMs(() => storage.download(se.rootUrl('/bench/file.bin'), dl('root'), { ...options, expectedAdler32: sum }), 'rootGet')),
+        async () => rounds.xrdcpGet.push(await timeMs(async () => xrdcp(se.rootUrl('/bench/file.bin'), dl('xrdcp')), 'xrdcpGet')),
       ];
       for (const side of i % 2 === 0 ? sides : [...sides].reverse()) await side();
       for (const name of ['https', 'root', 'xrdcp']) rmSync(dl(name), { force: true });
@@ -141,6 +154,16 @@ export default async function dataBench({ runs, log }) {
       fig(`download ${mib} MiB, https (undici, Adler-32 on the way)`, rounds.httpsGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
       fig(`download ${mib} MiB, root:// (xrdcp, Adler-32 checked)`, rounds.rootGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
       fig(`upload ${mib} MiB, https PUT (+ HEAD check)`, rounds.httpsPut, rounds.xrdcpPut, 'xrdcp root://', 0.9),
+      // CPU time is far less disturbed than wall time by other work on a shared machine.
+      ...['rootGet', 'httpsGet'].map((key) => {
+        const value = round(median(cpu[key]), 2);
+        const baseline = round(median(cpu.xrdcpGet), 2);
+        return {
+          name: `client CPU for a ${mib} MiB ${key === 'rootGet' ? 'root://' : 'https'} download (pilot + its xrdcp)`,
+          value, unit: 's', baselineName: 'xrdcp root:// (no checksum)', baseline, ratio: round(value / baseline, 2),
+          target: 'informational (lower is better)', pass: true, spread: spreadOf(cpu[key].map((x) => round(x, 2)), 's'),
+        };
+      }),
       { name: `peak RSS growth during a ${mib} MiB https download`, value: round(rss.httpsGet, 1), unit: 'MiB', target: '< 64 MiB', pass: rss.httpsGet < 64 },
       { name: `peak RSS growth during a ${mib} MiB https upload`, value: round(rss.httpsPut, 1), unit: 'MiB', target: '< 64 MiB', pass: rss.httpsPut < 64 },
     ];

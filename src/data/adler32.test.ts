@@ -63,3 +63,45 @@ describe('Adler-32 against DIRAC', () => {
     expect(new Adler32().hex()).toBe('00000001');
   });
 });
+
+describe('Adler-32 four bytes at a time', () => {
+  /** The definition, one byte and one modulo at a time. */
+  const reference = (chunks: Uint8Array[]): number => {
+    let a = 1;
+    let b = 0;
+    for (const c of chunks) for (const x of c) [a, b] = [(a + x) % 65521, (b + (a + x) % 65521) % 65521];
+    return ((b << 16) | a) >>> 0;
+  };
+  let seed = 12345;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+
+  it('agrees with the definition on chunks of any length at any byte offset, 0xff runs included', () => {
+    for (let t = 0; t < 300; t++) {
+      const size = random(20_000);
+      const backing = new Uint8Array(size + 8);
+      for (let i = 0; i < backing.length; i++) backing[i] = t % 3 === 0 ? 0xff : random(256);
+      const offset = random(8);
+      const data = backing.subarray(offset, offset + size);
+      const cuts = [0, random(size + 1), random(size + 1), size].sort((x, y) => x - y);
+      const chunks = cuts.slice(1).map((end, i) => data.subarray(cuts[i]!, end));
+      const sum = new Adler32();
+      for (const c of chunks) sum.update(c);
+      expect(sum.value()).toBe(reference(chunks));
+    }
+  });
+
+  it('keeps its sums exact over one 16 MiB chunk of 0xff (the worst case for overflow)', () => {
+    // Without its reductions inside a chunk, b would pass 2^53 here and lose exactness.
+    const ones = new Uint8Array(16 * 1024 * 1024 + 3).fill(0xff);
+    let a = 1;
+    let b = 0;
+    for (let i = 1; i < ones.length; i++) {
+      a = (a + 0xff) % 65521;
+      b = (b + a) % 65521;
+    }
+    expect(adler32(ones.subarray(1))).toBe(((b << 16) | a) >>> 0);
+  });
+});

@@ -10,7 +10,7 @@
  * and answers 200. node:https keeps the header as written.
  */
 import { request as httpsRequest } from 'node:https';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,7 @@ import { sameAdler32 } from '../adler32.js';
 import { DataError, asDataError } from '../errors.js';
 import type { TransferCredentials } from '../types.js';
 import { summing } from './file.js';
+import { writeSummed } from './summed-write.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
 import { httpUrl } from './url.js';
 
@@ -144,9 +145,7 @@ export function httpsProtocol(): StorageProtocol {
             await res.body.dump();
             throw statusError('GET', target, res.statusCode);
           }
-          const s = summing();
-          await pipeline(res.body, s.stream, createWriteStream(dest, { flags: 'wx', mode: 0o644 }), { signal: options.signal });
-          return s.result();
+          return await writeSummed(res.body, dest, options.signal);
         });
       } catch (error) {
         // Only a file this call created is removed (wx above refuses to touch an existing one).

@@ -4,14 +4,12 @@
  * (one pass); uploads hand xrdcp the file's Adler-32 (--cksum adler32:<hex>), which it checks
  * against the server's. An absent xrdcp is one line naming it.
  */
-import { createWriteStream } from 'node:fs';
 import { access, constants, rm, stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { sameAdler32 } from '../adler32.js';
 import { DataError } from '../errors.js';
-import { summing } from './file.js';
+import { writeSummed } from './summed-write.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
 
 /** Grid UI trees on CVMFS that carry an xrdcp (with its libraries beside it). */
@@ -123,8 +121,8 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
 
   return {
     async download(url, dest, transfer): Promise<TransferResult> {
-      // xrdcp writes to its stdout; the pilot sums the bytes (zlib's Adler-32) on their way to the
-      // file: one pass over the data, where `--cksum` would make xrdcp read the copy again.
+      // xrdcp writes to its stdout; the pilot sums the bytes on their way to the file: one pass over
+      // the data, where `--cksum` would make xrdcp read the copy again.
       const { path, fromCvmfs } = await locate();
       const child = execa(path, ['--nopbar', url, '-'], {
         env: environment(transfer, path, fromCvmfs),
@@ -136,13 +134,12 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
         buffer: { stdout: false, stderr: true },
         maxBuffer: 256 * 1024,
       });
-      const s = summing();
       let written: TransferResult | null = null;
       try {
-        await pipeline(child.stdout, s.stream, createWriteStream(dest, { flags: 'wx', mode: 0o644 }));
-        written = s.result();
+        written = await writeSummed(child.stdout, dest);
       } catch {
         // The exit status below says why.
+        child.kill();
       }
       const result = await child;
       if (result.exitCode !== 0 || written === null) {

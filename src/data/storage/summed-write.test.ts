@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adler32, adler32Hex } from '../adler32.js';
+import { writeSummed } from './summed-write.js';
+
+describe('writeSummed: a stream to a new file, summed on the way, written in batches', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+  const dir = async () => {
+    const d = await mkdtemp(join(tmpdir(), 'summed-'));
+    dirs.push(d);
+    return d;
+  };
+
+  it('writes every byte in order, across batch boundaries, and sums them', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 12345);
+    async function* pieces() {
+      for (let at = 0; at < data.length; ) {
+        const n = 1 + ((at * 7919) % 70_000);
+        yield data.subarray(at, at + n);
+        at += n;
+      }
+    }
+    const dest = join(await dir(), 'out.bin');
+    expect(await writeSummed(pieces(), dest)).toEqual({ size: data.length, adler32: adler32Hex(adler32(data)) });
+    expect((await readFile(dest)).equals(data)).toBe(true);
+  });
+
+  it('never replaces a file, and stops with an AbortError on the signal', async () => {
+    const d = await dir();
+    await writeFile(join(d, 'there'), 'keep');
+    await expect(writeSummed((async function* () {})(), join(d, 'there'))).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(join(d, 'there'), 'utf8')).toBe('keep');
+    const stop = new AbortController();
+    async function* endless() {
+      for (;;) {
+        stop.abort(new Error('pilot stopping'));
+        yield new Uint8Array(1024);
+      }
+    }
+    await expect(writeSummed(endless(), join(d, 'stopped'), stop.signal)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
