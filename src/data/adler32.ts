@@ -38,10 +38,10 @@ export class Adler32 {
   private b = 0;
 
   /**
-   * Four bytes at a time (SWAR), about twice a byte loop and three times zlib's sum reached
-   * through a stored deflate stream: each 32-bit word is split into two 16-bit lanes of even and
-   * odd bytes; per group of words, the lane sums give a's increase and their running sums give
-   * b's (byte j of a 4·W-byte group weighs 4·(W−k) − j in b, k its word).
+   * Four bytes at a time (SWAR; why, with figures: docs/decisions/measurements.md): each 32-bit
+   * word is split into two 16-bit lanes of even and odd bytes; per group of words, the lane sums
+   * give a's increase and their running sums give b's (byte j of a 4·W-byte group weighs
+   * 4·(W−k) − j in b, k its word).
    */
   update(chunk: Uint8Array): this {
     let { a, b } = this;

@@ -12,8 +12,8 @@ import type { StorageProtocol, TransferOptions, TransferResult } from './transfe
 /**
  * A pass-through stream that sums what flows through it (Adler-32, four bytes at a time: see
  * adler32.ts), synchronously on the chunk's way: nothing is held, so memory stays bounded
- * whatever the size. It replaced a stored (level 0) zlib deflate whose trailer gave the sum:
- * that copied every byte once more and cost three times as much CPU (docs/data.md).
+ * whatever the size. Not a stored (level 0) zlib deflate whose trailer gives the sum: that copies
+ * every byte once more (docs/decisions/measurements.md).
  */
 export function summing(): { stream: Transform; result: () => TransferResult } {
   const sum = new Adler32();

@@ -2,9 +2,8 @@
  * Writes a byte stream to a new file while summing it (Adler-32), with as little per-chunk work as
  * the event loop allows: chunks are summed as they come and written in batches of about 1 MiB
  * (one `writev` for some sixteen pipe reads), where a stream pipeline (source → Transform → file
- * WriteStream) costs a thread-pool write and several callbacks per 64 KiB read. Measured on a
- * 512 MiB root:// download (bench/data.bench.mjs, docs/data.md): the pilot's own CPU time a third
- * lower. Memory stays bounded: at most one batch is held, and the source is not read while it is
+ * WriteStream) costs a thread-pool write and several callbacks per 64 KiB read (figures:
+ * docs/decisions/measurements.md). Memory stays bounded: at most one batch is held, and the source is not read while it is
  * being written.
  */
 import { open, type FileHandle } from 'node:fs/promises';
