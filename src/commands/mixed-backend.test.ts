@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../backend/types.js';
+import { PilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { composeMixedBackend } from './mixed-backend.js';
 
 /** A backend that records every call it gets, in order, under its own name. */
@@ -63,5 +65,43 @@ describe('the v9 + DiracX split (composeMixedBackend)', () => {
     const mixed = composeMixedBackend(recorder('dirac', log), failing);
     await expect(mixed.close()).rejects.toThrow('gone');
     expect(log.sort()).toEqual(['dirac.close', 'diracx.close']);
+  });
+
+  it('after DiracX refused the pilot’s credentials, a job not yet reported and any new match get that refusal; reported jobs go on', async () => {
+    const log: string[] = [];
+    const refusal = new PilotError(ExitCode.AUTH_REFUSED, 'token refresh refused (HTTP 401)');
+    const asked: number[] = [];
+    const diracx = recorder('diracx', log, {
+      setJobStatus: async (jobId: number) => {
+        asked.push(jobId);
+        if (jobId !== 3) throw refusal;
+      },
+    });
+    const mixed = composeMixedBackend(recorder('dirac', log), diracx);
+    await mixed.setJobStatus(3, { status: 'Running', source: 'JobWrapper' });
+    await expect(mixed.setJobStatus(1, { status: 'Running', source: 'JobWrapper' })).rejects.toBe(refusal);
+    // A job matched meanwhile: its first report is refused at once, without asking DiracX.
+    await expect(mixed.setJobStatus(2, { status: 'Running', source: 'JobWrapper' })).rejects.toBe(refusal);
+    // A job reported before keeps reporting to DiracX (which spools what it cannot deliver).
+    await mixed.setJobStatus(3, { status: 'Done', source: 'JobWrapper' });
+    expect(asked).toEqual([3, 1, 3]);
+    await expect(mixed.match({ pilotStamp: 's', vo: 'v', maxJobs: 1, node: {}, resources: {} as never })).rejects.toBe(refusal);
+    await mixed.reschedule([2]);
+    expect(log).toEqual(['dirac.reschedule']);
+  });
+
+  it('an unreachable DiracX is not a refusal: later reports still go to it', async () => {
+    const log: string[] = [];
+    let calls = 0;
+    const diracx = recorder('diracx', log, {
+      setJobStatus: async () => {
+        calls++;
+        throw new PilotError(ExitCode.SERVER_UNREACHABLE, 'connection refused');
+      },
+    });
+    const mixed = composeMixedBackend(recorder('dirac', log), diracx);
+    await expect(mixed.setJobStatus(1, { source: 'x' })).rejects.toThrow('connection refused');
+    await expect(mixed.setJobStatus(1, { source: 'x' })).rejects.toThrow('connection refused');
+    expect(calls).toBe(2);
   });
 });

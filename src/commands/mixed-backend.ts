@@ -15,6 +15,8 @@
  *   which keeps the bytes in DiracX's store itself when `UseDiracXBackend` is set).
  */
 import type { Backend, HeartbeatData, JobCommand, MatchedJob, OutputSandboxArchive, StatusUpdate } from '../backend/types.js';
+import { isPilotError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 /** The legacy side: the DIRAC backend as the composite uses it. */
 export type LegacySide = Backend;
@@ -27,6 +29,23 @@ export function composeMixedBackend(legacy: LegacySide, diracx: DiracxSide): Bac
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   };
+  // Once DiracX refused the pilot's token (after its refresh) or its TLS, DIRAC's Matcher would still
+  // hand out jobs to the proxy, and DiracX's status queue would take the refusal for an outage and
+  // spool the next job's reports: that job would run with nobody able to report it. So the refusal
+  // is kept: a job with no report through yet gets it at its first report (and is handed back by
+  // DIRAC's JobManager, which the proxy still reaches), and no further job is matched. Jobs already
+  // reported go on as in DiracX mode (their updates spooled for the next pilot).
+  let refused: Error | null = null;
+  const reported = new Set<number>();
+  const noteRefusal = (error: unknown): never => {
+    if (isPilotError(error) && (error.exitCode === ExitCode.AUTH_REFUSED || error.exitCode === ExitCode.TLS)) refused ??= error;
+    throw error;
+  };
+  const setJobStatus = async (jobId: number, update: StatusUpdate): Promise<void> => {
+    if (refused && !reported.has(jobId)) throw refused;
+    await diracx.setJobStatus(jobId, update).catch(noteRefusal);
+    reported.add(jobId);
+  };
   const mixed: Backend = {
     kind: 'dirac+diracx',
     // Sandboxes go through DIRAC's SandboxStore: DIRAC v9 clients read them back (no zstd before Python 3.14).
@@ -36,14 +55,14 @@ export function composeMixedBackend(legacy: LegacySide, diracx: DiracxSide): Bac
     ...(diracx.killedJobsEndFailed !== undefined ? { killedJobsEndFailed: diracx.killedJobsEndFailed } : {}),
     registerPilot: (info) => legacy.registerPilot(info),
     setPilotStatus: (status, reason, extra) => legacy.setPilotStatus(status, reason, extra),
-    match: (request) => legacy.match(request),
-    setJobStatus: (jobId: number, update: StatusUpdate) => diracx.setJobStatus(jobId, update),
+    match: (request) => (refused ? Promise.reject(refused) : legacy.match(request)),
+    setJobStatus,
     heartbeat: (beats: ReadonlyMap<number, HeartbeatData>): Promise<JobCommand[]> => diracx.heartbeat(beats),
     setJobMetadata: (jobId, metadata) => diracx.setJobMetadata(jobId, metadata),
     async reschedule(jobIds: number[]) {
       // As v9's JobAgent: the Rescheduled status reaches the JobDB (through DiracX) before
       // JobManager.rescheduleJob puts the job back in the queue, never after it.
-      await diracx.flush();
+      if (!refused) await diracx.flush();
       await legacy.reschedule(jobIds);
     },
     downloadSandbox: (job: MatchedJob, pfn: string, destFile: string) => legacy.downloadSandbox(job, pfn, destFile),
@@ -60,6 +79,7 @@ export function composeMixedBackend(legacy: LegacySide, diracx: DiracxSide): Bac
   if (diracx.onServerKill) mixed.onServerKill = diracx.onServerKill.bind(diracx);
   if (diracx.spoolNow) mixed.spoolNow = diracx.spoolNow.bind(diracx);
   mixed.forgetJob = (jobId) => {
+    reported.delete(jobId);
     diracx.forgetJob?.(jobId);
     legacy.forgetJob?.(jobId);
   };

@@ -120,4 +120,25 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     expect(server.diracx!.jobs().every((j) => j.status === 'Waiting')).toBe(true);
     expect(services(server)).not.toContain('WorkloadManagement/Matcher.requestJob');
   });
+
+  it('a DiracX token revoked after the start: the matched job is handed back through DIRAC’s JobManager, the pilot stops (exit 21)', async () => {
+    const dir = tempDir('mixed-revoked-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: demoJobSpecs().slice(0, 2), diracx: true });
+    // The block's access token is still within its lifetime, so the pilot starts and matches; DiracX
+    // then refuses it, and the refresh token too.
+    server.diracx!.revokeAll();
+    const run = await runPilot(pilotArgs(server, dir));
+    expect(run.code, run.stderr).toBe(21);
+    expect(run.stderr.trim().split('\n').filter((l) => l.startsWith('pilot:'))).toHaveLength(1);
+    const jobs = server.diracx!.jobs();
+    // Nothing left Matched or Running: the one job taken is back in the queue, the other untouched.
+    if (jobs.some((j) => j.status !== 'Waiting')) console.log(readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8').split('\n').filter((l) => /"level":[45]0|job|resched/i.test(l)).join('\n'));
+    expect(jobs.map((j) => j.status)).toEqual(['Waiting', 'Waiting']);
+    // Each job the Matcher handed out (one, or both when the slot took both at once) came back once.
+    const taken = jobs.filter((j) => j.rescheduleCounter > 0).length;
+    expect(taken).toBeGreaterThan(0);
+    expect(jobs.every((j) => j.rescheduleCounter <= 1)).toBe(true);
+    expect(server.state.calls.filter((c) => c.method === 'requestJob')).toHaveLength(taken);
+    expect(services(server)).toContain('WorkloadManagement/JobManager.rescheduleJob');
+  });
 });
