@@ -13,15 +13,36 @@ export function isSupported(protocol: string): protocol is SupportedProtocol {
   return (SUPPORTED_PROTOCOLS as readonly string[]).includes(protocol);
 }
 
-/** An LFN is an absolute path without `.`/`..` segments or control characters. */
+/**
+ * What a URL parser reads as a dot segment or a separator although checkLfn's plain split does not:
+ * `%2e%2e`, `.%2E` (WHATWG URLs normalise them away: `file:///se/vo/%2e%2e/%2e%2e/home` is
+ * `/home`), an encoded slash or backslash, which a storage server may decode.
+ */
+function decodedSegmentEscapes(part: string): boolean {
+  if (!part.includes('%')) return false;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(part);
+  } catch {
+    return false; // a lone `%` decodes to nothing special
+  }
+  return decoded === '.' || decoded === '..' || decoded.includes('/') || decoded.includes('\\');
+}
+
+/**
+ * An LFN is an absolute path without `.`/`..` segments (written plainly or percent-encoded),
+ * control characters, a backslash (a `/` to URL parsers of file and http URLs), or `?`/`#` (a query or
+ * fragment: the path cut short, or xrootd CGI options added): an LFN is a job's to choose, and
+ * becomes a path on a storage element (a file:// SE is a directory of this node).
+ */
 export function checkLfn(lfn: string): string {
   const bare = lfn.replace(/^LFN:/i, '');
   if (
     !bare.startsWith('/') ||
-    bare.split('/').some((part) => part === '.' || part === '..') ||
+    bare.split('/').some((part) => part === '.' || part === '..' || decodedSegmentEscapes(part)) ||
     // Control characters are what this check is for.
     // eslint-disable-next-line no-control-regex
-    /[\0-\x1f\x7f]/.test(bare) ||
+    /[\0-\x1f\x7f\\?#]/.test(bare) ||
     bare.endsWith('/')
   ) {
     throw new DataError('bad-name', `not a valid LFN: ${JSON.stringify(lfn)}`);
@@ -38,13 +59,29 @@ export function endpointUrl(endpoint: StorageEndpoint, lfn: string): string {
   const hostPort = endpoint.host ? `${endpoint.host}${endpoint.port ? `:${endpoint.port}` : ''}` : '';
   switch (endpoint.protocol) {
     case 'file':
-      return `file://${path}`;
+      return samePath(`file://${path}`, path);
     case 'root':
       // xrootd's canonical form has the path after a second slash.
       return `root://${hostPort}/${path}`;
     default:
-      return `${endpoint.protocol}://${hostPort}${path}`;
+      return samePath(`${endpoint.protocol}://${hostPort}${path}`, path);
   }
+}
+
+/**
+ * The URL, once its parser has read it, still has every segment of `path` (none removed as a dot
+ * segment, none split off): the transfer goes where the LFN says, under the SE's path, or nowhere.
+ */
+function samePath(url: string, path: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.replace(/^davs:/, 'https:'));
+  } catch {
+    throw new DataError('bad-name', `not a valid storage URL: ${JSON.stringify(url)}`);
+  }
+  if (parsed.pathname.split('/').length !== path.split('/').length || parsed.search !== '' || parsed.hash !== '')
+    throw new DataError('bad-name', `storage URL ${JSON.stringify(url)} would not name ${JSON.stringify(path)}`);
+  return url;
 }
 
 /** Where an endpoint stands in a protocol preference list (not listed: after all listed). */

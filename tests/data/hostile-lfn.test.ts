@@ -1,0 +1,117 @@
+/**
+ * A job's LFNs (InputData, OutputData `LFN:` names, OutputPath) become paths on a storage element,
+ * and a file:// SE is a directory of this node. Percent-encoded dot segments (`%2e%2e`) and
+ * backslashes pass a plain `..` check but are dot segments and slashes to the URL parser, so
+ * `file:///se/gridpp/%2e%2e/%2e%2e/…` named any file of the node: the pilot would have copied one
+ * of its own files into the job directory, or written a job's output anywhere it may write.
+ * Real files, the real file:// protocol, a catalog that answers for any LFN.
+ */
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import { resolveInputData } from '../../src/data/input-data.js';
+import { uploadOutputData } from '../../src/data/output-data.js';
+import { createStorage } from '../../src/data/storage/index.js';
+import { checkLfn, endpointUrl } from '../../src/data/storage/url.js';
+import type { Catalog, DataConfig, JobDataServices } from '../../src/data/types.js';
+
+let root: string;
+let seDir: string;
+let jobDir: string;
+/** A file of the pilot's, beside the SE (its credentials, say). */
+let secret: string;
+const SECRET = 'pilot-credentials-do-not-copy\n';
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'hostile-lfn-'));
+  seDir = join(root, 'storage', 'se');
+  jobDir = join(root, 'work', 'jobs', '7');
+  await mkdir(seDir, { recursive: true });
+  await mkdir(jobDir, { recursive: true });
+  secret = join(root, 'credentials.json');
+  await writeFile(secret, SECRET, { mode: 0o600 });
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function services(): JobDataServices {
+  const se = {
+    name: 'SE-FILE',
+    endpoints: [{ protocol: 'file', host: '', port: null, path: seDir, wsUrl: '', access: null }],
+    readAccess: true,
+    writeAccess: true,
+    tape: false,
+    accessProtocols: ['file'],
+    writeProtocols: ['file'],
+  };
+  const config: DataConfig = {
+    site: 'LCG.Test.org', vo: 'gridpp', storageElements: new Map([['SE-FILE', se]]), localSEs: ['SE-FILE'], siteSEs: ['SE-FILE'],
+    defaultOutputSEs: ['SE-FILE'], failoverSEs: [], inputDataPolicies: ['DownloadInputData'], localProtocols: ['file'],
+    remoteProtocols: ['file'], allReplicas: false, lfnUserPrefix: 'user', registrationProtocols: [], outputBufferBytes: 0,
+    failoverRequestDelayMinutes: 0, outputSandboxLimitBytes: 10 << 20,
+  };
+  // A catalog that knows every LFN asked for, with the size of the pilot's file (what a hostile
+  // owner would register under their own directory, under a literal `%2e%2e` name).
+  const catalog: Catalog = {
+    name: 'FileCatalog',
+    getReplicas: async (lfns) => ({ successful: new Map(lfns.map((l) => [l, new Map([['SE-FILE', l]])])), failed: new Map() }),
+    getFileMetadata: async (lfns) => ({
+      successful: new Map(lfns.map((l) => [l, { size: SECRET.length, checksum: null, checksumType: null, guid: 'A-B' }])),
+      failed: new Map(),
+    }),
+    exists: async (lfns) => ({ successful: new Map(lfns.map((l) => [l, false])), failed: new Map() }),
+    addFile: async (files) => ({ successful: new Map(files.map((f) => [f.lfn, true as const])), failed: new Map() }),
+  };
+  return { catalog, requests: { putRequest: async () => undefined }, config, credentials: {} };
+}
+
+const ctx = () => ({
+  services: services(), storage: createStorage(), signal: new AbortController().signal, transferTimeoutMs: 10_000,
+  logger: silentLogger(), setParameter: () => undefined,
+});
+
+/** From the SE's directory (root/storage/se) up to root, then the pilot's file: three levels up. */
+const ESCAPES = [
+  '/gridpp/user/a/alice/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/credentials.json',
+  '/gridpp/user/a/alice/.%2E/%2E./%2e%2e/%2e%2e/%2e%2e/%2e%2e/credentials.json',
+  '/gridpp/user/a/alice/..\\..\\..\\..\\..\\..\\credentials.json',
+  '/gridpp/user/a/alice/x%2f..%2f..%2fcredentials.json',
+];
+
+describe('LFNs that the URL parser would read as leaving the storage element', () => {
+  it('are not valid LFNs, nor do they become storage URLs; ordinary ones still do', () => {
+    const endpoint = { protocol: 'file', host: '', port: null, path: '/se', wsUrl: '', access: null };
+    for (const lfn of [...ESCAPES, '/gridpp/user/a/alice/f?x=1', '/gridpp/user/a/alice/f#frag'])
+      expect(() => endpointUrl(endpoint, lfn), lfn).toThrow(/not a valid LFN/);
+    expect(endpointUrl(endpoint, '/gridpp/user/a/alice/run 1/f%.root')).toBe('file:///se/gridpp/user/a/alice/run 1/f%.root');
+    expect(checkLfn('LFN:/gridpp/data/100%/x')).toBe('/gridpp/data/100%/x');
+  });
+
+  it('InputData: the pilot copies none of its own files into the job directory', async () => {
+    for (const lfn of ESCAPES) {
+      await expect(
+        resolveInputData({ jobId: 7, inputData: [`LFN:${lfn}`], inputDataPolicy: [], inputDataModule: null, jobDir, diskShare: 1 }, ctx()),
+        lfn,
+      ).rejects.toThrow(/not a valid LFN/);
+    }
+    for (const name of await readdir(jobDir)) expect(await readFile(join(jobDir, name), 'utf8')).not.toContain('pilot-credentials');
+  });
+
+  it('OutputData and OutputPath: a job file is never written outside the storage element', async () => {
+    await writeFile(join(jobDir, 'credentials.json'), 'written by the job\n');
+    const request = {
+      jobId: 7, jobName: undefined, owner: 'alice', ownerGroup: 'gridpp_user', outputSE: [], outputPath: '', jobDir,
+    };
+    for (const lfn of ESCAPES) {
+      await expect(uploadOutputData({ ...request, outputData: [`LFN:${lfn}`] }, ctx()), lfn).rejects.toThrow(/not a valid LFN/);
+    }
+    await expect(
+      uploadOutputData({ ...request, outputData: ['credentials.json'], outputPath: '%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e' }, ctx()),
+    ).rejects.toThrow(/not a valid LFN/);
+    expect(await readFile(secret, 'utf8')).toBe(SECRET);
+    expect((await stat(secret)).mode & 0o777).toBe(0o600);
+  });
+});
