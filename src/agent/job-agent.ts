@@ -69,7 +69,8 @@ export interface JobAgentOptions {
     diracPayloads?: DiracPayloadConfig;
     limits: (jobId: number, request: { maxWallSeconds: number | null; cpuWork: number | null; memoryMB: number | null }) => WatchdogLimits;
     pilotEnv: NodeJS.ProcessEnv;
-    siteEnv?: Readonly<Record<string, string>>;
+    /** The site's payload environment; per job where each job brought its own (edge mode's job.json). */
+    siteEnv?: Readonly<Record<string, string>> | ((jobId: number) => Readonly<Record<string, string>>);
     /** The pilot's StopSig* values, which a job's JDL overrides. */
     windDownDefaults?: Partial<Record<string, unknown>>;
     native: NativeAddon | null;
@@ -242,7 +243,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         memoryMB: slot.memoryLimitMB,
       }),
       pilotEnv: options.job.pilotEnv,
-      ...(options.job.siteEnv ? { siteEnv: options.job.siteEnv } : {}),
+      ...(options.job.siteEnv ? { siteEnv: typeof options.job.siteEnv === 'function' ? options.job.siteEnv(job.jobId) : options.job.siteEnv } : {}),
       ...(options.job.windDownDefaults ? { windDownDefaults: options.job.windDownDefaults } : {}),
       logger,
       native: options.job.native,

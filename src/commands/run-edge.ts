@@ -6,6 +6,7 @@ import { runEdgeAgent } from '../edge/edge-agent.js';
 import { StagedLayout } from '../edge/layout.js';
 import { slurm } from '../edge/slurm.js';
 import { describeShare, jobLimits, lifetimeDeadline, voOf } from './wiring.js';
+import { siteEnvironment } from '../pilot/dirac-options.js';
 import { isSeaExecutable } from '../native/sea.js';
 import { contextDefaults } from '../pilot/defaults.js';
 
@@ -26,16 +27,22 @@ export function computePilotArgv(ctx: PilotContext): string[] {
     ...prefix,
     ...self,
     'exec',
-    '-n', p.site,
+    '-n',
+    p.site,
     ...(p.vo ? ['--wnVO', p.vo] : []),
-    '--runner', p.runner,
-    '--heartbeat', String(p.heartbeatSeconds),
+    '--runner',
+    p.runner,
+    '--heartbeat',
+    String(p.heartbeatSeconds),
     ...(p.apptainerBinary ? ['--apptainer', p.apptainerBinary] : []),
-    '--container-image', p.containerImage,
+    '--container-image',
+    p.containerImage,
     ...p.containerBinds.flatMap((b) => ['--bind', b]),
     ...(p.diracImage ? ['--dirac-image', p.diracImage] : []),
     ...(p.diracEnvironment ? ['--dirac-environment', p.diracEnvironment] : []),
     ...(p.debug ? ['-d'] : []),
+    // The compute node's own PYTHONPATH, kept for its payloads as -k asks (the edge's means nothing there).
+    ...(p.keepPythonPath ? ['-k'] : []),
   ];
 }
 
@@ -82,6 +89,8 @@ export const runEdge: PilotCommand = {
       // The compute side runs each job under these (job.json), with the edge's CPU power: the one
       // its CPU work was matched with.
       jobLimits: (request) => jobLimits(p, power, request),
+      // Without the edge's own environment: -k's PYTHONPATH is the compute node's (computePilotArgv).
+      siteEnv: siteEnvironment(p, {}),
       computeArgv: computePilotArgv(ctx),
       describeAllocation: () => {
         const share = { processors: p.edgeCpus, memoryMB: memoryMBPerJob, gpus: p.edgeGpus };

@@ -16,15 +16,17 @@ import { resolveParams } from '../pilot/params.js';
 import { tempDir } from '../../tests/support/temp-dir.js';
 import { runStagedJobs } from './run-staged.js';
 import { jobLimits } from './wiring.js';
+import { siteEnvironment } from '../pilot/dirac-options.js';
+import { computePilotArgv } from './run-edge.js';
 
 const JOB_ID = 41;
 // CPUTime is CPU work: 1 unit at the edge's power 100 is 0.012 CPU seconds once DIRAC's 1.2x is applied.
 const JDL = '[Executable = "busy.sh"; CPUTime = 1; MaxWallTime = 60;]';
 
 /** The edge pilot stages one job (no input sandbox) and submits it to a batch system that only records. */
-async function stageOneJob(root: string, edgeOptions: Record<string, unknown>, power: number) {
+async function stageOneJob(root: string, edgeOptions: Record<string, unknown>, power: number, jdl = JDL) {
   const params = await resolveParams(edgeOptions);
-  const job: MatchedJob = { jobId: JOB_ID, jdl: JDL, owner: 'o', ownerGroup: 'g', vo: 'v', credentials: null };
+  const job: MatchedJob = { jobId: JOB_ID, jdl, owner: 'o', ownerGroup: 'g', vo: 'v', credentials: null };
   const queue = [job];
   const backend = { kind: 'diracx', match: async () => queue.splice(0, 1) } as unknown as Backend;
   const stop = new AbortController();
@@ -53,6 +55,7 @@ async function stageOneJob(root: string, edgeOptions: Record<string, unknown>, p
     deadline: null,
     drainFile: path.join(root, 'no-drain'),
     jobLimits: (request) => jobLimits(params, power, request),
+    siteEnv: siteEnvironment(params, {}),
     computeArgv: ['pilot', 'exec'],
     describeAllocation: () => ({ resources: {} as never, node: {} }),
     pilotStamp: 'edge-stamp',
@@ -118,7 +121,65 @@ describe('edge mode: a staged job runs under the limits the edge pilot gave it',
     const staged = JSON.parse(readFileSync(stagedFiles(dir).job, 'utf8'));
     delete staged.limits;
     writeFileSync(stagedFiles(dir).job, JSON.stringify(staged));
-    const ctx = { params: await resolveParams({ runner: 'direct' }), logger: silentLogger(), env: {}, workDir: base, pilotStamp: 's', startedAt: new Date(), shutdown: new AbortController().signal, native: null };
+    const ctx = {
+      params: await resolveParams({ runner: 'direct' }),
+      logger: silentLogger(),
+      env: {},
+      workDir: base,
+      pilotStamp: 's',
+      startedAt: new Date(),
+      shutdown: new AbortController().signal,
+      native: null,
+    };
     await expect(runStagedJobs(ctx, [dir])).rejects.toThrow(/limits/);
+  });
+});
+
+describe("edge mode: the site's payload environment reaches the compute node", () => {
+  it('stages --userEnvVariables and -o in job.json, keeps their values off the command line, and the staged payload gets them', async () => {
+    const base = tempDir('edge-env-');
+    const root = path.join(base, 'edge');
+    const edgeOptions = {
+      vo: 'lhcb',
+      userEnvVariables: 'SITE_X:::1,SITE_Y:::two',
+      genericOptions: ['/LocalSite/SharedArea=/sw', 'lbRunOnly'],
+      keepPythonPath: true,
+    };
+    const { params, dir } = await stageOneJob(root, edgeOptions, 10, '[Executable = "env.sh"; MaxWallTime = 60;]');
+    const staged = JSON.parse(readFileSync(stagedFiles(dir).job, 'utf8'));
+    // No PYTHONPATH from the edge: -k means the compute node's own.
+    expect(staged.siteEnv).toEqual({ SITE_X: '1', SITE_Y: 'two', VO_LHCB_SW_DIR: '/sw', DIRAC_PILOT_FLAGS: 'lbRunOnly' });
+    const ctxFor = async (compute: Record<string, unknown>, env: NodeJS.ProcessEnv) =>
+      ({
+        params: await resolveParams(compute),
+        logger: silentLogger(),
+        env,
+        workDir: path.join(base, 'compute'),
+        pilotStamp: 'compute-stamp',
+        startedAt: new Date(),
+        shutdown: new AbortController().signal,
+        native: null,
+      }) as PilotContext;
+    const argv = computePilotArgv(await ctxFor({ ...edgeOptions, site: 'DIRAC.Edge.test' }, {}));
+    expect(argv).toContain('-k');
+    expect(argv.join(' ')).not.toMatch(/SITE_X|lbRunOnly|\/sw/);
+
+    const jobDir = path.join(new StagedLayout(root).workDir(), 'jobs', String(JOB_ID));
+    mkdirSync(jobDir, { recursive: true });
+    // Written outside the job directory, which the pilot removes once the job is Done.
+    const envFile = path.join(base, 'env.txt');
+    writeFileSync(path.join(jobDir, 'env.sh'), `#!/bin/sh\nenv > ${envFile}\n`);
+    chmodSync(path.join(jobDir, 'env.sh'), 0o755);
+    // The compute pilot as computePilotArgv starts it: -k, none of the edge's values.
+    const ctx = await ctxFor(
+      { runner: 'direct', keepPythonPath: true },
+      { PATH: process.env.PATH ?? '/usr/bin:/bin', PYTHONPATH: '/compute/py' },
+    );
+    expect(params.userEnvVariables).toBeDefined();
+    expect(await runStagedJobs(ctx, [dir])).toEqual({ done: 1, failed: 0 });
+    const env = readFileSync(envFile, 'utf8');
+    for (const line of ['SITE_X=1', 'SITE_Y=two', 'VO_LHCB_SW_DIR=/sw', 'DIRAC_PILOT_FLAGS=lbRunOnly', 'PYTHONPATH=/compute/py']) {
+      expect(env.split('\n')).toContain(line);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { probeSlot } from './describe-resources.js';
 import { chooseRunner, describeShare, diracPayloadConfig, newSlotPool, voOf } from './wiring.js';
+import { siteEnvironment } from '../pilot/dirac-options.js';
 import { STOP_REPORT_MS } from '../pilot/signals.js';
 
 /**
@@ -55,6 +56,8 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
       }),
       diracPayloads: diracPayloadConfig(ctx.params),
       pilotEnv: ctx.env,
+      // The edge's --userEnvVariables and -o reach the payload through job.json; -k is the compute node's own.
+      siteEnv: (jobId) => ({ ...siteEnvironment(ctx.params, ctx.env), ...backend.stagedJob(jobId).siteEnv }),
       native: ctx.native,
       allowSharedPayloadToken: ctx.params.allowSharedPayloadToken === true,
       // A payload sees its own staged directory only, not the other jobs' relay files.

@@ -37,6 +37,8 @@ export interface EdgeAgentOptions {
   drainFile: string;
   /** The watchdog limits of a job with these JDL limits and the allocation's per-job memory (into job.json). */
   jobLimits(request: { maxWallSeconds: number | null; cpuWork: number | null; memoryMB: number | null }): StagedLimits;
+  /** The site's payload environment (src/pilot/dirac-options.ts, siteEnvironment), staged with each job. */
+  siteEnv?: Readonly<Record<string, string>>;
   /** argv that starts the compute-side pilot, up to and including `exec` and its common options. */
   computeArgv: string[];
   /** Resource description and node document of one compute allocation's job share. */
@@ -236,7 +238,8 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
     }
     const { jobId, jdl, owner, ownerGroup, vo } = job;
     const limits = options.jobLimits(request);
-    return { jobId, jdl, owner, ownerGroup, vo, site: options.site, stagedAt: new Date().toISOString(), share, limits };
+    const siteEnv = { ...options.siteEnv };
+    return { jobId, jdl, owner, ownerGroup, vo, site: options.site, stagedAt: new Date().toISOString(), share, limits, siteEnv };
   }
 
   async function stageInput(t: TrackedJob): Promise<void> {

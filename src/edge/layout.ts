@@ -68,6 +68,12 @@ export const stagedJobSchema = z.object({
   stagedAt: z.string(),
   share: stagedShareSchema,
   limits: stagedLimitsSchema,
+  /**
+   * What the site gives every payload (--userEnvVariables, -o's SharedArea and flags), from the
+   * edge pilot's options: the compute side starts with none of them. Values stay off the compute
+   * pilot's command line, which every user of the node can read.
+   */
+  siteEnv: z.record(z.string()),
 });
 export type StagedJob = z.infer<typeof stagedJobSchema>;
 

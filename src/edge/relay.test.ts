@@ -25,7 +25,7 @@ async function stage(root: string): Promise<{ dir: string; compute: StagedBacken
   const layout = new StagedLayout(root);
   const dir = layout.jobDir(job.jobId);
   mkdirSync(dir, { recursive: true });
-  await writeFileAtomic(stagedFiles(dir).job, JSON.stringify({ ...job, site: 's', stagedAt: new Date().toISOString(), share: { processors: 1, memoryMB: 100, gpus: 0 }, limits: { stalled: null, loopingSeconds: null, killGraceMs: 1000 } }));
+  await writeFileAtomic(stagedFiles(dir).job, JSON.stringify({ ...job, site: 's', stagedAt: new Date().toISOString(), share: { processors: 1, memoryMB: 100, gpus: 0 }, limits: { stalled: null, loopingSeconds: null, killGraceMs: 1000 }, siteEnv: {} }));
   const compute = new StagedBackend([dir]);
   expect(await compute.match()).toHaveLength(1);
   return { dir, compute };
