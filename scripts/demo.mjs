@@ -92,7 +92,17 @@ function legacyJobs(server) {
   return new Promise((resolve) => {
     server.lines.on('line', (line) => {
       const parsed = JSON.parse(line);
-      if (parsed.jobs) resolve(parsed.jobs);
+      if (parsed.jobs) {
+        // Mixed mode: say which server got which calls (the v9 + DiracX split).
+        if (mixed && parsed.calls) {
+          const show = (title, calls) =>
+            console.log(`  ${title}: ${Object.entries(calls ?? {}).map(([name, n]) => `${name} ×${n}`).join(', ') || 'nothing'}`);
+          console.log('\nCalls each server received:');
+          show('DIRAC (DIPS/HTTPS, pilot and payload proxies)', parsed.calls.dirac);
+          show('DiracX (token of the proxy\'s DIRACX block)', parsed.calls.diracx);
+        }
+        resolve(parsed.jobs);
+      }
     });
     server.child.kill('SIGTERM');
   });

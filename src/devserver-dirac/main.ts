@@ -61,7 +61,14 @@ async function main(): Promise<void> {
           history: j.history,
           heartbeats: j.heartbeats,
         }));
-    process.stdout.write(`${JSON.stringify({ jobs })}\n`);
+    // Which server got which calls: what the demo shows of the v9 + DiracX split.
+    const count = (names: string[]): Record<string, number> =>
+      names.reduce<Record<string, number>>((counts, name) => ({ ...counts, [name]: (counts[name] ?? 0) + 1 }), {});
+    const calls = {
+      dirac: count(server.state.calls.map((c) => `${c.service}.${c.method}`)),
+      ...(server.diracx ? { diracx: count(server.diracx.requests.map((r) => `${r.method} ${r.path}`)) } : {}),
+    };
+    process.stdout.write(`${JSON.stringify({ jobs, calls })}\n`);
     void server.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
