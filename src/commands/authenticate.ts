@@ -41,7 +41,9 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
       site: p.site,
       gridCE: p.ce,
       ceQueue: p.queue,
-      workDir: path.join(ctx.workDir, 'proxies'),
+      // The payload proxies' own directory: each payload's view shows its own entry alone (job-wrapper's
+      // private areas); <work>/proxies holds the pilot's host credential (-c), hidden from all.
+      workDir: path.join(ctx.workDir, 'payload-proxies'),
       logger: ctx.logger,
       ...(p.gateway ? { gateway: p.gateway } : {}),
       ...(p.useServerCertificate ? { hostCertificate: true } : {}),

@@ -363,6 +363,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
           { dir: path.join(options.workDir, 'jobs'), keep: String(job.jobId) },
           { dir: await ensureTokensDir(options.workDir), keep: tokenFileName(job.jobId) },
           ...(options.privateAreaDirs ?? []).map((dir) => ({ dir, keep: String(job.jobId) })),
+          // Its owner's proxy (and DiracX token, mixed mode): the other jobs' proxies beside it stay unseen.
+          ...(job.payloadProxyPath ? [{ dir: path.dirname(job.payloadProxyPath), keep: path.basename(job.payloadProxyPath) }] : []),
         ],
       });
       options.onStarted?.(job.jobId, handle);
