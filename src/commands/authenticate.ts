@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { lifetimeDeadline, voOf } from './wiring.js';
 import { STOP_REPORT_MS } from '../pilot/signals.js';
 import { composeMixedBackend } from './mixed-backend.js';
-import type { DiracxSettings } from '../dirac/index.js';
+import type { DiracBackend, DiracxSettings } from '../dirac/index.js';
 
 /** Connects to the configured workload manager with the pilot's credentials. */
 export async function connectBackend(ctx: PilotContext): Promise<Backend> {
@@ -102,7 +102,7 @@ export async function connectBackend(ctx: PilotContext): Promise<Backend> {
  * A block that is missing, unreadable or no longer refreshable stops the pilot here, before any
  * match: no job is taken that the pilot could not report.
  */
-async function connectMixed(ctx: PilotContext, legacy: Backend, settings: DiracxSettings, proxyPath: string): Promise<Backend> {
+async function connectMixed(ctx: PilotContext, legacy: DiracBackend, settings: DiracxSettings, proxyPath: string): Promise<Backend> {
   const p = ctx.params;
   const url = p.diracxUrl ?? settings.url;
   if (!url) {
@@ -138,7 +138,10 @@ async function connectMixed(ctx: PilotContext, legacy: Backend, settings: Diracx
     { diracx: url },
     'DIRAC v9 with DiracX: job statuses, parameters and heartbeats to DiracX; match, reschedule, sandboxes, pilot status to DIRAC',
   );
-  return composeMixedBackend(legacy, diracx);
+  const mixed = composeMixedBackend(legacy, diracx);
+  // The legacy backend's own Rescheduled (a payload proxy it could not get) goes to DiracX too.
+  legacy.routeJobStatuses((jobId, update) => mixed.setJobStatus(jobId, update));
+  return mixed;
 }
 
 /** The DiracX server's clock from an unauthenticated reply (no credentials needed); null if unreadable. */

@@ -84,6 +84,8 @@ export class DiracBackend implements Backend {
   /** Status updates and heartbeats go out one at a time, in the order they were made. */
   private readonly queue = new SerialQueue();
   private pilotReference: string | undefined;
+  /** Where this backend's own job statuses go instead of JobStateUpdate (mixed mode: DiracX). */
+  private statusRoute: ((jobId: number, update: StatusUpdate) => Promise<void>) | null = null;
 
   constructor(private readonly config: DiracBackendConfig) {
     this.pilotCaller = new ServiceCaller(config.caller, () => config.cfg);
@@ -91,6 +93,15 @@ export class DiracBackend implements Backend {
 
   get cfg(): CfgSection {
     return this.config.cfg;
+  }
+
+  /**
+   * Mixed mode: the statuses this backend sends on its own (the Rescheduled of a job whose payload
+   * proxy could not be delegated) go where JobStateUpdate calls go, as v9's JobAgent sends them
+   * through JobReport.
+   */
+  routeJobStatuses(route: (jobId: number, update: StatusUpdate) => Promise<void>): void {
+    this.statusRoute = route;
   }
 
   /** What the CS says about DiracX for this pilot's VO (cs/diracx-section.ts): mixed mode reads it. */
@@ -296,9 +307,17 @@ export class DiracBackend implements Backend {
   private async rescheduleAfterFailure(jobId: number, reason: string): Promise<void> {
     // As DIRAC's JobAgent (_rescheduleFailedJob): Rescheduled with the cause as application status, then JobManager.
     try {
-      const timestamp = this.clock.next(jobId);
-      const entry = statusEntry({ status: 'Rescheduled', applicationStatus: `Payload proxy unavailable: ${reason}`, source: 'JobAgent' });
-      expectOk(await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, { [timestamp]: entry }, false]), `JobStateUpdate.setJobStatusBulk(${jobId})`);
+      const update: StatusUpdate = { status: 'Rescheduled', applicationStatus: `Payload proxy unavailable: ${reason}`, source: 'JobAgent' };
+      if (this.statusRoute) {
+        await this.statusRoute(jobId, update);
+      } else {
+        const timestamp = this.clock.next(jobId);
+        const entry = statusEntry(update);
+        expectOk(
+          await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, { [timestamp]: entry }, false]),
+          `JobStateUpdate.setJobStatusBulk(${jobId})`,
+        );
+      }
     } catch (error) {
       this.config.logger.error({ jobId, err: (error as Error).message }, 'the Rescheduled status was not recorded');
     }

@@ -141,4 +141,19 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     expect(server.state.calls.filter((c) => c.method === 'requestJob')).toHaveLength(taken);
     expect(services(server)).toContain('WorkloadManagement/JobManager.rescheduleJob');
   });
+
+  it('a payload proxy DIRAC cannot delegate: the Rescheduled status goes to DiracX, as v9’s JobAgent sends it, then JobManager', async () => {
+    const dir = tempDir('mixed-delegation-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!], diracx: true });
+    // An owner the CS Registry does not know: no DN to ask ProxyManager for.
+    server.diracx!.sharedJobDb().job(1)!.owner = 'mallory';
+    const run = await runPilot(pilotArgs(server, dir));
+    expect(run.code).toBe(3);
+    const [job] = server.diracx!.jobs();
+    expect(job).toMatchObject({ status: 'Waiting', rescheduleCounter: 1 });
+    const rescheduled = job!.history.find((h) => h.status === 'Rescheduled');
+    expect(rescheduled).toMatchObject({ source: 'JobAgent', applicationStatus: expect.stringMatching(/^Payload proxy unavailable: .*mallory/) });
+    expect(services(server).filter((c) => c.includes('JobStateUpdate'))).toEqual([]);
+    expect(services(server)).toContain('WorkloadManagement/JobManager.rescheduleJob');
+  });
 });
