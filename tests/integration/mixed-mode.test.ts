@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
 import { replaceDiracxBlock } from '../../src/diracx/credentials/proxy-pem.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { runPilot, tempDir } from './pilot-process.js';
+import { runPilot, tempDir, waitFor } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -155,5 +155,26 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     expect(rescheduled).toMatchObject({ source: 'JobAgent', applicationStatus: expect.stringMatching(/^Payload proxy unavailable: .*mallory/) });
     expect(services(server).filter((c) => c.includes('JobStateUpdate'))).toEqual([]);
     expect(services(server)).toContain('WorkloadManagement/JobManager.rescheduleJob');
+  });
+
+  it('a job killed through DiracX gets its Kill from DiracX’s heartbeat reply and stays Killed (DiracX keeps the state machine)', async () => {
+    const dir = tempDir('mixed-kill-');
+    const job = { jobId: 1, fields: { JobName: 'long', Executable: '/bin/sh', Arguments: 'long.sh', StdOutput: 'std.out', StdError: 'std.err' }, inputFiles: { 'long.sh': 'echo started\nsleep 120\n' } };
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [job], diracx: true });
+    const diracx = server.diracx!;
+    const pilot = runPilot(pilotArgs(server, dir));
+    await waitFor('the job to run its application', () => diracx.job(1)?.minorStatus === 'Application');
+    diracx.killJob(1);
+    const run = await pilot;
+    expect(run.code, run.stderr).toBe(0);
+    const killed = diracx.job(1)!;
+    expect(killed.status).toBe('Killed');
+    // No status after the Kill was turned into anything else, and DIRAC's heartbeat never ran.
+    const after = killed.history.slice(killed.history.findIndex((h) => h.status === 'Killed'));
+    expect(after.every((h) => h.status === 'Killed')).toBe(true);
+    // The pilot did not try to end it Failed itself (legacy DIRAC's case): DiracX would refuse that as (SM).
+    expect(after.filter((h) => h.source.endsWith('(SM)'))).toEqual([]);
+    expect(services(server).filter((c) => c.includes('JobStateUpdate'))).toEqual([]);
+    expect(diracx.requests.some((r) => r.path === '/api/jobs/heartbeat')).toBe(true);
   });
 });
