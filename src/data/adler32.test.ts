@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Adler32, adler32, adler32Hex, diracAdlerHex, fileAdler32, parseAdler32, sameAdler32 } from './adler32.js';
+import { simdAdler } from './adler32-simd.js';
 
 /** Recorded from DIRAC's own Adler.py (tests/fixtures/dirac-data-vectors/gen_adler.py). */
 const vectors = JSON.parse(readFileSync(new URL('../../tests/fixtures/dirac-data-vectors/adler32.json', import.meta.url), 'utf8')) as {
@@ -78,7 +79,11 @@ describe('Adler-32 four bytes at a time', () => {
     return seed % n;
   };
 
-  it('agrees with the definition on chunks of any length at any byte offset, 0xff runs included', () => {
+  it.each([
+    ['WebAssembly SIMD', { simd: true }],
+    ['JavaScript, four bytes at a time', { simd: false }],
+  ])('%s: agrees with the definition on chunks of any length at any byte offset, 0xff runs included', (_how, how) => {
+    if (how.simd) expect(simdAdler(), 'WebAssembly SIMD is available in Node 22').not.toBeNull();
     for (let t = 0; t < 300; t++) {
       const size = random(20_000);
       const backing = new Uint8Array(size + 8);
@@ -87,13 +92,13 @@ describe('Adler-32 four bytes at a time', () => {
       const data = backing.subarray(offset, offset + size);
       const cuts = [0, random(size + 1), random(size + 1), size].sort((x, y) => x - y);
       const chunks = cuts.slice(1).map((end, i) => data.subarray(cuts[i], end));
-      const sum = new Adler32();
+      const sum = new Adler32(how);
       for (const c of chunks) sum.update(c);
       expect(sum.value()).toBe(reference(chunks));
     }
   });
 
-  it('keeps its sums exact over one 16 MiB chunk of 0xff (the worst case for overflow)', () => {
+  it.each([true, false])('keeps its sums exact over one 16 MiB chunk of 0xff (the worst case for overflow), SIMD %s', (simd) => {
     // Without its reductions inside a chunk, b would pass 2^53 here and lose exactness.
     const ones = new Uint8Array(16 * 1024 * 1024 + 3).fill(0xff);
     let a = 1;
@@ -102,6 +107,6 @@ describe('Adler-32 four bytes at a time', () => {
       a = (a + 0xff) % 65521;
       b = (b + a) % 65521;
     }
-    expect(adler32(ones.subarray(1))).toBe(((b << 16) | a) >>> 0);
+    expect(new Adler32({ simd }).update(ones.subarray(1)).value()).toBe(((b << 16) | a) >>> 0);
   });
 });

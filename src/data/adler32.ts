@@ -4,6 +4,7 @@
  * computed for each upload. Streaming: one object per file, fed chunk by chunk.
  */
 import { open } from 'node:fs/promises';
+import { SIMD_DATA_OFFSET, SIMD_MAX_VECTORS, simdAdler } from './adler32-simd.js';
 
 const MOD = 65521;
 /** Largest n such that 255·n·(n+1)/2 + (n+1)·(MOD−1) < 2^32 (zlib's NMAX): sums stay exact between reductions. */
@@ -37,6 +38,9 @@ export class Adler32 {
   private a = 1;
   private b = 0;
 
+  /** `simd: false` keeps to JavaScript (tests check both ways against the definition). */
+  constructor(private readonly options: { simd?: boolean } = {}) {}
+
   /**
    * Four bytes at a time (SWAR; why, with figures: docs/decisions/measurements.md): each 32-bit
    * word is split into two 16-bit lanes of even and odd bytes; per group of words, the lane sums
@@ -47,7 +51,23 @@ export class Adler32 {
     let { a, b } = this;
     const n = chunk.length;
     let i = 0;
-    if (LITTLE_ENDIAN && n >= 4 * GROUP_WORDS) {
+    const simd = n >= 64 && this.options.simd !== false ? simdAdler() : null;
+    if (simd) {
+      // WebAssembly SIMD (adler32-simd.ts): the chunk copied in, 32 KiB at a time, then the three
+      // vectors of results folded into a and b here.
+      const lanes = simd.lanes;
+      while (n - i >= 16) {
+        const vectors = Math.min((n - i) >>> 4, SIMD_MAX_VECTORS);
+        simd.memory.set(chunk.subarray(i, i + 16 * vectors), SIMD_DATA_OFFSET);
+        simd.block(SIMD_DATA_OFFSET, vectors);
+        const sums = lanes[0]! + lanes[1]! + lanes[2]! + lanes[3]!;
+        const runs = lanes[4]! + lanes[5]! + lanes[6]! + lanes[7]!;
+        const weighted = lanes[8]! + lanes[9]! + lanes[10]! + lanes[11]!;
+        b = (b + 16 * vectors * a + 16 * runs + weighted) % MOD;
+        a = (a + sums) % MOD;
+        i += 16 * vectors;
+      }
+    } else if (LITTLE_ENDIAN && n >= 4 * GROUP_WORDS) {
       const head = (4 - (chunk.byteOffset % 4)) % 4;
       [a, b] = bytewise(chunk, 0, head, a, b);
       i = head;
