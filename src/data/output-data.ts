@@ -8,8 +8,10 @@
  * landed but could not be registered gets RegisterFile.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, lstat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { constants, createWriteStream } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../core/logger.js';
 import { diracAdlerHex, fileAdler32 } from './adler32.js';
 import { DataError, asDataError } from './errors.js';
@@ -122,6 +124,44 @@ async function expand(jobDir: string, names: readonly string[]): Promise<{ files
     files.push(...hits.filter((h) => !files.includes(h)));
   }
   return { files, missing };
+}
+
+/**
+ * The job's output file under a name of the pilot's own (`pinned`, outside the job directory),
+ * before anything reads it: a hard link (link(2) does not follow a symlink, so a link or FIFO the
+ * job left is linked as what it is and refused on lstat), or, where the kernel refuses the link
+ * (protected_hardlinks on a file of another uid, another filesystem), a copy read through a
+ * descriptor opened O_NOFOLLOW|O_NONBLOCK and checked to be a regular file. The checksum, GUID
+ * and upload then read `pinned`: a name swapped in the job directory afterwards (for a symlink to
+ * the pilot's files, or a FIFO that would block the read) changes nothing. Null: no such file.
+ */
+async function pinOutput(source: string, pinned: string): Promise<{ size: number } | { refused: string } | null> {
+  try {
+    await link(source, pinned);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    let handle;
+    try {
+      handle = await open(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (openError) {
+      const openCode = (openError as NodeJS.ErrnoException).code;
+      if (openCode === 'ENOENT') return null;
+      return { refused: openCode === 'ELOOP' ? 'a symbolic link' : `not readable (${openCode ?? 'error'})` };
+    }
+    try {
+      if (!(await handle.stat()).isFile()) return { refused: 'not a regular file' };
+      await pipeline(handle.createReadStream({ autoClose: false }), createWriteStream(pinned, { flags: 'wx', mode: 0o600 }));
+    } finally {
+      await handle.close();
+    }
+  }
+  const info = await lstat(pinned);
+  if (!info.isFile()) {
+    await rm(pinned, { force: true });
+    return { refused: info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' };
+  }
+  return { size: info.size };
 }
 
 /** The SEs in DIRAC's order: the site's own first, each group in random order (JobWrapper.__getSortedSEList). */
@@ -243,49 +283,72 @@ export async function uploadOutputData(request: OutputDataRequest, ctx: OutputDa
   ];
   // JobWrapper: GUIDs from the POOL XML catalogs of the job directory, else makeGuid.
   const poolGuids = await poolGuidsIn(request.jobDir).catch(() => new Map<string, string>());
-  for (const { name, path: extraPath } of outputs) {
-    const { lfn, localName } = outputLfn(name, request, config);
-    const path = extraPath ?? join(request.jobDir, localName);
-    const info = await lstat(path).catch(() => null);
-    // Only a regular file the job left: a link would make the pilot read (and publish) what it points at.
-    if (!info || !info.isFile()) {
-      ctx.logger.error({ name, path }, info ? 'output data is not a regular file' : 'missing specified output data file');
-      missing.push(name);
-      continue;
+  // The job's files are read from here (pinOutput): beside the job directory, the pilot's own.
+  const pinDir = join(dirname(request.jobDir), `${basename(request.jobDir)}.output-data`);
+  await rm(pinDir, { recursive: true, force: true });
+  await mkdir(pinDir, { mode: 0o700 });
+  try {
+    for (const [index, { name, path: extraPath }] of outputs.entries()) {
+      const { lfn, localName } = outputLfn(name, request, config);
+      const jobPath = join(request.jobDir, localName);
+      let path: string;
+      let size: number;
+      if (extraPath) {
+        path = extraPath;
+        const info = await lstat(extraPath).catch(() => null);
+        if (!info?.isFile()) {
+          ctx.logger.error({ name, path }, 'missing specified output data file');
+          missing.push(name);
+          continue;
+        }
+        size = info.size;
+      } else {
+        // Only a regular file the job left: a link would make the pilot read (and publish) what it points at.
+        path = join(pinDir, String(index));
+        const pinned = await pinOutput(jobPath, path);
+        if (pinned === null || 'refused' in pinned) {
+          ctx.logger.error({ name, path: jobPath }, pinned ? `output data is not a regular file: ${pinned.refused}` : 'missing specified output data file');
+          missing.push(name);
+          continue;
+        }
+        size = pinned.size;
+      }
+      const { adler32 } = await fileAdler32(path, ctx.signal);
+      // DIRAC looks the file up by its absolute path; a job's catalog names it relatively as often.
+      const poolGuid = extraPath ? undefined : (poolGuids.get(resolve(jobPath)) ?? poolGuids.get(localName));
+      const guid = poolGuid ?? (await makeGuid(path));
+      const file: FileMeta = { lfn, path, size, checksum: diracAdlerHex(adler32), guid };
+      const sorted = sortSEs(outputSEs, config, ctx.random);
+      const put = await putAndRegister(file, sorted, ctx);
+      if (put.ok) {
+        if (!put.registered) operations.push(registerOperation(file, put.se, put.pfn, catalog.name));
+        uploaded.push({ lfn, localFile: localName, se: put.se, failover: false, registered: put.registered });
+        continue;
+      }
+      ctx.logger.error({ lfn, ses: sorted, err: put.error }, 'could not put and register; trying failover storage');
+      if (config.failoverSEs.length === 0) {
+        missing.push(name);
+        continue;
+      }
+      const failover = await putAndRegister(file, sortSEs(config.failoverSEs, config, ctx.random), ctx);
+      if (!failover.ok) {
+        ctx.logger.error({ lfn, err: failover.error }, 'completely failed to upload the file to failover SEs');
+        missing.push(name);
+        continue;
+      }
+      if (!failover.registered) operations.push(registerOperation(file, failover.se, failover.pfn, catalog.name));
+      const target = sorted[0] ?? failover.se;
+      operations.push({
+        Type: 'ReplicateAndRegister',
+        TargetSE: target,
+        SourceSE: failover.se,
+        Files: [{ LFN: lfn, Checksum: file.checksum, ChecksumType: 'ADLER32', ...(file.size ? { Size: file.size } : {}), GUID: file.guid }],
+      });
+      operations.push({ Type: 'RemoveReplica', TargetSE: failover.se, Files: [{ LFN: lfn }] });
+      uploaded.push({ lfn, localFile: localName, se: failover.se, failover: true, registered: failover.registered });
     }
-    const { adler32 } = await fileAdler32(path, ctx.signal);
-    // DIRAC looks the file up by its absolute path; a job's catalog names it relatively as often.
-    const poolGuid = extraPath ? undefined : (poolGuids.get(resolve(path)) ?? poolGuids.get(localName));
-    const guid = poolGuid ?? (await makeGuid(path));
-    const file: FileMeta = { lfn, path, size: info.size, checksum: diracAdlerHex(adler32), guid };
-    const sorted = sortSEs(outputSEs, config, ctx.random);
-    const put = await putAndRegister(file, sorted, ctx);
-    if (put.ok) {
-      if (!put.registered) operations.push(registerOperation(file, put.se, put.pfn, catalog.name));
-      uploaded.push({ lfn, localFile: localName, se: put.se, failover: false, registered: put.registered });
-      continue;
-    }
-    ctx.logger.error({ lfn, ses: sorted, err: put.error }, 'could not put and register; trying failover storage');
-    if (config.failoverSEs.length === 0) {
-      missing.push(name);
-      continue;
-    }
-    const failover = await putAndRegister(file, sortSEs(config.failoverSEs, config, ctx.random), ctx);
-    if (!failover.ok) {
-      ctx.logger.error({ lfn, err: failover.error }, 'completely failed to upload the file to failover SEs');
-      missing.push(name);
-      continue;
-    }
-    if (!failover.registered) operations.push(registerOperation(file, failover.se, failover.pfn, catalog.name));
-    const target = sorted[0] ?? failover.se;
-    operations.push({
-      Type: 'ReplicateAndRegister',
-      TargetSE: target,
-      SourceSE: failover.se,
-      Files: [{ LFN: lfn, Checksum: file.checksum, ChecksumType: 'ADLER32', ...(file.size ? { Size: file.size } : {}), GUID: file.guid }],
-    });
-    operations.push({ Type: 'RemoveReplica', TargetSE: failover.se, Files: [{ LFN: lfn }] });
-    uploaded.push({ lfn, localFile: localName, se: failover.se, failover: true, registered: failover.registered });
+  } finally {
+    await rm(pinDir, { recursive: true, force: true });
   }
   if (uploaded.length > 0) ctx.setParameter('UploadedOutputData', uploaded.map((u) => u.lfn).join(', '));
   if (missing.length > 0) ctx.setParameter('OutputData', `MissingFiles: ${missing.join(', ')}`);

@@ -1,12 +1,20 @@
 /**
+ * What a hostile job can do to the data path with real files and the real file:// protocol.
+ *
  * A job's LFNs (InputData, OutputData `LFN:` names, OutputPath) become paths on a storage element,
  * and a file:// SE is a directory of this node. Percent-encoded dot segments (`%2e%2e`) and
  * backslashes pass a plain `..` check but are dot segments and slashes to the URL parser, so
  * `file:///se/gridpp/%2e%2e/%2e%2e/…` named any file of the node: the pilot would have copied one
  * of its own files into the job directory, or written a job's output anywhere it may write.
  * Real files, the real file:// protocol, a catalog that answers for any LFN.
+ *
+ * An OutputData file is the job's to name, and a process it left could swap the name for a
+ * symlink to the pilot's credentials (published on the SE under the owner's LFN) or a FIFO (the
+ * pilot's read blocked for ever) after the pilot checked it and before it read it.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +33,7 @@ let secret: string;
 const SECRET = 'pilot-credentials-do-not-copy\n';
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'hostile-lfn-'));
+  root = await mkdtemp(join(tmpdir(), 'hostile-data-'));
   seDir = join(root, 'storage', 'se');
   jobDir = join(root, 'work', 'jobs', '7');
   await mkdir(seDir, { recursive: true });
@@ -114,4 +122,49 @@ describe('LFNs that the URL parser would read as leaving the storage element', (
     expect(await readFile(secret, 'utf8')).toBe(SECRET);
     expect((await stat(secret)).mode & 0o777).toBe(0o600);
   });
+});
+
+/** Fails a promise that has not settled in `ms`: a read blocked on a FIFO never would. */
+function unblocked<T>(promise: Promise<T>, ms = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still blocked after ${ms} ms`)), ms)));
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+describe('an OutputData file swapped between the pilot’s check and its upload', () => {
+  for (const swap of ['symlink to the pilot’s credentials', 'FIFO'] as const) {
+    it(`${swap}: the pilot uploads what the job left, and is not blocked`, async () => {
+      const output = join(jobDir, 'result.bin');
+      await writeFile(output, 'the job output\n');
+      const s = services();
+      const exists = s.catalog.exists.bind(s.catalog);
+      let swapped = false;
+      // What a process the job left running would do once the pilot has looked at the file.
+      s.catalog.exists = async (lfns) => {
+        if (!swapped) {
+          swapped = true;
+          await rm(output);
+          if (swap === 'FIFO') execFileSync('mkfifo', [output]);
+          else await symlink(secret, output);
+        }
+        return exists(lfns);
+      };
+      const request = { jobId: 7, jobName: undefined, owner: 'alice', ownerGroup: 'gridpp_user', outputSE: [], outputPath: '', jobDir };
+      try {
+        const result = await unblocked(uploadOutputData({ ...request, outputData: ['result.bin'] }, { ...ctx(), services: s }));
+        expect(swapped).toBe(true);
+        expect(result.uploaded.map((u) => u.lfn)).toEqual(['/gridpp/user/a/alice/0/7/result.bin']);
+        expect(await readFile(join(seDir, 'gridpp/user/a/alice/0/7/result.bin'), 'utf8')).toBe('the job output\n');
+      } finally {
+        // A reader still blocked on the FIFO (without the fix) is let go, so the worker can end.
+        if (swap === 'FIFO') {
+          try {
+            closeSync(openSync(output, constants.O_WRONLY | constants.O_NONBLOCK));
+          } catch {
+            // no reader left
+          }
+        }
+      }
+    });
+  }
 });
