@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { nullLogger } from '../core/null-logger.js';
-import { IGNORED_SIGNALS, STOP_FORCED_EXIT_MS, STOP_GRACE_MS, STOP_REPORT_MS, STOP_SIGNALS, installSignalHandlers, underProfiler } from './signals.js';
+import { IGNORED_SIGNALS, STOP_FORCED_EXIT_MS, STOP_GRACE_MS, STOP_REPORT_MS, STOP_SIGNALS, holdStopSignalsUntilExit, installSignalHandlers, underProfiler } from './signals.js';
 
 // Listeners are called with process.emit: no real signal reaches the test runner.
 describe('stop signals (issue 16 §1)', () => {
@@ -48,6 +48,31 @@ describe('stop signals (issue 16 §1)', () => {
     expect(underProfiler([], '--max-old-space-size=64 --prof')).toBe(true);
     expect(underProfiler(['--cpu-prof-dir=/tmp/p'], '')).toBe(false);
     expect(underProfiler(['--max-old-space-size=64'], '--profile-x')).toBe(false);
+  });
+
+  it('a stop signal after the session closed keeps the exit code the pilot decided; a pilot still alive is ended 128+N later', () => {
+    vi.useFakeTimers();
+    const exits: number[] = [];
+    const release = holdStopSignalsUntilExit((code) => exits.push(code), 1_000);
+    try {
+      // During the session its own handler takes the signal: the hold does nothing.
+      const shutdown = installSignalHandlers(nullLogger(), { exit: () => undefined });
+      process.emit('SIGTERM', 'SIGTERM');
+      shutdown.dispose();
+      vi.advanceTimersByTime(30_000);
+      expect(exits).toEqual([]);
+      // After it, the signal is held (the default action would have killed the pilot) ...
+      expect(process.listenerCount('SIGHUP')).toBe(1);
+      process.emit('SIGHUP', 'SIGHUP');
+      vi.advanceTimersByTime(999);
+      expect(exits).toEqual([]);
+      // ... and only a pilot that never exited is ended, with the signal's code.
+      vi.advanceTimersByTime(1);
+      expect(exits).toEqual([129]);
+    } finally {
+      release();
+      vi.useRealTimers();
+    }
   });
 
   it('the timeline fits the grace: reporting ends, then the forced exit, both inside it', () => {

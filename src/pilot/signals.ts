@@ -31,6 +31,9 @@ export type StopSignal = (typeof STOP_SIGNALS)[number];
  */
 export const IGNORED_SIGNALS = ['SIGXFSZ', 'SIGPROF', 'SIGIO', 'SIGSTKFLT'] as const;
 
+/** Sessions whose stop handlers are installed (holdStopSignalsUntilExit stands back while there are any). */
+let activeSessions = 0;
+
 /** Documented grace (docs/reliability.md): from the first stop signal to the exit, at most. Slurm's KillWait is 30 s. */
 export const STOP_GRACE_MS = 20_000;
 /** Reporting after a stop signal (statuses, reschedules) ends by then; what is left is spooled. */
@@ -64,6 +67,8 @@ export interface SignalHandlerOptions {
  * signal), it exits `forcedExitMs` after the first signal, inside the grace.
  */
 export function installSignalHandlers(logger: Logger, options: SignalHandlerOptions = {}): ShutdownController {
+  activeSessions++;
+  let disposed = false;
   const controller = new AbortController();
   const forcedExitMs = options.forcedExitMs ?? STOP_FORCED_EXIT_MS;
   const exit = options.exit ?? ((code: number) => process.exit(code));
@@ -116,7 +121,36 @@ export function installSignalHandlers(logger: Logger, options: SignalHandlerOpti
     dispose: () => {
       // The forced exit stays armed: whatever runs after dispose (closing the backend) must not hang either.
       for (const [name, handler] of handlers) process.off(name, handler);
+      if (!disposed) activeSessions--;
+      disposed = true;
     },
+  };
+}
+
+/**
+ * From the start of the process to its exit: a stop signal that comes after the session's own
+ * handlers are gone (the pilot has decided its exit code and is closing) must not kill the pilot
+ * with the default action and turn that code into "killed by SIGTERM" (seen: a pilot ending 22 for
+ * a TLS refusal killed by a SIGTERM 49 ms before its exit). While the session's handlers are
+ * installed these listeners do nothing; after, the decided exit stands, and a pilot still alive
+ * `forcedExitMs` later exits 128+N. Returns the function that removes them (tests).
+ */
+export function holdStopSignalsUntilExit(
+  exit: (code: number) => void = (code) => process.exit(code),
+  forcedExitMs = STOP_FORCED_EXIT_MS,
+): () => void {
+  let armed = false;
+  const handlers = STOP_SIGNALS.map((name) => {
+    const handler = () => {
+      if (armed || activeSessions > 0) return; // the session's handler has it
+      armed = true;
+      setTimeout(() => exit(ExitCode.SIGNAL_BASE + osConstants.signals[name]), forcedExitMs).unref();
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return () => {
+    for (const [name, handler] of handlers) process.off(name, handler);
   };
 }
 
