@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,10 +36,15 @@ export function toolchainMissing(): string | null {
 /**
  * Builds (or reuses: the script is idempotent) both executables. When `npm test` has already
  * bundled dist/pilot.cjs it is reused, so that other test files reading it never see a
- * half-written bundle.
+ * half-written bundle. Asynchronous: minutes of a blocked test worker on a loaded machine made
+ * vitest's worker RPC time out ("Timeout calling onTaskUpdate"), which fails the whole run.
  */
-export function buildExecutables(): void {
+export async function buildExecutables(): Promise<void> {
   const args = [path.join(repoRoot, 'scripts/build-binaries.sh')];
   if (existsSync(path.join(repoRoot, 'dist', 'pilot.cjs'))) args.push('--no-bundle');
-  execFileSync('bash', args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+  try {
+    await promisify(execFile)('bash', args, { cwd: repoRoot, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    throw new Error(`build-binaries.sh failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+  }
 }

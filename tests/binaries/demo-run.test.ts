@@ -19,7 +19,7 @@ describe.skipIf(reason)('the executables run the demo jobs against the dev serve
   let scratch = '';
   let installDir = '';
   beforeAll(async () => {
-    buildExecutables();
+    await buildExecutables();
     if (!existsSync(path.join(repoRoot, 'dist/devserver.cjs'))) {
       await execa(path.join(repoRoot, 'node_modules/.bin/node'), ['scripts/build.mjs'], { cwd: repoRoot, timeout: 120_000 });
     }

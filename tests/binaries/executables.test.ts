@@ -24,8 +24,8 @@ function runInstalled(arch: 'x64' | 'arm64', args: string[]) {
 }
 
 describe.skipIf(skipReason)('standalone executables', () => {
-  beforeAll(() => {
-    buildExecutables();
+  beforeAll(async () => {
+    await buildExecutables();
     // A read-only copy of the install directory, as on a shared software area.
     installDir = mkdtempSync(path.join(tmpdir(), 'pilot-install-'));
     for (const arch of ['x64', 'arm64'] as const) {
@@ -81,7 +81,7 @@ describe.skipIf(skipReason)('standalone executables', () => {
 });
 
 describe.skipIf(skipReason)('pilot-linux-x64 on a noexec work directory', () => {
-  beforeAll(() => buildExecutables(), 900_000);
+  beforeAll(async () => buildExecutables(), 900_000);
 
   /** Runs `script` as root of a fresh user+mount namespace, where mounting a tmpfs is allowed. */
   async function inMountNamespace(script: string, args: string[]) {

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,22 +21,19 @@ if (reason) console.warn(`tests/native/addon-arm64.test.ts skipped: ${reason}`);
 
 describe.skipIf(reason)('native addon on linux-arm64 (qemu-user)', () => {
   let toolchainMissing: string | null = null;
-  beforeAll(() => {
-    toolchainMissing = ensurePrebuilds(['arm64']);
+  beforeAll(async () => {
+    toolchainMissing = await ensurePrebuilds(['arm64']);
     if (toolchainMissing) {
       console.warn(`arm64 addon test skipped: ${toolchainMissing}`);
       return;
     }
     // The pinned arm64 Node (npm pack, integrity checked); a no-op once fetched.
-    execFileSync('bash', [path.join(repoRoot, 'native/fetch-node-dist.sh'), 'arm64'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 300_000,
-    });
+    await promisify(execFile)('bash', [path.join(repoRoot, 'native/fetch-node-dist.sh'), 'arm64'], { timeout: 300_000 });
   }, 480_000);
 
-  it('exports hwcap() (not cpuid) and it equals AT_HWCAP/AT_HWCAP2 of the auxiliary vector', (ctx) => {
+  it('exports hwcap() (not cpuid) and it equals AT_HWCAP/AT_HWCAP2 of the auxiliary vector', async (ctx) => {
     if (toolchainMissing) ctx.skip();
-    const out = execFileSync(
+    const { stdout: out } = await promisify(execFile)(
       qemu,
       ['-L', sysroot, arm64Node, path.join(__dirname, 'fixtures/report-arm64.cjs'), prebuildPath('arm64')],
       { env: {}, timeout: 120_000, encoding: 'utf8' },

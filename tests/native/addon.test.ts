@@ -18,8 +18,8 @@ function loadDirect(file: string): NativeAddon {
 }
 
 describe.skipIf(skipReason)('native addon on linux-x64', () => {
-  beforeAll(() => {
-    toolchainMissing = ensurePrebuilds(['x64']);
+  beforeAll(async () => {
+    toolchainMissing = await ensurePrebuilds(['x64']);
     if (toolchainMissing) console.warn(`native addon tests skipped: ${toolchainMissing}`);
     else addon = loadDirect(prebuildPath('x64'));
   }, 180_000);

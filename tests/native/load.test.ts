@@ -33,8 +33,8 @@ function fakeSea(assets: Record<string, Uint8Array>): SeaRuntime {
 
 describe.skipIf(skipReason)('loadNativeAddon', () => {
   let toolchainMissing: string | null = null;
-  beforeAll(() => {
-    toolchainMissing = ensurePrebuilds(['x64']);
+  beforeAll(async () => {
+    toolchainMissing = await ensurePrebuilds(['x64']);
     if (toolchainMissing) console.warn(`loader tests that need the prebuild skipped: ${toolchainMissing}`);
   }, 180_000);
 
