@@ -63,20 +63,80 @@ function attribute(tag: string, name: string): string | undefined {
 /** A GUID as POOL and DIRAC's makeGuid write it; anything else in a job's catalog is ignored. */
 const GUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 
+/** The text without its comments; an unclosed comment runs to the end. One pass (indexOf only). */
+function withoutComments(xml: string): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (;;) {
+    const open = xml.indexOf('<!--', at);
+    if (open < 0) break;
+    parts.push(xml.slice(at, open));
+    const close = xml.indexOf('-->', open + 4);
+    at = close < 0 ? xml.length : close + 3;
+  }
+  parts.push(xml.slice(at));
+  return parts.join('');
+}
+
+const NAME_CHAR = /[A-Za-z0-9_:.-]/;
+
+/** Where `<name` starts a tag of that name (not a longer one) at or after `from`, before `end`; -1 when none. */
+function tagStart(text: string, name: string, from: number, end: number): number {
+  let at = from;
+  for (;;) {
+    const found = text.indexOf(`<${name}`, at);
+    if (found < 0 || found >= end) return -1;
+    const next = text[found + name.length + 1];
+    if (next === undefined || !NAME_CHAR.test(next)) return found;
+    at = found + name.length + 1;
+  }
+}
+
+/** The end (index after `>`) of the first `</File>` (spaces allowed before `>`) at or after `from`; -1 when none. */
+function fileCloseEnd(text: string, from: number): number {
+  let at = from;
+  for (;;) {
+    const found = text.indexOf('</File', at);
+    if (found < 0) return -1;
+    let i = found + 6;
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (text[i] === '>') return i + 1;
+    at = i;
+  }
+}
+
 /**
  * PFN name → GUID from a POOL XML catalog's text (PoolXMLCatalog.getGuidByPfn's table): every
  * `<pfn name>` inside a `<File ID>`. Not a general XML parser: comments are dropped, the first GUID
- * given to a name wins, and entries whose ID is not a GUID are left out.
+ * given to a name wins, and entries whose ID is not a GUID are left out. The catalog is the job's
+ * to write: one pass over the text with indexOf, never a regular expression that rescans it (the
+ * lazy `<File …>…</File>` pattern this replaced took hours on 16 MiB of unclosed `<File` tags, the
+ * pilot's only thread blocked all along).
  */
 export function poolGuidsByPfn(xml: string): Map<string, string> {
   const out = new Map<string, string>();
-  const text = xml.replace(/<!--[\s\S]*?-->/g, '');
-  for (const file of text.matchAll(/<File\b([^>]*)>([\s\S]*?)<\/File\s*>/g)) {
-    const guid = attribute(file[1]!, 'ID');
+  const text = withoutComments(xml);
+  let at = 0;
+  for (;;) {
+    const open = tagStart(text, 'File', at, text.length);
+    if (open < 0) break;
+    const tagEnd = text.indexOf('>', open);
+    if (tagEnd < 0) break;
+    const closeEnd = fileCloseEnd(text, tagEnd + 1);
+    if (closeEnd < 0) break;
+    const bodyEnd = text.lastIndexOf('</File', closeEnd);
+    at = closeEnd;
+    const guid = attribute(text.slice(open + 5, tagEnd), 'ID');
     if (!guid || !GUID.test(guid)) continue;
-    for (const pfn of file[2]!.matchAll(/<pfn\b([^>]*)>/g)) {
-      const name = attribute(pfn[1]!, 'name');
+    let p = tagEnd + 1;
+    for (;;) {
+      const pfn = tagStart(text, 'pfn', p, bodyEnd);
+      if (pfn < 0) break;
+      const pfnEnd = text.indexOf('>', pfn);
+      if (pfnEnd < 0 || pfnEnd >= bodyEnd) break;
+      const name = attribute(text.slice(pfn + 4, pfnEnd), 'name');
       if (name && !out.has(name)) out.set(name, guid.toUpperCase());
+      p = pfnEnd + 1;
     }
   }
   return out;

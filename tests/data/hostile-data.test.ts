@@ -10,13 +10,15 @@
  *
  * An OutputData file is the job's to name, and a process it left could swap the name for a
  * symlink to the pilot's credentials (published on the SE under the owner's LFN) or a FIFO (the
- * pilot's read blocked for ever) after the pilot checked it and before it read it.
+ * pilot's read blocked for ever) after the pilot checked it and before it read it. A POOL XML
+ * catalog is the job's to write too, and the pilot parses every one in the job directory.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { resolveInputData } from '../../src/data/input-data.js';
@@ -24,6 +26,8 @@ import { uploadOutputData } from '../../src/data/output-data.js';
 import { createStorage } from '../../src/data/storage/index.js';
 import { checkLfn, endpointUrl } from '../../src/data/storage/url.js';
 import type { Catalog, DataConfig, JobDataServices } from '../../src/data/types.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let root: string;
 let seDir: string;
@@ -167,4 +171,28 @@ describe('an OutputData file swapped between the pilot’s check and its upload'
       }
     });
   }
+});
+
+describe('a POOL XML catalog the job wrote to take the pilot’s only thread', () => {
+  it('16 MiB of unclosed <File tags or comment openers: read in one pass, the catalog beside it still read', async () => {
+    const guid = '5E1D0C0A-7B3F-4A2E-9C1D-0F2E3D4C5B6A';
+    const sixteen = 16 * 1024 * 1024 - 64;
+    await writeFile(join(jobDir, 'a-files.xml'), `<File ID="${guid}">`.repeat(Math.floor(sixteen / 48)));
+    await writeFile(join(jobDir, 'b-comments.xml'), '<!--<File'.repeat(Math.floor(sixteen / 9)));
+    await writeFile(join(jobDir, 'c-pfns.xml'), `<File ID="${guid}">${'<pfn name="x"'.repeat(Math.floor(sixteen / 14))}</File>`);
+    await writeFile(join(jobDir, 'outputs.xml'), `<POOLFILECATALOG><File ID="${guid}"><physical><pfn filetype="ROOT" name="result.bin"/></physical></File></POOLFILECATALOG>`);
+    // In a child process, so that a parser that rescans the text (hours on these files, the event
+    // loop blocked: no timer fires) is stopped; the bound is for a hang, not a timing.
+    const script = `import(${JSON.stringify(join(ROOT, 'src/data/pool-xml.ts'))}).then(async (m) => {
+      const guids = await m.poolGuidsIn(${JSON.stringify(jobDir)});
+      process.stdout.write(JSON.stringify([...guids]));
+    });`;
+    const child = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', '--input-type=module', '-e', script], {
+      timeout: 60_000,
+      encoding: 'utf8',
+    });
+    expect(child.signal, 'the catalog parser did not finish within 60 s').toBeNull();
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual([['result.bin', guid]]);
+  });
 });
