@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
+import { loadProxyCredentials } from '../../src/diracx/credentials/proxy-pem.js';
 import { runPilot, tempDir } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
@@ -70,5 +71,32 @@ describe("DIRAC's remote pilot logger (-z -g URL)", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(server.state.jobs.get(101)?.status).toBe('Done');
     expect(readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8')).toMatch(/pilot ending/);
+  });
+  it('mixed mode at debug level: neither the pilot’s nor an owner’s DiracX token, nor a key, reaches the remote log or pilot.log', async () => {
+    const dir = tempDir('remote-logger-secrets-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!], diracx: true });
+    const before = loadProxyCredentials(server.proxyPath).tokens;
+    const uuid = randomUUID();
+    const args = pilotArgs(server, dir, ['-z', '-g', server.loggerUrl, '--pilotUUID', uuid, '-d']);
+    args[args.indexOf('dirac')] = 'dirac+diracx';
+    const run = await runPilot(args);
+    expect(run.code, run.stderr).toBe(0);
+    const [job] = server.diracx!.jobs();
+    expect(job?.status).toBe('Done');
+    // The owner's token went into the payload proxy: ProxyManager was asked for it.
+    expect(server.state.calls.some((c) => c.method === 'exchangeProxyForToken')).toBe(true);
+    // The pilot's pair as it started and as it may have been rotated since (written back into the proxy).
+    const after = loadProxyCredentials(server.proxyPath).tokens;
+    const secrets = [before.accessToken, before.refreshToken, after.accessToken, after.refreshToken].filter((t): t is string => !!t);
+    // The pattern below would see them (positive control): they are JWTs.
+    expect(`${before.accessToken}`).toMatch(/^eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
+    const shipped = server.state.pilotLogs.get(uuid)!.text;
+    expect(shipped).toMatch(/job \d+ Done/);
+    for (const text of [shipped, readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8'), run.stderr, run.stdout]) {
+      for (const secret of secrets) expect(text).not.toContain(secret);
+      // Any JWT (the owner's tokens included: their header is base64 of '{"'), a key, a DIRACX block.
+      expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
+      expect(text).not.toMatch(/PRIVATE KEY|BEGIN DIRACX/);
+    }
   });
 });
