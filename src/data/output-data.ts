@@ -12,6 +12,7 @@ import { constants, createWriteStream } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { hasMagic, matchComponent } from '../core/fnmatch.js';
 import type { Logger } from '../core/logger.js';
 import { diracAdlerHex, fileAdler32 } from './adler32.js';
 import { DataError, asDataError } from './errors.js';
@@ -113,15 +114,23 @@ async function expand(jobDir: string, names: readonly string[]): Promise<{ files
   const entries = await readdir(jobDir);
   const files: string[] = [];
   const missing: string[] = [];
+  // Names already listed: a Set, since `*` over a directory of 10⁵ files made `includes` quadratic.
+  const listed = new Set<string>();
   for (const name of names) {
-    if (/^LFN:/i.test(name) || !/[*?[]/.test(name)) {
+    if (/^LFN:/i.test(name) || !hasMagic(name)) {
       files.push(name);
+      listed.add(name);
       continue;
     }
-    const re = new RegExp(`^${name.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]')}$`);
-    const hits = entries.filter((e) => re.test(e) && !e.startsWith('.')).sort();
+    // fnmatch, linear: a RegExp made of the job's pattern (`*a*a*a*…b`) backtracked exponentially
+    // on a name the job chose, the pilot's thread blocked for good.
+    const hits = entries.filter((e) => !e.startsWith('.') && matchComponent(name, e)).sort();
     if (hits.length === 0) missing.push(name);
-    files.push(...hits.filter((h) => !files.includes(h)));
+    for (const hit of hits) {
+      if (listed.has(hit)) continue;
+      listed.add(hit);
+      files.push(hit);
+    }
   }
   return { files, missing };
 }

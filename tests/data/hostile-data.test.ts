@@ -13,12 +13,11 @@
  * pilot's read blocked for ever) after the pilot checked it and before it read it. A POOL XML
  * catalog is the job's to write too, and the pilot parses every one in the job directory.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { resolveInputData } from '../../src/data/input-data.js';
@@ -26,8 +25,7 @@ import { uploadOutputData } from '../../src/data/output-data.js';
 import { createStorage } from '../../src/data/storage/index.js';
 import { checkLfn, endpointUrl } from '../../src/data/storage/url.js';
 import type { Catalog, DataConfig, JobDataServices } from '../../src/data/types.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { REPO_ROOT, runTsInChild } from '../support/ts-child.js';
 
 let root: string;
 let seDir: string;
@@ -181,18 +179,48 @@ describe('a POOL XML catalog the job wrote to take the pilot’s only thread', (
     await writeFile(join(jobDir, 'b-comments.xml'), '<!--<File'.repeat(Math.floor(sixteen / 9)));
     await writeFile(join(jobDir, 'c-pfns.xml'), `<File ID="${guid}">${'<pfn name="x"'.repeat(Math.floor(sixteen / 14))}</File>`);
     await writeFile(join(jobDir, 'outputs.xml'), `<POOLFILECATALOG><File ID="${guid}"><physical><pfn filetype="ROOT" name="result.bin"/></physical></File></POOLFILECATALOG>`);
-    // In a child process, so that a parser that rescans the text (hours on these files, the event
-    // loop blocked: no timer fires) is stopped; the bound is for a hang, not a timing.
-    const script = `import(${JSON.stringify(join(ROOT, 'src/data/pool-xml.ts'))}).then(async (m) => {
-      const guids = await m.poolGuidsIn(${JSON.stringify(jobDir)});
-      process.stdout.write(JSON.stringify([...guids]));
-    });`;
-    const child = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', '--input-type=module', '-e', script], {
-      timeout: 60_000,
-      encoding: 'utf8',
-    });
+    // In a child process: a parser that rescans the text (hours on these files) is stopped there.
+    const child = runTsInChild('src/data/pool-xml.ts', `process.stdout.write(JSON.stringify([...(await m.poolGuidsIn(${JSON.stringify(jobDir)}))]));`, 60_000);
     expect(child.signal, 'the catalog parser did not finish within 60 s').toBeNull();
     expect(child.status, child.stderr).toBe(0);
     expect(JSON.parse(child.stdout)).toEqual([['result.bin', guid]]);
+  });
+});
+
+describe('OutputData patterns the job wrote against names the job chose', () => {
+  it('`*a*a*…*b` over a 200-character name: matched in linear time, the upload goes on with the other outputs', async () => {
+    await writeFile(join(jobDir, 'a'.repeat(200)), 'x');
+    await writeFile(join(jobDir, 'result.bin'), 'the job output\n');
+    const request = { jobId: 7, jobName: undefined, owner: 'alice', ownerGroup: 'gridpp_user', outputSE: [], outputPath: '', jobDir };
+    const outputData = [`${'*a'.repeat(30)}*b`, 'res*.bin'];
+    // The upload runs in a child process: a RegExp of that pattern backtracks for ever, and no timer
+    // in this process would fire meanwhile. The file SE and catalog as above, rebuilt there.
+    const body = `
+      const { createStorage } = await import(${JSON.stringify(join(REPO_ROOT, 'src/data/storage/index.ts'))});
+      const se = { name: 'SE-FILE', endpoints: [{ protocol: 'file', host: '', port: null, path: ${JSON.stringify(seDir)}, wsUrl: '', access: null }],
+        readAccess: true, writeAccess: true, tape: false, accessProtocols: ['file'], writeProtocols: ['file'] };
+      const config = { site: 'LCG.Test.org', vo: 'gridpp', storageElements: new Map([['SE-FILE', se]]), localSEs: [], siteSEs: ['SE-FILE'],
+        defaultOutputSEs: ['SE-FILE'], failoverSEs: [], lfnUserPrefix: 'user', registrationProtocols: [] };
+      const ok = (lfns, v) => ({ successful: new Map(lfns.map((l) => [l, v])), failed: new Map() });
+      const catalog = { name: 'FileCatalog', exists: async (l) => ok(l, false), addFile: async (f) => ok(f.map((x) => x.lfn), true) };
+      const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+      const result = await m.uploadOutputData(${JSON.stringify({ ...request, outputData })},
+        { services: { catalog, config, credentials: {} }, storage: createStorage(), signal: new AbortController().signal,
+          transferTimeoutMs: 10000, logger: quiet, setParameter() {} });
+      process.stdout.write(JSON.stringify(result));`;
+    const child = runTsInChild('src/data/output-data.ts', body, 60_000);
+    expect(child.signal, 'the OutputData glob did not finish within 60 s').toBeNull();
+    expect(child.status, child.stderr).toBe(0);
+    const result = JSON.parse(child.stdout) as { uploaded: { lfn: string }[]; missing: string[] };
+    expect(result.uploaded.map((u) => u.lfn)).toEqual(['/gridpp/user/a/alice/0/7/result.bin']);
+    expect(result.missing).toEqual([outputData[0]]);
+  });
+
+  it('fnmatch sets and a lone bracket, as DIRAC’s glob reads them; dot files left out', async () => {
+    for (const name of ['out-1.txt', 'out-2.txt', 'out-x.txt', '[weird].txt', '.hidden.txt']) await writeFile(join(jobDir, name), name);
+    const request = { jobId: 7, jobName: undefined, owner: 'alice', ownerGroup: 'gridpp_user', outputSE: [], outputPath: '', jobDir };
+    const result = await uploadOutputData({ ...request, outputData: ['out-[0-9].txt', '[weird', '*.txt'] }, ctx());
+    expect(result.uploaded.map((u) => u.localFile)).toEqual(['out-1.txt', 'out-2.txt', '[weird].txt', 'out-x.txt']);
+    expect(result.missing).toEqual(['[weird']);
   });
 });
