@@ -4,8 +4,12 @@
 // summer to disk (the checksum comes with it); its root:// download is xrdcp with the catalog's
 // Adler-32 checked end to end. Memory: the bench process's peak RSS above its level before the
 // transfers, for the whole file size (a flat figure means the body never sits in memory).
+// Two baselines for the https download: xrdcp over root:// (the issue's target row: plaintext on
+// loopback, no TLS on either side) and curl on the same https:// URL (the same TLS decryption and
+// XrdHttp encryption, what a user would compare with; Debian 12 has no XrdClHttp plugin for an
+// xrdcp over https). curl writes to a file and checks nothing, as xrdcp does.
 // Size: DATA_BENCH_MIB (default 1024).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -108,7 +112,11 @@ export default async function dataBench({ runs, log }) {
     const options = { signal: new AbortController().signal, credentials: { caDir: pki.caDir }, timeoutMs: 120_000 };
     const xrdcp = (from, to) => execFileSync('xrdcp', ['--nopbar', '--force', '--path', from, to], { stdio: 'ignore' });
 
-    const rounds = { httpsGet: [], rootGet: [], xrdcpGet: [], httpsPut: [], xrdcpPut: [] };
+    const hasCurl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
+    if (!hasCurl) log('no curl: the https download has only the xrdcp root:// baseline');
+    const curl = (from, to) =>
+      execFileSync('curl', ['--silent', '--show-error', '--fail', '--cacert', path.join(pki.caDir, 'test-ca.pem'), '--output', to, from], { stdio: 'ignore' });
+    const rounds = { httpsGet: [], rootGet: [], xrdcpGet: [], curlGet: [], httpsPut: [], xrdcpPut: [] };
     const rss = { httpsGet: 0, httpsPut: 0 };
     for (let i = 0; i < n; i++) {
       const dl = (name) => path.join(scratch, `${name}-${i}.bin`);
@@ -124,9 +132,10 @@ export default async function dataBench({ runs, log }) {
         async () =>
           rounds.rootGet.push(await timeMs(() => storage.download(se.rootUrl('/bench/file.bin'), dl('root'), { ...options, expectedAdler32: sum }), 'rootGet')),
         async () => rounds.xrdcpGet.push(await timeMs(async () => xrdcp(se.rootUrl('/bench/file.bin'), dl('xrdcp')), 'xrdcpGet')),
+        ...(hasCurl ? [async () => rounds.curlGet.push(await timeMs(async () => curl(se.httpsUrl('/bench/file.bin'), dl('curl')), 'curlGet'))] : []),
       ];
       for (const side of i % 2 === 0 ? sides : [...sides].reverse()) await side();
-      for (const name of ['https', 'root', 'xrdcp']) rmSync(dl(name), { force: true });
+      for (const name of ['https', 'root', 'xrdcp', 'curl']) rmSync(dl(name), { force: true });
       const ups = [
         async () => {
           let ms = 0;
@@ -141,7 +150,7 @@ export default async function dataBench({ runs, log }) {
       for (const side of i % 2 === 0 ? ups : [...ups].reverse()) await side();
       rmSync(path.join(se.dataDir, 'bench', `up-https-${i}.bin`), { force: true });
       rmSync(path.join(se.dataDir, 'bench', `up-xrdcp-${i}.bin`), { force: true });
-      log(`round ${i + 1}/${n}: https get ${round(rounds.httpsGet[i])} ms, root get ${round(rounds.rootGet[i])} ms, xrdcp get ${round(rounds.xrdcpGet[i])} ms, https put ${round(rounds.httpsPut[i])} ms, xrdcp put ${round(rounds.xrdcpPut[i])} ms`);
+      log(`round ${i + 1}/${n}: https get ${round(rounds.httpsGet[i])} ms, root get ${round(rounds.rootGet[i])} ms, xrdcp get ${round(rounds.xrdcpGet[i])} ms, curl https get ${hasCurl ? round(rounds.curlGet[i]) : '-'} ms, https put ${round(rounds.httpsPut[i])} ms, xrdcp put ${round(rounds.xrdcpPut[i])} ms`);
     }
     const mibps = (ms) => round(mib / (ms / 1000), 1);
     const fig = (name, ours, theirs, baselineName, target) => {
@@ -152,6 +161,15 @@ export default async function dataBench({ runs, log }) {
     };
     return [
       fig(`download ${mib} MiB, https (undici, Adler-32 on the way)`, rounds.httpsGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
+      ...(hasCurl
+        ? [
+            {
+              ...fig(`download ${mib} MiB, https (undici, Adler-32 on the way), against curl on the same https URL`, rounds.httpsGet, rounds.curlGet, 'curl https:// (same URL, TLS both sides, no checksum)', 0.9),
+              target: 'informational (same TLS as the pilot; the target is on the xrdcp root:// row)',
+              pass: undefined,
+            },
+          ]
+        : []),
       fig(`download ${mib} MiB, root:// (xrdcp, Adler-32 checked)`, rounds.rootGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
       fig(`upload ${mib} MiB, https PUT (+ HEAD check)`, rounds.httpsPut, rounds.xrdcpPut, 'xrdcp root://', 0.9),
       // CPU time is far less disturbed than wall time by other work on a shared machine.
@@ -164,6 +182,16 @@ export default async function dataBench({ runs, log }) {
           target: 'informational (lower is better)', pass: true, spread: spreadOf(cpu[key].map((x) => round(x, 2)), 's'),
         };
       }),
+      ...(hasCurl
+        ? [
+            {
+              name: `client CPU for a ${mib} MiB https download, against curl on the same https URL`,
+              value: round(median(cpu.httpsGet), 2), unit: 's', baselineName: 'curl https:// (same URL)', baseline: round(median(cpu.curlGet), 2),
+              ratio: round(median(cpu.httpsGet) / median(cpu.curlGet), 2), target: 'informational (lower is better)', pass: true,
+              spread: `pilot ${spreadOf(cpu.httpsGet.map((x) => round(x, 2)), 's')}; curl ${spreadOf(cpu.curlGet.map((x) => round(x, 2)), 's')}`,
+            },
+          ]
+        : []),
       { name: `peak RSS growth during a ${mib} MiB https download`, value: round(rss.httpsGet, 1), unit: 'MiB', target: '< 64 MiB', pass: rss.httpsGet < 64 },
       { name: `peak RSS growth during a ${mib} MiB https upload`, value: round(rss.httpsPut, 1), unit: 'MiB', target: '< 64 MiB', pass: rss.httpsPut < 64 },
     ];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adler32, adler32Hex } from '../adler32.js';
 import { writeSummed } from './summed-write.js';
@@ -29,6 +30,32 @@ describe('writeSummed: a stream to a new file, summed on the way, written in bat
     const dest = join(await dir(), 'out.bin');
     expect(await writeSummed(pieces(), dest)).toEqual({ size: data.length, adler32: adler32Hex(adler32(data)) });
     expect((await readFile(dest)).equals(data)).toBe(true);
+    // A Node stream goes through 'data' events, paused while both batches are busy (a small
+    // highWaterMark makes the source feel the pause).
+    const viaStream = join(await dir(), 'stream.bin');
+    const stream = Readable.from(pieces(), { objectMode: false, highWaterMark: 1024 });
+    expect(await writeSummed(stream, viaStream)).toEqual({ size: data.length, adler32: adler32Hex(adler32(data)) });
+    expect((await readFile(viaStream)).equals(data)).toBe(true);
+  });
+
+  it("ends with the stream's error, and stops a Node stream on the signal", async () => {
+    const d = await dir();
+    async function* failing() {
+      yield new Uint8Array(3 * 1024 * 1024);
+      throw new Error('connection reset');
+    }
+    await expect(writeSummed(Readable.from(failing()), join(d, 'broken'))).rejects.toThrow('connection reset');
+    const stop = new AbortController();
+    async function* endless() {
+      for (let i = 0; ; i++) {
+        if (i === 40) stop.abort(new Error('pilot stopping'));
+        yield new Uint8Array(64 * 1024);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    const source = Readable.from(endless());
+    await expect(writeSummed(source, join(d, 'stopped'), stop.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(source.destroyed).toBe(true);
   });
 
   it('never replaces a file, and stops with an AbortError on the signal', async () => {

@@ -1,55 +1,182 @@
 /**
  * Writes a byte stream to a new file while summing it (Adler-32), with as little per-chunk work as
- * the event loop allows: chunks are summed as they come and written in batches of about 1 MiB
- * (one `writev` for some sixteen pipe reads), where a stream pipeline (source → Transform → file
- * WriteStream) costs a thread-pool write and several callbacks per 64 KiB read (figures:
- * docs/decisions/measurements.md). Memory stays bounded: at most one batch is held, and the source is not read while it is
- * being written.
+ * the event loop allows. A TLS socket hands its body over in 16 KiB pieces (some 65 000 per GiB):
+ * a Node stream is read through 'data' events (no promise per piece), each piece is summed and
+ * kept, and the pieces go out in batches of about 1 MiB (one `writev`), a batch's write running on
+ * the thread pool while the next one collects, so the socket keeps being read while the disk
+ * writes (figures: docs/decisions/measurements.md). Memory stays bounded: two batches, and the
+ * source is paused while both are busy.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { Adler32 } from '../adler32.js';
 import type { TransferResult } from './transfer.js';
 
 const BATCH_BYTES = 1024 * 1024;
 
 /** Stops as a stream pipeline with a signal does: an AbortError, whatever reason the signal carries. */
-function checkSignal(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal.reason });
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal.reason });
+}
+
+/**
+ * Batches taking turns: one collects pieces while the other is written (one `writev`). The pieces
+ * are held, not copied: a socket or pipe read hands over a buffer of its own each time. `take`
+ * sums a piece and adds it unless both batches are busy (the source must wait: `settle`).
+ */
+class DoubleBufferedFile {
+  private batch: Uint8Array[] = [];
+  private batched = 0;
+  private position = 0;
+  private writing: Promise<void> | null = null;
+  private failure: unknown = null;
+  readonly sum = new Adler32();
+  size = 0;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  /** The first write error, once one happened. */
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  /** True while a write is in flight and the collecting batch is full: the source must wait. */
+  get blocked(): boolean {
+    return this.writing !== null && this.batched >= BATCH_BYTES;
+  }
+
+  /** Sums and keeps `chunk` (false, taking nothing, while both batches are busy). */
+  take(chunk: Uint8Array): boolean {
+    if (this.blocked) return false;
+    this.sum.update(chunk);
+    this.size += chunk.length;
+    this.batch.push(chunk);
+    this.batched += chunk.length;
+    if (this.batched >= BATCH_BYTES && this.writing === null) this.flip();
+    return true;
+  }
+
+  /** Starts writing the collected batch; the next one collects meanwhile. */
+  private flip(): void {
+    const batch = this.batch;
+    const position = this.position;
+    this.position += this.batched;
+    this.batch = [];
+    this.batched = 0;
+    this.writing = writeAll(this.handle, batch, position).then(
+      () => {
+        this.writing = null;
+      },
+      (error: unknown) => {
+        this.failure ??= error;
+        this.writing = null;
+      },
+    );
+  }
+
+  /** Resolves once no write is in flight (starting the next full batch's); throws the first write error. */
+  async settle(): Promise<void> {
+    if (this.writing) await this.writing;
+    if (this.failure) throw this.failure;
+    if (this.batched >= BATCH_BYTES) this.flip();
+  }
+
+  /** Writes what is left; the file then holds every byte taken. */
+  async finish(): Promise<void> {
+    await this.settle();
+    if (this.writing) await this.settle();
+    if (this.batched > 0) {
+      this.flip();
+      await this.settle();
+    }
+  }
+}
+
+function isNodeReadable(source: unknown): source is Readable {
+  const s = source as Readable;
+  return typeof s?.on === 'function' && typeof s.pause === 'function' && typeof s.resume === 'function';
 }
 
 /** Reads `source` to its end into `dest` (created, never replaced: `wx`); the signal stops it. */
 export async function writeSummed(source: AsyncIterable<Uint8Array>, dest: string, signal?: AbortSignal): Promise<TransferResult> {
   const handle = await open(dest, 'wx', 0o644);
+  const file = new DoubleBufferedFile(handle);
   try {
-    const sum = new Adler32();
-    let size = 0;
-    let batch: Uint8Array[] = [];
-    let batched = 0;
-    for await (const chunk of source) {
-      checkSignal(signal);
-      sum.update(chunk);
-      size += chunk.length;
-      batch.push(chunk);
-      batched += chunk.length;
-      if (batched >= BATCH_BYTES) {
-        await writeAll(handle, batch);
-        batch = [];
-        batched = 0;
+    if (isNodeReadable(source)) await drainReadable(source, file, signal);
+    else {
+      for await (const chunk of source) {
+        if (signal?.aborted) throw abortError(signal);
+        while (!file.take(chunk)) await file.settle();
       }
     }
-    checkSignal(signal);
-    if (batched > 0) await writeAll(handle, batch);
-    return { size, adler32: sum.hex() };
+    if (signal?.aborted) throw abortError(signal);
+    await file.finish();
+    return { size: file.size, adler32: file.sum.hex() };
   } finally {
+    await file.settle().catch(() => undefined);
     await handle.close();
   }
 }
 
+/**
+ * A Node stream read through 'data' events (no promise per piece): paused while both buffers are
+ * busy, resumed when the write in flight ends.
+ */
+function drainReadable(source: Readable, file: DoubleBufferedFile, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    /** The wait for a write while both batches were busy: 'end' waits for it. */
+    let holding: Promise<void> | null = null;
+    const finish = (error?: unknown): void => {
+      if (done) return;
+      done = true;
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', finish);
+      // An error the stream still emits after this (a late socket reset) must not go unheard.
+      source.on('error', () => undefined);
+      signal?.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else {
+        source.destroy();
+        reject(error);
+      }
+    };
+    const onAbort = (): void => finish(abortError(signal!));
+    const onEnd = (): void => void (holding ?? Promise.resolve()).then(() => finish());
+    const onData = (chunk: Uint8Array): void => {
+      if (file.failed) return finish(file.failed);
+      const taken = file.take(chunk);
+      if (taken && !file.blocked) return;
+      // Both batches busy: hold the stream until the write in flight ends (and take the piece then).
+      source.pause();
+      holding = (async () => {
+        try {
+          await file.settle();
+          if (!taken) while (!file.take(chunk)) await file.settle();
+        } catch (error) {
+          finish(error);
+          return;
+        } finally {
+          holding = null;
+        }
+        if (!done) source.resume();
+      })();
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', finish);
+  });
+}
+
 /** `writev` may write less than asked (a full disk, a signal): the rest is written again. */
-async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
+async function writeAll(handle: FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
   let left = chunks;
-  for (;;) {
-    const { bytesWritten } = await handle.writev(left);
+  while (left.length > 0) {
+    const { bytesWritten } = await handle.writev(left, position);
+    position += bytesWritten;
     let skip = bytesWritten;
     const rest: Uint8Array[] = [];
     for (const c of left) {
@@ -60,7 +187,6 @@ async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void>
       rest.push(skip > 0 ? c.subarray(skip) : c);
       skip = 0;
     }
-    if (rest.length === 0) return;
     left = rest;
   }
 }
