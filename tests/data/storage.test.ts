@@ -75,6 +75,29 @@ describe('xrdcp lookup', () => {
   });
 });
 
+describe('xrdcp gets the job owner’s credentials, never the pilot’s', () => {
+  it('the pilot’s token and proxy variables are not in its environment; the owner’s proxy is', async () => {
+    // An xrdcp that writes down its environment (a real process, as the real one would read it).
+    const seen = join(work, 'xrdcp-env.txt');
+    const fake = join(work, 'fake-xrdcp');
+    await writeFile(fake, `#!/bin/sh\nenv > '${seen}'\n`, { mode: 0o755 });
+    const pilotEnv = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      BEARER_TOKEN: 'pilot-bearer-token', BEARER_TOKEN_FILE: '/run/pilot/bt', X509_USER_PROXY: '/pilot/proxy.pem',
+      X509_USER_CERT: '/pilot/hostcert.pem', X509_USER_KEY: '/pilot/hostkey.pem', DIRACX_CREDENTIALS_PATH: '/pilot/creds.json',
+      PILOT_SECRET: 'pilot-secret', XRD_LOGLEVEL: 'Info', LANG: 'C',
+    };
+    const protocol = xrdcpProtocol({ binary: fake, env: pilotEnv });
+    const source = join(work, 'owner-output.bin');
+    await writeFile(source, 'x');
+    await protocol.upload(source, 'root://127.0.0.1:1//gridpp/x', options());
+    const env = await readFile(seen, 'utf8');
+    expect(env).toContain(`X509_USER_PROXY=${pki.proxyPath}`);
+    expect(env).toContain('XRD_LOGLEVEL=Info');
+    for (const leaked of ['pilot-bearer-token', '/run/pilot/bt', '/pilot/', 'pilot-secret', 'BEARER_TOKEN']) expect(env).not.toContain(leaked);
+  });
+});
+
 describe.skipIf(missing !== null)('XRootD storage element (root:// and https://)', () => {
   let se: XrootdSE;
   const path = '/gridpp/data/run1/file.bin';

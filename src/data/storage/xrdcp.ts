@@ -51,6 +51,19 @@ export interface XrdcpOptions {
 /** The exit status xrdcp 5.5 gives a checksum mismatch ("[ERROR] CheckSum error"). */
 const CHECKSUM_EXIT = 53;
 
+/**
+ * Variables by which XRootD's client finds credentials of its own (WLCG token discovery, X.509):
+ * in the pilot's environment they are the pilot's, and a job's data moves with the job owner's
+ * credentials (TransferOptions.credentials) or none, never the pilot's: the job would otherwise
+ * read or write where only the pilot may. Tokens, secrets and the pilot's own variables go too
+ * (the same rule as the payload environment's).
+ */
+const PILOT_CREDENTIAL_VARIABLES = /^(BEARER_TOKEN|BEARER_TOKEN_FILE|X509_USER_PROXY|X509_USER_CERT|X509_USER_KEY)$|TOKEN|SECRET|PASSWORD|CREDENTIAL|^DIRACX_|^PILOT_/i;
+
+export function withoutPilotCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !PILOT_CREDENTIAL_VARIABLES.test(name)));
+}
+
 export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
   let located: Promise<{ path: string; fromCvmfs: boolean } | null> | undefined;
   const locate = async (): Promise<{ path: string; fromCvmfs: boolean }> => {
@@ -67,7 +80,7 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
   const environment = (transfer: TransferOptions, path: string, fromCvmfs: boolean): NodeJS.ProcessEnv => {
     const seconds = Math.max(1, Math.ceil(transfer.timeoutMs / 1000));
     const env: NodeJS.ProcessEnv = {
-      ...(options.env ?? process.env),
+      ...withoutPilotCredentials(options.env ?? process.env),
       // Fail over to the next replica quickly instead of XRootD's 5 retries in a 120 s window.
       XRD_CONNECTIONRETRY: '1',
       XRD_CONNECTIONWINDOW: String(Math.min(seconds, 30)),
