@@ -5,13 +5,37 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const NODE_GLOBALS = Object.fromEntries(
-  ['process', 'console', 'URL', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'AbortController', 'fetch']
-    .map((name) => [name, 'readonly']),
+  [
+    'process',
+    'console',
+    'URL',
+    'Buffer',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'performance',
+    'AbortController',
+    'fetch',
+  ].map((name) => [name, 'readonly']),
 );
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'build/', 'native/build/', 'coverage/', '.work/', 'bench/.tmp/', 'bench/python/', 'tests/fixtures/', 'spec/', '**/*.d.ts', '**/*.d.mts', '*.config.ts'],
+    ignores: [
+      'dist/',
+      'build/',
+      'native/build/',
+      'coverage/',
+      '.work/',
+      'bench/.tmp/',
+      'bench/python/',
+      'tests/fixtures/',
+      'spec/',
+      '**/*.d.ts',
+      '**/*.d.mts',
+      '*.config.ts',
+    ],
   },
   {
     files: ['**/*.ts'],
@@ -25,7 +49,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/no-duplicate-type-constituents': 'error',
       '@typescript-eslint/prefer-optional-chain': 'off',
       'no-control-regex': 'error',
@@ -55,6 +82,9 @@ export default tseslint.config(
   },
   {
     files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { ...NODE_GLOBALS, __dirname: 'readonly', __filename: 'readonly', require: 'readonly', module: 'writable' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { ...NODE_GLOBALS, __dirname: 'readonly', __filename: 'readonly', require: 'readonly', module: 'writable' },
+    },
   },
 );

@@ -17,7 +17,6 @@ const MB = 1e6;
 const SIZE_LIMIT_MB = 110;
 const STARTUP_RATIO_LIMIT = 1.5;
 
-
 /** Wall time of one run to exit, in ms; throws if the command fails. */
 function timeOnce(file, args, env) {
   return new Promise((resolve, reject) => {
@@ -101,9 +100,34 @@ async function timeToFirstMatch(command, args, watcher, dir, index) {
   const creds = path.join(dir, `creds-${index}.json`);
   copyFileSync(path.join(dir, 'creds.json'), creds);
   const argv = [
-    ...args, 'run', '--diracx-url', watcher.url, '--credentials', creds, '--work-dir', work,
-    '--wnVO', 'demo', '-n', 'DIRAC.Demo.local', '-N', 'demo-ce.local', '-Q', 'default', '-y', 'Pool', '-P', '1',
-    '-T', '86400', '--cpu-power-source', 'config', '--cpu-power', '10', '--StopAfterFailedMatches', '1',
+    ...args,
+    'run',
+    '--diracx-url',
+    watcher.url,
+    '--credentials',
+    creds,
+    '--work-dir',
+    work,
+    '--wnVO',
+    'demo',
+    '-n',
+    'DIRAC.Demo.local',
+    '-N',
+    'demo-ce.local',
+    '-Q',
+    'default',
+    '-y',
+    'Pool',
+    '-P',
+    '1',
+    '-T',
+    '86400',
+    '--cpu-power-source',
+    'config',
+    '--cpu-power',
+    '10',
+    '--StopAfterFailedMatches',
+    '1',
   ];
   const matched = watcher.nextMatch();
   const start = process.hrtime.bigint();
@@ -202,11 +226,7 @@ export default async function run({ runs = 10, log = console.log } = {}) {
 
   // Empty environment, as a batch slot would run it; same for the bare runtime.
   const env = { PATH: '/usr/bin:/bin' };
-  const [pilotTimes, nodeTimes] = await timeInterleaved(
-    runs,
-    [exe('x64'), ['version'], env],
-    [bareNode, ['-e', '0'], env],
-  );
+  const [pilotTimes, nodeTimes] = await timeInterleaved(runs, [exe('x64'), ['version'], env], [bareNode, ['-e', '0'], env]);
   const pilotMedian = median(pilotTimes);
   const nodeMedian = median(nodeTimes);
   records.push({

@@ -49,9 +49,16 @@ export function cpuModel() {
     return cpus()[0]?.model ?? 'unknown';
   }
   const field = (name) => text.match(new RegExp(`^${name}\\s*: (.*)$`, 'm'))?.[1]?.trim();
-  return [field('model name') ?? cpus()[0]?.model, field('vendor_id'), field('cpu family') && `family ${field('cpu family')}`, field('model') && `model ${field('model')}`,
-    field('CPU implementer') && `implementer ${field('CPU implementer')}`, field('CPU part') && `part ${field('CPU part')}`]
-    .filter(Boolean).join(', ');
+  return [
+    field('model name') ?? cpus()[0]?.model,
+    field('vendor_id'),
+    field('cpu family') && `family ${field('cpu family')}`,
+    field('model') && `model ${field('model')}`,
+    field('CPU implementer') && `implementer ${field('CPU implementer')}`,
+    field('CPU part') && `part ${field('CPU part')}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 function hasTaskset() {
@@ -88,7 +95,13 @@ function runPairs(count, label, bundle, pin, log) {
     const runPython = () => timed('python3', [pythonReference, '--draws', String(pythonDraws)], pin);
     const runJs = () => timed(process.execPath, [bundle], pin);
     // Alternate the order so that neither side always runs first in a pair.
-    const [py, js] = i % 2 === 0 ? [runPython(), runJs()] : (() => { const j = runJs(); return [runPython(), j]; })();
+    const [py, js] =
+      i % 2 === 0
+        ? [runPython(), runJs()]
+        : (() => {
+            const j = runJs();
+            return [runPython(), j];
+          })();
     const pair = {
       pythonNorm: py.json.norm[0],
       // Interpreter start-up aside, Python's wall time is proportional to its draws.
@@ -102,8 +115,10 @@ function runPairs(count, label, bundle, pin, log) {
       load,
     };
     pairs.push(pair);
-    log(`db12 ${label} pair ${i + 1}/${count} (load ${load.toFixed(1)}): python NORM ${fmt(pair.pythonNorm)} (${fmt(pair.pythonWall)} s), ` +
-      `pilot ${pair.jsPower} raw JS NORM ${fmt(pair.jsRawNorm)} (${fmt(pair.jsWall)} s, ±${(pair.jsStandardError * 100).toFixed(1)}%) ratio ${fmt(pair.jsScore / pair.pythonNorm)}`);
+    log(
+      `db12 ${label} pair ${i + 1}/${count} (load ${load.toFixed(1)}): python NORM ${fmt(pair.pythonNorm)} (${fmt(pair.pythonWall)} s), ` +
+        `pilot ${pair.jsPower} raw JS NORM ${fmt(pair.jsRawNorm)} (${fmt(pair.jsWall)} s, ±${(pair.jsStandardError * 100).toFixed(1)}%) ratio ${fmt(pair.jsScore / pair.pythonNorm)}`,
+    );
   }
   return pairs;
 }
@@ -170,7 +185,9 @@ export default async function run({ runs = 6, loadedRuns, log = console.log } = 
   const pin = process.env.DB12_BENCH_PIN === '1' && hasTaskset();
   const model = cpuModel();
   const python = execFileSync('python3', ['--version'], { encoding: 'utf8' }).trim();
-  log(`db12 bench on ${model}, ${cpus().length} CPUs, ${python}, node ${process.version}${pin ? ', pinned to core 0' : ''}, python draws ${pythonDraws}`);
+  log(
+    `db12 bench on ${model}, ${cpus().length} CPUs, ${python}, node ${process.version}${pin ? ', pinned to core 0' : ''}, python draws ${pythonDraws}`,
+  );
   const work = mkdtempSync(path.join(tmpdir(), 'db12-bench-'));
   const started = performance.now();
   try {

@@ -13,7 +13,17 @@ const creds = path.join(root, 'creds.json');
 writeFileSync(creds, 'x', { mode: 0o600 });
 const work = path.join(root, 'work');
 mkdirSync(path.join(work, 'tokens'), { recursive: true });
-const limits = { sampleIntervalMs: 1000, wallClockSeconds: null, cpuSeconds: null, memoryMB: null, minDiskMB: null, maxStdoutBytes: null, stalled: null, loopingSeconds: null, killGraceMs: 200 };
+const limits = {
+  sampleIntervalMs: 1000,
+  wallClockSeconds: null,
+  cpuSeconds: null,
+  memoryMB: null,
+  minDiskMB: null,
+  maxStdoutBytes: null,
+  stalled: null,
+  loopingSeconds: null,
+  killGraceMs: 200,
+};
 
 async function run(withAreas: boolean): Promise<number> {
   const times: number[] = [];
@@ -22,9 +32,24 @@ async function run(withAreas: boolean): Promise<number> {
     mkdirSync(jobDir, { recursive: true });
     const t = performance.now();
     await startPayload({
-      jobId: i, argv: ['/bin/true'], cwd: jobDir, env: { PATH: '/usr/bin:/bin' }, stdoutFile: 'std.out', stderrFile: 'std.err',
-      runner: { kind: 'direct' }, limits, logger: silentLogger(), secretFiles: { files: [creds] },
-      ...(withAreas ? { privateAreas: [{ dir: path.join(work, 'jobs'), keep: String(i) }, { dir: path.join(work, 'tokens'), keep: `job-${i}` }] } : {}),
+      jobId: i,
+      argv: ['/bin/true'],
+      cwd: jobDir,
+      env: { PATH: '/usr/bin:/bin' },
+      stdoutFile: 'std.out',
+      stderrFile: 'std.err',
+      runner: { kind: 'direct' },
+      limits,
+      logger: silentLogger(),
+      secretFiles: { files: [creds] },
+      ...(withAreas
+        ? {
+            privateAreas: [
+              { dir: path.join(work, 'jobs'), keep: String(i) },
+              { dir: path.join(work, 'tokens'), keep: `job-${i}` },
+            ],
+          }
+        : {}),
     }).done;
     times.push(performance.now() - t);
     rmSync(jobDir, { recursive: true, force: true });
@@ -36,5 +61,11 @@ async function run(withAreas: boolean): Promise<number> {
 await run(false); // builds the holder once
 const without = await run(false);
 const withView = await run(true);
-console.log(JSON.stringify({ n: N, medianMsHiddenCredentialsOnly: Math.round(without * 10) / 10, medianMsWithJobView: Math.round(withView * 10) / 10 }));
+console.log(
+  JSON.stringify({
+    n: N,
+    medianMsHiddenCredentialsOnly: Math.round(without * 10) / 10,
+    medianMsWithJobView: Math.round(withView * 10) / 10,
+  }),
+);
 rmSync(root, { recursive: true, force: true });

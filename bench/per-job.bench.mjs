@@ -32,7 +32,8 @@ async function measure(startDevServer, slots, jobs) {
   try {
     tn = await runPilotAgainst(server, { processors: slots });
     const notDone = server.jobs().filter((j) => j.status !== 'Done');
-    if (notDone.length > 0) throw new Error(`${notDone.length} jobs did not end Done (first: ${notDone[0].status}/${notDone[0].minorStatus})`);
+    if (notDone.length > 0)
+      throw new Error(`${notDone.length} jobs did not end Done (first: ${notDone[0].status}/${notDone[0].minorStatus})`);
   } finally {
     await server.close();
   }

@@ -22,7 +22,19 @@ export function loadDevServer() {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-devserver-'));
   const out = path.join(dir, 'devserver-lib.cjs');
   const esbuild = path.join(repo, 'node_modules', '.bin', 'esbuild');
-  const built = spawnSync(esbuild, [path.join(repo, 'src', 'devserver', 'index.ts'), '--bundle', '--platform=node', '--format=cjs', '--target=node22', `--outfile=${out}`, '--log-level=warning'], { encoding: 'utf8' });
+  const built = spawnSync(
+    esbuild,
+    [
+      path.join(repo, 'src', 'devserver', 'index.ts'),
+      '--bundle',
+      '--platform=node',
+      '--format=cjs',
+      '--target=node22',
+      `--outfile=${out}`,
+      '--log-level=warning',
+    ],
+    { encoding: 'utf8' },
+  );
   if (built.status !== 0) throw new Error(`esbuild failed: ${built.stderr}`);
   try {
     devServerModule = createRequire(import.meta.url)(out);
@@ -47,7 +59,9 @@ export function ownCpuSeconds(pid, ticksPerSecond = 100) {
 /** VmRSS in MB; null once the process is gone. */
 export function rssMB(pid) {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return line ? Number(line.split(/\s+/)[1]) / 1024 : null;
   } catch {
     return null;
@@ -65,15 +79,51 @@ export async function runPilotAgainst(server, { processors, extra = [], timeoutM
   const credentials = path.join(dir, 'credentials.json');
   await server.writePilotCredentials(credentials);
   const args = [
-    ...nodeArgs, pilotBundle, 'run', '--diracx-url', server.url, '--credentials', credentials, '--work-dir', path.join(dir, 'work'),
-    '--wnVO', 'demo', '-n', 'DIRAC.Bench.local', '-N', 'bench-ce.local', '-Q', 'default', '-y', 'Pool',
-    '-T', '864000', '--cpu-power-source', 'config', '--cpu-power', '10', '--runner', 'direct',
-    '-P', String(processors), '--PollingTime', '0.1', '--StopAfterFailedMatches', '1', '-M', '100000', ...extra,
+    ...nodeArgs,
+    pilotBundle,
+    'run',
+    '--diracx-url',
+    server.url,
+    '--credentials',
+    credentials,
+    '--work-dir',
+    path.join(dir, 'work'),
+    '--wnVO',
+    'demo',
+    '-n',
+    'DIRAC.Bench.local',
+    '-N',
+    'bench-ce.local',
+    '-Q',
+    'default',
+    '-y',
+    'Pool',
+    '-T',
+    '864000',
+    '--cpu-power-source',
+    'config',
+    '--cpu-power',
+    '10',
+    '--runner',
+    'direct',
+    '-P',
+    String(processors),
+    '--PollingTime',
+    '0.1',
+    '--StopAfterFailedMatches',
+    '1',
+    '-M',
+    '100000',
+    ...extra,
   ];
   const started = process.hrtime.bigint();
   try {
     return await new Promise((resolve, reject) => {
-      const child = spawn(node, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+      const child = spawn(node, args, {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -83,7 +133,17 @@ export async function runPilotAgainst(server, { processors, extra = [], timeoutM
         clearTimeout(timer);
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         if (code === 0) resolve(ms);
-        else reject(new Error(`pilot exited ${code ?? signal}: ${stderr.split('\n').filter((l) => l.startsWith('pilot:')).join(' ') || stderr.slice(-500)}`));
+        else
+          reject(
+            new Error(
+              `pilot exited ${code ?? signal}: ${
+                stderr
+                  .split('\n')
+                  .filter((l) => l.startsWith('pilot:'))
+                  .join(' ') || stderr.slice(-500)
+              }`,
+            ),
+          );
       });
     });
   } finally {

@@ -14,7 +14,6 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const node = path.join(repo, 'node_modules', '.bin', 'node');
 const pilot = path.join(repo, 'dist', 'pilot.cjs');
 
-
 /** Wall time of one run to exit, in ms; rejects if the command fails or takes over a minute. */
 function timeOnce([file, args, options = {}]) {
   return new Promise((resolve, reject) => {
@@ -52,7 +51,11 @@ function bundle(dir, name, source) {
   writeFileSync(entry, source);
   const out = path.join(dir, `${name}.cjs`);
   const esbuild = path.join(repo, 'node_modules', '.bin', 'esbuild');
-  const built = spawnSync(esbuild, [entry, '--bundle', '--platform=node', '--format=cjs', '--target=node22', `--outfile=${out}`, '--log-level=warning'], { encoding: 'utf8' });
+  const built = spawnSync(
+    esbuild,
+    [entry, '--bundle', '--platform=node', '--format=cjs', '--target=node22', `--outfile=${out}`, '--log-level=warning'],
+    { encoding: 'utf8' },
+  );
   if (built.status !== 0) throw new Error(`esbuild failed: ${built.stderr}`);
   return out;
 }
@@ -61,7 +64,10 @@ const probesIndex = JSON.stringify(path.join(repo, 'src', 'probes', 'index.ts'))
 
 /** esbuild bundle of the probe library plus a driver that times probeNode() and prints JSON. */
 function buildInProcessTimer(dir) {
-  return bundle(dir, 'probe-timer', `import { probeNode } from ${probesIndex};
+  return bundle(
+    dir,
+    'probe-timer',
+    `import { probeNode } from ${probesIndex};
 async function main() {
   const warm = Number(process.argv[2] ?? 10);
   const cpu = process.cpuUsage();
@@ -79,7 +85,8 @@ async function main() {
   process.stdout.write(JSON.stringify({ cold, coldCpu, warm: times }));
 }
 main();
-`);
+`,
+  );
 }
 
 export default async function run({ runs = 7, log = console.log } = {}) {
@@ -105,10 +112,31 @@ export default async function run({ runs = 7, log = console.log } = {}) {
       warms.push(median(warm));
     }
     const cold = median(colds);
-    records.push({ name: 'probeNode() in-process, first call', value: round(cold), unit: 'ms', target: '< 20 ms', pass: cold < 20, spread: spreadOf(colds, 'ms') });
+    records.push({
+      name: 'probeNode() in-process, first call',
+      value: round(cold),
+      unit: 'ms',
+      target: '< 20 ms',
+      pass: cold < 20,
+      spread: spreadOf(colds, 'ms'),
+    });
     // CPU time of the same first call: what the probe costs, whatever else shares the machine.
-    records.push({ name: 'probeNode() in-process, first call, CPU time', value: round(median(coldCpus)), unit: 'ms', target: '< 20 ms', pass: median(coldCpus) < 20, spread: spreadOf(coldCpus, 'ms') });
-    records.push({ name: 'probeNode() in-process, warm call', value: round(median(warms)), unit: 'ms', target: '< 20 ms', pass: median(warms) < 20, spread: spreadOf(warms, 'ms') });
+    records.push({
+      name: 'probeNode() in-process, first call, CPU time',
+      value: round(median(coldCpus)),
+      unit: 'ms',
+      target: '< 20 ms',
+      pass: median(coldCpus) < 20,
+      spread: spreadOf(coldCpus, 'ms'),
+    });
+    records.push({
+      name: 'probeNode() in-process, warm call',
+      value: round(median(warms)),
+      unit: 'ms',
+      target: '< 20 ms',
+      pass: median(warms) < 20,
+      spread: spreadOf(warms, 'ms'),
+    });
     log(`in-process: cold ${round(cold)} ms, warm ${round(median(warms))} ms`);
 
     // 2. The whole process against its floor and the system tools, interleaved.
@@ -118,7 +146,11 @@ export default async function run({ runs = 7, log = console.log } = {}) {
     const nvidiaSmi = existsSync('/proc/driver/nvidia/version') ? which('nvidia-smi') : null;
     const toolCommands = [];
     if (lscpu) toolCommands.push([lscpu, ['-J']]);
-    if (nvidiaSmi) toolCommands.push([nvidiaSmi, ['--query-gpu=index,name,uuid,memory.total,driver_version,compute_cap,pci.bus_id', '--format=csv,noheader,nounits']]);
+    if (nvidiaSmi)
+      toolCommands.push([
+        nvidiaSmi,
+        ['--query-gpu=index,name,uuid,memory.total,driver_version,compute_cap,pci.bus_id', '--format=csv,noheader,nounits'],
+      ]);
     const [probeTimes, floorTimes, ...toolTimes] = await interleaved(runs, [probeCommand, floorCommand, ...toolCommands]);
     const probeMs = median(probeTimes);
     const floorMs = median(floorTimes);
@@ -193,7 +225,11 @@ export default async function run({ runs = 7, log = console.log } = {}) {
 
     // 3. systeminformation's getStaticData() in a child process: slow (~66 commands), so fewer runs.
     const siRuns = Math.max(3, Math.min(runs, 5));
-    const siCommand = [node, ['-e', "require('systeminformation').getStaticData().then(() => process.exit(0), () => process.exit(1))"], { cwd: repo }];
+    const siCommand = [
+      node,
+      ['-e', "require('systeminformation').getStaticData().then(() => process.exit(0), () => process.exit(1))"],
+      { cwd: repo },
+    ];
     const [probeAgain, siTimes] = await interleaved(siRuns, [probeCommand, siCommand]);
     const siMs = median(siTimes);
     const probeAgainMs = median(probeAgain);

@@ -44,10 +44,17 @@ if (only.length > 0 && existsSync(resultsJson)) {
   for (const r of previous) if (!ranNow.has(r.bench)) records.push(r);
 }
 
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  date: new Date().toISOString(),
+};
 writeFileSync(resultsJson, `${JSON.stringify({ machine, runs, records, failures }, null, 2)}\n`);
 
-const fmt = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3)) : v ?? '');
+const fmt = (v) =>
+  typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3)) : (v ?? '');
 const lines = [
   '# Benchmark results',
   '',
@@ -55,12 +62,18 @@ const lines = [
   '',
   '| bench | figure | value | unit | baseline | baseline value | ratio | target | pass | spread |',
   '|---|---|---:|---|---|---:|---:|---|---|---|',
-  ...records.map((r) => `| ${r.bench} | ${r.name} | ${fmt(r.value)} | ${r.unit ?? ''} | ${r.baselineName ?? ''} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : '**no**'} | ${r.spread ?? ''} |`),
+  ...records.map(
+    (r) =>
+      `| ${r.bench} | ${r.name} | ${fmt(r.value)} | ${r.unit ?? ''} | ${r.baselineName ?? ''} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : '**no**'} | ${r.spread ?? ''} |`,
+  ),
   '',
 ];
-for (const file of readdirSync(here).filter((f) => f.endsWith('.plot.md')).sort()) {
+for (const file of readdirSync(here)
+  .filter((f) => f.endsWith('.plot.md'))
+  .sort()) {
   lines.push(readFileSync(path.join(here, file), 'utf8'), '');
 }
-if (failures.length > 0) lines.push('## Benches that failed to run', '', ...failures.map((f) => `- ${f.bench}: ${f.error.split('\n')[0]}`), '');
+if (failures.length > 0)
+  lines.push('## Benches that failed to run', '', ...failures.map((f) => `- ${f.bench}: ${f.error.split('\n')[0]}`), '');
 writeFileSync(path.join(here, 'results.md'), lines.join('\n'));
 log(`bench: ${records.length} figures, ${records.filter((r) => r.pass === false).length} below target, ${failures.length} benches failed`);

@@ -46,7 +46,8 @@ async function extractRounds(lib, archive, sha256, format, dir, n) {
     await inTurn(
       i,
       async () => ours.push(await timeMs(() => lib.extractSandbox(archive, a, { expectedSha256: sha256 }))),
-      async () => theirs.push(await timeMs(() => execFileSync('tar', ['-I', format === 'tar.zst' ? 'zstd' : 'bzip2', '-xf', archive, '-C', b]))),
+      async () =>
+        theirs.push(await timeMs(() => execFileSync('tar', ['-I', format === 'tar.zst' ? 'zstd' : 'bzip2', '-xf', archive, '-C', b]))),
     );
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });

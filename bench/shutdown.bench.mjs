@@ -13,16 +13,42 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function once(startDevServer) {
   const server = await startDevServer({
-    jobs: [{ fields: { JobName: 'long', Executable: 'long.sh', StdOutput: 'std.out', StdError: 'std.err' }, inputFiles: { 'long.sh': '#!/bin/sh\nsleep 120\n' } }],
+    jobs: [
+      {
+        fields: { JobName: 'long', Executable: 'long.sh', StdOutput: 'std.out', StdError: 'std.err' },
+        inputFiles: { 'long.sh': '#!/bin/sh\nsleep 120\n' },
+      },
+    ],
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-shutdown-'));
   try {
     const credentials = path.join(dir, 'credentials.json');
     await server.writePilotCredentials(credentials);
     const args = [
-      pilotBundle, 'run', '--diracx-url', server.url, '--credentials', credentials, '--work-dir', path.join(dir, 'work'),
-      '--wnVO', 'demo', '-n', 'DIRAC.Bench.local', '-T', '864000', '--cpu-power-source', 'config', '--cpu-power', '10',
-      '--runner', 'direct', '-P', '1', '--PollingTime', '0.1',
+      pilotBundle,
+      'run',
+      '--diracx-url',
+      server.url,
+      '--credentials',
+      credentials,
+      '--work-dir',
+      path.join(dir, 'work'),
+      '--wnVO',
+      'demo',
+      '-n',
+      'DIRAC.Bench.local',
+      '-T',
+      '864000',
+      '--cpu-power-source',
+      'config',
+      '--cpu-power',
+      '10',
+      '--runner',
+      'direct',
+      '-P',
+      '1',
+      '--PollingTime',
+      '0.1',
     ];
     const started = Date.now();
     const child = spawn(node, args, { cwd: dir, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
@@ -62,7 +88,10 @@ export default async function run({ runs, log }) {
       ratio: round(shutdown / running),
       target: '< 25000 ms (Slurm KillWait 30 s)',
       pass: shutdown < 25_000,
-      spread: spreadOf(samples.map((s) => s.shutdown), 'ms'),
+      spread: spreadOf(
+        samples.map((s) => s.shutdown),
+        'ms',
+      ),
     },
   ];
 }

@@ -40,7 +40,15 @@ const cells = new Map();
 for (const line of readFileSync(recordFile, 'utf8').split('\n').filter(Boolean)) {
   const cell = JSON.parse(line);
   const key = `${cell.stage}\u0000${cell.fault}`;
-  const seen = cells.get(key) ?? { stage: cell.stage, fault: cell.fault, worstMs: null, codes: new Set(), runs: 0, endedFirst: 0, forced: 0 };
+  const seen = cells.get(key) ?? {
+    stage: cell.stage,
+    fault: cell.fault,
+    worstMs: null,
+    codes: new Set(),
+    runs: 0,
+    endedFirst: 0,
+    forced: 0,
+  };
   seen.runs++;
   seen.codes.add(cell.code);
   if (cell.exitMs === null) seen.endedFirst++;
@@ -57,7 +65,9 @@ const fmt = (cell) => {
   return `${time} (${codes}${cell.forced ? ', forced' : ''})`;
 };
 const header = `| Stage \\ fault | ${FAULTS.join(' | ')} |\n|---|${FAULTS.map(() => '---:').join('|')}|\n`;
-const rows = STAGES.map((stage) => `| ${stage} | ${FAULTS.map((fault) => fmt(cells.get(`${stage}\u0000${fault}`))).join(' | ')} |`).join('\n');
+const rows = STAGES.map((stage) => `| ${stage} | ${FAULTS.map((fault) => fmt(cells.get(`${stage}\u0000${fault}`))).join(' | ')} |`).join(
+  '\n',
+);
 const extras = [...cells.values()].filter((c) => !FAULTS.includes(c.fault) || !STAGES.includes(c.stage));
 const extraRows = extras.map((c) => `| ${c.stage} | ${fmt(c)} |`).join('\n');
 const worst = Math.max(...[...cells.values()].map((c) => c.worstMs ?? 0));
@@ -73,7 +83,10 @@ ${extraRows}
 
 Worst of all cells: ${(worst / 1000).toFixed(1)} s${failedRuns ? ` (${failedRuns} run(s) had failing cells)` : ''}.`;
 
-writeFileSync(path.join(here, 'sigterm-matrix.json'), `${JSON.stringify({ date, runs, machine, graceMs: GRACE_MS, cells: [...cells.values()].map((c) => ({ ...c, codes: [...c.codes] })) }, null, 2)}\n`);
+writeFileSync(
+  path.join(here, 'sigterm-matrix.json'),
+  `${JSON.stringify({ date, runs, machine, graceMs: GRACE_MS, cells: [...cells.values()].map((c) => ({ ...c, codes: [...c.codes] })) }, null, 2)}\n`,
+);
 writeFileSync(path.join(here, 'sigterm-matrix.md'), `# SIGTERM matrix (issue 16 §1)\n\n${table}\n`);
 const docFile = path.join(root, 'docs', 'reliability.md');
 const doc = readFileSync(docFile, 'utf8');

@@ -19,12 +19,14 @@ import { loadDevServer, median, node, ownCpuSeconds, round, rssMB, runPilotAgain
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BUSY = '#!/bin/sh\nend=$(( $(date +%s) + $1 ))\nwhile [ "$(date +%s)" -lt "$end" ]; do sleep 0.5; done\n';
 /** Window lengths: the headline (16 payloads) longer, the plot levels shorter. SUP_LEVELS (JSON) overrides, for a quick look. */
-const LEVELS = process.env.SUP_LEVELS ? JSON.parse(process.env.SUP_LEVELS) : [
-  { payloads: 1, windowS: 10 },
-  { payloads: 4, windowS: 10 },
-  { payloads: 16, windowS: 30 },
-  { payloads: 64, windowS: 10 },
-];
+const LEVELS = process.env.SUP_LEVELS
+  ? JSON.parse(process.env.SUP_LEVELS)
+  : [
+      { payloads: 1, windowS: 10 },
+      { payloads: 4, windowS: 10 },
+      { payloads: 16, windowS: 30 },
+      { payloads: 64, windowS: 10 },
+    ];
 /** Payloads outlive the window by this much: time for all of them to start first (64 take over 12 s on a loaded 2-core VM). */
 const MARGIN_S = 30;
 /**
@@ -57,7 +59,12 @@ async function sampleWindow(getPid, ready, windowS) {
   const cpuEnd = ownCpuSeconds(pid);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (cpuStart === null || cpuEnd === null) throw new Error('process ended inside the window');
-  return { cpuPercent: ((cpuEnd - cpuStart) / seconds) * 100, rssMB: Math.max(...rss), medianRssMB: median(rss), minRssMB: Math.min(...rss) };
+  return {
+    cpuPercent: ((cpuEnd - cpuStart) / seconds) * 100,
+    rssMB: Math.max(...rss),
+    medianRssMB: median(rss),
+    minRssMB: Math.min(...rss),
+  };
 }
 
 async function pilotCost(startDevServer, payloads, windowS, env = {}) {
@@ -69,7 +76,13 @@ async function pilotCost(startDevServer, payloads, windowS, env = {}) {
   const server = await startDevServer({ jobs });
   let pid = 0;
   try {
-    const running = runPilotAgainst(server, { processors: payloads, extra: ['--heartbeat', '10'], env, onStart: (p) => (pid = p), timeoutMs: (duration + 120) * 1000 });
+    const running = runPilotAgainst(server, {
+      processors: payloads,
+      extra: ['--heartbeat', '10'],
+      env,
+      onStart: (p) => (pid = p),
+      timeoutMs: (duration + 120) * 1000,
+    });
     const ready = async () => server.jobs().filter((j) => j.minorStatus === 'Application').length === payloads;
     const window = await sampleWindow(() => pid, ready, windowS);
     await running;
@@ -93,7 +106,11 @@ process.stdout.write('started\\n');`;
     let started = false;
     child.stdout.on('data', (d) => (started ||= String(d).includes('started')));
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    const window = await sampleWindow(() => child.pid, async () => started, windowS);
+    const window = await sampleWindow(
+      () => child.pid,
+      async () => started,
+      windowS,
+    );
     await exited;
     return window;
   } finally {
@@ -111,7 +128,9 @@ export default async function run({ log }) {
     const bare = await bareCost(payloads, windowS);
     const headline = payloads === 16;
     const asStarted = headline ? await pilotCost(startDevServer, payloads, windowS, { PILOT_NO_REEXEC: '1' }) : null;
-    log(`${payloads} payload(s), ${windowS} s window: pilot ${round(pilot.cpuPercent)} % CPU, ${round(pilot.rssMB, 1)} MB; bare node ${round(bare.cpuPercent)} %, ${round(bare.rssMB, 1)} MB${asStarted ? `; pilot without re-exec ${round(asStarted.rssMB, 1)} MB (median ${round(asStarted.medianRssMB, 1)})` : ''}`);
+    log(
+      `${payloads} payload(s), ${windowS} s window: pilot ${round(pilot.cpuPercent)} % CPU, ${round(pilot.rssMB, 1)} MB; bare node ${round(bare.cpuPercent)} %, ${round(bare.rssMB, 1)} MB${asStarted ? `; pilot without re-exec ${round(asStarted.rssMB, 1)} MB (median ${round(asStarted.medianRssMB, 1)})` : ''}`,
+    );
     const label = `${payloads} payload${payloads > 1 ? 's' : ''}`;
     cpuRows.push({ label, values: { pilot: pilot.cpuPercent, 'bare node': bare.cpuPercent } });
     rssRows.push({ label, values: { pilot: pilot.rssMB, 'bare node': bare.rssMB } });

@@ -99,12 +99,21 @@ if (json) {
   out.push('');
   out.push('part               files  lines  test-files  test-lines');
   for (const p of report.parts) {
-    const columns = [[p.files, 5], [p.lines, 6], [p.testFiles, 11], [p.testLines, 11]];
+    const columns = [
+      [p.files, 5],
+      [p.lines, 6],
+      [p.testFiles, 11],
+      [p.testLines, 11],
+    ];
     out.push(`${p.part.padEnd(18)} ${columns.map(([n, width]) => String(n).padStart(width)).join(' ')}`);
   }
   out.push('');
   out.push(`imports between parts (importer, imported file pairs; non-test importers): ${report.crossPartImports}`);
-  out.push(`  into: ${Object.entries(report.crossPartImportsInto).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(
+    `  into: ${Object.entries(report.crossPartImportsInto)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   out.push('arrows between parts (core, which every part may import, left out):');
   const byPart = new Map();
   for (const key of Object.keys(report.arrows)) {

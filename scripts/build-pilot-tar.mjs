@@ -19,7 +19,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -32,7 +43,9 @@ const LAUNCHER = path.join(ROOT, 'scripts', 'pilot-tar', 'dirac-pilot.py');
 const ARCHES = ['x64', 'arm64'];
 
 function usage(message) {
-  process.stderr.write(`build-pilot-tar: ${message}\nusage: node scripts/build-pilot-tar.mjs [--bin-dir DIR] [--out DIR] [--url URL]... [--pilot-json FILE]\n`);
+  process.stderr.write(
+    `build-pilot-tar: ${message}\nusage: node scripts/build-pilot-tar.mjs [--bin-dir DIR] [--out DIR] [--url URL]... [--pilot-json FILE]\n`,
+  );
   process.exit(2);
 }
 
@@ -46,7 +59,12 @@ async function main() {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { 'bin-dir': { type: 'string' }, out: { type: 'string' }, url: { type: 'string', multiple: true }, 'pilot-json': { type: 'string' } },
+      options: {
+        'bin-dir': { type: 'string' },
+        out: { type: 'string' },
+        url: { type: 'string', multiple: true },
+        'pilot-json': { type: 'string' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -67,7 +85,8 @@ async function main() {
     await pipeline(createReadStream(source), createGzip({ level: 9 }), createWriteStream(packed));
     executables[name] = { file: `${name}.gz`, sha512: await sha512File(packed), size: statSync(packed).size };
   }
-  if (Object.keys(executables).length === 0) usage(`no pilot-linux-x64 or pilot-linux-arm64 in ${binDir} (scripts/build-binaries.sh writes them)`);
+  if (Object.keys(executables).length === 0)
+    usage(`no pilot-linux-x64 or pilot-linux-arm64 in ${binDir} (scripts/build-binaries.sh writes them)`);
 
   // The tar holds the launcher only: the wrapper downloads it for every pilot.
   const template = readFileSync(LAUNCHER, 'utf8');
@@ -80,7 +99,11 @@ async function main() {
   try {
     writeFileSync(path.join(staging, 'dirac-pilot.py'), launcher, { mode: 0o644 });
     const tar = path.join(out, 'pilot.tar');
-    execFileSync('tar', ['--create', '--file', tar, '--directory', staging, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', 'dirac-pilot.py'], { stdio: 'inherit' });
+    execFileSync(
+      'tar',
+      ['--create', '--file', tar, '--directory', staging, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', 'dirac-pilot.py'],
+      { stdio: 'inherit' },
+    );
     if (values['pilot-json']) copyFileSync(path.resolve(values['pilot-json']), path.join(out, 'pilot.json'));
     // The wrapper checks every listed file it has after untarring, the launcher included (as PilotSyncAgent lists its scripts).
     const lines = [];

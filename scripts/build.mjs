@@ -28,7 +28,8 @@ try {
 const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
 if (arch && process.env.PILOT_SKIP_NATIVE !== '1') {
   const native = spawnSync('bash', ['scripts/build-native.sh', arch], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (native.status !== 0) process.stderr.write(`build: native addon not built (pure-TS fallbacks will be used): ${native.stderr.trim().split('\n').pop()}\n`);
+  if (native.status !== 0)
+    process.stderr.write(`build: native addon not built (pure-TS fallbacks will be used): ${native.stderr.trim().split('\n').pop()}\n`);
 }
 
 await build({
@@ -72,9 +73,20 @@ await build({
 // other Node, or other flags, rejects it and compiles. A re-executed `pilot run` runs under
 // RUN_RUNTIME's Node options (src/pilot/runtime-reexec.ts), so the main bundle gets a second
 // cache, `.run.cjs.cache`, made under them: the launcher picks it when the re-exec marker is set.
-const runtime = await build({ entryPoints: ['src/pilot/runtime-reexec.ts'], bundle: true, write: false, platform: 'node', format: 'cjs', logLevel: 'warning' });
+const runtime = await build({
+  entryPoints: ['src/pilot/runtime-reexec.ts'],
+  bundle: true,
+  write: false,
+  platform: 'node',
+  format: 'cjs',
+  logLevel: 'warning',
+});
 const runtimeModule = { exports: {} };
-new Function('module', 'exports', 'require', runtime.outputFiles[0].text)(runtimeModule, runtimeModule.exports, createRequire(import.meta.url));
+new Function('module', 'exports', 'require', runtime.outputFiles[0].text)(
+  runtimeModule,
+  runtimeModule.exports,
+  createRequire(import.meta.url),
+);
 const { RUN_NODE_OPTIONS, RUNTIME_MARKER } = runtimeModule.exports;
 // For scripts/build-binaries.sh, which makes the executables' caches the same way.
 writeFileSync('dist/run-runtime.json', `${JSON.stringify({ nodeOptions: RUN_NODE_OPTIONS, marker: RUNTIME_MARKER })}\n`);
@@ -98,7 +110,10 @@ for (const { cache: name, args, env = {} } of WARM_UP) {
       encoding: 'utf8',
       timeout: 120_000,
     });
-    if (!existsSync(cache)) process.stderr.write(`build: no code cache ${name} (warm-up exited ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').pop()}); that bundle will be compiled at each start\n`);
+    if (!existsSync(cache))
+      process.stderr.write(
+        `build: no code cache ${name} (warm-up exited ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').pop()}); that bundle will be compiled at each start\n`,
+      );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -43,7 +43,14 @@ const FINAL = new Set(['Done', 'Completed', 'Failed', 'Killed']);
 function startServer() {
   const argv = legacy
     ? [path.join(root, 'dist', 'devserver-dirac.cjs'), '--dir', path.join(work, 'dirac'), ...(mixed ? ['--diracx'] : [])]
-    : [path.join(root, 'dist', 'devserver.cjs'), '--demo', '--tls-dir', path.join(work, 'tls'), '--credentials-out', path.join(work, 'pilot-credentials.json')];
+    : [
+        path.join(root, 'dist', 'devserver.cjs'),
+        '--demo',
+        '--tls-dir',
+        path.join(work, 'tls'),
+        '--credentials-out',
+        path.join(work, 'pilot-credentials.json'),
+      ];
   const child = spawn(runtime, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   return new Promise((resolve, reject) => {
@@ -66,14 +73,46 @@ function runPilot(server) {
     ...(binary ? [] : [path.join(root, 'dist', 'pilot.cjs')]),
     'run',
     ...(legacy
-      ? ['--backend', backendName, '--proxy', server.proxyPath, '--ca-path', server.caDir, '-C', server.csUrls.join(','), '--wnVO', server.vo, '-r', server.releaseVersion]
+      ? [
+          '--backend',
+          backendName,
+          '--proxy',
+          server.proxyPath,
+          '--ca-path',
+          server.caDir,
+          '-C',
+          server.csUrls.join(','),
+          '--wnVO',
+          server.vo,
+          '-r',
+          server.releaseVersion,
+        ]
       : ['--diracx-url', server.url, '--ca-path', server.caFile, '--credentials', server.credentialsFile, '--wnVO', 'demo']),
-    '--work-dir', path.join(work, 'pilot'),
-    '-n', 'DIRAC.Demo.local', '-N', 'demo-ce.local', '-Q', 'default',
-    '-y', 'Pool', '-P', '4',
+    '--work-dir',
+    path.join(work, 'pilot'),
+    '-n',
+    'DIRAC.Demo.local',
+    '-N',
+    'demo-ce.local',
+    '-Q',
+    'default',
+    '-y',
+    'Pool',
+    '-P',
+    '4',
     // No batch system here: give the slot a day of CPU time, and a fixed CPU power instead of DB12.
-    '-T', '86400', '--cpu-power-source', 'config', '--cpu-power', '10',
-    '--PollingTime', '1', '--StopAfterFailedMatches', '2', '--heartbeat', '2',
+    '-T',
+    '86400',
+    '--cpu-power-source',
+    'config',
+    '--cpu-power',
+    '10',
+    '--PollingTime',
+    '1',
+    '--StopAfterFailedMatches',
+    '2',
+    '--heartbeat',
+    '2',
   ];
   console.log(`\n$ pilot ${argv.slice(binary ? 0 : 1).join(' ')}\n`);
   return new Promise((resolve) => {
@@ -96,10 +135,16 @@ function legacyJobs(server) {
         // Mixed mode: say which server got which calls (the v9 + DiracX split).
         if (mixed && parsed.calls) {
           const show = (title, calls) =>
-            console.log(`  ${title}: ${Object.entries(calls ?? {}).map(([name, n]) => `${name} ×${n}`).join(', ') || 'nothing'}`);
+            console.log(
+              `  ${title}: ${
+                Object.entries(calls ?? {})
+                  .map(([name, n]) => `${name} ×${n}`)
+                  .join(', ') || 'nothing'
+              }`,
+            );
           console.log('\nCalls each server received:');
           show('DIRAC (DIPS/HTTPS, pilot and payload proxies)', parsed.calls.dirac);
-          show('DiracX (token of the proxy\'s DIRACX block)', parsed.calls.diracx);
+          show("DiracX (token of the proxy's DIRACX block)", parsed.calls.diracx);
         }
         resolve(parsed.jobs);
       }
@@ -128,8 +173,15 @@ try {
   console.log('\nJobs on the server:');
   console.log('  id  status     minor status                                    history');
   for (const job of list) {
-    const history = job.history.map((h) => h.status).filter((s, i, a) => s && s !== a[i - 1]).join(' → ');
-    console.log(`  ${String(job.id ?? job.job_id).padStart(3)} ${String(job.status).padEnd(10)} ${String(job.minorStatus ?? '').slice(0, 46).padEnd(47)} ${history}`);
+    const history = job.history
+      .map((h) => h.status)
+      .filter((s, i, a) => s && s !== a[i - 1])
+      .join(' → ');
+    console.log(
+      `  ${String(job.id ?? job.job_id).padStart(3)} ${String(job.status).padEnd(10)} ${String(job.minorStatus ?? '')
+        .slice(0, 46)
+        .padEnd(47)} ${history}`,
+    );
   }
   const notFinal = list.filter((j) => !FINAL.has(j.status));
   console.log(`\npilot exit code: ${exitCode}; ${list.length - notFinal.length}/${list.length} jobs in a final state`);

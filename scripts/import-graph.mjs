@@ -32,7 +32,9 @@ export function isTestFile(file) {
 /** './x.js' seen from `from` → the src file it names ('src/a/x.ts'), or undefined when outside src/. */
 function resolveSpecifier(root, from, specifier, known) {
   if (!specifier.startsWith('.')) return undefined;
-  const target = relative(root, resolve(root, dirname(from), specifier)).split(sep).join('/');
+  const target = relative(root, resolve(root, dirname(from), specifier))
+    .split(sep)
+    .join('/');
   const stem = target.replace(/\.(js|mjs|cjs|ts)$/, '');
   for (const candidate of [`${stem}.ts`, `${stem}/index.ts`, target]) {
     if (known.has(candidate)) return candidate;

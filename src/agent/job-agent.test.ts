@@ -29,13 +29,27 @@ function fakeBackend(jdls: string[]) {
     },
     uploadOutputSandbox: async () => 'SB:x',
   } as unknown as Backend;
-  return { backend, statuses, matches: () => matches, finals: () => statuses.filter(([, u]) => u.status === 'Done' || u.status === 'Failed').map(([id, u]) => [id, u.status]) };
+  return {
+    backend,
+    statuses,
+    matches: () => matches,
+    finals: () => statuses.filter(([, u]) => u.status === 'Done' || u.status === 'Failed').map(([id, u]) => [id, u.status]),
+  };
 }
 
 function rules(overrides: Partial<JobAgentRules> = {}): JobAgentRules {
   return {
-    maxCycles: 100, pollingTimeSeconds: 0.01, stopOnApplicationFailure: false, stopAfterFailedMatches: 1, fillingMode: true,
-    minimumTimeLeft: 0, drainFile: '/nonexistent/drain', blackHoleThreshold: 3, heartbeatSeconds: 60, deadline: null, shutdownGraceMs: 5000,
+    maxCycles: 100,
+    pollingTimeSeconds: 0.01,
+    stopOnApplicationFailure: false,
+    stopAfterFailedMatches: 1,
+    fillingMode: true,
+    minimumTimeLeft: 0,
+    drainFile: '/nonexistent/drain',
+    blackHoleThreshold: 3,
+    heartbeatSeconds: 60,
+    deadline: null,
+    shutdownGraceMs: 5000,
     ...overrides,
   };
 }
@@ -43,10 +57,21 @@ function rules(overrides: Partial<JobAgentRules> = {}): JobAgentRules {
 function agent(backend: Backend, r: JobAgentRules, extra: { workLeft?: () => number; shutdown?: AbortSignal; processors?: number } = {}) {
   const workDir = tempDir('agent-');
   return runJobAgent({
-    backend, pool: new SlotPool({ processors: extra.processors ?? 2, memoryMB: 1000, gpus: [] }), rules: r, pilotStamp: 's', vo: 'v',
+    backend,
+    pool: new SlotPool({ processors: extra.processors ?? 2, memoryMB: 1000, gpus: [] }),
+    rules: r,
+    pilotStamp: 's',
+    vo: 'v',
     describeFree: () => ({ resources: {} as never, node: {} }),
     cpuWorkLeft: extra.workLeft ?? (() => 1e9),
-    job: { workDir, site: 'S', runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } }, limits: () => ({ sampleIntervalMs: 200, killGraceMs: 200, stalled: null, loopingSeconds: null }), pilotEnv: { PATH: process.env.PATH }, native: null },
+    job: {
+      workDir,
+      site: 'S',
+      runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } },
+      limits: () => ({ sampleIntervalMs: 200, killGraceMs: 200, stalled: null, loopingSeconds: null }),
+      pilotEnv: { PATH: process.env.PATH },
+      native: null,
+    },
     logger: silentLogger(),
     shutdown: extra.shutdown ?? new AbortController().signal,
   });
@@ -61,7 +86,11 @@ describe('job agent stop rules', () => {
     const fake = fakeBackend([ok, fails, ok]);
     const report = await agent(fake.backend, rules());
     expect(report.stopReason).toBe('no-match');
-    expect(fake.finals().sort()).toEqual([[1, 'Done'], [2, 'Failed'], [3, 'Done']]);
+    expect(fake.finals().sort()).toEqual([
+      [1, 'Done'],
+      [2, 'Failed'],
+      [3, 'Done'],
+    ]);
   });
 
   it('stops after an application failure when StopOnApplicationFailure is set, still reporting it', async () => {
@@ -139,7 +168,10 @@ describe('job agent stop rules', () => {
   it('refuses a job whose description is invalid, reporting it Failed, and goes on', async () => {
     const fake = fakeBackend(['[Arguments = "no executable";]', ok]);
     const report = await agent(fake.backend, rules());
-    expect(fake.finals().sort()).toEqual([[1, 'Failed'], [2, 'Done']]);
+    expect(fake.finals().sort()).toEqual([
+      [1, 'Failed'],
+      [2, 'Done'],
+    ]);
     expect(report.outcomes.find((o) => o.jobId === 1)?.minorStatus).toMatch(/Job description invalid: Executable is missing/);
   });
 });
@@ -162,13 +194,19 @@ describe('job agent failures', () => {
 describe('a match reply is checked before anything starts (issue 15)', () => {
   const tag = () => `T${process.pid}x${Math.random().toString(36).slice(2)}`;
   /** Processes whose environment holds `MARK=<mark>`: read from /proc, independent of the agent. */
-  const alive = (mark: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`MARK=${mark}`) && !/\) [ZX] /.test(readFileSync(`/proc/${p}/stat`, 'latin1'));
-    } catch {
-      return false;
-    }
-  });
+  const alive = (mark: string) =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return (
+            readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`MARK=${mark}`) &&
+            !/\) [ZX] /.test(readFileSync(`/proc/${p}/stat`, 'latin1'))
+          );
+        } catch {
+          return false;
+        }
+      });
 
   it('the same job twice in one reply runs once; nothing is left running after the agent returns', async () => {
     const mark = tag();
@@ -196,7 +234,10 @@ describe('a match reply is checked before anything starts (issue 15)', () => {
     const fake = replyingBackend([[matchedJob(1, ok), matchedJob(2, ok), matchedJob(3, ok)]]);
     const report = await agent(fake.backend, rules({ maxCycles: 1 }), { processors: 4 });
     expect(report.outcomes.filter((o) => o.status === 'Done').map((o) => o.jobId)).toEqual([1]);
-    expect(report.matchRefusals).toEqual([{ jobId: 2, reason: 'more-than-asked' }, { jobId: 3, reason: 'more-than-asked' }]);
+    expect(report.matchRefusals).toEqual([
+      { jobId: 2, reason: 'more-than-asked' },
+      { jobId: 3, reason: 'more-than-asked' },
+    ]);
     expect(fake.rescheduled.sort()).toEqual([2, 3]);
     expect(report.counts).toEqual({ Done: 1, Rescheduled: 2 });
   });

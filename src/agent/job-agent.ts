@@ -206,7 +206,8 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
   const refuseMatched = (refusal: MatchRefusal) => {
     logger.error({ job: refusal.job.jobId, reason: refusal.reason }, `match reply refused: ${refusal.detail}`);
     matchRefusals.push({ jobId: refusal.job.jobId, reason: refusal.reason });
-    if (refusal.reason === 'more-than-asked' && !running.has(refusal.job.jobId)) trackReport(refusal.job, giveBack(backend, refusal.job, refusal.detail, logger));
+    if (refusal.reason === 'more-than-asked' && !running.has(refusal.job.jobId))
+      trackReport(refusal.job, giveBack(backend, refusal.job, refusal.detail, logger));
   };
 
   const startJob = (job: MatchedJob) => {
@@ -243,7 +244,9 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
         memoryMB: slot.memoryLimitMB,
       }),
       pilotEnv: options.job.pilotEnv,
-      ...(options.job.siteEnv ? { siteEnv: typeof options.job.siteEnv === 'function' ? options.job.siteEnv(job.jobId) : options.job.siteEnv } : {}),
+      ...(options.job.siteEnv
+        ? { siteEnv: typeof options.job.siteEnv === 'function' ? options.job.siteEnv(job.jobId) : options.job.siteEnv }
+        : {}),
       ...(options.job.windDownDefaults ? { windDownDefaults: options.job.windDownDefaults } : {}),
       logger,
       native: options.job.native,
@@ -328,7 +331,8 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
           shutdown,
           onWait: (reason) => logger.info(`node overloaded, waiting before the next match: ${reason}`),
         });
-        if (waited.reason) logger.warn({ waitedSeconds: Math.round(waited.waitedMs / 1000) }, `waited for the node's load to fall: ${waited.reason}`);
+        if (waited.reason)
+          logger.warn({ waitedSeconds: Math.round(waited.waitedMs / 1000) }, `waited for the node's load to fall: ${waited.reason}`);
         if (shutdown.aborted) continue;
       }
       cycles++;
@@ -472,7 +476,16 @@ async function reportUnrunnable(backend: Backend, job: MatchedJob, minor: string
 async function giveBack(backend: Backend, job: MatchedJob, reason: string, logger: Logger): Promise<JobOutcome> {
   await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: `Pilot cannot run it: ${reason}`, source: 'JobAgent' });
   const given = await giveBackOrFail(backend, job.jobId, 'JobAgent', logger);
-  return { jobId: job.jobId, status: given.status, minorStatus: given.minorStatus, exitCode: null, failure: null, cpuSeconds: 0, wallSeconds: 0, jobDir: '' };
+  return {
+    jobId: job.jobId,
+    status: given.status,
+    minorStatus: given.minorStatus,
+    exitCode: null,
+    failure: null,
+    cpuSeconds: 0,
+    wallSeconds: 0,
+    jobDir: '',
+  };
 }
 
 /** One heartbeat request for every running job, every `seconds`; Kill commands reach their payload. */
@@ -483,26 +496,29 @@ function startHeartbeats(
   logger: Logger,
 ): { stop(): void } {
   let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return; // never overlap: DiracX rejects two heartbeats for a job within one second
-    const beats = new Map<number, HeartbeatData>();
-    for (const [jobId, entry] of running) if (entry.handle) beats.set(jobId, entry.handle.sample());
-    if (beats.size === 0) return;
-    busy = true;
-    backend
-      .heartbeat(beats)
-      .then((commands) => {
-        for (const command of commands) {
-          const entry = running.get(command.jobId);
-          if (command.command === 'Kill' && entry?.handle) {
-            logger.warn({ job: command.jobId }, 'Kill command from the server');
-            entry.handle.kill('server', 'Received Kill signal');
+  const timer = setInterval(
+    () => {
+      if (busy) return; // never overlap: DiracX rejects two heartbeats for a job within one second
+      const beats = new Map<number, HeartbeatData>();
+      for (const [jobId, entry] of running) if (entry.handle) beats.set(jobId, entry.handle.sample());
+      if (beats.size === 0) return;
+      busy = true;
+      backend
+        .heartbeat(beats)
+        .then((commands) => {
+          for (const command of commands) {
+            const entry = running.get(command.jobId);
+            if (command.command === 'Kill' && entry?.handle) {
+              logger.warn({ job: command.jobId }, 'Kill command from the server');
+              entry.handle.kill('server', 'Received Kill signal');
+            }
           }
-        }
-      })
-      .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'heartbeat failed'))
-      .finally(() => (busy = false));
-  }, Math.max(1000, seconds * 1000));
+        })
+        .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'heartbeat failed'))
+        .finally(() => (busy = false));
+    },
+    Math.max(1000, seconds * 1000),
+  );
   timer.unref();
   // The pilot's own memory, at debug level: how a site (or the soak test) tells heap from native growth.
   const memory = setInterval(() => {

@@ -45,13 +45,25 @@ describe('waitForLoad', () => {
   it('waits until the load falls, re-reading it every recheck', async () => {
     const loads = [5, 4, 2];
     const c = clock();
-    const waited = await waitForLoad({ rules, processors: 2, readLoad: () => ({ load1: loads.shift() ?? 0, load5: 0, load15: 0 }), ...c, shutdown: new AbortController().signal });
+    const waited = await waitForLoad({
+      rules,
+      processors: 2,
+      readLoad: () => ({ load1: loads.shift() ?? 0, load5: 0, load15: 0 }),
+      ...c,
+      shutdown: new AbortController().signal,
+    });
     expect(waited).toEqual({ waitedMs: 120_000, reason: '1-minute load 5.00 above 2.4 (2 processors × 1.2)' });
   });
 
   it('gives up waiting at the bound and lets the match go ahead', async () => {
     const c = clock();
-    const waited = await waitForLoad({ rules, processors: 2, readLoad: () => ({ load1: 50, load5: 0, load15: 0 }), ...c, shutdown: new AbortController().signal });
+    const waited = await waitForLoad({
+      rules,
+      processors: 2,
+      readLoad: () => ({ load1: 50, load5: 0, load15: 0 }),
+      ...c,
+      shutdown: new AbortController().signal,
+    });
     expect(waited.waitedMs).toBe(600_000);
   });
 
@@ -59,8 +71,15 @@ describe('waitForLoad', () => {
     const stop = new AbortController();
     const c = clock();
     const waited = await waitForLoad({
-      rules, processors: 2, readLoad: () => ({ load1: 50, load5: 0, load15: 0 }), now: c.now, shutdown: stop.signal,
-      sleep: async (ms) => { void c.sleep(ms); stop.abort(); },
+      rules,
+      processors: 2,
+      readLoad: () => ({ load1: 50, load5: 0, load15: 0 }),
+      now: c.now,
+      shutdown: stop.signal,
+      sleep: async (ms) => {
+        void c.sleep(ms);
+        stop.abort();
+      },
     });
     expect(waited.waitedMs).toBe(60_000);
   });

@@ -22,7 +22,14 @@ describe('watchForWindDown', () => {
     const drain = path.join(dir, 'drain');
     const told: string[] = [];
     const payloads = [1, 2].map((n) => ({ windDown: (reason: string) => (told.push(`${n}: ${reason}`), true) }));
-    const stop = watchForWindDown({ drainFile: drain, leadSeconds: 0, wallSecondsLeft: () => null, running: () => payloads, logger: silentLogger(), intervalMs: 20 });
+    const stop = watchForWindDown({
+      drainFile: drain,
+      leadSeconds: 0,
+      wallSecondsLeft: () => null,
+      running: () => payloads,
+      logger: silentLogger(),
+      intervalMs: 20,
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(told).toEqual([]);
     writeFileSync(drain, '');

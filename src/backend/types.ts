@@ -6,8 +6,21 @@ import type { JobDataServices } from '../data/types.js';
  */
 
 export const JOB_STATUSES = [
-  'Submitting', 'Received', 'Checking', 'Staging', 'Waiting', 'Matched', 'Running', 'Stalled',
-  'Completing', 'Done', 'Completed', 'Failed', 'Deleted', 'Killed', 'Rescheduled',
+  'Submitting',
+  'Received',
+  'Checking',
+  'Staging',
+  'Waiting',
+  'Matched',
+  'Running',
+  'Stalled',
+  'Completing',
+  'Done',
+  'Completed',
+  'Failed',
+  'Deleted',
+  'Killed',
+  'Rescheduled',
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -114,7 +127,10 @@ export interface OutputSandboxArchive {
  * give it a final status.
  */
 export class RescheduleRefused extends Error {
-  constructor(readonly jobIds: readonly number[], readonly reason: string) {
+  constructor(
+    readonly jobIds: readonly number[],
+    readonly reason: string,
+  ) {
     super(`reschedule refused: ${reason}`);
     this.name = 'RescheduleRefused';
   }
@@ -125,7 +141,10 @@ export class RescheduleRefused extends Error {
  * of the sandbox" for a PFN that does not exist (diracx-api.md §7), not as 404.
  */
 export class SandboxNotFound extends Error {
-  constructor(readonly pfn: string, message: string) {
+  constructor(
+    readonly pfn: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'SandboxNotFound';
   }

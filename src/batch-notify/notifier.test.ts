@@ -68,7 +68,10 @@ describe('BatchNotifier', () => {
       seen.push(command.args.join(' '));
       await gate;
     };
-    const target = { name: 'slurm-comment' as const, commands: (p: { jobs: ReadonlyMap<number, string> }) => [{ file: 'x', args: [[...p.jobs].map(([id, s]) => `${id}:${s}`).join(',')] }] };
+    const target = {
+      name: 'slurm-comment' as const,
+      commands: (p: { jobs: ReadonlyMap<number, string> }) => [{ file: 'x', args: [[...p.jobs].map(([id, s]) => `${id}:${s}`).join(',')] }],
+    };
     const notifier = new BatchNotifier({ targets: [target], pilotStamp: 's', vo: 'v', logger: silentLogger(), run });
     notifier.jobState(1, 'Matched');
     notifier.jobState(1, 'Running');
@@ -99,7 +102,14 @@ describe('BatchNotifier', () => {
     const dir = mkdtempSync(path.join(work, 'slow-'));
     writeFileSync(path.join(dir, 'condor_chirp'), '#!/bin/sh\nexec sleep 30\n');
     chmodSync(path.join(dir, 'condor_chirp'), 0o755);
-    const notifier = new BatchNotifier({ targets: batchTargets({ PATH: dir, _CONDOR_CHIRP_CONFIG: 'x' }), pilotStamp: 's', vo: 'v', logger: silentLogger(), timeoutMs: 200, maxFailures: 1 });
+    const notifier = new BatchNotifier({
+      targets: batchTargets({ PATH: dir, _CONDOR_CHIRP_CONFIG: 'x' }),
+      pilotStamp: 's',
+      vo: 'v',
+      logger: silentLogger(),
+      timeoutMs: 200,
+      maxFailures: 1,
+    });
     notifier.jobState(1, 'Running');
     await notifier.idle();
     expect(notifier.active).toEqual([]);
@@ -121,7 +131,13 @@ describe('withBatchNotifier', () => {
     }
     const told: string[] = [];
     const target = { name: 'slurm-comment' as const, commands: () => [{ file: 'x', args: [] }] };
-    const notifier = new BatchNotifier({ targets: [target], pilotStamp: 's', vo: 'v', logger: silentLogger(), run: async () => void told.push('x') });
+    const notifier = new BatchNotifier({
+      targets: [target],
+      pilotStamp: 's',
+      vo: 'v',
+      logger: silentLogger(),
+      run: async () => void told.push('x'),
+    });
     const backend = withBatchNotifier(new FakeBackend() as unknown as Backend, notifier);
     await backend.setJobStatus(5, { status: 'Running', source: 'JobWrapper' });
     await backend.setJobStatus(5, { minorStatus: 'Application', source: 'JobWrapper' });

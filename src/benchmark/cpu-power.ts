@@ -34,16 +34,16 @@ export interface PowerCacheOptions {
  * a warning; a site figure outside the sanity bounds is a configuration error.
  */
 export type AutoCpuPowerOptions = { source: 'auto' } & MeasureCpuPowerOptions & {
-  sitePower?: SitePower;
-  env: Record<string, string | undefined>;
-  /** MJF and machine-ad reader (files, or http(s) for MJF). */
-  readText?: (location: string) => Promise<string>;
-  cache?: PowerCacheOptions;
-  /** Machine-ad attribute holding the per-core power (default HTCONDOR_POWER_ATTRIBUTE). */
-  htcondorAttribute?: string;
-  /** This node's logical CPU count, for the cache's identity check (default: os.cpus().length). */
-  logicalCpus?: number;
-};
+    sitePower?: SitePower;
+    env: Record<string, string | undefined>;
+    /** MJF and machine-ad reader (files, or http(s) for MJF). */
+    readText?: (location: string) => Promise<string>;
+    cache?: PowerCacheOptions;
+    /** Machine-ad attribute holding the per-core power (default HTCONDOR_POWER_ATTRIBUTE). */
+    htcondorAttribute?: string;
+    /** This node's logical CPU count, for the cache's identity check (default: os.cpus().length). */
+    logicalCpus?: number;
+  };
 
 export type ResolveCpuPowerOptions =
   | ({ source: 'db12' } & MeasureCpuPowerOptions)
@@ -228,13 +228,9 @@ export async function powerFromMjf(
     problems.push('$MACHINEFEATURES/hs06 is set but no total_cpu, or log_cores/phys_cores and jobslots, to divide it by');
   }
   for (const problem of problems) logger.warn(`MJF CPU power: ${problem}`);
-  throw new PilotError(
-    ExitCode.COMMAND_FAILED,
-    `MJF CPU power: no usable hs06_job or hs06${problems.length ? ` (${problems[0]})` : ''}`,
-  );
+  throw new PilotError(ExitCode.COMMAND_FAILED, `MJF CPU power: no usable hs06_job or hs06${problems.length ? ` (${problems[0]})` : ''}`);
 }
 
 function roundToHundredth(value: number): number {
   return Math.round(value * 100) / 100;
 }
-

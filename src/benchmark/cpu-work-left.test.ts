@@ -17,7 +17,10 @@ describe('cpuWorkLeft', () => {
   it("reproduces DIRAC's Test_TimeLeft vector: power 10 -> 9000, power 15 -> 13500", async () => {
     const timeLeft = await diracVectorReport();
     expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 0, processors: 1 })).toEqual({
-      work: 9000, secondsLeft: 900, rule: 'plain', source: 'slurm:sacct',
+      work: 9000,
+      secondsLeft: 900,
+      rule: 'plain',
+      source: 'slurm:sacct',
     });
     expect(cpuWorkLeft({ timeLeft, power: 15, cpuConsumed: 0, processors: 1 }).work).toBe(13500);
   });
@@ -25,14 +28,19 @@ describe('cpuWorkLeft', () => {
   it('keeps the StopMargin out of the work it advertises (DIRAC #8745): wall clock, CPU and configured units', async () => {
     const timeLeft = await diracVectorReport();
     // The vector's sacct source counts wall clock: (1800 - 900 - 300) * 10
-    expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 0, processors: 1, stopMarginSeconds: 300 })).toMatchObject({ work: 6000, secondsLeft: 600 });
+    expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 0, processors: 1, stopMarginSeconds: 300 })).toMatchObject({
+      work: 6000,
+      secondsLeft: 600,
+    });
     // (1800 - 900 - 300) * 10 * 7200 / 900
     expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 7200, processors: 1, stopMarginSeconds: 300 }).work).toBe(48000);
     // Less time left than the margin advertises nothing, never a negative figure.
     expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 0, processors: 1, stopMarginSeconds: 1000 }).work).toBe(0);
     const configured = { ...timeLeft, reported: null, secondsLeft: 4000, source: 'config' } as typeof timeLeft;
     // Configured CPU seconds of a 4-processor slot: the margin is spent on each processor.
-    expect(cpuWorkLeft({ timeLeft: configured, power: 10, cpuConsumed: 0, processors: 4, stopMarginSeconds: 300 }).work).toBe((4000 - 1200) * 10);
+    expect(cpuWorkLeft({ timeLeft: configured, power: 10, cpuConsumed: 0, processors: 4, stopMarginSeconds: 300 }).work).toBe(
+      (4000 - 1200) * 10,
+    );
   });
 
   it('renormalises by the CPU really consumed after an hour of it', async () => {
@@ -44,7 +52,14 @@ describe('cpuWorkLeft', () => {
 
   it('uses the processors for the fill-ins of a CPU-accounted source', () => {
     const timeLeft: TimeLeftReport = {
-      source: 'mjf', system: 'mjf', processors: 1, shutdownTime: null, readAt: 0, attempts: [], secondsLeft: 0, usage: null,
+      source: 'mjf',
+      system: 'mjf',
+      processors: 1,
+      shutdownTime: null,
+      readAt: 0,
+      attempts: [],
+      secondsLeft: 0,
+      usage: null,
       reported: { CPU: null, CPULimit: 40000, WallClock: 1000, WallClockLimit: 10000, Unit: 'CPU', source: 'mjf' },
     };
     expect(cpuWorkLeft({ timeLeft, power: 2, cpuConsumed: 0, processors: 4 })).toMatchObject({ secondsLeft: 36000, work: 72000 });
@@ -53,15 +68,30 @@ describe('cpuWorkLeft', () => {
 
   it('charges the configured CPU time with what the pilot consumed, never below zero', () => {
     const timeLeft: TimeLeftReport = {
-      source: 'config:queue', system: null, processors: 1, shutdownTime: null, readAt: 0, attempts: [], secondsLeft: 7200, usage: null, reported: null,
+      source: 'config:queue',
+      system: null,
+      processors: 1,
+      shutdownTime: null,
+      readAt: 0,
+      attempts: [],
+      secondsLeft: 7200,
+      usage: null,
+      reported: null,
     };
-    expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 200, processors: 1 })).toEqual({ work: 70000, secondsLeft: 7000, rule: 'configured', source: 'config:queue' });
+    expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 200, processors: 1 })).toEqual({
+      work: 70000,
+      secondsLeft: 7000,
+      rule: 'configured',
+      source: 'config:queue',
+    });
     expect(cpuWorkLeft({ timeLeft, power: 10, cpuConsumed: 9000, processors: 1 }).work).toBe(0);
   });
 
   it('refuses a missing power, as DIRAC does without CPUNormalizationFactor', async () => {
     const timeLeft = await diracVectorReport();
-    expect(() => cpuWorkLeft({ timeLeft, power: 0, cpuConsumed: 0, processors: 1 })).toThrow(/CPU power .* must be a positive number, got 0/);
+    expect(() => cpuWorkLeft({ timeLeft, power: 0, cpuConsumed: 0, processors: 1 })).toThrow(
+      /CPU power .* must be a positive number, got 0/,
+    );
     expect(() => cpuWorkLeft({ timeLeft, power: Number.NaN, cpuConsumed: 0, processors: 1 })).toThrow(/got NaN/);
   });
 });

@@ -25,7 +25,15 @@ describe('DB12 in a bundle', () => {
     ['minified with keepNames', { minify: true, keepNames: true }],
   ])('%s', async (name, flags) => {
     const outfile = path.join(work, `${name.replace(/\W+/g, '-')}.cjs`);
-    await build({ stdin: { contents: ENTRY, resolveDir: here, loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'silent', ...flags });
+    await build({
+      stdin: { contents: ENTRY, resolveDir: here, loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile,
+      logLevel: 'silent',
+      ...flags,
+    });
     const output = JSON.parse(execFileSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 60_000 }));
     expect(output.copies).toBe(2);
     expect(output.power).toBeGreaterThan(0);

@@ -26,9 +26,19 @@ describe('quantile and median', () => {
 describe('summarizeChunks', () => {
   it('weighs chunks by their CPU time, as one DB12 window does: total draws over total CPU', () => {
     const cpu = [cpuFor(100), cpuFor(100), cpuFor(80), cpuFor(120)];
-    const { summary } = summarizeChunks(cpu, cpu.map((c) => c + 0.001), D);
+    const { summary } = summarizeChunks(
+      cpu,
+      cpu.map((c) => c + 0.001),
+      D,
+    );
     // Not the mean of the NORMs (100): 4 chunks of draws over their summed CPU.
-    expect(summary?.norm).toBeCloseTo(normOf(4 * D, cpu.reduce((a, b) => a + b)), 9);
+    expect(summary?.norm).toBeCloseTo(
+      normOf(
+        4 * D,
+        cpu.reduce((a, b) => a + b),
+      ),
+      9,
+    );
     expect(summary?.norm).toBeCloseTo(97.96, 2); // the harmonic mean of 100, 100, 80, 120
     expect(summary?.median).toBeCloseTo(100, 9);
     expect(summary?.kept).toBe(4);
@@ -40,7 +50,10 @@ describe('summarizeChunks', () => {
     const wall = cpu.map((c) => c + 0.001);
     wall[3] = (cpu[3] as number) / 3; // three times more CPU than wall: impossible for one thread
     const { summary, dropped } = summarizeChunks(cpu, wall, D);
-    expect(dropped.map((d) => [d.index, d.reason])).toEqual([[2, 'clock'], [3, 'clock']]);
+    expect(dropped.map((d) => [d.index, d.reason])).toEqual([
+      [2, 'clock'],
+      [3, 'clock'],
+    ]);
     expect(dropped[0]?.norm).toBeNull();
     expect(summary?.kept).toBe(3);
     expect(summary?.norm).toBeCloseTo(normOf(3 * D, cpuFor(100) * 2 + cpuFor(101)), 9);
@@ -49,23 +62,54 @@ describe('summarizeChunks', () => {
   it('drops chunks more than a factor 2 away from the median, which would otherwise move the figure 5x', () => {
     // A clock that under-reads one chunk 50 times (a 2250 where 45 is right) ...
     const cpu = [cpuFor(45), cpuFor(44), cpuFor(46), cpuFor(2250), cpuFor(45), cpuFor(15)];
-    const { summary, dropped } = summarizeChunks(cpu, cpu.map(() => 1), D);
-    expect(dropped.map((d) => [d.index, d.reason])).toEqual([[3, 'outlier'], [5, 'outlier']]);
+    const { summary, dropped } = summarizeChunks(
+      cpu,
+      cpu.map(() => 1),
+      D,
+    );
+    expect(dropped.map((d) => [d.index, d.reason])).toEqual([
+      [3, 'outlier'],
+      [5, 'outlier'],
+    ]);
     expect(summary?.norm).toBeCloseTo(45, 0);
   });
 
   it('reports the spread of the kept chunks and a standard error', () => {
     const norms = [90, 95, 100, 100, 100, 105, 110, 100, 100, 100];
     const cpu = norms.map(cpuFor);
-    const { summary } = summarizeChunks(cpu, cpu.map((c) => c + 0.001), D);
+    const { summary } = summarizeChunks(
+      cpu,
+      cpu.map((c) => c + 0.001),
+      D,
+    );
     expect(summary?.median).toBeCloseTo(100, 9);
-    expect(summary?.low).toBeCloseTo(quantile([...norms].sort((a, b) => a - b), 0.1) / 100 - 1, 9);
-    expect(summary?.high).toBeCloseTo(quantile([...norms].sort((a, b) => a - b), 0.9) / 100 - 1, 9);
+    expect(summary?.low).toBeCloseTo(
+      quantile(
+        [...norms].sort((a, b) => a - b),
+        0.1,
+      ) /
+        100 -
+        1,
+      9,
+    );
+    expect(summary?.high).toBeCloseTo(
+      quantile(
+        [...norms].sort((a, b) => a - b),
+        0.9,
+      ) /
+        100 -
+        1,
+      9,
+    );
     expect(summary?.low).toBeLessThan(0);
     expect(summary?.high).toBeGreaterThan(0);
     expect(summary?.dispersion).toBe(0); // more than half the chunks sit on the median
     const wide = [80, 90, 100, 110, 120].map(cpuFor);
-    const w = summarizeChunks(wide, wide.map((c) => c + 0.001), D).summary;
+    const w = summarizeChunks(
+      wide,
+      wide.map((c) => c + 0.001),
+      D,
+    ).summary;
     expect(w?.dispersion).toBeCloseTo((1.4826 * 10) / 100, 9);
     expect(w?.standardError).toBeCloseTo((1.4826 * 10) / 100 / Math.sqrt(5), 9);
   });

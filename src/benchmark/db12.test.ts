@@ -30,7 +30,11 @@ describe('db12Copy', () => {
   });
 
   it('stops adding chunks once the wall budget is spent, but never below minChunks', () => {
-    const result = db12Copy({ ...SMALL, chunks: 50, minChunks: 3, budgetSeconds: 1e-9 }, () => threadCpuSeconds(readText), threadCpuClock());
+    const result = db12Copy(
+      { ...SMALL, chunks: 50, minChunks: 3, budgetSeconds: 1e-9 },
+      () => threadCpuSeconds(readText),
+      threadCpuClock(),
+    );
     expect(result.chunkCpu).toHaveLength(3);
   });
 
@@ -64,12 +68,16 @@ describe('measureCpuPower', () => {
 
   it('uses the calibration of the CPU it is given, and the generic one for an unknown CPU', async () => {
     const amd = await measureCpuPower({
-      copies: 1, logger: silentLogger(), shape: SMALL,
+      copies: 1,
+      logger: silentLogger(),
+      shape: SMALL,
       cpu: { arch: 'x86_64', vendor: 'AuthenticAMD', family: 25, model: 1, modelName: 'AMD EPYC' },
     });
     expect(amd.calibration.id).toBe('amd-family-25');
     const other = await measureCpuPower({
-      copies: 1, logger: silentLogger(), shape: SMALL,
+      copies: 1,
+      logger: silentLogger(),
+      shape: SMALL,
       cpu: { arch: 'riscv64', vendor: '', family: null, model: null, modelName: '' },
     });
     expect(other.calibration).toEqual(GENERIC_CALIBRATION);
@@ -86,14 +94,22 @@ describe('measureCpuPower', () => {
     const logger = silentLogger();
     await expect(measureCpuPower({ copies: 0, logger })).rejects.toThrow('DB12: copies must be a positive integer, got 0');
     await expect(measureCpuPower({ copies: 1, logger, correction: 0 })).rejects.toThrow(/correction must be a positive number/);
-    await expect(measureCpuPower({ copies: 1, logger, shape: { chunkDraws: 1.5 } })).rejects.toThrow(/chunkDraws must be a positive integer/);
-    await expect(measureCpuPower({ copies: 1, logger, shape: { chunks: 2, minChunks: 3 } })).rejects.toThrow(/minChunks \(3\) exceeds chunks \(2\)/);
+    await expect(measureCpuPower({ copies: 1, logger, shape: { chunkDraws: 1.5 } })).rejects.toThrow(
+      /chunkDraws must be a positive integer/,
+    );
+    await expect(measureCpuPower({ copies: 1, logger, shape: { chunks: 2, minChunks: 3 } })).rejects.toThrow(
+      /minChunks \(3\) exceeds chunks \(2\)/,
+    );
   });
 });
 
 describe('readCpuIdentity', () => {
   it('reads this machine, and falls back to an unknown CPU when /proc/cpuinfo cannot be read', () => {
     expect(typeof readCpuIdentity().arch).toBe('string');
-    expect(readCpuIdentity(() => { throw new Error('ENOENT'); })).toMatchObject({ vendor: '', family: null, modelName: '' });
+    expect(
+      readCpuIdentity(() => {
+        throw new Error('ENOENT');
+      }),
+    ).toMatchObject({ vendor: '', family: null, modelName: '' });
   });
 });

@@ -96,9 +96,7 @@ export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<
 
   options.logger.debug({ copies, shape, calibration: calibration.id }, 'DB12: starting copies');
   const started = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: copies }, () => runCopyInWorker(shape, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
-  );
+  const results = await Promise.all(Array.from({ length: copies }, () => runCopyInWorker(shape, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
   const wallSeconds = (performance.now() - started) / 1000;
 
   const perCopy: CopyMeasurement[] = results.map((result) => {

@@ -9,17 +9,25 @@ describe('formatBenchmark', () => {
       detail: 'DB12 (JavaScript, calibration amd-family-25), 2 copies, min of raw',
       spread: { low: -0.061, high: 0.042, standardError: 0.012 },
       measurement: {
-        power: 47.3, raw: [47.31, 48.02], source: 'db12', jsNorm: [443.8, 450.5],
+        power: 47.3,
+        raw: [47.31, 48.02],
+        source: 'db12',
+        jsNorm: [443.8, 450.5],
         calibration: { id: 'amd-family-25', k: 0.1066, relativeUncertainty: 0.05, measured: true, measuredOn: 'here' },
-        correction: 1, copies: 2,
+        correction: 1,
+        copies: 2,
         shape: { warmupDraws: 1, chunkDraws: 1, chunks: 40, minChunks: 8, budgetSeconds: 1.2 },
         spread: { low: -0.061, high: 0.042, standardError: 0.012, chunks: 40, kept: 39 },
         dropped: [[{ index: 3, norm: 2250, reason: 'outlier' }], []],
-        cpuSeconds: [0.941, 0.939], wallSeconds: 1.01, clock: 'threadCpuUsage',
+        cpuSeconds: [0.941, 0.939],
+        wallSeconds: 1.01,
+        clock: 'threadCpuUsage',
         cpu: { arch: 'x86_64', vendor: 'AuthenticAMD', family: 25, model: 1, modelName: 'AMD EPYC' },
       },
     });
-    expect(text.split('\n')[0]).toBe('CPU power: 47.3 per processor (db12: DB12 (JavaScript, calibration amd-family-25), 2 copies, min of raw)');
+    expect(text.split('\n')[0]).toBe(
+      'CPU power: 47.3 per processor (db12: DB12 (JavaScript, calibration amd-family-25), 2 copies, min of raw)',
+    );
     expect(text).toContain('spread: -6.1% .. +4.2%, standard error 1.2%');
     expect(text).toContain('raw: 47.3 48.0');
     expect(text).toContain('calibration amd-family-25: k = 0.1066 (±5%)');
@@ -30,7 +38,11 @@ describe('formatBenchmark', () => {
     expect(formatBenchmark({ power: 13, source: 'mjf', detail: '$JOBFEATURES/hs06_job / allocated_cpu' })).toBe(
       'CPU power: 13 per processor (mjf: $JOBFEATURES/hs06_job / allocated_cpu)\n',
     );
-    expect(benchmarkToJson({ power: 13, source: 'config', detail: 'configured' })).toEqual({ power: 13, source: 'config', detail: 'configured' });
+    expect(benchmarkToJson({ power: 13, source: 'config', detail: 'configured' })).toEqual({
+      power: 13,
+      source: 'config',
+      detail: 'configured',
+    });
   });
   it('prints CPU work left with its rule', () => {
     expect(formatCpuWorkLeft({ work: 9000, secondsLeft: 900, rule: 'plain', source: 'slurm:sacct' })).toBe(

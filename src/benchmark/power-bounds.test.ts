@@ -6,7 +6,9 @@ describe('powerProblem', () => {
     for (const power of [1, 9.7, 21.4, 47.3, 70, 250]) expect(powerProblem(power, 'x')).toBeNull();
   });
   it("refuses the readings of DIRAC#7760 (up to 2250), zero, negatives and non-numbers, naming the figure's origin", () => {
-    expect(powerProblem(2250, 'DB12: measured power')).toBe(`DB12: measured power 2250 is outside the sane range ${POWER_BOUNDS.min}..${POWER_BOUNDS.max} per processor`);
+    expect(powerProblem(2250, 'DB12: measured power')).toBe(
+      `DB12: measured power 2250 is outside the sane range ${POWER_BOUNDS.min}..${POWER_BOUNDS.max} per processor`,
+    );
     expect(powerProblem(251, 'x')).not.toBeNull();
     expect(powerProblem(0.5, 'x')).not.toBeNull();
     expect(powerProblem(-3, 'x')).not.toBeNull();

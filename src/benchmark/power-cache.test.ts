@@ -43,7 +43,7 @@ describe('writePowerCache and readPowerCache', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(entry);
   });
 
-  it('refuses to write into a directory that others can write (pilots would refuse the file), or that is not the writer\'s', () => {
+  it("refuses to write into a directory that others can write (pilots would refuse the file), or that is not the writer's", () => {
     chmodSync(dir, 0o777);
     expect(() => writePowerCache(file, entry, me)).toThrow(/writable by group or others; pilots would refuse the file/);
     chmodSync(dir, 0o755);
@@ -70,7 +70,9 @@ describe('readPowerCache: who may have written it', () => {
     put(entry);
     if (me === 0) {
       chownSync(file, 65534, 65534);
-      expect(refusal(readPowerCache(file, { ...options, trustedUids: [] }))).toMatch(/is owned by uid 65534, not by root or a trusted uid \(0\)/);
+      expect(refusal(readPowerCache(file, { ...options, trustedUids: [] }))).toMatch(
+        /is owned by uid 65534, not by root or a trusted uid \(0\)/,
+      );
     } else {
       expect(refusal(readPowerCache(file, { ...options, trustedUids: [] }))).toMatch(new RegExp(`is owned by uid ${me}, not by root`));
     }
@@ -118,8 +120,12 @@ describe('readPowerCache: what it says', () => {
 
   it('refuses an entry measured on another CPU or with another CPU count (a VM moved to another host)', () => {
     put(entry);
-    expect(refusal(readPowerCache(file, { ...options, cpu: { ...cpu, model: 17 } }))).toMatch(/measured on another CPU \(model 1 there, 17 here\)/);
-    expect(refusal(readPowerCache(file, { ...options, cpu: { ...cpu, modelName: 'AMD EPYC 9654' } }))).toMatch(/modelName "AMD EPYC" there, "AMD EPYC 9654" here/);
+    expect(refusal(readPowerCache(file, { ...options, cpu: { ...cpu, model: 17 } }))).toMatch(
+      /measured on another CPU \(model 1 there, 17 here\)/,
+    );
+    expect(refusal(readPowerCache(file, { ...options, cpu: { ...cpu, modelName: 'AMD EPYC 9654' } }))).toMatch(
+      /modelName "AMD EPYC" there, "AMD EPYC 9654" here/,
+    );
     expect(refusal(readPowerCache(file, { ...options, logicalCpus: 4 }))).toMatch(/measured with 2 logical CPUs, this node has 4/);
   });
 });
@@ -127,16 +133,30 @@ describe('readPowerCache: what it says', () => {
 describe('cacheEntryFrom', () => {
   it('stores the uncorrected minimum over copies, how it was measured, and this CPU', () => {
     const measurement = {
-      power: 10.7, raw: [21.43, 22.02], source: 'db12' as const, jsNorm: [238.9, 245.5],
+      power: 10.7,
+      raw: [21.43, 22.02],
+      source: 'db12' as const,
+      jsNorm: [238.9, 245.5],
       calibration: { id: 'amd-family-25', k: 0.0897, relativeUncertainty: 0.09, measured: true, measuredOn: 'here' },
-      correction: 2, copies: 2, shape: { warmupDraws: 1, chunkDraws: 1, chunks: 400, minChunks: 40, budgetSeconds: 15 },
+      correction: 2,
+      copies: 2,
+      shape: { warmupDraws: 1, chunkDraws: 1, chunks: 400, minChunks: 40, budgetSeconds: 15 },
       spread: { low: -0.05, high: 0.04, standardError: 0.003, chunks: 400, kept: 398 },
-      dropped: [[], []], cpuSeconds: [9.9, 9.8], wallSeconds: 10.2, clock: 'threadCpuUsage' as const, cpu,
+      dropped: [[], []],
+      cpuSeconds: [9.9, 9.8],
+      wallSeconds: 10.2,
+      clock: 'threadCpuUsage' as const,
+      cpu,
     };
     const written = cacheEntryFrom(measurement, 2, now);
     expect(written).toEqual({
-      version: 1, power: 21.4, method: 'db12 (JavaScript, calibration amd-family-25, k 0.0897), 2 copies, 398 of 400 chunks',
-      standardError: 0.003, measuredAt: '2026-12-07T02:00:00.000Z', cpu, logicalCpus: 2,
+      version: 1,
+      power: 21.4,
+      method: 'db12 (JavaScript, calibration amd-family-25, k 0.0897), 2 copies, 398 of 400 chunks',
+      standardError: 0.003,
+      measuredAt: '2026-12-07T02:00:00.000Z',
+      cpu,
+      logicalCpus: 2,
     });
     writePowerCache(file, written, me);
     expect(readPowerCache(file, options)).toEqual({ entry: written });

@@ -72,7 +72,7 @@ export function readPowerCache(file: string, options: ReadPowerCacheOptions): Po
   } catch (error) {
     return refuse((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not there' : `unreadable (${(error as Error).message})`);
   }
-  if (fileStat.isSymbolicLink()) return refuse('is a symbolic link (not trusted: its target could be anyone\'s)');
+  if (fileStat.isSymbolicLink()) return refuse("is a symbolic link (not trusted: its target could be anyone's)");
   if (!fileStat.isFile()) return refuse('is not a regular file');
   const ownership = ownershipProblem(fileStat, trusted);
   if (ownership) return refuse(ownership);

@@ -36,7 +36,10 @@ async function standIn(name: string, body: string): Promise<string> {
 describe('container check', () => {
   it('passes when the container prints the token it was given', async () => {
     // Echo the last argument, as `apptainer exec IMAGE /bin/echo TOKEN` would; insist on exec and the image.
-    const good = await standIn('apptainer-good', '[ "$1" = exec ] || exit 3\ncase " $* " in *" /cvmfs/cernvm-prod.cern.ch/cvm4 /bin/echo "*) ;; *) exit 4;; esac\nfor last; do :; done\necho "$last"');
+    const good = await standIn(
+      'apptainer-good',
+      '[ "$1" = exec ] || exit 3\ncase " $* " in *" /cvmfs/cernvm-prod.cern.ch/cvm4 /bin/echo "*) ;; *) exit 4;; esac\nfor last; do :; done\necho "$last"',
+    );
     const check = await checkContainer({ runtime: good });
     expect(check).toMatchObject({ name: 'container', status: 'pass', exitCode: 0 });
   });
@@ -64,7 +67,10 @@ describe('container check', () => {
     expect((await checkContainer({ runtime: path.join(dir, 'absent') })).detail).toMatch(/could not be run: ENOENT/);
   });
   it('no runtime, and part of the search did not answer: the check says where it could not look', async () => {
-    const check = await checkContainer({ runtime: null, searchWarnings: ['/stuck/bin did not answer within 3000 ms (stuck mount?); apptainer was not looked for there'] });
+    const check = await checkContainer({
+      runtime: null,
+      searchWarnings: ['/stuck/bin did not answer within 3000 ms (stuck mount?); apptainer was not looked for there'],
+    });
     expect(check).toMatchObject({ status: 'fail', exitCode: ExitCode.CONTAINER });
     expect(check.detail).toBe(
       'no apptainer or singularity found on PATH or in /cvmfs/oasis.opensciencegrid.org (/stuck/bin did not answer within 3000 ms (stuck mount?); apptainer was not looked for there)',
@@ -79,7 +85,10 @@ describe('disk, /tmp and CVMFS checks', () => {
     expect(tooSmall).toMatchObject({ status: 'fail', exitCode: ExitCode.WORKDIR });
     expect(tooSmall.detail).toMatch(/below the minimum of 1000000000000 MB/);
     // A missing one is what run and exec create: checked where they would create it (one documented behaviour).
-    expect(await checkWorkDir(path.join(dir, 'missing', 'deeper'), 1)).toMatchObject({ status: 'pass', detail: expect.stringMatching(/does not exist yet \(run and exec create it\)/) });
+    expect(await checkWorkDir(path.join(dir, 'missing', 'deeper'), 1)).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/does not exist yet \(run and exec create it\)/),
+    });
     expect(existsSync(path.join(dir, 'missing'))).toBe(false);
   });
 
@@ -119,8 +128,15 @@ describe('disk, /tmp and CVMFS checks', () => {
       return;
     }
     try {
-      expect(await checkWorkDir(mountPoint, 1)).toMatchObject({ status: 'fail', exitCode: ExitCode.WORKDIR, detail: expect.stringMatching(/noexec mount/) });
-      expect(await checkWorkDir(path.join(mountPoint, 'not-yet'), 1)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/noexec mount/) });
+      expect(await checkWorkDir(mountPoint, 1)).toMatchObject({
+        status: 'fail',
+        exitCode: ExitCode.WORKDIR,
+        detail: expect.stringMatching(/noexec mount/),
+      });
+      expect(await checkWorkDir(path.join(mountPoint, 'not-yet'), 1)).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/noexec mount/),
+      });
     } finally {
       execFileSync('umount', [mountPoint], { stdio: 'pipe', timeout: 10_000 });
     }
@@ -129,7 +145,10 @@ describe('disk, /tmp and CVMFS checks', () => {
     expect((await checkTmp(dir)).status).toBe('pass');
     expect(await checkTmp(path.join(dir, 'no-tmp'))).toMatchObject({ status: 'fail', exitCode: ExitCode.TMP });
     // $TMPDIR counts too: a good /tmp does not hide a broken TMPDIR.
-    expect(await checkTmpDirs([dir, path.join(dir, 'no-tmpdir')])).toMatchObject({ status: 'fail', detail: expect.stringContaining('no-tmpdir') });
+    expect(await checkTmpDirs([dir, path.join(dir, 'no-tmpdir')])).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('no-tmpdir'),
+    });
     expect(await checkTmpDirs([dir, dir, ''])).toMatchObject({ status: 'pass' });
   });
   it('CVMFS: every required repository mounted and non-empty', async () => {
@@ -148,19 +167,39 @@ describe('disk, /tmp and CVMFS checks', () => {
 describe('GPU, clock, time-left and user-namespace checks', () => {
   it('GPUs: the allocation must be visible', async () => {
     const h100 = nodeCapture('h100-x86_64');
-    expect(checkGpus(await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '1' } }))).toMatchObject({ status: 'pass' });
-    const hidden = checkGpus(await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '1', CUDA_VISIBLE_DEVICES: '' } }));
+    expect(checkGpus(await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '1' } }))).toMatchObject({
+      status: 'pass',
+    });
+    const hidden = checkGpus(
+      await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '1', CUDA_VISIBLE_DEVICES: '' } }),
+    );
     expect(hidden).toMatchObject({ status: 'fail', exitCode: ExitCode.GPU, detail: '1 GPU(s) allocated but 0 visible' });
     expect(checkGpus(await probeNode({ root: h100 }), 2)).toMatchObject({ status: 'fail', detail: '2 GPU(s) allocated but 1 visible' });
-    expect(checkGpus(await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '0' } }))).toMatchObject({ status: 'pass' });
+    expect(checkGpus(await probeNode({ root: h100, env: { SLURM_JOB_ID: '1', SLURM_GPUS_ON_NODE: '0' } }))).toMatchObject({
+      status: 'pass',
+    });
     expect(checkGpus(await probeNode({ root: nodeCapture('epyc-x86_64-2core') }))).toMatchObject({ status: 'skip' });
   });
   it('clock: skew beyond the limit fails; no server or no Date header does not', async () => {
     const now = () => 1_700_000_000_000;
-    expect(await checkClock(async () => new Date(now() - 1000_000), 300, now)).toMatchObject({ status: 'fail', exitCode: ExitCode.CLOCK, detail: expect.stringMatching(/1000 s ahead of the server/) });
+    expect(await checkClock(async () => new Date(now() - 1000_000), 300, now)).toMatchObject({
+      status: 'fail',
+      exitCode: ExitCode.CLOCK,
+      detail: expect.stringMatching(/1000 s ahead of the server/),
+    });
     expect(await checkClock(async () => new Date(now() + 2000), 300, now)).toMatchObject({ status: 'pass' });
     expect((await checkClock(async () => null, 300, now)).status).toBe('warn');
-    expect((await checkClock(async () => { throw new Error('ECONNREFUSED'); }, 300, now)).status).toBe('warn');
+    expect(
+      (
+        await checkClock(
+          async () => {
+            throw new Error('ECONNREFUSED');
+          },
+          300,
+          now,
+        )
+      ).status,
+    ).toBe('warn');
     expect((await checkClock(undefined)).status).toBe('skip');
   });
   it('time left: below the minimum fails with TIME_LEFT', () => {
@@ -180,8 +219,15 @@ describe('GPU, clock, time-left and user-namespace checks', () => {
 
 describe('the report', () => {
   it('exit code: the first failed class in table order; 0 when nothing failed', () => {
-    expect(summarise([result('workdir', 'pass', '', ExitCode.WORKDIR), result('tmp', 'warn', '', ExitCode.TMP)])).toMatchObject({ verdict: 'warn', exitCode: 0 });
-    const report = summarise([result('workdir', 'pass', '', ExitCode.WORKDIR), result('cvmfs', 'fail', '', ExitCode.CVMFS), result('gpus', 'fail', '', ExitCode.GPU)]);
+    expect(summarise([result('workdir', 'pass', '', ExitCode.WORKDIR), result('tmp', 'warn', '', ExitCode.TMP)])).toMatchObject({
+      verdict: 'warn',
+      exitCode: 0,
+    });
+    const report = summarise([
+      result('workdir', 'pass', '', ExitCode.WORKDIR),
+      result('cvmfs', 'fail', '', ExitCode.CVMFS),
+      result('gpus', 'fail', '', ExitCode.GPU),
+    ]);
     expect(report).toMatchObject({ verdict: 'fail', exitCode: ExitCode.CVMFS });
   });
   it('runNodeChecks runs every check, in order, and formats a table', async () => {
@@ -197,8 +243,26 @@ describe('the report', () => {
       timeLeft: 100,
       env: { PATH: '/usr/bin:/bin' },
     });
-    expect(report.checks.map((check) => check.name)).toEqual(['workdir', 'tmp', 'cvmfs', 'container', 'user-namespaces', 'gpus', 'clock', 'time-left']);
-    expect(report.checks.map((check) => check.status)).toEqual(['pass', 'pass', 'skip', 'fail', expect.stringMatching(/pass|warn/), 'fail', 'pass', 'fail']);
+    expect(report.checks.map((check) => check.name)).toEqual([
+      'workdir',
+      'tmp',
+      'cvmfs',
+      'container',
+      'user-namespaces',
+      'gpus',
+      'clock',
+      'time-left',
+    ]);
+    expect(report.checks.map((check) => check.status)).toEqual([
+      'pass',
+      'pass',
+      'skip',
+      'fail',
+      expect.stringMatching(/pass|warn/),
+      'fail',
+      'pass',
+      'fail',
+    ]);
     expect(report.exitCode).toBe(ExitCode.CONTAINER);
     const table = formatCheckReport(report);
     expect(table).toMatch(/^container +FAIL +.* \[exit 14\]$/m);
@@ -209,7 +273,12 @@ describe('the report', () => {
     const check = await guarded('cvmfs', () => {
       throw new TypeError('x is undefined');
     });
-    expect(check).toEqual({ name: 'cvmfs', status: 'fail', detail: 'the check itself failed: x is undefined', exitCode: ExitCode.NODE_CHECK });
+    expect(check).toEqual({
+      name: 'cvmfs',
+      status: 'fail',
+      detail: 'the check itself failed: x is undefined',
+      exitCode: ExitCode.NODE_CHECK,
+    });
     expect(summarise([check]).exitCode).toBe(ExitCode.NODE_CHECK);
   });
   it('a check that never answers fails its class at the deadline', async () => {

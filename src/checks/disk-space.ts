@@ -84,7 +84,12 @@ export async function checkWorkDir(workDir: string, minMB: number, mountinfoFile
     try {
       await access(existing, constants.W_OK | constants.X_OK);
     } catch (error) {
-      return result('workdir', 'fail', `${workDir} does not exist and cannot be created in ${existing} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, ExitCode.WORKDIR);
+      return result(
+        'workdir',
+        'fail',
+        `${workDir} does not exist and cannot be created in ${existing} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        ExitCode.WORKDIR,
+      );
     }
   } else {
     const problem = await roundTrip(workDir);

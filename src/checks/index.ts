@@ -111,16 +111,18 @@ export async function runNodeChecks(options: NodeCheckOptions): Promise<CheckRep
       guarded('workdir', () => checkWorkDir(options.workDir, options.minDiskMB), ExitCode.WORKDIR),
       guarded('tmp', () => checkTmpDirs([options.tmpDir ?? '/tmp', env.TMPDIR ?? '']), ExitCode.TMP),
       guarded('cvmfs', () => checkCvmfs(options.cvmfsRepositories ?? []), ExitCode.CVMFS),
-      guarded('container', () =>
-        checkContainer({
-          runtime,
-          image: options.container?.image,
-          timeoutMs: options.container?.timeoutMs,
-          required: options.container?.required,
-          userNamespaces: probe.container.userNamespaces,
-          cacheDir,
-          searchWarnings: searchWarnings.list.map((warning) => warning.message),
-        }),
+      guarded(
+        'container',
+        () =>
+          checkContainer({
+            runtime,
+            image: options.container?.image,
+            timeoutMs: options.container?.timeoutMs,
+            required: options.container?.required,
+            userNamespaces: probe.container.userNamespaces,
+            cacheDir,
+            searchWarnings: searchWarnings.list.map((warning) => warning.message),
+          }),
         ExitCode.CONTAINER,
       ),
       guarded('user-namespaces', async () =>

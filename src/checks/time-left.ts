@@ -8,7 +8,12 @@ export function checkTimeLeft(timeLeft: number | null | undefined, minimum = DEF
   if (timeLeft === null || timeLeft === undefined) return result('time-left', 'skip', 'time left not computed', ExitCode.TIME_LEFT);
   // A hand-run check on a node outside any batch job: not a broken node, but `run` would take no job.
   if (noSourceNote && timeLeft < minimum) {
-    return result('time-left', 'warn', `${Math.floor(timeLeft)} units of CPU work left (${noSourceNote}): a pilot run here would take no job`, ExitCode.TIME_LEFT);
+    return result(
+      'time-left',
+      'warn',
+      `${Math.floor(timeLeft)} units of CPU work left (${noSourceNote}): a pilot run here would take no job`,
+      ExitCode.TIME_LEFT,
+    );
   }
   if (!Number.isFinite(timeLeft) || timeLeft < minimum) {
     return result(

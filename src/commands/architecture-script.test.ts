@@ -16,7 +16,7 @@ function cvmfsWith(name: string, body: string, sub = ''): string {
 const ENV = { PATH: '/usr/bin:/bin' };
 
 describe('--architectureScript', () => {
-  it("finds the script under a CVMFS location (or its bin/) and takes its last output line as the Platform", async () => {
+  it('finds the script under a CVMFS location (or its bin/) and takes its last output line as the Platform', async () => {
     const root = cvmfsWith('lhcb-platform', 'echo "checking the CPU..."; echo x86_64-el9.avx2+fma; echo', 'bin');
     const result = await runArchitectureScript('lhcb-platform', ['/nonexistent', root], ENV);
     expect(result).toEqual({ platform: 'x86_64-el9.avx2+fma', script: path.join(root, 'bin', 'lhcb-platform') });
@@ -26,9 +26,14 @@ describe('--architectureScript', () => {
   });
 
   it('keeps the native platform, saying why, when the script is missing, fails, hangs or prints nonsense', async () => {
-    expect((await runArchitectureScript('no-such-platform-script', ['/nonexistent'], ENV)).problem).toMatch(/not found under \/nonexistent or on PATH/);
+    expect((await runArchitectureScript('no-such-platform-script', ['/nonexistent'], ENV)).problem).toMatch(
+      /not found under \/nonexistent or on PATH/,
+    );
     const failing = cvmfsWith('arch', 'echo broken >&2; exit 3');
-    expect(await runArchitectureScript('arch', [failing], ENV)).toMatchObject({ platform: null, problem: expect.stringMatching(/failed \(3\): broken/) });
+    expect(await runArchitectureScript('arch', [failing], ENV)).toMatchObject({
+      platform: null,
+      problem: expect.stringMatching(/failed \(3\): broken/),
+    });
     const hanging = cvmfsWith('arch', 'exec sleep 30');
     expect((await runArchitectureScript('arch', [hanging], ENV, 300)).problem).toMatch(/did not finish within 0.3 s/);
     const silly = cvmfsWith('arch', 'echo "two words"');

@@ -19,11 +19,23 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 async function step(raw: RawParams, env: Record<string, string> = {}): Promise<{ ctx: PilotContext; log: Record<string, unknown>[] }> {
   const logFile = path.join(dir, 'pilot.log');
   const ctx: PilotContext = {
-    params: await resolveParams(raw), logger: createLogger({ file: logFile, quiet: true }), env, workDir: dir, pilotStamp: 's',
-    startedAt: new Date(), shutdown: new AbortController().signal, native: null,
+    params: await resolveParams(raw),
+    logger: createLogger({ file: logFile, quiet: true }),
+    env,
+    workDir: dir,
+    pilotStamp: 's',
+    startedAt: new Date(),
+    shutdown: new AbortController().signal,
+    native: null,
   };
   await measureCpuPower.run(ctx);
-  return { ctx, log: readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line)) };
+  return {
+    ctx,
+    log: readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line)),
+  };
 }
 
 describe('measure-cpu-power', () => {
@@ -36,10 +48,18 @@ describe('measure-cpu-power', () => {
 
   it('reads a trusted node cache, and logs the figure with its spread and the sources it passed over', async () => {
     const file = path.join(dir, 'cpu-power.json');
-    writeFileSync(file, JSON.stringify({
-      version: 1, power: 21.4, method: 'db12, 400 chunks', standardError: 0.004, measuredAt: new Date().toISOString(),
-      cpu: readCpuIdentity(), logicalCpus: cpus().length,
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        power: 21.4,
+        method: 'db12, 400 chunks',
+        standardError: 0.004,
+        measuredAt: new Date().toISOString(),
+        cpu: readCpuIdentity(),
+        logicalCpus: cpus().length,
+      }),
+    );
     chmodSync(file, 0o644);
     if ((process.geteuid?.() ?? 0) !== 0) {
       console.log('skipped the cache half: the cache is trusted only when root owns it, and this test does not run as root');

@@ -10,7 +10,19 @@ function recorder(name: 'dirac' | 'diracx', log: string[], extra: Partial<Backen
     log.push(`${name}.${method}`);
     return method === 'match' || method === 'heartbeat' ? [] : method === 'uploadOutputSandbox' ? 'pfn' : undefined;
   };
-  const methods = ['registerPilot', 'setPilotStatus', 'match', 'setJobStatus', 'heartbeat', 'setJobMetadata', 'reschedule', 'downloadSandbox', 'uploadOutputSandbox', 'flush', 'close'];
+  const methods = [
+    'registerPilot',
+    'setPilotStatus',
+    'match',
+    'setJobStatus',
+    'heartbeat',
+    'setJobMetadata',
+    'reschedule',
+    'downloadSandbox',
+    'uploadOutputSandbox',
+    'flush',
+    'close',
+  ];
   return { kind: name, ...Object.fromEntries(methods.map((m) => [m, note(m)])), ...extra } as unknown as Backend;
 }
 
@@ -31,8 +43,14 @@ describe('the v9 + DiracX split (composeMixedBackend)', () => {
     await mixed.uploadOutputSandbox(job, archive);
     await mixed.setPilotStatus('Done');
     expect(log).toEqual([
-      'dirac.registerPilot', 'dirac.match', 'diracx.setJobStatus', 'diracx.setJobMetadata', 'diracx.heartbeat',
-      'dirac.downloadSandbox', 'dirac.uploadOutputSandbox', 'dirac.setPilotStatus',
+      'dirac.registerPilot',
+      'dirac.match',
+      'diracx.setJobStatus',
+      'diracx.setJobMetadata',
+      'diracx.heartbeat',
+      'dirac.downloadSandbox',
+      'dirac.uploadOutputSandbox',
+      'dirac.setPilotStatus',
     ]);
   });
 
@@ -61,7 +79,12 @@ describe('the v9 + DiracX split (composeMixedBackend)', () => {
 
   it('flushes and closes both sides even when one fails, then reports the failure', async () => {
     const log: string[] = [];
-    const failing = recorder('diracx', log, { close: async () => { log.push('diracx.close'); throw new Error('gone'); } });
+    const failing = recorder('diracx', log, {
+      close: async () => {
+        log.push('diracx.close');
+        throw new Error('gone');
+      },
+    });
     const mixed = composeMixedBackend(recorder('dirac', log), failing);
     await expect(mixed.close()).rejects.toThrow('gone');
     expect(log.sort()).toEqual(['dirac.close', 'diracx.close']);

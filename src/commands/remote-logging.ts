@@ -73,15 +73,17 @@ export async function startRemoteLogging(ctx: PilotContext): Promise<RemoteLoggi
     intervalMs: 10_000,
     scope: 'Pilot',
     isPermanent: (error) => error instanceof PilotError && PERMANENT.has(error.exitCode),
-    onGiveUp: (error) =>
-      ctx.logger.warn(`remote logger ${p.loggerURL} stopped: ${(error as Error).message}; the log stays in pilot.log`),
+    onGiveUp: (error) => ctx.logger.warn(`remote logger ${p.loggerURL} stopped: ${(error as Error).message}; the log stays in pilot.log`),
   });
   addLogDestination(ctx.logger, shipper, p.debug ? 'debug' : 'info');
   ctx.logger.info(`remote logger activated: ${p.loggerURL}`);
   return {
     async finish(exitCode) {
       try {
-        const finished = once(shipper, 'finish').then(() => true, () => false);
+        const finished = once(shipper, 'finish').then(
+          () => true,
+          () => false,
+        );
         shipper.end();
         await within(finished, FINISH_BUDGET_MS);
         // A service that took the last lines gets the end; one that did not is not asked again.

@@ -6,7 +6,15 @@ import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { siteEnvironment } from '../pilot/dirac-options.js';
 import {
-  chooseRunner, cpuWorkLeftNow, describeShare, diracPayloadConfig, jobAgentRules, localJobLimits, newSlotPool, voOf, windDownDefaults,
+  chooseRunner,
+  cpuWorkLeftNow,
+  describeShare,
+  diracPayloadConfig,
+  jobAgentRules,
+  localJobLimits,
+  newSlotPool,
+  voOf,
+  windDownDefaults,
 } from './wiring.js';
 
 /** PilotAgentsDB.StatusReason is VARCHAR(255). */
@@ -41,48 +49,51 @@ export const runJobs: PilotCommand = {
     // Who fills the slot, told to the batch system after each job status (HTCondor chirp, Slurm comment).
     const notifier = new BatchNotifier({ targets: batchTargets(ctx.env), pilotStamp: ctx.pilotStamp, vo: voOf(ctx), logger: ctx.logger });
     const setPilotStatus = (status: 'Done' | 'Failed' | 'Aborted', reason: string) =>
-      backend.setPilotStatus(status, reason).catch((error: unknown) => ctx.logger.warn({ err: (error as Error).message }, 'could not set the pilot status'));
-    const signalled = (): string | null => (ctx.shutdown.aborted ? String((ctx.shutdown.reason as Error | undefined)?.message ?? 'stop signal') : null);
+      backend
+        .setPilotStatus(status, reason)
+        .catch((error: unknown) => ctx.logger.warn({ err: (error as Error).message }, 'could not set the pilot status'));
+    const signalled = (): string | null =>
+      ctx.shutdown.aborted ? String((ctx.shutdown.reason as Error | undefined)?.message ?? 'stop signal') : null;
     let report;
     try {
       report = await runJobAgent({
-      backend: withBatchNotifier(backend, notifier),
-      pool,
-      rules,
-      pilotStamp: ctx.pilotStamp,
-      vo: voOf(ctx),
-      describeFree: (free, workLeft) => describeShare(ctx, probe, free, workLeft),
-      cpuWorkLeft: (consumed) => cpuWorkLeftNow(ctx, consumed),
-      wallSecondsLeft: () => ctx.timeLeft?.wallSecondsLeft ?? null,
-      job: {
-        workDir: ctx.workDir,
-        site: p.site,
-        runner,
-        limits: (_jobId, request) => localJobLimits(ctx, request),
-        diracPayloads: diracPayloadConfig(p),
-        pilotEnv: ctx.env,
-        siteEnv: siteEnvironment(ctx.params, ctx.env),
-        windDownDefaults: windDownDefaults(p),
-        native: ctx.native,
-        allowSharedPayloadToken: p.allowSharedPayloadToken === true,
-        startMetadata: startMetadata({
-          // 'Unknown' (no -n given) would overwrite the job's Site with nothing better.
-          ...(p.site !== 'Unknown' ? { site: p.site } : {}),
-          modelName: probe.cpu.model,
-          memoryMB: probe.memory.allocatedMB,
-          localJobId: probe.batch.jobId,
-          pilotReference: probe.batch.pilotReference ?? ctx.pilotStamp,
-          gridCE: p.ce,
-          queue: p.queue,
-          batchSystem: probe.batch.system,
+        backend: withBatchNotifier(backend, notifier),
+        pool,
+        rules,
+        pilotStamp: ctx.pilotStamp,
+        vo: voOf(ctx),
+        describeFree: (free, workLeft) => describeShare(ctx, probe, free, workLeft),
+        cpuWorkLeft: (consumed) => cpuWorkLeftNow(ctx, consumed),
+        wallSecondsLeft: () => ctx.timeLeft?.wallSecondsLeft ?? null,
+        job: {
+          workDir: ctx.workDir,
+          site: p.site,
+          runner,
+          limits: (_jobId, request) => localJobLimits(ctx, request),
+          diracPayloads: diracPayloadConfig(p),
+          pilotEnv: ctx.env,
+          siteEnv: siteEnvironment(ctx.params, ctx.env),
+          windDownDefaults: windDownDefaults(p),
+          native: ctx.native,
+          allowSharedPayloadToken: p.allowSharedPayloadToken === true,
+          startMetadata: startMetadata({
+            // 'Unknown' (no -n given) would overwrite the job's Site with nothing better.
+            ...(p.site !== 'Unknown' ? { site: p.site } : {}),
+            modelName: probe.cpu.model,
+            memoryMB: probe.memory.allocatedMB,
+            localJobId: probe.batch.jobId,
+            pilotReference: probe.batch.pilotReference ?? ctx.pilotStamp,
+            gridCE: p.ce,
+            queue: p.queue,
+            batchSystem: probe.batch.system,
+            cpuNormalizationFactor: ctx.cpuPower?.power ?? 0,
+            pilotStamp: ctx.pilotStamp,
+            diracVersion: p.releaseVersion,
+          }),
           cpuNormalizationFactor: ctx.cpuPower?.power ?? 0,
-          pilotStamp: ctx.pilotStamp,
-          diracVersion: p.releaseVersion,
-        }),
-        cpuNormalizationFactor: ctx.cpuPower?.power ?? 0,
-      },
-      logger: ctx.logger,
-      shutdown: ctx.shutdown,
+        },
+        logger: ctx.logger,
+        shutdown: ctx.shutdown,
       });
     } catch (error) {
       // A pilot ending on an error leaves a final status in PilotAgentsDB, not Running for good.

@@ -4,17 +4,35 @@ import type { ProbeResult } from '../probes/types.js';
 import { PilotError } from '../core/errors.js';
 import { secretFilesOf } from '../payload/runner/secret-files.js';
 import {
-  CPU_TIME_FACTOR, chooseRunner, diracPayloadConfig, jobAgentRules, jobLimits, lifetimeDeadline, localJobLimits, resourceParams, slotCapacity,
-  slotProcessors, voOf,
+  CPU_TIME_FACTOR,
+  chooseRunner,
+  diracPayloadConfig,
+  jobAgentRules,
+  jobLimits,
+  lifetimeDeadline,
+  localJobLimits,
+  resourceParams,
+  slotCapacity,
+  slotProcessors,
+  voOf,
 } from './wiring.js';
 
 /** The parts of a probe the wiring reads: an 8-CPU, 16 GB slot with two GPUs, apptainer and CVMFS. */
-function probe(overrides: { container?: Partial<ProbeResult['container']>; cvmfs?: boolean; pilotReference?: string | null } = {}): ProbeResult {
+function probe(
+  overrides: { container?: Partial<ProbeResult['container']>; cvmfs?: boolean; pilotReference?: string | null } = {},
+): ProbeResult {
   return {
     cpu: { allocatedCpus: 8 },
     memory: { allocatedMB: 16_000 },
     gpus: [{ uuid: 'GPU-a' }, { uuid: null }],
-    container: { runtime: 'apptainer', path: '/usr/bin/apptainer', version: '1.3', userNamespaces: true, insideContainer: false, ...overrides.container },
+    container: {
+      runtime: 'apptainer',
+      path: '/usr/bin/apptainer',
+      version: '1.3',
+      userNamespaces: true,
+      insideContainer: false,
+      ...overrides.container,
+    },
     cvmfs: { available: overrides.cvmfs ?? true, repositories: [] },
     batch: { pilotReference: overrides.pilotReference ?? null },
   } as unknown as ProbeResult;
@@ -52,7 +70,12 @@ describe('values every part reads the same way', () => {
 
   it('slotCapacity: pins jobs only when the affinity covers every processor', async () => {
     const params = await resolveParams({ processors: 4 });
-    expect(slotCapacity(probe(), params, [0, 1, 2, 3, 4, 5])).toEqual({ processors: 4, cpuIds: [0, 1, 2, 3], memoryMB: 16_000, gpus: ['GPU-a', '1'] });
+    expect(slotCapacity(probe(), params, [0, 1, 2, 3, 4, 5])).toEqual({
+      processors: 4,
+      cpuIds: [0, 1, 2, 3],
+      memoryMB: 16_000,
+      gpus: ['GPU-a', '1'],
+    });
     expect(slotCapacity(probe(), params, [0, 1]).cpuIds).toEqual([]);
     expect(slotCapacity(probe(), params, null).cpuIds).toEqual([]);
   });
@@ -78,8 +101,15 @@ describe('jobAgentRules', () => {
       stopOnApplicationFailure: true,
       stopAfterFailedMatches: 10,
     });
-    const explicit = jobAgentRules(await facts({ maxCycles: 3, stopAfterFailedMatches: 2, stopOnApplicationFailure: true, lifetimeSeconds: 10 }));
-    expect(explicit).toMatchObject({ maxCycles: 3, stopAfterFailedMatches: 2, stopOnApplicationFailure: true, deadline: startedAt.getTime() + 10_000 });
+    const explicit = jobAgentRules(
+      await facts({ maxCycles: 3, stopAfterFailedMatches: 2, stopOnApplicationFailure: true, lifetimeSeconds: 10 }),
+    );
+    expect(explicit).toMatchObject({
+      maxCycles: 3,
+      stopAfterFailedMatches: 2,
+      stopOnApplicationFailure: true,
+      deadline: startedAt.getTime() + 10_000,
+    });
   });
 });
 
@@ -90,11 +120,22 @@ describe('chooseRunner', () => {
   });
 
   it('falls back to the direct runner, saying why', async () => {
-    expect(chooseRunner(await facts({ runner: 'direct' }))).toEqual({ kind: 'direct', reason: 'configured (--runner direct)', secretFiles: { files: [] } });
+    expect(chooseRunner(await facts({ runner: 'direct' }))).toEqual({
+      kind: 'direct',
+      reason: 'configured (--runner direct)',
+      secretFiles: { files: [] },
+    });
     const none = probe({ container: { runtime: null, path: null } });
-    expect(chooseRunner(await facts({}, { probe: none }))).toEqual({ kind: 'direct', reason: 'no container runtime on this node', secretFiles: { files: [] } });
+    expect(chooseRunner(await facts({}, { probe: none }))).toEqual({
+      kind: 'direct',
+      reason: 'no container runtime on this node',
+      secretFiles: { files: [] },
+    });
     const nested = probe({ container: { insideContainer: true, userNamespaces: false } });
-    expect(chooseRunner(await facts({}, { probe: nested }))).toMatchObject({ kind: 'direct', reason: expect.stringMatching(/nesting impossible/) });
+    expect(chooseRunner(await facts({}, { probe: nested }))).toMatchObject({
+      kind: 'direct',
+      reason: expect.stringMatching(/nesting impossible/),
+    });
   });
 
   it('refuses --runner apptainer with no runtime', async () => {
@@ -105,7 +146,10 @@ describe('chooseRunner', () => {
 
   it('carries the secret files it was given: two choices do not see each other’s', async () => {
     const a = chooseRunner({ ...(await facts()), secretFiles: secretFilesOf(['/pilot-a/creds.json'], {}) });
-    const b = chooseRunner({ ...(await facts({ runner: 'direct' })), secretFiles: secretFilesOf(['/pilot-b/proxy'], { PILOT_NO_SECRET_HIDING: '1' }) });
+    const b = chooseRunner({
+      ...(await facts({ runner: 'direct' })),
+      secretFiles: secretFilesOf(['/pilot-b/proxy'], { PILOT_NO_SECRET_HIDING: '1' }),
+    });
     expect(a.secretFiles).toEqual({ files: ['/pilot-a/creds.json'] });
     expect(b.secretFiles).toEqual({ files: ['/pilot-b/proxy'], disabled: 'PILOT_NO_SECRET_HIDING is set' });
     // Choosing b changed nothing of a (the files were a module-level registration once).
@@ -148,7 +192,9 @@ describe('jobLimits', () => {
     const limits = localJobLimits(f, { maxWallSeconds: null, cpuWork: 2000, memoryMB: null });
     expect(limits.cpuSeconds).toBeCloseTo(120);
     expect(limits.timeLeftSeconds?.()).toBe(300);
-    expect(localJobLimits(await facts(), { maxWallSeconds: null, cpuWork: 2000, memoryMB: null }).timeLeftSeconds?.()).toBe(Number.POSITIVE_INFINITY);
+    expect(localJobLimits(await facts(), { maxWallSeconds: null, cpuWork: 2000, memoryMB: null }).timeLeftSeconds?.()).toBe(
+      Number.POSITIVE_INFINITY,
+    );
   });
 });
 

@@ -103,7 +103,9 @@ export function jobAgentRules(facts: Pick<PilotFacts, 'params' | 'probe' | 'star
 }
 
 /** The pilot's StopSig* values for jobs that do not set their own (src/payload/watchdog/wind-down.ts). */
-export function windDownDefaults(params: Pick<Params, 'stopSigRegex' | 'stopSigNumber' | 'stopSigStartWork' | 'stopSigFinishWork'>): Record<string, unknown> {
+export function windDownDefaults(
+  params: Pick<Params, 'stopSigRegex' | 'stopSigNumber' | 'stopSigStartWork' | 'stopSigFinishWork'>,
+): Record<string, unknown> {
   const defaults: Record<string, unknown> = {};
   if (params.stopSigRegex !== undefined) defaults.StopSigRegex = params.stopSigRegex;
   if (params.stopSigNumber !== undefined) defaults.StopSigNumber = params.stopSigNumber;

@@ -28,7 +28,10 @@ describe('logging on a full disk (issue 16 §1b)', () => {
     const resumed = safeDestination(fd, 'pilot.log', (text) => notices.push(text), dest.failures);
     resumed.write('{"msg":"after"}\n');
     closeSync(fd);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level?: number });
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; level?: number });
     expect(lines[0]).toMatchObject({ level: 40, msg: '3 log line(s) lost: pilot.log could not be written (ENOSPC)' });
     expect(lines[1]).toEqual({ msg: 'after' });
     expect(notices).toHaveLength(1);

@@ -7,8 +7,20 @@ export type { Logger };
 
 /** Keys whose values never reach a log line, wherever they appear in a logged object. */
 export const REDACTED_KEYS = [
-  'access_token', 'refresh_token', 'accessToken', 'refreshToken', 'token', 'pilot_secret', 'pilotSecret',
-  'secret', 'password', 'authorization', 'Authorization', 'credentials', 'privateKey', 'private_key',
+  'access_token',
+  'refresh_token',
+  'accessToken',
+  'refreshToken',
+  'token',
+  'pilot_secret',
+  'pilotSecret',
+  'secret',
+  'password',
+  'authorization',
+  'Authorization',
+  'credentials',
+  'privateKey',
+  'private_key',
 ];
 
 const redactPaths = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
@@ -99,7 +111,9 @@ export function safeDestination(
       try {
         if (failures.dropped > 0) {
           const lost = failures.dropped;
-          writeAll(`${JSON.stringify({ level: 40, time: Math.floor(Date.now()), msg: `${lost} log line(s) lost: ${name} could not be written (${failures.lastCode ?? 'error'})` })}\n`);
+          writeAll(
+            `${JSON.stringify({ level: 40, time: Math.floor(Date.now()), msg: `${lost} log line(s) lost: ${name} could not be written (${failures.lastCode ?? 'error'})` })}\n`,
+          );
           failures.dropped -= lost;
         }
         writeAll(line);

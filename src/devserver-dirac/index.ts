@@ -143,8 +143,14 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
   const pilotDN = dnOf(pki.user);
   const releaseVersion = options.releaseVersion ?? '9.0.4';
   const state = new DevState();
-  const users = new Map<string, Issued>([[ownerDN, owner], [pilotDN, pki.user]]);
-  const userNames = new Map([[ownerDN, 'alice'], [pilotDN, 'pilot']]);
+  const users = new Map<string, Issued>([
+    [ownerDN, owner],
+    [pilotDN, pki.user],
+  ]);
+  const userNames = new Map([
+    [ownerDN, 'alice'],
+    [pilotDN, 'pilot'],
+  ]);
   let cfgText = '';
   const dataState = new DevDataState();
   const vomsRoles = new Map<string, string>(options.ownerVomsRole ? [['gridpp_user', options.ownerVomsRole]] : []);
@@ -169,7 +175,10 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
         ...(mixed.accessTokenTtlSeconds ? { accessTokenTtlSeconds: mixed.accessTokenTtlSeconds } : {}),
       })
     : undefined;
-  const groups = new Map([[ownerDN, 'gridpp_user'], [pilotDN, 'gridpp_pilot']]);
+  const groups = new Map([
+    [ownerDN, 'gridpp_user'],
+    [pilotDN, 'gridpp_pilot'],
+  ]);
   const mixedSetup: MixedSetup | null = diracx
     ? { ...setup, db: diracx.sharedJobDb(), groupOf: (dn) => groups.get(dn) ?? 'unknown' }
     : null;
@@ -255,7 +264,9 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     '    URLs',
     '    {',
     // The layout the real-services kit ran when the HTTPS services refused proxies: ProxyManager on DIPS.
-    options.httpsRefusesProxies ? `      ProxyManager = ${d}/Framework/ProxyManager` : `      ProxyManager = ${h}/Framework/TornadoProxyManager`,
+    options.httpsRefusesProxies
+      ? `      ProxyManager = ${d}/Framework/ProxyManager`
+      : `      ProxyManager = ${h}/Framework/TornadoProxyManager`,
     '    }',
     '  }',
     '}',
@@ -375,6 +386,11 @@ function diracxBlock(pair: { access_token: string; refresh_token: string; expire
 }
 
 function dnOf(issued: Issued): string {
-  return `/${issued.name.map((rdn) => Object.entries(rdn).map(([k, v]) => `${k}=${v[0]}`).join('+')).join('/')}`;
+  return `/${issued.name
+    .map((rdn) =>
+      Object.entries(rdn)
+        .map(([k, v]) => `${k}=${v[0]}`)
+        .join('+'),
+    )
+    .join('/')}`;
 }
-

@@ -20,7 +20,13 @@ async function main(): Promise<void> {
   let values: { dir?: string; release?: string; 'owner-voms-role'?: string; 'https-refuses-proxies'?: boolean; diracx?: boolean };
   try {
     ({ values } = parseArgs({
-      options: { dir: { type: 'string' }, release: { type: 'string' }, 'owner-voms-role': { type: 'string' }, 'https-refuses-proxies': { type: 'boolean' }, diracx: { type: 'boolean' } },
+      options: {
+        dir: { type: 'string' },
+        release: { type: 'string' },
+        'owner-voms-role': { type: 'string' },
+        'https-refuses-proxies': { type: 'boolean' },
+        diracx: { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (error) {

@@ -31,10 +31,19 @@ describe('verifyProxyChain', () => {
 
   it('refuses an untrusted CA, a missing issuer, an expired proxy', async () => {
     const other = await makeCa('Other CA');
-    expect(verifyProxyChain([cert(proxy), cert(user)], [cert(other)])).toEqual({ ok: false, reason: '/DC=org/DC=example/OU=People/CN=Test User is not issued by a trusted CA' });
-    expect(verifyProxyChain([cert(proxy)], [cert(ca)])).toMatchObject({ ok: false, reason: expect.stringMatching(/is not signed by its issuer/) });
+    expect(verifyProxyChain([cert(proxy), cert(user)], [cert(other)])).toEqual({
+      ok: false,
+      reason: '/DC=org/DC=example/OU=People/CN=Test User is not issued by a trusted CA',
+    });
+    expect(verifyProxyChain([cert(proxy)], [cert(ca)])).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/is not signed by its issuer/),
+    });
     const expired = await makeProxy(user, { expired: true });
-    expect(verifyProxyChain([cert(expired), cert(user)], [cert(ca)])).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
+    expect(verifyProxyChain([cert(expired), cert(user)], [cert(ca)])).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/expired/),
+    });
     expect(verifyProxyChain([], [cert(ca)])).toEqual({ ok: false, reason: 'no client certificate' });
   }, 30_000);
 });

@@ -26,12 +26,15 @@ export interface Issued {
 }
 
 async function keyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+  return await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
 }
 
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 
 let serial = 1;
@@ -60,28 +63,43 @@ const DAY = 86_400_000;
 const around = (now: number): { from: Date; to: Date } => ({ from: new Date(now - DAY), to: new Date(now + 30 * DAY) });
 
 export async function makeCa(cn = 'Test Grid CA'): Promise<Issued> {
-  return issue([{ DC: ['org'] }, { DC: ['example'] }, { CN: [cn] }], undefined, [
-    new x509.BasicConstraintsExtension(true, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-  ], around(Date.now()));
+  return issue(
+    [{ DC: ['org'] }, { DC: ['example'] }, { CN: [cn] }],
+    undefined,
+    [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
+    around(Date.now()),
+  );
 }
 
 export async function makeHost(ca: Issued, host = 'localhost'): Promise<Issued> {
-  return issue([{ DC: ['org'] }, { DC: ['example'] }, { CN: [host] }], ca, [
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-    new x509.SubjectAlternativeNameExtension([
-      { type: 'dns', value: host },
-      { type: 'ip', value: '127.0.0.1' },
-    ]),
-  ], around(Date.now()));
+  return issue(
+    [{ DC: ['org'] }, { DC: ['example'] }, { CN: [host] }],
+    ca,
+    [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'dns', value: host },
+        { type: 'ip', value: '127.0.0.1' },
+      ]),
+    ],
+    around(Date.now()),
+  );
 }
 
 export async function makeUser(ca: Issued, cn = 'Test User'): Promise<Issued> {
-  return issue([{ DC: ['org'] }, { DC: ['example'] }, { OU: ['People'] }, { CN: [cn] }], ca, [
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-  ], around(Date.now()));
+  return issue(
+    [{ DC: ['org'] }, { DC: ['example'] }, { OU: ['People'] }, { CN: [cn] }],
+    ca,
+    [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ],
+    around(Date.now()),
+  );
 }
 
 /** An RFC 3820 proxy of `user`; `expired` puts its validity entirely in the past. */

@@ -6,9 +6,12 @@ const pair = (lfn: string, target: string) => [
   { Type: 'RemoveReplica', TargetSE: 'SE-FAILOVER', Files: [{ LFN: lfn }] },
 ];
 
-describe('the dev ReqManager stores requests optimized, as DIRAC\'s putRequest does (Request.optimize)', () => {
+describe("the dev ReqManager stores requests optimized, as DIRAC's putRequest does (Request.optimize)", () => {
   it('regroups failover series, drops a failover SourceSE and merges alike operations', () => {
-    const stored = optimizeRequest({ RequestName: 'r', Operations: [...pair('/vo/b', 'SE-B'), ...pair('/vo/a', 'SE-A'), ...pair('/vo/c', 'SE-A')] });
+    const stored = optimizeRequest({
+      RequestName: 'r',
+      Operations: [...pair('/vo/b', 'SE-B'), ...pair('/vo/a', 'SE-A'), ...pair('/vo/c', 'SE-A')],
+    });
     const ops = stored.Operations as { Type: string; SourceSE?: string; TargetSE: string; Order: number; Files: { LFN: string }[] }[];
     expect(ops.map((op) => [op.Order, op.Type, op.SourceSE ?? null, op.TargetSE, op.Files.map((f) => f.LFN)])).toEqual([
       [0, 'ReplicateAndRegister', '', 'SE-A', ['/vo/a', '/vo/c']],
@@ -27,8 +30,15 @@ describe('the dev ReqManager stores requests optimized, as DIRAC\'s putRequest d
       ],
     }).Operations as { Type: string; SourceSE?: string }[];
     expect(ops.map((op) => [op.Type, op.SourceSE ?? null])).toEqual([
-      ['ReplicateAndRegister', 'SE-DISK'], ['RemoveReplica', null], ['RegisterFile', null], ['RegisterFile', null],
+      ['ReplicateAndRegister', 'SE-DISK'],
+      ['RemoveReplica', null],
+      ['RegisterFile', null],
+      ['RegisterFile', null],
     ]);
-    expect([isFailoverSE('CERN-FAILOVER'), isFailoverSE('CERN-BUFFER', ['CERN-BUFFER']), isFailoverSE('CERN-FAILOVER', ['CERN-BUFFER'])]).toEqual([true, true, false]);
+    expect([
+      isFailoverSE('CERN-FAILOVER'),
+      isFailoverSE('CERN-BUFFER', ['CERN-BUFFER']),
+      isFailoverSE('CERN-FAILOVER', ['CERN-BUFFER']),
+    ]).toEqual([true, true, false]);
   });
 });

@@ -232,7 +232,9 @@ export function pilotManager(setup: ServiceSetup): ServiceHandlers {
       getPilotInfo: (args) => {
         const pilot = setup.state.pilots.get(String(args[0]));
         if (!pilot?.added) return sERROR(`No pilots found for reference ${String(args[0])}`, 1550);
-        return sOK({ [pilot.reference]: { PilotJobReference: pilot.reference, Status: pilot.status, PilotStamp: pilot.stamp ?? '', Jobs: pilot.jobs } });
+        return sOK({
+          [pilot.reference]: { PilotJobReference: pilot.reference, Status: pilot.status, PilotStamp: pilot.stamp ?? '', Jobs: pilot.jobs },
+        });
       },
     },
   };

@@ -102,7 +102,12 @@ export class DevState {
     job.status = 'Killed';
     job.minorStatus = 'Marked for termination';
     job.killRequested = true;
-    job.history.push({ timestamp: new Date().toISOString().replace('T', ' ').replace('Z', ''), status: 'Killed', minorStatus: 'Marked for termination', source: 'JobManager' });
+    job.history.push({
+      timestamp: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+      status: 'Killed',
+      minorStatus: 'Marked for termination',
+      source: 'JobManager',
+    });
   }
 
   /** A pilot reference as the SiteDirector records it at submission (Submitted). */

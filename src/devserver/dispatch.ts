@@ -74,7 +74,13 @@ export function createDispatcher(
     }
     const method = req.method ?? 'GET';
     const rawQuery = Object.fromEntries(url.searchParams);
-    const record: RecordedRequest = { method, path: url.pathname, query: rawQuery, body: undefined, ...(req.headers['user-agent'] ? { userAgent: String(req.headers['user-agent']) } : {}) };
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: rawQuery,
+      body: undefined,
+      ...(req.headers['user-agent'] ? { userAgent: String(req.headers['user-agent']) } : {}),
+    };
     core.state.requests.push(record);
     const finish = (reply: Reply, truncate = false): void => {
       record.status = reply.status;

@@ -134,11 +134,25 @@ function stop(server: Server): Promise<void> {
 
 function snapshot(job: StoredJob): JobSnapshot {
   return structuredClone({
-    id: job.id, jdl: job.jdl, owner: job.owner, ownerGroup: job.ownerGroup, vo: job.vo,
-    status: job.status, minorStatus: job.minorStatus, applicationStatus: job.applicationStatus,
-    history: job.history, heartbeats: job.heartbeats, parameters: job.parameters, attributes: job.attributes,
-    inputSandbox: job.inputSandbox, outputSandbox: job.outputSandboxPfn, rescheduleCounter: job.rescheduleCounter,
-    startExecTime: job.startExecTime, endExecTime: job.endExecTime, heartBeatTime: job.heartBeatTime, pilotStamp: job.pilotStamp,
+    id: job.id,
+    jdl: job.jdl,
+    owner: job.owner,
+    ownerGroup: job.ownerGroup,
+    vo: job.vo,
+    status: job.status,
+    minorStatus: job.minorStatus,
+    applicationStatus: job.applicationStatus,
+    history: job.history,
+    heartbeats: job.heartbeats,
+    parameters: job.parameters,
+    attributes: job.attributes,
+    inputSandbox: job.inputSandbox,
+    outputSandbox: job.outputSandboxPfn,
+    rescheduleCounter: job.rescheduleCounter,
+    startExecTime: job.startExecTime,
+    endExecTime: job.endExecTime,
+    heartBeatTime: job.heartBeatTime,
+    pilotStamp: job.pilotStamp,
   });
 }
 
@@ -162,8 +176,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const state = createState(vo);
   const core: ServerCore = { state, tokens: new TokenAuthority(signer, auth), signer, presigner: new Presigner(), options: resolved, auth };
   const routes = [
-    ...authRoutes(core), ...jobStatusRoutes(core), ...sandboxRoutes(core), ...pilotRoutes(core),
-    submitJdlRoute(core), matchRoute(core), ...devRoutes(core),
+    ...authRoutes(core),
+    ...jobStatusRoutes(core),
+    ...sandboxRoutes(core),
+    ...pilotRoutes(core),
+    submitJdlRoute(core),
+    matchRoute(core),
+    ...devRoutes(core),
   ];
   const faults = new FaultInjector(options.faults);
   const scheme = options.tls ? 'https' : 'http';

@@ -76,8 +76,13 @@ const HELD_BY_PILOT: ReadonlySet<JobStatus> = new Set(['Matched', 'Running', 'St
  */
 export function applyStatusUpdates(job: StoredJob, updates: StatusUpdateInput[], force = false): StatusChange {
   const change: StatusChange = {
-    Status: null, MinorStatus: null, ApplicationStatus: null,
-    HeartBeatTime: null, StartExecTime: null, EndExecTime: null, LastUpdateTime: null,
+    Status: null,
+    MinorStatus: null,
+    ApplicationStatus: null,
+    HeartBeatTime: null,
+    StartExecTime: null,
+    EndExecTime: null,
+    LastUpdateTime: null,
   };
   const ordered = [...updates].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
   for (const update of ordered) {

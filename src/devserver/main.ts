@@ -80,7 +80,10 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ url: server.url, credentialsFile, caFile: tls?.caFile ?? null, caDir: tls?.caDir ?? null })}\n`);
 
   const shutdown = (): void => {
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

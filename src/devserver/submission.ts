@@ -57,7 +57,9 @@ export function createJob(state: DevServerState, submission: JobSubmission): Sto
     `VirtualOrganization = ${quote(state.vo)};`,
   ];
   if (inputSandbox.length > 0) extra.push(`InputSandbox = {${inputSandbox.map(quote).join(', ')}};`);
-  const body = formatJdl(submitted).replace(/^\[\s*/, '').replace(/\]\s*$/, '');
+  const body = formatJdl(submitted)
+    .replace(/^\[\s*/, '')
+    .replace(/\]\s*$/, '');
   const stored = parseJdl(`[\n${body}\n${extra.join('\n')}\n]`);
   const now = new Date();
   const job: StoredJob = {

@@ -36,19 +36,53 @@ const SERVER_EXTENSIONS = [
 export async function generateDevTls(dir: string): Promise<DevTlsMaterial> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl([
-    'req', '-x509', '-new', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30',
-    '-subj', '/O=DIRAC pilot dev/CN=DIRAC pilot dev CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  ], dir);
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '30',
+      '-subj',
+      '/O=DIRAC pilot dev/CN=DIRAC pilot dev CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
   await chmod(path.join(dir, 'ca.key'), 0o600);
   await openssl(['req', '-new', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/O=DIRAC pilot dev/CN=localhost'], dir);
   await chmod(path.join(dir, 'server.key'), 0o600);
   await writeFile(path.join(dir, 'server.ext'), SERVER_EXTENSIONS);
-  await openssl([
-    'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-    '-days', '30', '-sha256', '-extfile', 'server.ext', '-out', 'server.pem',
-  ], dir);
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '30',
+      '-sha256',
+      '-extfile',
+      'server.ext',
+      '-out',
+      'server.pem',
+    ],
+    dir,
+  );
   const caDir = path.join(dir, 'certificates');
   await mkdir(caDir, { recursive: true, mode: 0o755 });
   const hash = (await openssl(['x509', '-hash', '-noout', '-in', 'ca.pem'], dir)).trim();

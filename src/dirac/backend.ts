@@ -244,7 +244,7 @@ export class DiracBackend implements Backend {
     const diracx = this.diracxSettings();
     if (diracx.url && !diracx.voDisabled) {
       await addDiracxTokenToProxy(caller, path).catch((error: unknown) =>
-        this.config.logger.warn({ jobId: job.jobId, err: (error as Error).message }, 'payload proxy without its owner\'s DiracX token'),
+        this.config.logger.warn({ jobId: job.jobId, err: (error as Error).message }, "payload proxy without its owner's DiracX token"),
       );
     }
     return caller;

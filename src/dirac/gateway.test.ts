@@ -5,7 +5,9 @@ describe('a DIRAC gateway (DIRAC pilot -W)', () => {
   it('sends every service, the configuration included, to <gateway>/<System/Service>, without reading the CS for it', () => {
     // Only urls() is under test: no connection is made, so no credentials are needed.
     const caller = { options: { gateway: 'dips://gw.example.org:9159/' }, cfg: () => undefined } as unknown as ServiceCaller;
-    expect(ServiceCaller.prototype.urls.call(caller, 'WorkloadManagement/Matcher').map((u) => [u.protocol, u.url.href])).toEqual([['dips', 'dips://gw.example.org:9159/WorkloadManagement/Matcher']]);
+    expect(ServiceCaller.prototype.urls.call(caller, 'WorkloadManagement/Matcher').map((u) => [u.protocol, u.url.href])).toEqual([
+      ['dips', 'dips://gw.example.org:9159/WorkloadManagement/Matcher'],
+    ]);
     expect(gatewayUrl('dips://gw:9159', 'Configuration/Server').url.pathname).toBe('/Configuration/Server');
   });
 

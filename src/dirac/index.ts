@@ -60,7 +60,8 @@ export interface DiracBackendOptions {
 /** Aborted `reportMs` after `stop`: when calls to the legacy services must end. */
 function reportDeadline(stop: AbortSignal, reportMs: number): AbortSignal {
   const deadline = new AbortController();
-  const arm = () => setTimeout(() => deadline.abort(new Error(`reporting time after the stop signal (${reportMs} ms) is over`)), reportMs).unref();
+  const arm = () =>
+    setTimeout(() => deadline.abort(new Error(`reporting time after the stop signal (${reportMs} ms) is over`)), reportMs).unref();
   if (stop.aborted) arm();
   else stop.addEventListener('abort', arm, { once: true });
   return deadline.signal;

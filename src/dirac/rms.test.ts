@@ -18,22 +18,62 @@ const FROZEN = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
 /** The same operations FailoverTransfer adds in each recorded case, as the pilot builds them. */
 const OPERATIONS: Record<string, RequestOperation[]> = {
   'failover-upload': [
-    { Type: 'ReplicateAndRegister', TargetSE: 'SE-USER-DISK', SourceSE: 'FAILOVER-SE', Files: [{ LFN, Checksum: META.Checksum, ChecksumType: META.ChecksumType, Size: META.Size, GUID: META.GUID }] },
+    {
+      Type: 'ReplicateAndRegister',
+      TargetSE: 'SE-USER-DISK',
+      SourceSE: 'FAILOVER-SE',
+      Files: [{ LFN, Checksum: META.Checksum, ChecksumType: META.ChecksumType, Size: META.Size, GUID: META.GUID }],
+    },
     { Type: 'RemoveReplica', TargetSE: 'FAILOVER-SE', Files: [{ LFN }] },
   ],
   'failover-upload-unregistered': [
-    { Type: 'RegisterFile', Catalog: 'FileCatalog', TargetSE: 'FAILOVER-SE', Files: [{ LFN, PFN: `root://failover-se.example.org:1094//store${LFN}`, Size: META.Size, Checksum: META.Checksum, ChecksumType: META.ChecksumType, GUID: META.GUID }] },
-    { Type: 'ReplicateAndRegister', TargetSE: 'SE-USER-DISK', SourceSE: 'FAILOVER-SE', Files: [{ LFN, Checksum: META.Checksum, ChecksumType: META.ChecksumType, Size: META.Size, GUID: META.GUID }] },
+    {
+      Type: 'RegisterFile',
+      Catalog: 'FileCatalog',
+      TargetSE: 'FAILOVER-SE',
+      Files: [
+        {
+          LFN,
+          PFN: `root://failover-se.example.org:1094//store${LFN}`,
+          Size: META.Size,
+          Checksum: META.Checksum,
+          ChecksumType: META.ChecksumType,
+          GUID: META.GUID,
+        },
+      ],
+    },
+    {
+      Type: 'ReplicateAndRegister',
+      TargetSE: 'SE-USER-DISK',
+      SourceSE: 'FAILOVER-SE',
+      Files: [{ LFN, Checksum: META.Checksum, ChecksumType: META.ChecksumType, Size: META.Size, GUID: META.GUID }],
+    },
     { Type: 'RemoveReplica', TargetSE: 'FAILOVER-SE', Files: [{ LFN }] },
   ],
   'register-only': [
-    { Type: 'RegisterFile', Catalog: 'FileCatalog', TargetSE: 'SE-USER-DISK', Files: [{ LFN: '/gridpp/user/a/alice/0/1236/empty.txt', PFN: 'root://se-user-disk.example.org:1094//store/gridpp/user/a/alice/0/1236/empty.txt', Size: 0, Checksum: '000001', ChecksumType: 'Adler32', GUID: '' }] },
+    {
+      Type: 'RegisterFile',
+      Catalog: 'FileCatalog',
+      TargetSE: 'SE-USER-DISK',
+      Files: [
+        {
+          LFN: '/gridpp/user/a/alice/0/1236/empty.txt',
+          PFN: 'root://se-user-disk.example.org:1094//store/gridpp/user/a/alice/0/1236/empty.txt',
+          Size: 0,
+          Checksum: '000001',
+          ChecksumType: 'Adler32',
+          GUID: '',
+        },
+      ],
+    },
   ],
 };
 
 describe('failover requests as DIRAC writes them', () => {
   it.each(vectors.requests)('$name: Request.toJSON() byte for byte, and its digest', ({ name, jobID, jobName, requestJSON, digest }) => {
-    const request = failoverRequest({ jobId: jobID, jobName, owner: 'alice', ownerGroup: 'gridpp_user' }, OPERATIONS[name]!, { failoverRequestDelayMinutes: 45 });
+    const request = failoverRequest({ jobId: jobID, jobName, owner: 'alice', ownerGroup: 'gridpp_user' }, OPERATIONS[name]!, {
+      failoverRequestDelayMinutes: 45,
+    });
     expect(requestJson(request, FROZEN)).toBe(requestJSON);
     expect(requestDigest(request)).toBe(digest);
   });
@@ -42,7 +82,10 @@ describe('failover requests as DIRAC writes them', () => {
 describe('pool_xml_catalog.xml as PoolXMLSlice writes it', () => {
   it.each(vectors.poolXml)('$name', ({ name, input, xml }) => {
     const files = new Map(
-      Object.entries(input).map(([lfn, m]) => [lfn, (Array.isArray(m) ? m : [m]).map((r) => ({ lfn, guid: r.guid!, se: r.se!, turl: r.turl!, ...(r.path ? { path: r.path } : {}) }))]),
+      Object.entries(input).map(([lfn, m]) => [
+        lfn,
+        (Array.isArray(m) ? m : [m]).map((r) => ({ lfn, guid: r.guid!, se: r.se!, turl: r.turl!, ...(r.path ? { path: r.path } : {}) })),
+      ]),
     );
     const ours = poolXmlCatalog(files);
     if (name === 'by-protocol') {

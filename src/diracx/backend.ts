@@ -1,5 +1,12 @@
 import type {
-  Backend, HeartbeatData, JobCommand, MatchedJob, MatchRequest, OutputSandboxArchive, PilotRegistration, PilotStatus,
+  Backend,
+  HeartbeatData,
+  JobCommand,
+  MatchedJob,
+  MatchRequest,
+  OutputSandboxArchive,
+  PilotRegistration,
+  PilotStatus,
   StatusUpdate,
 } from '../backend/types.js';
 import { FINAL_JOB_STATUSES } from '../backend/types.js';
@@ -29,7 +36,10 @@ function refusalReason(body: unknown): string | null {
   const failed = record.detail && typeof record.detail === 'object' ? (record.detail as Record<string, unknown>).failed : record.failed;
   if (!failed || typeof failed !== 'object' || Object.keys(failed).length === 0) return null;
   return Object.entries(failed as Record<string, unknown>)
-    .map(([id, why]) => `job ${id}: ${why && typeof why === 'object' && typeof (why as { detail?: unknown }).detail === 'string' ? (why as { detail: string }).detail : JSON.stringify(why)}`)
+    .map(
+      ([id, why]) =>
+        `job ${id}: ${why && typeof why === 'object' && typeof (why as { detail?: unknown }).detail === 'string' ? (why as { detail: string }).detail : JSON.stringify(why)}`,
+    )
     .join('; ');
 }
 
@@ -49,7 +59,6 @@ export interface DiracxBackendParts {
   /** The pilot's tokens came from its own secret exchange: revoke the refresh token at close (PR #248). */
   revokeAtClose?: boolean;
 }
-
 
 const STATUS_CALL_BUDGET_MS = 60_000;
 
@@ -138,7 +147,8 @@ export class DiracxBackend implements Backend {
    */
   private linkJob(jobId: number): void {
     if (!this.pilotStamp) return;
-    this.pilots.setMetadata(this.pilotStamp, null, undefined, { CurrentJobID: jobId })
+    this.pilots
+      .setMetadata(this.pilotStamp, null, undefined, { CurrentJobID: jobId })
       .catch((error: unknown) => this.parts.logger.warn({ job: jobId, err: (error as Error).message }, 'pilot CurrentJobID not set'));
   }
 
@@ -389,7 +399,11 @@ export class DiracxBackend implements Backend {
     try {
       await this.connection.call({
         endpoint: 'POST /api/auth/revoke',
-        request: { method: 'POST', target: '/api/auth/revoke', form: { token, token_type_hint: 'refresh_token', client_id: this.parts.clientId } },
+        request: {
+          method: 'POST',
+          target: '/api/auth/revoke',
+          form: { token, token_type_hint: 'refresh_token', client_id: this.parts.clientId },
+        },
         schema: z.unknown(),
         idempotent: true,
         auth: null,

@@ -123,11 +123,18 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
   if (baseUrl.protocol === 'http:') {
     // The pilot's bearer token would cross the network in clear: only loopback, or an explicit --insecure.
     if (!isLoopbackHost(baseUrl.hostname) && !options.insecure) {
-      throw new PilotError(ExitCode.USAGE, `DiracX URL ${baseUrl.origin} is plain HTTP to a host that is not loopback: tokens would travel in clear; use https:// (or --insecure, development only)`);
+      throw new PilotError(
+        ExitCode.USAGE,
+        `DiracX URL ${baseUrl.origin} is plain HTTP to a host that is not loopback: tokens would travel in clear; use https:// (or --insecure, development only)`,
+      );
     }
-    logger.warn(`DiracX URL ${baseUrl.origin} is plain HTTP: tokens travel unencrypted${isLoopbackHost(baseUrl.hostname) ? ' (allowed on loopback)' : ' (--insecure)'}`);
+    logger.warn(
+      `DiracX URL ${baseUrl.origin} is plain HTTP: tokens travel unencrypted${isLoopbackHost(baseUrl.hostname) ? ' (allowed on loopback)' : ' (--insecure)'}`,
+    );
   } else if (options.insecure) {
-    logger.warn('TLS VERIFICATION DISABLED (--insecure): any server can impersonate DiracX and receive the pilot\'s tokens. Development only.');
+    logger.warn(
+      "TLS VERIFICATION DISABLED (--insecure): any server can impersonate DiracX and receive the pilot's tokens. Development only.",
+    );
   }
   const ca = options.insecure ? undefined : loadTrustedCas(resolveTrust(options));
   const stamp = options.pilotStamp ?? options.credentials.secretExchange?.pilotStamp;
@@ -145,15 +152,22 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
   const lifetime = deadlineFunction(options.deadline);
   // Nothing is retried past the pilot's lifetime, nor past the reporting time after a stop signal.
   const deadline = stop ? () => Math.min(lifetime(), stop.reportEnd()) : lifetime;
-  const connection = new DiracxConnection(http, {
-    ...DEFAULT_RETRY,
-    ...options.retry,
-    deadline,
-    now,
-    // One warning when a call starts retrying, naming what failed; each further attempt at debug level.
-    onRetry: ({ endpoint, attempt, delayMs, reason }) =>
-      (attempt === 1 ? logger.warn.bind(logger) : logger.debug.bind(logger))({ endpoint, attempt, delayMs, reason }, `${endpoint} failed (${reason}); retrying in ${delayMs} ms`),
-  }, stop?.signals ?? null);
+  const connection = new DiracxConnection(
+    http,
+    {
+      ...DEFAULT_RETRY,
+      ...options.retry,
+      deadline,
+      now,
+      // One warning when a call starts retrying, naming what failed; each further attempt at debug level.
+      onRetry: ({ endpoint, attempt, delayMs, reason }) =>
+        (attempt === 1 ? logger.warn.bind(logger) : logger.debug.bind(logger))(
+          { endpoint, attempt, delayMs, reason },
+          `${endpoint} failed (${reason}); retrying in ${delayMs} ms`,
+        ),
+    },
+    stop?.signals ?? null,
+  );
   try {
     const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
     const loaded = await loadPilotCredentials(options.credentials, connection, logger);
@@ -192,10 +206,15 @@ export async function createDiracxBackend(options: DiracxBackendOptions): Promis
  * discovery document), for `pilot check` on a node that holds only the server URL. Same trust
  * and plain-HTTP rules as a connection; null when the server cannot be read.
  */
-export async function readServerTime(options: Pick<DiracxBackendOptions, 'url' | 'caPath' | 'insecure' | 'connectTimeoutMs' | 'readTimeoutMs'>): Promise<Date | null> {
+export async function readServerTime(
+  options: Pick<DiracxBackendOptions, 'url' | 'caPath' | 'insecure' | 'connectTimeoutMs' | 'readTimeoutMs'>,
+): Promise<Date | null> {
   const baseUrl = new URL(options.url);
   if (baseUrl.protocol === 'http:' && !isLoopbackHost(baseUrl.hostname) && !options.insecure) {
-    throw new PilotError(ExitCode.USAGE, `DiracX URL ${baseUrl.origin} is plain HTTP to a host that is not loopback: use https:// (or --insecure, development only)`);
+    throw new PilotError(
+      ExitCode.USAGE,
+      `DiracX URL ${baseUrl.origin} is plain HTTP to a host that is not loopback: use https:// (or --insecure, development only)`,
+    );
   }
   const ca = options.insecure ? undefined : loadTrustedCas(resolveTrust(options));
   const http = new HttpClient({

@@ -5,7 +5,6 @@ import type { DiracxConnection } from './http/connection.js';
 import { DiracxHttpError } from './http/reply.js';
 import { PILOT_METADATA_KEYS } from './schemas.js';
 
-
 export class PilotsClient {
   constructor(
     private readonly connection: DiracxConnection,

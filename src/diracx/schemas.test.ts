@@ -3,8 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../backend/types.js';
 import {
-  HEARTBEAT_NUMERIC_KEYS, JobCommandSchema, PILOT_METADATA_KEYS, SANDBOX_PFN, SandboxDownloadResponseSchema, SandboxUploadResponseSchema,
-  SetJobStatusReturnSchema, TokenResponseSchema,
+  HEARTBEAT_NUMERIC_KEYS,
+  JobCommandSchema,
+  PILOT_METADATA_KEYS,
+  SANDBOX_PFN,
+  SandboxDownloadResponseSchema,
+  SandboxUploadResponseSchema,
+  SetJobStatusReturnSchema,
+  TokenResponseSchema,
 } from './schemas.js';
 
 interface SpecSchema {
@@ -27,7 +33,10 @@ function expectAgrees(schema: z.AnyZodObject, name: string): void {
   const specSchema = component(name);
   const specFields = Object.keys(specSchema.properties ?? {});
   const ours = Object.keys(schema.shape);
-  expect(ours.filter((field) => !specFields.includes(field)), `${name}: fields the spec does not have`).toEqual([]);
+  expect(
+    ours.filter((field) => !specFields.includes(field)),
+    `${name}: fields the spec does not have`,
+  ).toEqual([]);
   for (const field of specSchema.required ?? []) {
     expect(ours, `${name}: required field missing`).toContain(field);
     expect((schema.shape as Record<string, z.ZodTypeAny>)[field]!.isOptional(), `${name}.${field} must be required`).toBe(false);
@@ -44,7 +53,7 @@ describe('reply schemas agree with spec/diracx-openapi.json', () => {
     expectAgrees(SetJobStatusReturnSchema.shape.success.element, 'SetJobStatusReturnSuccess');
   });
 
-  it('job statuses, heartbeat fields and pilot metadata fields are the spec\'s', () => {
+  it("job statuses, heartbeat fields and pilot metadata fields are the spec's", () => {
     expect([...JOB_STATUSES]).toEqual(component('JobStatus').enum);
     expect([...HEARTBEAT_NUMERIC_KEYS, 'StandardOutput'].sort()).toEqual(Object.keys(component('HeartbeatData').properties!).sort());
     expect([...PILOT_METADATA_KEYS].sort()).toEqual(Object.keys(component('PilotMetadata').properties!).sort());

@@ -78,5 +78,13 @@ export const HEARTBEAT_NUMERIC_KEYS = ['LoadAverage', 'MemoryUsed', 'Vsize', 'Av
 
 /** PilotMetadata is `extra=forbid` too; anything else would be a 422. */
 export const PILOT_METADATA_KEYS = [
-  'Status', 'StatusReason', 'BenchMark', 'DestinationSite', 'Queue', 'GridSite', 'GridType', 'AccountingSent', 'CurrentJobID',
+  'Status',
+  'StatusReason',
+  'BenchMark',
+  'DestinationSite',
+  'Queue',
+  'GridSite',
+  'GridType',
+  'AccountingSent',
+  'CurrentJobID',
 ] as const;

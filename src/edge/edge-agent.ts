@@ -265,7 +265,15 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
     await mkdir(groupDir, { recursive: true, mode: 0o700 });
     const script = path.join(groupDir, 'allocation.sh');
     const cpus = shape.cpusPerJob * members.length;
-    await writeFile(script, allocationScript(options.computeArgv, members.map((m) => m.dir), cpus), { mode: 0o700 });
+    await writeFile(
+      script,
+      allocationScript(
+        options.computeArgv,
+        members.map((m) => m.dir),
+        cpus,
+      ),
+      { mode: 0o700 },
+    );
     try {
       const batchJobId = await batch.submit({
         name: `dirac-edge-${group}`,

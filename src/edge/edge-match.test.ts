@@ -28,11 +28,25 @@ describe('edge agent: match replies checked before anything is staged', () => {
     const layout = new StagedLayout(path.join(root, 'shared'));
     const stop = new AbortController();
     const run = runEdgeAgent({
-      backend, batch, layout, privateDir: path.join(root, 'private'),
+      backend,
+      batch,
+      layout,
+      privateDir: path.join(root, 'private'),
       allocation: { cpusPerJob: 1, memoryMBPerJob: 100, gpusPerJob: 0, timeLimitMinutes: 10 },
-      groupSize: 4, maxAllocations: 4, staleSeconds: 600, pollSeconds: 0.01, stopAfterFailedMatches: 1, deadline: null,
-      drainFile: path.join(root, 'drain'), computeArgv: ['pilot', 'exec'], describeAllocation: () => ({ resources: {} as never, node: {} }),
-      pilotStamp: 'edge', vo: 'v', site: 'S', logger: silentLogger(), shutdown: stop.signal,
+      groupSize: 4,
+      maxAllocations: 4,
+      staleSeconds: 600,
+      pollSeconds: 0.01,
+      stopAfterFailedMatches: 1,
+      deadline: null,
+      drainFile: path.join(root, 'drain'),
+      computeArgv: ['pilot', 'exec'],
+      describeAllocation: () => ({ resources: {} as never, node: {} }),
+      pilotStamp: 'edge',
+      vo: 'v',
+      site: 'S',
+      logger: silentLogger(),
+      shutdown: stop.signal,
       jobLimits: () => ({ stalled: null, loopingSeconds: null, killGraceMs: 200 }),
     });
     while (submitted.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));

@@ -13,7 +13,8 @@ const job: MatchedJob = { jobId: 7, jdl: '[Executable="x";]', owner: 'u', ownerG
 function recordingBackend() {
   const calls: string[] = [];
   const backend = {
-    setJobStatus: async (id: number, u: { status?: string; minorStatus?: string }) => void calls.push(`status ${id} ${u.status ?? '-'} ${u.minorStatus ?? '-'}`),
+    setJobStatus: async (id: number, u: { status?: string; minorStatus?: string }) =>
+      void calls.push(`status ${id} ${u.status ?? '-'} ${u.minorStatus ?? '-'}`),
     setJobMetadata: async (id: number) => void calls.push(`metadata ${id}`),
     reschedule: async (ids: number[]) => void calls.push(`reschedule ${ids.join(',')}`),
     uploadOutputSandbox: async (j: MatchedJob, a: { size: number }) => (calls.push(`output ${j.jobId} ${a.size}`), 'SB:x'),
@@ -25,7 +26,17 @@ async function stage(root: string): Promise<{ dir: string; compute: StagedBacken
   const layout = new StagedLayout(root);
   const dir = layout.jobDir(job.jobId);
   mkdirSync(dir, { recursive: true });
-  await writeFileAtomic(stagedFiles(dir).job, JSON.stringify({ ...job, site: 's', stagedAt: new Date().toISOString(), share: { processors: 1, memoryMB: 100, gpus: 0 }, limits: { stalled: null, loopingSeconds: null, killGraceMs: 1000 }, siteEnv: {} }));
+  await writeFileAtomic(
+    stagedFiles(dir).job,
+    JSON.stringify({
+      ...job,
+      site: 's',
+      stagedAt: new Date().toISOString(),
+      share: { processors: 1, memoryMB: 100, gpus: 0 },
+      limits: { stalled: null, loopingSeconds: null, killGraceMs: 1000 },
+      siteEnv: {},
+    }),
+  );
   const compute = new StagedBackend([dir]);
   expect(await compute.match()).toHaveLength(1);
   return { dir, compute };
@@ -48,8 +59,12 @@ describe('relay', () => {
     const tracked: TrackedJob = { job, dir, state: initialEdgeState(), heartbeatRelayedMs: 0, finished: false };
     await relayEvents(tracked, backend, silentLogger());
     expect(calls).toEqual([
-      'status 7 Running Job Initialization', 'metadata 7', 'status 7 Completing Uploading Output Sandbox',
-      'output 7 10', 'status 7 - Output Sandbox Uploaded', 'status 7 Done Execution Complete',
+      'status 7 Running Job Initialization',
+      'metadata 7',
+      'status 7 Completing Uploading Output Sandbox',
+      'output 7 10',
+      'status 7 - Output Sandbox Uploaded',
+      'status 7 Done Execution Complete',
     ]);
     expect(tracked.finished).toBe(true);
     expect((await loadEdgeState(dir))!.eventsRelayed).toBe(6);

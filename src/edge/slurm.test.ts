@@ -25,9 +25,32 @@ describe('Slurm output parsers', () => {
   });
 
   it('asks sbatch for exactly the shape of the allocation', () => {
-    expect(sbatchArgs({ name: 'n', script: '/s.sh', workDir: '/w', outputFile: '/w/o', cpus: 4, memoryMB: 8000, gpus: 2, timeLimitMinutes: 90, partition: 'gpu' })).toEqual([
-      '--parsable', '--job-name=n', '--chdir=/w', '--output=/w/o', '--nodes=1', '--ntasks=1', '--cpus-per-task=4', '--mem=8000M', '--time=90',
-      '--signal=B:TERM@120', '--gres=gpu:2', '--partition=gpu', '/s.sh',
+    expect(
+      sbatchArgs({
+        name: 'n',
+        script: '/s.sh',
+        workDir: '/w',
+        outputFile: '/w/o',
+        cpus: 4,
+        memoryMB: 8000,
+        gpus: 2,
+        timeLimitMinutes: 90,
+        partition: 'gpu',
+      }),
+    ).toEqual([
+      '--parsable',
+      '--job-name=n',
+      '--chdir=/w',
+      '--output=/w/o',
+      '--nodes=1',
+      '--ntasks=1',
+      '--cpus-per-task=4',
+      '--mem=8000M',
+      '--time=90',
+      '--signal=B:TERM@120',
+      '--gres=gpu:2',
+      '--partition=gpu',
+      '/s.sh',
     ]);
   });
 });

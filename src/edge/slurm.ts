@@ -70,7 +70,7 @@ export function parsePartitionMaxTime(stdout: string): number | null {
   const match = stdout.match(/\bMaxTime=(\S+)/);
   if (!match || match[1] === 'UNLIMITED' || match[1] === 'INFINITE') return null;
   const text = match[1]!;
-  const [days, rest] = text.includes('-') ? text.split('-') as [string, string] : ['0', text];
+  const [days, rest] = text.includes('-') ? (text.split('-') as [string, string]) : ['0', text];
   const parts = rest.split(':').map(Number);
   if (parts.some((n) => !Number.isFinite(n))) return null;
   const [h, m, s] = parts.length === 3 ? parts : parts.length === 2 ? [0, parts[0]!, parts[1]!] : [0, parts[0]!, 0];

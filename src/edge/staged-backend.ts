@@ -1,9 +1,7 @@
 import { copyFile, open, readdir, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type {
-  Backend, HeartbeatData, JobCommand, MatchedJob, OutputSandboxArchive, PilotStatus, StatusUpdate,
-} from '../backend/types.js';
+import type { Backend, HeartbeatData, JobCommand, MatchedJob, OutputSandboxArchive, PilotStatus, StatusUpdate } from '../backend/types.js';
 import { SerialQueue } from '../backend/serial.js';
 import { appendEvent, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic, type StagedJob } from './layout.js';
 

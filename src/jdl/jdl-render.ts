@@ -7,9 +7,7 @@ import { JdlError, NAME_PATTERN, type JdlDocument, type JdlValue } from './jdl-p
 /** Formats a parsed document, keeping every value's raw text. */
 export function formatJdl(doc: JdlDocument, indent = 0): string {
   const pad = ' '.repeat(indent);
-  const lines = [...doc.attributes.keys()]
-    .sort()
-    .map((name) => `${pad}    ${name} = ${formatValue(doc.attributes.get(name)!, indent)};`);
+  const lines = [...doc.attributes.keys()].sort().map((name) => `${pad}    ${name} = ${formatValue(doc.attributes.get(name)!, indent)};`);
   return `[ \n${lines.join('\n')}\n${pad}]`;
 }
 

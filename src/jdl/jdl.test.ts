@@ -1,18 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  JdlError,
-  jdlAd,
-  jdlBool,
-  jdlInt,
-  jdlList,
-  jdlLookup,
-  jdlNumber,
-  jdlString,
-  jdlToPlain,
-  parseJdl,
-  renderJdl,
-} from './jdl.js';
+import { JdlError, jdlAd, jdlBool, jdlInt, jdlList, jdlLookup, jdlNumber, jdlString, jdlToPlain, parseJdl, renderJdl } from './jdl.js';
 
 describe('parseJdl', () => {
   it('reads the dirac-cwl style: no brackets, bare values, comma-separated sites', () => {
@@ -103,7 +91,9 @@ describe('renderJdl', () => {
   it('round-trips through parseJdl', () => {
     const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.]{0,8}$/);
     const text = fc.string({ unit: fc.constantFrom('a', ' ', ';', '[', ']', '{', '}', ',', '=', '\n', 'é', '|', ':') });
-    const fields = fc.dictionary(name, fc.oneof(text, fc.array(text, { maxLength: 4 }), fc.dictionary(name, text, { maxKeys: 3 })), { maxKeys: 6 });
+    const fields = fc.dictionary(name, fc.oneof(text, fc.array(text, { maxLength: 4 }), fc.dictionary(name, text, { maxKeys: 3 })), {
+      maxKeys: 6,
+    });
     fc.assert(
       fc.property(fields, (input) => {
         expect(jdlToPlain(parseJdl(renderJdl(input)))).toEqual(input);

@@ -78,7 +78,7 @@ describe('createJobCgroup on a captured cgroup v2 Slurm slot (tests/fixtures/cap
     expect(readFileSync(path.join(noSwap.dir, 'memory.swap.max'), 'utf8')).toBe('0');
   });
 
-  it('recognises an OOM kill from memory.events (the kernel\'s format), and only a kill', async () => {
+  it("recognises an OOM kill from memory.events (the kernel's format), and only a kill", async () => {
     const capture = delegatedCapture();
     const cgroup = (await createJobCgroup(13, 500, silentLogger(), capture))!;
     // Reclaim pressure at the limit (max, oom events) without a kill is not an OOM kill.

@@ -13,7 +13,10 @@ export async function missingExecutable(executable: string, cwd: string, pathVar
   const resolved = resolveExecutable(executable, cwd);
   const candidates = path.isAbsolute(resolved)
     ? [resolved]
-    : (pathVariable ?? '').split(':').filter((dir) => path.isAbsolute(dir)).map((dir) => path.join(dir, resolved));
+    : (pathVariable ?? '')
+        .split(':')
+        .filter((dir) => path.isAbsolute(dir))
+        .map((dir) => path.join(dir, resolved));
   for (const candidate of candidates) {
     try {
       if (!(await stat(candidate)).isFile()) continue;
@@ -23,5 +26,7 @@ export async function missingExecutable(executable: string, cwd: string, pathVar
       continue;
     }
   }
-  return path.isAbsolute(resolved) ? `${resolved}: no such executable file` : `${executable}: not in the job directory or the payload's PATH`;
+  return path.isAbsolute(resolved)
+    ? `${resolved}: no such executable file`
+    : `${executable}: not in the job directory or the payload's PATH`;
 }

@@ -7,7 +7,11 @@ import { KILL_REASONS } from './watchdog/kill-reasons.js';
 function documentedCauses(): Record<string, string>[] {
   const doc = readFileSync(new URL('../../docs/failure-causes.md', import.meta.url), 'utf8');
   const lines = doc.split('\n').filter((l) => l.startsWith('| '));
-  const cells = (line: string) => line.slice(2, -2).split(' | ').map((c) => c.trim());
+  const cells = (line: string) =>
+    line
+      .slice(2, -2)
+      .split(' | ')
+      .map((c) => c.trim());
   const header = cells(lines[0]!);
   return lines.slice(2).map((line) => Object.fromEntries(cells(line).map((c, i) => [header[i]!, c])));
 }
@@ -17,14 +21,18 @@ describe('docs/failure-causes.md', () => {
 
   it('lists exactly the causes of the code: kind, minor status, application status, code, reschedule or fail', () => {
     const documented = Object.fromEntries(
-      rows.map((r) => [r.Cause, { kind: r.Kind, minorStatus: r['Minor status'], applicationStatus: r['Application status'], code: Number(r.Code), then: r.Then }]),
+      rows.map((r) => [
+        r.Cause,
+        { kind: r.Kind, minorStatus: r['Minor status'], applicationStatus: r['Application status'], code: Number(r.Code), then: r.Then },
+      ]),
     );
     expect(documented).toEqual(FAILURE_CAUSES);
   });
 
   it('gives every cause its own code, minor status and application status', () => {
     const causes = Object.values(FAILURE_CAUSES);
-    for (const key of ['code', 'minorStatus', 'applicationStatus'] as const) expect(new Set(causes.map((c) => c[key])).size, key).toBe(causes.length);
+    for (const key of ['code', 'minorStatus', 'applicationStatus'] as const)
+      expect(new Set(causes.map((c) => c[key])).size, key).toBe(causes.length);
   });
 
   it('names a cause for every way the watchdog or the pilot ends a payload', () => {
@@ -33,7 +41,8 @@ describe('docs/failure-causes.md', () => {
   });
 
   it('says for each cause whether it counts toward black-hole protection, as the job agent decides', () => {
-    for (const row of rows) expect(row['Black hole'], row.Cause).toBe(countsTowardBlackHole(FAILURE_CAUSES[row.Cause as FailureCauseId].kind) ? 'yes' : 'no');
+    for (const row of rows)
+      expect(row['Black hole'], row.Cause).toBe(countsTowardBlackHole(FAILURE_CAUSES[row.Cause as FailureCauseId].kind) ? 'yes' : 'no');
   });
 
   it('only node causes count; every job cause is the job’s', () => {

@@ -19,9 +19,10 @@ export async function giveBackOrFail(backend: Backend, jobId: number, source: st
   } catch (error) {
     // A refusal, or a reschedule that never got through: either way nobody will run the job again
     // unless it ends; a Failed update is queued (and spooled if the server cannot be reached).
-    const minorStatus = error instanceof RescheduleRefused
-      ? `Reschedule refused: ${error.reason.replace(/^job \d+: /, '')}`
-      : `Reschedule failed: ${(error as Error).message}`;
+    const minorStatus =
+      error instanceof RescheduleRefused
+        ? `Reschedule refused: ${error.reason.replace(/^job \d+: /, '')}`
+        : `Reschedule failed: ${(error as Error).message}`;
     log.warn({ job: jobId, err: (error as Error).message }, `could not give the job back; ending it Failed (${minorStatus})`);
     await backend.setJobStatus(jobId, { status: 'Failed', minorStatus, source });
     return { status: 'Failed', minorStatus };

@@ -22,7 +22,10 @@ const list = (v: unknown): string[] => {
   if (v === undefined || v === null || v === '') return [];
   if (Array.isArray(v)) return v.map((x) => String(x).trim()).filter(Boolean);
   // DIRAC splits a string OutputData on ';' and takes a string InputData as one LFN.
-  return String(v).split(/[;,]/).map((x) => x.trim()).filter(Boolean);
+  return String(v)
+    .split(/[;,]/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 };
 const str = (v: unknown): string => (Array.isArray(v) ? String(v[0] ?? '') : v === undefined || v === null ? '' : String(v)).trim();
 

@@ -20,16 +20,33 @@ describe('describeJob', () => {
     ]`;
     const job = describeJob(jdl, identity);
     expect(job).toMatchObject({
-      jobId: 42, executable: 'run.sh', arguments: ['--events', '10', 'two words'], outputSandbox: ['std.out', '*.log'],
-      cpuTime: 86400, processors: { min: 4, max: 4 }, numberOfGPUs: 1, environment: { FOO: 'bar', EMPTY: '' },
-      platform: 'x86_64-el9', owner: 'alice', tags: ['GPU', 'MultiProcessor'],
+      jobId: 42,
+      executable: 'run.sh',
+      arguments: ['--events', '10', 'two words'],
+      outputSandbox: ['std.out', '*.log'],
+      cpuTime: 86400,
+      processors: { min: 4, max: 4 },
+      numberOfGPUs: 1,
+      environment: { FOO: 'bar', EMPTY: '' },
+      platform: 'x86_64-el9',
+      owner: 'alice',
+      tags: ['GPU', 'MultiProcessor'],
     });
     expect(job.inputSandbox).toHaveLength(2);
   });
 
   it('reads the same keys from JSON, case-insensitively', () => {
-    const job = describeJob(JSON.stringify({ executable: '/bin/echo', Arguments: 'hi', MinNumberOfProcessors: 2, MaxNumberOfProcessors: 8, MaxRAM: 2048 }), identity);
-    expect(job).toMatchObject({ executable: '/bin/echo', arguments: ['hi'], processors: { min: 2, max: 8 }, maxRAMMB: 2048, stdOutput: 'std.out' });
+    const job = describeJob(
+      JSON.stringify({ executable: '/bin/echo', Arguments: 'hi', MinNumberOfProcessors: 2, MaxNumberOfProcessors: 8, MaxRAM: 2048 }),
+      identity,
+    );
+    expect(job).toMatchObject({
+      executable: '/bin/echo',
+      arguments: ['hi'],
+      processors: { min: 2, max: 8 },
+      maxRAMMB: 2048,
+      stdOutput: 'std.out',
+    });
   });
 
   it('treats a MultiProcessor job without a maximum as taking what is free', () => {
@@ -78,18 +95,29 @@ describe('memory request and limit', () => {
   it('reads MinRAM as the request, MaxRAM as the limit, MemoryNoSwap, in MB', () => {
     const job = describeJob('[ Executable = "x"; MinRAM = 1024; MaxRAM = 2048.5; MemoryNoSwap = True; ]', identity);
     expect(job).toMatchObject({ minRAMMB: 1024, maxRAMMB: 2049, memoryNoSwap: true });
-    expect(describeJob('[ Executable = "x"; MaxRAM = 0; ]', identity)).toMatchObject({ minRAMMB: null, maxRAMMB: null, memoryNoSwap: false });
+    expect(describeJob('[ Executable = "x"; MaxRAM = 0; ]', identity)).toMatchObject({
+      minRAMMB: null,
+      maxRAMMB: null,
+      memoryNoSwap: false,
+    });
   });
 
   it('refuses a limit below the request, and a negative figure, naming them', () => {
-    expect(() => describeJob('[ Executable = "x"; MinRAM = 4000; MaxRAM = 2000; ]', identity)).toThrow('MaxRAM 2000 MB is below MinRAM 4000 MB');
+    expect(() => describeJob('[ Executable = "x"; MinRAM = 4000; MaxRAM = 2000; ]', identity)).toThrow(
+      'MaxRAM 2000 MB is below MinRAM 4000 MB',
+    );
     expect(() => describeJob('[ Executable = "x"; MinRAM = -5; ]', identity)).toThrow('MinRAM: expected a number of MB, got -5');
   });
 });
 
 describe('names the job chooses are own keys, never inherited ones (issue 15)', () => {
   it('Environment names such as __proto__ and constructor are plain entries; the description is sound', () => {
-    const d = describeJob('[Executable = "/bin/true"; Environment = {"constructor=1", "__proto__=2", "toString=3"};]', { jobId: 1, owner: 'o', ownerGroup: 'g', vo: 'v' });
+    const d = describeJob('[Executable = "/bin/true"; Environment = {"constructor=1", "__proto__=2", "toString=3"};]', {
+      jobId: 1,
+      owner: 'o',
+      ownerGroup: 'g',
+      vo: 'v',
+    });
     expect(Object.hasOwn(d.environment, 'constructor')).toBe(true);
     expect(d.environment.constructor).toBe('1');
     expect(Object.hasOwn(d.environment, '__proto__')).toBe(true);
@@ -100,7 +128,12 @@ describe('names the job chooses are own keys, never inherited ones (issue 15)', 
     const jdl = describeJob('[Executable = "/bin/true"; __proto__ = {"a", "b"};]', { jobId: 1, owner: 'o', ownerGroup: 'g', vo: 'v' });
     expect(Object.getPrototypeOf(jdl.raw)).toBeNull();
     expect(Object.hasOwn(jdl.raw, '__proto__')).toBe(true);
-    const json = describeJob('{"Executable": "/bin/true", "__proto__": {"StdOutput": "../../x"}}', { jobId: 1, owner: 'o', ownerGroup: 'g', vo: 'v' });
+    const json = describeJob('{"Executable": "/bin/true", "__proto__": {"StdOutput": "../../x"}}', {
+      jobId: 1,
+      owner: 'o',
+      ownerGroup: 'g',
+      vo: 'v',
+    });
     expect(json.stdOutput).toBe('std.out');
   });
 });

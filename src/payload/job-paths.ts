@@ -94,7 +94,10 @@ export function resolveJobPath(jobDir: string, field: string, value: string, opt
 
 /** `value` relative to the job directory, `/`-separated, after the same checks. */
 export function relativeJobPath(jobDir: string, field: string, value: string, options?: ResolveOptions): string {
-  return path.relative(path.resolve(jobDir), resolveJobPath(jobDir, field, value, options)).split(path.sep).join('/');
+  return path
+    .relative(path.resolve(jobDir), resolveJobPath(jobDir, field, value, options))
+    .split(path.sep)
+    .join('/');
 }
 
 /** A job-chosen name for a minor status: JSON-quoted (control characters escaped), at most 200 characters. */

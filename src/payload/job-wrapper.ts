@@ -24,7 +24,13 @@ import { UnsafeJobFile } from './safe-open.js';
 import { payloadIsolationGapFor, startPayload, type PayloadHandle, type KillReason } from './runner/index.js';
 import type { SecretFiles } from './runner/secret-files.js';
 import {
-  jobInputData, jobOutputData, keepSandboxForStorage, outputSandboxLimit, rescheduleForData, wantsInputData, wantsOutputData,
+  jobInputData,
+  jobOutputData,
+  keepSandboxForStorage,
+  outputSandboxLimit,
+  rescheduleForData,
+  wantsInputData,
+  wantsOutputData,
   type JobDataOptions,
 } from './job-data.js';
 import { giveBackOrFail } from './give-back.js';
@@ -212,7 +218,11 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   };
 
   /** The job did nothing wrong: give it back so another pilot runs it. */
-  const giveBack = async (usage: { cpuSeconds: number; wallSeconds: number }, from: 'Running' | 'Completing', cause: 'pilot-stopped' | 'end-of-allocation' = 'pilot-stopped'): Promise<JobOutcome> => {
+  const giveBack = async (
+    usage: { cpuSeconds: number; wallSeconds: number },
+    from: 'Running' | 'Completing',
+    cause: 'pilot-stopped' | 'end-of-allocation' = 'pilot-stopped',
+  ): Promise<JobOutcome> => {
     await backend.setJobMetadata(job.jobId, { CPUConsumed: usage.cpuSeconds, ...endParameters(cause) }).catch(() => undefined);
     if (from === 'Completing') {
       // DiracX reschedules by setting Received through its state machine, which refuses it from
@@ -235,7 +245,9 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
   let sandboxToStorage: string | null = null;
   // Every way out (rescheduled, failed, done) removes the token file and, unless kept, the job directory.
   const parameters = (values: Record<string, string | number>): void => {
-    backend.setJobMetadata(job.jobId, values).catch((error: unknown) => log.warn({ err: (error as Error).message, names: Object.keys(values) }, 'job parameters not delivered'));
+    backend
+      .setJobMetadata(job.jobId, values)
+      .catch((error: unknown) => log.warn({ err: (error as Error).message, names: Object.keys(values) }, 'job parameters not delivered'));
   };
   try {
     // The first report is awaited, as DIRAC's JobWrapper sends it before anything else: a server
@@ -250,7 +262,10 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
     }
     try {
       // How the payload runs, and why it runs without a container when it does (issue: said in the job's status).
-      const runner = options.runner.kind === 'direct' ? `direct: ${options.runner.reason}` : `apptainer: ${description.containerImage ?? options.runner.image}`;
+      const runner =
+        options.runner.kind === 'direct'
+          ? `direct: ${options.runner.reason}`
+          : `apptainer: ${description.containerImage ?? options.runner.image}`;
       // The parameters DIRAC's JobWrapper sets at its start (__setInitialJobParameters).
       parameters({
         ...options.startMetadata,
@@ -300,9 +315,14 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         // The owner's token must be visible to this payload alone (docs/reliability.md, threat model).
         const gap = payloadIsolationGapFor(options.runner);
         if (gap !== null && !options.allowSharedPayloadToken) {
-          throw new JobFailure('payload-token-refused', `PayloadToken refused: other payloads of this pilot could read the token (${gap})`, 'other payloads of this pilot could read it');
+          throw new JobFailure(
+            'payload-token-refused',
+            `PayloadToken refused: other payloads of this pilot could read the token (${gap})`,
+            'other payloads of this pilot could read it',
+          );
         }
-        if (!job.credentials) throw new JobFailure('payload-token-unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
+        if (!job.credentials)
+          throw new JobFailure('payload-token-unavailable', 'the job asked for a token (PayloadToken) but the match gave none');
         token = await writePayloadToken(options.workDir, job.jobId, job.credentials);
         if (options.runner.kind === 'apptainer') {
           binds.push(`${token.file}:${CONTAINER_TOKEN_PATH}:ro`);
@@ -386,20 +406,29 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       const killedWithSlot = options.shutdown.aborted && payload.killReason === null && payload.exitCode !== 0;
       // The slot's time ran out under the job (DIRAC #8528): not the job's doing either.
       if (payload.killReason === 'pilot-signal' || payload.killReason === 'timeleft' || killedWithSlot) {
-        const why = payload.killReason === 'timeleft' ? 'Pilot stopped: the slot\'s time ran out' : `Pilot stopped: ${String((options.shutdown.reason as Error | undefined)?.message ?? 'stop signal')}`;
-        await report({ minorStatus: 'Going to reschedule job', applicationStatus: why }).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'reschedule reason not delivered'));
+        const why =
+          payload.killReason === 'timeleft'
+            ? "Pilot stopped: the slot's time ran out"
+            : `Pilot stopped: ${String((options.shutdown.reason as Error | undefined)?.message ?? 'stop signal')}`;
+        await report({ minorStatus: 'Going to reschedule job', applicationStatus: why }).catch((error: unknown) =>
+          log.warn({ err: (error as Error).message }, 'reschedule reason not delivered'),
+        );
         return await giveBack(usage, 'Running', payload.killReason === 'timeleft' ? 'end-of-allocation' : 'pilot-stopped');
       }
 
       publishResourceReport(backend, job.jobId, jobDir, payload.resources, log);
       // DIRAC's JobWrapper: CPU figures, then the application's verdict, then the outputs.
       // Whole seconds: DiracX's JobMetaData types both as integers (a float is refused with 422).
-      parameters({ 'TotalCPUTime(s)': Math.round(usage.cpuSeconds), 'NormCPUTime(s)': Math.round(usage.cpuSeconds * (options.cpuNormalizationFactor ?? 0)) });
+      parameters({
+        'TotalCPUTime(s)': Math.round(usage.cpuSeconds),
+        'NormCPUTime(s)': Math.round(usage.cpuSeconds * (options.cpuNormalizationFactor ?? 0)),
+      });
       const appFailed = payload.killReason === null && !payload.containerFailure && payload.exitCode !== 0;
       const appSucceeded = payload.killReason === null && !payload.containerFailure && payload.exitCode === 0;
       const how = payload.signal ? `killed by ${payload.signal}` : `exit code ${payload.exitCode ?? -1}`;
       if (appSucceeded) progress({ status: 'Completing', minorStatus: 'Application Finished Successfully', applicationStatus: 'Finished' });
-      if (appFailed) progress({ status: 'Completing', minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
+      if (appFailed)
+        progress({ status: 'Completing', minorStatus: 'Application Finished With Errors', applicationStatus: `Failed (${how})` });
 
       // A failed job's upload is not announced: its status stays the failure (DIRAC's failedFlag).
       const returned = await returnOutputSandbox(options, jobDir, log, appSucceeded ? progress : null, parameters);
@@ -417,7 +446,10 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         // An image the job named that cannot be found or opened is the job's; anything else the node's.
         const jobs = jobChoseImage && IMAGE_FAILURES.has(payload.containerFailure.pattern);
         result = outcome('Failed', payload.containerFailure.minorStatus, {
-          exitCode: payload.exitCode, failure: jobs ? 'job' : 'node', cause: jobs ? 'container-image' : 'container-failed', ...usage,
+          exitCode: payload.exitCode,
+          failure: jobs ? 'job' : 'node',
+          cause: jobs ? 'container-image' : 'container-failed',
+          ...usage,
         });
         endDetail = payload.containerFailure.pattern;
       } else if (payload.killReason !== null) {
@@ -438,8 +470,18 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         const notFound = payload.minorStatus === FAILURE_CAUSES['application-not-found'].minorStatus;
         // DIRAC leaves the minor status at "Application Finished With Errors"; the exit code is in the application status.
         result = notFound
-          ? outcome('Failed', payload.minorStatus, { exitCode: payload.exitCode, failure: 'application', cause: 'application-not-found', ...usage })
-          : outcome('Failed', 'Application Finished With Errors', { exitCode: payload.exitCode, failure: 'application', cause: 'application-errors', ...usage });
+          ? outcome('Failed', payload.minorStatus, {
+              exitCode: payload.exitCode,
+              failure: 'application',
+              cause: 'application-not-found',
+              ...usage,
+            })
+          : outcome('Failed', 'Application Finished With Errors', {
+              exitCode: payload.exitCode,
+              failure: 'application',
+              cause: 'application-errors',
+              ...usage,
+            });
         if (!notFound) result.applicationStatus = `Failed (${how})`;
       }
       if (!appSucceeded && !killedByServer && sandboxToStorage) {
@@ -459,7 +501,8 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
           error = giveBackError;
         }
       }
-      const failure = error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
+      const failure =
+        error instanceof JobFailure ? error : new JobFailure('wrapper-exception', (error as Error).message, (error as Error).message);
       if (failure.causeId === 'input-download') {
         // As DIRAC's JobWrapper: a job whose input sandbox could not be downloaded goes back to the
         // queue (another node, or later, may get it), with the reason in its history first.
@@ -467,9 +510,14 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
         // Awaited so the reason is in the history before the reschedule; a server that cannot hear it
         // must not stop the give-back: the reschedule (or the Failed that replaces it) is still
         // tried, and what cannot be delivered is spooled, so the job never stays Running for good.
-        await report({ minorStatus: failure.minorStatus }).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'download failure not delivered'));
+        await report({ minorStatus: failure.minorStatus }).catch((e: unknown) =>
+          log.warn({ err: (e as Error).message }, 'download failure not delivered'),
+        );
         const given = await giveBackOrFail(backend, job.jobId, SOURCE, log);
-        const ended = outcome(given.status, given.status === 'Rescheduled' ? failure.minorStatus : given.minorStatus, { failure: failure.kind, cause: failure.causeId });
+        const ended = outcome(given.status, given.status === 'Rescheduled' ? failure.minorStatus : given.minorStatus, {
+          failure: failure.kind,
+          cause: failure.causeId,
+        });
         log.info({ status: ended.status, minor: ended.minorStatus }, `job ${job.jobId} ${ended.status}`);
         return ended;
       }
@@ -479,10 +527,14 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
 
     if (result.status === 'Killed' && !backend.killedJobsEndFailed) {
       // The reason the pilot saw goes into the history (the server set Killed; Killed → Killed is allowed).
-      backend.setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
+      backend
+        .setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail))
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
       await report({ status: 'Killed', minorStatus: result.minorStatus, applicationStatus: endApplicationStatus(result) });
     } else {
-      backend.setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail)).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
+      backend
+        .setJobMetadata(job.jobId, endParameters(result.cause ?? null, endDetail))
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'job end parameters not delivered'));
       // Legacy DIRAC: the heartbeat that carried the Kill set the job Running again, so the end
       // is ours to report, as DIRAC's JobWrapper does: Failed / Received Kill signal.
       const status = result.status === 'Killed' ? 'Failed' : result.status;
@@ -492,7 +544,7 @@ export async function runJob(options: JobRunOptions): Promise<JobOutcome> {
       } catch (error) {
         if (!isCredentialRefusal(error)) throw error;
         result.fatal = error;
-        log.error({ err: (error as Error).message }, 'the final status was refused with the pilot\'s credentials');
+        log.error({ err: (error as Error).message }, "the final status was refused with the pilot's credentials");
       }
     }
     log.info({ status: result.status, minor: result.minorStatus, cpu: result.cpuSeconds }, `job ${job.jobId} ${result.status}`);
@@ -589,7 +641,15 @@ async function fetchInputSandboxes(options: JobRunOptions, jobDir: string, log: 
       await rm(archive, { force: true }).catch(() => undefined);
       if (options.shutdown.aborted) throw new StoppedDuringTransfer('input');
       const tooLarge = errorCodes(error).includes('DOWNLOAD_TOO_LARGE');
-      throw new JobFailure('input-download', `input sandbox ${entry}: ${(error as Error).message}`, tooLarge ? 'larger than the 100 MiB sandbox limit' : error instanceof SandboxNotFound ? 'sandbox not found on the server' : undefined);
+      throw new JobFailure(
+        'input-download',
+        `input sandbox ${entry}: ${(error as Error).message}`,
+        tooLarge
+          ? 'larger than the 100 MiB sandbox limit'
+          : error instanceof SandboxNotFound
+            ? 'sandbox not found on the server'
+            : undefined,
+      );
     }
     try {
       // A DiracX PFN names the archive's sha256: check it before a byte is unpacked.
@@ -645,7 +705,8 @@ async function returnOutputSandbox(
       log.warn({ missing: packed.missing }, 'output sandbox files not found');
       parameters({ OutputSandboxMissingFiles: packed.missing.map((name) => path.basename(name)).join(', ') });
     }
-    if (packed.skipped.length > 0) log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
+    if (packed.skipped.length > 0)
+      log.warn({ skipped: packed.skipped }, 'output sandbox entries left out (links out of the job directory, …)');
     announce?.({ status: 'Completing', minorStatus: 'Uploading Output Sandbox' });
     // DIRAC compares the compressed tarball with the limit (0: no limit).
     if (limit !== null && limit > 0 && packed.size > limit) {

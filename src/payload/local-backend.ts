@@ -1,7 +1,14 @@
 import { appendFile, copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type {
-  Backend, HeartbeatData, JobCommand, MatchedJob, OutputSandboxArchive, PilotRegistration, PilotStatus, StatusUpdate,
+  Backend,
+  HeartbeatData,
+  JobCommand,
+  MatchedJob,
+  OutputSandboxArchive,
+  PilotRegistration,
+  PilotStatus,
+  StatusUpdate,
 } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
 import { SerialQueue } from '../backend/serial.js';

@@ -50,7 +50,8 @@ export function openInDir(root: string, relative: string, mode: OpenMode): numbe
   const components = relative.split('/').filter((c) => c !== '' && c !== '.');
   // Named relative to the job directory: the message may become a minor status the job owner reads.
   const display = relative;
-  if (components.length === 0 || components.includes('..')) throw new UnsafeJobFile('outside', display, `${display}: not a file inside the job directory`);
+  if (components.length === 0 || components.includes('..'))
+    throw new UnsafeJobFile('outside', display, `${display}: not a file inside the job directory`);
   if (!procFdAvailable()) return openByPath(root, components, mode, display);
   let dirFd = openDirectory(root, display);
   try {
@@ -93,7 +94,8 @@ function openByPath(root: string, components: string[], mode: OpenMode, display:
     } catch (error) {
       throw refusal(error, display);
     }
-    if (!stats.isDirectory()) throw new UnsafeJobFile('symlink', display, `${display}: a directory on its path is a symlink or not a directory`);
+    if (!stats.isDirectory())
+      throw new UnsafeJobFile('symlink', display, `${display}: a directory on its path is a symlink or not a directory`);
   }
   return openLast(path.join(dir, components[components.length - 1]!), mode, display);
 }

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { SlotPool, isSlot, type Slot } from './slots.js';
 
-const job = (min: number, max = min, extra: Partial<{ wholeNode: boolean; numberOfGPUs: number; maxRAMMB: number | null; minRAMMB: number | null }> = {}) => ({
-  processors: { min, max }, wholeNode: false, numberOfGPUs: 0, maxRAMMB: null, ...extra,
+const job = (
+  min: number,
+  max = min,
+  extra: Partial<{ wholeNode: boolean; numberOfGPUs: number; maxRAMMB: number | null; minRAMMB: number | null }> = {},
+) => ({
+  processors: { min, max },
+  wholeNode: false,
+  numberOfGPUs: 0,
+  maxRAMMB: null,
+  ...extra,
 });
 
 describe('SlotPool', () => {

@@ -13,17 +13,35 @@ describe('contextDefaults: the defaults that depend on the node or on other opti
     expect(p).toMatchObject({ maxCycles: 5000, stopOnApplicationFailure: false, stopAfterFailedMatches: 16, pollingTime: 20 });
     expect(contextDefaults(await resolveParams({}), { allocatedCpus: 4 }).stopAfterFailedMatches).toBe(10);
     // -P wins over the allocation, and counts for the failed matches.
-    expect(contextDefaults(await resolveParams({ processors: 32 }), { allocatedCpus: 4 })).toMatchObject({ processors: 32, stopAfterFailedMatches: 32 });
+    expect(contextDefaults(await resolveParams({ processors: 32 }), { allocatedCpus: 4 })).toMatchObject({
+      processors: 32,
+      stopAfterFailedMatches: 32,
+    });
   });
 
   it('keeps every value a source gave', async () => {
-    const given = { maxCycles: 3, stopOnApplicationFailure: true, stopAfterFailedMatches: 2, edgeMemoryMB: 500, edgeTimeLimit: 7, edgeStaleSeconds: 9 };
+    const given = {
+      maxCycles: 3,
+      stopOnApplicationFailure: true,
+      stopAfterFailedMatches: 2,
+      edgeMemoryMB: 500,
+      edgeTimeLimit: 7,
+      edgeStaleSeconds: 9,
+    };
     expect(contextDefaults(await resolveParams(given), { allocatedCpus: 64, partitionMaxMinutes: 120 })).toMatchObject(given);
   });
 
   it('edge mode: memory per core, the partition MaxTime else 60 minutes, 10 heartbeats stale, and the single-job failed matches', async () => {
     const p = await resolveParams({ edge: true, edgeCpus: 4, heartbeatSeconds: 2 });
-    expect(contextDefaults(p, { allocatedCpus: 64, partitionMaxMinutes: 90 })).toMatchObject({ edgeMemoryMB: 8000, edgeTimeLimit: 90, edgeStaleSeconds: 30, stopAfterFailedMatches: 10 });
-    expect(contextDefaults({ ...p, heartbeatSeconds: 60 }, { allocatedCpus: 64 })).toMatchObject({ edgeTimeLimit: 60, edgeStaleSeconds: 600 });
+    expect(contextDefaults(p, { allocatedCpus: 64, partitionMaxMinutes: 90 })).toMatchObject({
+      edgeMemoryMB: 8000,
+      edgeTimeLimit: 90,
+      edgeStaleSeconds: 30,
+      stopAfterFailedMatches: 10,
+    });
+    expect(contextDefaults({ ...p, heartbeatSeconds: 60 }, { allocatedCpus: 64 })).toMatchObject({
+      edgeTimeLimit: 60,
+      edgeStaleSeconds: 600,
+    });
   });
 });

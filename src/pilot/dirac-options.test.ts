@@ -5,7 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { parseArgv } from './argv.js';
 import { loadParams, makePilotStamp } from './setup.js';
 import { OPTIONS, type OptionSpec } from './options.js';
-import { checkExecute, installOnlyGiven, jobRequirements, parseGenericOptions, parseUserEnvVariables, paramsFromLocalConfig, siteEnvironment } from './dirac-options.js';
+import {
+  checkExecute,
+  installOnlyGiven,
+  jobRequirements,
+  parseGenericOptions,
+  parseUserEnvVariables,
+  paramsFromLocalConfig,
+  siteEnvironment,
+} from './dirac-options.js';
 import { resolveParams } from './params.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -21,9 +29,20 @@ const specs = OPTIONS as readonly OptionSpec[];
 
 /** A value each option accepts (most take any text). */
 const SAMPLE: Record<string, string> = {
-  disk: '100', MaxCycles: '3', PollingTime: '5', StopOnApplicationFailure: 'False', StopAfterFailedMatches: '2', pilotProcessors: '2',
-  CPUTime: '1000', maxNumberOfProcessors: '2', option: '/LocalSite/SharedArea=/sw', userEnvVariables: 'A:::1', execute: 'JobAgent',
-  configurationServer: 'dips://cs.example.org:9135/Configuration/Server', commandOptions: 'a=b', pilotUUID: 'abc',
+  disk: '100',
+  MaxCycles: '3',
+  PollingTime: '5',
+  StopOnApplicationFailure: 'False',
+  StopAfterFailedMatches: '2',
+  pilotProcessors: '2',
+  CPUTime: '1000',
+  maxNumberOfProcessors: '2',
+  option: '/LocalSite/SharedArea=/sw',
+  userEnvVariables: 'A:::1',
+  execute: 'JobAgent',
+  configurationServer: 'dips://cs.example.org:9135/Configuration/Server',
+  commandOptions: 'a=b',
+  pilotUUID: 'abc',
 };
 
 function usageError(fn: () => unknown): PilotError {
@@ -64,7 +83,11 @@ describe("the DIRAC pilot's option table (tests/fixtures/dirac-pilot/pilot-optio
       }
       const value = SAMPLE[option.long] ?? 'x1';
       const forms: string[][] = option.takesValue
-        ? [[`--${option.long}=${value}`], [`--${option.long}`, value], ...(option.short ? [[`-${option.short}`, value], [`-${option.short}${value}`]] : [])]
+        ? [
+            [`--${option.long}=${value}`],
+            [`--${option.long}`, value],
+            ...(option.short ? [[`-${option.short}`, value], [`-${option.short}${value}`]] : []),
+          ]
         : [[`--${option.long}`], ...(option.short ? [[`-${option.short}`]] : [])];
       for (const form of forms) expect(() => parseArgv(form), form.join(' ')).not.toThrow();
     }
@@ -73,11 +96,16 @@ describe("the DIRAC pilot's option table (tests/fixtures/dirac-pilot/pilot-optio
 
 describe('-o/--option: the local configuration', () => {
   it('reads /Section/Key=value paths, relative paths under -s, and bare words as flags', () => {
-    expect(parseGenericOptions(['/LocalSite/SharedArea=/cvmfs/lhcb.cern.ch/lib', 'cvmfsOnly', "/A/B='quoted'", 'lbRunOnly', 'cvmfsOnly'])).toEqual({
+    expect(
+      parseGenericOptions(['/LocalSite/SharedArea=/cvmfs/lhcb.cern.ch/lib', 'cvmfsOnly', "/A/B='quoted'", 'lbRunOnly', 'cvmfsOnly']),
+    ).toEqual({
       values: { '/LocalSite/SharedArea': '/cvmfs/lhcb.cern.ch/lib', '/A/B': 'quoted' },
       flags: ['cvmfsOnly', 'lbRunOnly'],
     });
-    expect(parseGenericOptions(['SharedArea=/sw', 'X/Y=1=2'], '/LocalSite/').values).toEqual({ '/LocalSite/SharedArea': '/sw', '/LocalSite/X/Y': '1=2' });
+    expect(parseGenericOptions(['SharedArea=/sw', 'X/Y=1=2'], '/LocalSite/').values).toEqual({
+      '/LocalSite/SharedArea': '/sw',
+      '/LocalSite/X/Y': '1=2',
+    });
     expect(parseGenericOptions(['Key=v']).values).toEqual({ '/Key': 'v' });
     for (const bad of ['=v', '/=v', 'a b', '/A//B=v']) usageError(() => parseGenericOptions([bad]));
   });
@@ -91,15 +119,27 @@ describe('-o/--option: the local configuration', () => {
       '/LocalSite/Site=LCG.Site.org',
       '/Some/Other=kept',
     ]);
-    expect(paramsFromLocalConfig(config)).toEqual({ cpuPower: 17.5, cpuPowerSource: 'config', maxCPUTime: 86400, tags: ['cvmfs', 'Singularity'], ownerGroup: 'lhcb_prod', site: 'LCG.Site.org' });
+    expect(paramsFromLocalConfig(config)).toEqual({
+      cpuPower: 17.5,
+      cpuPowerSource: 'config',
+      maxCPUTime: 86400,
+      tags: ['cvmfs', 'Singularity'],
+      ownerGroup: 'lhcb_prod',
+      site: 'LCG.Site.org',
+    });
     usageError(() => paramsFromLocalConfig(parseGenericOptions(['/LocalSite/CPUNormalizationFactor=fast'])));
-    const p = await loadParams(parseArgv(['-o', '/LocalSite/Site=FromOption', '-o', '/LocalSite/CPUNormalizationFactor=12']), { DIRAC_SITE: 'FromEnv' });
+    const p = await loadParams(parseArgv(['-o', '/LocalSite/Site=FromOption', '-o', '/LocalSite/CPUNormalizationFactor=12']), {
+      DIRAC_SITE: 'FromEnv',
+    });
     expect(p).toMatchObject({ site: 'FromEnv', cpuPowerSource: 'config', cpuPower: 12 });
     expect((await loadParams(parseArgv(['-s', 'LocalSite', '-o', 'Site=Relative']), {})).site).toBe('Relative');
   });
 
   it('sends /AgentJobRequirements, -O and -G with every match request, as DIRAC does', async () => {
-    const p = await loadParams(parseArgv(['-o', '/AgentJobRequirements/JobType=User', '-O', '/DC=org/CN=Private Owner', '-G', 'lhcb_user']), {});
+    const p = await loadParams(
+      parseArgv(['-o', '/AgentJobRequirements/JobType=User', '-O', '/DC=org/CN=Private Owner', '-G', 'lhcb_user']),
+      {},
+    );
     expect(jobRequirements(p)).toEqual({ JobType: 'User', OwnerDN: '/DC=org/CN=Private Owner', OwnerGroup: 'lhcb_user' });
   });
 });
@@ -108,8 +148,16 @@ describe('the payload environment from the site', () => {
   it('--userEnvVariables NAME:::value pairs, PYTHONPATH with -k, SharedArea as VO_<VO>_SW_DIR, -o flags', async () => {
     expect(parseUserEnvVariables('A:::1, B:::x:::y,')).toEqual({ A: '1', B: 'x:::y' });
     for (const bad of ['A=1', ':::1', '1A:::x']) usageError(() => parseUserEnvVariables(bad));
-    const p = await loadParams(parseArgv(['--wnVO', 'lhcb', '-k', '-o', '/LocalSite/SharedArea=/sw', '-o', 'lbRunOnly', '--userEnvVariables=SITE_X:::1']), {});
-    expect(siteEnvironment(p, { PYTHONPATH: '/opt/py' })).toEqual({ VO_LHCB_SW_DIR: '/sw', DIRAC_PILOT_FLAGS: 'lbRunOnly', PYTHONPATH: '/opt/py', SITE_X: '1' });
+    const p = await loadParams(
+      parseArgv(['--wnVO', 'lhcb', '-k', '-o', '/LocalSite/SharedArea=/sw', '-o', 'lbRunOnly', '--userEnvVariables=SITE_X:::1']),
+      {},
+    );
+    expect(siteEnvironment(p, { PYTHONPATH: '/opt/py' })).toEqual({
+      VO_LHCB_SW_DIR: '/sw',
+      DIRAC_PILOT_FLAGS: 'lbRunOnly',
+      PYTHONPATH: '/opt/py',
+      SITE_X: '1',
+    });
     const plain = await loadParams(parseArgv([]), {});
     expect(siteEnvironment(plain, { PYTHONPATH: '/opt/py' })).toEqual({});
   });
@@ -117,7 +165,8 @@ describe('the payload environment from the site', () => {
 
 describe('other DIRAC options', () => {
   it('-x accepts only the job agent', () => {
-    for (const ok of ['JobAgent', 'WorkloadManagement/JobAgent', 'dirac-agent WorkloadManagement/JobAgent']) expect(() => checkExecute(ok)).not.toThrow();
+    for (const ok of ['JobAgent', 'WorkloadManagement/JobAgent', 'dirac-agent WorkloadManagement/JobAgent'])
+      expect(() => checkExecute(ok)).not.toThrow();
     expect(usageError(() => checkExecute('dirac-agent WorkloadManagement/PushJobAgent')).message).toMatch(/only the job agent/);
   });
 
@@ -128,8 +177,26 @@ describe('other DIRAC options', () => {
   });
 
   it('-r takes the first release of a list; install-only options are listed, not acted on', async () => {
-    const parsed = parseArgv(['-r', 'v9.0.1,v9.0.0', '--modules=https://x/DIRAC.git:::DIRAC:::b', '--preinstalledEnv=/cvmfs/x/diracosrc', '-V', 'inst', '-u', 'https://dl', '-e', 'LHCb']);
+    const parsed = parseArgv([
+      '-r',
+      'v9.0.1,v9.0.0',
+      '--modules=https://x/DIRAC.git:::DIRAC:::b',
+      '--preinstalledEnv=/cvmfs/x/diracosrc',
+      '-V',
+      'inst',
+      '-u',
+      'https://dl',
+      '-e',
+      'LHCb',
+    ]);
     expect((await resolveParams(parsed.params)).releaseVersion).toBe('v9.0.1');
-    expect(installOnlyGiven(parsed.params)).toEqual(['-r v9.0.1,v9.0.0', '-u https://dl', '-V inst', '--modules https://x/DIRAC.git:::DIRAC:::b', '--preinstalledEnv /cvmfs/x/diracosrc', '-e LHCb']);
+    expect(installOnlyGiven(parsed.params)).toEqual([
+      '-r v9.0.1,v9.0.0',
+      '-u https://dl',
+      '-V inst',
+      '--modules https://x/DIRAC.git:::DIRAC:::b',
+      '--preinstalledEnv /cvmfs/x/diracosrc',
+      '-e LHCb',
+    ]);
   });
 });

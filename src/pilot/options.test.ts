@@ -10,7 +10,10 @@ describe('the option table', () => {
   it('has one entry per key, long form, short form and environment variable', () => {
     for (const field of ['key', 'long', 'short', 'env'] as const) {
       const values = specs.map((spec) => spec[field]).filter((value) => value !== undefined);
-      expect(values.filter((value, i) => values.indexOf(value) !== i), field).toEqual([]);
+      expect(
+        values.filter((value, i) => values.indexOf(value) !== i),
+        field,
+      ).toEqual([]);
     }
     const longs = specs.flatMap((spec) => [spec.long, ...(spec.aliases ?? [])]);
     expect(longs.filter((value, i) => longs.indexOf(value) !== i)).toEqual([]);
@@ -31,9 +34,13 @@ describe('the option table', () => {
   });
 
   it('says a contextual default in the words of defaults.ts, for every contextual option and only those', () => {
-    const contextual = specs.filter((spec) => spec.contextual).map((spec) => spec.key).sort();
+    const contextual = specs
+      .filter((spec) => spec.contextual)
+      .map((spec) => spec.key)
+      .sort();
     expect(contextual).toEqual(Object.keys(CONTEXT_DEFAULTS).sort());
-    for (const spec of specs.filter((s) => s.contextual)) expect(describeDefault(spec)).toBe(CONTEXT_DEFAULTS[spec.key as keyof typeof CONTEXT_DEFAULTS]);
+    for (const spec of specs.filter((s) => s.contextual))
+      expect(describeDefault(spec)).toBe(CONTEXT_DEFAULTS[spec.key as keyof typeof CONTEXT_DEFAULTS]);
     expect(specs.filter((spec) => spec.contextual && spec.default !== undefined)).toEqual([]);
   });
 

@@ -217,7 +217,7 @@ export const OPTIONS = [
     type: 'flag',
     schema: 'bool',
     default: false,
-    help: 'ship pilot log lines: to DIRAC\'s remote logger when -g is given, else to DiracX (proposal, docs/diracx.md)',
+    help: "ship pilot log lines: to DIRAC's remote logger when -g is given, else to DiracX (proposal, docs/diracx.md)",
     origin: 'dirac',
   }),
   option({

@@ -11,8 +11,21 @@ import { ExitCode } from '../core/exit-codes.js';
 const NEW_SCHEMA = {
   timestamp: '2026-11-01T00:00:00',
   DefaultSetup: 'Production',
-  CEs: { 'ce01.example.org': { Site: 'LCG.Example.org', GridCEType: 'HTCondorCE', LocalCEType: 'Pool', long: { LocalCEType: 'Pool/Singularity' } } },
-  Defaults: { Pilot: { Commands: { Defaults: 'CheckWorkerNode, LaunchAgent', HTCondorCE: 'CheckWorkerNode,ConfigureCPURequirements,LaunchAgent' }, Version: 'v9.0.1, v9.0.0', PollingTime: '30' } },
+  CEs: {
+    'ce01.example.org': {
+      Site: 'LCG.Example.org',
+      GridCEType: 'HTCondorCE',
+      LocalCEType: 'Pool',
+      long: { LocalCEType: 'Pool/Singularity' },
+    },
+  },
+  Defaults: {
+    Pilot: {
+      Commands: { Defaults: 'CheckWorkerNode, LaunchAgent', HTCondorCE: 'CheckWorkerNode,ConfigureCPURequirements,LaunchAgent' },
+      Version: 'v9.0.1, v9.0.0',
+      PollingTime: '30',
+    },
+  },
   lhcb: { Pilot: { MaxCycles: '7', RemoteLogging: 'True' }, Production: { Pilot: { PollingTime: '40' } } },
   ConfigurationServers: ['dips://cs.example.org:9135/Configuration/Server'],
 };
@@ -27,7 +40,13 @@ function tempJson(data: unknown): string {
 describe('parameters: defaults < pilot.json < environment < command line', () => {
   it('applies defaults', async () => {
     const p = await resolveParams({});
-    expect(p).toMatchObject({ minDiskMB: 2560, pollingTime: 20, site: 'Unknown', backend: 'diracx', cvmfsLocations: ['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu'] });
+    expect(p).toMatchObject({
+      minDiskMB: 2560,
+      pollingTime: 20,
+      site: 'Unknown',
+      backend: 'diracx',
+      cvmfsLocations: ['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu'],
+    });
   });
 
   it('reads the new pilot.json schema with the VO and setup paths, later paths winning', async () => {
@@ -44,7 +63,13 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
   });
 
   it('reads the old schema (Setups key)', async () => {
-    const file = tempJson({ DefaultSetup: 'Dirac-Production', Setups: { Defaults: { Commands: { Defaults: ['CheckWorkerNode'] }, Version: 'v8.0.0' }, 'Dirac-Production': { Commands: { Defaults: 'LaunchAgent' } } } });
+    const file = tempJson({
+      DefaultSetup: 'Dirac-Production',
+      Setups: {
+        Defaults: { Commands: { Defaults: ['CheckWorkerNode'] }, Version: 'v8.0.0' },
+        'Dirac-Production': { Commands: { Defaults: 'LaunchAgent' } },
+      },
+    });
     const p = await loadParams(parseArgv(['-F', file]), {});
     expect(p.commands).toEqual(['LaunchAgent']);
     expect(p.releaseVersion).toBe('v8.0.0');
@@ -106,7 +131,11 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
   it('takes booleans and plain strings without a schema, and refuses anything else for them', async () => {
     // The fast path must agree with z.boolean() and z.string(): a number for a flag, or a number
     // for a plain-string option (from a typed pilot.json value), still goes to zod and fails.
-    expect(await resolveParams({ json: true, ce: 'ce01.example.org', debug: false })).toMatchObject({ json: true, ce: 'ce01.example.org', debug: false });
+    expect(await resolveParams({ json: true, ce: 'ce01.example.org', debug: false })).toMatchObject({
+      json: true,
+      ce: 'ce01.example.org',
+      debug: false,
+    });
     await expect(resolveParams({ json: 1 })).rejects.toThrow(/--json: Expected boolean, received number/);
     await expect(resolveParams({ ce: 42 })).rejects.toThrow(/--Name: Expected string, received number/);
   });

@@ -72,13 +72,19 @@ export function coerceOptionValue(spec: OptionSpec, text: string, where: string)
     }
     case 'list':
     case 'repeat':
-      return text.split(',').map((s) => s.trim()).filter(Boolean);
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     case 'append':
       if (text.trim() === '') throw usage(`${where}: empty value`);
       return [text];
     case 'keyvalue': {
       const out: Record<string, string> = {};
-      for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+      for (const pair of text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const eq = pair.indexOf('=');
         if (eq <= 0) throw usage(`${where}: expected key=value, got '${pair}'`);
         out[pair.slice(0, eq)] = pair.slice(eq + 1);

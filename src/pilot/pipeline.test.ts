@@ -14,21 +14,68 @@ const registry = new Map(DEFAULT_PIPELINE.map((n) => [n, command(n)] as const));
 
 async function context(): Promise<PilotContext> {
   return {
-    params: await resolveParams({}), logger: silentLogger(), env: {}, workDir: '/tmp', pilotStamp: 's', startedAt: new Date(),
-    shutdown: new AbortController().signal, native: null,
+    params: await resolveParams({}),
+    logger: silentLogger(),
+    env: {},
+    workDir: '/tmp',
+    pilotStamp: 's',
+    startedAt: new Date(),
+    shutdown: new AbortController().signal,
+    native: null,
   };
 }
 
 describe('pipeline', () => {
   it('maps DIRAC command names and runs each command once', () => {
-    const names = resolvePipeline(['CheckWorkerNode', 'InstallDIRAC', 'ConfigureSite', 'ConfigureArchitecture', 'ConfigureCPURequirements', 'RegisterPilot', 'LaunchAgent'], registry).map((c) => c.name);
-    expect(names).toEqual(['check-worker-node', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left', 'authenticate', 'register-pilot', 'run-jobs']);
+    const names = resolvePipeline(
+      [
+        'CheckWorkerNode',
+        'InstallDIRAC',
+        'ConfigureSite',
+        'ConfigureArchitecture',
+        'ConfigureCPURequirements',
+        'RegisterPilot',
+        'LaunchAgent',
+      ],
+      registry,
+    ).map((c) => c.name);
+    expect(names).toEqual([
+      'check-worker-node',
+      'describe-resources',
+      'measure-cpu-power',
+      'compute-cpu-work-left',
+      'authenticate',
+      'register-pilot',
+      'run-jobs',
+    ]);
   });
 
   it("maps a VO extension's command names (the LHCb pilot's, from pilot.json Commands) when the extension is named", () => {
-    const lhcb = ['CheckWorkerNode', 'LHCbInstallDIRAC', 'LHCbConfigureBasics', 'RegisterPilot', 'CheckCECapabilities', 'LHCbAddCVMFSTags', 'ConfigureArchitectureWithoutCLI', 'ConfigureCPURequirements', 'LaunchAgent'];
-    const names = resolvePipeline(lhcb, registry, extensionNames({ commandExtensions: ['LHCbPilot'], extraPackages: [], releaseProject: undefined })).map((c) => c.name);
-    expect(names).toEqual(['check-worker-node', 'authenticate', 'register-pilot', 'describe-resources', 'measure-cpu-power', 'compute-cpu-work-left', 'run-jobs']);
+    const lhcb = [
+      'CheckWorkerNode',
+      'LHCbInstallDIRAC',
+      'LHCbConfigureBasics',
+      'RegisterPilot',
+      'CheckCECapabilities',
+      'LHCbAddCVMFSTags',
+      'ConfigureArchitectureWithoutCLI',
+      'ConfigureCPURequirements',
+      'LaunchAgent',
+    ];
+    const names = resolvePipeline(
+      lhcb,
+      registry,
+      extensionNames({ commandExtensions: ['LHCbPilot'], extraPackages: [], releaseProject: undefined }),
+    ).map((c) => c.name);
+    expect(names).toEqual([
+      'check-worker-node',
+      'authenticate',
+      'register-pilot',
+      'describe-resources',
+      'measure-cpu-power',
+      'compute-cpu-work-left',
+      'run-jobs',
+    ]);
     expect(extensionNames({ commandExtensions: [], extraPackages: ['LHCbDIRAC'], releaseProject: 'DIRAC' })).toEqual(['LHCb']);
     // Without the extension named, or for a command no extension of DIRAC's has, the name is unknown.
     expect(() => resolvePipeline(['LHCbConfigureBasics'], registry)).toThrow(/unknown pipeline command 'LHCbConfigureBasics'/);
@@ -59,18 +106,29 @@ describe('pipeline', () => {
     expect(ran).toEqual(['a', 'b']);
     expect(result.exitCode).toBe(ExitCode.WORKDIR);
     expect(result.error).toBe('b: disk full');
-    expect(result.timings.map((t) => [t.name, t.ok])).toEqual([['a', true], ['b', false]]);
+    expect(result.timings.map((t) => [t.name, t.ok])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
   });
 
   it('gives COMMAND_FAILED for an unexpected error', async () => {
-    const result = await runPipeline(await context(), [command('x', async () => { throw new TypeError('boom'); })]);
+    const result = await runPipeline(await context(), [
+      command('x', async () => {
+        throw new TypeError('boom');
+      }),
+    ]);
     expect(result.exitCode).toBe(ExitCode.COMMAND_FAILED);
   });
 
   it('ends with the outcome a command sets on purpose', async () => {
     const result = await runPipeline(await context(), [
-      command('x', async (ctx) => { ctx.outcome = { exitCode: ExitCode.BLACK_HOLE, reason: 'black hole' }; }),
-      command('y', async () => { throw new Error('must not run'); }),
+      command('x', async (ctx) => {
+        ctx.outcome = { exitCode: ExitCode.BLACK_HOLE, reason: 'black hole' };
+      }),
+      command('y', async () => {
+        throw new Error('must not run');
+      }),
     ]);
     expect(result).toMatchObject({ exitCode: ExitCode.BLACK_HOLE, error: 'black hole' });
   });

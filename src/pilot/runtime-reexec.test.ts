@@ -2,7 +2,16 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canExecDirectly, elfMachine, planReexec, restoreRuntimeEnvironment, RUNTIME_MARKER, RUNTIME_OPT_OUT, type ProcessFacts, type RuntimeSettings } from './runtime-reexec.js';
+import {
+  canExecDirectly,
+  elfMachine,
+  planReexec,
+  restoreRuntimeEnvironment,
+  RUNTIME_MARKER,
+  RUNTIME_OPT_OUT,
+  type ProcessFacts,
+  type RuntimeSettings,
+} from './runtime-reexec.js';
 
 const settings: RuntimeSettings = { env: { MALLOC_ARENA_MAX: '2' }, nodeOptions: ['--max-semi-space-size=1'] };
 const nodeFacts = (env: NodeJS.ProcessEnv): ProcessFacts => ({
@@ -19,12 +28,21 @@ describe('planReexec', () => {
     expect(plan).toEqual({
       file: '/opt/node/bin/node',
       args: ['/opt/node/bin/node', '--enable-source-maps', '/opt/pilot/dist/pilot.cjs', 'run', '-n', 'A.b.c'],
-      env: { PATH: '/bin', HOME: '/h', MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=1', [RUNTIME_MARKER]: '{"MALLOC_ARENA_MAX":null,"NODE_OPTIONS":null}' },
+      env: {
+        PATH: '/bin',
+        HOME: '/h',
+        MALLOC_ARENA_MAX: '2',
+        NODE_OPTIONS: '--max-semi-space-size=1',
+        [RUNTIME_MARKER]: '{"MALLOC_ARENA_MAX":null,"NODE_OPTIONS":null}',
+      },
     });
   });
 
   it('re-runs a standalone executable with its arguments only (Node repeats the executable as argv[1])', () => {
-    const plan = planReexec({ execPath: '/x/pilot', argv: ['/x/pilot', '/x/pilot', 'run', '-d'], execArgv: [], env: {}, isSea: true }, settings);
+    const plan = planReexec(
+      { execPath: '/x/pilot', argv: ['/x/pilot', '/x/pilot', 'run', '-d'], execArgv: [], env: {}, isSea: true },
+      settings,
+    );
     expect(plan?.args).toEqual(['/x/pilot', 'run', '-d']);
   });
 

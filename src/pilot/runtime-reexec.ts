@@ -84,9 +84,7 @@ export function planReexec(facts: ProcessFacts, settings: RuntimeSettings = RUN_
   }
   next[RUNTIME_MARKER] = JSON.stringify(originals);
 
-  const args = facts.isSea
-    ? [facts.execPath, ...facts.argv.slice(2)]
-    : [facts.execPath, ...facts.execArgv, ...facts.argv.slice(1)];
+  const args = facts.isSea ? [facts.execPath, ...facts.argv.slice(2)] : [facts.execPath, ...facts.execArgv, ...facts.argv.slice(1)];
   return { file: facts.execPath, args, env: next };
 }
 

@@ -1,6 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import { nullLogger } from '../core/null-logger.js';
-import { IGNORED_SIGNALS, STOP_FORCED_EXIT_MS, STOP_GRACE_MS, STOP_REPORT_MS, STOP_SIGNALS, holdStopSignalsUntilExit, installSignalHandlers, underProfiler } from './signals.js';
+import {
+  IGNORED_SIGNALS,
+  STOP_FORCED_EXIT_MS,
+  STOP_GRACE_MS,
+  STOP_REPORT_MS,
+  STOP_SIGNALS,
+  holdStopSignalsUntilExit,
+  installSignalHandlers,
+  underProfiler,
+} from './signals.js';
 
 // Listeners are called with process.emit: no real signal reaches the test runner.
 describe('stop signals (issue 16 §1)', () => {
@@ -8,7 +17,13 @@ describe('stop signals (issue 16 §1)', () => {
     for (const name of STOP_SIGNALS) {
       const exits: number[] = [];
       const order: string[] = [];
-      const shutdown = installSignalHandlers(nullLogger(), { forcedExitMs: 20, exit: (code) => { order.push('exit'); exits.push(code); } });
+      const shutdown = installSignalHandlers(nullLogger(), {
+        forcedExitMs: 20,
+        exit: (code) => {
+          order.push('exit');
+          exits.push(code);
+        },
+      });
       shutdown.beforeForcedExit(() => order.push('spool'));
       shutdown.beforeForcedExit(() => {
         throw new Error('a failing hook does not stop the exit');

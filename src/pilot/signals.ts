@@ -11,7 +11,16 @@ import { ExitCode } from '../core/exit-codes.js';
  * default action), with no final status, no reschedule, and payloads left running.
  */
 export const STOP_SIGNALS = [
-  'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGXCPU', 'SIGQUIT', 'SIGHUP', 'SIGALRM', 'SIGVTALRM', 'SIGPWR',
+  'SIGTERM',
+  'SIGINT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGXCPU',
+  'SIGQUIT',
+  'SIGHUP',
+  'SIGALRM',
+  'SIGVTALRM',
+  'SIGPWR',
 ] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 

@@ -17,7 +17,13 @@ describe('versionInfo', () => {
 
 describe('formatVersion', () => {
   const base = {
-    version: '1.2.3', commit: 'abcdef012345', node: 'v22.23.3', arch: 'arm64', platform: 'linux', sea: true, launch: null,
+    version: '1.2.3',
+    commit: 'abcdef012345',
+    node: 'v22.23.3',
+    arch: 'arm64',
+    platform: 'linux',
+    sea: true,
+    launch: null,
   };
   it('names version, node, platform, executable kind and where the addon came from', () => {
     expect(formatVersion({ ...base, nativeAddon: { loaded: true, source: 'sea-asset' } })).toBe(
@@ -32,7 +38,11 @@ describe('formatVersion', () => {
     );
   });
   it('names the bundle and the fate of its code cache when the launcher ran it', () => {
-    const text = formatVersion({ ...base, launch: { bundle: 'pilot-lite', codeCache: 'rejected' }, nativeAddon: { loaded: true, source: 'prebuild' } });
+    const text = formatVersion({
+      ...base,
+      launch: { bundle: 'pilot-lite', codeCache: 'rejected' },
+      nativeAddon: { loaded: true, source: 'prebuild' },
+    });
     expect(text.trimEnd().split('\n').at(-1)).toBe('bundle: pilot-lite, code cache rejected');
   });
   it('says why the addon is missing', () => {

@@ -42,12 +42,14 @@ export function formatVersion(info: VersionInfo): string {
   const addon = info.nativeAddon.loaded
     ? `loaded (${info.nativeAddon.source})`
     : `not loaded: ${info.nativeAddon.error ?? 'unknown reason'} (pure-TS fallbacks in use)`;
-  return [
-    `pilot ${info.version} (commit ${info.commit})`,
-    `node: ${info.node}`,
-    `platform: ${info.platform}-${info.arch}`,
-    `executable: ${info.sea ? 'standalone (Node SEA)' : 'node script'}`,
-    `native addon: ${addon}`,
-    ...(info.launch ? [`bundle: ${info.launch.bundle}, code cache ${info.launch.codeCache}`] : []),
-  ].join('\n') + '\n';
+  return (
+    [
+      `pilot ${info.version} (commit ${info.commit})`,
+      `node: ${info.node}`,
+      `platform: ${info.platform}-${info.arch}`,
+      `executable: ${info.sea ? 'standalone (Node SEA)' : 'node script'}`,
+      `native addon: ${addon}`,
+      ...(info.launch ? [`bundle: ${info.launch.bundle}, code cache ${info.launch.codeCache}`] : []),
+    ].join('\n') + '\n'
+  );
 }

@@ -7,9 +7,15 @@ const asStdin = (stream: PassThrough): NodeJS.ReadStream => stream as unknown as
 describe("the pilot wrapper's log records on stdin", () => {
   it('reads what the wrapper wrote until it closed stdin, one record a line, secrets redacted', async () => {
     const stdin = new PassThrough();
-    stdin.end('2026-12-07T01:00:00,000001Z DEBUG    [pilotLogger] HOME=/home/pilot\n2026-12-07T01:00:00,000002Z DEBUG    [pilotLogger] BEARER_TOKEN=eyJabc\n\nINFO Launching dirac-pilot script\n');
+    stdin.end(
+      '2026-12-07T01:00:00,000001Z DEBUG    [pilotLogger] HOME=/home/pilot\n2026-12-07T01:00:00,000002Z DEBUG    [pilotLogger] BEARER_TOKEN=eyJabc\n\nINFO Launching dirac-pilot script\n',
+    );
     expect(await readWrapperRecords(asStdin(stdin))).toEqual({
-      lines: ['2026-12-07T01:00:00,000001Z DEBUG    [pilotLogger] HOME=/home/pilot', '2026-12-07T01:00:00,000002Z DEBUG    [pilotLogger] BEARER_TOKEN=<redacted>', 'INFO Launching dirac-pilot script'],
+      lines: [
+        '2026-12-07T01:00:00,000001Z DEBUG    [pilotLogger] HOME=/home/pilot',
+        '2026-12-07T01:00:00,000002Z DEBUG    [pilotLogger] BEARER_TOKEN=<redacted>',
+        'INFO Launching dirac-pilot script',
+      ],
       truncated: false,
     });
     expect(stdin.destroyed).toBe(true);

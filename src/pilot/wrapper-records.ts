@@ -30,7 +30,13 @@ export function readWrapperRecords(
       stdin.pause();
       stdin.destroy();
       const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
-      resolve({ lines: text.split('\n').map((l) => redact(l.trimEnd())).filter(Boolean), truncated });
+      resolve({
+        lines: text
+          .split('\n')
+          .map((l) => redact(l.trimEnd()))
+          .filter(Boolean),
+        truncated,
+      });
     };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);

@@ -8,7 +8,10 @@ const empty = (): VirtualFiles => ({ files: new Map(), dirs: new Map() });
 describe('flat capture transcripts', () => {
   it('cgroup.txt in `+ cat f1 f2 f3` form: missing files skipped, values in order', () => {
     const tree = empty();
-    parseCgroupTranscript('0::/j\n+ cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpuset.cpus.effective\ncat: /sys/fs/cgroup/cpu.max: No such file or directory\n1073741824\n0-3\n+ ls /sys/fs/cgroup\ncgroup.controllers\nbatch\n', tree);
+    parseCgroupTranscript(
+      '0::/j\n+ cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpuset.cpus.effective\ncat: /sys/fs/cgroup/cpu.max: No such file or directory\n1073741824\n0-3\n+ ls /sys/fs/cgroup\ncgroup.controllers\nbatch\n',
+      tree,
+    );
     expect(tree.files.get('/proc/self/cgroup')).toBe('0::/j\n');
     expect(tree.files.has('/sys/fs/cgroup/cpu.max')).toBe(false);
     expect(tree.files.get('/sys/fs/cgroup/memory.max')).toBe('1073741824\n');
@@ -18,13 +21,19 @@ describe('flat capture transcripts', () => {
   });
   it('cgroup.txt in `name: value` form', () => {
     const tree = empty();
-    parseCgroupTranscript('4:memory:/b\n---\ncpu.max: 200000 100000\nmemory.max: cat: /sys/fs/cgroup/memory.max: No such file or directory\n', tree);
+    parseCgroupTranscript(
+      '4:memory:/b\n---\ncpu.max: 200000 100000\nmemory.max: cat: /sys/fs/cgroup/memory.max: No such file or directory\n',
+      tree,
+    );
     expect(tree.files.get('/sys/fs/cgroup/cpu.max')).toBe('200000 100000\n');
     expect(tree.files.has('/sys/fs/cgroup/memory.max')).toBe(false);
   });
   it('the NVIDIA driver directory transcript', () => {
     const tree = empty();
-    parseNvidiaGpusTranscript('0000:00:06.0\n+ for g in /proc/driver/nvidia/gpus/*\n+ cat /proc/driver/nvidia/gpus/0000:00:06.0/information\nModel: \t X\nGPU UUID: \t GPU-1\n', tree);
+    parseNvidiaGpusTranscript(
+      '0000:00:06.0\n+ for g in /proc/driver/nvidia/gpus/*\n+ cat /proc/driver/nvidia/gpus/0000:00:06.0/information\nModel: \t X\nGPU UUID: \t GPU-1\n',
+      tree,
+    );
     expect(tree.dirs.get('/proc/driver/nvidia/gpus')).toEqual(new Set(['0000:00:06.0']));
     expect(tree.files.get('/proc/driver/nvidia/gpus/0000:00:06.0/information')).toBe('Model: \t X\nGPU UUID: \t GPU-1\n');
   });

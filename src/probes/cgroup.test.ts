@@ -35,18 +35,43 @@ describe('readCgroupLimits', () => {
   };
   it('v2: walks up from the step cgroup and keeps the tightest limits', async () => {
     const { limits, warnings } = await read(ownCapture('cgroup-v2-slurm'));
-    expect(limits).toEqual({ version: 'v2', path: '/system.slice/slurmstepd.scope/job_77/step_batch', cpusetCpus: [0, 1, 4, 5], cpuQuota: 3.5, memoryLimitBytes: 8589934592 });
+    expect(limits).toEqual({
+      version: 'v2',
+      path: '/system.slice/slurmstepd.scope/job_77/step_batch',
+      cpusetCpus: [0, 1, 4, 5],
+      cpuQuota: 3.5,
+      memoryLimitBytes: 8589934592,
+    });
     expect(warnings).toEqual([]);
   });
   it('v1: per-controller hierarchies, unlimited parents ignored', async () => {
     const { limits } = await read(ownCapture('cgroup-v1-pbs'));
-    expect(limits).toEqual({ version: 'v1', path: '/torque/1234.pbs.example.org', cpusetCpus: [2, 3, 4, 5], cpuQuota: 2, memoryLimitBytes: 3221225472 });
+    expect(limits).toEqual({
+      version: 'v1',
+      path: '/torque/1234.pbs.example.org',
+      cpusetCpus: [2, 3, 4, 5],
+      cpuQuota: 2,
+      memoryLimitBytes: 3221225472,
+    });
   });
   it('reads the captured nodes’ transcripts', async () => {
-    expect((await read(nodeCapture('h100-x86_64'))).limits).toMatchObject({ version: 'v2', cpusetCpus: Array.from({ length: 16 }, (_, i) => i), cpuQuota: null, memoryLimitBytes: null });
-    expect((await read(nodeCapture('epyc-x86_64-2core'))).limits).toMatchObject({ version: 'v1', cpusetCpus: null, cpuQuota: null, memoryLimitBytes: null });
+    expect((await read(nodeCapture('h100-x86_64'))).limits).toMatchObject({
+      version: 'v2',
+      cpusetCpus: Array.from({ length: 16 }, (_, i) => i),
+      cpuQuota: null,
+      memoryLimitBytes: null,
+    });
+    expect((await read(nodeCapture('epyc-x86_64-2core'))).limits).toMatchObject({
+      version: 'v1',
+      cpusetCpus: null,
+      cpuQuota: null,
+      memoryLimitBytes: null,
+    });
   });
   it('no /proc/self/cgroup: no limits, no noise', async () => {
-    expect(await read('/nonexistent')).toEqual({ limits: { version: null, path: null, cpusetCpus: null, cpuQuota: null, memoryLimitBytes: null }, warnings: [] });
+    expect(await read('/nonexistent')).toEqual({
+      limits: { version: null, path: null, cpusetCpus: null, cpuQuota: null, memoryLimitBytes: null },
+      warnings: [],
+    });
   });
 });

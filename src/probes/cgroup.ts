@@ -75,7 +75,10 @@ export function parseMemoryMax(text: string): number | null | 'invalid' {
 }
 
 class LimitReader {
-  constructor(private readonly source: NodeSource, private readonly warnings: Warnings) {}
+  constructor(
+    private readonly source: NodeSource,
+    private readonly warnings: Warnings,
+  ) {}
 
   async read<T>(file: string, parse: (text: string) => T | 'invalid'): Promise<T | null> {
     const text = await this.source.readText(file);

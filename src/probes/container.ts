@@ -38,7 +38,10 @@ export async function findContainerRuntime(
 ): Promise<string | null> {
   if (source.layout === 'flat') {
     const which = await source.captured('which.txt');
-    const found = (which ?? '').split('\n').map((line) => line.trim()).filter((line) => isAbsolute(line));
+    const found = (which ?? '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => isAbsolute(line));
     for (const name of RUNTIME_NAMES) {
       const hit = found.find((file) => basename(file) === name);
       if (hit) return hit;
@@ -60,7 +63,11 @@ export async function findContainerRuntime(
           : ((await source.listDir(dir))?.includes(name) ?? false);
     }),
   );
-  const answered = await withDeadline(all.then(() => true), deadlineMs, false);
+  const answered = await withDeadline(
+    all.then(() => true),
+    deadlineMs,
+    false,
+  );
   if (!answered) {
     const stuck = [...new Set(candidates.filter((_, index) => found[index] === undefined).map(({ dir }) => dir))];
     warnings?.add(

@@ -24,7 +24,12 @@ describe('readElfSection', () => {
   });
   it('gives null for files that are not ELF, truncated ELF and missing files', async () => {
     expect(await readElfSection(path.join(ownCapture('cgroup-v2-slurm'), 'env.txt'), '.rodata')).toBeNull();
-    expect(await readElfSection(path.join(ownCapture('aarch64-neoverse-v1-htcondor'), 'usr', 'lib', 'aarch64-linux-gnu', 'libc.so.6'), '.rodata')).toBeNull();
+    expect(
+      await readElfSection(
+        path.join(ownCapture('aarch64-neoverse-v1-htcondor'), 'usr', 'lib', 'aarch64-linux-gnu', 'libc.so.6'),
+        '.rodata',
+      ),
+    ).toBeNull();
     expect(await readElfSection('/nonexistent/libc.so.6', '.rodata')).toBeNull();
   });
 });

@@ -26,10 +26,13 @@ describe('parsers never throw on arbitrary text', () => {
       }),
       RUNS,
     );
-    fc.assert(fc.property(fc.string(), (text) => {
-      const parsed = parseCpuList(text);
-      expect(parsed === null || Array.isArray(parsed)).toBe(true);
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const parsed = parseCpuList(text);
+        expect(parsed === null || Array.isArray(parsed)).toBe(true);
+      }),
+      RUNS,
+    );
   });
   it('cpuinfo, cgroup files, ClassAds, Slurm lists, nvidia-smi CSV', () => {
     fc.assert(
@@ -55,30 +58,65 @@ describe('probeNode on random sysroots', () => {
     await rm(dir, { recursive: true, force: true });
   });
   const FILES = [
-    'proc/cpuinfo', 'proc/meminfo', 'proc/self/cgroup', 'etc/os-release', 'sys/devices/system/cpu/online',
-    'sys/fs/cgroup/cpu.max', 'sys/fs/cgroup/memory.max', 'sys/fs/cgroup/cpuset.cpus.effective', 'sys/fs/cgroup/cgroup.controllers',
-    'proc/sys/user/max_user_namespaces', 'proc/driver/nvidia/version', 'uname.txt', 'glibc.txt', 'nvidia-smi-query.csv', 'env.txt',
+    'proc/cpuinfo',
+    'proc/meminfo',
+    'proc/self/cgroup',
+    'etc/os-release',
+    'sys/devices/system/cpu/online',
+    'sys/fs/cgroup/cpu.max',
+    'sys/fs/cgroup/memory.max',
+    'sys/fs/cgroup/cpuset.cpus.effective',
+    'sys/fs/cgroup/cgroup.controllers',
+    'proc/sys/user/max_user_namespaces',
+    'proc/driver/nvidia/version',
+    'uname.txt',
+    'glibc.txt',
+    'nvidia-smi-query.csv',
+    'env.txt',
   ];
   // Text that looks a little like the real thing, so parsers get past their first check.
-  const line = fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('processor\t: 0', 'flags\t\t: sse sse2 avx', 'MemTotal: 12 kB', '0::/a', 'max 100000', '0-3', 'SLURM_JOB_ID=1', 'SLURM_CPUS_ON_NODE=x', '0, GPU, GPU-1, 10, 1.0, 9.0, 0'));
+  const line = fc.oneof(
+    fc.string({ maxLength: 60 }),
+    fc.constantFrom(
+      'processor\t: 0',
+      'flags\t\t: sse sse2 avx',
+      'MemTotal: 12 kB',
+      '0::/a',
+      'max 100000',
+      '0-3',
+      'SLURM_JOB_ID=1',
+      'SLURM_CPUS_ON_NODE=x',
+      '0, GPU, GPU-1, 10, 1.0, 9.0, 0',
+    ),
+  );
   it('always gives a result that meets the contract, with warnings instead of throws', async () => {
     let round = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom(...FILES), fc.array(line, { maxLength: 8 })), { maxLength: 12 }), async (files) => {
-        const root = path.join(dir, String(round++));
-        await mkdir(root, { recursive: true });
-        for (const [file, lines] of files) {
-          await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-          await writeFile(path.join(root, file), lines.join('\n'));
-        }
-        const probe = await probeNode({ root, workDir: dir });
-        expect(probeResultSchema.safeParse(probe).success).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom(...FILES), fc.array(line, { maxLength: 8 })), { maxLength: 12 }),
+        async (files) => {
+          const root = path.join(dir, String(round++));
+          await mkdir(root, { recursive: true });
+          for (const [file, lines] of files) {
+            await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+            await writeFile(path.join(root, file), lines.join('\n'));
+          }
+          const probe = await probeNode({ root, workDir: dir });
+          expect(probeResultSchema.safeParse(probe).success).toBe(true);
+        },
+      ),
       { numRuns: 25 },
     );
   });
   it('every capture in the repository meets the contract', async () => {
-    for (const root of [nodeCapture('h100-x86_64'), nodeCapture('epyc-x86_64-2core'), ...['cgroup-v2-slurm', 'cgroup-v1-pbs', 'aarch64-neoverse-v1-htcondor', 'amd-mi250-sge', 'mjf-lsf', 'bad-truncated-flat'].map(ownCapture), '/']) {
+    for (const root of [
+      nodeCapture('h100-x86_64'),
+      nodeCapture('epyc-x86_64-2core'),
+      ...['cgroup-v2-slurm', 'cgroup-v1-pbs', 'aarch64-neoverse-v1-htcondor', 'amd-mi250-sge', 'mjf-lsf', 'bad-truncated-flat'].map(
+        ownCapture,
+      ),
+      '/',
+    ]) {
       const checked = probeResultSchema.safeParse(await probeNode({ root, env: root === '/' ? { PATH: '/usr/bin' } : undefined }));
       expect(checked.success ? 'ok' : `${root}: ${checked.error.message}`).toBe('ok');
     }

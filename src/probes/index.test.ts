@@ -59,7 +59,10 @@ describe('probeNode on the captured H100 node (flat capture layout)', () => {
     expect((await probeNode({ root: h100, env: { CUDA_VISIBLE_DEVICES: 'GPU-1a2431af' } })).gpus).toHaveLength(1);
   });
   it('takes the Slurm GPU allocation into account', async () => {
-    const probe = await probeNode({ root: h100, env: { SLURM_JOB_ID: '9', SLURM_JOB_GPUS: '0', SLURM_GPUS_ON_NODE: '1', SLURM_CPUS_ON_NODE: '4' } });
+    const probe = await probeNode({
+      root: h100,
+      env: { SLURM_JOB_ID: '9', SLURM_JOB_GPUS: '0', SLURM_GPUS_ON_NODE: '1', SLURM_CPUS_ON_NODE: '4' },
+    });
     expect(probe.gpus).toHaveLength(1);
     expect(probe.batch).toMatchObject({ system: 'slurm', allocatedGpus: 1, allocatedCpus: 4, gpusSelectedBy: 'SLURM_JOB_GPUS' });
     expect(probe.cpu.allocatedCpus).toBe(4);
@@ -70,7 +73,16 @@ describe('probeNode on the captured EPYC node', () => {
   it('reads CPU, memory, OS and glibc', async () => {
     const probe = await probeNode({ root: epyc });
     const expected = lscpu(epyc);
-    expect(probe.cpu).toMatchObject({ arch: 'x86_64', vendor: 'AuthenticAMD', model: 'AMD EPYC', logicalCpus: 2, sockets: 1, coresPerSocket: 2, threadsPerCore: 1, allocatedCpus: 2 });
+    expect(probe.cpu).toMatchObject({
+      arch: 'x86_64',
+      vendor: 'AuthenticAMD',
+      model: 'AMD EPYC',
+      logicalCpus: 2,
+      sockets: 1,
+      coresPerSocket: 2,
+      threadsPerCore: 1,
+      allocatedCpus: 2,
+    });
     expect(probe.cpu.coresPerSocket).toBe(Number(expected['Core(s) per socket']));
     expect(probe.memory).toEqual({ totalMB: Math.floor(24684096 / 1024), allocatedMB: Math.floor(24684096 / 1024) });
     expect(probe.glibc).toBe('2.36');
@@ -86,7 +98,14 @@ describe('probeNode on hand-made sysroot trees', () => {
     const probe = await probeNode({ root: ownCapture('cgroup-v2-slurm'), ceName: 'ce.example.org' });
     expect(probe.cpu).toMatchObject({ logicalCpus: 8, sockets: 1, coresPerSocket: 4, threadsPerCore: 2, allocatedCpus: 4 });
     expect(probe.memory.allocatedMB).toBe(6000);
-    expect(probe.batch).toMatchObject({ system: 'slurm', jobId: '77', pilotReference: 'sshslurm://ce.example.org/77', allocatedCpus: 4, allocatedMemoryMB: 6000, cgroup: 'v2' });
+    expect(probe.batch).toMatchObject({
+      system: 'slurm',
+      jobId: '77',
+      pilotReference: 'sshslurm://ce.example.org/77',
+      allocatedCpus: 4,
+      allocatedMemoryMB: 6000,
+      cgroup: 'v2',
+    });
     expect(probe.glibc).toBe('2.34');
     expect(probe.os.id).toBe('almalinux');
     expect(probe.warnings).toEqual([]);
@@ -101,31 +120,74 @@ describe('probeNode on hand-made sysroot trees', () => {
     const probe = await probeNode({ root: ownCapture('cgroup-v1-pbs'), ceName: 'ce.example.org' });
     expect(probe.cpu.allocatedCpus).toBe(2);
     expect(probe.memory.allocatedMB).toBe(3072);
-    expect(probe.batch).toMatchObject({ system: 'pbs', jobId: '1234.pbs.example.org', pilotReference: 'sshpbs://ce.example.org/1234', allocatedCpus: 3, nodes: 2, cgroup: 'v1' });
+    expect(probe.batch).toMatchObject({
+      system: 'pbs',
+      jobId: '1234.pbs.example.org',
+      pilotReference: 'sshpbs://ce.example.org/1234',
+      allocatedCpus: 3,
+      nodes: 2,
+      cgroup: 'v1',
+    });
     expect(probe.container.userNamespaces).toBe(false);
     expect(probe.glibc).toBe('2.17');
     expect(probe.platform).toBe('Linux_x86_64_glibc-2.17');
   });
   it('aarch64 Neoverse V1 under HTCondor: arch from the capture, not from this machine', async () => {
     const probe = await probeNode({ root: ownCapture('aarch64-neoverse-v1-htcondor'), ceName: 'ce01.example.org' });
-    expect(probe.cpu).toMatchObject({ arch: 'aarch64', vendor: 'ARM', model: 'Neoverse-V1', microarchitecture: 'neoverse_v1', microarchitectureLevel: null, logicalCpus: 4, sockets: 1, coresPerSocket: 4, threadsPerCore: 1, allocatedCpus: 2 });
+    expect(probe.cpu).toMatchObject({
+      arch: 'aarch64',
+      vendor: 'ARM',
+      model: 'Neoverse-V1',
+      microarchitecture: 'neoverse_v1',
+      microarchitectureLevel: null,
+      logicalCpus: 4,
+      sockets: 1,
+      coresPerSocket: 4,
+      threadsPerCore: 1,
+      allocatedCpus: 2,
+    });
     expect(probe.cpu.flags).toContain('sve');
     expect(probe.platform).toBe('Linux_aarch64_glibc-2.34');
     expect(probe.memory.allocatedMB).toBe(4096);
-    expect(probe.batch).toMatchObject({ system: 'htcondor', jobId: '4242.0', globalJobId: 'ce01.example.org#4242.0#1732320000', pilotReference: 'htcondorce://ce01.example.org/4242.0', maxRuntimeSeconds: 172800 });
+    expect(probe.batch).toMatchObject({
+      system: 'htcondor',
+      jobId: '4242.0',
+      globalJobId: 'ce01.example.org#4242.0#1732320000',
+      pilotReference: 'htcondorce://ce01.example.org/4242.0',
+      maxRuntimeSeconds: 172800,
+    });
     expect(probe.warnings).toEqual([]);
   });
   it('AMD GPUs from KFD/DRM under SGE, narrowed by ROCR_VISIBLE_DEVICES', async () => {
     const probe = await probeNode({ root: ownCapture('amd-mi250-sge'), ceName: 'ce' });
     expect(probe.gpus).toEqual([
-      { vendor: 'amd', model: 'AMD Instinct MI250X/MI250', uuid: 'a1b2c3d4e5f60002', memoryMB: 65520, driverVersion: null, computeCapability: 'gfx90a' },
+      {
+        vendor: 'amd',
+        model: 'AMD Instinct MI250X/MI250',
+        uuid: 'a1b2c3d4e5f60002',
+        memoryMB: 65520,
+        driverVersion: null,
+        computeCapability: 'gfx90a',
+      },
     ]);
-    expect(probe.batch).toMatchObject({ system: 'sge', jobId: '5150', allocatedCpus: 8, gpusDetected: 2, gpusSelectedBy: 'ROCR_VISIBLE_DEVICES' });
+    expect(probe.batch).toMatchObject({
+      system: 'sge',
+      jobId: '5150',
+      allocatedCpus: 8,
+      gpusDetected: 2,
+      gpusSelectedBy: 'ROCR_VISIBLE_DEVICES',
+    });
     expect(probe.os.id).toBe('rocky');
   });
   it('LSF with Machine/Job Features filling in the memory', async () => {
     const probe = await probeNode({ root: ownCapture('mjf-lsf'), ceName: 'ce' });
-    expect(probe.batch).toMatchObject({ system: 'lsf', jobId: '98765', allocatedCpus: 6, allocatedMemoryMB: 8192, pilotReference: 'sshlsf://ce/98765' });
+    expect(probe.batch).toMatchObject({
+      system: 'lsf',
+      jobId: '98765',
+      allocatedCpus: 6,
+      allocatedMemoryMB: 8192,
+      pilotReference: 'sshlsf://ce/98765',
+    });
     expect((probe.batch.mjf as { machine: Record<string, string> }).machine.hs06).toBe('160.5');
     expect(probe.cpu.allocatedCpus).toBe(6);
     expect(probe.memory.allocatedMB).toBe(8192);

@@ -34,8 +34,16 @@ describe('x86-64 psABI level', () => {
 
 describe('archspec naming', () => {
   it('names the captured Intel and AMD hosts as archspec would from their flags', () => {
-    const intel = detectMicroarchitecture({ family: 'x86_64', vendor: 'GenuineIntel', features: flagsOf(path.join(nodeCapture('h100-x86_64'), 'proc_cpuinfo')) });
-    const amd = detectMicroarchitecture({ family: 'x86_64', vendor: 'AuthenticAMD', features: flagsOf(path.join(nodeCapture('epyc-x86_64-2core'), 'proc_cpuinfo')) });
+    const intel = detectMicroarchitecture({
+      family: 'x86_64',
+      vendor: 'GenuineIntel',
+      features: flagsOf(path.join(nodeCapture('h100-x86_64'), 'proc_cpuinfo')),
+    });
+    const amd = detectMicroarchitecture({
+      family: 'x86_64',
+      vendor: 'AuthenticAMD',
+      features: flagsOf(path.join(nodeCapture('epyc-x86_64-2core'), 'proc_cpuinfo')),
+    });
     // The VMs hide a few flags (waitpkg; pku and flush_l1d on the EPYC), so archspec's rule
     // gives icelake (a descendant of x86_64_v4) and, for the AMD guest, x86_64_v4 itself:
     // zen2 would fit the flags but does not descend from the best generic level.

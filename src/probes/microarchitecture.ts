@@ -90,7 +90,13 @@ export function detectMicroarchitecture(host: HostCpu): string {
     .filter(([name, entry]) => isCompatible(name, entry, host))
     .map(([name]) => name);
   const isGeneric = (name: string): boolean => targets[name]?.vendor === 'generic';
-  if (host.family === 'aarch64') return best(compatible.filter((name) => !isGeneric(name)), host) ?? 'aarch64';
+  if (host.family === 'aarch64')
+    return (
+      best(
+        compatible.filter((name) => !isGeneric(name)),
+        host,
+      ) ?? 'aarch64'
+    );
   const bestGeneric = best(compatible.filter(isGeneric), host) ?? host.family;
   const descendants = compatible.filter((name) => !isGeneric(name) && ancestorsOf(name).has(bestGeneric));
   return best(descendants, host) ?? bestGeneric;

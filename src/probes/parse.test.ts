@@ -16,7 +16,11 @@ describe('parseCpuList', () => {
 
 describe('parseEnvFile', () => {
   it('unquotes values and skips junk', () => {
-    expect(parseEnvFile('ID="almalinux"\nVERSION_ID=9.4\n# comment\njunk line\nNAME=\'x y\'\n')).toEqual({ ID: 'almalinux', VERSION_ID: '9.4', NAME: 'x y' });
+    expect(parseEnvFile('ID="almalinux"\nVERSION_ID=9.4\n# comment\njunk line\nNAME=\'x y\'\n')).toEqual({
+      ID: 'almalinux',
+      VERSION_ID: '9.4',
+      NAME: 'x y',
+    });
   });
 });
 

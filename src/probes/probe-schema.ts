@@ -32,7 +32,10 @@ export const probeResultSchema = z.object({
     }),
   ),
   os: z.object({ id: z.string(), versionId: z.string(), prettyName: z.string() }),
-  glibc: z.string().regex(/^\d+\.\d+$/).nullable(),
+  glibc: z
+    .string()
+    .regex(/^\d+\.\d+$/)
+    .nullable(),
   platform: z.string().regex(/^Linux_[\w]+(_glibc-\d+\.\d+)?$/),
   disk: z.object({ workDir: z.string(), freeMB: z.number().int().nonnegative() }),
   container: z.object({

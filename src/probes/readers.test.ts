@@ -50,7 +50,10 @@ describe('small readers', () => {
   });
   it('CVMFS repositories by name or path', async () => {
     expect(repositoryName('/cvmfs/lhcb.cern.ch/')).toBe('lhcb.cern.ch');
-    expect(await readCvmfs(await openNodeSource(nodeCapture('h100-x86_64')), ['lhcb.cern.ch'])).toEqual({ available: false, repositories: [] });
+    expect(await readCvmfs(await openNodeSource(nodeCapture('h100-x86_64')), ['lhcb.cern.ch'])).toEqual({
+      available: false,
+      repositories: [],
+    });
   });
 });
 
@@ -79,7 +82,11 @@ describe.skipIf(process.arch !== 'x64')('readCpu with the native addon (x86_64 h
       1: [0, 0, (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 23), (1 << 23) | (1 << 25) | (1 << 26)],
       0x80000001: [0, 0, 1, 1 << 29],
     };
-    const cpu = await readCpu(source, new Warnings(), addon((leaf) => registers[leaf] ?? [0, 0, 0, 0]));
+    const cpu = await readCpu(
+      source,
+      new Warnings(),
+      addon((leaf) => registers[leaf] ?? [0, 0, 0, 0]),
+    );
     expect(cpu.usedNative).toBe(true);
     expect(cpu.vendor).toBe('AuthenticAMD');
     expect(cpu.flags).toEqual(expect.arrayContaining(['sse4_2', 'popcnt', 'cx16', 'lahf_lm', 'lm']));
@@ -88,9 +95,13 @@ describe.skipIf(process.arch !== 'x64')('readCpu with the native addon (x86_64 h
     const { readCpu } = await import('./cpu.js');
     const { Warnings } = await import('./warnings.js');
     const warnings = new Warnings();
-    const cpu = await readCpu(source, warnings, addon(() => {
-      throw new Error('illegal instruction');
-    }));
+    const cpu = await readCpu(
+      source,
+      warnings,
+      addon(() => {
+        throw new Error('illegal instruction');
+      }),
+    );
     expect(cpu.usedNative).toBe(false);
     expect(cpu.model).toBe('Some CPU');
     expect(warnings.list).toEqual([{ probe: 'cpu', message: 'native addon failed (illegal instruction); using /proc/cpuinfo only' }]);

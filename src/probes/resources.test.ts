@@ -39,7 +39,11 @@ describe('nodeDocumentSchema against the matchmaking examples', () => {
 
 describe('buildDiracResources', () => {
   it('describes the H100 slot with DIRAC’s keys and derived tags', async () => {
-    const probe = await probeNode({ root: nodeCapture('h100-x86_64'), env: { SLURM_JOB_ID: '77', SLURM_CPUS_ON_NODE: '4', SLURM_MEM_PER_NODE: '64000' }, ceName: 'ce01.cern.ch' });
+    const probe = await probeNode({
+      root: nodeCapture('h100-x86_64'),
+      env: { SLURM_JOB_ID: '77', SLURM_CPUS_ON_NODE: '4', SLURM_MEM_PER_NODE: '64000' },
+      ceName: 'ce01.cern.ch',
+    });
     const resources = buildDiracResources(probe, { ...params, wholeNode: false });
     expect(resources).toEqual({
       Site: 'LCG.CERN.cern',
@@ -61,8 +65,20 @@ describe('buildDiracResources', () => {
   });
   it('lets configuration override what was measured, and tags whole nodes', async () => {
     const probe = await probeNode({ root: nodeCapture('epyc-x86_64-2core') });
-    const resources = buildDiracResources(probe, { ...params, tags: [], wholeNode: true, overrides: { maxRAM: 2000, processors: 1, platform: 'x86_64-el9.avx2+fma' } });
-    expect(resources).toMatchObject({ NumberOfProcessors: 1, MaxRAM: 2000, NumberOfGPUs: 0, Platform: 'x86_64-el9.avx2+fma', Tag: ['WholeNode'], PilotReference: '' });
+    const resources = buildDiracResources(probe, {
+      ...params,
+      tags: [],
+      wholeNode: true,
+      overrides: { maxRAM: 2000, processors: 1, platform: 'x86_64-el9.avx2+fma' },
+    });
+    expect(resources).toMatchObject({
+      NumberOfProcessors: 1,
+      MaxRAM: 2000,
+      NumberOfGPUs: 0,
+      Platform: 'x86_64-el9.avx2+fma',
+      Tag: ['WholeNode'],
+      PilotReference: '',
+    });
   });
   it('derives <N>Processors for 2..N only', () => {
     expect(derivedTags(1, 0, false)).toEqual([]);
@@ -72,7 +88,14 @@ describe('buildDiracResources', () => {
 
 describe('buildNodeDocument', () => {
   it('gives a valid document for every capture', async () => {
-    for (const root of [nodeCapture('h100-x86_64'), nodeCapture('epyc-x86_64-2core'), ownCapture('cgroup-v2-slurm'), ownCapture('aarch64-neoverse-v1-htcondor'), ownCapture('amd-mi250-sge'), ownCapture('bad-truncated-flat')]) {
+    for (const root of [
+      nodeCapture('h100-x86_64'),
+      nodeCapture('epyc-x86_64-2core'),
+      ownCapture('cgroup-v2-slurm'),
+      ownCapture('aarch64-neoverse-v1-htcondor'),
+      ownCapture('amd-mi250-sge'),
+      ownCapture('bad-truncated-flat'),
+    ]) {
       const document = buildNodeDocument(await probeNode({ root }), params);
       const checked = nodeDocumentSchema.safeParse(document);
       expect(checked.success ? 'valid' : `${root}: ${checked.error.message}`).toBe('valid');
@@ -87,8 +110,20 @@ describe('buildNodeDocument', () => {
       system: { name: 'Linux', 'user-namespaces': true },
       'wall-time': 86400,
       'cpu-work': 123456.7,
-      cpu: { 'num-nodes': 1, 'num-cores': 16, 'ram-mb': 128887, architecture: { name: 'x86_64', 'microarchitecture-level': 4, microarchitecture: 'icelake' } },
-      gpu: { count: 1, vendor: 'nvidia', model: 'NVIDIA H100 80GB HBM3', 'ram-mb': 81559, 'compute-capability': 9, 'driver-version': '580.159.04' },
+      cpu: {
+        'num-nodes': 1,
+        'num-cores': 16,
+        'ram-mb': 128887,
+        architecture: { name: 'x86_64', 'microarchitecture-level': 4, microarchitecture: 'icelake' },
+      },
+      gpu: {
+        count: 1,
+        vendor: 'nvidia',
+        model: 'NVIDIA H100 80GB HBM3',
+        'ram-mb': 81559,
+        'compute-capability': 9,
+        'driver-version': '580.159.04',
+      },
       tags: ['os:ubuntu24', 'gpu:nvidia', 'cvmfs:lhcb'],
     });
   });

@@ -10,7 +10,9 @@ describe('formatProbeTable', () => {
     expect(table).toMatch(/^Architecture +x86_64, icelake, x86-64-v4$/m);
     expect(table).toMatch(/^CPUs +16 allocated of 16 online \(1 socket\(s\) x 16 core\(s\) x 1 thread\(s\)\)$/m);
     // Too long for one 100-column line: the UUID wraps under the value column.
-    expect(table).toMatch(/^GPU 0 +nvidia NVIDIA H100 80GB HBM3, 81559 MB, cc 9.0, driver 580.159.04\n {17}\(GPU-1a2431af-ffb7-e916-44f1-02ed035f959c\)$/m);
+    expect(table).toMatch(
+      /^GPU 0 +nvidia NVIDIA H100 80GB HBM3, 81559 MB, cc 9.0, driver 580.159.04\n {17}\(GPU-1a2431af-ffb7-e916-44f1-02ed035f959c\)$/m,
+    );
     expect(table).toMatch(/^CPU features +pure-TS \(\/proc\/cpuinfo\)$/m);
     expect(table).toMatch(/^Warning \(glibc\) +no glibc found/m);
   });

@@ -19,8 +19,14 @@ export interface DevServerProcess extends z.infer<typeof readyLine> {
 export async function startDevServerProcess(workDir: string): Promise<DevServerProcess> {
   const child = spawn(
     path.join(repoRoot, 'node_modules/.bin/node'),
-    [path.join(repoRoot, 'dist/devserver.cjs'), '--demo', '--tls-dir', path.join(workDir, 'tls'),
-      '--credentials-out', path.join(workDir, 'pilot-credentials.json')],
+    [
+      path.join(repoRoot, 'dist/devserver.cjs'),
+      '--demo',
+      '--tls-dir',
+      path.join(workDir, 'tls'),
+      '--credentials-out',
+      path.join(workDir, 'pilot-credentials.json'),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const ready = await new Promise<z.infer<typeof readyLine>>((resolve, reject) => {

@@ -61,7 +61,16 @@ describe.skipIf(skipReason)('standalone executables', () => {
     }, 300_000);
 
     it('a main-bundle command runs from the same executable (no code cache for that bundle)', async () => {
-      const result = await runInstalled(arch, ['timeleft', '--json', '--CPUTime', '3600', '--cpu-power-source', 'config', '--cpu-power', '10']);
+      const result = await runInstalled(arch, [
+        'timeleft',
+        '--json',
+        '--CPUTime',
+        '3600',
+        '--cpu-power-source',
+        'config',
+        '--cpu-power',
+        '10',
+      ]);
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ timeLeft: expect.any(Object) });
@@ -107,7 +116,9 @@ describe.skipIf(skipReason)('pilot-linux-x64 on a noexec work directory', () => 
       // Every candidate noexec: not loaded, and the reason names the mapping failure.
       const nowhere = await inMountNamespace(script, [noexec, noexec, executablePath('x64')]);
       expect(nowhere.exitCode).toBe(0);
-      expect(nowhere.stdout).toMatch(/native addon: not loaded: sea asset: could not load asset native-linux-x64\.node: .*failed to map segment/);
+      expect(nowhere.stdout).toMatch(
+        /native addon: not loaded: sea asset: could not load asset native-linux-x64\.node: .*failed to map segment/,
+      );
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }

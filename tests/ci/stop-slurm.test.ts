@@ -27,14 +27,21 @@ describe('CI: stop what the run started', () => {
     // slurmctld was already running before the CI run: not in the list, so not stopped.
     writeFileSync(started, 'munged\nslurmd\n');
     try {
-      const out = execFileSync(path.join(ROOT, '.ci', 'stop-slurm.sh'), { env: { ...process.env, SLURM_STARTED_FILE: started, SLURM_RUN_DIR: runDir }, encoding: 'utf8', timeout: 30_000 });
+      const out = execFileSync(path.join(ROOT, '.ci', 'stop-slurm.sh'), {
+        env: { ...process.env, SLURM_STARTED_FILE: started, SLURM_RUN_DIR: runDir },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       await Promise.all(gone);
       expect(out).toMatch(/stopped slurmd/);
       expect(out).toMatch(/stopped munged/);
       expect(children.slurmctld!.exitCode).toBeNull();
       expect(existsSync(started)).toBe(false);
       // Idempotent: nothing listed, nothing done.
-      execFileSync(path.join(ROOT, '.ci', 'stop-slurm.sh'), { env: { ...process.env, SLURM_STARTED_FILE: started, SLURM_RUN_DIR: runDir }, timeout: 30_000 });
+      execFileSync(path.join(ROOT, '.ci', 'stop-slurm.sh'), {
+        env: { ...process.env, SLURM_STARTED_FILE: started, SLURM_RUN_DIR: runDir },
+        timeout: 30_000,
+      });
     } finally {
       for (const child of Object.values(children)) child.kill('SIGKILL');
     }

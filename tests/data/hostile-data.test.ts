@@ -58,10 +58,22 @@ function services(): JobDataServices {
     writeProtocols: ['file'],
   };
   const config: DataConfig = {
-    site: 'LCG.Test.org', vo: 'gridpp', storageElements: new Map([['SE-FILE', se]]), localSEs: ['SE-FILE'], siteSEs: ['SE-FILE'],
-    defaultOutputSEs: ['SE-FILE'], failoverSEs: [], inputDataPolicies: ['DownloadInputData'], localProtocols: ['file'],
-    remoteProtocols: ['file'], allReplicas: false, lfnUserPrefix: 'user', registrationProtocols: [], outputBufferBytes: 0,
-    failoverRequestDelayMinutes: 0, outputSandboxLimitBytes: 10 << 20,
+    site: 'LCG.Test.org',
+    vo: 'gridpp',
+    storageElements: new Map([['SE-FILE', se]]),
+    localSEs: ['SE-FILE'],
+    siteSEs: ['SE-FILE'],
+    defaultOutputSEs: ['SE-FILE'],
+    failoverSEs: [],
+    inputDataPolicies: ['DownloadInputData'],
+    localProtocols: ['file'],
+    remoteProtocols: ['file'],
+    allReplicas: false,
+    lfnUserPrefix: 'user',
+    registrationProtocols: [],
+    outputBufferBytes: 0,
+    failoverRequestDelayMinutes: 0,
+    outputSandboxLimitBytes: 10 << 20,
   };
   // A catalog that knows every LFN asked for, with the size of the pilot's file (what a hostile
   // owner would register under their own directory, under a literal `%2e%2e` name).
@@ -79,8 +91,12 @@ function services(): JobDataServices {
 }
 
 const ctx = () => ({
-  services: services(), storage: createStorage(), signal: new AbortController().signal, transferTimeoutMs: 10_000,
-  logger: silentLogger(), setParameter: () => undefined,
+  services: services(),
+  storage: createStorage(),
+  signal: new AbortController().signal,
+  transferTimeoutMs: 10_000,
+  logger: silentLogger(),
+  setParameter: () => undefined,
 });
 
 /** From the SE's directory (root/storage/se) up to root, then the pilot's file: three levels up. */
@@ -113,7 +129,13 @@ describe('LFNs that the URL parser would read as leaving the storage element', (
   it('OutputData and OutputPath: a job file is never written outside the storage element', async () => {
     await writeFile(join(jobDir, 'credentials.json'), 'written by the job\n');
     const request = {
-      jobId: 7, jobName: undefined, owner: 'alice', ownerGroup: 'gridpp_user', outputSE: [], outputPath: '', jobDir,
+      jobId: 7,
+      jobName: undefined,
+      owner: 'alice',
+      ownerGroup: 'gridpp_user',
+      outputSE: [],
+      outputPath: '',
+      jobDir,
     };
     for (const lfn of ESCAPES) {
       await expect(uploadOutputData({ ...request, outputData: [`LFN:${lfn}`] }, ctx()), lfn).rejects.toThrow(/not a valid LFN/);
@@ -178,9 +200,16 @@ describe('a POOL XML catalog the job wrote to take the pilot’s only thread', (
     await writeFile(join(jobDir, 'a-files.xml'), `<File ID="${guid}">`.repeat(Math.floor(sixteen / 48)));
     await writeFile(join(jobDir, 'b-comments.xml'), '<!--<File'.repeat(Math.floor(sixteen / 9)));
     await writeFile(join(jobDir, 'c-pfns.xml'), `<File ID="${guid}">${'<pfn name="x"'.repeat(Math.floor(sixteen / 14))}</File>`);
-    await writeFile(join(jobDir, 'outputs.xml'), `<POOLFILECATALOG><File ID="${guid}"><physical><pfn filetype="ROOT" name="result.bin"/></physical></File></POOLFILECATALOG>`);
+    await writeFile(
+      join(jobDir, 'outputs.xml'),
+      `<POOLFILECATALOG><File ID="${guid}"><physical><pfn filetype="ROOT" name="result.bin"/></physical></File></POOLFILECATALOG>`,
+    );
     // In a child process: a parser that rescans the text (hours on these files) is stopped there.
-    const child = runTsInChild('src/data/pool-xml.ts', `process.stdout.write(JSON.stringify([...(await m.poolGuidsIn(${JSON.stringify(jobDir)}))]));`, 60_000);
+    const child = runTsInChild(
+      'src/data/pool-xml.ts',
+      `process.stdout.write(JSON.stringify([...(await m.poolGuidsIn(${JSON.stringify(jobDir)}))]));`,
+      60_000,
+    );
     expect(child.signal, 'the catalog parser did not finish within 60 s').toBeNull();
     expect(child.status, child.stderr).toBe(0);
     expect(JSON.parse(child.stdout)).toEqual([['result.bin', guid]]);

@@ -38,19 +38,35 @@ const script = (body: string): Record<string, string> => ({ 'job.sh': `set -e\n$
 const SANDBOX_LIMIT = 512 * 1024;
 const STORE_MAX_MIB = 0.125;
 /** A payload leaving `kib` KiB of incompressible output in big.bin, then exiting with `code`. */
-const bigOutput = (kib: number, code = 0): Record<string, string> => script(`head -c ${kib * 1024} /dev/urandom > big.bin; echo done; exit ${code}`);
+const bigOutput = (kib: number, code = 0): Record<string, string> =>
+  script(`head -c ${kib * 1024} /dev/urandom > big.bin; echo done; exit ${code}`);
 const sandboxJob = (jobId: number, kib: number, extra: Record<string, string | number | string[]> = {}, code = 0): DevJobSpec => ({
   jobId,
-  fields: { Executable: '/bin/sh', Arguments: 'job.sh', CPUTime: 600, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['big.bin', 'std.out'], ...extra },
+  fields: {
+    Executable: '/bin/sh',
+    Arguments: 'job.sh',
+    CPUTime: 600,
+    StdOutput: 'std.out',
+    StdError: 'std.err',
+    OutputSandbox: ['big.bin', 'std.out'],
+    ...extra,
+  },
   inputFiles: bigOutput(kib, code),
 });
 const JOBS: DevJobSpec[] = [
   {
     jobId: 201,
     fields: {
-      Executable: '/bin/sh', Arguments: 'job.sh', JobName: 'download job', CPUTime: 600, StdOutput: 'std.out', StdError: 'std.err',
-      InputData: [`LFN:${INPUT_LFN}`], InputDataPolicy: 'DIRAC.WorkloadManagementSystem.Client.DownloadInputData',
-      OutputData: ['result.bin'], OutputSE: 'SE-DISK',
+      Executable: '/bin/sh',
+      Arguments: 'job.sh',
+      JobName: 'download job',
+      CPUTime: 600,
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      InputData: [`LFN:${INPUT_LFN}`],
+      InputDataPolicy: 'DIRAC.WorkloadManagementSystem.Client.DownloadInputData',
+      OutputData: ['result.bin'],
+      OutputSE: 'SE-DISK',
     },
     // The payload names its output's GUID in a POOL catalog of its own, as Gaudi applications do.
     inputFiles: script(`test -f input.bin; grep -q "input.bin" pool_xml_catalog.xml; cp input.bin result.bin
@@ -59,8 +75,13 @@ printf '<POOLFILECATALOG><File ID="${OUTPUT_GUID}"><physical><pfn filetype="ROOT
   {
     jobId: 202,
     fields: {
-      Executable: '/bin/sh', Arguments: 'job.sh', CPUTime: 600, StdOutput: 'std.out', StdError: 'std.err',
-      InputData: [`LFN:${INPUT_LFN}`], InputDataPolicy: 'InputDataByProtocol',
+      Executable: '/bin/sh',
+      Arguments: 'job.sh',
+      CPUTime: 600,
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      InputData: [`LFN:${INPUT_LFN}`],
+      InputDataPolicy: 'InputDataByProtocol',
     },
     // The payload gets no copy, only the TURL in the POOL catalog.
     inputFiles: script('test ! -e input.bin; grep -q "root://127.0.0.1:[0-9]*//gridpp/data/run1/input.bin" pool_xml_catalog.xml'),
@@ -72,8 +93,15 @@ printf '<POOLFILECATALOG><File ID="${OUTPUT_GUID}"><physical><pfn filetype="ROOT
   {
     jobId: 204,
     fields: {
-      Executable: '/bin/sh', Arguments: 'job.sh', JobName: 'failover (1)', CPUTime: 600, StdOutput: 'std.out', StdError: 'std.err',
-      OutputData: ['out-*.txt'], OutputSE: 'SE-DOWN', OutputPath: '/failover-test',
+      Executable: '/bin/sh',
+      Arguments: 'job.sh',
+      JobName: 'failover (1)',
+      CPUTime: 600,
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      OutputData: ['out-*.txt'],
+      OutputSE: 'SE-DOWN',
+      OutputPath: '/failover-test',
     },
     inputFiles: script('echo one > out-1.txt'),
   },
@@ -99,11 +127,25 @@ let failover: XrootdSE;
 let backend: Backend;
 
 const request: MatchRequest = {
-  pilotStamp: 'stamp-data', vo: 'gridpp', maxJobs: 1, node: {},
+  pilotStamp: 'stamp-data',
+  vo: 'gridpp',
+  maxJobs: 1,
+  node: {},
   resources: {
-    Site: SITE, GridCE: 'ce.example.org', CEQueue: 'long', Platform: 'Linux_x86_64_glibc-2.36', Tag: [], RequiredTag: [],
-    NumberOfProcessors: 1, MaxRAM: 2048, NumberOfGPUs: 0, CPUTime: 86400, PilotBenchmark: 10, PilotReference: 'pilot-data',
-    ReleaseVersion: '9.0.4', VirtualOrganization: 'gridpp',
+    Site: SITE,
+    GridCE: 'ce.example.org',
+    CEQueue: 'long',
+    Platform: 'Linux_x86_64_glibc-2.36',
+    Tag: [],
+    RequiredTag: [],
+    NumberOfProcessors: 1,
+    MaxRAM: 2048,
+    NumberOfGPUs: 0,
+    CPUTime: 86400,
+    PilotBenchmark: 10,
+    PilotReference: 'pilot-data',
+    ReleaseVersion: '9.0.4',
+    VirtualOrganization: 'gridpp',
   },
 };
 
@@ -116,8 +158,18 @@ async function runNext(expectedId: number): Promise<JobOutcome> {
   const slot = new SlotPool({ processors: 1, memoryMB: 2000, gpus: [] }).acquire(description);
   if (!isSlot(slot)) throw new Error(slot.reason);
   const outcome = await runJob({
-    job: job!, description, slot, backend, workDir: join(work, 'pilot'), site: SITE, runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } },
-    limits: QUIET_LIMITS, pilotEnv: { PATH: process.env.PATH }, logger: silentLogger(), native: null, shutdown: new AbortController().signal,
+    job: job!,
+    description,
+    slot,
+    backend,
+    workDir: join(work, 'pilot'),
+    site: SITE,
+    runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } },
+    limits: QUIET_LIMITS,
+    pilotEnv: { PATH: process.env.PATH },
+    logger: silentLogger(),
+    native: null,
+    shutdown: new AbortController().signal,
   });
   await backend.flush();
   return outcome;
@@ -141,10 +193,13 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
       data: {
         site: SITE,
         storageElements: [
-          { name: 'SE-DISK', endpoints: [
-            { section: 'GFAL2_XROOT', protocol: 'root', host: '127.0.0.1', port: se.rootPort, path: '/' },
-            { section: 'GFAL2_HTTPS', protocol: 'https', host: 'localhost', port: se.httpsPort, path: '/' },
-          ] },
+          {
+            name: 'SE-DISK',
+            endpoints: [
+              { section: 'GFAL2_XROOT', protocol: 'root', host: '127.0.0.1', port: se.rootPort, path: '/' },
+              { section: 'GFAL2_HTTPS', protocol: 'https', host: 'localhost', port: se.httpsPort, path: '/' },
+            ],
+          },
           { name: 'SE-FAILOVER', endpoints: [{ section: 'XRD', protocol: 'root', host: '127.0.0.1', port: failover.rootPort, path: '/' }] },
           { name: 'SE-DOWN', endpoints: [{ section: 'XRD', protocol: 'root', host: '127.0.0.1', port: downPort, path: '/' }] },
         ],
@@ -159,7 +214,16 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     // The XRootD SEs' CA joins the trust anchors the pilot loads.
     await writeFile(join(server.caDir, 'xrootd-test-ca.pem'), pki.ca.certPem);
     const register = (lfn: string, size: number, content: Buffer) =>
-      server.data.files.set(lfn, { size, checksum: diracAdlerHex(adler32(content)), checksumType: 'AD', guid: randomBytes(16).toString('hex').toUpperCase().replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'), replicas: new Map([['SE-DISK', '']]) });
+      server.data.files.set(lfn, {
+        size,
+        checksum: diracAdlerHex(adler32(content)),
+        checksumType: 'AD',
+        guid: randomBytes(16)
+          .toString('hex')
+          .toUpperCase()
+          .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'),
+        replicas: new Map([['SE-DISK', '']]),
+      });
     await se.put(INPUT_LFN, input);
     register(INPUT_LFN, input.length, input);
     await se.put(BAD_LFN, input);
@@ -167,8 +231,16 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     await se.corrupt(BAD_LFN, 12345);
     register(HUGE_LFN, 10 ** 15, input);
     backend = await createDiracBackend({
-      proxyPath: server.proxyPath, caDir: server.caDir, csUrls: server.csUrls, vo: server.vo, releaseVersion: server.releaseVersion,
-      site: SITE, gridCE: 'ce.example.org', ceQueue: 'long', workDir: join(work, 'proxies'), timeoutMs: 15_000,
+      proxyPath: server.proxyPath,
+      caDir: server.caDir,
+      csUrls: server.csUrls,
+      vo: server.vo,
+      releaseVersion: server.releaseVersion,
+      site: SITE,
+      gridCE: 'ce.example.org',
+      ceQueue: 'long',
+      workDir: join(work, 'proxies'),
+      timeoutMs: 15_000,
     });
   }, 120_000);
 
@@ -184,7 +256,14 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     const outcome = await runNext(201);
     expect(outcome).toMatchObject({ status: 'Done', minorStatus: 'Execution Complete' });
     const history = minors(201);
-    const order = ['Running/Job Initialization', '/Input Data Resolution', '/Application', 'Completing/Uploading Output Data', 'Completing/Output Data Uploaded', 'Done/Execution Complete'];
+    const order = [
+      'Running/Job Initialization',
+      '/Input Data Resolution',
+      '/Application',
+      'Completing/Uploading Output Data',
+      'Completing/Output Data Uploaded',
+      'Done/Execution Complete',
+    ];
     expect(history.filter((h) => order.includes(h))).toEqual(order);
     const lfn = '/gridpp/user/a/alice/0/201/result.bin';
     expect((await se.read(lfn)).equals(input)).toBe(true);
@@ -215,12 +294,21 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
   it('an OutputSE that refuses: failover SE, a failover request in ReqManager, Completed with Pending Requests', async () => {
     const outcome = await runNext(204);
     expect(outcome).toMatchObject({ status: 'Completed', minorStatus: 'Pending Requests' });
-    expect(minors(204).slice(-3)).toEqual(['Completing/Uploading Output Data', 'Completing/Output Data Uploaded', 'Completed/Pending Requests']);
+    expect(minors(204).slice(-3)).toEqual([
+      'Completing/Uploading Output Data',
+      'Completing/Output Data Uploaded',
+      'Completed/Pending Requests',
+    ]);
     const lfn = '/gridpp/user/a/alice/failover-test/out-1.txt';
     expect((await failover.read(lfn)).toString()).toBe('one\n');
     expect([...server.data.files.get(lfn)!.replicas.keys()]).toEqual(['SE-FAILOVER']);
     expect(server.data.requests).toHaveLength(1);
-    const stored = server.data.requests[0]!.parsed as { RequestName: string; Owner: string; JobID: number; Operations: { Type: string; TargetSE: string; SourceSE: string | null; Files: { LFN: string }[] }[] };
+    const stored = server.data.requests[0]!.parsed as {
+      RequestName: string;
+      Owner: string;
+      JobID: number;
+      Operations: { Type: string; TargetSE: string; SourceSE: string | null; Files: { LFN: string }[] }[];
+    };
     expect(stored).toMatchObject({ RequestName: 'failover1_job_204', Owner: 'alice', JobID: 204 });
     // The pilot names the failover SE as source; ReqManager drops a failover SourceSE when it stores the request.
     expect(server.data.requests[0]!.json).toContain('"SourceSE": "SE-FAILOVER"');
@@ -228,13 +316,17 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
       ['ReplicateAndRegister', 'SE-DOWN', '', lfn],
       ['RemoveReplica', 'SE-FAILOVER', null, lfn],
     ]);
-    expect(String(server.state.jobs.get(204)!.parameters.PendingRequest)).toMatch(/^Name:failover1_job_204\nReplicateAndRegister:ReplicateAndRegister:Waiting:0:SE-DOWN:/);
+    expect(String(server.state.jobs.get(204)!.parameters.PendingRequest)).toMatch(
+      /^Name:failover1_job_204\nReplicateAndRegister:ReplicateAndRegister:Waiting:0:SE-DOWN:/,
+    );
   });
 
   it('an LFN the catalog does not know: rescheduled, MissingLFNs names it', async () => {
     const outcome = await runNext(205);
     expect(outcome).toMatchObject({ status: 'Rescheduled', minorStatus: 'Input Data Resolution' });
-    expect(String(server.state.jobs.get(205)!.parameters.MissingLFNs)).toBe('LFN:/gridpp/data/run1/not-registered.bin Problem: No such file or directory');
+    expect(String(server.state.jobs.get(205)!.parameters.MissingLFNs)).toBe(
+      'LFN:/gridpp/data/run1/not-registered.bin Problem: No such file or directory',
+    );
   });
 
   it('input that cannot fit in the job’s disk share is refused before any download', async () => {
@@ -263,7 +355,12 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     const outcome = await runNext(207);
     expect(outcome).toMatchObject({ status: 'Done', minorStatus: 'Execution Complete' });
     const history = minors(207);
-    expect(history.slice(-4)).toEqual(['Completing/Uploading Output Sandbox', 'Completing/Uploading Output Data', 'Completing/Output Data Uploaded', 'Done/Execution Complete']);
+    expect(history.slice(-4)).toEqual([
+      'Completing/Uploading Output Sandbox',
+      'Completing/Uploading Output Data',
+      'Completing/Output Data Uploaded',
+      'Done/Execution Complete',
+    ]);
     expect(history).not.toContain('Completing/Output Sandbox Uploaded');
     const lfn = await sandboxOnStorage(207, se);
     const entry = server.data.files.get(lfn)!;
@@ -280,11 +377,19 @@ describe.skipIf(missing !== null)('jobs with InputData and OutputData against XR
     const before = server.data.requests.length;
     const outcome = await runNext(208);
     expect(outcome).toMatchObject({ status: 'Completed', minorStatus: 'Pending Requests' });
-    expect(minors(208).slice(-4)).toEqual(['Completing/Uploading Output Sandbox', 'Completing/Uploading Output Data', 'Completing/Output Data Uploaded', 'Completed/Pending Requests']);
+    expect(minors(208).slice(-4)).toEqual([
+      'Completing/Uploading Output Sandbox',
+      'Completing/Uploading Output Data',
+      'Completing/Output Data Uploaded',
+      'Completed/Pending Requests',
+    ]);
     const lfn = await sandboxOnStorage(208, failover);
     expect([...server.data.files.get(lfn)!.replicas.keys()]).toEqual(['SE-FAILOVER']);
     expect(server.data.requests).toHaveLength(before + 1);
-    const stored = server.data.requests.at(-1)!.parsed as { RequestName: string; Operations: { Type: string; TargetSE: string; SourceSE: string | null; Files: { LFN: string }[] }[] };
+    const stored = server.data.requests.at(-1)!.parsed as {
+      RequestName: string;
+      Operations: { Type: string; TargetSE: string; SourceSE: string | null; Files: { LFN: string }[] }[];
+    };
     expect(stored.RequestName).toBe('bigsandbox_job_208');
     expect(stored.Operations.map((op) => [op.Type, op.TargetSE, op.SourceSE, op.Files[0]!.LFN])).toEqual([
       ['ReplicateAndRegister', 'SE-DOWN', '', lfn],

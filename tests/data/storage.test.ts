@@ -83,9 +83,15 @@ describe('xrdcp gets the job owner’s credentials, never the pilot’s', () => 
     await writeFile(fake, `#!/bin/sh\nenv > '${seen}'\n`, { mode: 0o755 });
     const pilotEnv = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
-      BEARER_TOKEN: 'pilot-bearer-token', BEARER_TOKEN_FILE: '/run/pilot/bt', X509_USER_PROXY: '/pilot/proxy.pem',
-      X509_USER_CERT: '/pilot/hostcert.pem', X509_USER_KEY: '/pilot/hostkey.pem', DIRACX_CREDENTIALS_PATH: '/pilot/creds.json',
-      PILOT_SECRET: 'pilot-secret', XRD_LOGLEVEL: 'Info', LANG: 'C',
+      BEARER_TOKEN: 'pilot-bearer-token',
+      BEARER_TOKEN_FILE: '/run/pilot/bt',
+      X509_USER_PROXY: '/pilot/proxy.pem',
+      X509_USER_CERT: '/pilot/hostcert.pem',
+      X509_USER_KEY: '/pilot/hostkey.pem',
+      DIRACX_CREDENTIALS_PATH: '/pilot/creds.json',
+      PILOT_SECRET: 'pilot-secret',
+      XRD_LOGLEVEL: 'Info',
+      LANG: 'C',
     };
     const protocol = xrdcpProtocol({ binary: fake, env: pilotEnv });
     const source = join(work, 'owner-output.bin');
@@ -94,7 +100,8 @@ describe('xrdcp gets the job owner’s credentials, never the pilot’s', () => 
     const env = await readFile(seen, 'utf8');
     expect(env).toContain(`X509_USER_PROXY=${pki.proxyPath}`);
     expect(env).toContain('XRD_LOGLEVEL=Info');
-    for (const leaked of ['pilot-bearer-token', '/run/pilot/bt', '/pilot/', 'pilot-secret', 'BEARER_TOKEN']) expect(env).not.toContain(leaked);
+    for (const leaked of ['pilot-bearer-token', '/run/pilot/bt', '/pilot/', 'pilot-secret', 'BEARER_TOKEN'])
+      expect(env).not.toContain(leaked);
   });
 });
 
@@ -122,7 +129,10 @@ describe.skipIf(missing !== null)('XRootD storage element (root:// and https://)
     expect(await storage.download(se.httpsUrl(path), dest, options())).toEqual({ size: content.length, adler32: sum });
     expect((await readFile(dest)).equals(content)).toBe(true);
     const davs = join(work, 'davs-dl.bin');
-    expect(await storage.download(se.httpsUrl(path).replace('https:', 'davs:'), davs, options())).toEqual({ size: content.length, adler32: sum });
+    expect(await storage.download(se.httpsUrl(path).replace('https:', 'davs:'), davs, options())).toEqual({
+      size: content.length,
+      adler32: sum,
+    });
   });
 
   it('uploads over root:// and https:// land byte for byte', async () => {
@@ -130,7 +140,10 @@ describe.skipIf(missing !== null)('XRootD storage element (root:// and https://)
     await writeFile(source, content);
     await storage.upload(source, se.rootUrl('/gridpp/user/a/alice/1/root-up.bin'), options({ expectedAdler32: sum }));
     expect((await se.read('/gridpp/user/a/alice/1/root-up.bin')).equals(content)).toBe(true);
-    expect(await storage.upload(source, se.httpsUrl('/gridpp/user/a/alice/1/https-up.bin'), options())).toEqual({ size: content.length, adler32: sum });
+    expect(await storage.upload(source, se.httpsUrl('/gridpp/user/a/alice/1/https-up.bin'), options())).toEqual({
+      size: content.length,
+      adler32: sum,
+    });
     expect((await se.read('/gridpp/user/a/alice/1/https-up.bin')).equals(content)).toBe(true);
   });
 
@@ -172,11 +185,15 @@ describe.skipIf(missing !== null)('XRootD storage element (root:// and https://)
     try {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 300);
-      const error = await failure(storage.download(se.httpsUrl(path), join(work, 'aborted'), options({ signal: controller.signal, timeoutMs: 60_000 })));
+      const error = await failure(
+        storage.download(se.httpsUrl(path), join(work, 'aborted'), options({ signal: controller.signal, timeoutMs: 60_000 })),
+      );
       expect(error.kind).toBe('aborted');
       const controller2 = new AbortController();
       setTimeout(() => controller2.abort(), 300);
-      const error2 = await failure(storage.download(se.rootUrl(path), join(work, 'aborted-root'), options({ signal: controller2.signal, timeoutMs: 60_000 })));
+      const error2 = await failure(
+        storage.download(se.rootUrl(path), join(work, 'aborted-root'), options({ signal: controller2.signal, timeoutMs: 60_000 })),
+      );
       expect(error2.kind).toBe('aborted');
     } finally {
       se.resume();

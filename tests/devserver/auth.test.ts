@@ -15,13 +15,18 @@ function claims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-const refresh = (token: string) => call(server, 'POST', '/api/auth/token', { form: { grant_type: 'refresh_token', client_id: 'myDIRACClientID', refresh_token: token } });
+const refresh = (token: string) =>
+  call(server, 'POST', '/api/auth/token', { form: { grant_type: 'refresh_token', client_id: 'myDIRACClientID', refresh_token: token } });
 
 describe('discovery and tokens', () => {
   it('serves the OpenID configuration and a JWKS that verifies the Ed25519 signature', async () => {
     const config = await call(server, 'GET', '/.well-known/openid-configuration');
     expect(config.status).toBe(200);
-    expect(config.json).toMatchObject({ issuer: server.url, token_endpoint: `${server.url}/api/auth/token`, jwks_uri: `${server.url}/.well-known/jwks.json` });
+    expect(config.json).toMatchObject({
+      issuer: server.url,
+      token_endpoint: `${server.url}/api/auth/token`,
+      jwks_uri: `${server.url}/.well-known/jwks.json`,
+    });
     const jwks = (await call(server, 'GET', '/.well-known/jwks.json')).json as { keys: Record<string, string>[] };
     const key = createPublicKey({ key: jwks.keys[0]!, format: 'jwk' });
     const token = server.issuePilotCredentials().access_token;
@@ -31,7 +36,12 @@ describe('discovery and tokens', () => {
 
   it('puts the claims of diracx-api.md §3 in pilot and user tokens', () => {
     const pilot = claims(server.issuePilotCredentials().access_token);
-    expect(pilot).toMatchObject({ vo: 'demo', iss: server.url, dirac_properties: expect.arrayContaining(['GenericPilot']), dirac_group: 'demo_pilot' });
+    expect(pilot).toMatchObject({
+      vo: 'demo',
+      iss: server.url,
+      dirac_properties: expect.arrayContaining(['GenericPilot']),
+      dirac_group: 'demo_pilot',
+    });
     for (const key of ['sub', 'preferred_username', 'jti', 'exp']) expect(pilot).toHaveProperty(key);
     expect(String(pilot.sub)).toMatch(/^demo:/);
     const user = claims(server.issueUserCredentials('alice').access_token);
@@ -87,7 +97,9 @@ describe('discovery and tokens', () => {
       expect((await call(local, 'PATCH', '/api/jobs/heartbeat', { token: creds.access_token, json: {} })).status).toBe(200);
       local.revokeAll();
       expect((await call(local, 'PATCH', '/api/jobs/heartbeat', { token: creds.access_token, json: {} })).status).toBe(401);
-      const r = await call(local, 'POST', '/api/auth/token', { form: { grant_type: 'refresh_token', client_id: 'c', refresh_token: creds.refresh_token } });
+      const r = await call(local, 'POST', '/api/auth/token', {
+        form: { grant_type: 'refresh_token', client_id: 'c', refresh_token: creds.refresh_token },
+      });
       expect(r.status).toBe(401);
     } finally {
       await local.close();
@@ -121,8 +133,12 @@ describe('proposed pilot secret exchange', () => {
     const r = await call(server, 'POST', '/api/auth/secret-exchange', { json: { pilot_stamp: 'stamp-1', pilot_secret: secret } });
     expect(r.status).toBe(200);
     expect(claims((r.json as { access_token: string }).access_token)).toMatchObject({ pilot_stamp: 'stamp-1' });
-    expect((await call(server, 'POST', '/api/auth/secret-exchange', { json: { pilot_stamp: 'stamp-1', pilot_secret: secret } })).status).toBe(401);
-    expect((await call(server, 'POST', '/api/auth/secret-exchange', { json: { pilot_stamp: 'stamp-1', pilot_secret: 'wrong' } })).status).toBe(401);
+    expect(
+      (await call(server, 'POST', '/api/auth/secret-exchange', { json: { pilot_stamp: 'stamp-1', pilot_secret: secret } })).status,
+    ).toBe(401);
+    expect(
+      (await call(server, 'POST', '/api/auth/secret-exchange', { json: { pilot_stamp: 'stamp-1', pilot_secret: 'wrong' } })).status,
+    ).toBe(401);
   });
 
   it('is absent unless the feature is on', async () => {

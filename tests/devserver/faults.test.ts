@@ -58,7 +58,9 @@ describe('faults on the wire and restart', () => {
     await expect(call(server, 'PATCH', '/api/jobs/heartbeat', { token: pilot, json: {} })).rejects.toThrow();
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
     server.setFaults({ truncateRate: 1 });
-    await expect(call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [stamp()]: { Status: 'Matched', Source: 'Matcher' } } } })).rejects.toThrow();
+    await expect(
+      call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [stamp()]: { Status: 'Matched', Source: 'Matcher' } } } }),
+    ).rejects.toThrow();
     server.setFaults({});
     expect(server.job(id)!.status).toBe('Matched');
   });
@@ -78,7 +80,10 @@ describe('faults on the wire and restart', () => {
 
   it('restart() keeps the port and everything acknowledged; tokens stay valid', async () => {
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
-    await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [stamp()]: { Status: 'Matched', Source: 'Matcher' } } } });
+    await call(server, 'PATCH', '/api/jobs/status', {
+      token: pilot,
+      json: { [id]: { [stamp()]: { Status: 'Matched', Source: 'Matcher' } } },
+    });
     await call(server, 'POST', '/api/pilots/', { token: pilot, json: { pilot_stamp: 'restart-1', vo: 'demo' } });
     const url = server.url;
     await server.restart();

@@ -14,7 +14,10 @@ afterAll(() => server.close());
 
 async function matchedJob(): Promise<number> {
   const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
-  await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [stamp()]: { Status: 'Matched', Source: 'Matcher' } } } });
+  await call(server, 'PATCH', '/api/jobs/status', {
+    token: pilot,
+    json: { [id]: { [stamp()]: { Status: 'Matched', Source: 'Matcher' } } },
+  });
   return id;
 }
 
@@ -26,7 +29,10 @@ async function nextSecond(): Promise<void> {
 describe('PATCH /api/jobs/heartbeat', () => {
   it('moves a Matched job to Running with Source Heartbeat and stores the data', async () => {
     const id = await matchedJob();
-    const r = await call(server, 'PATCH', '/api/jobs/heartbeat', { token: pilot, json: { [id]: { LoadAverage: 0.5, CPUConsumed: 1.2, StandardOutput: 'line 1\n' } } });
+    const r = await call(server, 'PATCH', '/api/jobs/heartbeat', {
+      token: pilot,
+      json: { [id]: { LoadAverage: 0.5, CPUConsumed: 1.2, StandardOutput: 'line 1\n' } },
+    });
     expect(r.status).toBe(200);
     expect(r.json).toEqual([]);
     const job = server.job(id)!;
@@ -44,7 +50,9 @@ describe('PATCH /api/jobs/heartbeat', () => {
     expect(r.status).toBe(422);
     const detail = (r.json as { detail: { type: string; loc: unknown[] }[] }).detail;
     expect(detail).toContainEqual(expect.objectContaining({ type: 'extra_forbidden', loc: ['body', String(id), 'Temperature'] }));
-    expect(server.violations.slice(before)).toEqual([expect.objectContaining({ path: '/api/jobs/heartbeat', status: 422, reason: expect.stringContaining('Temperature') })]);
+    expect(server.violations.slice(before)).toEqual([
+      expect.objectContaining({ path: '/api/jobs/heartbeat', status: 422, reason: expect.stringContaining('Temperature') }),
+    ]);
     expect(server.job(id)!.status).toBe('Matched');
   });
 
@@ -58,7 +66,10 @@ describe('PATCH /api/jobs/heartbeat', () => {
     await nextSecond();
     const second = await call(server, 'PATCH', '/api/jobs/heartbeat', { token: pilot, json: { [id]: { WallClockTime: 3 } } });
     expect(second.json).toEqual([]);
-    await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [new Date().toISOString()]: { Status: 'Running', Source: 'JobWrapper' } } } });
+    await call(server, 'PATCH', '/api/jobs/status', {
+      token: pilot,
+      json: { [id]: { [new Date().toISOString()]: { Status: 'Running', Source: 'JobWrapper' } } },
+    });
     const job = server.job(id)!;
     expect(job.status).toBe('Killed');
     expect(job.history.at(-1)!.source).toBe('JobWrapper(SM)');

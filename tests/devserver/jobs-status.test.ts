@@ -14,7 +14,10 @@ afterAll(() => server.close());
 /** A job taken to Matched by the match endpoint's rules, without going through it. */
 async function matchedJob(): Promise<number> {
   const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
-  const r = await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [stamp(0)]: { Status: 'Matched', Source: 'Matcher' } } } });
+  const r = await call(server, 'PATCH', '/api/jobs/status', {
+    token: pilot,
+    json: { [id]: { [stamp(0)]: { Status: 'Matched', Source: 'Matcher' } } },
+  });
   expect(r.status).toBe(200);
   return id;
 }
@@ -34,7 +37,11 @@ describe('PATCH /api/jobs/status', () => {
     expect((await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: batch })).status).toBe(200);
     const job = server.job(id)!;
     expect([job.status, job.minorStatus]).toEqual(['Done', 'Execution Complete']);
-    expect(job.history.filter((h) => h.source === 'JobWrapper').map((h) => h.minorStatus)).toEqual(['Application', 'Output Sandbox Uploaded', 'Execution Complete']);
+    expect(job.history.filter((h) => h.source === 'JobWrapper').map((h) => h.minorStatus)).toEqual([
+      'Application',
+      'Output Sandbox Uploaded',
+      'Execution Complete',
+    ]);
   });
 
   it('drives a job Matched → Running → Completing → Done with exec times and nulls for unchanged fields', async () => {
@@ -59,7 +66,9 @@ describe('PATCH /api/jobs/status', () => {
     expect(change.EndExecTime).toBe('2026-01-01T12:00:03.000Z');
     const job = server.job(id)!;
     expect(job.history.slice(-3).map((h) => `${h.status}/${h.minorStatus}`)).toEqual([
-      'Running/Job Initialization', 'Completing/Uploading Output Sandbox', 'Done/Execution Complete',
+      'Running/Job Initialization',
+      'Completing/Uploading Output Sandbox',
+      'Done/Execution Complete',
     ]);
     // Source "JobWrapper" starts with "Job": it refreshes HeartBeatTime.
     expect(job.heartBeatTime).toBe('2026-01-01T12:00:03.000Z');
@@ -67,7 +76,10 @@ describe('PATCH /api/jobs/status', () => {
 
   it('refuses a forbidden transition silently: status kept, "(SM)" on the Source, minor status applied', async () => {
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
-    const r = await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [stamp()]: { Status: 'Running', MinorStatus: 'Application', Source: 'JobWrapper' } } } });
+    const r = await call(server, 'PATCH', '/api/jobs/status', {
+      token: pilot,
+      json: { [id]: { [stamp()]: { Status: 'Running', MinorStatus: 'Application', Source: 'JobWrapper' } } },
+    });
     expect(r.status).toBe(200);
     const job = server.job(id)!;
     expect(job.status).toBe('Waiting');
@@ -78,7 +90,10 @@ describe('PATCH /api/jobs/status', () => {
 
   it('?force=true bypasses the state machine', async () => {
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
-    const r = await call(server, 'PATCH', '/api/jobs/status?force=true', { token: pilot, json: { [id]: { [stamp()]: { Status: 'Running' } } } });
+    const r = await call(server, 'PATCH', '/api/jobs/status?force=true', {
+      token: pilot,
+      json: { [id]: { [stamp()]: { Status: 'Running' } } },
+    });
     expect(r.status).toBe(200);
     expect(server.job(id)!.status).toBe('Running');
   });
@@ -86,7 +101,10 @@ describe('PATCH /api/jobs/status', () => {
   it('answers 400 for a timestamp without a zone and records the violation', async () => {
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
     const before = server.violations.length;
-    const r = await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { '2026-01-01T12:00:00': { Status: 'Matched' } } } });
+    const r = await call(server, 'PATCH', '/api/jobs/status', {
+      token: pilot,
+      json: { [id]: { '2026-01-01T12:00:00': { Status: 'Matched' } } },
+    });
     expect(r.status).toBe(400);
     expect((r.json as { detail: string }).detail).toMatch(/timezone/);
     expect(server.violations.length).toBe(before + 1);
@@ -106,7 +124,10 @@ describe('PATCH /api/jobs/status', () => {
     const none = await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { 99999: { [stamp()]: { Status: 'Matched' } } } });
     expect(none.status).toBe(404);
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
-    const some = await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [stamp()]: { MinorStatus: 'x' } }, 99999: { [stamp()]: { MinorStatus: 'y' } } } });
+    const some = await call(server, 'PATCH', '/api/jobs/status', {
+      token: pilot,
+      json: { [id]: { [stamp()]: { MinorStatus: 'x' } }, 99999: { [stamp()]: { MinorStatus: 'y' } } },
+    });
     expect(some.status).toBe(200);
     expect(Object.keys((some.json as { failed: object }).failed)).toEqual(['99999']);
   });
@@ -120,7 +141,10 @@ describe('PATCH /api/jobs/status', () => {
 describe('PATCH /api/jobs/metadata and POST /api/jobs/reschedule', () => {
   it('stores parameters and attributes, 204', async () => {
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
-    const r = await call(server, 'PATCH', '/api/jobs/metadata', { token: pilot, json: { [id]: { HostName: 'wn01', 'Memory(MB)': 2048, Site: 'LCG.Dev.org', CustomKey: 'v' } } });
+    const r = await call(server, 'PATCH', '/api/jobs/metadata', {
+      token: pilot,
+      json: { [id]: { HostName: 'wn01', 'Memory(MB)': 2048, Site: 'LCG.Dev.org', CustomKey: 'v' } },
+    });
     expect(r.status).toBe(204);
     const job = server.job(id)!;
     expect(job.parameters).toMatchObject({ HostName: 'wn01', 'Memory(MB)': 2048, CustomKey: 'v' });
@@ -131,7 +155,10 @@ describe('PATCH /api/jobs/metadata and POST /api/jobs/reschedule', () => {
 
   it('reschedules a Running job back to Waiting and returns the stored JDL', async () => {
     const id = await matchedJob();
-    await call(server, 'PATCH', '/api/jobs/status', { token: pilot, json: { [id]: { [stamp(1000)]: { Status: 'Running', Source: 'JobWrapper' } } } });
+    await call(server, 'PATCH', '/api/jobs/status', {
+      token: pilot,
+      json: { [id]: { [stamp(1000)]: { Status: 'Running', Source: 'JobWrapper' } } },
+    });
     const r = await call(server, 'POST', '/api/jobs/reschedule', { token: pilot, json: { job_ids: [id] } });
     expect(r.status).toBe(200);
     const success = (r.json as { success: Record<string, { InputData: string; RescheduleCounter: number }> }).success[String(id)]!;

@@ -4,12 +4,24 @@ import { parse as parseYaml } from 'yaml';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { call } from './helpers.js';
 
-const fixture = (name: string): unknown => parseYaml(readFileSync(new URL(`../fixtures/matchmaking-poc/nodes/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): unknown =>
+  parseYaml(readFileSync(new URL(`../fixtures/matchmaking-poc/nodes/${name}`, import.meta.url), 'utf8'));
 
 const resources = {
-  Site: 'DIRAC.Dev.local', GridCE: 'ce.dev.local', CEQueue: 'default', Platform: 'Linux_x86_64_glibc-2.36',
-  Tag: ['cvmfs:lhcb'], RequiredTag: [], NumberOfProcessors: 1, MaxRAM: 4096, NumberOfGPUs: 0, CPUTime: 100000,
-  PilotBenchmark: 10, PilotReference: 'ref-1', ReleaseVersion: '0.1.0', VirtualOrganization: 'demo',
+  Site: 'DIRAC.Dev.local',
+  GridCE: 'ce.dev.local',
+  CEQueue: 'default',
+  Platform: 'Linux_x86_64_glibc-2.36',
+  Tag: ['cvmfs:lhcb'],
+  RequiredTag: [],
+  NumberOfProcessors: 1,
+  MaxRAM: 4096,
+  NumberOfGPUs: 0,
+  CPUTime: 100000,
+  PilotBenchmark: 10,
+  PilotReference: 'ref-1',
+  ReleaseVersion: '0.1.0',
+  VirtualOrganization: 'demo',
 };
 
 let server: DevServer;
@@ -22,10 +34,26 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 function matchBody(overrides: Record<string, unknown> = {}, res: Record<string, unknown> = {}) {
-  return { pilot_stamp: 'match-pilot', vo: 'demo', max_jobs: 1, node: fixture('node_01_cern_typical.yaml'), resources: { ...resources, ...res }, ...overrides };
+  return {
+    pilot_stamp: 'match-pilot',
+    vo: 'demo',
+    max_jobs: 1,
+    node: fixture('node_01_cern_typical.yaml'),
+    resources: { ...resources, ...res },
+    ...overrides,
+  };
 }
 
-type MatchReply = { jobs: { job_id: number; jdl: string; owner: string; owner_group: string; vo: string; credentials: { access_token: string; expires_in: number; refresh_token: string | null } }[] };
+type MatchReply = {
+  jobs: {
+    job_id: number;
+    jdl: string;
+    owner: string;
+    owner_group: string;
+    vo: string;
+    credentials: { access_token: string; expires_in: number; refresh_token: string | null };
+  }[];
+};
 
 describe('provisional POST /api/jobs/match', () => {
   it('matches a Waiting job, sets it Matched, and returns its JDL with a token for its owner', async () => {
@@ -61,14 +89,20 @@ describe('provisional POST /api/jobs/match', () => {
     expect((r.json as MatchReply).jobs).toEqual([]);
     for (const id of misfits) expect(server.job(id)!.status).toBe('Waiting');
     // With enough processors the first one fits.
-    const wide = await call(server, 'POST', '/api/jobs/match', { token: pilot, json: matchBody({ max_jobs: 10 }, { NumberOfProcessors: 4 }) });
+    const wide = await call(server, 'POST', '/api/jobs/match', {
+      token: pilot,
+      json: matchBody({ max_jobs: 10 }, { NumberOfProcessors: 4 }),
+    });
     expect((wide.json as MatchReply).jobs.map((j) => j.job_id)).toEqual([misfits[0]]);
   });
 
   it('honours max_jobs and RequiredTag', async () => {
     const tagged = server.submitJob({ fields: { Executable: 'g', Tags: ['cvmfs:lhcb'] } });
     server.submitJob({ fields: { Executable: 'h' } });
-    const r = await call(server, 'POST', '/api/jobs/match', { token: pilot, json: matchBody({ max_jobs: 5 }, { RequiredTag: ['cvmfs:lhcb'] }) });
+    const r = await call(server, 'POST', '/api/jobs/match', {
+      token: pilot,
+      json: matchBody({ max_jobs: 5 }, { RequiredTag: ['cvmfs:lhcb'] }),
+    });
     expect((r.json as MatchReply).jobs.map((j) => j.job_id)).toEqual([tagged]);
     const one = await call(server, 'POST', '/api/jobs/match', { token: pilot, json: matchBody({ max_jobs: 1 }) });
     expect((one.json as MatchReply).jobs).toHaveLength(1);
@@ -80,15 +114,22 @@ describe('provisional POST /api/jobs/match', () => {
       expect(r.status, name).toBe(422);
     }
     for (const name of ['node_03_gpu.yaml', 'node_07_low_io.yaml']) {
-      expect((await call(server, 'POST', '/api/jobs/match', { token: pilot, json: matchBody({ node: fixture(name) }) })).status, name).toBe(200);
+      expect((await call(server, 'POST', '/api/jobs/match', { token: pilot, json: matchBody({ node: fixture(name) }) })).status, name).toBe(
+        200,
+      );
     }
-    const noResources = await call(server, 'POST', '/api/jobs/match', { token: pilot, json: { pilot_stamp: 'x', vo: 'demo', max_jobs: 1, node: fixture('node_01_cern_typical.yaml') } });
+    const noResources = await call(server, 'POST', '/api/jobs/match', {
+      token: pilot,
+      json: { pilot_stamp: 'x', vo: 'demo', max_jobs: 1, node: fixture('node_01_cern_typical.yaml') },
+    });
     expect(noResources.status).toBe(422);
     expect(server.violations.some((v) => v.path === '/api/jobs/match')).toBe(true);
   });
 
   it('needs a pilot token of the same VO', async () => {
-    expect((await call(server, 'POST', '/api/jobs/match', { token: server.issueUserCredentials().access_token, json: matchBody() })).status).toBe(403);
+    expect(
+      (await call(server, 'POST', '/api/jobs/match', { token: server.issueUserCredentials().access_token, json: matchBody() })).status,
+    ).toBe(403);
     expect((await call(server, 'POST', '/api/jobs/match', { token: pilot, json: matchBody({ vo: 'lhcb' }) })).status).toBe(403);
   });
 

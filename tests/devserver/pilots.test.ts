@@ -11,20 +11,28 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const register = (stamp: string, vo = 'demo', token = pilot) => call(server, 'POST', '/api/pilots/', { token, json: { pilot_stamp: stamp, vo, grid_site: 'DIRAC.Dev.local' } });
+const register = (stamp: string, vo = 'demo', token = pilot) =>
+  call(server, 'POST', '/api/pilots/', { token, json: { pilot_stamp: stamp, vo, grid_site: 'DIRAC.Dev.local' } });
 
 describe('POST /api/pilots/', () => {
   it('registers with 201 and an empty body, then 409 for the same stamp', async () => {
     const first = await register('p-201');
     expect(first.status).toBe(201);
     expect(first.text).toBe('');
-    expect(server.pilots.find((p) => p.pilot_stamp === 'p-201')).toMatchObject({ grid_site: 'DIRAC.Dev.local', grid_type: 'DIRAC', status: 'Submitted', pilot_reference: 'p-201' });
+    expect(server.pilots.find((p) => p.pilot_stamp === 'p-201')).toMatchObject({
+      grid_site: 'DIRAC.Dev.local',
+      grid_type: 'DIRAC',
+      status: 'Submitted',
+      pilot_reference: 'p-201',
+    });
     expect((await register('p-201')).status).toBe(409);
   });
 
   it('answers 403 for another VO, 422 for unknown fields or a stamp over 32 characters', async () => {
     expect((await register('p-other', 'lhcb')).status).toBe(403);
-    expect((await call(server, 'POST', '/api/pilots/', { token: pilot, json: { pilot_stamp: 'p-x', vo: 'demo', colour: 'blue' } })).status).toBe(422);
+    expect(
+      (await call(server, 'POST', '/api/pilots/', { token: pilot, json: { pilot_stamp: 'p-x', vo: 'demo', colour: 'blue' } })).status,
+    ).toBe(422);
     expect((await register('x'.repeat(33))).status).toBe(422);
   });
 
@@ -43,13 +51,21 @@ describe('PATCH /api/pilots/metadata', () => {
   it('updates one stamp (204), refuses two stamps from a pilot (403) and unknown stamps (404)', async () => {
     await register('p-meta-1');
     await register('p-meta-2');
-    const one = await call(server, 'PATCH', '/api/pilots/metadata', { token: pilot, json: { 'p-meta-1': { Status: 'Running', BenchMark: 12.5 } } });
+    const one = await call(server, 'PATCH', '/api/pilots/metadata', {
+      token: pilot,
+      json: { 'p-meta-1': { Status: 'Running', BenchMark: 12.5 } },
+    });
     expect(one.status).toBe(204);
     expect(server.pilots.find((p) => p.pilot_stamp === 'p-meta-1')).toMatchObject({ status: 'Running', metadata: { BenchMark: 12.5 } });
-    const two = await call(server, 'PATCH', '/api/pilots/metadata', { token: pilot, json: { 'p-meta-1': { Status: 'Done' }, 'p-meta-2': { Status: 'Done' } } });
+    const two = await call(server, 'PATCH', '/api/pilots/metadata', {
+      token: pilot,
+      json: { 'p-meta-1': { Status: 'Done' }, 'p-meta-2': { Status: 'Done' } },
+    });
     expect(two.status).toBe(403);
     expect((await call(server, 'PATCH', '/api/pilots/metadata', { token: pilot, json: { nobody: { Status: 'Done' } } })).status).toBe(404);
-    expect((await call(server, 'PATCH', '/api/pilots/metadata', { token: pilot, json: { 'p-meta-1': { Status: 'Sleeping' } } })).status).toBe(422);
+    expect(
+      (await call(server, 'PATCH', '/api/pilots/metadata', { token: pilot, json: { 'p-meta-1': { Status: 'Sleeping' } } })).status,
+    ).toBe(422);
   });
 });
 
@@ -58,7 +74,9 @@ describe('proposed POST /api/pilots/internal/message', () => {
     const lines = [{ timestamp: '2026-01-01T00:00:00Z', severity: 'INFO', message: 'hello', scope: 'pilot' }];
     expect((await call(server, 'POST', '/api/pilots/internal/message', { token: pilot, json: { lines } })).status).toBe(204);
     expect(server.pilotLogs.at(-1)).toMatchObject({ message: 'hello', severity: 'INFO' });
-    expect((await call(server, 'POST', '/api/pilots/internal/message', { token: pilot, json: { lines: [{ message: 'x' }] } })).status).toBe(422);
+    expect((await call(server, 'POST', '/api/pilots/internal/message', { token: pilot, json: { lines: [{ message: 'x' }] } })).status).toBe(
+      422,
+    );
   });
 
   it('is 404 when the feature is off', async () => {

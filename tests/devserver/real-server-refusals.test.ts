@@ -51,7 +51,9 @@ describe('reschedule past MaxRescheduling', () => {
     await setRunning(fresh);
     const r = await call(server, 'POST', '/api/jobs/reschedule', { token: pilot, json: { job_ids: [over, fresh] } });
     expect(r.status).toBe(200);
-    expect((r.json as { failed: Record<string, unknown> }).failed).toEqual({ [String(over)]: { detail: 'Maximum number of reschedules exceeded (3)' } });
+    expect((r.json as { failed: Record<string, unknown> }).failed).toEqual({
+      [String(over)]: { detail: 'Maximum number of reschedules exceeded (3)' },
+    });
     expect([server.job(over)!.status, server.job(over)!.minorStatus]).toEqual(['Failed', 'Maximum of reschedulings reached']);
     expect(server.job(fresh)!.status).toBe('Waiting');
   });

@@ -78,7 +78,10 @@ describe('sandbox upload (presigned POST)', () => {
   });
 
   it('validates SandboxInfo against the spec', async () => {
-    const r = await call(server, 'POST', '/api/jobs/sandbox', { token: user, json: { checksum_algorithm: 'md5', checksum: 'abc', size: 0, format: 'zip' } });
+    const r = await call(server, 'POST', '/api/jobs/sandbox', {
+      token: user,
+      json: { checksum_algorithm: 'md5', checksum: 'abc', size: 0, format: 'zip' },
+    });
     expect(r.status).toBe(422);
     const locs = (r.json as { detail: { loc: string[] }[] }).detail.map((d) => d.loc.join('.'));
     expect(locs).toEqual(expect.arrayContaining(['body.checksum', 'body.size', 'body.format', 'body.checksum_algorithm']));
@@ -114,7 +117,9 @@ describe('sandbox download (presigned GET)', () => {
   it('refuses a presigned URL with a forged signature', async () => {
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS, owner: 'alice', inputFiles: { 'run.sh': 'y' } });
     const pfn = server.job(id)!.inputSandbox[0]!;
-    const { url } = (await call(server, 'GET', `/api/jobs/sandbox?pfn=${encodeURIComponent(pfn)}`, { token: user })).json as { url: string };
+    const { url } = (await call(server, 'GET', `/api/jobs/sandbox?pfn=${encodeURIComponent(pfn)}`, { token: user })).json as {
+      url: string;
+    };
     const forged = url.replace(/X-Amz-Signature=[0-9a-f]/, (m) => `${m.slice(0, -1)}${m.endsWith('0') ? '1' : '0'}`);
     expect((await fetch(forged)).status).toBe(403);
   });
@@ -137,7 +142,9 @@ describe('PATCH /api/jobs/{id}/sandbox/output', () => {
   it('refuses a PFN never uploaded (400) and a body that is not a PFN string (422)', async () => {
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
     const missing = `SB:SandboxSE|/S3/sandboxes/demo/demo_user/alice/sha256:${'0'.repeat(64)}.tar.zst`;
-    expect((await call(server, 'PATCH', `/api/jobs/${id}/sandbox/output`, { token: pilot, rawBody: JSON.stringify(missing) })).status).toBe(400);
+    expect((await call(server, 'PATCH', `/api/jobs/${id}/sandbox/output`, { token: pilot, rawBody: JSON.stringify(missing) })).status).toBe(
+      400,
+    );
     expect((await call(server, 'PATCH', `/api/jobs/${id}/sandbox/output`, { token: pilot, json: { pfn: missing } })).status).toBe(422);
   });
 });

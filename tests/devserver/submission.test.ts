@@ -14,7 +14,8 @@ afterAll(() => server.close());
 describe('POST /api/jobs/jdl', () => {
   it('stores the JDL with Owner, OwnerGroup, VirtualOrganization and JobID, and queues the job as Waiting', async () => {
     const user = server.issueUserCredentials('erin').access_token;
-    const jdl = 'Executable = "dirac-jobexec";\nArguments = "jobDescription.xml -o LogLevel=INFO";\nOwner = "someone-else";\nOutputSandbox = {std.out, std.err};';
+    const jdl =
+      'Executable = "dirac-jobexec";\nArguments = "jobDescription.xml -o LogLevel=INFO";\nOwner = "someone-else";\nOutputSandbox = {std.out, std.err};';
     const r = await call(server, 'POST', '/api/jobs/jdl', { token: user, json: [jdl] });
     expect(r.status).toBe(201);
     const [inserted] = r.json as { JobID: number; Status: string; MinorStatus: string; TimeStamp: string }[];
@@ -33,8 +34,13 @@ describe('POST /api/jobs/jdl', () => {
   it('answers 400 for a JDL that does not parse or too many jobs, 403 for a pilot, 422 for a non-list body', async () => {
     const user = server.issueUserCredentials('erin').access_token;
     expect((await call(server, 'POST', '/api/jobs/jdl', { token: user, json: ['Executable = "unterminated;'] })).status).toBe(400);
-    expect((await call(server, 'POST', '/api/jobs/jdl', { token: user, json: Array.from({ length: 21 }, () => 'Executable = "x";') })).status).toBe(400);
-    expect((await call(server, 'POST', '/api/jobs/jdl', { token: server.issuePilotCredentials().access_token, json: ['Executable = "x";'] })).status).toBe(403);
+    expect(
+      (await call(server, 'POST', '/api/jobs/jdl', { token: user, json: Array.from({ length: 21 }, () => 'Executable = "x";') })).status,
+    ).toBe(400);
+    expect(
+      (await call(server, 'POST', '/api/jobs/jdl', { token: server.issuePilotCredentials().access_token, json: ['Executable = "x";'] }))
+        .status,
+    ).toBe(403);
     expect((await call(server, 'POST', '/api/jobs/jdl', { token: user, json: { jdl: 'x' } })).status).toBe(422);
   });
 });
@@ -47,7 +53,9 @@ describe('demo jobs', () => {
       expect(job.status).toBe('Waiting');
       const doc = parseJdl(job.jdl);
       expect(jdlString(doc, 'Executable')).toMatch(/\.sh$/);
-      expect(jdlList(doc, 'InputSandbox')).toEqual([expect.stringMatching(/^SB:SandboxSE\|\/S3\/sandboxes\/demo\/demo_user\/demo-user\/sha256:[0-9a-f]{64}\.tar\.zst$/)]);
+      expect(jdlList(doc, 'InputSandbox')).toEqual([
+        expect.stringMatching(/^SB:SandboxSE\|\/S3\/sandboxes\/demo\/demo_user\/demo-user\/sha256:[0-9a-f]{64}\.tar\.zst$/),
+      ]);
     }
     const mp = jobs.find((j) => jdlString(parseJdl(j.jdl), 'JobName') === 'multi-processor')!;
     expect(jdlString(parseJdl(mp.jdl), 'NumberOfProcessors')).toBe('2');

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseTimestamp } from '../../src/devserver/timestamps.js';
 import { SpecValidator, toJsonSchema } from '../../src/devserver/validation.js';
 
-const spec = JSON.parse(readFileSync(new URL('../../spec/diracx-openapi.json', import.meta.url), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+const spec = JSON.parse(readFileSync(new URL('../../spec/diracx-openapi.json', import.meta.url), 'utf8')) as {
+  paths: Record<string, Record<string, unknown>>;
+};
 const validator = new SpecValidator();
 const check = (method: string, path: string, body: unknown, query: Record<string, unknown> = {}) =>
   validator.validate(method, path, { query, pathParams: {}, body, bodyPresent: body !== undefined });
@@ -34,13 +36,21 @@ describe('request checks as FastAPI reports them', () => {
     expect(check('PATCH', '/api/jobs/heartbeat', { 1: { Load: 1 } })).toEqual([
       { type: 'extra_forbidden', loc: ['body', '1', 'Load'], msg: 'Extra inputs are not permitted', input: 1 },
     ]);
-    expect(check('PATCH', '/api/jobs/heartbeat', { 1: { LoadAverage: 'high' } })[0]).toMatchObject({ type: 'float_type', loc: ['body', '1', 'LoadAverage'] });
+    expect(check('PATCH', '/api/jobs/heartbeat', { 1: { LoadAverage: 'high' } })[0]).toMatchObject({
+      type: 'float_type',
+      loc: ['body', '1', 'LoadAverage'],
+    });
   });
 
   it('reports a missing body, missing required fields and a pattern mismatch', () => {
     expect(check('POST', '/api/jobs/reschedule', undefined)).toEqual([expect.objectContaining({ type: 'missing', loc: ['body'] })]);
-    expect(check('POST', '/api/pilots/', { vo: 'demo' })).toEqual([expect.objectContaining({ type: 'missing', loc: ['body', 'pilot_stamp'] })]);
-    expect(check('GET', '/api/jobs/sandbox', undefined, { pfn: '/etc/passwd' })[0]).toMatchObject({ type: 'string_pattern_mismatch', loc: ['query', 'pfn'] });
+    expect(check('POST', '/api/pilots/', { vo: 'demo' })).toEqual([
+      expect.objectContaining({ type: 'missing', loc: ['body', 'pilot_stamp'] }),
+    ]);
+    expect(check('GET', '/api/jobs/sandbox', undefined, { pfn: '/etc/passwd' })[0]).toMatchObject({
+      type: 'string_pattern_mismatch',
+      loc: ['query', 'pfn'],
+    });
     expect(check('GET', '/api/jobs/sandbox', undefined, {})[0]).toMatchObject({ type: 'missing', loc: ['query', 'pfn'] });
   });
 
@@ -48,7 +58,11 @@ describe('request checks as FastAPI reports them', () => {
     const query: Record<string, unknown> = { force: 'true' };
     expect(check('PATCH', '/api/jobs/status', {}, query)).toEqual([]);
     expect(query.force).toBe(true);
-    expect(check('PATCH', '/api/jobs/metadata', { 1: { HeartBeatTime: '2026-01-01 10:00:00.123456+00:00', StartExecTime: '2026-01-01T10:00:00' } })).toEqual([]);
+    expect(
+      check('PATCH', '/api/jobs/metadata', {
+        1: { HeartBeatTime: '2026-01-01 10:00:00.123456+00:00', StartExecTime: '2026-01-01T10:00:00' },
+      }),
+    ).toEqual([]);
     expect(check('PATCH', '/api/jobs/metadata', { 1: { HeartBeatTime: 'yesterday' } })).not.toEqual([]);
   });
 });

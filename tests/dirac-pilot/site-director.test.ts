@@ -37,7 +37,11 @@ const PREINSTALLED: SiteDirectorQueue = {
   ceName: 'arc.example.org',
   queueName: 'nordugrid-slurm-grid',
   site: 'ARC.Example.se',
-  ops: { Installation: 'dirac-install.cfg', PreinstalledEnv: '/cvmfs/dirac.egi.eu/dirac/v9.0.1/Linux-x86_64/diracosrc', Extensions: ['None'] },
+  ops: {
+    Installation: 'dirac-install.cfg',
+    PreinstalledEnv: '/cvmfs/dirac.egi.eu/dirac/v9.0.1/Linux-x86_64/diracosrc',
+    Extensions: ['None'],
+  },
   csExtensions: ['WebApp'],
 };
 
@@ -57,13 +61,16 @@ async function dryRun(argv: string[]) {
   expect(run.stderr).not.toMatch(/unknown option/);
   expect(run.code, run.stderr).toBe(0);
   const log = readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8');
-  return { out: JSON.parse(run.stdout) as { request: { pilot_stamp: string; resources: Record<string, unknown> }; dirac: Record<string, unknown> }, log };
+  return {
+    out: JSON.parse(run.stdout) as { request: { pilot_stamp: string; resources: Record<string, unknown> }; dirac: Record<string, unknown> },
+    log,
+  };
 }
 
 describe('option lines of a DIRAC v9 SiteDirector (SiteDirector._getPilotOptions), as the pilot wrapper passes them', () => {
   it('splits like the wrapper does', () => {
     expect(siteDirectorOptions(LHCB_LIKE)).toContain("-o '/LocalSite/SharedArea=/cvmfs/lhcb.cern.ch/lib'");
-    expect(shellSplit("-o '/LocalSite/SharedArea=/a b' -x\"y z\" w\\ v")).toEqual(['-o', '/LocalSite/SharedArea=/a b', '-xy z', 'w v']);
+    expect(shellSplit('-o \'/LocalSite/SharedArea=/a b\' -x"y z" w\\ v')).toEqual(['-o', '/LocalSite/SharedArea=/a b', '-xy z', 'w v']);
   });
 
   it('an LHCb-like queue: every option accepted, each with its effect', async () => {
@@ -71,12 +78,20 @@ describe('option lines of a DIRAC v9 SiteDirector (SiteDirector._getPilotOptions
     const { resources } = out.request;
     expect(out.request.pilot_stamp).toBe(UUID.replace(/-/g, ''));
     expect(resources).toMatchObject({
-      Site: 'LCG.Example.org', GridCE: 'ce01.example.org', CEQueue: 'condor', VirtualOrganization: 'lhcb',
-      PilotReference: 'sshslurm://ce01.example.org/4711', OwnerDN: '/DC=org/DC=example/CN=private.owner',
+      Site: 'LCG.Example.org',
+      GridCE: 'ce01.example.org',
+      CEQueue: 'condor',
+      VirtualOrganization: 'lhcb',
+      PilotReference: 'sshslurm://ce01.example.org/4711',
+      OwnerDN: '/DC=org/DC=example/CN=private.owner',
     });
     expect(resources.NumberOfProcessors as number).toBeLessThanOrEqual(2);
     expect(out.dirac).toMatchObject({
-      nothingToInstall: ['--modules https://github.com/DIRACGrid/DIRAC.git:::DIRAC:::rel-v9r0', '--pipInstallOptions --index-url=https://pypi.example.org/simple', '-e LHCb'],
+      nothingToInstall: [
+        '--modules https://github.com/DIRACGrid/DIRAC.git:::DIRAC:::rel-v9r0',
+        '--pipInstallOptions --index-url=https://pypi.example.org/simple',
+        '-e LHCb',
+      ],
       localConfig: { '/LocalSite/SharedArea': '/cvmfs/lhcb.cern.ch/lib', '/Resources/Computing/CEDefaults/MaxCPUTime': '86400' },
       flags: ['cvmfsOnly', 'lbRunOnly'],
       payloadEnvironment: ['DIRAC_PILOT_FLAGS', 'LHCB_SITE_HINT', 'VO_LHCB_SW_DIR', 'XRD_RUNFORKHANDLER'],
@@ -89,7 +104,10 @@ describe('option lines of a DIRAC v9 SiteDirector (SiteDirector._getPilotOptions
     expect(line).toContain('-V dirac-install.cfg');
     const { out } = await dryRun(wrapperArgv(line, '0123456789abcdef0123456789abcdef'));
     expect(out.request.pilot_stamp).toBe('0123456789abcdef0123456789abcdef');
-    expect(out.dirac.nothingToInstall).toEqual(['-V dirac-install.cfg', '--preinstalledEnv /cvmfs/dirac.egi.eu/dirac/v9.0.1/Linux-x86_64/diracosrc']);
+    expect(out.dirac.nothingToInstall).toEqual([
+      '-V dirac-install.cfg',
+      '--preinstalledEnv /cvmfs/dirac.egi.eu/dirac/v9.0.1/Linux-x86_64/diracosrc',
+    ]);
   });
 
   it('a queue with --preinstalledEnvPrefix and a site-published CPUNormalizationFactor, which replaces the benchmark', async () => {
@@ -106,7 +124,9 @@ describe('option lines of a DIRAC v9 SiteDirector (SiteDirector._getPilotOptions
   it('--architectureScript found under a CVMFS location gives the Platform the match request carries', async () => {
     const cvmfs = tempDir('pilot-cvmfs-');
     writeFileSync(path.join(cvmfs, 'vo-platform'), '#!/bin/sh\necho x86_64-el9.avx2+fma\n', { mode: 0o755 });
-    const { out } = await dryRun([...wrapperArgv([...siteDirectorOptions(PREINSTALLED), `--CVMFS_locations=${cvmfs}`, '--architectureScript=vo-platform'], UUID)]);
+    const { out } = await dryRun([
+      ...wrapperArgv([...siteDirectorOptions(PREINSTALLED), `--CVMFS_locations=${cvmfs}`, '--architectureScript=vo-platform'], UUID),
+    ]);
     expect(out.request.resources.Platform).toBe('x86_64-el9.avx2+fma');
     const { out: native, log } = await dryRun(['--architectureScript=no-such-vo-platform', `--CVMFS_locations=${cvmfs}`]);
     expect(native.request.resources.Platform).toMatch(/^Linux_/);
@@ -115,11 +135,17 @@ describe('option lines of a DIRAC v9 SiteDirector (SiteDirector._getPilotOptions
 
   it("reads the wrapper's log records from stdin into the pilot's log, secrets redacted, and goes on", async () => {
     const dir = tempDir('pilot-sitedirector-');
-    const child = spawn(process.execPath, [PILOT_BUNDLE, 'run', '-w', path.join(dir, 'work'), ...LOCAL], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [PILOT_BUNDLE, 'run', '-w', path.join(dir, 'work'), ...LOCAL], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     // As PilotWrapper does: every buffered record at once, then stdin closed.
-    child.stdin.end('2026-12-07T01:00:00,000001Z DEBUG    [pilotLogger] DIRACX_SECRET=abc123\n2026-12-07T01:00:00,000002Z INFO     [pilotLogger] Launching dirac-pilot script from /scratch\n');
+    child.stdin.end(
+      '2026-12-07T01:00:00,000001Z DEBUG    [pilotLogger] DIRACX_SECRET=abc123\n2026-12-07T01:00:00,000002Z INFO     [pilotLogger] Launching dirac-pilot script from /scratch\n',
+    );
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
     expect((JSON.parse(stdout) as { dirac: { wrapperRecords: number } }).dirac.wrapperRecords).toBe(2);
@@ -131,7 +157,10 @@ describe('option lines of a DIRAC v9 SiteDirector (SiteDirector._getPilotOptions
 
   it('-x with another agent ends before anything runs, with one line and the usage code', async () => {
     const dir = tempDir('pilot-sitedirector-');
-    const run = await runPilot(['run', '-w', path.join(dir, 'work'), '-x', 'dirac-agent WorkloadManagement/PushJobAgent', ...LOCAL], { cwd: dir, timeoutMs: 30_000 });
+    const run = await runPilot(['run', '-w', path.join(dir, 'work'), '-x', 'dirac-agent WorkloadManagement/PushJobAgent', ...LOCAL], {
+      cwd: dir,
+      timeoutMs: 30_000,
+    });
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/-x\/--execute .*only the job agent/);
@@ -153,7 +182,18 @@ describe("the DIRAC pilot project's CI pilot.json (tests/fixtures/dirac-pilot), 
   }
 
   it('new schema: CE section, Defaults commands for the grid CE type, the VO section', async () => {
-    const { out, log } = await dryRun(['-F', ciPilotJson('new'), '-N', 'jenkins-mp-pool.cern.ch', '-Q', 'jenkins-queue_not_important', '--wnVO', 'dteam', '-S', 'DIRAC-Certification']);
+    const { out, log } = await dryRun([
+      '-F',
+      ciPilotJson('new'),
+      '-N',
+      'jenkins-mp-pool.cern.ch',
+      '-Q',
+      'jenkins-queue_not_important',
+      '--wnVO',
+      'dteam',
+      '-S',
+      'DIRAC-Certification',
+    ]);
     expect(out.request.resources).toMatchObject({ Site: 'DIRAC.Jenkins.ch', ReleaseVersion: 'v9.0.1' });
     expect(log).toMatch(/"commands":\["check-worker-node","describe-resources","measure-cpu-power","compute-cpu-work-left"\]/);
   });

@@ -11,11 +11,25 @@ export interface SiteDirectorQueue {
   queueName: string;
   site: string;
   /** Operations Pilot/* values. */
-  ops?: { Installation?: string; Project?: string; PreinstalledEnv?: string; PreinstalledEnvPrefix?: string; CVMFS_locations?: string; Extensions?: string[] };
+  ops?: {
+    Installation?: string;
+    Project?: string;
+    PreinstalledEnv?: string;
+    PreinstalledEnvPrefix?: string;
+    CVMFS_locations?: string;
+    Extensions?: string[];
+  };
   /** CS extensions DIRAC uses when Pilot/Extensions is unset or None. */
   csExtensions?: string[];
   /** Queue parameters. */
-  queue?: { GenericOptions?: string; SharedArea?: string; UserEnvVariables?: string; ExtraPilotOptions?: string; Modules?: string; PipInstallOptions?: string };
+  queue?: {
+    GenericOptions?: string;
+    SharedArea?: string;
+    UserEnvVariables?: string;
+    ExtraPilotOptions?: string;
+    Modules?: string;
+    PipInstallOptions?: string;
+  };
 }
 
 export function siteDirectorOptions(q: SiteDirectorQueue): string[] {
@@ -27,7 +41,8 @@ export function siteDirectorOptions(q: SiteDirectorQueue): string[] {
   if (ops.PreinstalledEnv) out.push(`--preinstalledEnv=${ops.PreinstalledEnv}`);
   else if (ops.PreinstalledEnvPrefix) out.push(`--preinstalledEnvPrefix=${ops.PreinstalledEnvPrefix}`);
   else if (ops.CVMFS_locations) out.push(`--CVMFS_locations=${ops.CVMFS_locations}`);
-  const extensions = ops.Extensions && ops.Extensions[0] !== 'None' ? ops.Extensions : (q.csExtensions ?? []).filter((e) => !e.includes('Web'));
+  const extensions =
+    ops.Extensions && ops.Extensions[0] !== 'None' ? ops.Extensions : (q.csExtensions ?? []).filter((e) => !e.includes('Web'));
   if (extensions.length > 0) out.push(`-e ${extensions.join(',')}`);
   out.push(`-N ${q.ceName}`, `-Q ${q.queueName}`, `-n ${q.site}`, `--wnVO=${q.vo}`);
   const queue = q.queue ?? {};

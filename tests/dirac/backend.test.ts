@@ -79,7 +79,14 @@ describe('legacy DIRAC backend against the dev server', () => {
   }, 30_000);
 
   it('runs a job through match, sandboxes, status, heartbeat and kill', async () => {
-    await backend.registerPilot({ pilotStamp: 'stamp-1', vo: 'gridpp', gridType: 'HTCondor', gridSite: 'LCG.Example.org', destinationSite: 'ce', pilotReference: 'https://ce.example.org:9000/pilot-1' });
+    await backend.registerPilot({
+      pilotStamp: 'stamp-1',
+      vo: 'gridpp',
+      gridType: 'HTCondor',
+      gridSite: 'LCG.Example.org',
+      destinationSite: 'ce',
+      pilotReference: 'https://ce.example.org:9000/pilot-1',
+    });
     const [job, ...rest] = await backend.match(request());
     expect(rest).toEqual([]);
     expect(job?.jobId).toBe(101);
@@ -157,7 +164,13 @@ describe('legacy DIRAC backend when delegation fails', () => {
     try {
       // An owner the CS Registry does not know: no DN to ask ProxyManager for.
       local.state.jobs.get(7)!.owner = 'mallory';
-      const backend = await createDiracBackend({ ...options, proxyPath: local.proxyPath, caDir: local.caDir, csUrls: local.csUrls, workDir: join(dir, 'work2') });
+      const backend = await createDiracBackend({
+        ...options,
+        proxyPath: local.proxyPath,
+        caDir: local.caDir,
+        csUrls: local.csUrls,
+        workDir: join(dir, 'work2'),
+      });
       const error = await backend.match(request()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PilotError);
       expect((error as PilotError).message).toMatch(/job 7: owner mallory has no DN in the CS Registry/);
@@ -172,9 +185,18 @@ describe('legacy DIRAC backend when delegation fails', () => {
 
 describe('legacy DIRAC backend and the status columns', () => {
   it('cuts the minor status to JobDB’s 128 characters, where the server refuses longer ones', async () => {
-    const local = await startDiracDevServer({ dir: join(dir, 'server-long'), jobs: [{ jobId: 8, fields: { Executable: '/bin/true', CPUTime: 10 } }] });
+    const local = await startDiracDevServer({
+      dir: join(dir, 'server-long'),
+      jobs: [{ jobId: 8, fields: { Executable: '/bin/true', CPUTime: 10 } }],
+    });
     try {
-      const backend = await createDiracBackend({ ...options, proxyPath: local.proxyPath, caDir: local.caDir, csUrls: local.csUrls, workDir: join(dir, 'work3') });
+      const backend = await createDiracBackend({
+        ...options,
+        proxyPath: local.proxyPath,
+        caDir: local.caDir,
+        csUrls: local.csUrls,
+        workDir: join(dir, 'work3'),
+      });
       const [job] = await backend.match(request());
       expect(job?.jobId).toBe(8);
       const long = `Input Sandbox Refused: ${'x'.repeat(300)}`;

@@ -20,7 +20,9 @@ interface FrameCase {
   output: { frame_hex: string; client_result?: Record<string, unknown> };
 }
 
-const cases = JSON.parse(await readFile(new URL('../fixtures/dirac-legacy-vectors/dips-frames.json', import.meta.url), 'utf8')) as FrameCase[];
+const cases = JSON.parse(
+  await readFile(new URL('../fixtures/dirac-legacy-vectors/dips-frames.json', import.meta.url), 'utf8'),
+) as FrameCase[];
 const frame = (id: string): FrameCase => cases.find((c) => c.id === id)!;
 const VERSION = '9.0.0a32.dev13+gb5bc25cb2d';
 
@@ -69,23 +71,27 @@ const raw = (f: Frame): string => Buffer.concat([Buffer.from(`${f.payload.length
 
 describe('legacy dev server replaying DIRAC client frames', () => {
   for (const scenario of ['json/requestJob-realistic', 'dencode/requestJob-ok']) {
-    it(scenario, async () => {
-      const { socket, next } = await open();
-      socket.write(Buffer.from(frame(`${scenario}/0-proposal`).output.frame_hex, 'hex'));
-      expect(raw(await next())).toBe(frame(`${scenario}/1-ack`).output.frame_hex);
-      socket.write(Buffer.from(frame(`${scenario}/2-args`).output.frame_hex, 'hex'));
-      const reply = await next();
-      socket.destroy();
-      const expected = frame(`${scenario}/3-reply`).output.client_result!;
-      const value = decodePayload(reply.payload, { exact: true }) as Map<string, unknown>;
-      expect(reply.payload[0]).toBe(scenario.startsWith('dencode') ? 0x64 : 0x7b);
-      expect([...value.keys()]).toEqual(['OK', 'Value']);
-      const got = value.get('Value') as Map<string, unknown>;
-      const want = expected.Value as Record<string, unknown>;
-      // Same keys as DIRAC's Matcher reply (the realistic one lists them in selectJob's order).
-      if (scenario.startsWith('json')) expect([...got.keys()]).toEqual(Object.keys(want));
-      else expect([...got.keys()]).toEqual(expect.arrayContaining(Object.keys(want)));
-      expect(typeof got.get('JDL')).toBe('string');
-    }, 30_000);
+    it(
+      scenario,
+      async () => {
+        const { socket, next } = await open();
+        socket.write(Buffer.from(frame(`${scenario}/0-proposal`).output.frame_hex, 'hex'));
+        expect(raw(await next())).toBe(frame(`${scenario}/1-ack`).output.frame_hex);
+        socket.write(Buffer.from(frame(`${scenario}/2-args`).output.frame_hex, 'hex'));
+        const reply = await next();
+        socket.destroy();
+        const expected = frame(`${scenario}/3-reply`).output.client_result!;
+        const value = decodePayload(reply.payload, { exact: true }) as Map<string, unknown>;
+        expect(reply.payload[0]).toBe(scenario.startsWith('dencode') ? 0x64 : 0x7b);
+        expect([...value.keys()]).toEqual(['OK', 'Value']);
+        const got = value.get('Value') as Map<string, unknown>;
+        const want = expected.Value as Record<string, unknown>;
+        // Same keys as DIRAC's Matcher reply (the realistic one lists them in selectJob's order).
+        if (scenario.startsWith('json')) expect([...got.keys()]).toEqual(Object.keys(want));
+        else expect([...got.keys()]).toEqual(expect.arrayContaining(Object.keys(want)));
+        expect(typeof got.get('JDL')).toBe('string');
+      },
+      30_000,
+    );
   }
 });

@@ -105,7 +105,9 @@ describe('DIPS frames golden vectors', () => {
         return;
       }
       const payload =
-        c.input.payload_hex !== undefined ? Buffer.from(c.input.payload_hex as string, 'hex') : Buffer.from(c.input.payload_str as string, 'utf8');
+        c.input.payload_hex !== undefined
+          ? Buffer.from(c.input.payload_hex as string, 'hex')
+          : Buffer.from(c.input.payload_str as string, 'utf8');
       if (c.output.decode_error) {
         expect(() => decodePayload(payload)).toThrow(CodecError);
         return;
@@ -115,7 +117,9 @@ describe('DIPS frames golden vectors', () => {
   }
 
   it('covers every vector', () => {
-    const covered = cases.filter((c) => c.input.rpc || c.id.startsWith('mixedencode-') || c.id.startsWith('keepalive/') || c.id === 'json/proposal-rejected');
+    const covered = cases.filter(
+      (c) => c.input.rpc || c.id.startsWith('mixedencode-') || c.id.startsWith('keepalive/') || c.id === 'json/proposal-rejected',
+    );
     expect(covered).toHaveLength(cases.length);
   });
 });

@@ -26,34 +26,40 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dirac-https-'));
   const pki = await writeTestPki(dir);
   pkiDir = pki;
-  server = https.createServer({ cert: pki.host.certPem, key: pki.host.keyPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const form = new URLSearchParams(body);
-      forms.push(form);
-      const method = form.get('method');
-      if (req.url === '/Deny/Service') return void res.writeHead(401).end('no');
-      if (method === 'gz') {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
-        return void res.end(gzipSync('{"OK": true, "Value": {"n": 1.0, "when": {"__dCls": "dt", "obj": "2024-10-17 13:41:46"}}}'));
-      }
-      if (method === 'streamToClient' && form.get('rawContent') === 'True') {
-        if (JSON.parse(form.get('args')!)[0] === '/missing') {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          return void res.end('{"OK": false, "Errno": 0, "Message": "no such sandbox"}');
+  server = https.createServer(
+    { cert: pki.host.certPem, key: pki.host.keyPem, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        forms.push(form);
+        const method = form.get('method');
+        if (req.url === '/Deny/Service') return void res.writeHead(401).end('no');
+        if (method === 'gz') {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+          return void res.end(gzipSync('{"OK": true, "Value": {"n": 1.0, "when": {"__dCls": "dt", "obj": "2024-10-17 13:41:46"}}}'));
         }
-        res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        return void res.end(Buffer.from([0, 1, 2, 255]));
-      }
-      if (method === 'hang') return; // never answers: the client's timeout decides
-      if (method === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy error</html>');
-      return void res.writeHead(501).end(`Unknown method ${method}`);
-    });
-  });
+        if (method === 'streamToClient' && form.get('rawContent') === 'True') {
+          if (JSON.parse(form.get('args')!)[0] === '/missing') {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            return void res.end('{"OK": false, "Errno": 0, "Message": "no such sandbox"}');
+          }
+          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          return void res.end(Buffer.from([0, 1, 2, 255]));
+        }
+        if (method === 'hang') return; // never answers: the client's timeout decides
+        if (method === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy error</html>');
+        return void res.writeHead(501).end(`Unknown method ${method}`);
+      });
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `https://localhost:${(server.address() as AddressInfo).port}`;
-  client = new DiracHttpsClient({ credentials: { proxy: await loadProxyFile(pki.proxyPath), ca: (await loadCaDirectory(pki.caDir)).pems }, timeoutMs: 10_000 });
+  client = new DiracHttpsClient({
+    credentials: { proxy: await loadProxyFile(pki.proxyPath), ca: (await loadCaDirectory(pki.caDir)).pems },
+    timeoutMs: 10_000,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -72,9 +78,16 @@ describe('DiracHttpsClient', () => {
 
   it('streams rawContent to a file, and reads a JSON error sent with HTTP 200', async () => {
     const dest = join(dir, 'sb.tar');
-    expect(await client.download(new URL(`${base}/WorkloadManagement/TornadoSandboxStore`), 'streamToClient', ['/SandBox/a', ''], dest)).toEqual({ ok: true, value: null });
+    expect(
+      await client.download(new URL(`${base}/WorkloadManagement/TornadoSandboxStore`), 'streamToClient', ['/SandBox/a', ''], dest),
+    ).toEqual({ ok: true, value: null });
     expect([...(await readFile(dest))]).toEqual([0, 1, 2, 255]);
-    const missing = await client.download(new URL(`${base}/WorkloadManagement/TornadoSandboxStore`), 'streamToClient', ['/missing', ''], join(dir, 'm'));
+    const missing = await client.download(
+      new URL(`${base}/WorkloadManagement/TornadoSandboxStore`),
+      'streamToClient',
+      ['/missing', ''],
+      join(dir, 'm'),
+    );
     expect(missing).toEqual({ ok: false, errno: 0, message: 'no such sandbox' });
     expect(existsSync(join(dir, 'm'))).toBe(false);
   });
@@ -91,10 +104,16 @@ describe('DiracHttpsClient', () => {
 
   it('reports a call the server never answers as unreachable, not as a crash on the timeout DOMException', async () => {
     // AbortSignal.timeout rejects with a DOMException whose `code` is a number (23).
-    const timeout = classifySocketError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), { host: 'h', port: 1 });
+    const timeout = classifySocketError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), {
+      host: 'h',
+      port: 1,
+    });
     expect(timeout.exitCode).toBe(ExitCode.SERVER_UNREACHABLE);
     expect(timeout.message).toMatch(/h:1: no reply in time/);
-    const quick = new DiracHttpsClient({ credentials: { proxy: await loadProxyFile(pkiDir.proxyPath), ca: (await loadCaDirectory(pkiDir.caDir)).pems }, timeoutMs: 500 });
+    const quick = new DiracHttpsClient({
+      credentials: { proxy: await loadProxyFile(pkiDir.proxyPath), ca: (await loadCaDirectory(pkiDir.caDir)).pems },
+      timeoutMs: 500,
+    });
     try {
       const error = await quick.call(new URL(`${base}/A/B`), 'hang', []).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PilotError);
@@ -106,7 +125,10 @@ describe('DiracHttpsClient', () => {
   });
 
   it('tells a server that refuses the proxy at the TLS layer from a dropped connection, and does not ask it again', async () => {
-    const refusing = https.createServer({ cert: pkiDir.host.certPem, key: pkiDir.host.keyPem, ca: [pkiDir.ca.certPem], requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end('{"OK": true}'));
+    const refusing = https.createServer(
+      { cert: pkiDir.host.certPem, key: pkiDir.host.keyPem, ca: [pkiDir.ca.certPem], requestCert: true, rejectUnauthorized: true },
+      (_req, res) => res.end('{"OK": true}'),
+    );
     let handshakes = 0;
     refusing.on('tlsClientError', () => handshakes++);
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));

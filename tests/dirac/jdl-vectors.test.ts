@@ -127,7 +127,13 @@ function fromTagged(value: Tagged): number | undefined | 'bigint' {
   if (value === null) return undefined;
   if (typeof value === 'number') return value;
   if (typeof value === 'object' && value.$float !== undefined) {
-    return value.$float === 'nan' ? Number.NaN : value.$float === 'inf' ? Infinity : value.$float === '-inf' ? -Infinity : Number(value.$float);
+    return value.$float === 'nan'
+      ? Number.NaN
+      : value.$float === 'inf'
+        ? Infinity
+        : value.$float === '-inf'
+          ? -Infinity
+          : Number(value.$float);
   }
   if (typeof value === 'object' && value.$bigint !== undefined) return 'bigint';
   throw new Error(`unexpected tagged value ${JSON.stringify(value)}`);
@@ -155,7 +161,10 @@ function checkAgainstClassAd(doc: JdlDocument, attributes: ClassAdAttribute[]): 
     }
     if (value.kind !== 'ad') {
       // DIRAC deletes every space in list items; compare with ours the same way.
-      expect(jdlList(doc, a.name).map((item) => item.replace(/\s/g, '')), where).toEqual(a.getListFromExpression);
+      expect(
+        jdlList(doc, a.name).map((item) => item.replace(/\s/g, '')),
+        where,
+      ).toEqual(a.getListFromExpression);
     }
     const int = fromTagged(a.getAttributeInt);
     expect(jdlInt(doc, a.name), where).toBe(int === 'bigint' ? undefined : int);

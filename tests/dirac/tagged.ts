@@ -52,7 +52,9 @@ export function toTagged(value: PyValue): Tagged {
   if (typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') {
-    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : { $bigint: value.toString() };
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : { $bigint: value.toString() };
   }
   if (value instanceof PyFloat) return { $float: pythonFloatRepr(value.value) };
   if (value instanceof PyTuple) return { $tuple: value.items.map(toTagged) };
@@ -62,7 +64,9 @@ export function toTagged(value: PyValue): Tagged {
   }
   if (value instanceof PyDateTime) {
     const us = value.microsecond ? `.${pad(value.microsecond, 6)}` : '';
-    return { $datetime: `${pad(value.year, 4)}-${pad(value.month)}-${pad(value.day)}T${pad(value.hour)}:${pad(value.minute)}:${pad(value.second)}${us}` };
+    return {
+      $datetime: `${pad(value.year, 4)}-${pad(value.month)}-${pad(value.day)}T${pad(value.hour)}:${pad(value.minute)}:${pad(value.second)}${us}`,
+    };
   }
   if (value instanceof PyDate) return { $date: `${pad(value.year, 4)}-${pad(value.month)}-${pad(value.day)}` };
   if (value instanceof PyTime) return { $time: `${pad(value.hour)}:${pad(value.minute)}:${pad(value.second)}` };

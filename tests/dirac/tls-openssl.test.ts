@@ -19,7 +19,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 
 const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
 const haveOpenssl = openssl.status === 0;
-if (!haveOpenssl) console.warn('tls-openssl: skipped, no openssl binary on PATH (Debian package "openssl", listed in .ci/apt-packages.txt)');
+if (!haveOpenssl)
+  console.warn('tls-openssl: skipped, no openssl binary on PATH (Debian package "openssl", listed in .ci/apt-packages.txt)');
 
 let pki: TestPki;
 let otherCaPath: string;
@@ -42,7 +43,24 @@ afterAll(async () => {
 async function startServer(caFile: string, extra: string[] = ['-allow_proxy_certs']): Promise<number> {
   const server = execa(
     'openssl',
-    ['s_server', '-accept', '127.0.0.1:0', '-cert', pki.hostCertPath, '-key', pki.hostKeyPath, '-CAfile', caFile, '-Verify', '5', '-verify_return_error', '-rev', '-naccept', '1', ...extra],
+    [
+      's_server',
+      '-accept',
+      '127.0.0.1:0',
+      '-cert',
+      pki.hostCertPath,
+      '-key',
+      pki.hostKeyPath,
+      '-CAfile',
+      caFile,
+      '-Verify',
+      '5',
+      '-verify_return_error',
+      '-rev',
+      '-naccept',
+      '1',
+      ...extra,
+    ],
     { timeout: 30_000, reject: false, buffer: false, stdin: 'pipe' },
   );
   servers.push(server);
@@ -104,13 +122,17 @@ describe.skipIf(!haveOpenssl)('DIPS TLS against openssl s_server', () => {
   }, 30_000);
 
   it('refuses to present an expired proxy', async () => {
-    const error = await credentials(pki.expiredProxyPath).then((c) => roundTrip(1, c)).catch((e: unknown) => e);
+    const error = await credentials(pki.expiredProxyPath)
+      .then((c) => roundTrip(1, c))
+      .catch((e: unknown) => e);
     expect((error as PilotError).exitCode).toBe(ExitCode.TLS);
     expect((error as PilotError).message).toMatch(/proxy .*proxy-expired\.pem: expired at \d{4}-/);
   });
 
   it('reports an unreachable server as such, not as a TLS problem', async () => {
-    const error = await credentials().then((c) => connectTls({ host: '127.0.0.1', port: 1 }, c, 5_000)).catch((e: unknown) => e);
+    const error = await credentials()
+      .then((c) => connectTls({ host: '127.0.0.1', port: 1 }, c, 5_000))
+      .catch((e: unknown) => e);
     expect((error as PilotError).exitCode).toBe(ExitCode.SERVER_UNREACHABLE);
     expect((error as PilotError).message).toMatch(/127\.0\.0\.1:1: ECONNREFUSED/);
   });

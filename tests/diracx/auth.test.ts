@@ -31,8 +31,7 @@ function credentialFile(document: Record<string, unknown>, mode = 0o600): string
 
 /** Heartbeat route that only accepts the token the token endpoint issued last. */
 function acceptOnly(current: () => string) {
-  return (req: SeenRequest) =>
-    bearer(req) === current() ? { json: [] } : { status: 401, json: { detail: 'Invalid JWT' } };
+  return (req: SeenRequest) => (bearer(req) === current() ? { json: [] } : { status: 401, json: { detail: 'Invalid JWT' } });
 }
 
 describe('pilot credentials', () => {
@@ -62,7 +61,8 @@ describe('pilot credentials', () => {
         await new Promise((resolve) => setTimeout(resolve, 30)); // let concurrent callers pile up
         return tokens.handler(req);
       },
-      'PATCH /api/jobs/metadata': (req) => (bearer(req) === tokens.state.currentAccess ? { status: 204 } : { status: 401, json: { detail: 'expired' } }),
+      'PATCH /api/jobs/metadata': (req) =>
+        bearer(req) === tokens.state.currentAccess ? { status: 204 } : { status: 401, json: { detail: 'expired' } },
     });
     let clock = Date.now();
     backend = await createDiracxBackend({
@@ -131,11 +131,17 @@ describe('pilot credentials', () => {
     });
     const dir = mkdtempSync(path.join(tmpdir(), 'dx-secret-'));
     const file = path.join(dir, 'pilot-credentials.json');
-    backend = await createDiracxBackend({ url: server.url, credentials: { file, secretExchange: { pilotStamp: 'stamp-1', secret: 's3cret' } } });
+    backend = await createDiracxBackend({
+      url: server.url,
+      credentials: { file, secretExchange: { pilotStamp: 'stamp-1', secret: 's3cret' } },
+    });
     await backend.close();
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, 'utf8')).refresh_token).toBe('refresh-0');
-    backend = await createDiracxBackend({ url: server.url, credentials: { file, secretExchange: { pilotStamp: 'stamp-1', secret: 's3cret' } } });
+    backend = await createDiracxBackend({
+      url: server.url,
+      credentials: { file, secretExchange: { pilotStamp: 'stamp-1', secret: 's3cret' } },
+    });
     expect(server.seen('POST /api/auth/secret-exchange')).toHaveLength(1);
 
     const refused = await createDiracxBackend({
@@ -153,9 +159,12 @@ describe('pilot credentials', () => {
       'PATCH /api/jobs/heartbeat': acceptOnly(() => tokens.state.currentAccess),
     });
     const lines: string[] = [];
-    const logger = pino({ level: 'debug', redact: { paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`]), censor: '[redacted]' } }, {
-      write: (line: string) => void lines.push(line),
-    });
+    const logger = pino(
+      { level: 'debug', redact: { paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`]), censor: '[redacted]' } },
+      {
+        write: (line: string) => void lines.push(line),
+      },
+    );
     const file = credentialFile({ access_token: 'access-0', refresh_token: 'refresh-0', expires_on: Math.floor(Date.now() / 1000) - 10 });
     backend = await createDiracxBackend({ url: server.url, credentials: { file }, retry: FAST_RETRY, logger });
     await backend.heartbeat(new Map([[1, { CPUConsumed: 1 }]]));

@@ -70,17 +70,29 @@ async function matchOne(): Promise<MatchedJob> {
 }
 
 function submit(name: string, inputFiles?: Record<string, string>): number {
-  return dev.submitJob({ fields: { JobName: name, Executable: 'run.sh', OutputSandbox: ['std.out'], CPUTime: 100 }, ...(inputFiles ? { inputFiles } : {}) });
+  return dev.submitJob({
+    fields: { JobName: name, Executable: 'run.sh', OutputSandbox: ['std.out'], CPUTime: 100 },
+    ...(inputFiles ? { inputFiles } : {}),
+  });
 }
 
 describe('contract with the dev server', () => {
   it('registers the pilot and reports its status', async () => {
     expect(await backend.serverTime()).toBeInstanceOf(Date);
     await backend.registerPilot({
-      pilotStamp: STAMP, vo: 'demo', gridType: 'SSH', gridSite: 'DIRAC.Contract.ch', destinationSite: 'ce.contract.ch', pilotReference: 'sshslurm://ce.contract.ch/1234',
+      pilotStamp: STAMP,
+      vo: 'demo',
+      gridType: 'SSH',
+      gridSite: 'DIRAC.Contract.ch',
+      destinationSite: 'ce.contract.ch',
+      pilotReference: 'sshslurm://ce.contract.ch/1234',
     });
     await backend.setPilotStatus('Running', 'matching jobs', { BenchMark: 12.5, Queue: 'long', GridSite: 'DIRAC.Contract.ch' });
-    expect(dev.pilots.find((p) => p.pilot_stamp === STAMP)).toMatchObject({ status: 'Running', grid_type: 'SSH', metadata: expect.objectContaining({ BenchMark: 12.5, Queue: 'long' }) });
+    expect(dev.pilots.find((p) => p.pilot_stamp === STAMP)).toMatchObject({
+      status: 'Running',
+      grid_type: 'SSH',
+      metadata: expect.objectContaining({ BenchMark: 12.5, Queue: 'long' }),
+    });
   });
 
   it('runs a job through match, input sandbox, heartbeat, metadata, output sandbox and Done', async () => {
@@ -98,14 +110,34 @@ describe('contract with the dev server', () => {
     expect(readFileSync(input).subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
 
     await backend.setJobMetadata(id, { HostName: 'wn1.contract.ch', 'Memory(MB)': 16000, CEQueue: 'long', PayloadPID: 4242 });
-    expect(await backend.heartbeat(new Map([[id, { LoadAverage: 0.7, MemoryUsed: 120, Vsize: 900, AvailableDiskSpace: 50_000, CPUConsumed: 3, WallClockTime: 4, StandardOutput: 'hello' }]]))).toEqual([]);
+    expect(
+      await backend.heartbeat(
+        new Map([
+          [
+            id,
+            {
+              LoadAverage: 0.7,
+              MemoryUsed: 120,
+              Vsize: 900,
+              AvailableDiskSpace: 50_000,
+              CPUConsumed: 3,
+              WallClockTime: 4,
+              StandardOutput: 'hello',
+            },
+          ],
+        ]),
+      ),
+    ).toEqual([]);
 
     await backend.setJobStatus(id, { status: 'Completing', minorStatus: 'Uploading Output Sandbox', source: 'JobWrapper' });
     const output = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from(`output of ${id}`)]);
     const outputFile = path.join(dir, 'output.tar.zst');
     writeFileSync(outputFile, output);
     const outPfn = await backend.uploadOutputSandbox(job, {
-      path: outputFile, size: output.length, format: 'tar.zst', sha256: createHash('sha256').update(output).digest('hex'),
+      path: outputFile,
+      size: output.length,
+      format: 'tar.zst',
+      sha256: createHash('sha256').update(output).digest('hex'),
     });
     expect(outPfn).toMatch(/^SB:SandboxSE\|\/S3\//);
     expect(dev.outputSandbox(id)).toEqual(output);
@@ -119,7 +151,9 @@ describe('contract with the dev server', () => {
     await matchOne();
     await backend.setJobStatus(id, { status: 'Running', minorStatus: 'Application', source: 'JobWrapper' });
     dev.killJob(id);
-    expect(await backend.heartbeat(new Map([[id, { CPUConsumed: 1 }]]))).toEqual([{ jobId: id, command: 'Kill', arguments: expect.anything() }]);
+    expect(await backend.heartbeat(new Map([[id, { CPUConsumed: 1 }]]))).toEqual([
+      { jobId: id, command: 'Kill', arguments: expect.anything() },
+    ]);
     expect(await backend.heartbeat(new Map([[id, { CPUConsumed: 2 }]]))).toEqual([]);
   });
 

@@ -51,7 +51,14 @@ export async function startFakeDiracx(routes: Record<string, FakeHandler> = {}, 
       } catch {
         json = undefined;
       }
-      const seen: SeenRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, json };
+      const seen: SeenRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        json,
+      };
       requests.push(seen);
       const handler = table.get(`${seen.method} ${seen.path}`);
       Promise.resolve(handler ? handler(seen) : { status: 404, json: { detail: `no route ${seen.method} ${seen.path}` } })
@@ -114,7 +121,9 @@ export function rotatingTokenEndpoint(options: { expiresIn?: number; firstRefres
     const next = `refresh-${generation}`;
     valid.add(next);
     state.currentAccess = `access-${generation}`;
-    return { json: { access_token: state.currentAccess, expires_in: options.expiresIn ?? 1200, token_type: 'Bearer', refresh_token: next } };
+    return {
+      json: { access_token: state.currentAccess, expires_in: options.expiresIn ?? 1200, token_type: 'Bearer', refresh_token: next },
+    };
   };
   return { handler, state };
 }

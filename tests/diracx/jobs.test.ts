@@ -52,14 +52,33 @@ describe('job reports', () => {
     const backend = await connect(server.url);
     const commands = await backend.heartbeat(
       new Map([
-        [12, { LoadAverage: 1.5, MemoryUsed: 100, Vsize: 200, AvailableDiskSpace: 3000, CPUConsumed: 12, WallClockTime: 30, StandardOutput: 'hello' }],
+        [
+          12,
+          {
+            LoadAverage: 1.5,
+            MemoryUsed: 100,
+            Vsize: 200,
+            AvailableDiskSpace: 3000,
+            CPUConsumed: 12,
+            WallClockTime: 30,
+            StandardOutput: 'hello',
+          },
+        ],
         [13, { CPUConsumed: Number.NaN, WallClockTime: 4 }],
       ]),
     );
     expect(commands).toEqual([{ jobId: 12, command: 'Kill', arguments: '' }]);
     const [request] = server.seen('PATCH /api/jobs/heartbeat');
     expect(request!.json).toEqual({
-      '12': { LoadAverage: 1.5, MemoryUsed: 100, Vsize: 200, AvailableDiskSpace: 3000, CPUConsumed: 12, WallClockTime: 30, StandardOutput: 'hello' },
+      '12': {
+        LoadAverage: 1.5,
+        MemoryUsed: 100,
+        Vsize: 200,
+        AvailableDiskSpace: 3000,
+        CPUConsumed: 12,
+        WallClockTime: 30,
+        StandardOutput: 'hello',
+      },
       '13': { WallClockTime: 4 },
     });
     expect(request!.headers.authorization).toBe('Bearer pilot-access');
@@ -93,7 +112,10 @@ describe('job reports', () => {
 
   it('surfaces a non-retryable 4xx at once with the server detail', async () => {
     const server = await fake({
-      'PATCH /api/jobs/metadata': () => ({ status: 422, json: { detail: [{ loc: ['body', '3', 'PayloadPID'], msg: 'Input should be a valid integer' }] } }),
+      'PATCH /api/jobs/metadata': () => ({
+        status: 422,
+        json: { detail: [{ loc: ['body', '3', 'PayloadPID'], msg: 'Input should be a valid integer' }] },
+      }),
     });
     const backend = await connect(server.url);
     const error = await backend.setJobMetadata(3, { PayloadPID: 'x' }).catch((e: unknown) => e);
@@ -209,14 +231,20 @@ describe('job reports', () => {
     shipper.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: 'pilot ending', cmd: 'run-jobs' })}\n`);
     await backend.close();
     const [request] = server.seen('POST /api/pilots/internal/message');
-    expect(request!.json).toEqual({ lines: [{ timestamp: expect.any(String), severity: 'INFO', message: 'pilot ending', scope: 'run-jobs' }] });
+    expect(request!.json).toEqual({
+      lines: [{ timestamp: expect.any(String), severity: 'INFO', message: 'pilot ending', scope: 'run-jobs' }],
+    });
     expect(request!.headers.authorization).toBe('Bearer pilot-access');
   });
 
   it('a spool directory that cannot be created is a WORKDIR error naming it', async () => {
     const blocker = path.join(mkdtempSync(path.join(tmpdir(), 'dx-spool-')), 'file');
     writeFileSync(blocker, '');
-    const error = await createDiracxBackend({ url: 'http://127.0.0.1:9', credentials: { tokens: TOKENS }, spoolDir: path.join(blocker, 'spool') }).catch((e: unknown) => e);
+    const error = await createDiracxBackend({
+      url: 'http://127.0.0.1:9',
+      credentials: { tokens: TOKENS },
+      spoolDir: path.join(blocker, 'spool'),
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ exitCode: ExitCode.WORKDIR });
     expect((error as Error).message).toBe(`cannot create the status spool directory ${path.join(blocker, 'spool')}: ENOTDIR`);
   });

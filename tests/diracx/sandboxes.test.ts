@@ -13,7 +13,11 @@ import { startFakeDiracx, type FakeServer, type SeenRequest } from './fake-dirac
 const PFN = `SB:SandboxSE|/S3/sandboxes/demo/demo_user/alice/sha256:${'ab'.repeat(32)}.tar.zst`;
 const ARCHIVE = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from('archive bytes')]);
 const JOB: MatchedJob = {
-  jobId: 31, jdl: '[]', owner: 'alice', ownerGroup: 'demo_user', vo: 'demo',
+  jobId: 31,
+  jdl: '[]',
+  owner: 'alice',
+  ownerGroup: 'demo_user',
+  vo: 'demo',
   credentials: { accessToken: 'owner-access', expiresIn: 600, refreshToken: 'owner-refresh' },
 };
 
@@ -26,7 +30,10 @@ afterEach(async () => {
   backend = undefined;
 });
 
-async function twoServers(diracxRoutes: (storage: FakeServer) => Parameters<typeof startFakeDiracx>[0], storageRoutes: Parameters<typeof startFakeDiracx>[0]) {
+async function twoServers(
+  diracxRoutes: (storage: FakeServer) => Parameters<typeof startFakeDiracx>[0],
+  storageRoutes: Parameters<typeof startFakeDiracx>[0],
+) {
   const storage = await startFakeDiracx(storageRoutes);
   const diracx = await startFakeDiracx(diracxRoutes(storage));
   servers.push(storage, diracx);
@@ -80,7 +87,9 @@ describe('sandboxes', () => {
     const outPfn = `SB:SandboxSE|/S3/sandboxes/demo/demo_user/alice/sha256:${sha256}.tar.zst`;
     const { storage, diracx, backend } = await twoServers(
       (s) => ({
-        'POST /api/jobs/sandbox': () => ({ json: { pfn: outPfn, url: `${s.url}/bucket`, fields: { key: 'demo/x', policy: 'p', 'x-amz-checksum-sha256': 'c' } } }),
+        'POST /api/jobs/sandbox': () => ({
+          json: { pfn: outPfn, url: `${s.url}/bucket`, fields: { key: 'demo/x', policy: 'p', 'x-amz-checksum-sha256': 'c' } },
+        }),
         'PATCH /api/jobs/31/sandbox/output': () => ({ json: null }),
       }),
       { 'POST /bucket': () => ({ status: 204 }) },

@@ -69,7 +69,14 @@ describe('the DiracX client and the real server refusals', () => {
   it('turns the 403 "not the owner of the sandbox" for a missing PFN into SandboxNotFound, not a credentials failure', async () => {
     const { dev, backend } = await connect();
     const token = dev.issueUserCredentials().access_token;
-    const job: MatchedJob = { jobId: 1, jdl: '', owner: 'demo-user', ownerGroup: 'demo_user', vo: 'demo', credentials: { accessToken: token, expiresIn: 600, refreshToken: null } };
+    const job: MatchedJob = {
+      jobId: 1,
+      jdl: '',
+      owner: 'demo-user',
+      ownerGroup: 'demo_user',
+      vo: 'demo',
+      credentials: { accessToken: token, expiresIn: 600, refreshToken: null },
+    };
     const pfn = `SB:SandboxSE|/S3/sandboxes/demo/demo_user/demo-user/sha256:${'0'.repeat(64)}.tar.zst`;
     const error = await backend.downloadSandbox(job, pfn, path.join(tmpdir(), `never-${process.pid}.tar`)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SandboxNotFound);

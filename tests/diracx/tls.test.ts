@@ -18,11 +18,71 @@ function openssl(args: string[], cwd: string): string {
 /** A CA and a server certificate for 127.0.0.1 signed by it, made with the openssl CLI. */
 function makeCa(dir: string, name: string): { caPem: string; cert: string; key: string } {
   mkdirSync(dir, { recursive: true });
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
-    '-days', '2', '-subj', `/CN=${name} test CA`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'], dir);
-  writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name} test CA`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    dir,
+  );
+  writeFileSync(
+    path.join(dir, 'ext.cnf'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'ext.cnf',
+    ],
+    dir,
+  );
   return {
     caPem: readFileSync(path.join(dir, 'ca.pem'), 'utf8'),
     cert: readFileSync(path.join(dir, 'server.pem'), 'utf8'),
@@ -65,7 +125,11 @@ describe('TLS trust', () => {
   });
 
   it('accepts a server whose CA is in the X509_CERT_DIR-style directory', async () => {
-    const backend = await createDiracxBackend({ url: server.url, caPath: gridCaDir(root, good.caPem, 'accept'), credentials: { tokens: TOKENS } });
+    const backend = await createDiracxBackend({
+      url: server.url,
+      caPath: gridCaDir(root, good.caPem, 'accept'),
+      credentials: { tokens: TOKENS },
+    });
     await backend.setJobMetadata(1, { HostName: 'wn' });
     await backend.close();
   });
@@ -97,7 +161,7 @@ describe('TLS trust', () => {
   it('insecure mode connects anyway and says so loudly', async () => {
     const warnings: string[] = [];
     const logger = silentLogger();
-    logger.warn = ((msg: string) => void warnings.push(msg));
+    logger.warn = (msg: string) => void warnings.push(msg);
     const backend = await createDiracxBackend({ url: server.url, insecure: true, credentials: { tokens: TOKENS }, logger });
     await backend.setJobMetadata(1, { HostName: 'wn' });
     await backend.close();

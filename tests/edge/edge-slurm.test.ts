@@ -35,7 +35,10 @@ afterEach(async () => {
 afterAll(() => {
   // Nothing this suite submitted outlives it.
   try {
-    const ids = execFileSync('squeue', ['-h', '-o', '%i %j'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('dirac-edge-')).map((l) => l.split(' ')[0]!);
+    const ids = execFileSync('squeue', ['-h', '-o', '%i %j'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('dirac-edge-'))
+      .map((l) => l.split(' ')[0]!);
     if (ids.length > 0) execFileSync('scancel', ids);
   } catch {
     // Slurm gone: nothing to cancel
@@ -48,14 +51,56 @@ interface EdgeRun {
 }
 
 function startEdge(url: string, credentials: string, edgeDir: string, workDir: string, extra: string[] = []): EdgeRun {
-  const child = spawn(process.execPath, [
-    PILOT_BUNDLE, 'run', '--edge', '--edge-dir', edgeDir, '--work-dir', workDir,
-    '--diracx-url', url, '--credentials', credentials, '--wnVO', 'demo', '-n', 'DIRAC.Edge.local', '-N', 'edge-ce.local', '-Q', 'ci',
-    '--cpu-power-source', 'config', '--cpu-power', '10', '-T', '86400', '--runner', 'direct',
-    '--edge-cpus', '1', '--edge-memory-mb', '500', '--edge-time-limit', '10', '--heartbeat', '1', '--PollingTime', '0.5',
-    '--edge-compute-prefix', 'unshare -n --', '--StopAfterFailedMatches', '3', '--pilotUUID', NAME_PREFIX.slice(0, 24),
-    ...extra,
-  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH } });
+  const child = spawn(
+    process.execPath,
+    [
+      PILOT_BUNDLE,
+      'run',
+      '--edge',
+      '--edge-dir',
+      edgeDir,
+      '--work-dir',
+      workDir,
+      '--diracx-url',
+      url,
+      '--credentials',
+      credentials,
+      '--wnVO',
+      'demo',
+      '-n',
+      'DIRAC.Edge.local',
+      '-N',
+      'edge-ce.local',
+      '-Q',
+      'ci',
+      '--cpu-power-source',
+      'config',
+      '--cpu-power',
+      '10',
+      '-T',
+      '86400',
+      '--runner',
+      'direct',
+      '--edge-cpus',
+      '1',
+      '--edge-memory-mb',
+      '500',
+      '--edge-time-limit',
+      '10',
+      '--heartbeat',
+      '1',
+      '--PollingTime',
+      '0.5',
+      '--edge-compute-prefix',
+      'unshare -n --',
+      '--StopAfterFailedMatches',
+      '3',
+      '--pilotUUID',
+      NAME_PREFIX.slice(0, 24),
+      ...extra,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH } },
+  );
   pilots.push(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -96,7 +141,10 @@ describe.skipIf(problem !== null)('edge mode under the real Slurm', { timeout: 2
     const { server, credentials, edgeDir, workDir } = await setup([]);
     const serverPort = Number(new URL(server.url).port);
     for (const n of [1, 2]) {
-      server.submitJob({ fields: { JobName: `grouped-${n}`, Executable: 'net.sh', ...std, OutputSandbox: ['net.txt', 'std.out', 'std.err'] }, inputFiles: { 'net.sh': networkProbe(serverPort || port) } });
+      server.submitJob({
+        fields: { JobName: `grouped-${n}`, Executable: 'net.sh', ...std, OutputSandbox: ['net.txt', 'std.out', 'std.err'] },
+        inputFiles: { 'net.sh': networkProbe(serverPort || port) },
+      });
     }
     const edge = startEdge(server.url, credentials, edgeDir, workDir, ['--edge-group-size', '2']);
     const { code, stderr } = await edge.done;
@@ -109,7 +157,14 @@ describe.skipIf(problem !== null)('edge mode under the real Slurm', { timeout: 2
     expect(new Set(batchIds).size).toBe(1);
     for (const job of jobs) {
       const fromCompute = job.history.filter((h) => h.source === 'JobWrapper').map((h) => h.minorStatus);
-      expect(fromCompute).toEqual(['Job Initialization', 'Application', 'Application Finished Successfully', 'Uploading Output Sandbox', 'Output Sandbox Uploaded', 'Execution Complete']);
+      expect(fromCompute).toEqual([
+        'Job Initialization',
+        'Application',
+        'Application Finished Successfully',
+        'Uploading Output Sandbox',
+        'Output Sandbox Uploaded',
+        'Execution Complete',
+      ]);
       const out = tempDir();
       writeFileSync(path.join(out, 'o.tar.zst'), server.outputSandbox(job.id)!);
       await extractSandbox(path.join(out, 'o.tar.zst'), path.join(out, 'x'));
@@ -151,7 +206,10 @@ describe.skipIf(problem !== null)('edge mode under the real Slurm', { timeout: 2
 
   it('picks up its jobs after being killed and restarted: nothing lost, nothing run twice', async () => {
     const { server, credentials, edgeDir, workDir } = await setup([
-      { fields: { JobName: 'survivor', Executable: 'count.sh', ...std, OutputSandbox: ['std.out'] }, inputFiles: { 'count.sh': '#!/bin/sh\necho run >> ../../../runs.log\nsleep 4\necho finished\n' } },
+      {
+        fields: { JobName: 'survivor', Executable: 'count.sh', ...std, OutputSandbox: ['std.out'] },
+        inputFiles: { 'count.sh': '#!/bin/sh\necho run >> ../../../runs.log\nsleep 4\necho finished\n' },
+      },
     ]);
     const first = startEdge(server.url, credentials, edgeDir, workDir);
     const id = server.jobs()[0]!.id;

@@ -27,20 +27,24 @@ describe.skipIf(unavailable !== null)('pilot run with the Apptainer runner (stan
       ...demoJobs(),
       {
         fields: { JobName: 'inside', Executable: 'inside.sh', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out'] },
-        inputFiles: { 'inside.sh': '#!/bin/sh\necho "home=$HOME tmp=$TMPDIR pid1=$(cat /proc/1/comm)"\nenv | cut -d= -f1 | sort | tr "\\n" " "\n' },
+        inputFiles: {
+          'inside.sh': '#!/bin/sh\necho "home=$HOME tmp=$TMPDIR pid1=$(cat /proc/1/comm)"\nenv | cut -d= -f1 | sort | tr "\\n" " "\n',
+        },
       },
     ];
     server = await startDevServer({ jobs });
     const { dir, credentials, work } = await devPilotFiles(server, 'apptainer-pilot-');
     const image = buildStandinImage(path.join(dir, 'image'));
-    const args = devPilotArgs(server, credentials, work, ['-P', '2', '--apptainer', STANDIN, '--container-image', image])
-      .map((a, i, all) => (all[i - 1] === '--runner' ? 'apptainer' : a));
+    const args = devPilotArgs(server, credentials, work, ['-P', '2', '--apptainer', STANDIN, '--container-image', image]).map(
+      (a, i, all) => (all[i - 1] === '--runner' ? 'apptainer' : a),
+    );
     const run = await runPilot(args, { env: { PATH: process.env.PATH, DIRACX_SECRET_NOT_FOR_PAYLOADS: 'x' } });
     expect(run.code, run.stderr).toBe(0);
 
     const byName = new Map(server.jobs().map((j) => [String(j.jdl.match(/JobName = "([^"]+)"/)?.[1]), j]));
     expect(byName.get('exit-code-3')!.status).toBe('Failed');
-    for (const name of ['hello-world', 'checksum-input', 'multi-processor', 'sleep-2s', 'inside']) expect(byName.get(name)!.status, name).toBe('Done');
+    for (const name of ['hello-world', 'checksum-input', 'multi-processor', 'sleep-2s', 'inside'])
+      expect(byName.get(name)!.status, name).toBe('Done');
 
     const out = tempDir();
     writeFileSync(path.join(out, 'o.tar.zst'), server.outputSandbox(byName.get('inside')!.id)!);

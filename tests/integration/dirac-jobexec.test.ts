@@ -16,13 +16,26 @@ describe('pilot exec with a dirac-jobexec job', () => {
     const jdl = path.join(dir, 'job.jdl');
     writeFileSync(jdl, '[Executable = "$DIRACROOT/scripts/dirac-jobexec"; Arguments = "jobDescription.xml -o LogLevel=INFO";]');
 
-    const ok = await runPilot(['exec', '--job', jdl, '--work-dir', path.join(dir, 'w1'), '--runner', 'direct', '--dirac-environment', envScript]);
+    const ok = await runPilot([
+      'exec',
+      '--job',
+      jdl,
+      '--work-dir',
+      path.join(dir, 'w1'),
+      '--runner',
+      'direct',
+      '--dirac-environment',
+      envScript,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const result = JSON.parse(ok.stdout);
     expect(result.status).toBe('Done');
     expect(readFileSync(path.join(result.jobDir, 'workflow.log'), 'utf8')).toBe('workflow: jobDescription.xml -o LogLevel=INFO\n');
 
     const missing = await runPilot(['exec', '--job', jdl, '--work-dir', path.join(dir, 'w2'), '--runner', 'direct']);
-    expect(JSON.parse(missing.stdout)).toMatchObject({ status: 'Failed', minorStatus: 'DIRAC environment not configured for dirac-jobexec' });
+    expect(JSON.parse(missing.stdout)).toMatchObject({
+      status: 'Failed',
+      minorStatus: 'DIRAC environment not configured for dirac-jobexec',
+    });
   });
 });

@@ -31,7 +31,16 @@ describe('DiracX identity modes of the DIRAC pilot (PR #248)', () => {
     server = await startDevServer({ jobs: demoJobs().slice(0, 1), features: { secretExchange: true } });
     const dir = tempDir('dx-vacuum-');
     // The options as the DIRAC pilot spells them (PR #248): --diracx_URL, --pilotSecret, --clientID.
-    const args = argsWithout(devPilotArgs(server, 'unused', path.join(dir, 'work')), ['--pilotSecret', server.addVacuumSecret(), '--clientID', 'pilotClient', '--pilotUUID', 'vacuum-1', '-a', 'Cloud']);
+    const args = argsWithout(devPilotArgs(server, 'unused', path.join(dir, 'work')), [
+      '--pilotSecret',
+      server.addVacuumSecret(),
+      '--clientID',
+      'pilotClient',
+      '--pilotUUID',
+      'vacuum-1',
+      '-a',
+      'Cloud',
+    ]);
     args[args.indexOf('--diracx-url')] = '--diracx_URL';
     const run = await runPilot(args);
     expect(run.code, run.stderr).toBe(0);
@@ -39,8 +48,18 @@ describe('DiracX identity modes of the DIRAC pilot (PR #248)', () => {
 
     const exchanges = server.requests.filter((r) => r.path === '/api/auth/secret-exchange');
     expect(exchanges.map((r) => r.status)).toEqual([401, 200]);
-    expect(exchanges[1]!.body).toMatchObject({ pilot_stamp: 'vacuum-1', vo: 'demo', grid_type: 'Cloud', grid_site: 'DIRAC.Test.local', status: 'Running' });
-    expect(server.pilots.find((p) => p.pilot_stamp === 'vacuum-1')).toMatchObject({ vo: 'demo', grid_type: 'Cloud', grid_site: 'DIRAC.Test.local' });
+    expect(exchanges[1]!.body).toMatchObject({
+      pilot_stamp: 'vacuum-1',
+      vo: 'demo',
+      grid_type: 'Cloud',
+      grid_site: 'DIRAC.Test.local',
+      status: 'Running',
+    });
+    expect(server.pilots.find((p) => p.pilot_stamp === 'vacuum-1')).toMatchObject({
+      vo: 'demo',
+      grid_type: 'Cloud',
+      grid_site: 'DIRAC.Test.local',
+    });
     // Nothing the pilot held outlives it.
     expect(server.revocations).toEqual([expect.objectContaining({ pilotStamp: 'vacuum-1', clientId: 'pilotClient' })]);
     for (const request of server.requests) expect(request.userAgent, request.path).toBe('Dirac Pilot [vacuum-1]');
@@ -52,7 +71,11 @@ describe('DiracX identity modes of the DIRAC pilot (PR #248)', () => {
     const credentials = server.issuePilotCredentials();
     const block = Buffer.from(JSON.stringify(credentials)).toString('base64');
     const proxy = path.join(dir, 'x509up_u0');
-    writeFileSync(proxy, `-----BEGIN CERTIFICATE-----\nMIIBproxy\n-----END CERTIFICATE-----\n-----BEGIN DIRACX-----\n${block}\n-----END DIRACX-----\n`, { mode: 0o600 });
+    writeFileSync(
+      proxy,
+      `-----BEGIN CERTIFICATE-----\nMIIBproxy\n-----END CERTIFICATE-----\n-----BEGIN DIRACX-----\n${block}\n-----END DIRACX-----\n`,
+      { mode: 0o600 },
+    );
     const args = argsWithout(devPilotArgs(server, 'unused', path.join(dir, 'work')), ['--pilotUUID', 'proxy-1']);
     const run = await runPilot(args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', X509_USER_PROXY: proxy } });
     expect(run.code, run.stderr).toBe(0);

@@ -41,7 +41,10 @@ describe('every job the pilot touched ends final or back in the queue', () => {
     expect([job.status, job.minorStatus, job.applicationStatus]).toEqual(['Killed', 'Received Kill signal', 'Killed: by the server']);
     const killedAt = job.history.findIndex((h) => h.status === 'Killed');
     const after = job.history.slice(killedAt).map((h) => `${h.source}: ${h.minorStatus}`);
-    expect(after.filter((line) => /Completing|Output Sandbox|Application Finished/.test(line)), after.join('\n')).toEqual([]);
+    expect(
+      after.filter((line) => /Completing|Output Sandbox|Application Finished/.test(line)),
+      after.join('\n'),
+    ).toEqual([]);
     expect(job.history.map((h) => h.status)).not.toContain('Completing');
   });
 
@@ -65,7 +68,9 @@ describe('every job the pilot touched ends final or back in the queue', () => {
 
   it('a missing input sandbox (403 "not the owner") gives the job back with an accurate minor status', async () => {
     const missing = `SB:SandboxSE|/S3/sandboxes/demo/demo_user/demo-user/sha256:${'0'.repeat(64)}.tar.zst`;
-    const { server, credentials, work } = await start([{ fields: { JobName: 'no-sandbox-file', Executable: '/bin/true', InputSandbox: [missing] } }]);
+    const { server, credentials, work } = await start([
+      { fields: { JobName: 'no-sandbox-file', Executable: '/bin/true', InputSandbox: [missing] } },
+    ]);
     const run = await runPilot(devPilotArgs(server, credentials, work, ['--MaxCycles', '1']));
     expect(run.code, run.stderr).toBe(ExitCode.OK);
     const job = server.jobs()[0]!;

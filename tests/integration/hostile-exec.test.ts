@@ -19,7 +19,10 @@ describe('pilot exec: a job file cannot make the pilot write or read outside the
     const run = await runPilot(['exec', '--job', job, '--work-dir', path.join(dir, 'w'), '--runner', 'direct']);
     expect(run.code, run.stderr).toBe(ExitCode.COMMAND_FAILED);
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { status: string; minorStatus: string };
-    expect(result).toMatchObject({ status: 'Failed', minorStatus: 'Job Path Refused: StdOutput "../../creds.json" leaves the job directory ("..")' });
+    expect(result).toMatchObject({
+      status: 'Failed',
+      minorStatus: 'Job Path Refused: StdOutput "../../creds.json" leaves the job directory ("..")',
+    });
     expect(readFileSync(creds, 'utf8')).toBe('{"access_token":"SECRET"}\n');
   });
 });

@@ -20,7 +20,10 @@ function copyOfDist(cache: Buffer | 'real' | null): string {
 }
 
 function versionLaunch(dir: string, env: NodeJS.ProcessEnv = {}) {
-  const run = spawnSync(process.execPath, [path.join(dir, 'pilot.cjs'), 'version', '--json'], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+  const run = spawnSync(process.execPath, [path.join(dir, 'pilot.cjs'), 'version', '--json'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...env },
+  });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   return (JSON.parse(run.stdout) as { launch: unknown }).launch;
@@ -34,7 +37,10 @@ describe('the launcher (dist/pilot.cjs)', () => {
 
   it('compiles from source when the cache is missing or not V8’s, and still answers', () => {
     expect(versionLaunch(copyOfDist(null))).toEqual({ bundle: 'pilot-lite', codeCache: 'none' });
-    expect(versionLaunch(copyOfDist(Buffer.from('not a code cache at all'.repeat(100))))).toEqual({ bundle: 'pilot-lite', codeCache: 'rejected' });
+    expect(versionLaunch(copyOfDist(Buffer.from('not a code cache at all'.repeat(100))))).toEqual({
+      bundle: 'pilot-lite',
+      codeCache: 'rejected',
+    });
   });
 
   it('PILOT_WRITE_CODE_CACHE writes a cache that the next start accepts', () => {
@@ -51,7 +57,11 @@ describe('the launcher (dist/pilot.cjs)', () => {
     const work = mkdtempSync(path.join(tmpdir(), 'pilot-launcher-run-'));
     copies.push(work);
     const env = { PATH: process.env.PATH, NODE_OPTIONS: runtime.nodeOptions, [runtime.marker]: '{}' };
-    const run = spawnSync(process.execPath, [path.join(dist, 'pilot.cjs'), 'run', '--dry-run', '-d', '--work-dir', work, '-X', 'check-worker-node'], { encoding: 'utf8', env, cwd: work });
+    const run = spawnSync(
+      process.execPath,
+      [path.join(dist, 'pilot.cjs'), 'run', '--dry-run', '-d', '--work-dir', work, '-X', 'check-worker-node'],
+      { encoding: 'utf8', env, cwd: work },
+    );
     expect(run.status, run.stderr).toBe(0);
     const line = `${run.stdout}\n${run.stderr}`.split('\n').find((l) => l.includes('"launch"'));
     expect(line, 'the debug line naming the launch').toBeDefined();
@@ -59,7 +69,11 @@ describe('the launcher (dist/pilot.cjs)', () => {
   });
 
   it('runs the other commands from the main bundle', () => {
-    const run = spawnSync(process.execPath, [path.join(dist, 'pilot.cjs'), 'timeleft', '--json', '--CPUTime', '100', '--cpu-power-source', 'config', '--cpu-power', '10'], { encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [path.join(dist, 'pilot.cjs'), 'timeleft', '--json', '--CPUTime', '100', '--cpu-power-source', 'config', '--cpu-power', '10'],
+      { encoding: 'utf8' },
+    );
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ cpuWorkLeft: { work: 1000 } });
   });
@@ -67,10 +81,15 @@ describe('the launcher (dist/pilot.cjs)', () => {
 
 describe('PILOT_WRITE_CODE_CACHE naming a place that cannot be written', () => {
   it('says so in one line and keeps the command’s own result', () => {
-    const run = spawnSync(process.execPath, [path.join(dist, 'pilot.cjs'), 'version'], { encoding: 'utf8', env: { PATH: process.env.PATH, PILOT_WRITE_CODE_CACHE: '/nonexistent-dir/cache' } });
+    const run = spawnSync(process.execPath, [path.join(dist, 'pilot.cjs'), 'version'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, PILOT_WRITE_CODE_CACHE: '/nonexistent-dir/cache' },
+    });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('pilot ');
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pilot: code cache not written to \/nonexistent-dir\/cache: ENOENT/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^pilot: code cache not written to \/nonexistent-dir\/cache: ENOENT/),
+    ]);
   });
 });
 
@@ -89,7 +108,10 @@ describe('what `pilot probe` loads of Node itself', () => {
     copies.push(dir);
     const preload = path.join(dir, 'record.cjs');
     const out = path.join(dir, 'modules.txt');
-    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`);
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
+    );
     // PATH without nvidia-smi or apptainer: the probe must find them absent, not run them.
     const run = spawnSync(pinnedNode, ['-r', preload, ...args], { encoding: 'utf8', cwd: dir, env: { PATH: '/nonexistent' } });
     expect(run.status, run.stderr).toBe(0);

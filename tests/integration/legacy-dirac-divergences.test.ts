@@ -20,11 +20,46 @@ afterEach(async () => {
 
 function pilotArgs(s: DiracDevServer, dir: string, extra: string[] = []): string[] {
   return [
-    'run', '--backend', 'dirac', '--proxy', s.proxyPath, '--ca-path', s.caDir, '-C', s.csUrls.join(','),
-    '--wnVO', s.vo, '-r', s.releaseVersion, '--work-dir', path.join(dir, 'work'),
-    '-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-P', '2', '-T', '86400',
-    '--cpu-power-source', 'config', '--cpu-power', '10', '--PollingTime', '0.2', '--StopAfterFailedMatches', '1',
-    '--heartbeat', '1', '--runner', 'direct', ...extra,
+    'run',
+    '--backend',
+    'dirac',
+    '--proxy',
+    s.proxyPath,
+    '--ca-path',
+    s.caDir,
+    '-C',
+    s.csUrls.join(','),
+    '--wnVO',
+    s.vo,
+    '-r',
+    s.releaseVersion,
+    '--work-dir',
+    path.join(dir, 'work'),
+    '-n',
+    'DIRAC.Test.local',
+    '-N',
+    'test-ce.local',
+    '-Q',
+    'default',
+    '-y',
+    'Pool',
+    '-P',
+    '2',
+    '-T',
+    '86400',
+    '--cpu-power-source',
+    'config',
+    '--cpu-power',
+    '10',
+    '--PollingTime',
+    '0.2',
+    '--StopAfterFailedMatches',
+    '1',
+    '--heartbeat',
+    '1',
+    '--runner',
+    'direct',
+    ...extra,
   ];
 }
 
@@ -41,12 +76,29 @@ case $subject in *"Alice Example"*) exit 0 ;; *) exit 5 ;; esac
 const jobs = (marker: string): DevJobSpec[] => [
   {
     jobId: 1,
-    fields: { Executable: 'check-proxy', JobName: 'proxy', JobType: 'User', JobGroup: 'analysis-7', CPUTime: 100, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'missing.root'] },
+    fields: {
+      Executable: 'check-proxy',
+      JobName: 'proxy',
+      JobType: 'User',
+      JobGroup: 'analysis-7',
+      CPUTime: 100,
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      OutputSandbox: ['std.out', 'missing.root'],
+    },
     inputFiles: { 'check-proxy': CHECK_PROXY },
   },
   {
     jobId: 2,
-    fields: { Executable: '/bin/sh', Arguments: `fail.sh ${marker}`, JobName: 'fails', CPUTime: 100, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out'] },
+    fields: {
+      Executable: '/bin/sh',
+      Arguments: `fail.sh ${marker}`,
+      JobName: 'fails',
+      CPUTime: 100,
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      OutputSandbox: ['std.out'],
+    },
     inputFiles: { 'fail.sh': 'touch "$1"\nexit 3\n' },
   },
 ];
@@ -56,7 +108,9 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
     const dir = tempDir('legacy-div-');
     const marker = path.join(dir, 'ran');
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: jobs(marker) });
-    const run = await runPilot(pilotArgs(server, dir, ['-M', '2', '--pilotUUID', 'div-stamp-1']), { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const run = await runPilot(pilotArgs(server, dir, ['-M', '2', '--pilotUUID', 'div-stamp-1']), {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
     expect(run.code, run.stderr).toBe(0);
     const proxyCalls = server.state.calls.filter((c) => c.service.endsWith('ProxyManager')).map((c) => c.method);
     expect(proxyCalls).toEqual(['getProxy', 'getProxy']);
@@ -64,8 +118,13 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
     const proxyJob = server.state.jobs.get(1)!;
     expect(proxyJob.status, JSON.stringify(proxyJob.history)).toBe('Done');
     expect(proxyJob.history.map((h) => h.minorStatus).filter(Boolean)).toEqual([
-      'Job Initialization', 'Downloading InputSandbox', 'Application', 'Application Finished Successfully',
-      'Uploading Output Sandbox', 'Output Sandbox Uploaded', 'Execution Complete',
+      'Job Initialization',
+      'Downloading InputSandbox',
+      'Application',
+      'Application Finished Successfully',
+      'Uploading Output Sandbox',
+      'Output Sandbox Uploaded',
+      'Execution Complete',
     ]);
     const p = proxyJob.parameters;
     expect(p.PilotAgent).toBe(server.releaseVersion);
@@ -75,7 +134,11 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
 
     const failed = server.state.jobs.get(2)!;
     expect(existsSync(marker)).toBe(true);
-    expect(failed).toMatchObject({ status: 'Failed', minorStatus: 'Application Finished With Errors', applicationStatus: 'Failed (exit code 3)' });
+    expect(failed).toMatchObject({
+      status: 'Failed',
+      minorStatus: 'Application Finished With Errors',
+      applicationStatus: 'Failed (exit code 3)',
+    });
     expect(failed.history.map((h) => [h.status, h.minorStatus]).slice(-2)).toEqual([
       ['Completing', 'Application Finished With Errors'],
       ['Failed', 'Application Finished With Errors'],
@@ -86,7 +149,11 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
 
   it('asks getVOMSProxy for a group with a VOMSRole, and leaves a SiteDirector-registered pilot as it is', async () => {
     const dir = tempDir('legacy-div-voms-');
-    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [jobs('/nonexistent/x')[0]!], ownerVomsRole: '/gridpp/Role=analysis' });
+    server = await startDiracDevServer({
+      dir: path.join(dir, 'server'),
+      jobs: [jobs('/nonexistent/x')[0]!],
+      ownerVomsRole: '/gridpp/Role=analysis',
+    });
     server.state.addPilot('div-stamp-2', 'div-stamp-2');
     const run = await runPilot(pilotArgs(server, dir, ['-M', '1', '--pilotUUID', 'div-stamp-2']));
     expect(run.code, run.stderr).toBe(0);
@@ -102,7 +169,20 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
     const dir = tempDir('legacy-div-kill-');
     server = await startDiracDevServer({
       dir: path.join(dir, 'server'),
-      jobs: [{ jobId: 5, fields: { Executable: '/bin/sleep', Arguments: '60', JobName: 'sleeper', CPUTime: 100, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out'] } }],
+      jobs: [
+        {
+          jobId: 5,
+          fields: {
+            Executable: '/bin/sleep',
+            Arguments: '60',
+            JobName: 'sleeper',
+            CPUTime: 100,
+            StdOutput: 'std.out',
+            StdError: 'std.err',
+            OutputSandbox: ['std.out'],
+          },
+        },
+      ],
     });
     const s = server;
     const running = runPilot(pilotArgs(s, dir, ['-M', '1']), { timeoutMs: 90_000 });
@@ -120,7 +200,11 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
     const dir = tempDir('legacy-div-tls-');
     const marker = path.join(dir, 'ran');
     const failing = jobs(marker)[1]!;
-    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [failing, { ...failing, jobId: 3 }, { ...failing, jobId: 4 }], httpsRefusesProxies: true });
+    server = await startDiracDevServer({
+      dir: path.join(dir, 'server'),
+      jobs: [failing, { ...failing, jobId: 3 }, { ...failing, jobId: 4 }],
+      httpsRefusesProxies: true,
+    });
     const run = await runPilot(pilotArgs(server, dir, ['--pilotUUID', 'div-stamp-3']), { timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(22);
     expect(run.stderr).toMatch(/refused|TLS/);
@@ -139,18 +223,36 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
     const dir = tempDir('legacy-div-term-');
     server = await startDiracDevServer({
       dir: path.join(dir, 'server'),
-      jobs: [{ jobId: 9, fields: { Executable: '/bin/sleep', Arguments: '60', JobName: 'sleeper', CPUTime: 100, StdOutput: 'std.out', StdError: 'std.err' } }],
+      jobs: [
+        {
+          jobId: 9,
+          fields: {
+            Executable: '/bin/sleep',
+            Arguments: '60',
+            JobName: 'sleeper',
+            CPUTime: 100,
+            StdOutput: 'std.out',
+            StdError: 'std.err',
+          },
+        },
+      ],
     });
     const s = server;
     let pid = 0;
-    const running = runPilot(pilotArgs(s, dir, ['-M', '1', '--pilotUUID', 'div-stamp-4']), { timeoutMs: 90_000, onSpawn: (p) => (pid = p) });
+    const running = runPilot(pilotArgs(s, dir, ['-M', '1', '--pilotUUID', 'div-stamp-4']), {
+      timeoutMs: 90_000,
+      onSpawn: (p) => (pid = p),
+    });
     for (let i = 0; i < 600 && s.state.jobs.get(9)!.parameters.PayloadPID === undefined; i++) await sleep(100);
     expect(s.state.jobs.get(9)!.parameters.PayloadPID).toBeDefined();
     process.kill(pid, 'SIGTERM');
     const run = await running;
     expect(run.code).toBe(143);
     const job = s.state.jobs.get(9)!;
-    expect({ status: job.status, rescheduled: job.rescheduled }, JSON.stringify(job.history)).toEqual({ status: 'Waiting', rescheduled: 1 });
+    expect({ status: job.status, rescheduled: job.rescheduled }, JSON.stringify(job.history)).toEqual({
+      status: 'Waiting',
+      rescheduled: 1,
+    });
     expect(job.history.some((h) => h.applicationStatus === 'Pilot stopped: received SIGTERM')).toBe(true);
     const pilot = s.state.pilots.get('div-stamp-4')!;
     expect(pilot.status).toBe('Aborted');

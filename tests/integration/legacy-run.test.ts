@@ -14,19 +14,60 @@ describe('pilot run --backend dirac against the legacy DIRAC v9 dev server', () 
     const dir = tempDir('legacy-run-');
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: demoJobSpecs() });
     const run = await runPilot([
-      'run', '--backend', 'dirac', '--proxy', server.proxyPath, '--ca-path', server.caDir, '-C', server.csUrls.join(','),
-      '--wnVO', server.vo, '-r', server.releaseVersion, '--work-dir', path.join(dir, 'work'),
-      '-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-P', '4', '-T', '86400',
-      '--cpu-power-source', 'config', '--cpu-power', '10', '--PollingTime', '0.2', '--StopAfterFailedMatches', '1', '--heartbeat', '1', '--runner', 'direct',
+      'run',
+      '--backend',
+      'dirac',
+      '--proxy',
+      server.proxyPath,
+      '--ca-path',
+      server.caDir,
+      '-C',
+      server.csUrls.join(','),
+      '--wnVO',
+      server.vo,
+      '-r',
+      server.releaseVersion,
+      '--work-dir',
+      path.join(dir, 'work'),
+      '-n',
+      'DIRAC.Test.local',
+      '-N',
+      'test-ce.local',
+      '-Q',
+      'default',
+      '-y',
+      'Pool',
+      '-P',
+      '4',
+      '-T',
+      '86400',
+      '--cpu-power-source',
+      'config',
+      '--cpu-power',
+      '10',
+      '--PollingTime',
+      '0.2',
+      '--StopAfterFailedMatches',
+      '1',
+      '--heartbeat',
+      '1',
+      '--runner',
+      'direct',
     ]);
     expect(run.code, run.stderr).toBe(0);
     const jobs = [...server.state.jobs.values()];
     expect(jobs.map((j) => [j.fields.JobName, j.status])).toEqual([
-      ['hello-world', 'Done'], ['checksum-input', 'Done'], ['multi-processor', 'Done'], ['exit-code-3', 'Failed'], ['sleep-2s', 'Done'],
+      ['hello-world', 'Done'],
+      ['checksum-input', 'Done'],
+      ['multi-processor', 'Done'],
+      ['exit-code-3', 'Failed'],
+      ['sleep-2s', 'Done'],
     ]);
     const hello = jobs[0]!;
     // DIRAC's string timestamps and JobWrapper sources, in order.
-    expect(hello.history.map((h) => h.minorStatus).filter(Boolean)).toEqual(expect.arrayContaining(['Job Initialization', 'Application', 'Execution Complete']));
+    expect(hello.history.map((h) => h.minorStatus).filter(Boolean)).toEqual(
+      expect.arrayContaining(['Job Initialization', 'Application', 'Execution Complete']),
+    );
     for (const h of hello.history) expect(h.timestamp).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/);
     // The 2 s job was heartbeated, and nothing was sent after a final status.
     expect(jobs[4]!.heartbeats).toBeGreaterThan(0);

@@ -14,10 +14,45 @@ afterEach(async () => {
 
 function pilotArgs(s: DiracDevServer, dir: string, backend = 'dirac+diracx'): string[] {
   return [
-    'run', '--backend', backend, '--proxy', s.proxyPath, '--ca-path', s.caDir, '-C', s.csUrls.join(','),
-    '--wnVO', s.vo, '-r', s.releaseVersion, '--work-dir', path.join(dir, 'work'),
-    '-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-P', '4', '-T', '86400',
-    '--cpu-power-source', 'config', '--cpu-power', '10', '--PollingTime', '0.2', '--StopAfterFailedMatches', '1', '--heartbeat', '1', '--runner', 'direct',
+    'run',
+    '--backend',
+    backend,
+    '--proxy',
+    s.proxyPath,
+    '--ca-path',
+    s.caDir,
+    '-C',
+    s.csUrls.join(','),
+    '--wnVO',
+    s.vo,
+    '-r',
+    s.releaseVersion,
+    '--work-dir',
+    path.join(dir, 'work'),
+    '-n',
+    'DIRAC.Test.local',
+    '-N',
+    'test-ce.local',
+    '-Q',
+    'default',
+    '-y',
+    'Pool',
+    '-P',
+    '4',
+    '-T',
+    '86400',
+    '--cpu-power-source',
+    'config',
+    '--cpu-power',
+    '10',
+    '--PollingTime',
+    '0.2',
+    '--StopAfterFailedMatches',
+    '1',
+    '--heartbeat',
+    '1',
+    '--runner',
+    'direct',
   ];
 }
 
@@ -34,7 +69,11 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     // The jobs are DiracX's records (the JobDB both share), all final.
     const jobs = diracx.jobs();
     expect(jobs.map((j) => [/JobName = "([^"]+)"/.exec(j.jdl)?.[1], j.status])).toEqual([
-      ['hello-world', 'Done'], ['checksum-input', 'Done'], ['multi-processor', 'Done'], ['exit-code-3', 'Failed'], ['sleep-2s', 'Done'],
+      ['hello-world', 'Done'],
+      ['checksum-input', 'Done'],
+      ['multi-processor', 'Done'],
+      ['exit-code-3', 'Failed'],
+      ['sleep-2s', 'Done'],
     ]);
     // Matched by DIRAC's Matcher, then reported by the pilot's job wrapper through DiracX.
     for (const job of jobs) {
@@ -53,9 +92,13 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     expect(diracx.violations).toEqual([]);
     for (const request of diracx.requests) expect(request.userAgent).toMatch(/^Dirac Pilot \[.+\]$/);
     const legacyCalls = services(server);
-    expect(legacyCalls).toEqual(expect.arrayContaining([
-      'WorkloadManagement/Matcher.requestJob', 'WorkloadManagement/SandboxStore.ToClient', 'WorkloadManagement/PilotManager.setPilotStatus',
-    ]));
+    expect(legacyCalls).toEqual(
+      expect.arrayContaining([
+        'WorkloadManagement/Matcher.requestJob',
+        'WorkloadManagement/SandboxStore.ToClient',
+        'WorkloadManagement/PilotManager.setPilotStatus',
+      ]),
+    );
     expect(legacyCalls.filter((c) => c.includes('JobStateUpdate'))).toEqual([]);
 
     // Sandboxes through DIRAC's SandboxStore, kept in DiracX's store (UseDiracXBackend) under the
@@ -73,9 +116,19 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     const script = [
       'set -e',
       "sed -n '/-----BEGIN DIRACX-----/,/-----END DIRACX-----/p' \"$X509_USER_PROXY\" | sed '1d;$d' | tr -d '\\n' | base64 -d \\",
-      "  | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/' | cut -d. -f2",
+      '  | sed \'s/.*"access_token":"\\([^"]*\\)".*/\\1/\' | cut -d. -f2',
     ].join('\n');
-    const job = { jobId: 1, fields: { Executable: '/bin/sh', Arguments: 'token.sh', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'] }, inputFiles: { 'token.sh': `${script}\n` } };
+    const job = {
+      jobId: 1,
+      fields: {
+        Executable: '/bin/sh',
+        Arguments: 'token.sh',
+        StdOutput: 'std.out',
+        StdError: 'std.err',
+        OutputSandbox: ['std.out', 'std.err'],
+      },
+      inputFiles: { 'token.sh': `${script}\n` },
+    };
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [job], diracx: true });
     const run = await runPilot(pilotArgs(server, dir, 'dirac'));
     expect(run.code, run.stderr).toBe(0);
@@ -99,7 +152,10 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: demoJobSpecs(), diracx: { diracxBlock: false } });
     const run = await runPilot(pilotArgs(server, dir));
     expect(run.code).toBe(20);
-    const lines = run.stderr.trim().split('\n').filter((l) => l.startsWith('pilot:'));
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('pilot:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/DIRACX/);
     expect(server.diracx!.jobs().every((j) => j.status === 'Waiting')).toBe(true);
@@ -113,10 +169,19 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     // Tokens of an earlier proxy: the access token past its time, the refresh token revoked since.
     server.diracx!.revokeAll();
     const pem = readFileSync(server.proxyPath, 'utf8');
-    writeFileSync(server.proxyPath, replaceDiracxBlock(pem, { accessToken: stale.access_token, refreshToken: stale.refresh_token, expiresAt: Date.now() - 60_000 }), { mode: 0o600 });
+    writeFileSync(
+      server.proxyPath,
+      replaceDiracxBlock(pem, { accessToken: stale.access_token, refreshToken: stale.refresh_token, expiresAt: Date.now() - 60_000 }),
+      { mode: 0o600 },
+    );
     const run = await runPilot(pilotArgs(server, dir));
     expect(run.code, run.stderr).toBe(21);
-    expect(run.stderr.trim().split('\n').filter((l) => l.startsWith('pilot:'))).toHaveLength(1);
+    expect(
+      run.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('pilot:')),
+    ).toHaveLength(1);
     expect(server.diracx!.jobs().every((j) => j.status === 'Waiting')).toBe(true);
     expect(services(server)).not.toContain('WorkloadManagement/Matcher.requestJob');
   });
@@ -129,10 +194,21 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     server.diracx!.revokeAll();
     const run = await runPilot(pilotArgs(server, dir));
     expect(run.code, run.stderr).toBe(21);
-    expect(run.stderr.trim().split('\n').filter((l) => l.startsWith('pilot:'))).toHaveLength(1);
+    expect(
+      run.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('pilot:')),
+    ).toHaveLength(1);
     const jobs = server.diracx!.jobs();
     // Nothing left Matched or Running: the one job taken is back in the queue, the other untouched.
-    if (jobs.some((j) => j.status !== 'Waiting')) console.log(readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8').split('\n').filter((l) => /"level":[45]0|job|resched/i.test(l)).join('\n'));
+    if (jobs.some((j) => j.status !== 'Waiting'))
+      console.log(
+        readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8')
+          .split('\n')
+          .filter((l) => /"level":[45]0|job|resched/i.test(l))
+          .join('\n'),
+      );
     expect(jobs.map((j) => j.status)).toEqual(['Waiting', 'Waiting']);
     // Each job the Matcher handed out (one, or both when the slot took both at once) came back once.
     const taken = jobs.filter((j) => j.rescheduleCounter > 0).length;
@@ -152,14 +228,21 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     const [job] = server.diracx!.jobs();
     expect(job).toMatchObject({ status: 'Waiting', rescheduleCounter: 1 });
     const rescheduled = job!.history.find((h) => h.status === 'Rescheduled');
-    expect(rescheduled).toMatchObject({ source: 'JobAgent', applicationStatus: expect.stringMatching(/^Payload proxy unavailable: .*mallory/) });
+    expect(rescheduled).toMatchObject({
+      source: 'JobAgent',
+      applicationStatus: expect.stringMatching(/^Payload proxy unavailable: .*mallory/),
+    });
     expect(services(server).filter((c) => c.includes('JobStateUpdate'))).toEqual([]);
     expect(services(server)).toContain('WorkloadManagement/JobManager.rescheduleJob');
   });
 
   it('a job killed through DiracX gets its Kill from DiracX’s heartbeat reply and stays Killed (DiracX keeps the state machine)', async () => {
     const dir = tempDir('mixed-kill-');
-    const job = { jobId: 1, fields: { JobName: 'long', Executable: '/bin/sh', Arguments: 'long.sh', StdOutput: 'std.out', StdError: 'std.err' }, inputFiles: { 'long.sh': 'echo started\nsleep 120\n' } };
+    const job = {
+      jobId: 1,
+      fields: { JobName: 'long', Executable: '/bin/sh', Arguments: 'long.sh', StdOutput: 'std.out', StdError: 'std.err' },
+      inputFiles: { 'long.sh': 'echo started\nsleep 120\n' },
+    };
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [job], diracx: true });
     const diracx = server.diracx!;
     const pilot = runPilot(pilotArgs(server, dir));

@@ -90,7 +90,9 @@ describe('a pilot that never reached the server exits with the documented code a
       const credentials = path.join(dir, 'revoked.json');
       await server.writePilotCredentials(credentials);
       server.revokeAll();
-      const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work-revoked'), ['--lifetime', '4']), { timeoutMs: 90_000 });
+      const run = await runPilot(devPilotArgs(server, credentials, path.join(dir, 'work-revoked'), ['--lifetime', '4']), {
+        timeoutMs: 90_000,
+      });
       expect(run.code, run.stderr).toBe(ExitCode.AUTH_REFUSED);
       expect(pilotLines(run.stderr), run.stderr).toHaveLength(1);
       expect(pilotLines(run.stderr)[0]).toMatch(/refused/);
@@ -145,7 +147,9 @@ describe('a hand-run pilot that decides to do nothing', () => {
       const withoutT = args.filter((arg, i) => arg !== '-T' && args[i - 1] !== '-T');
       const run = await runPilot(withoutT, { timeoutMs: 90_000 });
       expect(run.code, run.stderr).toBe(ExitCode.OK);
-      expect(pilotLines(run.stderr), run.stderr).toEqual([expect.stringMatching(/^pilot: took no job: CPU work left 0 below MinimumTimeLeft .*no batch system found and no -T/)]);
+      expect(pilotLines(run.stderr), run.stderr).toEqual([
+        expect.stringMatching(/^pilot: took no job: CPU work left 0 below MinimumTimeLeft .*no batch system found and no -T/),
+      ]);
       expect(server.jobs().every((job) => job.status === 'Waiting')).toBe(true);
     } finally {
       await server.close();

@@ -25,7 +25,6 @@ function processesWithMarker(marker: string): number[] {
   return found;
 }
 
-
 describe('jobs under the pilot: processes, kills, signals', () => {
   it('leaves nothing running after a job that double-forks a daemon', async () => {
     const marker = `DOUBLE_FORK_${process.pid}_${Date.now()}=1`;
@@ -59,7 +58,10 @@ describe('jobs under the pilot: processes, kills, signals', () => {
   it('reschedules the running job and exits 143 on SIGTERM, leaving no payload process', async () => {
     const marker = `SIGTERM_TEST_${process.pid}_${Date.now()}=1`;
     const { server, credentials, work } = await start([
-      { fields: { JobName: 'victim', Executable: 'victim.sh', Environment: [marker], ...std }, inputFiles: { 'victim.sh': '#!/bin/sh\nsleep 120 & wait\n' } },
+      {
+        fields: { JobName: 'victim', Executable: 'victim.sh', Environment: [marker], ...std },
+        inputFiles: { 'victim.sh': '#!/bin/sh\nsleep 120 & wait\n' },
+      },
     ]);
     let pid = 0;
     const pilot = runPilot(devPilotArgs(server, credentials, work), { onSpawn: (p) => (pid = p) });
@@ -83,7 +85,9 @@ describe('jobs under the pilot: slots and watchdog limits', () => {
     const jobs = [1, 2, 3, 4].map((n) => ({
       fields: { JobName: `slot-${n}`, Executable: 'share.sh', ...std },
       inputFiles: {
-        'share.sh': script(`echo "start $(date +%s.%N)"\necho "procs=$DIRAC_JOB_PROCESSORS omp=$OMP_NUM_THREADS"\ngrep Cpus_allowed_list /proc/self/status\nsleep 2\necho "end $(date +%s.%N)"`),
+        'share.sh': script(
+          `echo "start $(date +%s.%N)"\necho "procs=$DIRAC_JOB_PROCESSORS omp=$OMP_NUM_THREADS"\ngrep Cpus_allowed_list /proc/self/status\nsleep 2\necho "end $(date +%s.%N)"`,
+        ),
       },
     }));
     const { server, credentials, work } = await start(jobs);
@@ -116,13 +120,20 @@ describe('jobs under the pilot: slots and watchdog limits', () => {
     const { server, credentials, work } = await start([
       {
         fields: { JobName: 'hog', Executable: 'hog.sh', MaxRAM: 64, ...std },
-        inputFiles: { 'hog.sh': script(`python3 -c "import time; b = bytearray(300 * 1024 * 1024); [b.__setitem__(i, 1) for i in range(0, len(b), 4096)]; time.sleep(60)"`) },
+        inputFiles: {
+          'hog.sh': script(
+            `python3 -c "import time; b = bytearray(300 * 1024 * 1024); [b.__setitem__(i, 1) for i in range(0, len(b), 4096)]; time.sleep(60)"`,
+          ),
+        },
       },
     ]);
     const run = await runPilot(devPilotArgs(server, credentials, work, ['--stalled-seconds', '2', '--kill-grace', '1']));
     expect(run.code, run.stderr).toBe(0);
     // The watchdog's kill, or the kernel's first where the node delegates a job cgroup: both name the memory limit.
-    expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: expect.stringMatching(/^Memory limit exceeded(: killed by the kernel OOM killer)?$/) });
+    expect(server.jobs()[0]).toMatchObject({
+      status: 'Failed',
+      minorStatus: expect.stringMatching(/^Memory limit exceeded(: killed by the kernel OOM killer)?$/),
+    });
   });
 
   it('lets the kernel enforce the memory share in a job cgroup, where the node delegates one', async (ctx) => {
@@ -137,8 +148,10 @@ describe('jobs under the pilot: slots and watchdog limits', () => {
     const { server, credentials, work } = await start([
       {
         fields: { JobName: 'hog-fast', Executable: 'hog.sh', MaxRAM: 64, ...std },
-        inputFiles: { 'hog.sh': script(`grep -h . /proc/self/cgroup | grep -c dirac-pilot
-python3 -c "b = bytearray(400 * 1024 * 1024); [b.__setitem__(i, 1) for i in range(0, len(b), 4096)]"`) },
+        inputFiles: {
+          'hog.sh': script(`grep -h . /proc/self/cgroup | grep -c dirac-pilot
+python3 -c "b = bytearray(400 * 1024 * 1024); [b.__setitem__(i, 1) for i in range(0, len(b), 4096)]"`),
+        },
       },
     ]);
     // The watchdog samples only every 10 s here: the kernel acts first, and the minor status says why.
@@ -153,9 +166,14 @@ python3 -c "b = bytearray(400 * 1024 * 1024); [b.__setitem__(i, 1) for i in rang
 
   it('kills a job that floods its stdout', async () => {
     const { server, credentials, work } = await start([
-      { fields: { JobName: 'chatty', Executable: 'chatty.sh', ...std }, inputFiles: { 'chatty.sh': script('yes "all work and no play" | head -c 50000000\nsleep 30') } },
+      {
+        fields: { JobName: 'chatty', Executable: 'chatty.sh', ...std },
+        inputFiles: { 'chatty.sh': script('yes "all work and no play" | head -c 50000000\nsleep 30') },
+      },
     ]);
-    const run = await runPilot(devPilotArgs(server, credentials, work, ['--max-stdout-mb', '1', '--stalled-seconds', '2', '--kill-grace', '1']));
+    const run = await runPilot(
+      devPilotArgs(server, credentials, work, ['--max-stdout-mb', '1', '--stalled-seconds', '2', '--kill-grace', '1']),
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(server.jobs()[0]).toMatchObject({ status: 'Failed', minorStatus: 'Standard output exceeded limit' });
   });
@@ -172,7 +190,8 @@ python3 -c "b = bytearray(400 * 1024 * 1024); [b.__setitem__(i, 1) for i in rang
 
 describe('the job owner token', () => {
   it('reaches only a job that asks for it, as a 0600 file outside the job directory, removed after', async () => {
-    const probe = '#!/bin/sh\nif [ -n "${BEARER_TOKEN_FILE:-}" ]; then echo "token file: $BEARER_TOKEN_FILE"; stat -c "mode=%a" "$BEARER_TOKEN_FILE"; echo "parts=$(tr -cd . < "$BEARER_TOKEN_FILE" | wc -c)"; else echo "no token"; fi\n';
+    const probe =
+      '#!/bin/sh\nif [ -n "${BEARER_TOKEN_FILE:-}" ]; then echo "token file: $BEARER_TOKEN_FILE"; stat -c "mode=%a" "$BEARER_TOKEN_FILE"; echo "parts=$(tr -cd . < "$BEARER_TOKEN_FILE" | wc -c)"; else echo "no token"; fi\n';
     const { server, credentials, work } = await start([
       { fields: { JobName: 'asks', Executable: 't.sh', PayloadToken: 'True', ...std }, inputFiles: { 't.sh': probe } },
       { fields: { JobName: 'silent', Executable: 't.sh', ...std }, inputFiles: { 't.sh': probe } },

@@ -44,15 +44,52 @@ describe.skipIf(!support.ok)('payload proxies between jobs side by side (dirac+d
     ];
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs, diracx: true });
     const run = await runPilot([
-      'run', '--backend', 'dirac+diracx', '--proxy', server.proxyPath, '--ca-path', server.caDir, '-C', server.csUrls.join(','),
-      '--wnVO', server.vo, '-r', server.releaseVersion, '--work-dir', path.join(dir, 'work'),
-      '-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-P', '4', '-T', '86400',
-      '--cpu-power-source', 'config', '--cpu-power', '10', '--PollingTime', '0.2', '--StopAfterFailedMatches', '1', '--heartbeat', '1',
-      '--runner', 'direct',
+      'run',
+      '--backend',
+      'dirac+diracx',
+      '--proxy',
+      server.proxyPath,
+      '--ca-path',
+      server.caDir,
+      '-C',
+      server.csUrls.join(','),
+      '--wnVO',
+      server.vo,
+      '-r',
+      server.releaseVersion,
+      '--work-dir',
+      path.join(dir, 'work'),
+      '-n',
+      'DIRAC.Test.local',
+      '-N',
+      'test-ce.local',
+      '-Q',
+      'default',
+      '-y',
+      'Pool',
+      '-P',
+      '4',
+      '-T',
+      '86400',
+      '--cpu-power-source',
+      'config',
+      '--cpu-power',
+      '10',
+      '--PollingTime',
+      '0.2',
+      '--StopAfterFailedMatches',
+      '1',
+      '--heartbeat',
+      '1',
+      '--runner',
+      'direct',
     ]);
     expect(run.code, run.stderr).toBe(0);
     const done = server.diracx!.jobs();
-    expect(done.map((j) => j.status), JSON.stringify(done.map((j) => j.history))).toEqual(['Done', 'Done']);
+    expect(
+      done.map((j) => j.status),
+      JSON.stringify(done.map((j) => j.history)),
+    ).toEqual(['Done', 'Done']);
     // Side by side: job 2 started while job 1 (and its proxy) was still there.
     const named = (name: string) => done.find((j) => j.jdl.includes(`JobName = "${name}"`))!;
     const started = (name: string) => named(name).history.find((h) => h.minorStatus === 'Application')!.timestamp;

@@ -21,7 +21,10 @@ export { tempDir } from '../support/temp-dir.js';
  * Runs the built pilot as its own process (the runtime of this test run: Node 22), with a clean
  * environment unless one is given, and collects its output. Bounded by `timeoutMs`.
  */
-export function runPilot(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<PilotRun> {
+export function runPilot(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+): Promise<PilotRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PILOT_BUNDLE, ...args], {
       cwd: options.cwd ?? tempDir(),
@@ -48,10 +51,37 @@ export function runPilot(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
 /** Options for a pilot against a dev server: fixed CPU power and time, fast polling. */
 export function devPilotArgs(server: { url: string }, credentialsFile: string, workDir: string, extra: string[] = []): string[] {
   return [
-    'run', '--diracx-url', server.url, '--credentials', credentialsFile, '--work-dir', workDir,
-    '--wnVO', 'demo', '-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool',
-    '-T', '86400', '--cpu-power-source', 'config', '--cpu-power', '10',
-    '--PollingTime', '0.2', '--StopAfterFailedMatches', '1', '--heartbeat', '1', '--runner', 'direct',
+    'run',
+    '--diracx-url',
+    server.url,
+    '--credentials',
+    credentialsFile,
+    '--work-dir',
+    workDir,
+    '--wnVO',
+    'demo',
+    '-n',
+    'DIRAC.Test.local',
+    '-N',
+    'test-ce.local',
+    '-Q',
+    'default',
+    '-y',
+    'Pool',
+    '-T',
+    '86400',
+    '--cpu-power-source',
+    'config',
+    '--cpu-power',
+    '10',
+    '--PollingTime',
+    '0.2',
+    '--StopAfterFailedMatches',
+    '1',
+    '--heartbeat',
+    '1',
+    '--runner',
+    'direct',
     ...extra,
   ];
 }
@@ -64,7 +94,10 @@ export interface DevPilotFiles {
 }
 
 /** A fresh directory (named `prefix`…) holding the pilot's credentials for `server`. */
-export async function devPilotFiles(server: { writePilotCredentials(file: string): Promise<unknown> }, prefix?: string): Promise<DevPilotFiles> {
+export async function devPilotFiles(
+  server: { writePilotCredentials(file: string): Promise<unknown> },
+  prefix?: string,
+): Promise<DevPilotFiles> {
   const dir = tempDir(prefix);
   const credentials = path.join(dir, 'credentials.json');
   await server.writePilotCredentials(credentials);
@@ -100,7 +133,12 @@ export function runDevPilot(
  * Polls `fn` every 100 ms until it returns something truthy; on timeout the error names what was
  * awaited, plus whatever `explain()` says about the state of things then.
  */
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 30_000, explain?: () => string): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false | null,
+  timeoutMs = 30_000,
+  explain?: () => string,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = fn();

@@ -110,7 +110,9 @@ describe('pilot run: job parameters in DiracX types', () => {
 describe('pilot run: black-hole protection', () => {
   it('stops with BLACK_HOLE after three jobs in a row fail for node reasons, and sets the pilot Failed', async () => {
     const missing = 'SB:SandboxSE|/S3/sandboxes/demo/demo_user/demo-user/sha256:' + '0'.repeat(64) + '.tar.zst';
-    const pilot = await start({ jobs: [1, 2, 3, 4].map((n) => ({ fields: { JobName: `bh-${n}`, Executable: '/bin/true', InputSandbox: [missing] } })) });
+    const pilot = await start({
+      jobs: [1, 2, 3, 4].map((n) => ({ fields: { JobName: `bh-${n}`, Executable: '/bin/true', InputSandbox: [missing] } })),
+    });
     const { server } = pilot;
     const run = await runDevPilot(pilot, ['-P', '1']);
     expect(run.code, run.stderr).toBe(ExitCode.BLACK_HOLE);
@@ -128,7 +130,11 @@ describe('pilot run: black-hole protection', () => {
 });
 
 describe('pilot run: bad input ends with one line and a documented exit code', () => {
-  const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('pilot: '));
+  const oneLine = (stderr: string) =>
+    stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('pilot: '));
 
   it('bad pilot.json → CONFIG', async () => {
     const dir = tempDir();
@@ -155,9 +161,15 @@ describe('pilot run: bad input ends with one line and a documented exit code', (
   it('unreachable server → SERVER_UNREACHABLE within the pilot lifetime', async () => {
     const dir = tempDir();
     const credentials = path.join(dir, 'credentials.json');
-    writeFileSync(credentials, JSON.stringify({ access_token: 'a.b.c', refresh_token: 'r', expires_on: Math.floor(Date.now() / 1000) + 3600 }), { mode: 0o600 });
+    writeFileSync(
+      credentials,
+      JSON.stringify({ access_token: 'a.b.c', refresh_token: 'r', expires_on: Math.floor(Date.now() / 1000) + 3600 }),
+      { mode: 0o600 },
+    );
     // Port 9 (discard) on loopback: nothing listens there.
-    const run = await runPilot(devPilotArgs({ url: 'http://127.0.0.1:9' }, credentials, path.join(dir, 'work'), ['--lifetime', '3']), { timeoutMs: 60_000 });
+    const run = await runPilot(devPilotArgs({ url: 'http://127.0.0.1:9' }, credentials, path.join(dir, 'work'), ['--lifetime', '3']), {
+      timeoutMs: 60_000,
+    });
     expect(run.code).toBe(ExitCode.SERVER_UNREACHABLE);
     expect(run.stderr).toMatch(/^pilot: .*127\.0\.0\.1:9/m);
   });

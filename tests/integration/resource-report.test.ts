@@ -13,7 +13,11 @@ describe('a resource report per job (prmon formats)', () => {
       jobs: [
         {
           fields: {
-            JobName: 'prmon', Executable: 'work.sh', StdOutput: 'std.out', StdError: 'std.err', CPUTime: 600,
+            JobName: 'prmon',
+            Executable: 'work.sh',
+            StdOutput: 'std.out',
+            StdError: 'std.err',
+            CPUTime: 600,
             OutputSandbox: ['std.out', 'std.err', 'prmon.txt', 'prmon.json'],
           },
           // Writes 2 MB and keeps a child alive across a few watchdog samples.
@@ -29,7 +33,9 @@ describe('a resource report per job (prmon formats)', () => {
 
     writeFileSync(path.join(dir, 'o.tar.zst'), server.outputSandbox(job!.id)!);
     await extractSandbox(path.join(dir, 'o.tar.zst'), path.join(dir, 'out'));
-    const [header, ...rows] = readFileSync(path.join(dir, 'out', 'prmon.txt'), 'utf8').trim().split('\n');
+    const [header, ...rows] = readFileSync(path.join(dir, 'out', 'prmon.txt'), 'utf8')
+      .trim()
+      .split('\n');
     expect(header?.split('\t')).toEqual([...PRMON_COLUMNS]);
     expect(rows.length).toBeGreaterThanOrEqual(1);
     const summary = JSON.parse(readFileSync(path.join(dir, 'out', 'prmon.json'), 'utf8'));

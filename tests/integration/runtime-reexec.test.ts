@@ -22,10 +22,12 @@ const settingEntries = Object.entries(RUN_RUNTIME.env).map(([name, value]) => `$
 
 async function runOneJob(env: NodeJS.ProcessEnv) {
   server = await startDevServer({
-    jobs: [{
-      fields: { JobName: 'env', Executable: 'env.sh', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'] },
-      inputFiles: { 'env.sh': '#!/bin/sh\nenv\nsleep 2\n' },
-    }],
+    jobs: [
+      {
+        fields: { JobName: 'env', Executable: 'env.sh', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'] },
+        inputFiles: { 'env.sh': '#!/bin/sh\nenv\nsleep 2\n' },
+      },
+    ],
   });
   const s = server;
   const files = await devPilotFiles(s, 'pilot-runtime-');
@@ -52,7 +54,9 @@ describe('pilot run: its own runtime settings', () => {
     if (RUN_RUNTIME.nodeOptions.length > 0) expect(pilotEnviron).toContain(`NODE_OPTIONS=${RUN_RUNTIME.nodeOptions.join(' ')}`);
     expect(pilotEnviron.some((e) => e.startsWith(`${RUNTIME_MARKER}=`))).toBe(true);
     expect(pilotCmdline).toContain('run');
-    expect(payloadEnv.filter((e) => e.startsWith('MALLOC_') || e.startsWith(`${RUNTIME_MARKER}=`) || e.startsWith('NODE_OPTIONS='))).toEqual([]);
+    expect(
+      payloadEnv.filter((e) => e.startsWith('MALLOC_') || e.startsWith(`${RUNTIME_MARKER}=`) || e.startsWith('NODE_OPTIONS=')),
+    ).toEqual([]);
     expect(payloadEnv.some((e) => e.startsWith('DIRACJOBID='))).toBe(true);
     expect(stderr).not.toMatch(/warning/i);
   });
@@ -68,11 +72,19 @@ describe('pilot exec: the same runtime (it supervises staged jobs on edge comput
     const dir = tempDir('pilot-runtime-exec-');
     const job = path.join(dir, 'job.json');
     // The payload records its own environment, then the one its parent (the pilot) runs with.
-    writeFileSync(job, JSON.stringify({ Executable: '/bin/sh', Arguments: "-c 'env; echo ==; tr \"\\\\0\" \"\\\\n\" < /proc/$PPID/environ'", JobName: 'env' }));
-    const run = await runPilot(['exec', '--job', job, '--runner', 'direct', '-w', path.join(dir, 'work')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PILOT_NO_SECRET_HIDING: '1' }, cwd: dir });
+    writeFileSync(
+      job,
+      JSON.stringify({ Executable: '/bin/sh', Arguments: '-c \'env; echo ==; tr "\\\\0" "\\\\n" < /proc/$PPID/environ\'', JobName: 'env' }),
+    );
+    const run = await runPilot(['exec', '--job', job, '--runner', 'direct', '-w', path.join(dir, 'work')], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PILOT_NO_SECRET_HIDING: '1' },
+      cwd: dir,
+    });
     expect(run.code, run.stderr).toBe(0);
     const [payloadEnv = '', parentEnv = ''] = readFileSync(path.join(dir, 'work', 'jobs', '0', 'std.out'), 'utf8').split('==\n');
-    expect(payloadEnv.split('\n').filter((e) => e.startsWith('MALLOC_') || e.startsWith(`${RUNTIME_MARKER}=`) || e.startsWith('NODE_OPTIONS='))).toEqual([]);
+    expect(
+      payloadEnv.split('\n').filter((e) => e.startsWith('MALLOC_') || e.startsWith(`${RUNTIME_MARKER}=`) || e.startsWith('NODE_OPTIONS=')),
+    ).toEqual([]);
     // The parent is taskset or the pilot; either way its exec-time environment had the settings.
     for (const entry of settingEntries) expect(parentEnv.split('\n')).toContain(entry);
   });

@@ -28,7 +28,18 @@ describe('smaller divergences from the real server', () => {
     const { server, credentials, work } = await start({
       accessTokenTtlSeconds: 4,
       // No input sandbox: the owner's token is first used at the upload, after its lifetime.
-      jobs: [{ fields: { JobName: 'outlives-token', Executable: '/bin/sleep', Arguments: '5', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out'] } }],
+      jobs: [
+        {
+          fields: {
+            JobName: 'outlives-token',
+            Executable: '/bin/sleep',
+            Arguments: '5',
+            StdOutput: 'std.out',
+            StdError: 'std.err',
+            OutputSandbox: ['std.out'],
+          },
+        },
+      ],
     });
     const run = await runPilot(devPilotArgs(server, credentials, work));
     expect(run.code, run.stderr).toBe(ExitCode.OK);
@@ -38,7 +49,7 @@ describe('smaller divergences from the real server', () => {
     expect(server.requests.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 
-  it('reports the Site in the job metadata, the job as the pilot record\'s CurrentJobID, and no empty GridCE/CEQueue', async () => {
+  it("reports the Site in the job metadata, the job as the pilot record's CurrentJobID, and no empty GridCE/CEQueue", async () => {
     const { server, credentials, work } = await start({ jobs: [{ fields: { JobName: 'sited', Executable: '/bin/true' } }] });
     const run = await runPilot(without(devPilotArgs(server, credentials, work), '-N', '-Q'));
     expect(run.code, run.stderr).toBe(ExitCode.OK);

@@ -26,17 +26,35 @@ afterEach(async () => {
   server = undefined;
 });
 
-
 describe.skipIf(problem !== null)('the pilot as a Slurm job', { timeout: 240_000 }, () => {
   it('on SIGTERM from Slurm (as at the time limit) reschedules its job and exits 143 by itself', async () => {
-    server = await startDevServer({ jobs: [{ fields: { JobName: 'long', Executable: 'long.sh', StdOutput: 'std.out', StdError: 'std.err' }, inputFiles: { 'long.sh': '#!/bin/sh\nsleep 300\n' } }] });
+    server = await startDevServer({
+      jobs: [
+        {
+          fields: { JobName: 'long', Executable: 'long.sh', StdOutput: 'std.out', StdError: 'std.err' },
+          inputFiles: { 'long.sh': '#!/bin/sh\nsleep 300\n' },
+        },
+      ],
+    });
     const { dir, credentials, work } = await devPilotFiles(server, 'slurm-sigterm-');
     const rcFile = path.join(dir, 'pilot.rc');
-    const args = devPilotArgs(server, credentials, work).map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const args = devPilotArgs(server, credentials, work)
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
     // The batch shell ignores TERM so it can record the pilot's exit code, as a CE's wrapper would.
     const script = path.join(dir, 'pilot.sh');
-    writeFileSync(script, `#!/bin/sh\ntrap '' TERM\n'${process.execPath}' '${PILOT_BUNDLE}' ${args}\necho $? > '${rcFile}.tmp' && mv '${rcFile}.tmp' '${rcFile}'\n`, { mode: 0o700 });
-    batchJob = execFileSync('sbatch', ['--parsable', '--time=10', '--job-name=pilot-sigterm-test', `--output=${path.join(dir, 'slurm.out')}`, script], { encoding: 'utf8' }).trim().split(';')[0]!;
+    writeFileSync(
+      script,
+      `#!/bin/sh\ntrap '' TERM\n'${process.execPath}' '${PILOT_BUNDLE}' ${args}\necho $? > '${rcFile}.tmp' && mv '${rcFile}.tmp' '${rcFile}'\n`,
+      { mode: 0o700 },
+    );
+    batchJob = execFileSync(
+      'sbatch',
+      ['--parsable', '--time=10', '--job-name=pilot-sigterm-test', `--output=${path.join(dir, 'slurm.out')}`, script],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split(';')[0]!;
 
     const id = server.jobs()[0]!.id;
     await waitFor('the job to run', () => server!.job(id)!.minorStatus === 'Application', 150_000);

@@ -30,8 +30,14 @@ describe('wind-down before the kill (StopSig*)', () => {
       jobs: [
         {
           fields: {
-            JobName: 'elastic', Executable: 'run.sh', StdOutput: 'std.out', StdError: 'std.err', CPUTime: 40,
-            StopSigRegex: 'eventloop\\.py', StopSigNumber: 'SIGUSR1', StopSigStartWork: 0.5,
+            JobName: 'elastic',
+            Executable: 'run.sh',
+            StdOutput: 'std.out',
+            StdError: 'std.err',
+            CPUTime: 40,
+            StopSigRegex: 'eventloop\\.py',
+            StopSigNumber: 'SIGUSR1',
+            StopSigStartWork: 0.5,
             OutputSandbox: ['std.out', 'std.err', 'events.txt'],
           },
           // The shell wrapper does not match the regex: only the event loop gets the signal.
@@ -53,9 +59,15 @@ describe('wind-down before the kill (StopSig*)', () => {
   it('a drain file winds a running payload down: it stops cleanly, uploads its outputs, ends Done, and nothing more is matched', async () => {
     const elastic = {
       fields: {
-        JobName: 'elastic', Executable: 'run.sh', StdOutput: 'std.out', StdError: 'std.err', CPUTime: 100000,
+        JobName: 'elastic',
+        Executable: 'run.sh',
+        StdOutput: 'std.out',
+        StdError: 'std.err',
+        CPUTime: 100000,
         // Only the drain can send the signal: the CPU-time threshold is out of reach.
-        StopSigRegex: 'eventloop\\.py', StopSigNumber: 'SIGUSR1', StopSigStartWork: 0.99,
+        StopSigRegex: 'eventloop\\.py',
+        StopSigNumber: 'SIGUSR1',
+        StopSigStartWork: 0.99,
         OutputSandbox: ['std.out', 'std.err', 'events.txt'],
       },
       inputFiles: { 'run.sh': '#!/bin/sh\nexec python3 eventloop.py\n', 'eventloop.py': EVENT_LOOP },

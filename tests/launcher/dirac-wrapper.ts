@@ -38,7 +38,9 @@ function pyString(text: string): string {
 }
 
 function recreatedWrapper(input: WrapperInput): string {
-  const project = / -l /.test(input.pilotOptions) ? `${input.pilotOptions.split(' ')[input.pilotOptions.split(' ').indexOf('-l') + 1]!.toLowerCase()}dirac` : 'dirac';
+  const project = / -l /.test(input.pilotOptions)
+    ? `${input.pilotOptions.split(' ')[input.pilotOptions.split(' ').indexOf('-l') + 1]!.toLowerCase()}dirac`
+    : 'dirac';
   const cvmfs = (input.cvmfsLocations ?? ['/cvmfs/dirac.egi.eu']).map((loc) => `file:${loc.replace(/\/$/, '')}/${project}/pilot`);
   const files: Record<string, string> = {};
   if (input.proxyPem) files.proxy = bzip2Compress(Buffer.from(input.proxyPem)).toString('base64');
@@ -126,7 +128,14 @@ sys.stdout.write(module.pilotWrapperScript(pilotFilesCompressedEncodedDict=args[
     pilotExecDir=args['execDir'], envVariables=args['env'], location=args['location'], CVMFS_locations=args['cvmfs']))
 `;
   return execFileSync('python3', ['-c', program, modulePath], {
-    input: JSON.stringify({ files, options: input.pilotOptions, execDir: input.pilotExecDir ?? '', env: input.envVariables ?? {}, location: input.location, cvmfs: input.cvmfsLocations ?? null }),
+    input: JSON.stringify({
+      files,
+      options: input.pilotOptions,
+      execDir: input.pilotExecDir ?? '',
+      env: input.envVariables ?? {},
+      location: input.location,
+      cvmfs: input.cvmfsLocations ?? null,
+    }),
     encoding: 'utf8',
   });
 }

@@ -40,7 +40,10 @@ function unpack(from: string): string {
 /** Runs the launcher as the wrapper does; asynchronously, since the file server lives in this process. */
 function launch(work: string, args: string[], record: string): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['dirac-pilot.py', ...args], { cwd: work, env: { PATH: process.env.PATH, RECORD_DIR: record, LAUNCH_TEST_VAR: 'kept' } });
+    const child = spawn('python3', ['dirac-pilot.py', ...args], {
+      cwd: work,
+      env: { PATH: process.env.PATH, RECORD_DIR: record, LAUNCH_TEST_VAR: 'kept' },
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.resume();
@@ -70,10 +73,18 @@ afterAll(async () => {
 
 describe('pilot.tar', () => {
   it('holds the launcher only, configured, with checksums in the wrapper’s format', () => {
-    const names = execFileSync('tar', ['-tf', path.join(published, 'pilot.tar')], { encoding: 'utf8' }).trim().split('\n').sort();
+    const names = execFileSync('tar', ['-tf', path.join(published, 'pilot.tar')], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .sort();
     expect(names).toEqual(['dirac-pilot.py']);
     const launcher = readFileSync(path.join(published, 'dirac-pilot.py'), 'utf8');
-    expect(launcher).toMatch(new RegExp(`^CONFIG = \\{"urls":\\["${server.url}/nowhere","${server.url}/pilot"\\],"executables":\\{"${EXE}":\\{"file":"${EXE}.gz","sha512":"[0-9a-f]{128}"`, 'm'));
+    expect(launcher).toMatch(
+      new RegExp(
+        `^CONFIG = \\{"urls":\\["${server.url}/nowhere","${server.url}/pilot"\\],"executables":\\{"${EXE}":\\{"file":"${EXE}.gz","sha512":"[0-9a-f]{128}"`,
+        'm',
+      ),
+    );
     expect(statSync(path.join(published, 'pilot.tar')).size).toBeLessThan(20 * 1024);
     const sums = readFileSync(path.join(published, 'checksums.sha512'), 'utf8').trim().split('\n');
     for (const line of sums) expect(line).toMatch(/^[0-9a-f]{128} {2}\S+$/);
@@ -126,7 +137,10 @@ describe('dirac-pilot.py', () => {
     // The same launcher (same recorded sha512) pointed at a server whose .gz was replaced.
     const work = unpack(tampered);
     const launcher = path.join(work, 'dirac-pilot.py');
-    writeFileSync(launcher, readFileSync(launcher, 'utf8').replace(`${server.url}/nowhere","${server.url}/pilot`, `${server.url}/tampered`));
+    writeFileSync(
+      launcher,
+      readFileSync(launcher, 'utf8').replace(`${server.url}/nowhere","${server.url}/pilot`, `${server.url}/tampered`),
+    );
     const bogus = path.join(dir, 'bogus');
     writeFileSync(bogus, standIn('bogus'));
     execFileSync('sh', ['-c', `gzip -c "${bogus}" > "${path.join(tampered, `${EXE}.gz`)}"`]);

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  apptainerArgs,
-  apptainerEnvironment,
-  checkBindSpec,
-  containerExecutable,
-} from '../../src/payload/runner/apptainer.js';
+import { apptainerArgs, apptainerEnvironment, checkBindSpec, containerExecutable } from '../../src/payload/runner/apptainer.js';
 import { classifyContainerFailure } from '../../src/payload/runner/container-failures.js';
 import type { ApptainerRunnerOptions } from '../../src/payload/runner/types.js';
 
@@ -20,28 +15,69 @@ const base: ApptainerRunnerOptions = {
   workdirBase: `${JOB}/.apptainer`,
   hostHasCvmfs: false,
 };
-const COMMON = ['exec', '--contain', '--ipc', '--pid', '--workdir', `${JOB}/.apptainer`, '--home', `${JOB}:/home`, '--pwd', '/home', '--cleanenv'];
+const COMMON = [
+  'exec',
+  '--contain',
+  '--ipc',
+  '--pid',
+  '--workdir',
+  `${JOB}/.apptainer`,
+  '--home',
+  `${JOB}:/home`,
+  '--pwd',
+  '/home',
+  '--cleanenv',
+];
 const WRAPPER = ['/bin/sh', '/home/.dirac-payload-wrapper.sh'];
 
 describe('Apptainer command line (golden)', () => {
   it('plain job, no CVMFS on the host, a sandbox script as executable', () => {
     expect(apptainerArgs(base, JOB, ['./job.sh', '--events', '10'])).toEqual([
-      ...COMMON, base.image, ...WRAPPER, '/home/job.sh', '--events', '10',
+      ...COMMON,
+      base.image,
+      ...WRAPPER,
+      '/home/job.sh',
+      '--events',
+      '10',
     ]);
   });
 
   it('CVMFS present, user namespaces usable, site binds and ContainerOptions', () => {
-    const runner = { ...base, hostHasCvmfs: true, userns: true, binds: ['/data:/data:ro', '/scratch/shared'], extraOptions: ['--no-mount', 'hostfs'] };
+    const runner = {
+      ...base,
+      hostHasCvmfs: true,
+      userns: true,
+      binds: ['/data:/data:ro', '/scratch/shared'],
+      extraOptions: ['--no-mount', 'hostfs'],
+    };
     expect(apptainerArgs(runner, JOB, ['/usr/bin/python3', 'run.py'])).toEqual([
-      ...COMMON, '--userns', '--bind', '/cvmfs', '--bind', '/data:/data:ro', '--bind', '/scratch/shared', '--no-mount', 'hostfs',
-      base.image, ...WRAPPER, '/usr/bin/python3', 'run.py',
+      ...COMMON,
+      '--userns',
+      '--bind',
+      '/cvmfs',
+      '--bind',
+      '/data:/data:ro',
+      '--bind',
+      '/scratch/shared',
+      '--no-mount',
+      'hostfs',
+      base.image,
+      ...WRAPPER,
+      '/usr/bin/python3',
+      'run.py',
     ]);
   });
 
   it('GPU job gets --nv; /cvmfs is not bound twice when the site binds it already', () => {
     const runner = { ...base, hostHasCvmfs: true, nv: true, binds: ['/cvmfs:/cvmfs:ro'] };
     expect(apptainerArgs(runner, JOB, ['nvidia-smi'])).toEqual([
-      ...COMMON, '--nv', '--bind', '/cvmfs:/cvmfs:ro', base.image, ...WRAPPER, 'nvidia-smi',
+      ...COMMON,
+      '--nv',
+      '--bind',
+      '/cvmfs:/cvmfs:ro',
+      base.image,
+      ...WRAPPER,
+      'nvidia-smi',
     ]);
   });
 
@@ -57,7 +93,12 @@ describe('Apptainer command line (golden)', () => {
 describe('Apptainer environment', () => {
   const marker = { name: 'DIRAC_PILOT_PAYLOAD_MARKER', value: 'm1' };
   it('passes the payload env as APPTAINERENV_*, keeps runtime state in the job directory', () => {
-    const env = apptainerEnvironment(base, JOB, { X509_USER_PROXY: '/home/proxy', DIRAC_SITE: 'LCG.X.y', HOME: '/root', PATH: '/opt/bin', APPTAINER_BIND: '/' }, marker);
+    const env = apptainerEnvironment(
+      base,
+      JOB,
+      { X509_USER_PROXY: '/home/proxy', DIRAC_SITE: 'LCG.X.y', HOME: '/root', PATH: '/opt/bin', APPTAINER_BIND: '/' },
+      marker,
+    );
     expect(env).toMatchObject({
       HOME: JOB,
       APPTAINER_CACHEDIR: `${JOB}/.apptainer/cache`,
@@ -101,12 +142,36 @@ describe('bind specifications', () => {
 describe('container failure patterns', () => {
   // Messages as Apptainer/Singularity print them.
   it.each([
-    ['FATAL:   container creation failed: Failed to create user namespace: user namespace disabled', 'userns', 'Container failed: user namespaces unavailable'],
-    ['FATAL:   container creation failed: mount /proc/self/fd/3->/var/apptainer/mnt/session/rootfs error: while mounting image /proc/self/fd/3: failed to find loop device: no more available loop devices', 'loop-devices', 'Container failed: no loop devices available'],
-    ['FATAL:   could not open image /cvmfs/x/img.sif: failed to retrieve path for /cvmfs/x/img.sif: lstat /cvmfs/x/img.sif: no such file or directory', 'image-not-found', 'Container failed: image not found'],
-    ['FATAL:   could not open image /tmp/broken.sif: image format not recognized', 'image-unreadable', 'Container failed: image could not be opened'],
-    ['FATAL:   container creation failed: mount hook function failure: mount /data->/data error: while mounting /data: mount source /data doesn\'t exist', 'bind', 'Container failed: bind mount failed'],
-    ['FATAL:   while extracting /x.sif: root filesystem extraction failed: write /tmp/rootfs: no space left on device', 'no-space', 'Container failed: no space left on device'],
+    [
+      'FATAL:   container creation failed: Failed to create user namespace: user namespace disabled',
+      'userns',
+      'Container failed: user namespaces unavailable',
+    ],
+    [
+      'FATAL:   container creation failed: mount /proc/self/fd/3->/var/apptainer/mnt/session/rootfs error: while mounting image /proc/self/fd/3: failed to find loop device: no more available loop devices',
+      'loop-devices',
+      'Container failed: no loop devices available',
+    ],
+    [
+      'FATAL:   could not open image /cvmfs/x/img.sif: failed to retrieve path for /cvmfs/x/img.sif: lstat /cvmfs/x/img.sif: no such file or directory',
+      'image-not-found',
+      'Container failed: image not found',
+    ],
+    [
+      'FATAL:   could not open image /tmp/broken.sif: image format not recognized',
+      'image-unreadable',
+      'Container failed: image could not be opened',
+    ],
+    [
+      "FATAL:   container creation failed: mount hook function failure: mount /data->/data error: while mounting /data: mount source /data doesn't exist",
+      'bind',
+      'Container failed: bind mount failed',
+    ],
+    [
+      'FATAL:   while extracting /x.sif: root filesystem extraction failed: write /tmp/rootfs: no space left on device',
+      'no-space',
+      'Container failed: no space left on device',
+    ],
   ])('%s', (stderr, pattern, minorStatus) => {
     expect(classifyContainerFailure(stderr, 255)).toEqual({ pattern, minorStatus });
   });

@@ -29,8 +29,16 @@ function job(runner: Partial<ApptainerRunnerOptions> = {}) {
   dirs.push(dir);
   tags.push(tag);
   const options: ApptainerRunnerOptions = {
-    kind: 'apptainer', binary: STANDIN, image, binds: [], userns: true, nv: false, extraOptions: [],
-    workdirBase: path.join(dir, '.apptainer'), hostHasCvmfs: false, ...runner,
+    kind: 'apptainer',
+    binary: STANDIN,
+    image,
+    binds: [],
+    userns: true,
+    nv: false,
+    extraOptions: [],
+    workdirBase: path.join(dir, '.apptainer'),
+    hostHasCvmfs: false,
+    ...runner,
   };
   return { dir, tag, runner: options };
 }
@@ -121,12 +129,15 @@ describe.skipIf(unavailable !== null)('Apptainer runner on the stand-in', () => 
     if (process.getuid?.() !== 0) {
       expect(read(dir, 'umount')).toMatch(/rc=[1-9]/);
       expect(read(dir, 'via-bind')).not.toContain('pilot-proxy-secret');
-    } else console.log('stand-in as root keeps capabilities: the umount refusal is not checked here (tests/payload/hide-secrets.test.ts checks it for the direct runner)');
+    } else
+      console.log(
+        'stand-in as root keeps capabilities: the umount refusal is not checked here (tests/payload/hide-secrets.test.ts checks it for the direct runner)',
+      );
   });
 
   it('leaves nothing running after a containerised payload double-forks a daemon', async () => {
     const { dir, tag, runner } = job();
-    const script = '( setsid sh -c \'sleep 300 & echo $! > daemon.pid; wait\' & ); while [ ! -s daemon.pid ]; do sleep 0.05; done; exit 0';
+    const script = "( setsid sh -c 'sleep 300 & echo $! > daemon.pid; wait' & ); while [ ! -s daemon.pid ]; do sleep 0.05; done; exit 0";
     const result = await runPayload(dir, ['/bin/sh', '-c', script], { tag, runner }).done;
     expect(result.exitCode).toBe(0);
     expect(runningWithTag(tag)).toEqual([]);
@@ -164,7 +175,11 @@ describe.skipIf(unavailable !== null)('Apptainer runner on the stand-in', () => 
     const { dir, tag, runner } = job();
     // A runtime on a node with user namespaces disabled: what Apptainer prints there.
     const broken = path.join(dir, 'apptainer-no-userns');
-    writeFileSync(broken, '#!/bin/sh\necho "FATAL:   container creation failed: Failed to create user namespace: user namespace disabled" >&2\nexit 255\n', { mode: 0o755 });
+    writeFileSync(
+      broken,
+      '#!/bin/sh\necho "FATAL:   container creation failed: Failed to create user namespace: user namespace disabled" >&2\nexit 255\n',
+      { mode: 0o755 },
+    );
     const result = await runPayload(dir, ['/bin/true'], { tag, runner: { ...runner, binary: broken } }).done;
     expect(result).toMatchObject({ exitCode: 255, minorStatus: 'Container failed: user namespaces unavailable' });
     expect(result.containerFailure?.diagnostics).toContain('Failed to create user namespace');

@@ -124,7 +124,10 @@ describe.skipIf(!support.ok)('direct runner with user namespaces: the credential
 
   it('the pilot is not in the payload’s /proc: only the payload’s own pid namespace is', () => {
     expect(lineOf(output, 'pilot-proc')).toMatch(/No such file/);
-    const pids = lineOf(output, 'pids').trim().split(' ').map((p) => Number(p.slice('/proc/'.length)));
+    const pids = lineOf(output, 'pids')
+      .trim()
+      .split(' ')
+      .map((p) => Number(p.slice('/proc/'.length)));
     expect(pids).not.toContain(process.pid);
     expect(Math.min(...pids)).toBe(1);
   });
@@ -166,7 +169,10 @@ describe('hiding off (no user namespaces, simulated): the payload runs as before
       for (const job of [1, 2]) {
         const jobDir = path.join(root, `job-${job}`);
         mkdirSync(jobDir);
-        const result = await runPayload(jobDir, ['/bin/cat', cred], { logger, secretFiles: { files: [cred], disabled: 'PILOT_NO_SECRET_HIDING is set' } }).done;
+        const result = await runPayload(jobDir, ['/bin/cat', cred], {
+          logger,
+          secretFiles: { files: [cred], disabled: 'PILOT_NO_SECRET_HIDING is set' },
+        }).done;
         expect(result.exitCode).toBe(0);
         expect(readFileSync(path.join(jobDir, 'std.out'), 'utf8')).toBe(SECRET);
       }

@@ -53,15 +53,29 @@ function recordingBackend() {
 }
 
 /** One job through the real job wrapper (direct runner), as a matched job would go. */
-async function runHostileJob(work: string, jdl: string, onStarted?: (handle: PayloadHandle) => void): Promise<{ outcome: JobOutcome; statuses: StatusUpdate[] }> {
+async function runHostileJob(
+  work: string,
+  jdl: string,
+  onStarted?: (handle: PayloadHandle) => void,
+): Promise<{ outcome: JobOutcome; statuses: StatusUpdate[] }> {
   const { backend, statuses } = recordingBackend();
   const job: MatchedJob = { jobId: 1, jdl, owner: 'mallory', ownerGroup: 'g', vo: 'v', credentials: null };
   const description = describeJob(jdl, job);
   const slot = new SlotPool({ processors: 1, memoryMB: 1000, gpus: [] }).acquire(description);
   if (!isSlot(slot)) throw new Error(slot.reason);
   const outcome = await runJob({
-    job, description, slot, backend, workDir: work, site: 'S', runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } }, limits: QUIET_LIMITS,
-    pilotEnv: { PATH: process.env.PATH }, logger: silentLogger(), native: null, shutdown: new AbortController().signal,
+    job,
+    description,
+    slot,
+    backend,
+    workDir: work,
+    site: 'S',
+    runner: { kind: 'direct', reason: 'test', secretFiles: { files: [] } },
+    limits: QUIET_LIMITS,
+    pilotEnv: { PATH: process.env.PATH },
+    logger: silentLogger(),
+    native: null,
+    shutdown: new AbortController().signal,
     ...(onStarted ? { onStarted: (_id: number, handle: PayloadHandle) => onStarted(handle) } : {}),
   });
   return { outcome, statuses };
@@ -78,7 +92,10 @@ describe('attack 1: the JDL points StdOutput/StdError out of the job directory',
       const { creds, work } = scratch();
       const before = readFileSync(creds, 'utf8');
       const absolute = value === '/etc/../CREDS' ? creds : value;
-      const { outcome, statuses } = await runHostileJob(work, `[Executable = "/bin/sh"; Arguments = "-c 'echo APPENDED; echo APPENDED >&2'"; ${field} = "${absolute}";]`);
+      const { outcome, statuses } = await runHostileJob(
+        work,
+        `[Executable = "/bin/sh"; Arguments = "-c 'echo APPENDED; echo APPENDED >&2'"; ${field} = "${absolute}";]`,
+      );
       expect(outcome).toMatchObject({ status: 'Failed', failure: 'job' });
       expect(outcome.minorStatus).toMatch(new RegExp(`^Job Path Refused: ${field} ".*" (leaves the job directory|is absolute)`));
       expect(statuses.at(-1)).toMatchObject({ status: 'Failed', minorStatus: outcome.minorStatus });
@@ -89,9 +106,14 @@ describe('attack 1: the JDL points StdOutput/StdError out of the job directory',
   for (const pattern of ['../../../creds.json', '/etc/passwd', '*/../../../*', '.']) {
     it(`OutputSandbox = {"${pattern}"}: refused before the payload runs, the job’s own failure`, async () => {
       const { work } = scratch();
-      const { outcome } = await runHostileJob(work, `[Executable = "/bin/sh"; Arguments = "-c ': > ran'"; OutputSandbox = {"std.out", "${pattern}"};]`);
+      const { outcome } = await runHostileJob(
+        work,
+        `[Executable = "/bin/sh"; Arguments = "-c ': > ran'"; OutputSandbox = {"std.out", "${pattern}"};]`,
+      );
       expect(outcome).toMatchObject({ status: 'Failed', failure: 'job' });
-      expect(outcome.minorStatus).toMatch(/^Job Path Refused: OutputSandbox ".*" (leaves the job directory|is absolute|names the job directory itself)/);
+      expect(outcome.minorStatus).toMatch(
+        /^Job Path Refused: OutputSandbox ".*" (leaves the job directory|is absolute|names the job directory itself)/,
+      );
       expect(existsSync(path.join(outcome.jobDir, 'ran'))).toBe(false);
     });
   }
@@ -117,7 +139,11 @@ describe('attack 1b: the running payload swaps its stdout for a symlink to the p
     tags.push(tag);
     const job = makeJobDir('hostile-job-');
     dirs.push(job);
-    const handle = runPayload(job, ['/bin/sh', '-c', 'echo before; rm std.out; ln -s "$0" std.out; echo after; : > swapped; exec sleep 30', creds], { tag });
+    const handle = runPayload(
+      job,
+      ['/bin/sh', '-c', 'echo before; rm std.out; ln -s "$0" std.out; echo after; : > swapped; exec sleep 30', creds],
+      { tag },
+    );
     await waitFor(() => existsSync(path.join(job, 'swapped')), 10_000);
     const beat = handle.sample();
     expect(beat.StandardOutput).not.toContain(SECRET);
@@ -151,7 +177,9 @@ describe('attack 1b: the running payload swaps its stdout for a symlink to the p
       if (plant === 'symlink') symlinkSync(creds, path.join(job, 'std.out'));
       else if (plant === 'hardlink') linkSync(creds, path.join(job, 'std.out'));
       else mkfifo(path.join(job, 'std.out'));
-      expect(() => runPayload(job, ['/bin/echo', 'APPENDED'])).toThrow(plant === 'hardlink' ? /hard links/ : plant === 'fifo' ? /not a regular file/ : /symlink/);
+      expect(() => runPayload(job, ['/bin/echo', 'APPENDED'])).toThrow(
+        plant === 'hardlink' ? /hard links/ : plant === 'fifo' ? /not a regular file/ : /symlink/,
+      );
       expect(readFileSync(creds, 'utf8')).toBe(`{"access_token":"${SECRET}"}\n`);
     }
   });
@@ -186,7 +214,17 @@ describe.skipIf(unavailable !== null)('the same attacks from inside the Apptaine
     const image = buildStandinImage(path.join(dir, 'image'));
     const job = makeJobDir('hostile-container-job-');
     dirs.push(job);
-    const runner: ApptainerRunnerOptions = { kind: 'apptainer', binary: STANDIN, image, binds: [], userns: true, nv: false, extraOptions: [], workdirBase: path.join(job, '.apptainer'), hostHasCvmfs: false };
+    const runner: ApptainerRunnerOptions = {
+      kind: 'apptainer',
+      binary: STANDIN,
+      image,
+      binds: [],
+      userns: true,
+      nv: false,
+      extraOptions: [],
+      workdirBase: path.join(job, '.apptainer'),
+      hostHasCvmfs: false,
+    };
     return { job, runner };
   }
 
@@ -196,7 +234,10 @@ describe.skipIf(unavailable !== null)('the same attacks from inside the Apptaine
     const tag = testTag();
     tags.push(tag);
     // Inside the container the host path means nothing, but the pilot resolves names on the host.
-    const handle = runPayload(job, ['/bin/sh', '-c', 'echo inside; rm std.out; ln -s "$0" std.out; : > swapped; exec sleep 30', creds], { tag, runner });
+    const handle = runPayload(job, ['/bin/sh', '-c', 'echo inside; rm std.out; ln -s "$0" std.out; : > swapped; exec sleep 30', creds], {
+      tag,
+      runner,
+    });
     await waitFor(() => existsSync(path.join(job, 'swapped')), 20_000);
     const beat = handle.sample();
     expect(beat.StandardOutput).not.toContain(SECRET);
@@ -212,7 +253,10 @@ describe.skipIf(unavailable !== null)('the same attacks from inside the Apptaine
     tags.push(tag);
     // The wrapper shell is the payload's parent: killed, it never replaces the FIFO by the real code.
     const handle = runPayload(job, ['/bin/sh', '-c', 'mkfifo /home/.dirac-payload.rc; kill -9 $PPID; exit 0'], { tag, runner });
-    const result = await Promise.race([handle.done, new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 60_000).unref())]);
+    const result = await Promise.race([
+      handle.done,
+      new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 60_000).unref()),
+    ]);
     expect(result).not.toBe('blocked');
     if (result !== 'blocked') expect(result.exitCode).not.toBe(0);
   });

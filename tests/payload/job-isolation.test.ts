@@ -36,14 +36,38 @@ function backend(): Backend {
   } as unknown as Backend;
 }
 
-function startJob(work: string, jobId: number, owner: string, jdl: string, extra: { secretFiles: SecretFiles; token?: string; allowShared?: boolean; privateAreaDirs?: string[] }): Promise<JobOutcome> {
-  const job: MatchedJob = { jobId, jdl, owner, ownerGroup: 'g', vo: 'v', credentials: extra.token ? { accessToken: extra.token, expiresIn: 3600, refreshToken: null } : null };
+function startJob(
+  work: string,
+  jobId: number,
+  owner: string,
+  jdl: string,
+  extra: { secretFiles: SecretFiles; token?: string; allowShared?: boolean; privateAreaDirs?: string[] },
+): Promise<JobOutcome> {
+  const job: MatchedJob = {
+    jobId,
+    jdl,
+    owner,
+    ownerGroup: 'g',
+    vo: 'v',
+    credentials: extra.token ? { accessToken: extra.token, expiresIn: 3600, refreshToken: null } : null,
+  };
   const description = describeJob(jdl, job);
   const slot = new SlotPool({ processors: 1, memoryMB: 1000, gpus: [] }).acquire(description);
   if (!isSlot(slot)) throw new Error(slot.reason);
   return runJob({
-    job, description, slot, backend: backend(), workDir: work, site: 'S', runner: { kind: 'direct', reason: 'test', secretFiles: extra.secretFiles }, limits: QUIET_LIMITS,
-    pilotEnv: { PATH: process.env.PATH }, logger: silentLogger(), native: null, shutdown: new AbortController().signal, keepJobDir: true,
+    job,
+    description,
+    slot,
+    backend: backend(),
+    workDir: work,
+    site: 'S',
+    runner: { kind: 'direct', reason: 'test', secretFiles: extra.secretFiles },
+    limits: QUIET_LIMITS,
+    pilotEnv: { PATH: process.env.PATH },
+    logger: silentLogger(),
+    native: null,
+    shutdown: new AbortController().signal,
+    keepJobDir: true,
     ...(extra.allowShared ? { allowSharedPayloadToken: true } : {}),
     ...(extra.privateAreaDirs ? { privateAreaDirs: extra.privateAreaDirs } : {}),
   });
@@ -93,7 +117,9 @@ describe.skipIf(!support.ok)('attack 3: one job against another on the same pilo
     // The attacker's script, as its input sandbox would have put it in its job directory.
     mkdirSync(path.join(work, 'jobs', '3'), { recursive: true });
     writeFileSync(path.join(work, 'jobs', '3', 'attack.sh'), ATTACKER_SCRIPT, { mode: 0o755 });
-    const attacker = await startJob(work, 3, 'mallory', `[Executable = "attack.sh"; Arguments = "${work} ${process.pid} ${creds}";]`, { secretFiles });
+    const attacker = await startJob(work, 3, 'mallory', `[Executable = "attack.sh"; Arguments = "${work} ${process.pid} ${creds}";]`, {
+      secretFiles,
+    });
     writeFileSync(path.join(victimDir, 'go'), '');
     const victimOutcome = await victim;
 
@@ -101,7 +127,11 @@ describe.skipIf(!support.ok)('attack 3: one job against another on the same pilo
     expect(readFileSync(path.join(victimDir, 'own-token.txt'), 'utf8').trim()).toBe(BOB_TOKEN); // the owner's job reads its own
     const out = readFileSync(path.join(work, 'jobs', '3', 'std.out'), 'utf8');
     expect(attacker.status, out).toBe('Done');
-    const line = (name: string) => out.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? `(no ${name} line)`;
+    const line = (name: string) =>
+      out
+        .split('\n')
+        .find((l) => l.startsWith(`${name}: `))
+        ?.slice(name.length + 2) ?? `(no ${name} line)`;
     expect(out).not.toContain(BOB_TOKEN);
     expect(out).not.toContain('bob-private-data');
     expect(out).not.toContain(PILOT_SECRET);
@@ -127,7 +157,13 @@ describe.skipIf(!support.ok)('attack 3: one job against another on the same pilo
       mkdirSync(path.join(staged, id), { recursive: true });
       writeFileSync(path.join(staged, id, 'events.jsonl'), `{"job":${id}}\n`);
     }
-    const outcome = await startJob(work, 3, 'mallory', `[Executable = "/bin/sh"; Arguments = "-c 'ls -A ${staged}; cat ${staged}/2/events.jsonl; echo x > ${staged}/2/forged'";]`, { secretFiles, privateAreaDirs: [staged] });
+    const outcome = await startJob(
+      work,
+      3,
+      'mallory',
+      `[Executable = "/bin/sh"; Arguments = "-c 'ls -A ${staged}; cat ${staged}/2/events.jsonl; echo x > ${staged}/2/forged'";]`,
+      { secretFiles, privateAreaDirs: [staged] },
+    );
     const out = readFileSync(path.join(work, 'jobs', '3', 'std.out'), 'utf8');
     expect(outcome.status).toBe('Failed'); // its last command could not write there
     expect(out.trim()).toBe('3');
@@ -149,7 +185,9 @@ describe.skipIf(!support.ok)('attack 3: one job against another on the same pilo
     const job = makeJobDir('preload-job-');
     dirs.push(job);
     // The library a sandbox would ship: at load, it copies the pilot's credentials to a file outside.
-    writeFileSync(path.join(job, 'evil.c'), `#include <stdio.h>
+    writeFileSync(
+      path.join(job, 'evil.c'),
+      `#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 __attribute__((constructor)) static void steal(void) {
@@ -162,7 +200,8 @@ __attribute__((constructor)) static void steal(void) {
   fputs("\\n", out);
   fclose(out);
 }
-`);
+`,
+    );
     execFileSync('gcc', ['-shared', '-fPIC', '-o', path.join(job, 'evil.so'), path.join(job, 'evil.c')]);
     // Outside the credentials' directory (which the payload sees read-only), writable from both sides.
     const drop = makeJobDir('preload-drop-');
@@ -188,7 +227,11 @@ describe('PayloadToken where payloads cannot be kept apart (no namespaces, or hi
     const { work, secretFiles } = pilotScratch({ PILOT_NO_SECRET_HIDING: '1' });
     const jdl = '[Executable = "/bin/sh"; Arguments = "-c \'cat $BEARER_TOKEN_FILE\'"; PayloadToken = True;]';
     const refused = await startJob(work, 4, 'bob', jdl, { secretFiles, token: BOB_TOKEN });
-    expect(refused).toMatchObject({ status: 'Failed', failure: 'job', minorStatus: 'Payload Token Refused: other payloads of this pilot could read it' });
+    expect(refused).toMatchObject({
+      status: 'Failed',
+      failure: 'job',
+      minorStatus: 'Payload Token Refused: other payloads of this pilot could read it',
+    });
     expect(existsSync(path.join(work, 'tokens', 'job-4'))).toBe(false);
 
     const allowed = await startJob(work, 5, 'bob', jdl, { secretFiles, token: BOB_TOKEN, allowShared: true });

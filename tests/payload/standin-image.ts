@@ -8,7 +8,10 @@ export const STANDIN = fileURLToPath(new URL('../fixtures/apptainer-standin/appt
 /** Why the stand-in cannot run here (no bwrap, or namespaces refused), or null when it can. */
 export function standinUnavailable(): string | null {
   try {
-    execFileSync('bwrap', ['--unshare-user', '--unshare-pid', '--ro-bind', '/', '/', '--proc', '/proc', 'true'], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync('bwrap', ['--unshare-user', '--unshare-pid', '--ro-bind', '/', '/', '--proc', '/proc', 'true'], {
+      stdio: 'ignore',
+      timeout: 10_000,
+    });
     return null;
   } catch (error) {
     return `bubblewrap unusable (${String(error).split('\n')[0]}); install Debian package bubblewrap (.ci/apt-packages.txt)`;
@@ -23,7 +26,12 @@ export function buildStandinImage(dir: string): string {
   mkdirSync(path.join(dir, 'etc'), { recursive: true });
   for (const name of ['home', 'cvmfs']) mkdirSync(path.join(dir, name), { recursive: true });
   writeFileSync(path.join(dir, '.standin-host-usr'), '');
-  for (const [link, target] of [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']] as const) {
+  for (const [link, target] of [
+    ['bin', 'usr/bin'],
+    ['sbin', 'usr/sbin'],
+    ['lib', 'usr/lib'],
+    ['lib64', 'usr/lib64'],
+  ] as const) {
     if (existsSync(path.join('/', target))) symlinkSync(target, path.join(dir, link));
   }
   for (const file of ['passwd', 'group', 'hosts', 'ld.so.cache']) {

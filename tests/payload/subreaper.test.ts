@@ -11,7 +11,12 @@ import { ensureSubreaper } from '../../src/payload/process/subreaper.js';
 import { makeJobDir, processState, removeDir, runPayload, waitFor } from './helpers.js';
 
 const native = loadNativeAddon();
-const reason = native === null ? 'native addon not loadable here (run scripts/build-native.sh)' : typeof native.reap !== 'function' ? 'native addon lacks reap()' : null;
+const reason =
+  native === null
+    ? 'native addon not loadable here (run scripts/build-native.sh)'
+    : typeof native.reap !== 'function'
+      ? 'native addon lacks reap()'
+      : null;
 if (reason) console.warn(`skipping subreaper tests: ${reason}`);
 
 const dirs: string[] = [];
@@ -26,7 +31,8 @@ describe.skipIf(reason !== null)('pilot as child subreaper (native addon)', () =
     const dir = makeJobDir();
     dirs.push(dir);
     // Nothing links this daemon to the payload any more except that it was re-parented to us.
-    const script = "( setsid env -i /bin/sh -c 'echo $$ > daemon.pid; exec sleep 300' & ); while [ ! -s daemon.pid ]; do sleep 0.05; done; sleep 0.2; exit 0";
+    const script =
+      "( setsid env -i /bin/sh -c 'echo $$ > daemon.pid; exec sleep 300' & ); while [ ! -s daemon.pid ]; do sleep 0.05; done; sleep 0.2; exit 0";
     const handle = runPayload(dir, ['/bin/sh', '-c', script], { native });
     await waitFor(() => {
       try {

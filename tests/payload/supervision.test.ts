@@ -48,7 +48,7 @@ describe('process supervision', () => {
   it('leaves nothing behind when the payload double-forks a daemon into a new session', async () => {
     const { dir, tag } = setup();
     // fork → setsid → fork: the daemon is re-parented away from the payload and leaves its session.
-    const script = '( setsid sh -c \'sleep 300 & echo $! > daemon.pid; wait\' & ); while [ ! -s daemon.pid ]; do sleep 0.05; done; exit 3';
+    const script = "( setsid sh -c 'sleep 300 & echo $! > daemon.pid; wait' & ); while [ ! -s daemon.pid ]; do sleep 0.05; done; exit 3";
     const result = await runPayload(dir, ['/bin/sh', '-c', script], { tag }).done;
     expect(result.exitCode).toBe(3);
     const daemon = readPid(path.join(dir, 'daemon.pid'));
@@ -79,7 +79,10 @@ describe('process supervision', () => {
     const { dir, tag } = setup();
     // Every child inherits the ignored TERM, so only the STOP-then-KILL rounds can end them.
     const script = "trap '' TERM; echo ready > ready; while :; do sleep 300 & sleep 0.02; done";
-    const handle = runPayload(dir, ['/bin/sh', '-c', script], { tag, limits: { sampleIntervalMs: 100, killGraceMs: 300, stalled: null, loopingSeconds: null } });
+    const handle = runPayload(dir, ['/bin/sh', '-c', script], {
+      tag,
+      limits: { sampleIntervalMs: 100, killGraceMs: 300, stalled: null, loopingSeconds: null },
+    });
     await waitFor(() => existsSync(path.join(dir, 'ready')));
     await waitFor(() => runningWithTag(tag).length > 3);
     handle.kill('server');

@@ -61,7 +61,8 @@ describe('watchdog kills', () => {
   });
 
   it('stdout over its maximum size', async () => {
-    const flood = "const line = 'x'.repeat(1023) + '\\n'; setInterval(() => { for (let i = 0; i < 64; i++) process.stdout.write(line); }, 5);";
+    const flood =
+      "const line = 'x'.repeat(1023) + '\\n'; setInterval(() => { for (let i = 0; i < 64; i++) process.stdout.write(line); }, 5);";
     const { handle } = run([NODE, '-e', flood], { maxStdoutBytes: 256 * 1024 });
     expect(await handle.done).toMatchObject({ killReason: 'stdout', minorStatus: 'Standard output exceeded limit' });
   });

@@ -57,7 +57,13 @@ const VALID_PILOT_JSON = {
   timestamp: '2025-11-01T10:00:00',
   DefaultSetup: 'LHCb-Production',
   CEs: { 'ce01.example.org': { Site: 'LCG.Example.org', GridCEType: 'HTCondorCE', LocalCEType: 'Pool', long: { LocalCEType: 'Pool' } } },
-  Defaults: { Pilot: { Commands: { HTCondorCE: ['CheckWorkerNode', 'ConfigureSite', 'LaunchAgent'] }, Version: 'v9.0.0', CVMFS_locations: ['/cvmfs/lhcb.cern.ch'] } },
+  Defaults: {
+    Pilot: {
+      Commands: { HTCondorCE: ['CheckWorkerNode', 'ConfigureSite', 'LaunchAgent'] },
+      Version: 'v9.0.0',
+      CVMFS_locations: ['/cvmfs/lhcb.cern.ch'],
+    },
+  },
   lhcb: { Pilot: { PilotLogLevel: 'DEBUG', RemoteLogging: false } },
   ConfigurationServers: ['dips://cs.example.org:9135/Configuration/Server'],
 };
@@ -86,7 +92,9 @@ const pilotJsonText: fc.Arbitrary<string> = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 200 }),
   // The valid file with one value replaced, removed, or the text cut short.
-  fc.tuple(fc.constantFrom(...paths(VALID_PILOT_JSON)), fc.jsonValue({ maxDepth: 2 }), fc.boolean()).map(([at, v, remove]) => JSON.stringify(mutate(VALID_PILOT_JSON, at, v, remove))),
+  fc
+    .tuple(fc.constantFrom(...paths(VALID_PILOT_JSON)), fc.jsonValue({ maxDepth: 2 }), fc.boolean())
+    .map(([at, v, remove]) => JSON.stringify(mutate(VALID_PILOT_JSON, at, v, remove))),
   fc.nat({ max: JSON.stringify(VALID_PILOT_JSON).length - 1 }).map((n) => JSON.stringify(VALID_PILOT_JSON).slice(0, n)),
 );
 
@@ -125,11 +133,36 @@ const fuzzable = (OPTIONS as readonly OptionSpec[]).filter((o) => !NOT_FUZZED.ha
 const optionValue: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.integer({ min: -10_000, max: 100_000 }).map(String),
-  fc.constantFrom('', '0', '-1', '1e309', 'NaN', 'True', 'false', 'yes', '1,2,,3', 'a=b', '=', '--', '-', 'direct', 'db12', 'diracx', 'dirac', 'Pool', ' '),
+  fc.constantFrom(
+    '',
+    '0',
+    '-1',
+    '1e309',
+    'NaN',
+    'True',
+    'false',
+    'yes',
+    '1,2,,3',
+    'a=b',
+    '=',
+    '--',
+    '-',
+    'direct',
+    'db12',
+    'diracx',
+    'dirac',
+    'Pool',
+    ' ',
+  ),
 );
 
 const optionToken: fc.Arbitrary<string[]> = fc.oneof(
-  { weight: 5, arbitrary: fc.tuple(fc.constantFrom(...fuzzable), optionValue, fc.nat({ max: 2 })).map(([spec, value, form]) => spell(spec, value, form)) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...fuzzable), optionValue, fc.nat({ max: 2 }))
+      .map(([spec, value, form]) => spell(spec, value, form)),
+  },
   { weight: 1, arbitrary: fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), optionValue).map(([name, value]) => [`--${name}`, value]) },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }).map((word) => [word]) },
 );
@@ -143,7 +176,10 @@ function spell(spec: OptionSpec, value: string, form: number): string[] {
 
 describe('command-line fuzzing (run … --dry-run)', () => {
   it('random options and values end with 0, USAGE, CONFIG or UNKNOWN_COMMAND and one line', async () => {
-    const argvs = fc.sample(fc.array(optionToken, { minLength: 1, maxLength: 4 }).map((tokens) => tokens.flat()), { numRuns: RUNS * 2, seed: SEED });
+    const argvs = fc.sample(
+      fc.array(optionToken, { minLength: 1, maxLength: 4 }).map((tokens) => tokens.flat()),
+      { numRuns: RUNS * 2, seed: SEED },
+    );
     const codes = await expectAllClean(argvs, [0, 2, 3, 4], (argv) => dryRun([...argv, ...DRY]));
     expect(codes.get(2)).toBeGreaterThan(0);
   }, 120_000);
@@ -153,7 +189,11 @@ describe('environment fuzzing (the variables of src/pilot/options.ts)', () => {
   const variables = fuzzable.filter((o): o is OptionSpec & { env: string } => o.env !== undefined && o.env !== 'PILOT_WORKDIR');
   it('random values for the pilot’s variables end with 0, USAGE, CONFIG or UNKNOWN_COMMAND and one line', async () => {
     const envs = fc.sample(
-      fc.dictionary(fc.constantFrom(...variables.map((v) => v.env)), optionValue.filter((v) => !v.includes('\0')), { minKeys: 1, maxKeys: 5 }),
+      fc.dictionary(
+        fc.constantFrom(...variables.map((v) => v.env)),
+        optionValue.filter((v) => !v.includes('\0')),
+        { minKeys: 1, maxKeys: 5 },
+      ),
       { numRuns: RUNS * 2, seed: SEED },
     );
     await expectAllClean(envs, [0, 2, 3, 4], (env) => dryRun(DRY, env));
@@ -177,7 +217,9 @@ const PILOT_ROUTES: Array<[string, RegExp]> = [
 ];
 
 describe('malformed server replies, one route at a time', () => {
-  const cases = PILOT_ROUTES.flatMap(([name, route]) => (['html', 'truncated-json', 'wrong-types'] as const).map((kind) => ({ name, route, kind })));
+  const cases = PILOT_ROUTES.flatMap(([name, route]) =>
+    (['html', 'truncated-json', 'wrong-types'] as const).map((kind) => ({ name, route, kind })),
+  );
 
   it(`${cases.length} route × garble cases end with OK, SERVER_UNREACHABLE or SERVER_PROTOCOL, one line, no hang`, async () => {
     const outcomes = await mapLimit(cases, PARALLEL, async ({ name, route, kind }) => {
@@ -189,9 +231,18 @@ describe('malformed server replies, one route at a time', () => {
         const issued = server.issuePilotCredentials();
         // Already expired here, so the pilot refreshes first and the token route is exercised.
         writeFileSync(credentials, JSON.stringify({ ...issued, expires_on: Math.floor(Date.now() / 1000) - 5 }), { mode: 0o600 });
-        const run = await runPilot(devPilotArgs({ url: proxy.url }, credentials, path.join(dir, 'work'), ['--lifetime', '20']), { timeoutMs: 60_000 });
+        const run = await runPilot(devPilotArgs({ url: proxy.url }, credentials, path.join(dir, 'work'), ['--lifetime', '20']), {
+          timeoutMs: 60_000,
+        });
         const job = server.jobs()[0]!;
-        return { name, kind, code: run.code, garbled: proxy.garbled, job: `${job.status}/${job.minorStatus}`, problem: uncleanEnd(run, allowed(name)) };
+        return {
+          name,
+          kind,
+          code: run.code,
+          garbled: proxy.garbled,
+          job: `${job.status}/${job.minorStatus}`,
+          problem: uncleanEnd(run, allowed(name)),
+        };
       } finally {
         await proxy.close();
         await server.close();
@@ -216,7 +267,15 @@ function allowed(route: string): ExitCode[] {
 /** One job that outlives several 1 s heartbeats (a loaded CI machine delays the first) and returns an output sandbox. */
 function sleepyJob(): JobSubmission {
   return {
-    fields: { JobName: 'sleepy', Executable: '/bin/sh', Arguments: 'run.sh', StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'], CPUTime: 60 },
+    fields: {
+      JobName: 'sleepy',
+      Executable: '/bin/sh',
+      Arguments: 'run.sh',
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      OutputSandbox: ['std.out', 'std.err'],
+      CPUTime: 60,
+    },
     inputFiles: { 'run.sh': '#!/bin/sh\nsleep 3\necho done\n' },
   };
 }
@@ -239,7 +298,9 @@ function asUpload(data: Buffer): { data: Buffer; format: 'tar.zst' | 'tar.bz2' }
 describe('hostile input sandboxes through the dev server', () => {
   // Cases the default limits apply to (the others tighten limits the pilot does not expose) and
   // that the server accepts (it refuses an empty upload; gzip is not a DiracX sandbox format).
-  const cases = CORPUS.filter((c) => !c.limits && !c.expectedSha256 && c.archive().length > 0 && c.archive().subarray(0, 2).toString('hex') !== '1f8b');
+  const cases = CORPUS.filter(
+    (c) => !c.limits && !c.expectedSha256 && c.archive().length > 0 && c.archive().subarray(0, 2).toString('hex') !== '1f8b',
+  );
 
   it(`${cases.length} hostile archives: each job Failed with a minor status naming the refusal, nothing written outside its job directory`, async () => {
     const server = await startDevServer();
@@ -248,7 +309,10 @@ describe('hostile input sandboxes through the dev server', () => {
       for (const c of cases) {
         const upload = asUpload(c.archive());
         const pfn = await uploadRawSandbox(server, upload.data, upload.format);
-        ids.set(server.submitJob({ fields: { JobName: c.name.replace(/"/g, "'"), Executable: '/bin/true', InputSandbox: [pfn], CPUTime: 60 } }), c.reason);
+        ids.set(
+          server.submitJob({ fields: { JobName: c.name.replace(/"/g, "'"), Executable: '/bin/true', InputSandbox: [pfn], CPUTime: 60 } }),
+          c.reason,
+        );
       }
       const honest = server.submitJob(copyJobs(1)[0]!);
       const dir = tempDir('pilot-hostile-');
@@ -256,13 +320,17 @@ describe('hostile input sandboxes through the dev server', () => {
       await server.writePilotCredentials(credentials);
       const work = path.join(dir, 'work');
       // Refused sandboxes are node failures for black-hole protection: raise the threshold so one pilot sees them all.
-      const run = await runPilot(devPilotArgs(server, credentials, work, ['-P', '4', '--PollingTime', '0.1', '--black-hole-threshold', '1000']), { timeoutMs: 120_000 });
+      const run = await runPilot(
+        devPilotArgs(server, credentials, work, ['-P', '4', '--PollingTime', '0.1', '--black-hole-threshold', '1000']),
+        { timeoutMs: 120_000 },
+      );
       expect(uncleanEnd(run, [ExitCode.OK])).toBeNull();
 
       const wrong: string[] = [];
       for (const [id, reason] of ids) {
         const job = server.job(id)!;
-        if (job.status !== 'Failed' || !/^Input Sandbox (Refused|Download Failed)/.test(job.minorStatus)) wrong.push(`${job.jdl.match(/JobName = "([^"]*)"/)?.[1]} (${reason}): ${job.status}/${job.minorStatus}`);
+        if (job.status !== 'Failed' || !/^Input Sandbox (Refused|Download Failed)/.test(job.minorStatus))
+          wrong.push(`${job.jdl.match(/JobName = "([^"]*)"/)?.[1]} (${reason}): ${job.status}/${job.minorStatus}`);
       }
       expect(wrong).toEqual([]);
       if (process.env.SHOW_MINOR) for (const id of ids.keys()) console.log(server.job(id)!.minorStatus);
@@ -272,7 +340,13 @@ describe('hostile input sandboxes through the dev server', () => {
       expect(readdirSync(path.dirname(work)).sort()).toEqual(['credentials.json', 'work']);
       // Only the pilot's own areas: jobs, tokens (made before any payload, for each payload's private view), the log, the spool.
       expect(readdirSync(work).filter((e) => !['jobs', 'tokens', 'pilot.log', 'spool'].includes(e))).toEqual([]);
-      for (const target of ['/tmp/pwned', '/etc/cron.d/pwned', path.join(work, 'outside.txt'), path.join(work, 'jobs', 'outside.txt'), path.join(dir, 'outside.txt')]) {
+      for (const target of [
+        '/tmp/pwned',
+        '/etc/cron.d/pwned',
+        path.join(work, 'outside.txt'),
+        path.join(work, 'jobs', 'outside.txt'),
+        path.join(dir, 'outside.txt'),
+      ]) {
         expect(existsSync(target), target).toBe(false);
       }
     } finally {
@@ -292,11 +366,19 @@ const SYSTEMS: Record<string, { env: Record<string, string>; outputs: Record<str
     env: { SLURM_JOB_ID: '1234' },
     outputs: { sacct: 'slurm/sacct-dirac-vector.txt', scontrol: 'slurm/scontrol-show-job-running.txt', squeue: 'slurm/squeue-running.txt' },
   },
-  htcondor: { env: { _CONDOR_JOB_AD: '/batch/job.ad' }, outputs: { condor_status: 'htcondor/condor_status-af.txt', '/batch/job.ad': 'htcondor/job.ad' } },
+  htcondor: {
+    env: { _CONDOR_JOB_AD: '/batch/job.ad' },
+    outputs: { condor_status: 'htcondor/condor_status-af.txt', '/batch/job.ad': 'htcondor/job.ad' },
+  },
   pbs: { env: { PBS_JOBID: '4242.pbs.example.org' }, outputs: { qstat: 'pbs/qstat-f-running.txt' } },
   lsf: {
     env: { LSB_JOBID: '551234', LSB_QUEUE: 'grid_lhcb', LSB_HOSTS: 'wn0815.example.org', LSF_BINDIR: '/opt/lsf/bin' },
-    outputs: { bqueues: 'lsf/bqueues-l-reference.txt', lshosts: 'lsf/lshosts-w-host.txt', lsinfo: 'lsf/lsinfo-m.txt', bjobs: 'lsf/bjobs-W.txt' },
+    outputs: {
+      bqueues: 'lsf/bqueues-l-reference.txt',
+      lshosts: 'lsf/lshosts-w-host.txt',
+      lsinfo: 'lsf/lsinfo-m.txt',
+      bjobs: 'lsf/bjobs-W.txt',
+    },
   },
   sge: { env: { SGE_TASK_ID: 'undefined', JOB_ID: '777' }, outputs: { qstat: 'sge/qstat-f-j.txt', qconf: 'sge/qconf-se.txt' } },
   mjf: {
@@ -325,15 +407,24 @@ describe('batch-system outputs cut short (time-left sources)', () => {
     };
     const run: CommandRunner = async (command) => {
       const key = path.basename(command);
-      return key in outputs ? { exitCode: 0, stdout: text(key), stderr: '' } : { exitCode: 127, stdout: '', stderr: `${command}: not found` };
+      return key in outputs
+        ? { exitCode: 0, stdout: text(key), stderr: '' }
+        : { exitCode: 127, stdout: '', stderr: `${command}: not found` };
     };
     const readText = async (location: string) => {
       if (!(location in outputs)) throw new Error(`${location}: ENOENT`);
       return text(location);
     };
     const report = await readTimeLeft({
-      env, batch: null, run, readText, config: { maxCPUTime: 3600 }, logger: silentLogger(),
-      now: () => 1_763_858_700, pilotStartedAt: 1_763_858_600, hostname: 'wn0815.example.org',
+      env,
+      batch: null,
+      run,
+      readText,
+      config: { maxCPUTime: 3600 },
+      logger: silentLogger(),
+      now: () => 1_763_858_700,
+      pilotStartedAt: 1_763_858_600,
+      hostname: 'wn0815.example.org',
     });
     return report;
   }

@@ -9,9 +9,11 @@ export const pilotLines = (stderr: string): string[] => stderr.split('\n').filte
  */
 export function uncleanEnd(run: PilotRun, allowed: readonly number[]): string | null {
   if (run.signal) return `killed by ${run.signal}`;
-  if (run.code === null || !allowed.includes(run.code)) return `exit code ${run.code}, allowed ${allowed.join('/')}: ${pilotLines(run.stderr).join(' | ') || run.stderr.slice(-300)}`;
+  if (run.code === null || !allowed.includes(run.code))
+    return `exit code ${run.code}, allowed ${allowed.join('/')}: ${pilotLines(run.stderr).join(' | ') || run.stderr.slice(-300)}`;
   if (/^\s+at /m.test(run.stderr)) return `stack trace on stderr: ${run.stderr.slice(0, 400)}`;
-  if (run.code !== 0 && pilotLines(run.stderr).length !== 1) return `exit ${run.code} with ${pilotLines(run.stderr).length} 'pilot:' lines: ${run.stderr.slice(-400)}`;
+  if (run.code !== 0 && pilotLines(run.stderr).length !== 1)
+    return `exit ${run.code} with ${pilotLines(run.stderr).length} 'pilot:' lines: ${run.stderr.slice(-400)}`;
   return null;
 }
 

@@ -33,7 +33,12 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(options: { upstreamPort: number; fault: ProxyFault; cert: string; key: string }): Promise<FaultProxy> {
+export async function startFaultProxy(options: {
+  upstreamPort: number;
+  fault: ProxyFault;
+  cert: string;
+  key: string;
+}): Promise<FaultProxy> {
   const { fault } = options;
   const context = tls.createSecureContext({ cert: options.cert, key: options.key });
   const sockets = new Set<net.Socket>();
@@ -55,7 +60,9 @@ export async function startFaultProxy(options: { upstreamPort: number; fault: Pr
     const respond = () => {
       faulted++;
       if (fault === '503-storm') {
-        client.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 27\r\nconnection: close\r\n\r\n{"detail":"storm of 503s"}\n');
+        client.end(
+          'HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 27\r\nconnection: close\r\n\r\n{"detail":"storm of 503s"}\n',
+        );
       } else if (fault === 'drip') {
         client.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n');
         const timer = setInterval(() => (client.destroyed ? clearInterval(timer) : client.write(' ')), 1000);
@@ -77,7 +84,9 @@ export async function startFaultProxy(options: { upstreamPort: number; fault: Pr
     if (fault === 'tls-mismatch') {
       socket.once('data', () => {
         faulted++;
-        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 46\r\nconnection: close\r\n\r\nThe plain HTTP request was sent to HTTPS port\n');
+        socket.end(
+          'HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 46\r\nconnection: close\r\n\r\nThe plain HTTP request was sent to HTTPS port\n',
+        );
       });
       return;
     }

@@ -39,7 +39,14 @@ async function runFleet(scenario: Scenario) {
   const credentials = path.join(dir, 'credentials.json');
   await server.writePilotCredentials(credentials);
   proxy = scenario.gateway ? await startGarblingProxy(server.url, null, 'html', undefined, scenario.gateway) : undefined;
-  const args = devPilotArgs(proxy ?? server, credentials, path.join(dir, 'work'), ['-P', '4', '--PollingTime', '0.1', '--StopAfterFailedMatches', '3']);
+  const args = devPilotArgs(proxy ?? server, credentials, path.join(dir, 'work'), [
+    '-P',
+    '4',
+    '--PollingTime',
+    '0.1',
+    '--StopAfterFailedMatches',
+    '3',
+  ]);
   const started = Date.now();
   let ended = false;
   const pilot = runPilot(args, { timeoutMs: 170_000 }).finally(() => (ended = true));
@@ -114,14 +121,20 @@ const scenarios: Scenario[] = [
 
 describe(`${JOBS} jobs through a 4-slot pilot under server faults`, () => {
   for (const scenario of scenarios) {
-    it(scenario.name, async () => {
-      const { run, server, seconds, note } = await runFleet(scenario);
-      expect(run.code, run.stderr).toBe(ExitCode.OK);
-      const lostMatchReplies = (proxy?.gatewayErrors.filter((e) => e.includes('/match')).length ?? 0) + (scenario.inFlightLost ?? 0);
-      const cutReplies = (scenario.faults.truncateRate ?? 0) > 0 || lostMatchReplies > 0 || (proxy?.gatewayErrors.length ?? 0) > 0;
-      const { resends, lost } = await expectEveryJobOnceAndIntact(server, { cutReplies, lostMatchReplies });
-      const faults = server.faultLog.filter((f) => f.fault !== 'none').length + (proxy?.gatewayErrors.length ?? 0);
-      console.log(`${scenario.name}: ${JOBS} jobs in ${seconds.toFixed(1)} s, ${faults} faults injected, ${resends} repeated reports logged, ${lost} jobs lost in lost match replies${note ? `, ${note}` : ''}`);
-    }, 180_000);
+    it(
+      scenario.name,
+      async () => {
+        const { run, server, seconds, note } = await runFleet(scenario);
+        expect(run.code, run.stderr).toBe(ExitCode.OK);
+        const lostMatchReplies = (proxy?.gatewayErrors.filter((e) => e.includes('/match')).length ?? 0) + (scenario.inFlightLost ?? 0);
+        const cutReplies = (scenario.faults.truncateRate ?? 0) > 0 || lostMatchReplies > 0 || (proxy?.gatewayErrors.length ?? 0) > 0;
+        const { resends, lost } = await expectEveryJobOnceAndIntact(server, { cutReplies, lostMatchReplies });
+        const faults = server.faultLog.filter((f) => f.fault !== 'none').length + (proxy?.gatewayErrors.length ?? 0);
+        console.log(
+          `${scenario.name}: ${JOBS} jobs in ${seconds.toFixed(1)} s, ${faults} faults injected, ${resends} repeated reports logged, ${lost} jobs lost in lost match replies${note ? `, ${note}` : ''}`,
+        );
+      },
+      180_000,
+    );
   }
 });

@@ -6,7 +6,8 @@ import { checkFinal, lostInMatchReply } from './fleet.js';
 type Entry = JobSnapshot['history'][number];
 const entry = (status: string, minorStatus: string, timestamp: string, source = 'JobWrapper', applicationStatus = 'Unknown'): Entry =>
   ({ status, minorStatus, applicationStatus, source, timestamp }) as Entry;
-const job = (history: Entry[]): JobSnapshot => ({ id: 7, status: history[history.length - 1]!.status, minorStatus: history[history.length - 1]!.minorStatus, history }) as JobSnapshot;
+const job = (history: Entry[]): JobSnapshot =>
+  ({ id: 7, status: history[history.length - 1]!.status, minorStatus: history[history.length - 1]!.minorStatus, history }) as JobSnapshot;
 
 const path = [
   entry('Received', 'Job accepted', 't0', 'JobManager'),
@@ -22,7 +23,10 @@ describe('checkFinal', () => {
     expect(checkFinal(job(path))).toEqual({ problem: null, resends: 0 });
   });
   it('counts a batch delivered twice (logged under the final status the second time) as resends, not a new end', () => {
-    const again = [entry('Done', 'Output Sandbox Uploaded', 't3', 'JobWrapper', 'Finished'), entry('Done', 'Execution Complete', 't4', 'JobWrapper', 'Finished')];
+    const again = [
+      entry('Done', 'Output Sandbox Uploaded', 't3', 'JobWrapper', 'Finished'),
+      entry('Done', 'Execution Complete', 't4', 'JobWrapper', 'Finished'),
+    ];
     expect(checkFinal(job([...path, ...again]))).toEqual({ problem: null, resends: 2 });
   });
   it('refuses a second, different end', () => {

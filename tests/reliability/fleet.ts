@@ -17,8 +17,13 @@ export const expectedOutput = (index: number): string => `reliability job ${inde
 export function copyJobs(count: number): JobSubmission[] {
   return Array.from({ length: count }, (_, index) => ({
     fields: {
-      JobName: `copy-${index}`, Executable: '/bin/cp', Arguments: 'in.txt out.txt',
-      StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['out.txt', 'std.out', 'std.err'], CPUTime: 60,
+      JobName: `copy-${index}`,
+      Executable: '/bin/cp',
+      Arguments: 'in.txt out.txt',
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      OutputSandbox: ['out.txt', 'std.out', 'std.err'],
+      CPUTime: 60,
     },
     inputFiles: { 'in.txt': expectedOutput(index) },
   }));
@@ -38,7 +43,8 @@ type HistoryEntry = JobSnapshot['history'][number];
  * values at the time, so a batch that arrives a second time after the job ended is logged under the
  * final status and application status.
  */
-const sameReport = (a: HistoryEntry, b: HistoryEntry) => a.minorStatus === b.minorStatus && a.source === b.source && a.timestamp === b.timestamp;
+const sameReport = (a: HistoryEntry, b: HistoryEntry) =>
+  a.minorStatus === b.minorStatus && a.source === b.source && a.timestamp === b.timestamp;
 
 export interface FinalCheck {
   /** What is wrong with the job's end, or null when it ended exactly once. */
@@ -61,7 +67,8 @@ export function checkFinal(job: JobSnapshot): FinalCheck {
   if (first === -1) return { problem: `job ${job.id} is ${job.status} but no report put it there: ${describe(job.history)}`, resends };
   // Anything new after the end, final or not, would be a second decision about a finished job.
   const after = fresh.slice(first + 1);
-  if (after.length > 0) return { problem: `job ${job.id} changed after its final status ${describe([fresh[first]!])}: ${describe(after)}`, resends };
+  if (after.length > 0)
+    return { problem: `job ${job.id} changed after its final status ${describe([fresh[first]!])}: ${describe(after)}`, resends };
   return { problem: null, resends };
 }
 

@@ -18,9 +18,22 @@ function garbledReply(kind: Garble, res: ServerResponse): void {
       return;
     case 'wrong-types':
       // Every field a client might read, with the wrong type.
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ jobs: 'none', access_token: 42, expires_in: 'soon', refresh_token: [], url: 7, pfn: false, fields: 'x', success: 'yes', failed: 1, token_endpoint: null }),
-      );
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            jobs: 'none',
+            access_token: 42,
+            expires_in: 'soon',
+            refresh_token: [],
+            url: 7,
+            pfn: false,
+            fields: 'x',
+            success: 'yes',
+            failed: 1,
+            token_endpoint: null,
+          }),
+        );
       return;
     case 'empty-200':
       res.writeHead(200, { 'content-type': 'application/json' }).end();
@@ -54,7 +67,13 @@ export interface GarblingProxy {
  * is mangled on the way back). Replies to routes matching `record` are kept, e.g. to learn
  * every token the server handed out.
  */
-export async function startGarblingProxy(target: string, route: RegExp | null, kind: Garble, record?: RegExp, gateway?: GatewayErrors): Promise<GarblingProxy> {
+export async function startGarblingProxy(
+  target: string,
+  route: RegExp | null,
+  kind: Garble,
+  record?: RegExp,
+  gateway?: GatewayErrors,
+): Promise<GarblingProxy> {
   const upstream = new URL(target);
   const proxy: GarblingProxy = { url: '', seen: [], garbled: 0, recorded: [], gatewayErrors: [], close: async () => undefined };
   const random = seededRandom(gateway?.seed ?? 1);

@@ -90,7 +90,8 @@ function tokensIn(text: string): string[] {
 }
 
 /** The strings whose presence means a token leaked: each whole token and, for JWTs, its signature alone. */
-const needles = (tokens: string[]) => [...new Set(tokens.flatMap((t) => [t, ...(t.split('.').length === 3 ? [t.split('.')[2]!] : [])]))].filter((n) => n.length >= 16);
+const needles = (tokens: string[]) =>
+  [...new Set(tokens.flatMap((t) => [t, ...(t.split('.').length === 3 ? [t.split('.')[2]!] : [])]))].filter((n) => n.length >= 16);
 
 function filesUnder(root: string): string[] {
   return readdirSync(root, { withFileTypes: true }).flatMap((e) => {
@@ -111,7 +112,20 @@ async function snoopRun(prefix: string, options: SnoopRunOptions = {}): Promise<
   const dir = tempDir(prefix);
   const credentials = path.join(dir, 'credentials.json');
   const server = await startDevServer({
-    jobs: [{ fields: { JobName: 'snoop', Executable: '/bin/sh', Arguments: `snoop.sh ${credentials}`, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: [...SNOOP_OUTPUTS, 'std.out', 'std.err'], CPUTime: 60 }, inputFiles: { 'snoop.sh': SNOOP } }],
+    jobs: [
+      {
+        fields: {
+          JobName: 'snoop',
+          Executable: '/bin/sh',
+          Arguments: `snoop.sh ${credentials}`,
+          StdOutput: 'std.out',
+          StdError: 'std.err',
+          OutputSandbox: [...SNOOP_OUTPUTS, 'std.out', 'std.err'],
+          CPUTime: 60,
+        },
+        inputFiles: { 'snoop.sh': SNOOP },
+      },
+    ],
     features: { pilotLogs: true },
   });
   const proxy = await startGarblingProxy(server.url, null, 'html', /^(POST \/api\/auth\/token|POST \/api\/jobs\/match)$/);
@@ -122,7 +136,10 @@ async function snoopRun(prefix: string, options: SnoopRunOptions = {}): Promise<
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env };
   let pilotPid = -1;
   const args = [...devPilotArgs({ url: proxy.url }, credentials, work), '-z', '-d'];
-  const pilot = options.asNobody && process.getuid?.() === 0 ? await runPilotAsNobody(args, dir, env, (pid) => (pilotPid = pid)) : await runPilot(args, { env, cwd: dir, onSpawn: (pid) => (pilotPid = pid) });
+  const pilot =
+    options.asNobody && process.getuid?.() === 0
+      ? await runPilotAsNobody(args, dir, env, (pid) => (pilotPid = pid))
+      : await runPilot(args, { env, cwd: dir, onSpawn: (pid) => (pilotPid = pid) });
 
   const snooped: Record<string, string> = {};
   const bytes = server.outputSandbox(server.jobs()[0]!.id);
@@ -144,7 +161,11 @@ const NOBODY = 65534;
 function runPilotAsNobody(args: string[], dir: string, env: NodeJS.ProcessEnv, onSpawn: (pid: number) => void): Promise<PilotRun> {
   for (const p of [dir, ...filesUnder(dir)]) chownSync(p, NOBODY, NOBODY);
   return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, PILOT_BUNDLE, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'setpriv',
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, PILOT_BUNDLE, ...args],
+      { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -193,7 +214,8 @@ describe('secrets across a pilot run (refresh, match with owner tokens, pilot lo
     for (const file of filesUnder(run.work)) {
       if (statSync(file).isDirectory()) continue;
       const text = readFileSync(file, 'latin1');
-      for (const needle of needles(run.tokens)) if (text.includes(needle)) leaks.push(`${path.relative(run.work, file)} holds …${needle.slice(-8)}`);
+      for (const needle of needles(run.tokens))
+        if (text.includes(needle)) leaks.push(`${path.relative(run.work, file)} holds …${needle.slice(-8)}`);
     }
     expect(leaks).toEqual([]);
   });
@@ -210,30 +232,35 @@ describe('secrets across a pilot run (refresh, match with owner tokens, pilot lo
   // The credentials are hidden from the payload (docs/reliability.md, "Limits"): it runs in its own
   // user, mount and pid namespaces, where the directory holding them is covered by a read-only
   // tmpfs that it cannot unmount, and where no process of the pilot is visible in /proc.
-  it.skipIf(!namespaces.ok)('the payload cannot read the credentials: not through the pilot’s /proc, not at their path, not after trying to unmount what hides them', () => {
-    // Positive control: the file holds tokens the scans would recognise.
-    const real = readFileSync(run.credentials, 'utf8');
-    expect(tokensIn(real).length).toBeGreaterThan(0);
-    expect(needles(run.tokens).some((n) => real.includes(n))).toBe(true);
+  it.skipIf(!namespaces.ok)(
+    'the payload cannot read the credentials: not through the pilot’s /proc, not at their path, not after trying to unmount what hides them',
+    () => {
+      // Positive control: the file holds tokens the scans would recognise.
+      const real = readFileSync(run.credentials, 'utf8');
+      expect(tokensIn(real).length).toBeGreaterThan(0);
+      expect(needles(run.tokens).some((n) => real.includes(n))).toBe(true);
 
-    // No ancestor, and no process at all in the payload's /proc, shows the pilot's command line.
-    expect(run.snooped['ancestors.txt']).not.toContain('--credentials');
-    expect(run.snooped['pilot-proc.txt']).toBe('');
-    // At the real path: nothing, before and after the unmount attempts.
-    const stolen = run.snooped['stolen.txt']!;
-    expect(tokensIn(stolen)).toEqual([]);
-    expect(needles(run.tokens).filter((n) => stolen.includes(n))).toEqual([]);
-    expect(stolen).toMatch(/No such file or directory[\s\S]*No such file or directory/);
-    const umount = run.snooped['umount.txt']!;
-    expect(umount).toMatch(/^umount rc=[1-9]/m);
-    expect(umount).toMatch(/^nested umount rc=[1-9]/m);
-  });
+      // No ancestor, and no process at all in the payload's /proc, shows the pilot's command line.
+      expect(run.snooped['ancestors.txt']).not.toContain('--credentials');
+      expect(run.snooped['pilot-proc.txt']).toBe('');
+      // At the real path: nothing, before and after the unmount attempts.
+      const stolen = run.snooped['stolen.txt']!;
+      expect(tokensIn(stolen)).toEqual([]);
+      expect(needles(run.tokens).filter((n) => stolen.includes(n))).toEqual([]);
+      expect(stolen).toMatch(/No such file or directory[\s\S]*No such file or directory/);
+      const umount = run.snooped['umount.txt']!;
+      expect(umount).toMatch(/^umount rc=[1-9]/m);
+      expect(umount).toMatch(/^nested umount rc=[1-9]/m);
+    },
+  );
   it('credential file and pilot.log are 0600, the work directory 0700, nothing in it readable by others', () => {
     const mode = (p: string) => statSync(p).mode & 0o777;
     expect(mode(run.credentials)).toBe(0o600);
     expect(mode(path.join(run.work, 'pilot.log'))).toBe(0o600);
     expect(mode(run.work)).toBe(0o700);
-    const open = filesUnder(run.work).filter((f) => (statSync(f).mode & 0o077) !== 0).map((f) => `${path.relative(run.work, f)} ${mode(f).toString(8)}`);
+    const open = filesUnder(run.work)
+      .filter((f) => (statSync(f).mode & 0o077) !== 0)
+      .map((f) => `${path.relative(run.work, f)} ${mode(f).toString(8)}`);
     expect(open).toEqual([]);
   });
 });
@@ -260,7 +287,10 @@ describe('credentials hiding off (PILOT_NO_SECRET_HIDING: as on a node without u
 
   it('the payload then reads the file named in the pilot’s command line (the documented fallback)', () => {
     expect(off.snooped['ancestors.txt']).toContain(`--credentials ${off.credentials}`);
-    expect(needles(off.tokens).some((n) => off.snooped['stolen.txt']!.includes(n)), off.snooped['stolen.txt']).toBe(true);
+    expect(
+      needles(off.tokens).some((n) => off.snooped['stolen.txt']!.includes(n)),
+      off.snooped['stolen.txt'],
+    ).toBe(true);
   });
 
   it('but not the pilot’s environ, maps or memory: the pilot is not dumpable', () => {

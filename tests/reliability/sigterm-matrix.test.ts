@@ -46,7 +46,14 @@ function jobFor(stage: Stage, marker: string): JobSubmission {
   // The payload stage needs a payload that runs until the signal; the others one that ends at once.
   const body = stage === 'payload' ? 'echo started > out.txt\nsleep 300 & wait\n' : 'echo done > out.txt\n';
   return {
-    fields: { JobName: `sigterm-${stage}`, Executable: 'job.sh', Environment: [marker], StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['out.txt', 'std.out'] },
+    fields: {
+      JobName: `sigterm-${stage}`,
+      Executable: 'job.sh',
+      Environment: [marker],
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      OutputSandbox: ['out.txt', 'std.out'],
+    },
     inputFiles: { 'job.sh': `#!/bin/sh\n${body}` },
   };
 }
@@ -73,9 +80,15 @@ function readText(file: string): string {
   }
 }
 
-interface SpoolEntry { jobId: number; update: { Status?: string; MinorStatus?: string } }
+interface SpoolEntry {
+  jobId: number;
+  update: { Status?: string; MinorStatus?: string };
+}
 function spooled(work: string): SpoolEntry[] {
-  return readText(path.join(work, 'spool', 'diracx-status-spool.jsonl')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as SpoolEntry);
+  return readText(path.join(work, 'spool', 'diracx-status-spool.jsonl'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as SpoolEntry);
 }
 
 interface Cell {
@@ -108,9 +121,13 @@ async function runCell(stage: Stage, fault: ProxyFault): Promise<Cell> {
     else if (trip) proxy.tripOn(trip);
     let pid = 0;
     let ended = false;
-    const pilot = runPilot(devPilotArgs(proxy, credentials, work, ['--ca-path', tlsMaterial.caDir, '-d']), { onSpawn: (p) => (pid = p), timeoutMs: 120_000 }).finally(() => (ended = true));
+    const pilot = runPilot(devPilotArgs(proxy, credentials, work, ['--ca-path', tlsMaterial.caDir, '-d']), {
+      onSpawn: (p) => (pid = p),
+      timeoutMs: 120_000,
+    }).finally(() => (ended = true));
     const jobId = server.jobs()[0]!.id;
-    const explain = () => `proxy tripped=${proxy!.tripped} faulted=${proxy!.faulted}; job ${JSON.stringify(server.job(jobId)?.status)}/${server.job(jobId)?.minorStatus}; log tail: ${readText(log).split('\n').slice(-4).join(' | ')}`;
+    const explain = () =>
+      `proxy tripped=${proxy!.tripped} faulted=${proxy!.faulted}; job ${JSON.stringify(server.job(jobId)?.status)}/${server.job(jobId)?.minorStatus}; log tail: ${readText(log).split('\n').slice(-4).join(' | ')}`;
     if (stage === 'start-up') {
       await waitFor('the pilot to start', () => ended || readText(log).includes('"pilot starting"'), 60_000, explain);
     } else {
@@ -119,7 +136,15 @@ async function runCell(stage: Stage, fault: ProxyFault): Promise<Cell> {
         proxy.trip();
       }
       // The pilot has met the fault: a request answered (or not) by it, or a retry after a refused connection.
-      await waitFor(`the pilot to meet the fault (${stage})`, () => ended || (proxy!.tripped && (proxy!.faulted > 0 || readText(log).includes('"msg":"retrying ') || readText(log).includes('; retrying in '))), 60_000, explain);
+      await waitFor(
+        `the pilot to meet the fault (${stage})`,
+        () =>
+          ended ||
+          (proxy!.tripped &&
+            (proxy!.faulted > 0 || readText(log).includes('"msg":"retrying ') || readText(log).includes('; retrying in '))),
+        60_000,
+        explain,
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     let sentAt = 0;
@@ -208,7 +233,10 @@ async function healthyPilot(name: string, job: JobSubmission, extra: string[] = 
   await server.writePilotCredentials(credentials);
   const work = path.join(dir, 'work');
   let pid = 0;
-  const pilot = runPilot(devPilotArgs(proxy, credentials, work, ['--ca-path', tlsMaterial.caDir, '-d', ...extra]), { onSpawn: (p) => (pid = p), timeoutMs: 120_000 });
+  const pilot = runPilot(devPilotArgs(proxy, credentials, work, ['--ca-path', tlsMaterial.caDir, '-d', ...extra]), {
+    onSpawn: (p) => (pid = p),
+    timeoutMs: 120_000,
+  });
   const stop = async (signal: NodeJS.Signals) => {
     if (pid <= 0) throw new Error('the pilot has no pid'); // kill(0) would signal the whole test run
     const sentAt = Date.now();
@@ -224,7 +252,10 @@ async function healthyPilot(name: string, job: JobSubmission, extra: string[] = 
 }
 
 describe.concurrent('stop signals with a healthy server (issue 16 §1)', { timeout: 180_000 }, () => {
-  for (const [stage, pattern] of [['download', /^GET \/s3\//m], ['upload', /^POST \/s3\//m]] as const) {
+  for (const [stage, pattern] of [
+    ['download', /^GET \/s3\//m],
+    ['upload', /^POST \/s3\//m],
+  ] as const) {
     it(`SIGTERM during a stalled ${stage === 'download' ? 'input-sandbox download' : 'output-sandbox upload'} cancels it and gives the job back`, async () => {
       const marker = `SIGTERM_TRANSFER_${process.pid}_${stage}=1`;
       const t = await healthyPilot(`transfer-${stage}`, jobFor(stage, marker));
@@ -241,12 +272,18 @@ describe.concurrent('stop signals with a healthy server (issue 16 §1)', { timeo
         const history = job.history.map((h) => `${h.status}/${h.minorStatus}`);
         expect(job.rescheduleCounter, JSON.stringify(history)).toBe(1);
         expect(['Received', 'Waiting'], JSON.stringify(history)).toContain(job.status);
-        if (stage === 'upload') expect(history).toEqual(expect.arrayContaining(['Stalled/Pilot stopped during the output sandbox upload', 'Running/Pilot gives the job back']));
+        if (stage === 'upload')
+          expect(history).toEqual(
+            expect.arrayContaining(['Stalled/Pilot stopped during the output sandbox upload', 'Running/Pilot gives the job back']),
+          );
         // No partial archive, on any path.
         const jobsDir = path.join(t.work, 'jobs');
         expect(existsSync(jobsDir) ? readdirSync(jobsDir) : []).toEqual([]);
         expect(processesWithMarker(marker)).toEqual([]);
-        if (record) results.push(`${JSON.stringify({ stage: `${stage} (storage stalled, API healthy)`, fault: 'drip', code: run.code, exitMs, forcedExit: false })}\n`);
+        if (record)
+          results.push(
+            `${JSON.stringify({ stage: `${stage} (storage stalled, API healthy)`, fault: 'drip', code: run.code, exitMs, forcedExit: false })}\n`,
+          );
       } finally {
         await t.close();
       }
@@ -266,7 +303,10 @@ describe.concurrent('stop signals with a healthy server (issue 16 §1)', { timeo
         expect(exitMs, what).toBeLessThanOrEqual(STOP_GRACE_MS);
         expect(t.server.job(t.jobId)!.rescheduleCounter).toBe(1);
         expect(processesWithMarker(marker)).toEqual([]);
-        if (record) results.push(`${JSON.stringify({ stage: `payload, ${signal} (API healthy)`, fault: 'none', code: run.code, exitMs, forcedExit: false })}\n`);
+        if (record)
+          results.push(
+            `${JSON.stringify({ stage: `payload, ${signal} (API healthy)`, fault: 'none', code: run.code, exitMs, forcedExit: false })}\n`,
+          );
       } finally {
         await t.close();
       }

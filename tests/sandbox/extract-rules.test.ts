@@ -108,7 +108,15 @@ describe('what extraction allows, and how', () => {
 
   it('logs one warning line naming the reason and entry when it refuses', async () => {
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'debug' }, new Writable({ write(chunk, _e, done) { lines.push(JSON.parse(String(chunk))); done(); } }));
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk, _e, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    );
     await expect(extract([{ name: '../x', data: 'x' }], { logger })).rejects.toMatchObject({ reason: 'path-traversal', entry: '../x' });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 40, reason: 'path-traversal', entry: '../x' });

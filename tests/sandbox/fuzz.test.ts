@@ -45,14 +45,16 @@ async function extractDamaged(bytes: Buffer): Promise<void> {
 }
 
 const damage = (source: Buffer) =>
-  fc.record({
-    flips: fc.array(fc.tuple(fc.nat({ max: source.length - 1 }), fc.integer({ min: 1, max: 255 })), { maxLength: 8 }),
-    cut: fc.option(fc.nat({ max: source.length }), { nil: undefined }),
-  }).map(({ flips, cut }) => {
-    const bytes = Buffer.from(source);
-    for (const [at, xor] of flips) bytes[at] = bytes[at]! ^ xor;
-    return cut === undefined ? bytes : bytes.subarray(0, cut);
-  });
+  fc
+    .record({
+      flips: fc.array(fc.tuple(fc.nat({ max: source.length - 1 }), fc.integer({ min: 1, max: 255 })), { maxLength: 8 }),
+      cut: fc.option(fc.nat({ max: source.length }), { nil: undefined }),
+    })
+    .map(({ flips, cut }) => {
+      const bytes = Buffer.from(source);
+      for (const [at, xor] of flips) bytes[at] = bytes[at]! ^ xor;
+      return cut === undefined ? bytes : bytes.subarray(0, cut);
+    });
 
 describe('damaged archives', () => {
   it('plain tar: success inside, or a SandboxError and nothing left', async () => {

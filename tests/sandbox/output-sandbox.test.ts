@@ -26,7 +26,9 @@ async function unpack(archive: string): Promise<Record<string, string>> {
   const dest = path.join(work.dir, 'unpacked');
   await extractSandbox(archive, dest);
   const tree = snapshot(dest);
-  return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, v === 'dir' || v.startsWith('->') ? v : Buffer.from(v, 'base64').toString()]));
+  return Object.fromEntries(
+    Object.entries(tree).map(([k, v]) => [k, v === 'dir' || v.startsWith('->') ? v : Buffer.from(v, 'base64').toString()]),
+  );
 }
 
 describe('packOutputSandbox', () => {
@@ -79,7 +81,11 @@ describe('packOutputSandbox', () => {
 
   it('refuses patterns that leave the job directory and skips FIFOs without blocking on them', async () => {
     execFileSync('mkfifo', [path.join(jobDir, 'pipe.log')], { timeout: 10_000 });
-    const packed = await packOutputSandbox(jobDir, ['../secret-outside', '/etc/passwd', 'LFN:/vo/user/x', 'pipe.log'], path.join(work.dir, 'o.tar.zst'));
+    const packed = await packOutputSandbox(
+      jobDir,
+      ['../secret-outside', '/etc/passwd', 'LFN:/vo/user/x', 'pipe.log'],
+      path.join(work.dir, 'o.tar.zst'),
+    );
     expect(packed.files).toEqual([]);
     expect(packed.skipped.map((s) => s.path)).toEqual(['../secret-outside', '/etc/passwd', 'LFN:/vo/user/x', 'pipe.log']);
   });

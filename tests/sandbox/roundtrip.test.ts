@@ -62,7 +62,9 @@ describe('pack then extract', () => {
       try {
         execFileSync('tar', ['-I', format === 'tar.zst' ? 'zstd' : 'gzip', '-xf', archive, '-C', dest], { timeout: 60_000, stdio: 'pipe' });
       } catch (error) {
-        throw new Error(`GNU tar (with ${format === 'tar.zst' ? 'zstd' : 'gzip'} from .ci/apt-packages.txt) failed: ${(error as Error).message}`);
+        throw new Error(
+          `GNU tar (with ${format === 'tar.zst' ? 'zstd' : 'gzip'} from .ci/apt-packages.txt) failed: ${(error as Error).message}`,
+        );
       }
       expect(snapshot(dest)).toEqual(snapshot(source));
     });

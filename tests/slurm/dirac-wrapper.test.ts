@@ -67,39 +67,110 @@ describe.skipIf(problem !== null)('DIRAC pilot wrapper → pilot.tar → dirac-p
     const bin = path.join(dir, 'bin');
     mkdirSync(bin);
     const built = path.join(ROOT, 'dist', 'bin', EXE);
-    writeFileSync(path.join(bin, EXE), existsSync(built) ? readFileSync(built) : `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'dist', 'pilot.cjs')}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      path.join(bin, EXE),
+      existsSync(built) ? readFileSync(built) : `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'dist', 'pilot.cjs')}" "$@"\n`,
+      { mode: 0o755 },
+    );
     // pilot.json as the VO's synchronizer publishes it: here only the configuration servers.
     const pilotJson = path.join(dir, 'pilot.json');
-    writeFileSync(pilotJson, JSON.stringify({ timestamp: '2026-12-07T00:00:00', ConfigurationServers: server.csUrls, CEs: { 'test-ce.local': { Site: 'DIRAC.Test.local', GridCEType: 'SSH' } } }));
-    execFileSync(process.execPath, ['scripts/build-pilot-tar.mjs', '--bin-dir', bin, '--out', path.join(srv, 'pilot'), '--url', `${files.url}/pilot`, '--pilot-json', pilotJson], { cwd: ROOT, stdio: 'pipe' });
+    writeFileSync(
+      pilotJson,
+      JSON.stringify({
+        timestamp: '2026-12-07T00:00:00',
+        ConfigurationServers: server.csUrls,
+        CEs: { 'test-ce.local': { Site: 'DIRAC.Test.local', GridCEType: 'SSH' } },
+      }),
+    );
+    execFileSync(
+      process.execPath,
+      [
+        'scripts/build-pilot-tar.mjs',
+        '--bin-dir',
+        bin,
+        '--out',
+        path.join(srv, 'pilot'),
+        '--url',
+        `${files.url}/pilot`,
+        '--pilot-json',
+        pilotJson,
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
 
     const options = [
-      '--backend dirac', `--ca-path ${server.caDir}`, `--wnVO ${server.vo}`, `-r ${server.releaseVersion}`, '-n DIRAC.Test.local', '-N test-ce.local', '-Q default',
-      '-T 86400', '--cpu-power-source config', '--cpu-power 10', '--PollingTime 0.2', '--StopAfterFailedMatches 1', '--heartbeat 1', '--runner direct',
+      '--backend dirac',
+      `--ca-path ${server.caDir}`,
+      `--wnVO ${server.vo}`,
+      `-r ${server.releaseVersion}`,
+      '-n DIRAC.Test.local',
+      '-N test-ce.local',
+      '-Q default',
+      '-T 86400',
+      '--cpu-power-source config',
+      '--cpu-power 10',
+      '--PollingTime 0.2',
+      '--StopAfterFailedMatches 1',
+      '--heartbeat 1',
+      '--runner direct',
     ].join(' ');
     const execDir = path.join(dir, 'exec');
     mkdirSync(execDir);
     const wrapper = path.join(dir, 'wrapper.sh');
     writeFileSync(
       wrapper,
-      diracWrapper({ pilotOptions: options, location: `${files.url.replace('https://', '')}/nothing-here,${files.url}`, cvmfsLocations: [path.join(dir, 'no-cvmfs')], pilotExecDir: execDir, proxyPem: readFileSync(server.proxyPath, 'utf8') }),
+      diracWrapper({
+        pilotOptions: options,
+        location: `${files.url.replace('https://', '')}/nothing-here,${files.url}`,
+        cvmfsLocations: [path.join(dir, 'no-cvmfs')],
+        pilotExecDir: execDir,
+        proxyPem: readFileSync(server.proxyPath, 'utf8'),
+      }),
       { mode: 0o755 },
     );
     const output = path.join(dir, 'slurm.out');
-    const id = execFileSync('sbatch', ['--parsable', '-J', `dirac-wrapper-test${process.pid}`, '-o', output, '-D', execDir, '--export', `PATH=${process.env.PATH ?? '/usr/bin:/bin'},DIRAC_PILOT_STAMP=wrapper${process.pid}`, wrapper], { encoding: 'utf8' }).trim().split(';')[0]!;
+    const id = execFileSync(
+      'sbatch',
+      [
+        '--parsable',
+        '-J',
+        `dirac-wrapper-test${process.pid}`,
+        '-o',
+        output,
+        '-D',
+        execDir,
+        '--export',
+        `PATH=${process.env.PATH ?? '/usr/bin:/bin'},DIRAC_PILOT_STAMP=wrapper${process.pid}`,
+        wrapper,
+      ],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split(';')[0]!;
     submitted.push(id);
     await waitForSlurmJob(id, 240_000);
     submitted.pop();
     const log = readFileSync(output, 'utf8');
 
     const jobs = [...server.state.jobs.values()];
-    expect(jobs.map((j) => [j.jobId, j.status]), log.slice(-4000)).toEqual([[101, 'Done'], [102, 'Done']]);
+    expect(
+      jobs.map((j) => [j.jobId, j.status]),
+      log.slice(-4000),
+    ).toEqual([
+      [101, 'Done'],
+      [102, 'Done'],
+    ]);
     // The wrapper took the files from the file server (after the location that has none), checked them, and the launcher downloaded the executable.
-    expect(files.requests).toEqual(expect.arrayContaining(['/pilot/checksums.sha512', '/pilot/pilot.json', '/pilot/pilot.tar', `/pilot/${EXE}.gz`]));
+    expect(files.requests).toEqual(
+      expect.arrayContaining(['/pilot/checksums.sha512', '/pilot/pilot.json', '/pilot/pilot.tar', `/pilot/${EXE}.gz`]),
+    );
     expect(log).toMatch(new RegExp(`dirac-pilot.py: running .*${EXE}`));
     // The stamp the wrapper passed (--pilotUUID) is the pilot's; it registered itself (reference from Slurm) and ended Done.
     const pilots = [...server.state.pilots.values()];
-    expect(pilots.find((p) => p.stamp === `wrapper${process.pid}`), JSON.stringify(pilots)).toMatchObject({ status: 'Done', addedBy: 'addPilotReferences' });
+    expect(
+      pilots.find((p) => p.stamp === `wrapper${process.pid}`),
+      JSON.stringify(pilots),
+    ).toMatchObject({ status: 'Done', addedBy: 'addPilotReferences' });
     // The wrapper cleaned its working directory up.
     expect(execFileSync('ls', ['-A', execDir], { encoding: 'utf8' }).trim()).toBe('');
   }, 300_000);

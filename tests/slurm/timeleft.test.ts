@@ -12,7 +12,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 function slurmUnavailableReason(): string | null {
   try {
-    const state = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const state = execFileSync('sinfo', ['-h', '-o', '%T'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
     if (!/\b(idle|mixed|allocated)\b/.test(state)) return `no usable Slurm node (sinfo says '${state || 'nothing'}')`;
     return null;
   } catch (error) {
@@ -70,7 +74,15 @@ describe.skipIf(skipReason !== null)('time left inside a real Slurm job', () => 
     // Two processors exercise the fill-ins (CPU limit = wall limit x processors) where the node has them.
     const nodeCpus = Number(slurm(['sinfo', '-h', '-o', '%c']).trim().split('\n')[0]) || 1;
     const cpusPerTask = Math.min(2, nodeCpus);
-    const jobId = slurm(['sbatch', '--parsable', '--time=5:00', `--cpus-per-task=${cpusPerTask}`, `--output=${output}`, '--job-name=pilot-timeleft-test', script])
+    const jobId = slurm([
+      'sbatch',
+      '--parsable',
+      '--time=5:00',
+      `--cpus-per-task=${cpusPerTask}`,
+      `--output=${output}`,
+      '--job-name=pilot-timeleft-test',
+      script,
+    ])
       .trim()
       .split(';')[0] as string;
     try {

@@ -5,8 +5,20 @@ const series = (f: (t: number) => number): ProcSample[] => Array.from({ length: 
 
 describe('soak samples', () => {
   it('slopePerMinute: a steady climb, a flat line with noise, too few points', () => {
-    expect(slopePerMinute(series((t) => 100 + t / 30), (s) => s.rssMB)).toBeCloseTo(2, 6); // 2 MB per minute
-    expect(Math.abs(slopePerMinute(series((t) => 100 + ((t / 3) % 2 ? 1 : -1)), (s) => s.rssMB))).toBeLessThan(0.2);
+    expect(
+      slopePerMinute(
+        series((t) => 100 + t / 30),
+        (s) => s.rssMB,
+      ),
+    ).toBeCloseTo(2, 6); // 2 MB per minute
+    expect(
+      Math.abs(
+        slopePerMinute(
+          series((t) => 100 + ((t / 3) % 2 ? 1 : -1)),
+          (s) => s.rssMB,
+        ),
+      ),
+    ).toBeLessThan(0.2);
     expect(slopePerMinute(series(() => 100).slice(0, 1), (s) => s.rssMB)).toBe(0);
   });
 

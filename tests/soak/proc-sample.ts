@@ -10,7 +10,9 @@ export interface ProcSample {
 /** VmRSS of a process, in MB, from /proc/<pid>/status; null once it is gone. */
 export function rssMB(pid: number): number | null {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     const kB = line ? Number(line.split(/\s+/)[1]) : NaN;
     return Number.isFinite(kB) ? kB / 1024 : null;
   } catch {

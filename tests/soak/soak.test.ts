@@ -46,7 +46,15 @@ if (!SOAK) console.log('soak: skipped; it runs for SOAK_SECONDS (default 600) wi
 /** A job that lives a few seconds, heartbeats a few times, and returns a small output. */
 function soakJob(index: number) {
   return {
-    fields: { JobName: `soak-${index}`, Executable: '/bin/sh', Arguments: `run.sh ${2 + (index % 5)}`, StdOutput: 'std.out', StdError: 'std.err', OutputSandbox: ['std.out', 'std.err'], CPUTime: 60 },
+    fields: {
+      JobName: `soak-${index}`,
+      Executable: '/bin/sh',
+      Arguments: `run.sh ${2 + (index % 5)}`,
+      StdOutput: 'std.out',
+      StdError: 'std.err',
+      OutputSandbox: ['std.out', 'std.err'],
+      CPUTime: 60,
+    },
     inputFiles: { 'run.sh': '#!/bin/sh\nsleep "$1"\necho "soak job slept $1 s"\n' },
   };
 }
@@ -74,11 +82,26 @@ describe.skipIf(!SOAK)(`soak: a pilot supervising jobs for ${SECONDS} s`, () => 
 
     let pid = 0;
     const pilot = runPilot(
-      devPilotArgs(s, credentials, path.join(dir, 'work'), ['-P', '4', '--PollingTime', '1', '--StopAfterFailedMatches', '3', '--heartbeat', '1', '-M', '100000']),
+      devPilotArgs(s, credentials, path.join(dir, 'work'), [
+        '-P',
+        '4',
+        '--PollingTime',
+        '1',
+        '--StopAfterFailedMatches',
+        '3',
+        '--heartbeat',
+        '1',
+        '-M',
+        '100000',
+      ]),
       {
         timeoutMs: (SECONDS + 180) * 1000,
         onSpawn: (p) => (pid = p),
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(MAX_OLD_SPACE_MB ? { NODE_OPTIONS: `--max-old-space-size=${MAX_OLD_SPACE_MB}` } : {}), ...PILOT_ENV },
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          ...(MAX_OLD_SPACE_MB ? { NODE_OPTIONS: `--max-old-space-size=${MAX_OLD_SPACE_MB}` } : {}),
+          ...PILOT_ENV,
+        },
       },
     );
     const started = Date.now();
@@ -94,7 +117,9 @@ describe.skipIf(!SOAK)(`soak: a pilot supervising jobs for ${SECONDS} s`, () => 
 
     expect(run.code, run.stderr.slice(-2000)).toBe(ExitCode.OK);
     const jobs = s.jobs();
-    const problems = jobs.map((j) => checkFinal(j).problem ?? (j.status === 'Done' ? null : `job ${j.id} ${j.status}/${j.minorStatus}`)).filter(Boolean);
+    const problems = jobs
+      .map((j) => checkFinal(j).problem ?? (j.status === 'Done' ? null : `job ${j.id} ${j.status}/${j.minorStatus}`))
+      .filter(Boolean);
     expect(problems).toEqual([]);
     expect(s.violations).toEqual([]);
 
@@ -111,13 +136,32 @@ describe.skipIf(!SOAK)(`soak: a pilot supervising jobs for ${SECONDS} s`, () => 
       jobs: jobs.length,
       heartbeats: jobs.reduce((n, j) => n + j.heartbeats.length, 0),
       samples: samples.length,
-      rssMB: { firstQuarterMedian: +median(first.map((x) => x.rssMB)).toFixed(1), lastQuarterMedian: +median(last.map((x) => x.rssMB)).toFixed(1), max: +Math.max(...steady.map((x) => x.rssMB)).toFixed(1), secondHalfSlopeMBPerMin: +slopePerMinute(secondHalf, (x) => x.rssMB).toFixed(2) },
-      fds: { firstQuarterMedian: median(first.map((x) => x.fds)), lastQuarterMedian: median(last.map((x) => x.fds)), max: Math.max(...steady.map((x) => x.fds)), secondHalfSlopePerMin: +slopePerMinute(secondHalf, (x) => x.fds).toFixed(2) },
+      rssMB: {
+        firstQuarterMedian: +median(first.map((x) => x.rssMB)).toFixed(1),
+        lastQuarterMedian: +median(last.map((x) => x.rssMB)).toFixed(1),
+        max: +Math.max(...steady.map((x) => x.rssMB)).toFixed(1),
+        secondHalfSlopeMBPerMin: +slopePerMinute(secondHalf, (x) => x.rssMB).toFixed(2),
+      },
+      fds: {
+        firstQuarterMedian: median(first.map((x) => x.fds)),
+        lastQuarterMedian: median(last.map((x) => x.fds)),
+        max: Math.max(...steady.map((x) => x.fds)),
+        secondHalfSlopePerMin: +slopePerMinute(secondHalf, (x) => x.fds).toFixed(2),
+      },
     };
     console.log(`soak figures: ${JSON.stringify(figures)}`);
     // The pilot logs its own memory every minute at debug level: heap against native growth.
-    const memory = readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8').split('\n').filter((l) => l.includes('"pilot memory"'));
-    console.log(`pilot memory (rss, heapUsed, heapTotal, external, arrayBuffers MB):\n${memory.map((l) => { const m = JSON.parse(l); return `  ${m.rssMB} ${m.heapUsedMB} ${m.heapTotalMB} ${m.externalMB} ${m.arrayBuffersMB}`; }).join('\n')}`);
+    const memory = readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"pilot memory"'));
+    console.log(
+      `pilot memory (rss, heapUsed, heapTotal, external, arrayBuffers MB):\n${memory
+        .map((l) => {
+          const m = JSON.parse(l);
+          return `  ${m.rssMB} ${m.heapUsedMB} ${m.heapTotalMB} ${m.externalMB} ${m.arrayBuffersMB}`;
+        })
+        .join('\n')}`,
+    );
     expect(figures.rssMB.secondHalfSlopeMBPerMin).toBeLessThanOrEqual(RSS_SLOPE_MB_PER_MIN);
     expect(figures.fds.secondHalfSlopePerMin).toBeLessThanOrEqual(FD_SLOPE_PER_MIN);
     expect(figures.rssMB.lastQuarterMedian).toBeLessThanOrEqual(figures.rssMB.firstQuarterMedian + RSS_SLACK_MB);

@@ -16,7 +16,11 @@ const RESOLVE_TS = `export async function resolve(s, c, next) {
 }`;
 
 /** `source`: a path relative to the repository (`src/data/pool-xml.ts`); `body` uses it as `m`. */
-export function runTsInChild(source: string, body: string, timeoutMs: number): { signal: NodeJS.Signals | null; status: number | null; stdout: string; stderr: string } {
+export function runTsInChild(
+  source: string,
+  body: string,
+  timeoutMs: number,
+): { signal: NodeJS.Signals | null; status: number | null; stdout: string; stderr: string } {
   const script = [
     "import { register } from 'node:module';",
     `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(RESOLVE_TS)}));`,

@@ -28,15 +28,17 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-const SecretExchange = z.object({
-  pilot_stamp: z.string().min(1).max(32),
-  pilot_secret: z.string().min(1),
-  // The "vacuum" pilot fields (DIRAC pilot PR #248): used with a VO-wide secret.
-  vo: z.string().optional(),
-  grid_type: z.string().optional(),
-  grid_site: z.string().optional(),
-  status: z.string().optional(),
-}).strict();
+const SecretExchange = z
+  .object({
+    pilot_stamp: z.string().min(1).max(32),
+    pilot_secret: z.string().min(1),
+    // The "vacuum" pilot fields (DIRAC pilot PR #248): used with a VO-wide secret.
+    vo: z.string().optional(),
+    grid_type: z.string().optional(),
+    grid_site: z.string().optional(),
+    status: z.string().optional(),
+  })
+  .strict();
 
 /** Proposal (diracx PRs #421/#550): a single-use pilot secret traded for a token pair. */
 function secretExchange(core: ServerCore): Route {
@@ -91,7 +93,12 @@ function revoke(core: ServerCore): Route {
       const form = ctx.body as Record<string, string>;
       if (!form.token) throw new HttpError(422, 'token is required');
       const identity = core.tokens.revokeRefreshToken(form.token);
-      if (identity) core.state.revocations.push({ subject: `${identity.vo}:${identity.subject}`, pilotStamp: identity.pilotStamp ?? null, clientId: form.client_id ?? null });
+      if (identity)
+        core.state.revocations.push({
+          subject: `${identity.vo}:${identity.subject}`,
+          pilotStamp: identity.pilotStamp ?? null,
+          clientId: form.client_id ?? null,
+        });
       return { status: 200, json: 'Refresh token revoked' };
     },
   };

@@ -107,9 +107,26 @@ function addHeartbeat(core: ServerCore): Route {
 
 /** JobAttributes columns; every other metadata key is stored as a job parameter. */
 const JOB_ATTRIBUTES = new Set([
-  'Status', 'MinorStatus', 'ApplicationStatus', 'Site', 'JobName', 'JobType', 'JobGroup', 'Owner', 'OwnerGroup', 'VO',
-  'SubmissionTime', 'RescheduleTime', 'LastUpdateTime', 'StartExecTime', 'HeartBeatTime', 'EndExecTime', 'UserPriority',
-  'RescheduleCounter', 'VerifiedFlag', 'AccountedFlag',
+  'Status',
+  'MinorStatus',
+  'ApplicationStatus',
+  'Site',
+  'JobName',
+  'JobType',
+  'JobGroup',
+  'Owner',
+  'OwnerGroup',
+  'VO',
+  'SubmissionTime',
+  'RescheduleTime',
+  'LastUpdateTime',
+  'StartExecTime',
+  'HeartBeatTime',
+  'EndExecTime',
+  'UserPriority',
+  'RescheduleCounter',
+  'VerifiedFlag',
+  'AccountedFlag',
 ]);
 
 function patchMetadata(core: ServerCore): Route {
@@ -192,7 +209,9 @@ function rescheduleJobs(core: ServerCore): Route {
       }
       if (Object.keys(success).length === 0) throw new HttpError(400, { failed, success });
       for (const id of overLimit) {
-        applyStatusUpdates(core.state.jobs.get(id)!, [{ timestamp: new Date(), Status: 'Failed', MinorStatus: 'Maximum of reschedulings reached', Source: 'JobManager' }]);
+        applyStatusUpdates(core.state.jobs.get(id)!, [
+          { timestamp: new Date(), Status: 'Failed', MinorStatus: 'Maximum of reschedulings reached', Source: 'JobManager' },
+        ]);
       }
       return { status: 200, json: { success, failed } };
     },

@@ -13,8 +13,13 @@ function registerPilot(core: ServerCore): Route {
     handler(ctx) {
       const identity = requireIdentity(ctx);
       const params = ctx.body as {
-        pilot_stamp: string; vo: string; grid_type?: string; grid_site?: string; destination_site?: string;
-        pilot_reference?: string | null; pilot_status?: string;
+        pilot_stamp: string;
+        vo: string;
+        grid_type?: string;
+        grid_site?: string;
+        destination_site?: string;
+        pilot_reference?: string | null;
+        pilot_status?: string;
       };
       const admin = hasProperty(identity, 'ServiceAdministrator');
       if (!admin && !(hasProperty(identity, GENERIC_PILOT) && params.vo === identity.vo)) throw new HttpError(403, 'Forbidden');
@@ -83,14 +88,22 @@ function pilotsWithoutSlash(method: string): Route {
   };
 }
 
-const PilotLogMessage = z.object({
-  lines: z.array(z.object({
-    timestamp: z.string().min(1),
-    severity: z.string().min(1),
-    message: z.string(),
-    scope: z.string(),
-  }).strict()).max(10_000),
-}).strict();
+const PilotLogMessage = z
+  .object({
+    lines: z
+      .array(
+        z
+          .object({
+            timestamp: z.string().min(1),
+            severity: z.string().min(1),
+            message: z.string(),
+            scope: z.string(),
+          })
+          .strict(),
+      )
+      .max(10_000),
+  })
+  .strict();
 
 /** Proposal (diracx PR #550): POST /api/pilots/internal/message, behind `features.pilotLogs`. */
 function pilotLogMessages(core: ServerCore): Route {

@@ -5,7 +5,17 @@ import { CodecError, PyFloat, ddecode, dencode, jdecode, jencode, pythonFloatRep
 describe('pythonFloatRepr', () => {
   it('matches the forms Python prints', () => {
     expect([1, 0.1, 1e16, 1e15, 1.5e-7, 1e-5, 0.0001, -0.0, 123456789.123, 5e-324, 1e22].map(pythonFloatRepr)).toEqual([
-      '1.0', '0.1', '1e+16', '1000000000000000.0', '1.5e-07', '1e-05', '0.0001', '-0.0', '123456789.123', '5e-324', '1e+22',
+      '1.0',
+      '0.1',
+      '1e+16',
+      '1000000000000000.0',
+      '1.5e-07',
+      '1e-05',
+      '0.0001',
+      '-0.0',
+      '123456789.123',
+      '5e-324',
+      '1e+22',
     ]);
   });
 
@@ -28,7 +38,11 @@ describe('JEncode', () => {
         fc.integer(),
         fc.string(),
         fc.array(tie('v'), { maxLength: 4 }),
-        fc.dictionary(fc.string().filter((k) => !k.startsWith('__')), tie('v'), { maxKeys: 4 }),
+        fc.dictionary(
+          fc.string().filter((k) => !k.startsWith('__')),
+          tie('v'),
+          { maxKeys: 4 },
+        ),
       ),
     })).v;
     fc.assert(
@@ -58,7 +72,12 @@ describe('JEncode', () => {
 
 describe('DEncode', () => {
   it('decodes dicts to plain objects by default', () => {
-    const bytes = dencode(new Map<number | string, unknown>([[123, 'a'], ['k', [1, 2]]]) as never);
+    const bytes = dencode(
+      new Map<number | string, unknown>([
+        [123, 'a'],
+        ['k', [1, 2]],
+      ]) as never,
+    );
     expect(ddecode(bytes).value).toEqual({ 123: 'a', k: [1, 2] });
   });
 

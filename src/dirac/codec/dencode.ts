@@ -194,7 +194,10 @@ class Decoder {
       const key = this.value(at, depth + 1);
       const item = this.value(this.end, depth + 1);
       at = this.end;
-      entries.set(toKey(key, this.options, () => this.fail('unhashable dict key', pos)), item);
+      entries.set(
+        toKey(key, this.options, () => this.fail('unhashable dict key', pos)),
+        item,
+      );
     }
     this.end = at + 1;
     if (this.options.exact) return entries;

@@ -17,8 +17,13 @@ const expectOnly = (kind: new (...args: never[]) => Error, run: () => unknown): 
 describe('decoders on arbitrary input', () => {
   it('DEncode', () => {
     const bytes = fc.uint8Array({ maxLength: 64 });
-    const tagged = fc.array(fc.constantFrom(...'ilIftdbnsuze0123456789:-+.'.split('')), { maxLength: 40 }).map((a) => Buffer.from(a.join('')));
-    fc.assert(fc.property(fc.oneof(bytes, tagged), (data) => expectOnly(CodecError, () => ddecode(data))), { numRuns: 2000 });
+    const tagged = fc
+      .array(fc.constantFrom(...'ilIftdbnsuze0123456789:-+.'.split('')), { maxLength: 40 })
+      .map((a) => Buffer.from(a.join('')));
+    fc.assert(
+      fc.property(fc.oneof(bytes, tagged), (data) => expectOnly(CodecError, () => ddecode(data))),
+      { numRuns: 2000 },
+    );
   });
 
   it('DEncode round-trips what it encodes', () => {
@@ -30,20 +35,28 @@ describe('decoders on arbitrary input', () => {
         fc.boolean(),
         fc.maxSafeInteger(),
         // Exponent forms decode as mantissa × 10**exp in DIRAC, which is lossy; only plain forms round-trip.
-        fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d) && Math.abs(d) >= 1e-4 && Math.abs(d) < 1e16),
+        fc
+          .double({ noNaN: true, noDefaultInfinity: true })
+          .filter((d) => !Number.isInteger(d) && Math.abs(d) >= 1e-4 && Math.abs(d) < 1e16),
         fc.string(),
         fc.array(tie('v'), { maxLength: 4 }),
         fc.dictionary(fc.string(), tie('v'), { maxKeys: 4 }),
       ),
     })).v;
-    fc.assert(fc.property(value, (v) => {
-      expect(ddecode(dencode(v as never)).value).toEqual(v);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(ddecode(dencode(v as never)).value).toEqual(v);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('JEncode', () => {
     const text = fc.string({ unit: fc.constantFrom(...'{}[]":,0123456789.eE-+ tfnrualsNIy\\'.split('')), maxLength: 40 });
-    fc.assert(fc.property(text, (t) => expectOnly(CodecError, () => jdecode(t))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(text, (t) => expectOnly(CodecError, () => jdecode(t))),
+      { numRuns: 2000 },
+    );
   });
 
   it('DIPS frames', () => {
@@ -58,6 +71,9 @@ describe('decoders on arbitrary input', () => {
 
   it('CFG', () => {
     const text = fc.string({ unit: fc.constantFrom(...'AB{}=+#, \n/x'.split('')), maxLength: 60 });
-    fc.assert(fc.property(text, (t) => expectOnly(CfgError, () => parseCfg(t))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(text, (t) => expectOnly(CfgError, () => parseCfg(t))),
+      { numRuns: 2000 },
+    );
   });
 });

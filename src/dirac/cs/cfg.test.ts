@@ -70,7 +70,9 @@ describe('CS lookups', () => {
     expect(vomsAttribute(root, 'gridpp_prod')).toBe('/gridpp/Role=production');
     // A VO without VOMSRole asks for no VOMS (DIRAC's getVOMSAttributeForGroup): a plain getProxy.
     expect(vomsAttribute(root, 'gridpp_user')).toBeUndefined();
-    const withDefault = parseCfg(sample.replace('DefaultGroup = gridpp_user', 'DefaultGroup = gridpp_user\n  DefaultVOMSAttribute = /gridpp'));
+    const withDefault = parseCfg(
+      sample.replace('DefaultGroup = gridpp_user', 'DefaultGroup = gridpp_user\n  DefaultVOMSAttribute = /gridpp'),
+    );
     expect(vomsAttribute(withDefault, 'gridpp_user')).toBe('/gridpp');
     expect(vomsAttribute(withDefault, 'gridpp_prod')).toBe('/gridpp/Role=production');
   });

@@ -14,8 +14,20 @@ describe('the CS DiracX section, as v9 clients read it', () => {
 
   it('is off when the switch is absent, "no", or names another service; DisabledVOs is read per VO', () => {
     expect(diracxSettings(cs('URL = https://d'), 'lhcb')).toEqual({ url: 'https://d', jobStateUpdate: false, voDisabled: false });
-    expect(futureClientEnabled(cs('FutureClientEnabled\n{\nWorkloadManagement\n{\nJobStateUpdate = no\n}\n}'), 'WorkloadManagement', 'JobStateUpdate')).toBe(false);
-    expect(futureClientEnabled(cs('FutureClientEnabled\n{\nWorkloadManagement\n{\nJobMonitoring = yes\n}\n}'), 'WorkloadManagement', 'JobStateUpdate')).toBe(false);
+    expect(
+      futureClientEnabled(
+        cs('FutureClientEnabled\n{\nWorkloadManagement\n{\nJobStateUpdate = no\n}\n}'),
+        'WorkloadManagement',
+        'JobStateUpdate',
+      ),
+    ).toBe(false);
+    expect(
+      futureClientEnabled(
+        cs('FutureClientEnabled\n{\nWorkloadManagement\n{\nJobMonitoring = yes\n}\n}'),
+        'WorkloadManagement',
+        'JobStateUpdate',
+      ),
+    ).toBe(false);
     expect(diracxSettings(cs('DisabledVOs = dteam, gridpp'), 'gridpp')).toEqual({ url: null, jobStateUpdate: false, voDisabled: true });
     expect(diracxSettings(parseCfg('DIRAC\n{\n}\n'), 'x')).toEqual({ url: null, jobStateUpdate: false, voDisabled: false });
   });

@@ -31,9 +31,10 @@ async function scriptedClient(script: Script, extra: Partial<DipsClientOptions> 
     vo: 'gridpp',
     clientVersion: '9.0.4',
     timeoutMs: 5_000,
-    connect: () => new Promise((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    }),
+    connect: () =>
+      new Promise((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+      }),
     ...extra,
   });
 }
@@ -49,7 +50,11 @@ describe('DipsClient', () => {
       seen.push(await c.receive('args'));
       c.send({ OK: false, Errno: 1510, Message: 'No match found ( 1510 : )' });
     });
-    expect(await client.call(url, 'requestJob', [{ CPUTime: 5 }])).toEqual({ ok: false, errno: 1510, message: 'No match found ( 1510 : )' });
+    expect(await client.call(url, 'requestJob', [{ CPUTime: 5 }])).toEqual({
+      ok: false,
+      errno: 1510,
+      message: 'No match found ( 1510 : )',
+    });
     expect(seen).toEqual([
       { OK: true, Value: [['WorkloadManagement/Matcher', 'Test', 'gridpp'], ['RPC', 'requestJob'], '', '9.0.4'] },
       { OK: true, Value: [{ CPUTime: 5 }] },
@@ -88,14 +93,30 @@ describe('DipsClient', () => {
     const stop = new AbortController();
     // A server that takes the proposal and never answers, and a connect that never completes: each
     // would wait its 120 s timeout (set here to a minute) without the signal.
-    const waiting = await scriptedClient(async (c) => {
-      await c.receive('proposal');
-    }, { timeoutMs: 60_000, signal: stop.signal });
-    const connecting = new DipsClient({ credentials: { proxy: undefined as never, ca: [] }, setup: 'Test', vo: 'gridpp', clientVersion: '9.0.4', timeoutMs: 60_000, signal: stop.signal, connect: () => new Promise(() => undefined) });
-    const calls = [waiting.call(url, 'requestJob', []), connecting.call(url, 'requestJob', [])].map((p) => p.catch((e: unknown) => e as PilotError));
+    const waiting = await scriptedClient(
+      async (c) => {
+        await c.receive('proposal');
+      },
+      { timeoutMs: 60_000, signal: stop.signal },
+    );
+    const connecting = new DipsClient({
+      credentials: { proxy: undefined as never, ca: [] },
+      setup: 'Test',
+      vo: 'gridpp',
+      clientVersion: '9.0.4',
+      timeoutMs: 60_000,
+      signal: stop.signal,
+      connect: () => new Promise(() => undefined),
+    });
+    const calls = [waiting.call(url, 'requestJob', []), connecting.call(url, 'requestJob', [])].map((p) =>
+      p.catch((e: unknown) => e as PilotError),
+    );
     setTimeout(() => stop.abort(new Error('reporting time after the stop signal is over')), 200);
     for (const error of await Promise.all(calls)) {
-      expect(error).toMatchObject({ exitCode: ExitCode.SERVER_UNREACHABLE, message: expect.stringContaining('abandoned (reporting time after the stop signal is over)') });
+      expect(error).toMatchObject({
+        exitCode: ExitCode.SERVER_UNREACHABLE,
+        message: expect.stringContaining('abandoned (reporting time after the stop signal is over)'),
+      });
     }
     // Once aborted, nothing more is even attempted.
     expect(await connecting.call(url, 'requestJob', []).catch((e: unknown) => (e as Error).message)).toMatch(/abandoned/);
@@ -114,24 +135,29 @@ describe('DipsClient', () => {
     let dir: string;
     afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-    const serveFile = (chunks: Buffer[], md5: string): Script => async (c) => {
-      await c.receive('proposal');
-      c.send({ OK: true, Value: null });
-      await c.receive('header');
-      c.send({ OK: true, Value: 'Accepted' });
-      for (const chunk of chunks) {
-        c.send({ OK: true, Value: [true, new Uint8Array(chunk)] });
-        await c.receive('ack');
-      }
-      c.send({ OK: true, Value: [false, md5] });
-      c.send({ OK: true, Value: null });
-    };
+    const serveFile =
+      (chunks: Buffer[], md5: string): Script =>
+      async (c) => {
+        await c.receive('proposal');
+        c.send({ OK: true, Value: null });
+        await c.receive('header');
+        c.send({ OK: true, Value: 'Accepted' });
+        for (const chunk of chunks) {
+          c.send({ OK: true, Value: [true, new Uint8Array(chunk)] });
+          await c.receive('ack');
+        }
+        c.send({ OK: true, Value: [false, md5] });
+        c.send({ OK: true, Value: null });
+      };
 
     it('writes the file only when the MD5 matches', async () => {
       dir = await mkdtemp(join(tmpdir(), 'dips-ft-'));
       const parts = [Buffer.from('hello '), Buffer.from('world')];
       const good = await scriptedClient(serveFile(parts, '5eb63bbbe01eeed093cb22bb8f5acdc3'));
-      expect(await good.receiveFile(url, '/SandBox/x.tar', '', join(dir, 'a'))).toEqual({ bytes: 11, md5: '5eb63bbbe01eeed093cb22bb8f5acdc3' });
+      expect(await good.receiveFile(url, '/SandBox/x.tar', '', join(dir, 'a'))).toEqual({
+        bytes: 11,
+        md5: '5eb63bbbe01eeed093cb22bb8f5acdc3',
+      });
       expect(await readFile(join(dir, 'a'), 'utf8')).toBe('hello world');
 
       const bad = await scriptedClient(serveFile(parts, '00000000000000000000000000000000'));

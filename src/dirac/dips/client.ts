@@ -50,7 +50,11 @@ export class DipsClient {
     const { target, service } = dipsTarget(url);
     const timeoutMs = this.options.timeoutMs ?? 120_000;
     const signal = this.options.signal;
-    const abandoned = () => new PilotError(ExitCode.SERVER_UNREACHABLE, `${url.host} ${method}: abandoned (${String((signal?.reason as Error | undefined)?.message ?? 'stopping')})`);
+    const abandoned = () =>
+      new PilotError(
+        ExitCode.SERVER_UNREACHABLE,
+        `${url.host} ${method}: abandoned (${String((signal?.reason as Error | undefined)?.message ?? 'stopping')})`,
+      );
     if (signal?.aborted) throw abandoned();
     const connecting = this.options.connect ? this.options.connect(target) : connectTls(target, this.options.credentials, timeoutMs);
     let onAbort: () => void = () => undefined;
@@ -64,7 +68,10 @@ export class DipsClient {
       socket = await Promise.race([connecting, stopped]);
     } catch (error) {
       // A connection that completes after the abandon is closed at once.
-      void connecting.then((late) => late.destroy(), () => undefined);
+      void connecting.then(
+        (late) => late.destroy(),
+        () => undefined,
+      );
       throw error;
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -33,8 +33,15 @@ export function classifySocketError(error: unknown, target: TlsTarget): PilotErr
   // Not every error has a string code: the DOMException of an aborted or timed-out fetch carries
   // a number (TimeoutError is 23), which says nothing about the socket.
   const code = typeof err.code === 'string' ? err.code : '';
-  if (err.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new PilotError(ExitCode.SERVER_UNREACHABLE, `${where}: no reply in time (${err.message ?? err.name ?? 'timeout'})`, { cause: error });
+  if (
+    err.name === 'TimeoutError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
+    return new PilotError(ExitCode.SERVER_UNREACHABLE, `${where}: no reply in time (${err.message ?? err.name ?? 'timeout'})`, {
+      cause: error,
+    });
   }
   if (UNREACHABLE.has(code)) return new PilotError(ExitCode.SERVER_UNREACHABLE, `${where}: ${code} (${err.message})`, { cause: error });
   const tlsLike =

@@ -35,7 +35,13 @@ export async function makeProxyRequest(): Promise<ProxyRequest> {
 export async function writePayloadProxy(path: string, chainPem: string, request: ProxyRequest): Promise<ProxyCredentials> {
   const certs = splitPem(chainPem).filter((b) => b.label === 'CERTIFICATE');
   if (certs.length === 0) throw new PilotError(ExitCode.SERVER_PROTOCOL, 'ProxyManager returned no certificate');
-  const text = certs[0]!.text + request.keyPem + certs.slice(1).map((b) => b.text).join('');
+  const text =
+    certs[0]!.text +
+    request.keyPem +
+    certs
+      .slice(1)
+      .map((b) => b.text)
+      .join('');
   // Checks that the server signed our key before anything is written.
   const credentials = parseProxyPem(text, path);
   await rm(path, { force: true });

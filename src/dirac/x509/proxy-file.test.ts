@@ -30,7 +30,9 @@ describe('proxy files', () => {
   });
 
   it('refuses a key that is not the proxy key, and a file without a key', () => {
-    expect(() => parseProxyPem(proxy.certPem + user.keyPem + user.certPem, 'p')).toThrow(/the private key does not belong to the first certificate/);
+    expect(() => parseProxyPem(proxy.certPem + user.keyPem + user.certPem, 'p')).toThrow(
+      /the private key does not belong to the first certificate/,
+    );
     expect(() => parseProxyPem(proxy.certPem, 'p')).toThrow(/expected one private key block, found 0/);
     expect(() => parseProxyPem('garbage', 'p')).toThrow(/proxy p: no CERTIFICATE block/);
   });

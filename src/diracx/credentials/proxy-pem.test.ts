@@ -24,7 +24,11 @@ describe('DIRAC proxy with a DIRACX block', () => {
   it('loads the tokens, expires_on in epoch seconds', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'dx-pem-')), 'x509up_u1000');
     writeFileSync(file, diracProxy(DOC), { mode: 0o600 });
-    expect(loadProxyCredentials(file).tokens).toEqual({ accessToken: DOC.access_token, refreshToken: DOC.refresh_token, expiresAt: DOC.expires_on * 1000 });
+    expect(loadProxyCredentials(file).tokens).toEqual({
+      accessToken: DOC.access_token,
+      refreshToken: DOC.refresh_token,
+      expiresAt: DOC.expires_on * 1000,
+    });
   });
 
   it('writes rotated tokens back into the block, keeping the certificate, the key and the mode', async () => {
@@ -35,14 +39,22 @@ describe('DIRAC proxy with a DIRACX block', () => {
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith(CERT + KEY)).toBe(true);
     expect(text.match(/BEGIN DIRACX/g)).toHaveLength(1);
-    expect(extractDiracxBlock(text, 'proxy')).toEqual({ access_token: 'new-access', refresh_token: 'new-refresh', expires_on: 1_800_000_000 });
+    expect(extractDiracxBlock(text, 'proxy')).toEqual({
+      access_token: 'new-access',
+      refresh_token: 'new-refresh',
+      expires_on: 1_800_000_000,
+    });
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(replaceDiracxBlock(CERT, { accessToken: 'a', refreshToken: null, expiresAt: 0 })).toMatch(/^-----BEGIN CERTIFICATE-----[\s\S]+-----END DIRACX-----\n$/);
+    expect(replaceDiracxBlock(CERT, { accessToken: 'a', refreshToken: null, expiresAt: 0 })).toMatch(
+      /^-----BEGIN CERTIFICATE-----[\s\S]+-----END DIRACX-----\n$/,
+    );
   });
 
   it('explains what is wrong with a proxy that has no usable block', () => {
     expect(() => extractDiracxBlock(CERT + KEY, 'proxy file /tmp/x')).toThrow('proxy file /tmp/x has no -----BEGIN DIRACX----- block');
-    expect(() => extractDiracxBlock(`${CERT}-----BEGIN DIRACX-----\n!!!\n-----END DIRACX-----\n`, 'p')).toThrow('p: DIRACX block is not base64');
+    expect(() => extractDiracxBlock(`${CERT}-----BEGIN DIRACX-----\n!!!\n-----END DIRACX-----\n`, 'p')).toThrow(
+      'p: DIRACX block is not base64',
+    );
     expect(() => extractDiracxBlock(diracProxy(DOC) + diracProxy(DOC), 'p')).toThrow('p has 2 DIRACX blocks, expected one');
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'dx-pem-')), 'x509up_u1000');
     writeFileSync(file, diracProxy(DOC), { mode: 0o640 });

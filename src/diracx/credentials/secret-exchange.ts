@@ -36,7 +36,8 @@ export async function exchangePilotSecret(
     });
     return tokenSetFromResponse(reply, now());
   };
-  const refused = (error: DiracxHttpError) => new PilotError(ExitCode.AUTH_REFUSED, `pilot secret exchange refused (HTTP ${error.status}): ${error.detail || 'no detail'}`);
+  const refused = (error: DiracxHttpError) =>
+    new PilotError(ExitCode.AUTH_REFUSED, `pilot secret exchange refused (HTTP ${error.status}): ${error.detail || 'no detail'}`);
   const base = { pilot_stamp: pilotStamp, pilot_secret: pilotSecret };
   try {
     return await ask(base);

@@ -31,7 +31,10 @@ export class TokenManager implements TokenSource {
   private readonly spentRefreshTokens = new Set<string>();
   private readonly now: () => number;
 
-  constructor(initial: TokenSet, private readonly options: TokenManagerOptions) {
+  constructor(
+    initial: TokenSet,
+    private readonly options: TokenManagerOptions,
+  ) {
     this.tokens = initial;
     this.now = options.now ?? Date.now;
     this.margin = this.marginFor(initial);

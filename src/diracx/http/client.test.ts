@@ -29,7 +29,10 @@ async function rawServer(onSocket: (socket: net.Socket) => void): Promise<string
 }
 
 async function failure(promise: Promise<unknown>): Promise<TransportError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(TransportError);
   return error as TransportError;
 }
@@ -42,7 +45,15 @@ describe('HttpClient over node:http', () => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
-        seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, type: req.headers['content-type'], length: req.headers['content-length'], body, socket: (req.socket as net.Socket & { n?: number }).n ?? 0 });
+        seen.push({
+          method: req.method,
+          url: req.url,
+          auth: req.headers.authorization,
+          type: req.headers['content-type'],
+          length: req.headers['content-length'],
+          body,
+          socket: (req.socket as net.Socket & { n?: number }).n ?? 0,
+        });
         res.setHeader('date', 'Mon, 23 Nov 2026 03:00:00 GMT');
         res.end('{"ok":true}');
       });
@@ -56,8 +67,21 @@ describe('HttpClient over node:http', () => {
     const second = await client.send({ method: 'POST', target: '/token', form: { grant_type: 'refresh_token' } });
     expect(first.status).toBe(200);
     expect(JSON.parse(first.body.toString())).toEqual({ ok: true });
-    expect(seen[0]).toMatchObject({ method: 'PATCH', url: '/api/jobs/status', auth: 'Bearer tok', type: 'application/json', length: String(Buffer.byteLength('{"a":"é"}')), body: '{"a":"é"}' });
-    expect(seen[1]).toMatchObject({ method: 'POST', url: '/api/token', auth: undefined, type: 'application/x-www-form-urlencoded', body: 'grant_type=refresh_token' });
+    expect(seen[0]).toMatchObject({
+      method: 'PATCH',
+      url: '/api/jobs/status',
+      auth: 'Bearer tok',
+      type: 'application/json',
+      length: String(Buffer.byteLength('{"a":"é"}')),
+      body: '{"a":"é"}',
+    });
+    expect(seen[1]).toMatchObject({
+      method: 'POST',
+      url: '/api/token',
+      auth: undefined,
+      type: 'application/x-www-form-urlencoded',
+      body: 'grant_type=refresh_token',
+    });
     expect(second.status).toBe(200);
     expect(seen[1]!.socket).toBe(seen[0]!.socket); // keep-alive
     expect(client.lastServerDate?.toISOString()).toBe('2026-11-23T03:00:00.000Z');
@@ -74,14 +98,20 @@ describe('HttpClient over node:http', () => {
   it('a connection not established in time (here: a TLS handshake never answered) was never sent', async () => {
     const url = (await rawServer(() => undefined)).replace('http:', 'https:');
     const client = new HttpClient({ baseUrl: url, connectTimeoutMs: 200, readTimeoutMs: 10_000 });
-    expect(await failure(client.send({ method: 'PATCH', target: '/x', json: {} }))).toMatchObject({ failure: 'not-sent', code: 'CONNECT_TIMEOUT' });
+    expect(await failure(client.send({ method: 'PATCH', target: '/x', json: {} }))).toMatchObject({
+      failure: 'not-sent',
+      code: 'CONNECT_TIMEOUT',
+    });
     await client.close();
   });
 
   it('a connection dropped before the reply is ambiguous; a refused one was never sent', async () => {
     const url = await rawServer((socket) => socket.once('data', () => socket.destroy()));
     const client = new HttpClient({ baseUrl: url });
-    expect(await failure(client.send({ method: 'PATCH', target: '/x', json: {} }))).toMatchObject({ failure: 'ambiguous', code: 'ECONNRESET' });
+    expect(await failure(client.send({ method: 'PATCH', target: '/x', json: {} }))).toMatchObject({
+      failure: 'ambiguous',
+      code: 'ECONNRESET',
+    });
     const closed = await rawServer(() => undefined);
     closers.pop()!(); // nothing listens there any more
     const refused = new HttpClient({ baseUrl: closed });
@@ -93,7 +123,12 @@ describe('HttpClient over node:http', () => {
     const garbled = await rawServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 2x0 OK\r\n\r\n')));
     const client = new HttpClient({ baseUrl: garbled });
     expect((await failure(client.send({ method: 'GET', target: '/x' }))).failure).toBe('ambiguous');
-    const cut = await rawServer((socket) => socket.once('data', () => { socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"a":'); setTimeout(() => socket.destroy(), 20); }));
+    const cut = await rawServer((socket) =>
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"a":');
+        setTimeout(() => socket.destroy(), 20);
+      }),
+    );
     const other = new HttpClient({ baseUrl: cut });
     expect((await failure(other.send({ method: 'GET', target: '/x' }))).failure).toBe('ambiguous');
     await client.close();
@@ -108,7 +143,11 @@ describe('HttpClient over node:http', () => {
         let sent = 0;
         const more = () => {
           while (sent < 20 && socket.write(chunk)) sent++;
-          if (sent < 20) socket.once('drain', () => { sent++; more(); });
+          if (sent < 20)
+            socket.once('drain', () => {
+              sent++;
+              more();
+            });
         };
         more();
       }),
@@ -178,7 +217,10 @@ describe('HttpClient downloads (issue 16 §1b)', () => {
     );
     const client = new HttpClient({ baseUrl: endless, maxDownloadBytes: 1024 * 1024 });
     const file = dest();
-    expect(await failure(client.download({ method: 'GET', target: '/sb' }, file))).toMatchObject({ failure: 'too-large', code: 'DOWNLOAD_TOO_LARGE' });
+    expect(await failure(client.download({ method: 'GET', target: '/sb' }, file))).toMatchObject({
+      failure: 'too-large',
+      code: 'DOWNLOAD_TOO_LARGE',
+    });
     expect(existsSync(file)).toBe(false);
     await client.close();
   });

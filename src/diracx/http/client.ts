@@ -210,7 +210,8 @@ export class HttpClient {
    */
   private async exchange<T>(req: HttpRequest, url: URL, timeoutMs: number, consume: (res: http.IncomingMessage) => Promise<T>): Promise<T> {
     const label = `${req.method} ${url.origin}${url.pathname}`;
-    if (req.signal?.aborted) throw new TransportError('aborted', 'ABORTED', `${label}: abandoned before it was sent: ${abortReason(req.signal)}`);
+    if (req.signal?.aborted)
+      throw new TransportError('aborted', 'ABORTED', `${label}: abandoned before it was sent: ${abortReason(req.signal)}`);
     let request: http.ClientRequest | null = null;
     let stopped: Error | null = null;
     const stop = (error: Error) => {
@@ -233,7 +234,8 @@ export class HttpClient {
       return await consume(res);
     } catch (error) {
       const failure = stopped ?? error;
-      if ((failure as { code?: string }).code === 'ABORTED') throw new TransportError('aborted', 'ABORTED', `${label}: ${(failure as Error).message}`, { cause: error });
+      if ((failure as { code?: string }).code === 'ABORTED')
+        throw new TransportError('aborted', 'ABORTED', `${label}: ${(failure as Error).message}`, { cause: error });
       throw classifyTransportError(failure, label);
     } finally {
       clearTimeout(timer);
@@ -291,13 +293,22 @@ export class HttpClient {
         const declared = Number(headerValue(headers, 'content-length'));
         if (Number.isFinite(declared) && declared > cap) {
           res.destroy();
-          throw new TransportError('too-large', 'DOWNLOAD_TOO_LARGE', `${label}: ${declared} bytes announced, more than the ${cap}-byte limit on a sandbox`);
+          throw new TransportError(
+            'too-large',
+            'DOWNLOAD_TOO_LARGE',
+            `${label}: ${declared} bytes announced, more than the ${cap}-byte limit on a sandbox`,
+          );
         }
         let written = 0;
         const capped = async function* (source: AsyncIterable<Buffer>) {
           for await (const chunk of source) {
             written += chunk.length;
-            if (written > cap) throw new TransportError('too-large', 'DOWNLOAD_TOO_LARGE', `${label}: reply went past the ${cap}-byte limit on a sandbox; stopped there`);
+            if (written > cap)
+              throw new TransportError(
+                'too-large',
+                'DOWNLOAD_TOO_LARGE',
+                `${label}: reply went past the ${cap}-byte limit on a sandbox; stopped there`,
+              );
             yield chunk;
           }
         };

@@ -19,7 +19,13 @@ describe('multipartBody', () => {
     const file = path.join(dir, 'a.tar.zst');
     const content = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
     writeFileSync(file, content);
-    const body = await multipartBody([['key', 'sandboxes/x.tar.zst'], ['x-amz-signature', 'a"b\r\nc']], { field: 'file', filename: 'sandbox.tar.zst', path: file });
+    const body = await multipartBody(
+      [
+        ['key', 'sandboxes/x.tar.zst'],
+        ['x-amz-signature', 'a"b\r\nc'],
+      ],
+      { field: 'file', filename: 'sandbox.tar.zst', path: file },
+    );
     const bytes = await collect(body.open());
     expect(bytes.length).toBe(body.length);
     // A second attempt reads it again from the start.
@@ -38,7 +44,11 @@ describe('multipartBody', () => {
       parser.on('error', reject);
       parser.end(bytes);
     });
-    expect(seen).toEqual([['key', 'sandboxes/x.tar.zst'], ['x-amz-signature', 'a"b\r\nc'], ['file', 'sandbox.tar.zst']]);
+    expect(seen).toEqual([
+      ['key', 'sandboxes/x.tar.zst'],
+      ['x-amz-signature', 'a"b\r\nc'],
+      ['file', 'sandbox.tar.zst'],
+    ]);
     expect(Buffer.concat(fileChunks).equals(content)).toBe(true);
   });
 

@@ -7,7 +7,11 @@ describe('server replies', () => {
   it('extracts FastAPI, validation-list and OAuth error details as one line', () => {
     expect(errorDetail(Buffer.from('{"detail":"Sandbox not found"}'))).toBe('Sandbox not found');
     expect(
-      errorDetail(Buffer.from(JSON.stringify({ detail: [{ type: 'extra_forbidden', loc: ['body', '1', 'Foo'], msg: 'Extra inputs are not permitted' }] }))),
+      errorDetail(
+        Buffer.from(
+          JSON.stringify({ detail: [{ type: 'extra_forbidden', loc: ['body', '1', 'Foo'], msg: 'Extra inputs are not permitted' }] }),
+        ),
+      ),
     ).toBe('body.1.Foo: Extra inputs are not permitted');
     expect(errorDetail(Buffer.from('{"error":"invalid_grant","error_description":"expired"}'))).toBe('invalid_grant: expired');
     expect(errorDetail(Buffer.from('<html>\n<body>Bad gateway</body>\n</html>'))).toBe('<html> <body>Bad gateway</body> </html>');
@@ -19,7 +23,9 @@ describe('server replies', () => {
     const ok = { status: 200, headers: {}, body: Buffer.from('{"url":"https://s3/x","expires_in":300}') };
     expect(parseReply('GET /api/jobs/sandbox', ok, schema)).toEqual({ url: 'https://s3/x', expires_in: 300 });
     const bad = { status: 200, headers: {}, body: Buffer.from('{"url":"https://s3/x","expires_in":"soon"}') };
-    expect(() => parseReply('GET /api/jobs/sandbox', bad, schema)).toThrow(/^GET \/api\/jobs\/sandbox: unexpected reply at expires_in: Expected number, received string$/);
+    expect(() => parseReply('GET /api/jobs/sandbox', bad, schema)).toThrow(
+      /^GET \/api\/jobs\/sandbox: unexpected reply at expires_in: Expected number, received string$/,
+    );
     let error: unknown = null;
     try {
       parseReply('GET /api/jobs/sandbox', { status: 200, headers: {}, body: Buffer.from('oops') }, schema);

@@ -94,7 +94,9 @@ describe('retry policy', () => {
   it('does not resend a non-idempotent call after an ambiguous failure, and never retries TLS', async () => {
     const { policy } = fakePolicy();
     const reset = scripted([new TransportError('ambiguous', 'ECONNRESET', 'reset')]);
-    await expect(sendWithRetry(reset.attempt, 'POST /match', false, policy)).rejects.toMatchObject({ exitCode: ExitCode.SERVER_UNREACHABLE });
+    await expect(sendWithRetry(reset.attempt, 'POST /match', false, policy)).rejects.toMatchObject({
+      exitCode: ExitCode.SERVER_UNREACHABLE,
+    });
     expect(reset.calls()).toBe(1);
     const tls = scripted([new TransportError('tls', 'SELF_SIGNED_CERT_IN_CHAIN', 'TLS verification failed')]);
     await expect(sendWithRetry(tls.attempt, 'GET /x', true, policy)).rejects.toMatchObject({ exitCode: ExitCode.TLS });
@@ -113,26 +115,41 @@ describe('retry policy', () => {
     expect(calls()).toBe(1);
   });
 
-  it('the stop signal ends a back-off at once (it used to wait out its 10-minute call budget), and no attempt follows', { timeout: 10_000 }, async () => {
-    const stop = new AbortController();
-    // The real clock and sleep: a back-off of about ten minutes that only the signal can cut short.
-    const policy: RetryPolicy = { baseDelayMs: 600_000, maxDelayMs: 600_000, callBudgetMs: 3_600_000, deadline: () => Number.POSITIVE_INFINITY, random: () => 0.99, signal: stop.signal };
-    const { attempt, calls } = scripted([new TransportError('not-sent', 'ECONNREFUSED', 'refused')]);
-    const pending = sendWithRetry(attempt, 'POST /api/pilots/', true, policy);
-    setTimeout(() => stop.abort(new Error('received SIGTERM')), 100);
-    await expect(pending).rejects.toMatchObject({ exitCode: ExitCode.SERVER_UNREACHABLE });
-    expect(calls()).toBe(1);
-  });
+  it(
+    'the stop signal ends a back-off at once (it used to wait out its 10-minute call budget), and no attempt follows',
+    { timeout: 10_000 },
+    async () => {
+      const stop = new AbortController();
+      // The real clock and sleep: a back-off of about ten minutes that only the signal can cut short.
+      const policy: RetryPolicy = {
+        baseDelayMs: 600_000,
+        maxDelayMs: 600_000,
+        callBudgetMs: 3_600_000,
+        deadline: () => Number.POSITIVE_INFINITY,
+        random: () => 0.99,
+        signal: stop.signal,
+      };
+      const { attempt, calls } = scripted([new TransportError('not-sent', 'ECONNREFUSED', 'refused')]);
+      const pending = sendWithRetry(attempt, 'POST /api/pilots/', true, policy);
+      setTimeout(() => stop.abort(new Error('received SIGTERM')), 100);
+      await expect(pending).rejects.toMatchObject({ exitCode: ExitCode.SERVER_UNREACHABLE });
+      expect(calls()).toBe(1);
+    },
+  );
 
   it('an attempt abandoned by the stop signal is not retried; a download past its size limit neither', async () => {
     const stop = new AbortController();
     stop.abort(new Error('received SIGTERM'));
     const { policy } = fakePolicy({ signal: stop.signal });
     const aborted = scripted([new TransportError('aborted', 'ABORTED', 'abandoned')]);
-    await expect(sendWithRetry(aborted.attempt, 'GET /x', true, policy)).rejects.toMatchObject({ message: 'GET /x: abandoned (received SIGTERM)' });
+    await expect(sendWithRetry(aborted.attempt, 'GET /x', true, policy)).rejects.toMatchObject({
+      message: 'GET /x: abandoned (received SIGTERM)',
+    });
     expect(aborted.calls()).toBe(1);
     const big = scripted([new TransportError('too-large', 'DOWNLOAD_TOO_LARGE', 'past the limit')]);
-    await expect(sendWithRetry(big.attempt, 'GET /sb', true, fakePolicy().policy)).rejects.toMatchObject({ exitCode: ExitCode.SERVER_PROTOCOL });
+    await expect(sendWithRetry(big.attempt, 'GET /sb', true, fakePolicy().policy)).rejects.toMatchObject({
+      exitCode: ExitCode.SERVER_PROTOCOL,
+    });
     expect(big.calls()).toBe(1);
   });
 });

@@ -101,7 +101,10 @@ export async function sendWithRetry(
       lastReply = reply;
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
-      if (error.failure === 'aborted') throw policy.signal ? abandoned(endpoint, policy.signal, error) : new PilotError(ExitCode.SERVER_UNREACHABLE, error.message, { cause: error });
+      if (error.failure === 'aborted')
+        throw policy.signal
+          ? abandoned(endpoint, policy.signal, error)
+          : new PilotError(ExitCode.SERVER_UNREACHABLE, error.message, { cause: error });
       if (error.failure === 'too-large') throw new PilotError(ExitCode.SERVER_PROTOCOL, error.message, { cause: error });
       if (error.failure === 'tls') throw new PilotError(ExitCode.TLS, error.message, { cause: error });
       if (error.failure === 'ambiguous' && !idempotent) {

@@ -10,8 +10,15 @@
 export type TransportFailure = 'not-sent' | 'ambiguous' | 'tls' | 'aborted' | 'too-large';
 
 const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT', 'CONNECT_TIMEOUT', 'ENONET',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CONNECT_TIMEOUT',
+  'ENONET',
 ]);
 
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/;
@@ -57,7 +64,12 @@ export function classifyTransportError(error: unknown, target: string): Transpor
   const detail = innermostMessage(error).split('\n')[0] ?? '';
   // EPROTO: the handshake itself failed, e.g. an https:// URL for a plain-HTTP port ("wrong version number").
   if (code === 'EPROTO') {
-    return new TransportError('tls', code, `TLS handshake with ${target} failed: ${detail} (is this an https:// URL for a plain-HTTP port?)`, { cause: error });
+    return new TransportError(
+      'tls',
+      code,
+      `TLS handshake with ${target} failed: ${detail} (is this an https:// URL for a plain-HTTP port?)`,
+      { cause: error },
+    );
   }
   if (TLS_CODE.test(code)) {
     return new TransportError('tls', code, `TLS verification of ${target} failed: ${code} ${detail}`.trim(), { cause: error });

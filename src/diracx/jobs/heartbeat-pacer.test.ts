@@ -5,21 +5,26 @@ import { HeartbeatPacer } from './heartbeat-pacer.js';
 function fakePacer() {
   let clock = 10_000;
   const slept: number[] = [];
-  const pacer = new HeartbeatPacer(1_100, () => clock, async (ms) => {
-    slept.push(ms);
-    clock += ms;
-  });
+  const pacer = new HeartbeatPacer(
+    1_100,
+    () => clock,
+    async (ms) => {
+      slept.push(ms);
+      clock += ms;
+    },
+  );
   return { pacer, slept, now: () => clock, advance: (ms: number) => (clock += ms) };
 }
 
 describe('HeartbeatPacer', () => {
-  it('holds a job\'s next heartbeat until 1.1 s after its previous attempt', async () => {
+  it("holds a job's next heartbeat until 1.1 s after its previous attempt", async () => {
     const { pacer, slept, now, advance } = fakePacer();
     const attempts: number[] = [];
-    const beat = (jobs: number[]) => pacer.run(jobs, async (before) => {
-      await before();
-      attempts.push(now());
-    });
+    const beat = (jobs: number[]) =>
+      pacer.run(jobs, async (before) => {
+        await before();
+        attempts.push(now());
+      });
     await beat([1]);
     advance(300);
     await beat([1, 2]);

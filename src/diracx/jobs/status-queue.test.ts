@@ -6,7 +6,9 @@ import { StatusQueue, type StatusSender } from './status-queue.js';
 import type { SpooledStatus } from './status-spool.js';
 
 const entry = (jobId: number, n: number): SpooledStatus => ({
-  jobId, timestamp: `2026-11-22T10:00:00.00000${n}+00:00`, update: { MinorStatus: `step ${n}`, Source: 'JobWrapper' },
+  jobId,
+  timestamp: `2026-11-22T10:00:00.00000${n}+00:00`,
+  update: { MinorStatus: `step ${n}`, Source: 'JobWrapper' },
 });
 
 function memorySpool() {

@@ -53,7 +53,10 @@ export class StatusQueue {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ entry, settle: { resolve, reject } });
       if (this.now() < this.outageUntil) {
-        void this.persist().then(() => this.settleWaiting(), (error: unknown) => this.settleWaiting(error));
+        void this.persist().then(
+          () => this.settleWaiting(),
+          (error: unknown) => this.settleWaiting(error),
+        );
         return;
       }
       void this.pump();
@@ -92,7 +95,10 @@ export class StatusQueue {
         }
         const batch = this.pending.slice(0, maxBatch);
         try {
-          const failed = await this.options.send(batch.map((item) => item.entry), () => this.flushDeadline);
+          const failed = await this.options.send(
+            batch.map((item) => item.entry),
+            () => this.flushDeadline,
+          );
           for (const [jobId, detail] of Object.entries(failed)) {
             this.options.logger.warn(`job ${jobId}: status update rejected by the server: ${detail}`);
           }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createPilotLogShipper, toPilotLogLine, type PilotLogLine } from './pilot-log-shipper.js';
 
-const record = (msg: string, extra: Record<string, unknown> = {}) => `${JSON.stringify({ level: 30, time: 1_795_000_000_000, msg, ...extra })}\n`;
+const record = (msg: string, extra: Record<string, unknown> = {}) =>
+  `${JSON.stringify({ level: 30, time: 1_795_000_000_000, msg, ...extra })}\n`;
 
 function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
   return new Promise((resolve) => stream.write(text, () => resolve()));
@@ -9,12 +10,14 @@ function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
 
 describe('pilot log shipper', () => {
   it('turns a pino record into a pilot log line, scope from the command', () => {
-    expect(toPilotLogLine({ level: 40, time: 1_795_000_000_000, msg: 'slow disk', cmd: 'check-worker-node', freeMB: 12 }, 'pilot')).toEqual({
-      timestamp: new Date(1_795_000_000_000).toISOString(),
-      severity: 'WARN',
-      message: 'slow disk {"freeMB":12}',
-      scope: 'check-worker-node',
-    });
+    expect(toPilotLogLine({ level: 40, time: 1_795_000_000_000, msg: 'slow disk', cmd: 'check-worker-node', freeMB: 12 }, 'pilot')).toEqual(
+      {
+        timestamp: new Date(1_795_000_000_000).toISOString(),
+        severity: 'WARN',
+        message: 'slow disk {"freeMB":12}',
+        scope: 'check-worker-node',
+      },
+    );
   });
 
   it('ships full batches as soon as they fill, the rest at the end', async () => {

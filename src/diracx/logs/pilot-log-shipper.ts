@@ -183,7 +183,10 @@ export class PilotLogShipper extends Writable {
 
   override _final(done: (error?: Error | null) => void): void {
     clearInterval(this.timer);
-    this.ship().then(() => done(), () => done());
+    this.ship().then(
+      () => done(),
+      () => done(),
+    );
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {

@@ -9,8 +9,20 @@ const sample = (name: string) => readFileSync(new URL(`../../../tests/fixtures/p
 describe('parseProcStat', () => {
   it('reads a live process', () => {
     expect(parseProcStat(sample('stat-node.txt'))).toEqual({
-      pid: 8335, comm: 'node', state: 'R', ppid: 8314, pgrp: 8314, session: 3450,
-      utime: 0.01, stime: 0, cutime: 0, cstime: 0, startTicks: 46048, vsizeBytes: 766992384, rssPages: 10906, threads: 7,
+      pid: 8335,
+      comm: 'node',
+      state: 'R',
+      ppid: 8314,
+      pgrp: 8314,
+      session: 3450,
+      utime: 0.01,
+      stime: 0,
+      cutime: 0,
+      cstime: 0,
+      startTicks: 46048,
+      vsizeBytes: 766992384,
+      rssPages: 10906,
+      threads: 7,
     });
   });
 
@@ -27,10 +39,13 @@ describe('parseProcStat', () => {
     expect(parseProcStat(sample('stat-zombie.txt'))).toMatchObject({ pid: 8441, state: 'Z', ppid: 8439, session: 3450, vsizeBytes: 0 });
   });
 
-  it.each(['', '123', '12 (x) R 1 2', 'abc (x) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0', '12 (x) R 1 1 1 0 -1 0 0 0 0 0 x 0 0 0 20 0 1 0 5 0 0 0'])(
-    'rejects malformed %j',
-    (text) => expect(parseProcStat(text)).toBeNull(),
-  );
+  it.each([
+    '',
+    '123',
+    '12 (x) R 1 2',
+    'abc (x) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0',
+    '12 (x) R 1 1 1 0 -1 0 0 0 0 0 x 0 0 0 20 0 1 0 5 0 0 0',
+  ])('rejects malformed %j', (text) => expect(parseProcStat(text)).toBeNull());
 });
 
 describe('parseProcIo', () => {
@@ -40,7 +55,9 @@ describe('parseProcIo', () => {
     expect(Object.keys(io ?? {})).toEqual(['rchar', 'wchar', 'readBytes', 'writeBytes']);
     expect(io?.rchar).toBeGreaterThan(0);
   });
-  it.each(['', 'rchar: 1\nwchar: 2\n', 'rchar: x\nwchar: 2\nread_bytes: 3\nwrite_bytes: 4'])('rejects %j', (text) => expect(parseProcIo(text)).toBeNull());
+  it.each(['', 'rchar: 1\nwchar: 2\n', 'rchar: x\nwchar: 2\nread_bytes: 3\nwrite_bytes: 4'])('rejects %j', (text) =>
+    expect(parseProcIo(text)).toBeNull(),
+  );
 });
 
 describe('parseSmapsRollup', () => {

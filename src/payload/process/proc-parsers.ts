@@ -38,13 +38,25 @@ export function parseProcStat(text: string): ProcStat | null {
   const close = text.lastIndexOf(')');
   if (open <= 0 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
-  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   // fields[0] is stat field 3 (state); we need up to field 24 (rss) → index 21.
   if (!Number.isInteger(pid) || fields.length < 22) return null;
   const num = (index: number): number => Number(fields[index]);
   const values = {
-    ppid: num(1), pgrp: num(2), session: num(3), utime: num(11), stime: num(12), cutime: num(13),
-    cstime: num(14), threads: num(17), startTicks: num(19), vsizeBytes: num(20), rssPages: num(21),
+    ppid: num(1),
+    pgrp: num(2),
+    session: num(3),
+    utime: num(11),
+    stime: num(12),
+    cutime: num(13),
+    cstime: num(14),
+    threads: num(17),
+    startTicks: num(19),
+    vsizeBytes: num(20),
+    rssPages: num(21),
   };
   if (Object.values(values).some((v) => !Number.isFinite(v))) return null;
   const state = fields[0] ?? '';
@@ -105,7 +117,6 @@ export function parseProcIo(text: string): ProcIo | null {
   return values as ProcIo;
 }
 
-
 /** Every value `name` has in a NUL-separated /proc/<pid>/environ block (a block may name a variable twice). */
 export function environValues(environ: Buffer, name: string): string[] {
   const prefix = Buffer.from(`${name}=`, 'latin1');
@@ -117,4 +128,3 @@ export function environValues(environ: Buffer, name: string): string[] {
   }
   return values;
 }
-

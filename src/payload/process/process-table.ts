@@ -93,7 +93,11 @@ export function readCommandLine(pid: number, procRoot = DEFAULT_PROC_ROOT): stri
  * process keeps its pid and start time across exec, and a cached answer can only keep a process
  * that carried a payload's marker counted with that payload, which is where it came from.
  */
-export function processEnvValues(stat: Pick<ProcStat, 'pid' | 'startTicks'>, name: string, procRoot = DEFAULT_PROC_ROOT): readonly string[] {
+export function processEnvValues(
+  stat: Pick<ProcStat, 'pid' | 'startTicks'>,
+  name: string,
+  procRoot = DEFAULT_PROC_ROOT,
+): readonly string[] {
   const key = processKey(stat);
   const cached = envValuesCache.get(key);
   if (cached && cached.name === name && cached.procRoot === procRoot) return cached.values;

@@ -14,8 +14,21 @@ function proc(pid: number, ppid: number, fields: Partial<ProcStat> = {}, environ
   mkdirSync(path.join(procRoot, String(pid)), { recursive: true });
   writeFileSync(path.join(procRoot, String(pid), 'environ'), environ);
   return {
-    pid, ppid, comm: 'x', state: 'S', pgrp: ppid, session: SELF_SESSION, utime: 0, stime: 0, cutime: 0, cstime: 0,
-    startTicks: 1000, vsizeBytes: 0, rssPages: 0, threads: 1, ...fields,
+    pid,
+    ppid,
+    comm: 'x',
+    state: 'S',
+    pgrp: ppid,
+    session: SELF_SESSION,
+    utime: 0,
+    stime: 0,
+    cutime: 0,
+    cstime: 0,
+    startTicks: 1000,
+    vsizeBytes: 0,
+    rssPages: 0,
+    threads: 1,
+    ...fields,
   };
 }
 

@@ -11,7 +11,20 @@ const addon = (overrides: Partial<NativeAddon>): NativeAddon => ({
   ...overrides,
 });
 const z = (pid: number, ppid: number, state = 'Z'): ProcStat => ({
-  pid, ppid, state, comm: 'x', pgrp: 1, session: 1, utime: 0, stime: 0, cutime: 0, cstime: 0, startTicks: 1, vsizeBytes: 0, rssPages: 0, threads: 1,
+  pid,
+  ppid,
+  state,
+  comm: 'x',
+  pgrp: 1,
+  session: 1,
+  utime: 0,
+  stime: 0,
+  cutime: 0,
+  cstime: 0,
+  startTicks: 1,
+  vsizeBytes: 0,
+  rssPages: 0,
+  threads: 1,
 });
 
 afterEach(() => resetSubreaperStateForTests());
@@ -30,7 +43,12 @@ describe('ensureSubreaper', () => {
   it('reports a refused or throwing prctl', () => {
     expect(ensureSubreaper(addon({ setChildSubreaper: () => false, reap: () => [] }), silentLogger()).reason).toContain('refused');
     resetSubreaperStateForTests();
-    const throwing = addon({ setChildSubreaper: () => { throw new Error('EPERM'); }, reap: () => [] });
+    const throwing = addon({
+      setChildSubreaper: () => {
+        throw new Error('EPERM');
+      },
+      reap: () => [],
+    });
     expect(ensureSubreaper(throwing, silentLogger()).active).toBe(false);
   });
 

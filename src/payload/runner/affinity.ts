@@ -7,7 +7,9 @@ import type { LaunchPlan } from './types.js';
 /** CPUs this process may run on (affinity, which the kernel already narrowed by the cgroup cpuset). */
 export function readAllowedCpus(procStatus = '/proc/self/status'): number[] | null {
   try {
-    const line = readFileSync(procStatus, 'utf8').split('\n').find((l) => l.startsWith('Cpus_allowed_list:'));
+    const line = readFileSync(procStatus, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Cpus_allowed_list:'));
     return line ? parseCpuList(line.slice('Cpus_allowed_list:'.length).trim()) : null;
   } catch {
     return null;

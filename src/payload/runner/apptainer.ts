@@ -69,10 +69,15 @@ export function apptainerExecOptions(runner: ApptainerRunnerOptions, jobDir: str
   const hasCvmfs = runner.hostHasCvmfs ?? existsSync('/cvmfs');
   if (hasCvmfs && !binds.some((b) => b.split(':')[0] === '/cvmfs')) binds.unshift('/cvmfs');
   return [
-    '--contain', '--ipc', '--pid',
-    '--workdir', runner.workdirBase,
-    '--home', `${jobDir}:${CONTAINER_JOB_DIR}`,
-    '--pwd', CONTAINER_JOB_DIR,
+    '--contain',
+    '--ipc',
+    '--pid',
+    '--workdir',
+    runner.workdirBase,
+    '--home',
+    `${jobDir}:${CONTAINER_JOB_DIR}`,
+    '--pwd',
+    CONTAINER_JOB_DIR,
     '--cleanenv',
     ...(runner.userns ? ['--userns'] : []),
     ...(runner.nv ? ['--nv'] : []),
@@ -90,8 +95,10 @@ export function apptainerArgs(runner: ApptainerRunnerOptions, jobDir: string, ar
     'exec',
     ...apptainerExecOptions(runner, jobDir),
     runner.image,
-    '/bin/sh', `${CONTAINER_JOB_DIR}/${WRAPPER_NAME}`,
-    containerExecutable(executable, jobDir), ...args,
+    '/bin/sh',
+    `${CONTAINER_JOB_DIR}/${WRAPPER_NAME}`,
+    containerExecutable(executable, jobDir),
+    ...args,
   ];
 }
 

@@ -1,5 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execaSync } from 'execa';
@@ -152,7 +163,7 @@ export function planHiding(files: readonly string[]): HidingPlan {
   for (const file of files) {
     const real = safeRealpath(file);
     const dir = path.dirname(real);
-    if (dir === '/' ) return { ok: false, reason: `${real} lies in / (the root cannot be covered)` };
+    if (dir === '/') return { ok: false, reason: `${real} lies in / (the root cannot be covered)` };
     if (!isDirectory(dir)) continue; // nothing there to read
     let count: number;
     try {
@@ -197,11 +208,39 @@ export function wrapHidingSecrets(
     env: { PATH: HELPER_PATH, ...(marker !== undefined ? { [PAYLOAD_MARKER_ENV]: marker } : {}) },
     file: view.nsenter,
     args: [
-      `--target=${view.pid}`, '--user', '--mount', '--preserve-credentials', `--wd=${plan.cwd}`, '--',
-      view.unshare, '--mount', '--',
-      '/bin/sh', '-c', JOB_VIEW_SCRIPT, 'pilot-job-view', plan.cwd, String(areas.length), ...areas.flatMap((a) => [a.dir, a.keep]),
-      view.unshare, '--user', `--map-user=${ids.uid}`, `--map-group=${ids.gid}`, '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--',
-      '/bin/sh', '-c', PAYLOAD_INIT, 'pilot-payload', envFile, plan.file, ...plan.args,
+      `--target=${view.pid}`,
+      '--user',
+      '--mount',
+      '--preserve-credentials',
+      `--wd=${plan.cwd}`,
+      '--',
+      view.unshare,
+      '--mount',
+      '--',
+      '/bin/sh',
+      '-c',
+      JOB_VIEW_SCRIPT,
+      'pilot-job-view',
+      plan.cwd,
+      String(areas.length),
+      ...areas.flatMap((a) => [a.dir, a.keep]),
+      view.unshare,
+      '--user',
+      `--map-user=${ids.uid}`,
+      `--map-group=${ids.gid}`,
+      '--mount',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount-proc',
+      '--',
+      '/bin/sh',
+      '-c',
+      PAYLOAD_INIT,
+      'pilot-payload',
+      envFile,
+      plan.file,
+      ...plan.args,
     ],
   };
 }
@@ -278,7 +317,10 @@ function probeNamespaces(): NamespaceSupport {
       { timeout: 10_000, reject: false, stdin: 'ignore', extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
     if (result.exitCode === 0) return { ok: true, unshare, nsenter };
-    const detail = String(result.stderr ?? '').trim().split('\n')[0] || `exit ${result.exitCode ?? result.signal ?? 'unknown'}`;
+    const detail =
+      String(result.stderr ?? '')
+        .trim()
+        .split('\n')[0] || `exit ${result.exitCode ?? result.signal ?? 'unknown'}`;
     return { ok: false, reason: `user namespaces unavailable: ${detail}` };
   } catch (error) {
     return { ok: false, reason: `user namespaces unavailable: ${(error as Error).message.split('\n')[0]}` };
@@ -379,8 +421,15 @@ export function hideSecretsFromPayload(
   }
   const envFile = path.join(plan.cwd, PAYLOAD_ENV_FILE);
   const dropped = writeEnvFile(envFile, plan.env);
-  if (dropped.length > 0) logger.warn({ names: dropped.slice(0, 20) }, 'environment variables a shell cannot export were left out of the payload environment');
-  return wrapHidingSecrets(plan, view, undefined, areas.filter((a) => isDirectory(a.dir)), envFile);
+  if (dropped.length > 0)
+    logger.warn({ names: dropped.slice(0, 20) }, 'environment variables a shell cannot export were left out of the payload environment');
+  return wrapHidingSecrets(
+    plan,
+    view,
+    undefined,
+    areas.filter((a) => isDirectory(a.dir)),
+    envFile,
+  );
 }
 
 /**

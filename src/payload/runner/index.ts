@@ -63,11 +63,7 @@ export function startPayload(options: PayloadOptions): PayloadHandle {
     options.runner.kind === 'direct'
       ? hideSecretsFromPayload(planDirect(options, marker), options.secretFiles, logger, options.privateAreas)
       : planApptainer(options, options.runner, marker);
-  const plan: LaunchPlan = pinToCpus(
-    joinCgroup(base, options.cgroupProcsFile),
-    options.cpuSet,
-    logger,
-  );
+  const plan: LaunchPlan = pinToCpus(joinCgroup(base, options.cgroupProcsFile), options.cpuSet, logger);
 
   // Opened inside the job directory without following links or blocking on a FIFO (safe-open.ts),
   // private to the user (the payload's output may echo its credentials), for reading too: the

@@ -29,11 +29,27 @@ function containerArgs(job: string, secretFiles: SecretFiles): string[] {
   const cwd = path.join(root, job);
   mkdirSync(cwd, { recursive: true });
   const runner: ApptainerRunnerOptions = {
-    kind: 'apptainer', binary: '/usr/bin/apptainer', image: '/images/el9.sif', binds: [path.join(root, 'scratch')], userns: false, nv: false,
-    extraOptions: [], workdirBase: path.join(cwd, '.apptainer'), hostHasCvmfs: false,
+    kind: 'apptainer',
+    binary: '/usr/bin/apptainer',
+    image: '/images/el9.sif',
+    binds: [path.join(root, 'scratch')],
+    userns: false,
+    nv: false,
+    extraOptions: [],
+    workdirBase: path.join(cwd, '.apptainer'),
+    hostHasCvmfs: false,
   };
   const options: PayloadOptions = {
-    jobId: 1, argv: ['/bin/true'], cwd, env: {}, stdoutFile: 'std.out', stderrFile: 'std.err', runner, limits: { stalled: null, loopingSeconds: null, killGraceMs: 200 }, logger: silentLogger(), secretFiles,
+    jobId: 1,
+    argv: ['/bin/true'],
+    cwd,
+    env: {},
+    stdoutFile: 'std.out',
+    stderrFile: 'std.err',
+    runner,
+    limits: { stalled: null, loopingSeconds: null, killGraceMs: 200 },
+    logger: silentLogger(),
+    secretFiles,
   };
   return planApptainer(options, runner, { name: 'M', value: 'v' }).args;
 }
@@ -64,7 +80,9 @@ describe('secret files as a value', () => {
   it('the isolation gap is the choice’s own: hiding turned off in one choice leaves the other alone', () => {
     const off = secretFilesOf(['/x/creds.json'], { PILOT_NO_SECRET_HIDING: '1' });
     expect(payloadIsolationGapFor({ kind: 'direct', secretFiles: off })).toBe('PILOT_NO_SECRET_HIDING is set');
-    expect(payloadIsolationGapFor({ kind: 'direct', secretFiles: secretFilesOf(['/x/creds.json'], {}) })).not.toBe('PILOT_NO_SECRET_HIDING is set');
+    expect(payloadIsolationGapFor({ kind: 'direct', secretFiles: secretFilesOf(['/x/creds.json'], {}) })).not.toBe(
+      'PILOT_NO_SECRET_HIDING is set',
+    );
     expect(payloadIsolationGapFor({ kind: 'apptainer', secretFiles: off })).toBeNull();
   });
 });

@@ -10,7 +10,10 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** The sha256 hex digest of a file, streamed. */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  const size = await stat(file).then((s) => s.size, () => undefined);
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => undefined,
+  );
   for await (const chunk of createReadStream(file, { highWaterMark: sandboxChunkBytes(size) })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

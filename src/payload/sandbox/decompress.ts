@@ -43,9 +43,14 @@ export function openDecompressed(file: string, format: SandboxFormat, budget: De
   } else if (format === 'tar.zst') {
     // Every frame, skippable ones skipped (zstd-frames.ts): Node's decoder alone stops after the first.
     const out = new PassThrough();
-    pipeline(input, (source: AsyncIterable<Buffer>) => decodeZstdFrames(source, chunkBytes), out, () => {
-      // errors reach the consumer through `out`
-    });
+    pipeline(
+      input,
+      (source: AsyncIterable<Buffer>) => decodeZstdFrames(source, chunkBytes),
+      out,
+      () => {
+        // errors reach the consumer through `out`
+      },
+    );
     output = out;
   } else {
     const decoder = format === 'tar.gz' ? zlib.createGunzip({ chunkSize: chunkBytes }) : createBzip2Decoder(budget);

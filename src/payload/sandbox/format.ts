@@ -51,7 +51,14 @@ function startsWith(buffer: Buffer, prefix: Buffer): boolean {
 /** ustar magic, or (old v7 archives) a header whose checksum adds up. */
 function looksLikeTarHeader(block: Buffer): boolean {
   if (block.subarray(257, 262).toString('latin1') === 'ustar') return true;
-  const stored = parseInt(block.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim(), 8);
+  const stored = parseInt(
+    block
+      .subarray(148, 156)
+      .toString('latin1')
+      .replace(/[\0 ]+$/, '')
+      .trim(),
+    8,
+  );
   if (!Number.isFinite(stored)) return false;
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;

@@ -56,7 +56,12 @@ export async function packOutputSandbox(
     }
   }
   const format = options.format ?? 'tar.zst';
-  const archive = await writeCompressed(tarStream(collector.entries, (w) => logger.warn(w)), outFile, format, collector.bytes);
+  const archive = await writeCompressed(
+    tarStream(collector.entries, (w) => logger.warn(w)),
+    outFile,
+    format,
+    collector.bytes,
+  );
   if (missing.length > 0) logger.warn({ missing }, 'output sandbox patterns matched no file');
   if (collector.skipped.length > 0) logger.warn({ skipped: collector.skipped }, 'output sandbox paths left out');
   logger.info({ files: collector.files.length, size: archive.size, sha256: archive.sha256 }, 'output sandbox packed');

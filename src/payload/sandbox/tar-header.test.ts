@@ -67,8 +67,20 @@ describe('tar header blocks', () => {
   it('maps type flags, unknown ones to "other"', () => {
     const typeOf = (flag: string) => parseHeader(encodeRaw({ name: 'f', mode: 0, size: 0, mtime: 0, typeFlag: flag }), 't').type;
     expect(['0', '1', '2', '3', '4', '5', '6', '7', 'x', 'g', 'L', 'K', 'S', 'V'].map(typeOf)).toEqual([
-      'file', 'hardlink', 'symlink', 'char-device', 'block-device', 'directory', 'fifo', 'file', 'pax', 'pax-global',
-      'gnu-longname', 'gnu-longlink', 'other', 'other',
+      'file',
+      'hardlink',
+      'symlink',
+      'char-device',
+      'block-device',
+      'directory',
+      'fifo',
+      'file',
+      'pax',
+      'pax-global',
+      'gnu-longname',
+      'gnu-longlink',
+      'other',
+      'other',
     ]);
   });
 });

@@ -43,7 +43,7 @@ export async function* readTarEntries(source: ByteSource, options: TarReaderOpti
     const header = parseHeader(block, where);
     const type = header.type;
     // A pending pax `size` belongs to the next real entry, never to another meta header.
-    const size = isMetaType(type) ? header.size : overrides.size ?? header.size;
+    const size = isMetaType(type) ? header.size : (overrides.size ?? header.size);
     const padded = Math.ceil(size / BLOCK) * BLOCK;
 
     if (isMetaType(type)) {

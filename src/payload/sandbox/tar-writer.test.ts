@@ -42,10 +42,14 @@ describe('tarStream', () => {
     const large = path.join(dir, 'large.bin');
     writeFileSync(small, 'hello');
     writeFileSync(large, Buffer.alloc(300 * 1024, 0x41));
-    const tar = Buffer.concat(await collect(tarStream([
-      { type: 'file', name: 'small.txt', source: small, mode: 0o644, mtime: 0 },
-      { type: 'file', name: 'large.bin', source: large, mode: 0o644, mtime: 0 },
-    ])));
+    const tar = Buffer.concat(
+      await collect(
+        tarStream([
+          { type: 'file', name: 'small.txt', source: small, mode: 0o644, mtime: 0 },
+          { type: 'file', name: 'large.bin', source: large, mode: 0o644, mtime: 0 },
+        ]),
+      ),
+    );
     // 512 header + 512 (5 bytes padded) + 512 header + 300 KiB + 2 × 512 end of archive.
     expect(tar.length).toBe(512 + 512 + 512 + 300 * 1024 + 1024);
     expect(tar.subarray(512, 517).toString()).toBe('hello');
@@ -56,6 +60,8 @@ describe('tarStream', () => {
   it('refuses a file that became a symlink since it was collected (O_NOFOLLOW), small or not', async () => {
     const link = path.join(dir, 'link');
     symlinkSync('/etc/hostname', link);
-    await expect(collect(tarStream([{ type: 'file', name: 'link', source: link, mode: 0o644, mtime: 0 }]))).rejects.toThrow(/ELOOP|symbolic/);
+    await expect(collect(tarStream([{ type: 'file', name: 'link', source: link, mode: 0o644, mtime: 0 }]))).rejects.toThrow(
+      /ELOOP|symbolic/,
+    );
   });
 });

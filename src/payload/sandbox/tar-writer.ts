@@ -143,5 +143,10 @@ function* headerBlocks(fields: Parameters<typeof encodeHeader>[0]): Generator<Bu
 
 function truncateBytes(text: string, bytes: number): string {
   const buffer = Buffer.from(text, 'utf8');
-  return buffer.length <= bytes ? text : buffer.subarray(0, bytes).toString('utf8').replace(/\ufffd$/, '');
+  return buffer.length <= bytes
+    ? text
+    : buffer
+        .subarray(0, bytes)
+        .toString('utf8')
+        .replace(/\ufffd$/, '');
 }

@@ -46,7 +46,13 @@ export class EntryWriter {
   readonly #tree = new StagingTree();
   readonly #directoryModes = new Map<string, number>();
   readonly counts: WriteCounts = {
-    entries: 0, files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytesWritten: 0, strippedModes: [],
+    entries: 0,
+    files: 0,
+    directories: 0,
+    symlinks: 0,
+    hardlinks: 0,
+    bytesWritten: 0,
+    strippedModes: [],
   };
 
   constructor(root: string) {
@@ -124,11 +130,7 @@ export class EntryWriter {
     if (!existing) return;
     const isDirectory = entry.type === 'directory';
     if ((existing.kind === 'directory') !== isDirectory) {
-      throw new SandboxError(
-        'type-conflict',
-        `a ${existing.kind} is replaced by a ${entry.type} of the same name`,
-        { entry: entry.path },
-      );
+      throw new SandboxError('type-conflict', `a ${existing.kind} is replaced by a ${entry.type} of the same name`, { entry: entry.path });
     }
     if (!isDirectory) {
       unlinkSync(this.#fullPath(components));
@@ -151,7 +153,7 @@ export class EntryWriter {
     try {
       this.#tree.set(components, { kind: 'file' });
       for await (const chunk of entry.body) {
-        for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
+        for (let offset = 0; offset < chunk.length;) offset += writeSync(fd, chunk, offset);
         this.counts.bytesWritten += chunk.length;
       }
       fchmodSync(fd, this.#sanitizeMode(entry) | 0o600);

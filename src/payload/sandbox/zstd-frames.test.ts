@@ -43,7 +43,9 @@ async function extractBytes(archive: Buffer): Promise<Record<string, string>> {
   await extractSandbox(file, dest);
   const out: Record<string, string> = {};
   for (const name of execFileSync('ls', [dest], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
-    out[name] = createHash('sha256').update(readFileSync(path.join(dest, name))).digest('hex');
+    out[name] = createHash('sha256')
+      .update(readFileSync(path.join(dest, name)))
+      .digest('hex');
   }
   return out;
 }
@@ -79,7 +81,11 @@ describe('zstd streams of several frames (RFC 8878 §3.1; issue 16 §1b)', () =>
 
   it('still refuses a stream cut inside a frame, junk in place of a frame, and skippable frames alone, as corrupt', async () => {
     const whole = zlib.zstdCompressSync(tarOf('a', Buffer.alloc(200_000, 7)));
-    const refusal = (archive: Buffer) => extractBytes(archive).then(() => null, (error: unknown) => error as SandboxError);
+    const refusal = (archive: Buffer) =>
+      extractBytes(archive).then(
+        () => null,
+        (error: unknown) => error as SandboxError,
+      );
     const cut = await refusal(whole.subarray(0, Math.floor(whole.length / 2)));
     expect(cut?.reason).toBe('corrupt');
     // Junk where the next frame of an unfinished tar should start (after the tar's end it is never read).

@@ -16,7 +16,7 @@ const SKIPPABLE_MASK = 0xfffffff0;
 const SKIPPABLE_MAGIC = 0x184d2a50;
 
 export function isSkippableMagic(value: number): boolean {
-  return ((value & SKIPPABLE_MASK) >>> 0) === SKIPPABLE_MAGIC;
+  return (value & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC;
 }
 
 function corrupt(message: string): SandboxError {
@@ -112,7 +112,9 @@ export async function* decodeZstdFrames(source: AsyncIterable<Buffer>, chunkByte
       continue;
     }
     if (magic !== ZSTD_FRAME_MAGIC) {
-      throw corrupt(frames === 0 ? `no zstd frame (starts with ${magicBytes.toString('hex')})` : `bytes after frame ${frames} are not a zstd frame`);
+      throw corrupt(
+        frames === 0 ? `no zstd frame (starts with ${magicBytes.toString('hex')})` : `bytes after frame ${frames} are not a zstd frame`,
+      );
     }
     frames++;
     const decoder = zlib.createZstdDecompress({ chunkSize: chunkBytes });

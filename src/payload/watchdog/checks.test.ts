@@ -3,24 +3,44 @@ import { findViolation, stalledRatio, type WatchdogSample } from './checks.js';
 import { DEFAULT_WATCHDOG_LIMITS, resolveLimits } from './limits.js';
 
 const s = (fields: Partial<WatchdogSample>): WatchdogSample => ({
-  wallSeconds: 0, cpuSeconds: 0, pssMB: 10, rssMB: 10, vsizeMB: 100, diskFreeMB: 10_000, loadAverage: 0.5,
-  stdoutBytes: 0, secondsSinceLastWrite: 0, processCount: 1, ...fields,
+  wallSeconds: 0,
+  cpuSeconds: 0,
+  pssMB: 10,
+  rssMB: 10,
+  vsizeMB: 100,
+  diskFreeMB: 10_000,
+  loadAverage: 0.5,
+  stdoutBytes: 0,
+  secondsSinceLastWrite: 0,
+  processCount: 1,
+  ...fields,
 });
 
 describe('resolveLimits', () => {
   // The option-set limits (stalled window, looping, kill grace) have their defaults in the option table.
   const optionSet = { stalled: { windowSeconds: 1800, minCpuRatio: 0.05 }, loopingSeconds: 7200, killGraceMs: 10_000 };
-  it("DIRAC defaults for the rest: 10 s polling, 3 days wall clock, 10 MB disk", () => {
+  it('DIRAC defaults for the rest: 10 s polling, 3 days wall clock, 10 MB disk', () => {
     expect(resolveLimits(optionSet)).toEqual({ ...DEFAULT_WATCHDOG_LIMITS, ...optionSet });
     expect(DEFAULT_WATCHDOG_LIMITS).toMatchObject({ sampleIntervalMs: 10_000, wallClockSeconds: 259_200, minDiskMB: 10 });
   });
   it('null switches a check off, undefined keeps the default', () => {
-    expect(resolveLimits({ ...optionSet, wallClockSeconds: null, minDiskMB: undefined })).toMatchObject({ wallClockSeconds: null, minDiskMB: 10 });
+    expect(resolveLimits({ ...optionSet, wallClockSeconds: null, minDiskMB: undefined })).toMatchObject({
+      wallClockSeconds: null,
+      minDiskMB: 10,
+    });
   });
 });
 
 describe('findViolation', () => {
-  const limits = resolveLimits({ memoryMB: 2000, maxStdoutBytes: 1000, cpuSeconds: 100, stalled: { windowSeconds: 60, minCpuRatio: 0.05 }, loopingSeconds: 300, wallClockSeconds: 1000, killGraceMs: 10_000 });
+  const limits = resolveLimits({
+    memoryMB: 2000,
+    maxStdoutBytes: 1000,
+    cpuSeconds: 100,
+    stalled: { windowSeconds: 60, minCpuRatio: 0.05 },
+    loopingSeconds: 300,
+    wallClockSeconds: 1000,
+    killGraceMs: 10_000,
+  });
 
   it('nothing wrong', () => expect(findViolation(s({ wallSeconds: 30, cpuSeconds: 29 }), [s({})], limits, null)).toBeNull());
 
@@ -30,7 +50,11 @@ describe('findViolation', () => {
     ['disk', s({ diskFreeMB: 9.4 }), '9.4 MB free in the job directory, minimum 10 MB'],
     ['wallclock', s({ wallSeconds: 1000.5, cpuSeconds: 900 }), 'wall clock 1000.5 s, limit 1000 s'],
     ['cpu', s({ wallSeconds: 120, cpuSeconds: 100.2 }), 'CPU 100.2 s, limit 100 s'],
-    ['looping', s({ wallSeconds: 40, cpuSeconds: 40, secondsSinceLastWrite: 301 }), 'no file in the job directory written for 301 s, limit 300 s'],
+    [
+      'looping',
+      s({ wallSeconds: 40, cpuSeconds: 40, secondsSinceLastWrite: 301 }),
+      'no file in the job directory written for 301 s, limit 300 s',
+    ],
   ])('%s', (reason, sample, detail) => {
     expect(findViolation(sample, [s({})], limits, null)).toEqual({ reason, detail });
   });

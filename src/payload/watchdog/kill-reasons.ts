@@ -1,5 +1,14 @@
 export const KILL_REASONS = [
-  'wallclock', 'cpu', 'memory', 'disk', 'stdout', 'stalled', 'looping', 'timeleft', 'server', 'pilot-signal',
+  'wallclock',
+  'cpu',
+  'memory',
+  'disk',
+  'stdout',
+  'stalled',
+  'looping',
+  'timeleft',
+  'server',
+  'pilot-signal',
 ] as const;
 export type KillReason = (typeof KILL_REASONS)[number];
 

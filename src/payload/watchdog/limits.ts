@@ -33,8 +33,7 @@ export interface WatchdogLimits {
   loopingScanMaxEntries?: number;
 }
 
-export type ResolvedWatchdogLimits = Required<Omit<WatchdogLimits, 'timeLeftSeconds'>> &
-  Pick<WatchdogLimits, 'timeLeftSeconds'>;
+export type ResolvedWatchdogLimits = Required<Omit<WatchdogLimits, 'timeLeftSeconds'>> & Pick<WatchdogLimits, 'timeLeftSeconds'>;
 
 /** The limits no pilot option sets. */
 export const DEFAULT_WATCHDOG_LIMITS: Omit<ResolvedWatchdogLimits, 'stalled' | 'loopingSeconds' | 'killGraceMs'> = {

@@ -12,31 +12,81 @@ const work = mkdtempSync(path.join(tmpdir(), 'prmon-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const usage = (over: Partial<TreeUsage> = {}): TreeUsage => ({
-  cpuSeconds: 0, userSeconds: 0, systemSeconds: 0, pssMB: 0, rssMB: 0, vsizeMB: 0, swapMB: 0, processCount: 1, threadCount: 1,
-  io: { rchar: 0, wchar: 0, readBytes: 0, writeBytes: 0 }, ...over,
+  cpuSeconds: 0,
+  userSeconds: 0,
+  systemSeconds: 0,
+  pssMB: 0,
+  rssMB: 0,
+  vsizeMB: 0,
+  swapMB: 0,
+  processCount: 1,
+  threadCount: 1,
+  io: { rchar: 0, wchar: 0, readBytes: 0, writeBytes: 0 },
+  ...over,
 });
 
 // prmon's parameter lists (package/src/{wallmon,countmon,cpumon,memmon,iomon,nvidiamon}.h): the names
 // and units its text file and JSON summary use, and which of them its "Avg" carries.
 const PRMON_PARAMETERS = {
-  wtime: { avg: false }, nprocs: { avg: true }, nthreads: { avg: true }, utime: { avg: false }, stime: { avg: false },
-  vmem: { avg: true }, pss: { avg: true }, rss: { avg: true }, swap: { avg: true },
-  rchar: { avg: true }, wchar: { avg: true }, read_bytes: { avg: true }, write_bytes: { avg: true },
+  wtime: { avg: false },
+  nprocs: { avg: true },
+  nthreads: { avg: true },
+  utime: { avg: false },
+  stime: { avg: false },
+  vmem: { avg: true },
+  pss: { avg: true },
+  rss: { avg: true },
+  swap: { avg: true },
+  rchar: { avg: true },
+  wchar: { avg: true },
+  read_bytes: { avg: true },
+  write_bytes: { avg: true },
 };
 
 describe('ResourceReport (prmon formats)', () => {
-  it('names its columns and summary keys as prmon does, with prmon\'s Avg rules', () => {
+  it("names its columns and summary keys as prmon does, with prmon's Avg rules", () => {
     const report = new ResourceReport(0);
     report.add(1000, 0, usage({ pssMB: 1, rssMB: 2, vsizeMB: 4, processCount: 1, threadCount: 3 }));
-    report.add(1010, 10, usage({ pssMB: 3, rssMB: 4, vsizeMB: 4, processCount: 3, threadCount: 5, userSeconds: 7.4, systemSeconds: 1.6, io: { rchar: 1000, wchar: 500, readBytes: 4096, writeBytes: 8192 } }));
+    report.add(
+      1010,
+      10,
+      usage({
+        pssMB: 3,
+        rssMB: 4,
+        vsizeMB: 4,
+        processCount: 3,
+        threadCount: 5,
+        userSeconds: 7.4,
+        systemSeconds: 1.6,
+        io: { rchar: 1000, wchar: 500, readBytes: 4096, writeBytes: 8192 },
+      }),
+    );
     const [header, ...rows] = report.timeSeries().trim().split('\n');
     expect(header?.split('\t')).toEqual([...PRMON_COLUMNS]);
     expect(new Set(header?.split('\t').slice(1))).toEqual(new Set(Object.keys(PRMON_PARAMETERS)));
-    expect(rows).toEqual(['1000\t0\t1\t3\t0\t0\t1024\t2048\t0\t4096\t0\t0\t0\t0', '1010\t10\t3\t5\t2\t7\t3072\t4096\t0\t4096\t1000\t4096\t500\t8192']);
+    expect(rows).toEqual([
+      '1000\t0\t1\t3\t0\t0\t1024\t2048\t0\t4096\t0\t0\t0\t0',
+      '1010\t10\t3\t5\t2\t7\t3072\t4096\t0\t4096\t1000\t4096\t500\t8192',
+    ]);
     const { Max, Avg } = report.summary();
     expect(Object.keys(Max).sort()).toEqual(Object.keys(PRMON_PARAMETERS).sort());
-    expect(Object.keys(Avg).sort()).toEqual(Object.entries(PRMON_PARAMETERS).filter(([, p]) => p.avg).map(([k]) => k).sort());
-    expect(Max).toMatchObject({ pss: 3072, rss: 4096, vmem: 4096, wtime: 10, utime: 7, stime: 2, rchar: 1000, write_bytes: 8192, nprocs: 3 });
+    expect(Object.keys(Avg).sort()).toEqual(
+      Object.entries(PRMON_PARAMETERS)
+        .filter(([, p]) => p.avg)
+        .map(([k]) => k)
+        .sort(),
+    );
+    expect(Max).toMatchObject({
+      pss: 3072,
+      rss: 4096,
+      vmem: 4096,
+      wtime: 10,
+      utime: 7,
+      stime: 2,
+      rchar: 1000,
+      write_bytes: 8192,
+      nprocs: 3,
+    });
     // Memory and counts average over samples; I/O averages are rates over the wall time (B/s).
     expect(Avg).toMatchObject({ pss: 2048, rss: 3072, nprocs: 2, nthreads: 4, rchar: 100, write_bytes: 819.2 });
     expect(report.jobParameters()).toMatchObject({ maxPSS: 3072, avgPSS: 2048, totRCHAR: 1000, rateWBYTES: 819, maxSWAP: 0 });

@@ -12,8 +12,20 @@ import type { TreeUsage } from './tree-usage.js';
 
 /** The time-series columns, in prmon's names. GPU columns join them when the job has GPUs sampled. */
 export const PRMON_COLUMNS = [
-  'Time', 'wtime', 'nprocs', 'nthreads', 'stime', 'utime', 'pss', 'rss', 'swap', 'vmem',
-  'rchar', 'read_bytes', 'wchar', 'write_bytes',
+  'Time',
+  'wtime',
+  'nprocs',
+  'nthreads',
+  'stime',
+  'utime',
+  'pss',
+  'rss',
+  'swap',
+  'vmem',
+  'rchar',
+  'read_bytes',
+  'wchar',
+  'write_bytes',
 ] as const;
 export const PRMON_GPU_COLUMNS = ['ngpus', 'gpufbmem', 'gpumempct', 'gpusmpct'] as const;
 
@@ -111,7 +123,15 @@ export class ResourceReport {
   /** prmon.txt: a header line of column names, then one tab-separated row per interval. */
   timeSeries(): string {
     const columns = this.columns();
-    const lines = [columns.join('\t'), ...this.rows.map((row) => row.slice(0, columns.length).map((v) => v ?? 0).join('\t'))];
+    const lines = [
+      columns.join('\t'),
+      ...this.rows.map((row) =>
+        row
+          .slice(0, columns.length)
+          .map((v) => v ?? 0)
+          .join('\t'),
+      ),
+    ];
     return `${lines.join('\n')}\n`;
   }
 

@@ -9,8 +9,26 @@ import { TreeUsageTracker } from './tree-usage.js';
 const procRoot = mkdtempSync(path.join(tmpdir(), 'fake-proc-'));
 afterAll(() => rmSync(procRoot, { recursive: true, force: true }));
 
-const p = (pid: number, ppid: number, cpu: Partial<Pick<ProcStat, 'utime' | 'stime' | 'cutime' | 'cstime' | 'state' | 'rssPages' | 'vsizeBytes'>> = {}): ProcStat => ({
-  pid, ppid, comm: 'x', state: 'S', pgrp: 1, session: 1, utime: 0, stime: 0, cutime: 0, cstime: 0, startTicks: pid, vsizeBytes: 0, rssPages: 0, threads: 1, ...cpu,
+const p = (
+  pid: number,
+  ppid: number,
+  cpu: Partial<Pick<ProcStat, 'utime' | 'stime' | 'cutime' | 'cstime' | 'state' | 'rssPages' | 'vsizeBytes'>> = {},
+): ProcStat => ({
+  pid,
+  ppid,
+  comm: 'x',
+  state: 'S',
+  pgrp: 1,
+  session: 1,
+  utime: 0,
+  stime: 0,
+  cutime: 0,
+  cstime: 0,
+  startTicks: pid,
+  vsizeBytes: 0,
+  rssPages: 0,
+  threads: 1,
+  ...cpu,
 });
 
 describe('TreeUsageTracker', () => {

@@ -54,9 +54,16 @@ export class Watchdog {
     this.startedAt = this.now();
     this.usage = new TreeUsageTracker(options.procRoot);
     this.latestSample = {
-      wallSeconds: 0, cpuSeconds: 0, pssMB: 0, rssMB: 0, vsizeMB: 0, processCount: 1,
-      diskFreeMB: freeDiskMB(options.jobDir), loadAverage: readLoadAverage(options.procRoot),
-      stdoutBytes: 0, secondsSinceLastWrite: 0,
+      wallSeconds: 0,
+      cpuSeconds: 0,
+      pssMB: 0,
+      rssMB: 0,
+      vsizeMB: 0,
+      processCount: 1,
+      diskFreeMB: freeDiskMB(options.jobDir),
+      loadAverage: readLoadAverage(options.procRoot),
+      stdoutBytes: 0,
+      secondsSinceLastWrite: 0,
     };
     // The start is the first reference point for the stalled window.
     this.history.push(this.latestSample);
@@ -68,10 +75,13 @@ export class Watchdog {
    */
   start(): void {
     const interval = this.options.limits.sampleIntervalMs;
-    this.timer = setTimeout(() => {
-      this.timer = setInterval(() => this.tick(), interval);
-      this.tick();
-    }, interval - (Date.now() % interval));
+    this.timer = setTimeout(
+      () => {
+        this.timer = setInterval(() => this.tick(), interval);
+        this.tick();
+      },
+      interval - (Date.now() % interval),
+    );
   }
 
   stop(): void {

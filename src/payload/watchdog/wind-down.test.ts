@@ -6,10 +6,18 @@ describe('windDownRule', () => {
     expect(windDownRule({ StopSigNumber: 15 })).toBeNull();
   });
 
-  it('reads the JDL, the pilot configuration filling in, DIRAC\'s SIGINT by default', () => {
+  it("reads the JDL, the pilot configuration filling in, DIRAC's SIGINT by default", () => {
     expect(windDownRule({ StopSigRegex: 'gaudirun' })).toEqual({ regex: 'gaudirun', ...WIND_DOWN_DEFAULTS });
-    expect(windDownRule({ StopSigRegex: 'evgen', StopSigNumber: 'SIGUSR1', StopSigStartWork: 0.5 }, { StopSigFinishWork: 0.8, StopSigNumber: 15 })).toEqual({
-      regex: 'evgen', signal: 10, startFraction: 0.5, finishFraction: 0.8,
+    expect(
+      windDownRule(
+        { StopSigRegex: 'evgen', StopSigNumber: 'SIGUSR1', StopSigStartWork: 0.5 },
+        { StopSigFinishWork: 0.8, StopSigNumber: 15 },
+      ),
+    ).toEqual({
+      regex: 'evgen',
+      signal: 10,
+      startFraction: 0.5,
+      finishFraction: 0.8,
     });
     expect(windDownRule({}, { StopSigRegex: 'x', StopSigNumber: '12' })?.signal).toBe(12);
   });
@@ -17,8 +25,12 @@ describe('windDownRule', () => {
   it('refuses what a job got wrong, naming the key', () => {
     expect(() => windDownRule({ StopSigRegex: '(' })).toThrow(/^StopSigRegex: not a regular expression/);
     expect(() => windDownRule({ StopSigRegex: 'x', StopSigNumber: 9 })).toThrow('StopSigNumber: not a signal a payload can handle: 9');
-    expect(() => windDownRule({ StopSigRegex: 'x', StopSigStartWork: 1.5 })).toThrow('StopSigStartWork: expected a fraction in (0, 1], got 1.5');
-    expect(() => windDownRule({ StopSigRegex: 'x', StopSigStartWork: 0.9, StopSigFinishWork: 0.5 })).toThrow('StopSigFinishWork 0.5 is below StopSigStartWork 0.9');
+    expect(() => windDownRule({ StopSigRegex: 'x', StopSigStartWork: 1.5 })).toThrow(
+      'StopSigStartWork: expected a fraction in (0, 1], got 1.5',
+    );
+    expect(() => windDownRule({ StopSigRegex: 'x', StopSigStartWork: 0.9, StopSigFinishWork: 0.5 })).toThrow(
+      'StopSigFinishWork 0.5 is below StopSigStartWork 0.9',
+    );
     expect(() => windDownRule({ StopSigRegex: 'a'.repeat(1001) })).toThrow(/longer than 1000/);
   });
 
@@ -29,7 +41,11 @@ describe('windDownRule', () => {
 
 describe('matchCommandLines', () => {
   it('matches command lines', () => {
-    const lines = new Map([[10, 'python3 evgen.py --events 1000'], [11, 'sleep 5'], [12, 'bash run.sh']]);
+    const lines = new Map([
+      [10, 'python3 evgen.py --events 1000'],
+      [11, 'sleep 5'],
+      [12, 'bash run.sh'],
+    ]);
     expect(matchCommandLines('evgen|^bash', lines)).toEqual({ pids: [10, 12], timedOut: false });
   });
 

@@ -9,5 +9,8 @@ export async function readHostFile(context: BatchContext, variable: string): Pro
     context.warnings.add('batch', `${variable} points to ${file}, which cannot be read`);
     return null;
   }
-  return text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }

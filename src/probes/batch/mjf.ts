@@ -11,8 +11,16 @@ export interface MachineJobFeatures {
 
 const MACHINE_KEYS = ['hs06', 'shutdowntime', 'total_cpu', 'grace_secs', 'db12'];
 const JOB_KEYS = [
-  'allocated_cpu', 'max_rss_bytes', 'max_swap_bytes', 'wall_limit_secs', 'cpu_limit_secs', 'jobstart_secs',
-  'hs06_job', 'shutdowntime_job', 'mem_limit_bytes', 'scratch_limit_bytes',
+  'allocated_cpu',
+  'max_rss_bytes',
+  'max_swap_bytes',
+  'wall_limit_secs',
+  'cpu_limit_secs',
+  'jobstart_secs',
+  'hs06_job',
+  'shutdowntime_job',
+  'mem_limit_bytes',
+  'scratch_limit_bytes',
 ];
 
 async function readFeatures(context: BatchContext, dir: string | undefined, keys: string[]): Promise<Record<string, string>> {

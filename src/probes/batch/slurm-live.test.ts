@@ -11,7 +11,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 function slurmUnavailableReason(): string | null {
   try {
-    const state = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const state = execFileSync('sinfo', ['-h', '-o', '%T'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
     return /\b(idle|mixed)\b/.test(state) ? null : `no idle Slurm node (sinfo says '${state || 'nothing'}')`;
   } catch (error) {
     return `Slurm is not running here (${(error as Error).message.split('\n')[0]}); start it with .ci/start-slurm.sh`;
@@ -35,15 +39,34 @@ import { probeNode } from ${JSON.stringify(path.join(here, '..', 'index.ts'))};
 probeNode({ workDir: ${JSON.stringify(work)} }).then((probe) => writeFileSync(${JSON.stringify(output)}, JSON.stringify(probe)));
 `,
     );
-    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: path.join(work, 'bundle.cjs'), logLevel: 'silent' });
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: path.join(work, 'bundle.cjs'),
+      logLevel: 'silent',
+    });
     // sbatch copies the script into its spool: the script loads the bundle by absolute path.
     const script = path.join(work, 'job-script');
     writeFileSync(script, `#!${process.execPath}\nrequire(${JSON.stringify(path.join(work, 'bundle.cjs'))});\n`);
     chmodSync(script, 0o755);
-    const jobId = execFileSync('sbatch', ['--parsable', '--time=2:00', '--cpus-per-task=1', '--mem=200', '--job-name=pilot-probe-test', `--output=${path.join(work, 'job.out')}`, script], {
-      encoding: 'utf8',
-      timeout: 15_000,
-    })
+    const jobId = execFileSync(
+      'sbatch',
+      [
+        '--parsable',
+        '--time=2:00',
+        '--cpus-per-task=1',
+        '--mem=200',
+        '--job-name=pilot-probe-test',
+        `--output=${path.join(work, 'job.out')}`,
+        script,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 15_000,
+      },
+    )
       .trim()
       .split(';')[0] as string;
 
@@ -56,7 +79,17 @@ probeNode({ workDir: ${JSON.stringify(work)} }).then((probe) => writeFileSync(${
         // not written yet
       }
     }
-    expect(text.endsWith('}') ? 'written' : `job ${jobId} wrote nothing: ${(() => { try { return readFileSync(path.join(work, 'job.out'), 'utf8'); } catch { return ''; } })()}`).toBe('written');
+    expect(
+      text.endsWith('}')
+        ? 'written'
+        : `job ${jobId} wrote nothing: ${(() => {
+            try {
+              return readFileSync(path.join(work, 'job.out'), 'utf8');
+            } catch {
+              return '';
+            }
+          })()}`,
+    ).toBe('written');
     const probe = JSON.parse(text);
     const job = execFileSync('scontrol', ['show', 'job', jobId], { encoding: 'utf8', timeout: 15_000 });
     const field = (name: string): string => new RegExp(`\\b${name}=(\\S+)`).exec(job)?.[1] ?? '';

@@ -29,5 +29,8 @@ export function envCount(context: BatchContext, name: string): number | null {
 /** A comma/space separated list of device ids (`0,1`, `CUDA0,CUDA1`, `GPU-uuid`). */
 export function idList(raw: string | undefined): string[] | null {
   if (raw === undefined) return null;
-  return raw.split(/[\s,]+/).map((item) => item.trim()).filter(Boolean);
+  return raw
+    .split(/[\s,]+/)
+    .map((item) => item.trim())
+    .filter(Boolean);
 }

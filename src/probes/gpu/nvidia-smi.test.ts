@@ -30,7 +30,10 @@ describe('nvidia-smi output parsers on the H100 capture', () => {
   });
   it('reads the noheader,nounits form the probe asks for', () => {
     const warnings = new Warnings();
-    const rows = parseNvidiaSmiCsv('0, NVIDIA H100 80GB HBM3, GPU-1a2431af-ffb7-e916-44f1-02ed035f959c, 81559, 580.159.04, 9.0, 00000000:00:06.0\n', warnings);
+    const rows = parseNvidiaSmiCsv(
+      '0, NVIDIA H100 80GB HBM3, GPU-1a2431af-ffb7-e916-44f1-02ed035f959c, 81559, 580.159.04, 9.0, 00000000:00:06.0\n',
+      warnings,
+    );
     expect(rows).toEqual([H100_ROW]);
   });
   it('reads the XML of nvidia-smi -q -x', () => {
@@ -39,13 +42,31 @@ describe('nvidia-smi output parsers on the H100 capture', () => {
   });
   it('reads the driver files', () => {
     expect(parseNvidiaDriverVersion(readFileSync(path.join(h100, 'proc_driver_nvidia_version'), 'utf8'))).toBe('580.159.04');
-    const info = parseNvidiaInformation('0000:00:06.0', 'Model: \t\t NVIDIA H100 80GB HBM3\nGPU UUID: \t GPU-1a2431af-ffb7-e916-44f1-02ed035f959c\nDevice Minor: \t 0\n');
-    expect(info).toEqual({ busId: '0000:00:06.0', model: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-1a2431af-ffb7-e916-44f1-02ed035f959c', minor: 0 });
+    const info = parseNvidiaInformation(
+      '0000:00:06.0',
+      'Model: \t\t NVIDIA H100 80GB HBM3\nGPU UUID: \t GPU-1a2431af-ffb7-e916-44f1-02ed035f959c\nDevice Minor: \t 0\n',
+    );
+    expect(info).toEqual({
+      busId: '0000:00:06.0',
+      model: 'NVIDIA H100 80GB HBM3',
+      uuid: 'GPU-1a2431af-ffb7-e916-44f1-02ed035f959c',
+      minor: 0,
+    });
   });
   it('skips nonsense rows with a warning, and N/A fields become null', () => {
     const warnings = new Warnings();
     const rows = parseNvidiaSmiCsv('0, Tesla T4, GPU-aaaa, [N/A], 535.1, [N/A], 0000:01:00.0\nFailed to initialize NVML\n', warnings);
-    expect(rows).toEqual([{ index: 0, name: 'Tesla T4', uuid: 'GPU-aaaa', memoryMB: null, driverVersion: '535.1', computeCapability: null, busId: '0000:01:00.0' }]);
+    expect(rows).toEqual([
+      {
+        index: 0,
+        name: 'Tesla T4',
+        uuid: 'GPU-aaaa',
+        memoryMB: null,
+        driverVersion: '535.1',
+        computeCapability: null,
+        busId: '0000:01:00.0',
+      },
+    ]);
     expect(warnings.list[0]?.message).toMatch(/not understood: "Failed to initialize NVML"/);
     expect(parseNvidiaSmiCsv('garbage\n', new Warnings())).toBeNull();
   });
@@ -67,7 +88,10 @@ describe('running nvidia-smi', () => {
   });
 
   it('parses a good answer and passes the query it was asked for', async () => {
-    const good = await fake('good', 'case "$1" in --query-gpu=index,name,uuid,memory.total,driver_version,compute_cap,pci.bus_id) ;; *) exit 9;; esac\n[ "$2" = "--format=csv,noheader,nounits" ] || exit 8\necho "0, NVIDIA H100 80GB HBM3, GPU-1a2431af-ffb7-e916-44f1-02ed035f959c, 81559, 580.159.04, 9.0, 00000000:00:06.0"');
+    const good = await fake(
+      'good',
+      'case "$1" in --query-gpu=index,name,uuid,memory.total,driver_version,compute_cap,pci.bus_id) ;; *) exit 9;; esac\n[ "$2" = "--format=csv,noheader,nounits" ] || exit 8\necho "0, NVIDIA H100 80GB HBM3, GPU-1a2431af-ffb7-e916-44f1-02ed035f959c, 81559, 580.159.04, 9.0, 00000000:00:06.0"',
+    );
     const warnings = new Warnings();
     expect(await runNvidiaSmi(good, 5000, warnings)).toEqual([H100_ROW]);
     expect(warnings.list).toEqual([]);
@@ -80,7 +104,10 @@ describe('running nvidia-smi', () => {
   });
   it('reports nonsense and failures without throwing', async () => {
     const nonsense = await fake('nonsense', 'echo "No devices were found"; echo "%%%"');
-    const failing = await fake('failing', 'echo "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver" >&2; exit 9');
+    const failing = await fake(
+      'failing',
+      'echo "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver" >&2; exit 9',
+    );
     const warnings = new Warnings();
     expect(await runNvidiaSmi(nonsense, 5000, warnings)).toBeNull();
     expect(await runNvidiaSmi(failing, 5000, warnings)).toBeNull();
@@ -94,7 +121,14 @@ describe('running nvidia-smi', () => {
     const hang = await fake('hang2', 'exec sleep 30');
     const probe = await probeNode({ root: h100, nvidiaSmi: { path: hang, timeoutMs: 300 } });
     expect(probe.gpus).toEqual([
-      { vendor: 'nvidia', model: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-1a2431af-ffb7-e916-44f1-02ed035f959c', memoryMB: null, driverVersion: '580.159.04', computeCapability: '9.0' },
+      {
+        vendor: 'nvidia',
+        model: 'NVIDIA H100 80GB HBM3',
+        uuid: 'GPU-1a2431af-ffb7-e916-44f1-02ed035f959c',
+        memoryMB: null,
+        driverVersion: '580.159.04',
+        computeCapability: '9.0',
+      },
     ]);
     expect(probe.warnings.some((warning) => warning.probe === 'gpu' && /did not answer/.test(warning.message))).toBe(true);
   });

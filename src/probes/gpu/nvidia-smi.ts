@@ -31,7 +31,10 @@ function present(value: string | undefined): string | null {
  * and skipped; null when nothing at all could be read.
  */
 export function parseNvidiaSmiCsv(text: string, warnings: Warnings): NvidiaSmiGpu[] | null {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   let columns = NVIDIA_SMI_FIELDS;
   if (lines[0]?.toLowerCase().startsWith('index')) {
     columns = (lines.shift() as string).split(',').map((name) => name.trim().replace(/\s*\[.*\]$/, ''));
@@ -115,7 +118,10 @@ export async function runNvidiaSmi(binary: string, timeoutMs: number, warnings: 
       return null;
     }
     if (result.exitCode !== 0) {
-      const why = String(result.stderr || result.stdout || '').split('\n')[0]?.slice(0, 120) ?? '';
+      const why =
+        String(result.stderr || result.stdout || '')
+          .split('\n')[0]
+          ?.slice(0, 120) ?? '';
       warnings.add('gpu', `${binary} exited with ${result.exitCode ?? result.signal}: ${why}`);
       return null;
     }

@@ -28,8 +28,12 @@ describe('selection order', () => {
     expect(selected.selectedBy).toBe('CUDA_VISIBLE_DEVICES');
   });
   it('HTCondor AssignedGPUs by CUDA name or UUID', () => {
-    expect(selectVisibleGpus(gpus, {}, { system: 'htcondor', ids: ['CUDA1', 'CUDA3'] }, new Warnings()).gpus.map((gpu) => gpu.index)).toEqual([1, 3]);
-    expect(selectVisibleGpus(gpus, {}, { system: 'htcondor', ids: ['GPU-22aa'] }, new Warnings()).gpus.map((gpu) => gpu.index)).toEqual([2]);
+    expect(
+      selectVisibleGpus(gpus, {}, { system: 'htcondor', ids: ['CUDA1', 'CUDA3'] }, new Warnings()).gpus.map((gpu) => gpu.index),
+    ).toEqual([1, 3]);
+    expect(selectVisibleGpus(gpus, {}, { system: 'htcondor', ids: ['GPU-22aa'] }, new Warnings()).gpus.map((gpu) => gpu.index)).toEqual([
+      2,
+    ]);
   });
   it('Slurm ids that do not resolve on a constrained node keep what is visible', () => {
     const constrained = gpus.slice(0, 2);

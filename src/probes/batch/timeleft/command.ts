@@ -17,7 +17,12 @@ export async function runOrFail(
 }
 
 export function firstLine(text: string): string {
-  return text.split('\n').map((line) => line.trim()).find((line) => line.length > 0) ?? '';
+  return (
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => line.length > 0) ?? ''
+  );
 }
 
 /** Shorten captured output for an error message, so one bad reply does not flood the log. */

@@ -21,7 +21,5 @@ export function fillInUsage(usage: ResourceUsage, processors: number): CompleteU
 
 /** The (time used, limit) pair the slot is accounted by, per the usage's Unit. */
 export function accountedTime(usage: CompleteUsage): { used: number; limit: number } {
-  return usage.Unit === 'WallClock'
-    ? { used: usage.WallClock, limit: usage.WallClockLimit }
-    : { used: usage.CPU, limit: usage.CPULimit };
+  return usage.Unit === 'WallClock' ? { used: usage.WallClock, limit: usage.WallClockLimit } : { used: usage.CPU, limit: usage.CPULimit };
 }

@@ -36,10 +36,21 @@ describe('formatTimeLeft', () => {
     );
   });
   it('says when only the configuration answered', () => {
-    const report: TimeLeftReport = { ...scontrolReport, source: 'config:maxCPUTime', reported: null, usage: null, secondsLeft: 0, attempts: [] };
+    const report: TimeLeftReport = {
+      ...scontrolReport,
+      source: 'config:maxCPUTime',
+      reported: null,
+      usage: null,
+      secondsLeft: 0,
+      attempts: [],
+    };
     expect(formatTimeLeft(report)).toBe('Time left: 00:00:00 (0 s of CPU) from config:maxCPUTime (no batch-system figure)\n');
   });
   it('gives a JSON-ready object', () => {
-    expect(JSON.parse(JSON.stringify(timeLeftToJson(scontrolReport)))).toMatchObject({ source: 'slurm:scontrol', secondsLeft: 588, usage: { CPU: 24 } });
+    expect(JSON.parse(JSON.stringify(timeLeftToJson(scontrolReport)))).toMatchObject({
+      source: 'slurm:scontrol',
+      secondsLeft: 588,
+      usage: { CPU: 24 },
+    });
   });
 });

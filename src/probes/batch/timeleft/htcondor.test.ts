@@ -5,7 +5,12 @@ import { fixture, fixturePath, replayRunner, testContext } from './test-fixtures
 describe('parseCondorStatusAf', () => {
   it('reads MaxRuntime and elapsed time', () => {
     expect(parseCondorStatusAf(fixture('htcondor/condor_status-af.txt'))).toEqual({
-      CPU: null, CPULimit: null, WallClock: 3600, WallClockLimit: 172800, Unit: 'WallClock', source: 'htcondor:condor_status',
+      CPU: null,
+      CPULimit: null,
+      WallClock: 3600,
+      WallClockLimit: 172800,
+      Unit: 'WallClock',
+      source: 'htcondor:condor_status',
     });
   });
   it('says when the site sets no MaxRuntime', () => {
@@ -20,7 +25,11 @@ describe('parseCondorStatusAf', () => {
 
 describe('parseJobAd', () => {
   it('reads MaxRuntime and JobCurrentStartDate from the ad file', () => {
-    expect(parseJobAd(fixture('htcondor/job.ad'), 1_763_858_700)).toMatchObject({ WallClock: 3600, WallClockLimit: 172800, source: 'htcondor:job-ad' });
+    expect(parseJobAd(fixture('htcondor/job.ad'), 1_763_858_700)).toMatchObject({
+      WallClock: 3600,
+      WallClockLimit: 172800,
+      source: 'htcondor:job-ad',
+    });
   });
   it('says when MaxRuntime is absent, and refuses a non-ad file', () => {
     expect(() => parseJobAd(fixture('htcondor/job-no-maxruntime.ad'), 0)).toThrow(/MaxRuntime is not in the job ad/);
@@ -37,6 +46,8 @@ describe('htcondor sources', () => {
   });
   it('reports an unreadable ad file by path', async () => {
     const [, jobAd] = htcondorSources;
-    await expect(jobAd?.read(testContext({ env: { _CONDOR_JOB_AD: '/nonexistent/.job.ad' } }))).rejects.toThrow(/cannot read \/nonexistent\/.job.ad/);
+    await expect(jobAd?.read(testContext({ env: { _CONDOR_JOB_AD: '/nonexistent/.job.ad' } }))).rejects.toThrow(
+      /cannot read \/nonexistent\/.job.ad/,
+    );
   });
 });

@@ -13,7 +13,10 @@ const JOB_AD = 'htcondor:job-ad';
 
 /** `condor_status -ads $_CONDOR_JOB_AD -af MaxRuntime CurrentTime-JobCurrentStartDate` */
 export function parseCondorStatusAf(stdout: string): ResourceUsage {
-  const words = stdout.trim().split(/\s+/).filter((word) => word.length > 0);
+  const words = stdout
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word.length > 0);
   if (words.length !== 2) throw new TimeLeftSourceError(STATUS, `expected "MaxRuntime elapsed", got ${excerpt(stdout)}`);
   const [limitText, elapsedText] = words as [string, string];
   if (limitText === 'undefined') throw new TimeLeftSourceError(STATUS, 'MaxRuntime is undefined in the job ad (site sets no limit)');
@@ -47,7 +50,10 @@ export const htcondorSources: TimeLeftSource[] = [
       const adPath = jobAdPath(context, STATUS);
       // Skipping the local configuration avoids authentication attempts some sites' configs trigger.
       const stdout = await runOrFail(
-        context, STATUS, 'condor_status', ['-ads', adPath, '-af', 'MaxRuntime', 'CurrentTime-JobCurrentStartDate'],
+        context,
+        STATUS,
+        'condor_status',
+        ['-ads', adPath, '-af', 'MaxRuntime', 'CurrentTime-JobCurrentStartDate'],
         { SKIP_LOCAL_CONFIG_FILE: 'true' },
       );
       return parseCondorStatusAf(stdout);

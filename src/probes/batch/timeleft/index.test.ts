@@ -29,11 +29,19 @@ describe('readTimeLeft', () => {
 
   it('falls through to scontrol when accounting storage is disabled, recording why', async () => {
     const calls: string[] = [];
-    const run = replayRunner({
-      [`sacct -j 1 ${SACCT_ARGS}`]: { exitCode: 1, stderr: fixture('slurm/sacct-accounting-disabled.stderr') },
-      'scontrol show job 1': { stdout: fixture('slurm/scontrol-show-job-running.txt') },
-    }, calls);
-    const report = await readTimeLeft({ ...base, env: { SLURM_JOB_ID: '1' }, batch: { system: 'slurm', jobId: '1', allocatedCpus: 2 }, run });
+    const run = replayRunner(
+      {
+        [`sacct -j 1 ${SACCT_ARGS}`]: { exitCode: 1, stderr: fixture('slurm/sacct-accounting-disabled.stderr') },
+        'scontrol show job 1': { stdout: fixture('slurm/scontrol-show-job-running.txt') },
+      },
+      calls,
+    );
+    const report = await readTimeLeft({
+      ...base,
+      env: { SLURM_JOB_ID: '1' },
+      batch: { system: 'slurm', jobId: '1', allocatedCpus: 2 },
+      run,
+    });
     expect(report.source).toBe('slurm:scontrol');
     expect(report.secondsLeft).toBe(588);
     // CPU used is derived by DIRAC's rule: wall clock x processors.
@@ -50,7 +58,13 @@ describe('readTimeLeft', () => {
     expect(withEnv).toMatchObject({ source: 'slurm:environment', secondsLeft: 2900 });
     expect(withEnv.attempts.map((attempt) => attempt.source)).toEqual(['slurm:sacct', 'slurm:scontrol', 'slurm:squeue']);
 
-    const withQueue = await readTimeLeft({ ...base, env: { SLURM_JOB_ID: '3' }, batch: null, run: replayRunner({}), config: { queueCPUTime: 7200, maxCPUTime: 100 } });
+    const withQueue = await readTimeLeft({
+      ...base,
+      env: { SLURM_JOB_ID: '3' },
+      batch: null,
+      run: replayRunner({}),
+      config: { queueCPUTime: 7200, maxCPUTime: 100 },
+    });
     expect(withQueue).toMatchObject({ source: 'config:queue', secondsLeft: 7200, usage: null, reported: null });
     expect(withQueue.attempts).toHaveLength(4);
   });

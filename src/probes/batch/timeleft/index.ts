@@ -123,7 +123,7 @@ export async function readTimeLeft(options: ReadTimeLeftOptions): Promise<TimeLe
   const jobIdVariable = system ? JOB_ID_VARIABLE[system] : null;
   const context: SourceContext = {
     env: options.env,
-    jobId: options.batch?.jobId ?? (jobIdVariable ? options.env[jobIdVariable] ?? null : null),
+    jobId: options.batch?.jobId ?? (jobIdVariable ? (options.env[jobIdVariable] ?? null) : null),
     run: options.run ?? createCommandRunner(),
     readText: options.readText ?? readTextOrUrl,
     now,

@@ -4,7 +4,11 @@ import { fixture, replayRunner, testContext } from './test-fixtures.js';
 
 describe('LSF parsers', () => {
   it('reads queue limits with and without a reference host', () => {
-    expect(parseBqueuesLimits(fixture('lsf/bqueues-l-reference.txt'))).toEqual({ cpuLimit: 172800, wallLimit: 259200, reference: 'HS06REF' });
+    expect(parseBqueuesLimits(fixture('lsf/bqueues-l-reference.txt'))).toEqual({
+      cpuLimit: 172800,
+      wallLimit: 259200,
+      reference: 'HS06REF',
+    });
     expect(parseBqueuesLimits(fixture('lsf/bqueues-l-plain.txt'))).toEqual({ cpuLimit: 43200, wallLimit: 86400, reference: null });
   });
   it('refuses a malformed limit', () => {
@@ -42,19 +46,29 @@ describe('lsf source', () => {
 
   it('normalises by the reference model found with lsinfo when lshosts does not know it', async () => {
     const calls: string[] = [];
-    const run = replayRunner({
-      '/opt/lsf/bin/bqueues -l grid_lhcb': { stdout: fixture('lsf/bqueues-l-reference.txt') },
-      '/opt/lsf/bin/lshosts -w HS06REF': { exitCode: 255, stderr: fixture('lsf/lshosts-unknown-host.stderr') },
-      '/opt/lsf/bin/lsinfo -m': { stdout: fixture('lsf/lsinfo-m.txt') },
-      '/opt/lsf/bin/lshosts -w wn0815.example.org': { stdout: fixture('lsf/lshosts-w-host.txt') },
-      '/opt/lsf/bin/bjobs -W 551234': { stdout: fixture('lsf/bjobs-W.txt') },
-    }, calls);
+    const run = replayRunner(
+      {
+        '/opt/lsf/bin/bqueues -l grid_lhcb': { stdout: fixture('lsf/bqueues-l-reference.txt') },
+        '/opt/lsf/bin/lshosts -w HS06REF': { exitCode: 255, stderr: fixture('lsf/lshosts-unknown-host.stderr') },
+        '/opt/lsf/bin/lsinfo -m': { stdout: fixture('lsf/lsinfo-m.txt') },
+        '/opt/lsf/bin/lshosts -w wn0815.example.org': { stdout: fixture('lsf/lshosts-w-host.txt') },
+        '/opt/lsf/bin/bjobs -W 551234': { stdout: fixture('lsf/bjobs-W.txt') },
+      },
+      calls,
+    );
     const usage = await lsfSources[0]?.read(testContext({ env, jobId: '551234', run, now: () => now }));
-    expect(usage).toEqual({ CPU: 37815.5, CPULimit: 172800 / 1.25, WallClock: 7200, WallClockLimit: 259200 / 1.25, Unit: 'CPU', source: 'lsf:bjobs' });
+    expect(usage).toEqual({
+      CPU: 37815.5,
+      CPULimit: 172800 / 1.25,
+      WallClock: 7200,
+      WallClockLimit: 259200 / 1.25,
+      Unit: 'CPU',
+      source: 'lsf:bjobs',
+    });
     expect(calls).toHaveLength(5);
   });
 
-  it("fails naming the host when its CPU factor is unknown", async () => {
+  it('fails naming the host when its CPU factor is unknown', async () => {
     const run = replayRunner({ '/opt/lsf/bin/bqueues -l grid_lhcb': { stdout: fixture('lsf/bqueues-l-plain.txt') } });
     await expect(lsfSources[0]?.read(testContext({ env, jobId: '551234', run }))).rejects.toThrow(
       /cannot determine the CPU factor of host wn0815.example.org: command not found/,

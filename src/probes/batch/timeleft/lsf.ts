@@ -45,7 +45,10 @@ export function parseBqueuesLimits(stdout: string): LsfQueueLimits {
 
 /** `lshosts -w HOST`: the `cpuf` column of the host's row; null when the output has no such table. */
 export function parseLshostsCpuFactor(stdout: string): number | null {
-  const rows = stdout.split('\n').map((line) => line.trim().split(/\s+/)).filter((row) => row.length > 1);
+  const rows = stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((row) => row.length > 1);
   const header = rows[0];
   const row = rows[1];
   if (!header || !row) return null;
@@ -117,7 +120,7 @@ export const lsfSources: TimeLeftSource[] = [
       const queue = context.env.LSB_QUEUE;
       if (!queue) throw new TimeLeftSourceError(SOURCE, 'LSB_QUEUE is not set');
       const host = context.env.LSB_HOSTS?.trim().split(/\s+/)[0];
-      if (!host) throw new TimeLeftSourceError(SOURCE, 'LSB_HOSTS is not set: cannot find this host\'s CPU factor');
+      if (!host) throw new TimeLeftSourceError(SOURCE, "LSB_HOSTS is not set: cannot find this host's CPU factor");
       // DIRAC insists on LSF_BINDIR; without it the commands are looked up on PATH.
       const bin = (name: string): string => (context.env.LSF_BINDIR ? path.join(context.env.LSF_BINDIR, name) : name);
 

@@ -10,7 +10,12 @@ describe('MJF time left', () => {
     });
     // jobstart 1763850000 + 172800 s runs past shutdowntime 1763900000: the limit becomes 50000 s.
     await expect(mjfSources[0]?.read(context)).resolves.toEqual({
-      CPU: null, CPULimit: 1382400, WallClock: 10000, WallClockLimit: 50000, Unit: 'CPU', source: 'mjf',
+      CPU: null,
+      CPULimit: 1382400,
+      WallClock: 10000,
+      WallClockLimit: 50000,
+      Unit: 'CPU',
+      source: 'mjf',
     });
   });
   it('keeps the limit when the machine outlives the job', () => {

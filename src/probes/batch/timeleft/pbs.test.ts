@@ -5,7 +5,12 @@ import { fixture, replayRunner, testContext } from './test-fixtures.js';
 describe('parseQstatFull', () => {
   it('takes max used CPU, min CPU limit and the walltimes', () => {
     expect(parseQstatFull(fixture('pbs/qstat-f-running.txt'), 0)).toEqual({
-      CPU: 18620, CPULimit: 144000, WallClock: 21600, WallClockLimit: 259200, Unit: 'CPU', source: 'pbs:qstat',
+      CPU: 18620,
+      CPULimit: 144000,
+      WallClock: 21600,
+      WallClockLimit: 259200,
+      Unit: 'CPU',
+      source: 'pbs:qstat',
     });
   });
   it('joins continuation lines', () => {
@@ -14,7 +19,12 @@ describe('parseQstatFull', () => {
   });
   it("completes a just-started job with DIRAC's partial rules", () => {
     expect(parseQstatFull(fixture('pbs/qstat-f-just-started.txt'), 42)).toEqual({
-      CPU: 42, CPULimit: 7200 * 0.8, WallClock: 42, WallClockLimit: 7200, Unit: 'CPU', source: 'pbs:qstat',
+      CPU: 42,
+      CPULimit: 7200 * 0.8,
+      WallClock: 42,
+      WallClockLimit: 7200,
+      Unit: 'CPU',
+      source: 'pbs:qstat',
     });
   });
   it('refuses malformed, limitless and empty output', () => {

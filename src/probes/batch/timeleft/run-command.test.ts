@@ -8,7 +8,9 @@ describe('createCommandRunner', () => {
 
   it('returns stdout, stderr and the exit code without throwing', async () => {
     await expect(run(node, ['-e', 'process.stdout.write("out"); process.stderr.write("err"); process.exit(3)'])).resolves.toEqual({
-      exitCode: 3, stdout: 'out', stderr: 'err',
+      exitCode: 3,
+      stdout: 'out',
+      stderr: 'err',
     });
   });
 
@@ -20,7 +22,11 @@ describe('createCommandRunner', () => {
   });
 
   it('reports a missing command as 127', async () => {
-    await expect(run('no-such-batch-command-here', ['-j', '1'])).resolves.toEqual({ exitCode: 127, stdout: '', stderr: 'command not found' });
+    await expect(run('no-such-batch-command-here', ['-j', '1'])).resolves.toEqual({
+      exitCode: 127,
+      stdout: '',
+      stderr: 'command not found',
+    });
   });
 
   it('reports a hung command as 124 after the timeout', async () => {

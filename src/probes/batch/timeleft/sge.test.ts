@@ -26,7 +26,12 @@ describe('parseUsageScaling', () => {
 describe('sgeUsage', () => {
   it('scales CPU down and fills the unknown wall clock from the pilot start', () => {
     expect(sgeUsage({ cpu: 93784, cpuLimit: 144000, wallLimit: 169200 }, 1.25, 100)).toEqual({
-      CPU: 93784 / 1.25, CPULimit: 144000, WallClock: 100, WallClockLimit: 169200, Unit: 'CPU', source: 'sge:qstat',
+      CPU: 93784 / 1.25,
+      CPULimit: 144000,
+      WallClock: 100,
+      WallClockLimit: 169200,
+      Unit: 'CPU',
+      source: 'sge:qstat',
     });
   });
   it('fails without any limit', () => {
@@ -37,10 +42,13 @@ describe('sgeUsage', () => {
 describe('sge source', () => {
   it('asks qstat then qconf for this host', async () => {
     const calls: string[] = [];
-    const run = replayRunner({
-      'qstat -f -j 902211': { stdout: fixture('sge/qstat-f-j.txt') },
-      'qconf -se wn077.example.org': { stdout: fixture('sge/qconf-se.txt') },
-    }, calls);
+    const run = replayRunner(
+      {
+        'qstat -f -j 902211': { stdout: fixture('sge/qstat-f-j.txt') },
+        'qconf -se wn077.example.org': { stdout: fixture('sge/qconf-se.txt') },
+      },
+      calls,
+    );
     const usage = await sgeSources[0]?.read(testContext({ jobId: '902211', run }));
     expect(calls).toEqual(['qstat -f -j 902211', 'qconf -se wn077.example.org']);
     expect(usage?.CPU).toBeCloseTo(75027.2);

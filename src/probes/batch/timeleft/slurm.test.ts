@@ -5,7 +5,12 @@ import { fixture, replayRunner, testContext } from './test-fixtures.js';
 describe('parseSacct', () => {
   it("reads DIRAC's test vector", () => {
     expect(parseSacct(fixture('slurm/sacct-dirac-vector.txt'), '19283')).toEqual({
-      CPU: 9000, CPULimit: 18000, WallClock: 900, WallClockLimit: 1800, Unit: 'WallClock', source: 'slurm:sacct',
+      CPU: 9000,
+      CPULimit: 18000,
+      WallClock: 900,
+      WallClockLimit: 1800,
+      Unit: 'WallClock',
+      source: 'slurm:sacct',
     });
   });
   it('reads a limit in days', () => {
@@ -23,7 +28,12 @@ describe('parseSacct', () => {
 describe('parseScontrolShowJob (captured on the CI Slurm)', () => {
   it('reads RunTime, TimeLimit and NumCPUs of a running job', () => {
     expect(parseScontrolShowJob(fixture('slurm/scontrol-show-job-running.txt'))).toEqual({
-      CPU: null, CPULimit: 1200, WallClock: 12, WallClockLimit: 600, Unit: 'WallClock', source: 'slurm:scontrol',
+      CPU: null,
+      CPULimit: 1200,
+      WallClock: 12,
+      WallClockLimit: 600,
+      Unit: 'WallClock',
+      source: 'slurm:scontrol',
     });
   });
   it('reads a limit in days', () => {
@@ -50,11 +60,17 @@ describe('parseSqueue (captured)', () => {
 describe('usageFromSlurmEnvironment', () => {
   it('uses start and end times from Slurm >= 23.02', () => {
     expect(usageFromSlurmEnvironment({ SLURM_JOB_START_TIME: '1000', SLURM_JOB_END_TIME: '4600' }, 1600)).toMatchObject({
-      WallClock: 600, WallClockLimit: 3600,
+      WallClock: 600,
+      WallClockLimit: 3600,
     });
   });
   it('says so when the variables are missing (as in the captured 22.05 job environment)', () => {
-    const env = Object.fromEntries(fixture('slurm/job-environment.txt').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    const env = Object.fromEntries(
+      fixture('slurm/job-environment.txt')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    );
     expect(env.SLURM_JOB_ID).toBe('1');
     expect(() => usageFromSlurmEnvironment(env, 0)).toThrow(/SLURM_JOB_START_TIME\/SLURM_JOB_END_TIME not set/);
   });
@@ -66,11 +82,15 @@ describe('usageFromSlurmEnvironment', () => {
 describe('slurm sources run the documented commands', () => {
   it('asks sacct with DIRAC arguments and reports its stderr when accounting is off', async () => {
     const calls: string[] = [];
-    const run = replayRunner({
-      'sacct -j 1 -o JobID,CPUTimeRAW,AllocCPUS,ElapsedRaw,Timelimit -X -n -P --delimiter=,': {
-        exitCode: 1, stderr: fixture('slurm/sacct-accounting-disabled.stderr'),
+    const run = replayRunner(
+      {
+        'sacct -j 1 -o JobID,CPUTimeRAW,AllocCPUS,ElapsedRaw,Timelimit -X -n -P --delimiter=,': {
+          exitCode: 1,
+          stderr: fixture('slurm/sacct-accounting-disabled.stderr'),
+        },
       },
-    }, calls);
+      calls,
+    );
     const [sacct] = slurmSources;
     await expect(sacct?.read(testContext({ jobId: '1', run }))).rejects.toThrow(
       'slurm:sacct: `sacct` exited with 1: Slurm accounting storage is disabled',

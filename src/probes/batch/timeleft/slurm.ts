@@ -16,7 +16,10 @@ const ENVIRONMENT = 'slurm:environment';
 
 /** `sacct -j ID -o JobID,CPUTimeRAW,AllocCPUS,ElapsedRaw,Timelimit -X -n -P --delimiter=,` */
 export function parseSacct(stdout: string, jobId: string): ResourceUsage {
-  const lines = stdout.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
+  const lines = stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
   if (lines.length === 0) throw new TimeLeftSourceError(SACCT, `no accounting record for job ${jobId} (empty output)`);
   const line = lines.find((candidate) => candidate.split(',')[0] === jobId) ?? lines[0]!;
   const fields = line.split(',');
@@ -56,7 +59,10 @@ export function parseScontrolShowJob(stdout: string): ResourceUsage {
 
 /** `squeue -h -j ID -o "%l %M %L"`: time limit, time used, time left. */
 export function parseSqueue(stdout: string): ResourceUsage {
-  const words = stdout.trim().split(/\s+/).filter((word) => word.length > 0);
+  const words = stdout
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word.length > 0);
   if (words.length !== 3) {
     throw new TimeLeftSourceError(SQUEUE, `expected "limit used left", got ${excerpt(stdout)}`);
   }
@@ -93,7 +99,14 @@ export const slurmSources: TimeLeftSource[] = [
     async read(context: SourceContext) {
       const jobId = requireJobId(context, SACCT, 'SLURM_JOB_ID');
       const stdout = await runOrFail(context, SACCT, 'sacct', [
-        '-j', jobId, '-o', 'JobID,CPUTimeRAW,AllocCPUS,ElapsedRaw,Timelimit', '-X', '-n', '-P', '--delimiter=,',
+        '-j',
+        jobId,
+        '-o',
+        'JobID,CPUTimeRAW,AllocCPUS,ElapsedRaw,Timelimit',
+        '-X',
+        '-n',
+        '-P',
+        '--delimiter=,',
       ]);
       return parseSacct(stdout, jobId);
     },

@@ -67,7 +67,10 @@ export interface TimeLeftSource {
 
 /** A source could not give usable numbers: the message says which and why, in one line. */
 export class TimeLeftSourceError extends Error {
-  constructor(readonly source: string, message: string) {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
     super(`${source}: ${message}`);
     this.name = 'TimeLeftSourceError';
   }
