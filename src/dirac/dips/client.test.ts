@@ -68,11 +68,18 @@ describe('DipsClient', () => {
       c.send({ OK: true, Value: null });
       await c.receive('args');
       const reader = new FrameReader();
-      socket.prependListener('data', (chunk: Buffer) => {
-        for (const frame of reader.push(chunk)) if (frame.keepAlive) pong = decodePayload(frame.payload);
+      // The reply goes out once the pong came back (a fixed wait lost the race on a loaded machine).
+      const ponged = new Promise<void>((resolve) => {
+        socket.prependListener('data', (chunk: Buffer) => {
+          for (const frame of reader.push(chunk)) {
+            if (!frame.keepAlive) continue;
+            pong = decodePayload(frame.payload);
+            resolve();
+          }
+        });
       });
       socket.write(encodeKeepAlive('abc', true));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await ponged;
       c.send({ OK: true, Value: 'done' });
     });
     expect(await client.call(url, 'ping', [])).toEqual({ ok: true, value: 'done' });
