@@ -19,7 +19,7 @@ import { sameAdler32 } from '../adler32.js';
 import { DataError, asDataError } from '../errors.js';
 import type { TransferCredentials } from '../types.js';
 import { summing } from './file.js';
-import { writeSummed } from './summed-write.js';
+import { DoubleBufferedFile } from './summed-write.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
 import { httpUrl } from './url.js';
 
@@ -102,6 +102,83 @@ async function remoteFile(
   return { size, adler32: m ? m[1]!.toLowerCase() : null };
 }
 
+/**
+ * GET `url` into `file` through undici's dispatcher: the body pieces (16 KiB, one per TLS record)
+ * go from llhttp straight to the file's batches, with no body stream between (a stream's push,
+ * read and events per piece cost more CPU than the sum: docs/data.md). Backpressure: returning
+ * false from onData pauses the parser until the write in flight ends.
+ */
+function getInto(file: DoubleBufferedFile, url: string, dispatcher: Dispatcher, options: TransferOptions): Promise<void> {
+  const { origin, pathname, search } = new URL(url);
+  return new Promise<void>((resolve, reject) => {
+    let status = 0;
+    let failed = false;
+    let abortRequest: ((reason: Error) => void) | null = null;
+    let resume: (() => void) | null = null;
+    let waiting: Promise<void> | null = null;
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      options.signal.removeEventListener('abort', onAbort);
+      abortRequest?.(error instanceof Error ? error : new Error(String(error)));
+      reject(error);
+    };
+    const onAbort = (): void => fail(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: options.signal.reason }));
+    if (options.signal.aborted) return onAbort();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    const waitThenTake = (chunk: Uint8Array, taken: boolean): void => {
+      waiting = (async () => {
+        try {
+          await file.settle();
+          if (!taken) while (!file.take(chunk)) await file.settle();
+        } catch (error) {
+          fail(error);
+          return;
+        } finally {
+          waiting = null;
+        }
+        resume?.();
+      })();
+    };
+    dispatcher.dispatch(
+      { origin, path: pathname + search, method: 'GET', headers: headers(options.credentials) },
+      {
+        onConnect(abort) {
+          abortRequest = abort;
+          if (failed) abort(new Error('aborted'));
+        },
+        onHeaders(statusCode, _headers, resumeParser) {
+          status = statusCode;
+          resume = resumeParser;
+          if (status !== 200) fail(statusError('GET', url, status));
+          return true;
+        },
+        onData(chunk) {
+          if (failed) return true;
+          if (file.failed) {
+            fail(file.failed);
+            return true;
+          }
+          const taken = file.take(chunk);
+          if (taken && !file.blocked) return true;
+          waitThenTake(chunk, taken);
+          return false;
+        },
+        onComplete() {
+          void (waiting ?? Promise.resolve()).then(() => {
+            if (failed) return;
+            options.signal.removeEventListener('abort', onAbort);
+            resolve();
+          });
+        },
+        onError(error) {
+          fail(error);
+        },
+      },
+    );
+  });
+}
+
 /** node:https PUT of a file, streamed; resolves with the status once the server answered. */
 async function put(
   target: string,
@@ -140,12 +217,14 @@ export function httpsProtocol(): StorageProtocol {
       const target = httpUrl(url);
       try {
         return await withAgent(options, async (dispatcher) => {
-          const res = await request(target, { method: 'GET', dispatcher, signal: options.signal, headers: headers(options.credentials) });
-          if (res.statusCode !== 200) {
-            await res.body.dump();
-            throw statusError('GET', target, res.statusCode);
+          const file = await DoubleBufferedFile.create(dest);
+          try {
+            await getInto(file, target, dispatcher, options);
+            await file.finish();
+            return { size: file.size, adler32: file.sum.hex() };
+          } finally {
+            await file.close();
           }
-          return await writeSummed(res.body, dest, options.signal);
         });
       } catch (error) {
         // Only a file this call created is removed (wx above refuses to touch an existing one).

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { setImmediate as nextLoop } from 'node:timers/promises';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adler32, adler32Hex } from '../adler32.js';
 import { writeSummed } from './summed-write.js';
@@ -71,5 +73,28 @@ describe('writeSummed: a stream to a new file, summed on the way, written in bat
       }
     }
     await expect(writeSummed(endless(), join(d, 'stopped'), stop.signal)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('holds a subprocess stdout from the start: nothing flows away while the file is being opened', async () => {
+    // execa (buffer: false) resumes a stdout that nobody reads after one setImmediate; the pilot
+    // opens the file first. Without the hold, the first pieces were lost (xrdcp downloads then
+    // failed their checksum under load).
+    const data = randomBytes(4 * 1024 * 1024);
+    const dest = join(await dir(), 'held.bin');
+    const like = new PassThrough();
+    like.end(data);
+    void nextLoop().then(() => {
+      if (like.readableFlowing === null) like.resume();
+    });
+    expect(await writeSummed(like, dest)).toEqual({ size: data.length, adler32: adler32Hex(adler32(data)) });
+    // And through execa itself, as the root:// download runs xrdcp.
+    const file = join(await dir(), 'source.bin');
+    await writeFile(file, data);
+    for (let i = 0; i < 3; i++) {
+      const out = join(await dir(), `cat-${i}.bin`);
+      const child = execa('cat', [file], { stdin: 'ignore', buffer: { stdout: false, stderr: true }, reject: false });
+      expect(await writeSummed(child.stdout, out)).toEqual({ size: data.length, adler32: adler32Hex(adler32(data)) });
+      expect((await child).exitCode).toBe(0);
+    }
   });
 });

@@ -1,11 +1,11 @@
 /**
  * Writes a byte stream to a new file while summing it (Adler-32), with as little per-chunk work as
- * the event loop allows. A TLS socket hands its body over in 16 KiB pieces (some 65 000 per GiB):
- * a Node stream is read through 'data' events (no promise per piece), each piece is summed and
- * kept, and the pieces go out in batches of about 1 MiB (one `writev`), a batch's write running on
- * the thread pool while the next one collects, so the socket keeps being read while the disk
- * writes (figures: docs/decisions/measurements.md). Memory stays bounded: two batches, and the
- * source is paused while both are busy.
+ * the event loop allows: each piece is summed and kept (not copied), and the pieces go out in
+ * batches of about 1 MiB (one `writev`), a batch's write running on the thread pool while the next
+ * one collects, so the source keeps being read while the disk writes (figures:
+ * docs/decisions/measurements.md). Memory stays bounded: two batches; the source is not read
+ * while both are busy. The https download feeds a `DoubleBufferedFile` straight from undici's
+ * dispatcher (https.ts); xrdcp's stdout comes through `writeSummed`.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -24,7 +24,7 @@ function abortError(signal: AbortSignal): Error {
  * are held, not copied: a socket or pipe read hands over a buffer of its own each time. `take`
  * sums a piece and adds it unless both batches are busy (the source must wait: `settle`).
  */
-class DoubleBufferedFile {
+export class DoubleBufferedFile {
   private batch: Uint8Array[] = [];
   private batched = 0;
   private position = 0;
@@ -34,6 +34,17 @@ class DoubleBufferedFile {
   size = 0;
 
   constructor(private readonly handle: FileHandle) {}
+
+  /** A new file at `dest` (created, never replaced: `wx`). */
+  static async create(dest: string): Promise<DoubleBufferedFile> {
+    return new DoubleBufferedFile(await open(dest, 'wx', 0o644));
+  }
+
+  /** Waits for a write in flight (its error, if any, was reported through `settle`) and closes. */
+  async close(): Promise<void> {
+    if (this.writing) await this.writing;
+    await this.handle.close();
+  }
 
   /** The first write error, once one happened. */
   get failed(): unknown {
@@ -92,83 +103,25 @@ class DoubleBufferedFile {
   }
 }
 
-function isNodeReadable(source: unknown): source is Readable {
-  const s = source as Readable;
-  return typeof s?.on === 'function' && typeof s.pause === 'function' && typeof s.resume === 'function';
-}
-
 /** Reads `source` to its end into `dest` (created, never replaced: `wx`); the signal stops it. */
 export async function writeSummed(source: AsyncIterable<Uint8Array>, dest: string, signal?: AbortSignal): Promise<TransferResult> {
-  const handle = await open(dest, 'wx', 0o644);
-  const file = new DoubleBufferedFile(handle);
+  // Hold a Node stream before the open's wait: execa resumes a subprocess's stdout that nobody
+  // reads after one setImmediate, and what flows then is lost (xrdcp's first megabytes, seen as
+  // a corrupt download under load). Paused, it keeps its data for the iterator below.
+  if (typeof (source as Partial<Readable>).pause === 'function') (source as Readable).pause();
+  const file = await DoubleBufferedFile.create(dest);
   try {
-    if (isNodeReadable(source)) await drainReadable(source, file, signal);
-    else {
-      for await (const chunk of source) {
-        if (signal?.aborted) throw abortError(signal);
-        while (!file.take(chunk)) await file.settle();
-      }
+    for await (const chunk of source) {
+      if (signal?.aborted) throw abortError(signal);
+      while (!file.take(chunk)) await file.settle();
+      if (file.blocked) await file.settle();
     }
     if (signal?.aborted) throw abortError(signal);
     await file.finish();
     return { size: file.size, adler32: file.sum.hex() };
   } finally {
-    await file.settle().catch(() => undefined);
-    await handle.close();
+    await file.close();
   }
-}
-
-/**
- * A Node stream read through 'data' events (no promise per piece): paused while both buffers are
- * busy, resumed when the write in flight ends.
- */
-function drainReadable(source: Readable, file: DoubleBufferedFile, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let done = false;
-    /** The wait for a write while both batches were busy: 'end' waits for it. */
-    let holding: Promise<void> | null = null;
-    const finish = (error?: unknown): void => {
-      if (done) return;
-      done = true;
-      source.off('data', onData);
-      source.off('end', onEnd);
-      source.off('error', finish);
-      // An error the stream still emits after this (a late socket reset) must not go unheard.
-      source.on('error', () => undefined);
-      signal?.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve();
-      else {
-        source.destroy();
-        reject(error);
-      }
-    };
-    const onAbort = (): void => finish(abortError(signal!));
-    const onEnd = (): void => void (holding ?? Promise.resolve()).then(() => finish());
-    const onData = (chunk: Uint8Array): void => {
-      if (file.failed) return finish(file.failed);
-      const taken = file.take(chunk);
-      if (taken && !file.blocked) return;
-      // Both batches busy: hold the stream until the write in flight ends (and take the piece then).
-      source.pause();
-      holding = (async () => {
-        try {
-          await file.settle();
-          if (!taken) while (!file.take(chunk)) await file.settle();
-        } catch (error) {
-          finish(error);
-          return;
-        } finally {
-          holding = null;
-        }
-        if (!done) source.resume();
-      })();
-    };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    source.on('data', onData);
-    source.once('end', onEnd);
-    source.once('error', finish);
-  });
 }
 
 /** `writev` may write less than asked (a full disk, a signal): the rest is written again. */
