@@ -21,9 +21,19 @@ execFileSync('tar', ['-x', '-C', path.join(scratch, 'before')], { input: archive
 
 async function load(root, name, helpers) {
   const exports = ["export { createStorage } from './src/data/storage/index.ts';", "export { fileAdler32 } from './src/data/adler32.ts';"];
-  if (helpers) exports.push("export { startXrootdSE } from './tests/data/xrootd.ts';", "export { writeTestPki } from './src/devserver-dirac/pki.ts';");
+  if (helpers)
+    exports.push("export { startXrootdSE } from './tests/data/xrootd.ts';", "export { writeTestPki } from './src/devserver-dirac/pki.ts';");
   const outfile = path.join(scratch, `${name}.mjs`);
-  await build({ stdin: { contents: exports.join('\n'), resolveDir: root, loader: 'ts' }, outfile, bundle: true, platform: 'node', format: 'esm', target: 'node22', logLevel: 'warning', packages: 'external' });
+  await build({
+    stdin: { contents: exports.join('\n'), resolveDir: root, loader: 'ts' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    logLevel: 'warning',
+    packages: 'external',
+  });
   return import(pathToFileURL(outfile).href);
 }
 const after = await load(repo, 'after', true);
@@ -73,7 +83,9 @@ try {
   for (const [name, runs] of Object.entries(results)) {
     const wall = median(runs.map((x) => x.wall));
     const cpu = median(runs.map((x) => x.cpu));
-    console.log(`${name.padEnd(13)} wall ${wall.toFixed(2)} s (${(mib / wall).toFixed(0)} MiB/s, ${(base.wall / wall).toFixed(2)}x of xrdcp's speed)  client CPU ${cpu.toFixed(2)} s (${(cpu / base.cpu).toFixed(2)}x xrdcp's)`);
+    console.log(
+      `${name.padEnd(13)} wall ${wall.toFixed(2)} s (${(mib / wall).toFixed(0)} MiB/s, ${(base.wall / wall).toFixed(2)}x of xrdcp's speed)  client CPU ${cpu.toFixed(2)} s (${(cpu / base.cpu).toFixed(2)}x xrdcp's)`,
+    );
   }
 } finally {
   await se.stop();

@@ -115,7 +115,9 @@ export default async function dataBench({ runs, log }) {
     const hasCurl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
     if (!hasCurl) log('no curl: the https download has only the xrdcp root:// baseline');
     const curl = (from, to) =>
-      execFileSync('curl', ['--silent', '--show-error', '--fail', '--cacert', path.join(pki.caDir, 'test-ca.pem'), '--output', to, from], { stdio: 'ignore' });
+      execFileSync('curl', ['--silent', '--show-error', '--fail', '--cacert', path.join(pki.caDir, 'test-ca.pem'), '--output', to, from], {
+        stdio: 'ignore',
+      });
     const rounds = { httpsGet: [], rootGet: [], xrdcpGet: [], curlGet: [], httpsPut: [], xrdcpPut: [] };
     const rss = { httpsGet: 0, httpsPut: 0 };
     for (let i = 0; i < n; i++) {
@@ -130,9 +132,16 @@ export default async function dataBench({ runs, log }) {
           rss.httpsGet = Math.max(rss.httpsGet, mem);
         },
         async () =>
-          rounds.rootGet.push(await timeMs(() => storage.download(se.rootUrl('/bench/file.bin'), dl('root'), { ...options, expectedAdler32: sum }), 'rootGet')),
+          rounds.rootGet.push(
+            await timeMs(
+              () => storage.download(se.rootUrl('/bench/file.bin'), dl('root'), { ...options, expectedAdler32: sum }),
+              'rootGet',
+            ),
+          ),
         async () => rounds.xrdcpGet.push(await timeMs(async () => xrdcp(se.rootUrl('/bench/file.bin'), dl('xrdcp')), 'xrdcpGet')),
-        ...(hasCurl ? [async () => rounds.curlGet.push(await timeMs(async () => curl(se.httpsUrl('/bench/file.bin'), dl('curl')), 'curlGet'))] : []),
+        ...(hasCurl
+          ? [async () => rounds.curlGet.push(await timeMs(async () => curl(se.httpsUrl('/bench/file.bin'), dl('curl')), 'curlGet'))]
+          : []),
       ];
       for (const side of i % 2 === 0 ? sides : [...sides].reverse()) await side();
       for (const name of ['https', 'root', 'xrdcp', 'curl']) rmSync(dl(name), { force: true });
@@ -150,21 +159,39 @@ export default async function dataBench({ runs, log }) {
       for (const side of i % 2 === 0 ? ups : [...ups].reverse()) await side();
       rmSync(path.join(se.dataDir, 'bench', `up-https-${i}.bin`), { force: true });
       rmSync(path.join(se.dataDir, 'bench', `up-xrdcp-${i}.bin`), { force: true });
-      log(`round ${i + 1}/${n}: https get ${round(rounds.httpsGet[i])} ms, root get ${round(rounds.rootGet[i])} ms, xrdcp get ${round(rounds.xrdcpGet[i])} ms, curl https get ${hasCurl ? round(rounds.curlGet[i]) : '-'} ms, https put ${round(rounds.httpsPut[i])} ms, xrdcp put ${round(rounds.xrdcpPut[i])} ms`);
+      log(
+        `round ${i + 1}/${n}: https get ${round(rounds.httpsGet[i])} ms, root get ${round(rounds.rootGet[i])} ms, xrdcp get ${round(rounds.xrdcpGet[i])} ms, curl https get ${hasCurl ? round(rounds.curlGet[i]) : '-'} ms, https put ${round(rounds.httpsPut[i])} ms, xrdcp put ${round(rounds.xrdcpPut[i])} ms`,
+      );
     }
     const mibps = (ms) => round(mib / (ms / 1000), 1);
     const fig = (name, ours, theirs, baselineName, target) => {
       const value = mibps(median(ours));
       const baseline = mibps(median(theirs));
       const ratio = round(value / baseline, 2);
-      return { name, value, unit: 'MiB/s', baselineName, baseline, ratio, target: `>= ${target}x`, pass: ratio >= target, spread: spreadOf(ours.map(mibps), 'MiB/s') };
+      return {
+        name,
+        value,
+        unit: 'MiB/s',
+        baselineName,
+        baseline,
+        ratio,
+        target: `>= ${target}x`,
+        pass: ratio >= target,
+        spread: spreadOf(ours.map(mibps), 'MiB/s'),
+      };
     };
     return [
       fig(`download ${mib} MiB, https (undici, Adler-32 on the way)`, rounds.httpsGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
       ...(hasCurl
         ? [
             {
-              ...fig(`download ${mib} MiB, https (undici, Adler-32 on the way), against curl on the same https URL`, rounds.httpsGet, rounds.curlGet, 'curl https:// (same URL, TLS both sides, no checksum)', 0.9),
+              ...fig(
+                `download ${mib} MiB, https (undici, Adler-32 on the way), against curl on the same https URL`,
+                rounds.httpsGet,
+                rounds.curlGet,
+                'curl https:// (same URL, TLS both sides, no checksum)',
+                0.9,
+              ),
               target: 'informational (same TLS as the pilot; the target is on the xrdcp root:// row)',
               pass: undefined,
             },
@@ -178,22 +205,54 @@ export default async function dataBench({ runs, log }) {
         const baseline = round(median(cpu.xrdcpGet), 2);
         return {
           name: `client CPU for a ${mib} MiB ${key === 'rootGet' ? 'root://' : 'https'} download (pilot + its xrdcp)`,
-          value, unit: 's', baselineName: 'xrdcp root:// (no checksum)', baseline, ratio: round(value / baseline, 2),
-          target: 'informational (lower is better)', pass: true, spread: spreadOf(cpu[key].map((x) => round(x, 2)), 's'),
+          value,
+          unit: 's',
+          baselineName: 'xrdcp root:// (no checksum)',
+          baseline,
+          ratio: round(value / baseline, 2),
+          target: 'informational (lower is better)',
+          pass: true,
+          spread: spreadOf(
+            cpu[key].map((x) => round(x, 2)),
+            's',
+          ),
         };
       }),
       ...(hasCurl
         ? [
             {
               name: `client CPU for a ${mib} MiB https download, against curl on the same https URL`,
-              value: round(median(cpu.httpsGet), 2), unit: 's', baselineName: 'curl https:// (same URL)', baseline: round(median(cpu.curlGet), 2),
-              ratio: round(median(cpu.httpsGet) / median(cpu.curlGet), 2), target: 'informational (lower is better)', pass: true,
-              spread: `pilot ${spreadOf(cpu.httpsGet.map((x) => round(x, 2)), 's')}; curl ${spreadOf(cpu.curlGet.map((x) => round(x, 2)), 's')}`,
+              value: round(median(cpu.httpsGet), 2),
+              unit: 's',
+              baselineName: 'curl https:// (same URL)',
+              baseline: round(median(cpu.curlGet), 2),
+              ratio: round(median(cpu.httpsGet) / median(cpu.curlGet), 2),
+              target: 'informational (lower is better)',
+              pass: true,
+              spread: `pilot ${spreadOf(
+                cpu.httpsGet.map((x) => round(x, 2)),
+                's',
+              )}; curl ${spreadOf(
+                cpu.curlGet.map((x) => round(x, 2)),
+                's',
+              )}`,
             },
           ]
         : []),
-      { name: `peak RSS growth during a ${mib} MiB https download`, value: round(rss.httpsGet, 1), unit: 'MiB', target: '< 64 MiB', pass: rss.httpsGet < 64 },
-      { name: `peak RSS growth during a ${mib} MiB https upload`, value: round(rss.httpsPut, 1), unit: 'MiB', target: '< 64 MiB', pass: rss.httpsPut < 64 },
+      {
+        name: `peak RSS growth during a ${mib} MiB https download`,
+        value: round(rss.httpsGet, 1),
+        unit: 'MiB',
+        target: '< 64 MiB',
+        pass: rss.httpsGet < 64,
+      },
+      {
+        name: `peak RSS growth during a ${mib} MiB https upload`,
+        value: round(rss.httpsPut, 1),
+        unit: 'MiB',
+        target: '< 64 MiB',
+        pass: rss.httpsPut < 64,
+      },
     ];
   } finally {
     await se.stop();

@@ -70,7 +70,7 @@ describe('Adler-32 four bytes at a time', () => {
   const reference = (chunks: Uint8Array[]): number => {
     let a = 1;
     let b = 0;
-    for (const c of chunks) for (const x of c) [a, b] = [(a + x) % 65521, (b + (a + x) % 65521) % 65521];
+    for (const c of chunks) for (const x of c) [a, b] = [(a + x) % 65521, (b + ((a + x) % 65521)) % 65521];
     return ((b << 16) | a) >>> 0;
   };
   let seed = 12345;

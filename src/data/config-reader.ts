@@ -19,7 +19,12 @@ export function plainConfigReader(root: PlainCfg): ConfigReader {
     },
     list: (path) => {
       const v = at(path);
-      return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      return typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
     },
     sections: (path) => {
       const v = at(path);

@@ -39,7 +39,10 @@ const cs = plainConfigReader({
     Defaults: {
       SiteLocalSEMapping: { 'LCG.Here.uk': 'LCG.Near.uk' },
       DataManagement: { AccessProtocols: 'https, root, file', WriteProtocols: 'root' },
-      InputDataPolicy: { Default: 'DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol, DIRAC.WorkloadManagementSystem.Client.DownloadInputData', 'LCG.Far.ch': 'DownloadInputData' },
+      InputDataPolicy: {
+        Default: 'DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol, DIRAC.WorkloadManagementSystem.Client.DownloadInputData',
+        'LCG.Far.ch': 'DownloadInputData',
+      },
     },
     gridpp: { FailoverSEs: 'AllFailover', LFNUserPrefix: 'users' },
   },
@@ -74,7 +77,11 @@ describe('data configuration from the DIRAC CS', () => {
     expect(endpointUrl(se.endpoints[1]!, 'LFN:/gridpp/data/f.root')).toBe('https://dav.here.uk:443/webdav/data/gridpp/data/f.root');
     expect(endpointUrl(config.storageElements.get('FAIL-A')!.endpoints[0]!, '/gridpp/f')).toBe('file:///failover/gridpp/f');
     // An SE with BaseSE inherits the base's other protocols; its own section wins.
-    expect(config.storageElements.get('HERE-user')!.endpoints.map((e) => `${e.protocol}:${e.path}`)).toEqual(['root:/user', 'https:/data', 'srm:/srm']);
+    expect(config.storageElements.get('HERE-user')!.endpoints.map((e) => `${e.protocol}:${e.path}`)).toEqual([
+      'root:/user',
+      'https:/data',
+      'srm:/srm',
+    ]);
     expect(() => endpointUrl(se.endpoints[0]!, '/gridpp/../etc/passwd')).toThrow(/not a valid LFN/);
     expect(() => endpointUrl(se.endpoints[0]!, 'gridpp/relative')).toThrow(/not a valid LFN/);
   });
@@ -92,12 +99,20 @@ describe('data configuration from the DIRAC CS', () => {
     expect(orderReplicas(replicas, config, first).map((r) => r.se)).toEqual(['NEAR-disk', 'HERE-disk', 'HERE-tape', 'FAR-disk']);
     expect(orderReplicas(replicas, config, () => 0).map((r) => r.se)).toEqual(['HERE-disk', 'NEAR-disk', 'HERE-tape', 'FAR-disk']);
     expect(protocolReplicas(replicas, config, first).map((r) => r.se)).toEqual(['NEAR-disk', 'HERE-disk']);
-    expect(protocolReplicas(new Map([['HERE-tape', 'x'], ['FAR-disk', 'y']]), config).map((r) => r.se)).toEqual(['HERE-tape']);
+    expect(
+      protocolReplicas(
+        new Map([
+          ['HERE-tape', 'x'],
+          ['FAR-disk', 'y'],
+        ]),
+        config,
+      ).map((r) => r.se),
+    ).toEqual(['HERE-tape']);
     expect(protocolReplicas(new Map([['FAR-disk', 'y']]), config)).toEqual([]);
     expect(protocolReplicas(new Map([['FAR-disk', 'y']]), { ...config, allReplicas: true }).map((r) => r.se)).toEqual(['FAR-disk']);
   });
 
-  it('chooses sections by AccessProtocols/WriteProtocols as DIRAC\'s StorageElement does', () => {
+  it("chooses sections by AccessProtocols/WriteProtocols as DIRAC's StorageElement does", () => {
     const here = config.storageElements.get('HERE-disk')!;
     // Operations DataManagement lists, in their order; srm is listed by the SE but neither allowed nor spoken.
     expect(here.accessProtocols).toEqual(['https', 'root', 'file']);
@@ -117,11 +132,14 @@ describe('data configuration from the DIRAC CS', () => {
       plainConfigReader({ Resources: { StorageElements: { X: { XRD: { Protocol: 'root', Host: 'x', Path: '/', Access: 'remote' } } } } }),
       { site: 'LCG.Here.uk', vo: 'gridpp' },
     ).storageElements.get('X')!;
-    expect([bare.accessProtocols, bare.writeProtocols]).toEqual([['srm', 'dips'], ['srm', 'dips']]);
+    expect([bare.accessProtocols, bare.writeProtocols]).toEqual([
+      ['srm', 'dips'],
+      ['srm', 'dips'],
+    ]);
     expect(transferEndpoints(bare, 'read', true)).toEqual([]);
   });
 
-  it('reads the JobWrapper options under the setup\'s instance where the CS has Setups (v8, v9 pre-releases)', () => {
+  it("reads the JobWrapper options under the setup's instance where the CS has Setups (v8, v9 pre-releases)", () => {
     const withSetups = plainConfigReader({
       DIRAC: { Setup: 'KitSetup', Setups: { KitSetup: { WorkloadManagement: 'Production' } } },
       Systems: { WorkloadManagement: { Production: { JobWrapper: { OutputSandboxLimit: '262144', FailoverRequestDelay: '5' } } } },
@@ -129,6 +147,8 @@ describe('data configuration from the DIRAC CS', () => {
     const read = readDataConfig(withSetups, { site: 'LCG.Here.uk', vo: 'gridpp' });
     expect([read.outputSandboxLimitBytes, read.failoverRequestDelayMinutes]).toEqual([262144, 5]);
     // The pilot's own -S wins over /DIRAC/Setup; an unknown setup leaves DIRAC's defaults.
-    expect(readDataConfig(withSetups, { site: 'LCG.Here.uk', vo: 'gridpp', setup: 'Other' }).outputSandboxLimitBytes).toBe(10 * 1024 * 1024);
+    expect(readDataConfig(withSetups, { site: 'LCG.Here.uk', vo: 'gridpp', setup: 'Other' }).outputSandboxLimitBytes).toBe(
+      10 * 1024 * 1024,
+    );
   });
 });

@@ -91,7 +91,10 @@ function storageElement(cs: ConfigReader, name: string, depth = 0): StorageEleme
   // StorageElement: the SE's own protocol lists (or its BaseSE's); empty here means "the Operations
   // list", filled in by readDataConfig.
   const protocols = (option: string, inherited: readonly string[] | undefined): string[] => {
-    const own = cs.list(`${base}/${option}`).map((p) => p.trim().toLowerCase()).filter(Boolean);
+    const own = cs
+      .list(`${base}/${option}`)
+      .map((p) => p.trim().toLowerCase())
+      .filter(Boolean);
     return own.length > 0 ? own : [...(inherited ?? [])];
   };
   return {
@@ -151,7 +154,9 @@ export function readDataConfig(cs: ConfigReader, input: DataConfigInput): DataCo
   const storageElements = new Map<string, StorageElementConfig>();
   const tapeMarks = ['-tape', '-RDST', '-RAW'];
   const opsProtocols = (option: string): string[] => {
-    const listed = opsList(cs, vo, `DataManagement/${option}`).map((p) => p.trim().toLowerCase()).filter(Boolean);
+    const listed = opsList(cs, vo, `DataManagement/${option}`)
+      .map((p) => p.trim().toLowerCase())
+      .filter(Boolean);
     return listed.length > 0 ? listed : DEFAULT_SE_PROTOCOLS;
   };
   const accessProtocols = opsProtocols('AccessProtocols');

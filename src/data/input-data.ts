@@ -254,7 +254,11 @@ export async function resolveInputData(request: InputDataRequest, ctx: InputData
     if (pending.length === 0) break;
     const failed: string[] = [];
     if (policy === 'DownloadInputData') {
-      await checkDiskSpace(pending.reduce((n, l) => n + catalog.get(l)!.size, 0), request, ctx);
+      await checkDiskSpace(
+        pending.reduce((n, l) => n + catalog.get(l)!.size, 0),
+        request,
+        ctx,
+      );
       for (const lfn of [...pending].sort()) {
         const got = await download(lfn, catalog.get(lfn)!, request, ctx);
         if (got) resolved.set(lfn, [got]);

@@ -316,7 +316,10 @@ export async function uploadOutputData(request: OutputDataRequest, ctx: OutputDa
         path = join(pinDir, String(index));
         const pinned = await pinOutput(jobPath, path);
         if (pinned === null || 'refused' in pinned) {
-          ctx.logger.error({ name, path: jobPath }, pinned ? `output data is not a regular file: ${pinned.refused}` : 'missing specified output data file');
+          ctx.logger.error(
+            { name, path: jobPath },
+            pinned ? `output data is not a regular file: ${pinned.refused}` : 'missing specified output data file',
+          );
           missing.push(name);
           continue;
         }

@@ -16,4 +16,3 @@ export function requestDigest(request: DataRequest): string {
   });
   return lines.join('\n');
 }
-

@@ -18,22 +18,20 @@ function garbledReply(kind: Garble, res: ServerResponse): void {
       return;
     case 'wrong-types':
       // Every field a client might read, with the wrong type.
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            jobs: 'none',
-            access_token: 42,
-            expires_in: 'soon',
-            refresh_token: [],
-            url: 7,
-            pfn: false,
-            fields: 'x',
-            success: 'yes',
-            failed: 1,
-            token_endpoint: null,
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          jobs: 'none',
+          access_token: 42,
+          expires_in: 'soon',
+          refresh_token: [],
+          url: 7,
+          pfn: false,
+          fields: 'x',
+          success: 'yes',
+          failed: 1,
+          token_endpoint: null,
+        }),
+      );
       return;
     case 'empty-200':
       res.writeHead(200, { 'content-type': 'application/json' }).end();

@@ -123,7 +123,8 @@ function getInto(file: DoubleBufferedFile, url: string, dispatcher: Dispatcher, 
       abortRequest?.(error instanceof Error ? error : new Error(String(error)));
       reject(error);
     };
-    const onAbort = (): void => fail(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: options.signal.reason }));
+    const onAbort = (): void =>
+      fail(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: options.signal.reason }));
     if (options.signal.aborted) return onAbort();
     options.signal.addEventListener('abort', onAbort, { once: true });
     const waitThenTake = (chunk: Uint8Array, taken: boolean): void => {

@@ -23,7 +23,7 @@ describe('writeSummed: a stream to a new file, summed on the way, written in bat
   it('writes every byte in order, across batch boundaries, and sums them', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 12345);
     async function* pieces() {
-      for (let at = 0; at < data.length; ) {
+      for (let at = 0; at < data.length;) {
         const n = 1 + ((at * 7919) % 70_000);
         yield data.subarray(at, at + n);
         at += n;

@@ -51,7 +51,10 @@ export function checkLfn(lfn: string): string {
 }
 
 function joinPath(...parts: string[]): string {
-  return `/${parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter((p) => p !== '').join('/')}`;
+  return `/${parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter((p) => p !== '')
+    .join('/')}`;
 }
 
 export function endpointUrl(endpoint: StorageEndpoint, lfn: string): string {
@@ -122,7 +125,8 @@ export function urlEndpoints(se: StorageElementConfig, protocols: readonly strin
 export function protocolsSaid(se: StorageElementConfig, use: 'read' | 'write'): string {
   const allowed = use === 'read' ? se.accessProtocols : se.writeProtocols;
   return `${use === 'read' ? 'AccessProtocols' : 'WriteProtocols'} ${allowed.join(', ')}; sections ${
-    se.endpoints.map((e) => `${e.protocol}${e.access ? `/${e.access}` : ''}`).join(', ') || 'none'}`;
+    se.endpoints.map((e) => `${e.protocol}${e.access ? `/${e.access}` : ''}`).join(', ') || 'none'
+  }`;
 }
 
 /** davs:// is WebDAV over TLS: the same requests as https://. */

@@ -58,7 +58,8 @@ const CHECKSUM_EXIT = 53;
  * read or write where only the pilot may. Tokens, secrets and the pilot's own variables go too
  * (the same rule as the payload environment's).
  */
-const PILOT_CREDENTIAL_VARIABLES = /^(BEARER_TOKEN|BEARER_TOKEN_FILE|X509_USER_PROXY|X509_USER_CERT|X509_USER_KEY)$|TOKEN|SECRET|PASSWORD|CREDENTIAL|^DIRACX_|^PILOT_/i;
+const PILOT_CREDENTIAL_VARIABLES =
+  /^(BEARER_TOKEN|BEARER_TOKEN_FILE|X509_USER_PROXY|X509_USER_CERT|X509_USER_KEY)$|TOKEN|SECRET|PASSWORD|CREDENTIAL|^DIRACX_|^PILOT_/i;
 
 export function withoutPilotCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !PILOT_CREDENTIAL_VARIABLES.test(name)));
@@ -101,7 +102,13 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
   ): DataError => {
     if (transfer.signal.aborted) return new DataError('aborted', 'stopped: the pilot is shutting down');
     const text = String(result.all ?? result.stderr ?? '').trim();
-    const line = text.split('\n').filter((l) => /ERROR|FATAL/.test(l)).pop() ?? text.split('\n').pop() ?? '';
+    const line =
+      text
+        .split('\n')
+        .filter((l) => /ERROR|FATAL/.test(l))
+        .pop() ??
+      text.split('\n').pop() ??
+      '';
     const what = `xrdcp exited ${result.exitCode ?? result.signal}: ${line.replace(/^Run:\s*/, '')}`;
     if (result.exitCode === CHECKSUM_EXIT || /checksum error/i.test(text)) return new DataError('corrupt', what);
     if (/no such file|3011\]/i.test(text)) return new DataError('not-found', what);
