@@ -46,7 +46,11 @@ describe('smaller divergences from the real server', () => {
     const job = server.jobs()[0]!;
     expect(job.status, job.minorStatus).toBe('Done');
     expect(job.outputSandbox).not.toBeNull();
-    expect(server.requests.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // The owner's token is what this test is about: its sandbox calls never meet a 401. (The
+    // pilot's own 4 s token may meet one on a loaded machine, and is refreshed and resent.)
+    const ownerCalls = server.requests.filter((r) => r.path.includes('/sandbox'));
+    expect(ownerCalls.length).toBeGreaterThan(0);
+    expect(ownerCalls.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 
   it("reports the Site in the job metadata, the job as the pilot record's CurrentJobID, and no empty GridCE/CEQueue", async () => {
