@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDiracDevServer, type DiracDevServer, type DevJobSpec } from '../../src/devserver-dirac/index.js';
-import { runPilot, tempDir } from './pilot-process.js';
+import { legacyPilotArgs, runPilot, tempDir } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -19,48 +19,7 @@ afterEach(async () => {
 });
 
 function pilotArgs(s: DiracDevServer, dir: string, extra: string[] = []): string[] {
-  return [
-    'run',
-    '--backend',
-    'dirac',
-    '--proxy',
-    s.proxyPath,
-    '--ca-path',
-    s.caDir,
-    '-C',
-    s.csUrls.join(','),
-    '--wnVO',
-    s.vo,
-    '-r',
-    s.releaseVersion,
-    '--work-dir',
-    path.join(dir, 'work'),
-    '-n',
-    'DIRAC.Test.local',
-    '-N',
-    'test-ce.local',
-    '-Q',
-    'default',
-    '-y',
-    'Pool',
-    '-P',
-    '2',
-    '-T',
-    '86400',
-    '--cpu-power-source',
-    'config',
-    '--cpu-power',
-    '10',
-    '--PollingTime',
-    '0.2',
-    '--StopAfterFailedMatches',
-    '1',
-    '--heartbeat',
-    '1',
-    '--runner',
-    'direct',
-    ...extra,
-  ];
+  return legacyPilotArgs(s, path.join(dir, 'work'), ['-P', '2', ...extra]);
 }
 
 // A script that is not executable in its sandbox (no .sh: packed 0644) and checks that it holds

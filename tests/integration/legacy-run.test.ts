@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
-import { runPilot, tempDir } from './pilot-process.js';
+import { legacyPilotArgs, runPilot, tempDir } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -13,47 +13,7 @@ describe('pilot run --backend dirac against the legacy DIRAC v9 dev server', () 
   it('runs the demo job set end to end over DIPS and HTTPS with proxies, in DIRAC’s form', async () => {
     const dir = tempDir('legacy-run-');
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: demoJobSpecs() });
-    const run = await runPilot([
-      'run',
-      '--backend',
-      'dirac',
-      '--proxy',
-      server.proxyPath,
-      '--ca-path',
-      server.caDir,
-      '-C',
-      server.csUrls.join(','),
-      '--wnVO',
-      server.vo,
-      '-r',
-      server.releaseVersion,
-      '--work-dir',
-      path.join(dir, 'work'),
-      '-n',
-      'DIRAC.Test.local',
-      '-N',
-      'test-ce.local',
-      '-Q',
-      'default',
-      '-y',
-      'Pool',
-      '-P',
-      '4',
-      '-T',
-      '86400',
-      '--cpu-power-source',
-      'config',
-      '--cpu-power',
-      '10',
-      '--PollingTime',
-      '0.2',
-      '--StopAfterFailedMatches',
-      '1',
-      '--heartbeat',
-      '1',
-      '--runner',
-      'direct',
-    ]);
+    const run = await runPilot(legacyPilotArgs(server, path.join(dir, 'work'), ['-P', '4']));
     expect(run.code, run.stderr).toBe(0);
     const jobs = [...server.state.jobs.values()];
     expect(jobs.map((j) => [j.fields.JobName, j.status])).toEqual([

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
 import { replaceDiracxBlock } from '../../src/diracx/credentials/proxy-pem.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { runPilot, tempDir, waitFor } from './pilot-process.js';
+import { legacyPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -13,47 +13,7 @@ afterEach(async () => {
 });
 
 function pilotArgs(s: DiracDevServer, dir: string, backend = 'dirac+diracx'): string[] {
-  return [
-    'run',
-    '--backend',
-    backend,
-    '--proxy',
-    s.proxyPath,
-    '--ca-path',
-    s.caDir,
-    '-C',
-    s.csUrls.join(','),
-    '--wnVO',
-    s.vo,
-    '-r',
-    s.releaseVersion,
-    '--work-dir',
-    path.join(dir, 'work'),
-    '-n',
-    'DIRAC.Test.local',
-    '-N',
-    'test-ce.local',
-    '-Q',
-    'default',
-    '-y',
-    'Pool',
-    '-P',
-    '4',
-    '-T',
-    '86400',
-    '--cpu-power-source',
-    'config',
-    '--cpu-power',
-    '10',
-    '--PollingTime',
-    '0.2',
-    '--StopAfterFailedMatches',
-    '1',
-    '--heartbeat',
-    '1',
-    '--runner',
-    'direct',
-  ];
+  return legacyPilotArgs(s, path.join(dir, 'work'), ['-P', '4'], backend);
 }
 
 const services = (s: DiracDevServer): string[] => [...new Set(s.state.calls.map((c) => `${c.service}.${c.method}`))];

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDiracDevServer, type DevJobSpec, type DiracDevServer } from '../../src/devserver-dirac/index.js';
 import { namespaceSupport } from '../../src/payload/runner/hide-secrets.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { runPilot, tempDir } from './pilot-process.js';
+import { legacyPilotArgs, runPilot, tempDir } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -43,47 +43,7 @@ describe.skipIf(!support.ok)('payload proxies between jobs side by side (dirac+d
       { jobId: 2, fields: { ...fields, JobName: 'snoop', Arguments: 'snoop.sh' }, inputFiles: { 'snoop.sh': `${SNOOP}\n` } },
     ];
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs, diracx: true });
-    const run = await runPilot([
-      'run',
-      '--backend',
-      'dirac+diracx',
-      '--proxy',
-      server.proxyPath,
-      '--ca-path',
-      server.caDir,
-      '-C',
-      server.csUrls.join(','),
-      '--wnVO',
-      server.vo,
-      '-r',
-      server.releaseVersion,
-      '--work-dir',
-      path.join(dir, 'work'),
-      '-n',
-      'DIRAC.Test.local',
-      '-N',
-      'test-ce.local',
-      '-Q',
-      'default',
-      '-y',
-      'Pool',
-      '-P',
-      '4',
-      '-T',
-      '86400',
-      '--cpu-power-source',
-      'config',
-      '--cpu-power',
-      '10',
-      '--PollingTime',
-      '0.2',
-      '--StopAfterFailedMatches',
-      '1',
-      '--heartbeat',
-      '1',
-      '--runner',
-      'direct',
-    ]);
+    const run = await runPilot(legacyPilotArgs(server, path.join(dir, 'work'), ['-P', '4'], 'dirac+diracx'));
     expect(run.code, run.stderr).toBe(0);
     const done = server.diracx!.jobs();
     expect(

@@ -49,6 +49,22 @@ export function runPilot(
 }
 
 /** Options for a pilot against a dev server: fixed CPU power and time, fast polling. */
+/** A pilot's options against the legacy DIRAC dev server (src/devserver-dirac), as a SiteDirector's line gives them. */
+export function legacyPilotArgs(
+  server: { proxyPath: string; caDir: string; csUrls: readonly string[]; vo: string; releaseVersion: string },
+  workDir: string,
+  extra: string[] = [],
+  backend = 'dirac',
+): string[] {
+  return [
+    ['run', '--backend', backend, '--proxy', server.proxyPath, '--ca-path', server.caDir],
+    ['-C', server.csUrls.join(','), '--wnVO', server.vo, '-r', server.releaseVersion, '--work-dir', workDir],
+    ['-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-T', '86400'],
+    ['--cpu-power-source', 'config', '--cpu-power', '10', '--PollingTime', '0.2', '--StopAfterFailedMatches', '1'],
+    ['--heartbeat', '1', '--runner', 'direct', ...extra],
+  ].flat();
+}
+
 export function devPilotArgs(server: { url: string }, credentialsFile: string, workDir: string, extra: string[] = []): string[] {
   return [
     'run',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
 import { loadProxyCredentials } from '../../src/diracx/credentials/proxy-pem.js';
-import { runPilot, tempDir } from './pilot-process.js';
+import { legacyPilotArgs, runPilot, tempDir } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -13,44 +13,7 @@ afterEach(async () => {
 });
 
 function pilotArgs(s: DiracDevServer, dir: string, extra: string[]): string[] {
-  return [
-    'run',
-    '--backend',
-    'dirac',
-    '--proxy',
-    s.proxyPath,
-    '--ca-path',
-    s.caDir,
-    '-C',
-    s.csUrls.join(','),
-    '--wnVO',
-    s.vo,
-    '-r',
-    s.releaseVersion,
-    '--work-dir',
-    path.join(dir, 'work'),
-    '-n',
-    'DIRAC.Test.local',
-    '-N',
-    'test-ce.local',
-    '-Q',
-    'default',
-    '-y',
-    'Pool',
-    '-T',
-    '86400',
-    '--cpu-power-source',
-    'config',
-    '--cpu-power',
-    '10',
-    '--PollingTime',
-    '0.2',
-    '--StopAfterFailedMatches',
-    '1',
-    '--runner',
-    'direct',
-    ...extra,
-  ];
+  return legacyPilotArgs(s, path.join(dir, 'work'), extra);
 }
 
 describe("DIRAC's remote pilot logger (-z -g URL)", () => {
