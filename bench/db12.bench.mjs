@@ -22,12 +22,22 @@ import { median } from './stats.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pythonReference = path.join(root, 'bench', 'python', 'db12_reference.py');
 
-// A tiny CLI around measureCpuPower, bundled from the sources so the bench does not depend on how
-// the pilot's CLI is wired: one copy, the default shape, prints one JSON measurement.
+// A tiny CLI around the pilot's two engines, bundled from the sources so the bench does not depend
+// on how the pilot's CLI is wired: one copy, the default shape, prints one JSON measurement.
+// Argument "cpython": DB12 under the CPython 3.11 that the pilot itself would find (db12-python.ts).
 const ENTRY = `
 import { measureCpuPower } from ${JSON.stringify(path.join(root, 'src/benchmark/db12.ts'))};
+import { findReferencePython, measureCpuPowerWithPython } from ${JSON.stringify(path.join(root, 'src/benchmark/db12-python.ts'))};
 import { silentLogger } from ${JSON.stringify(path.join(root, 'src/core/logger.ts'))};
-const result = await measureCpuPower({ copies: 1, logger: silentLogger() });
+const logger = silentLogger();
+let result;
+if (process.argv[2] === 'cpython') {
+  const found = await findReferencePython('auto', process.env);
+  if (!('python' in found)) throw new Error(found.refused);
+  result = await measureCpuPowerWithPython({ copies: 1, logger, python: found.python });
+} else {
+  result = await measureCpuPower({ copies: 1, logger });
+}
 process.stdout.write(JSON.stringify(result));
 `;
 
@@ -88,76 +98,104 @@ function loadEveryCore() {
 
 const pythonDraws = Number(process.env.DB12_BENCH_PY_DRAWS ?? 12_500_000);
 
-function runPairs(count, label, bundle, pin, log) {
+/** The pilot's engines measured in each pair: the JavaScript port always, CPython where the pilot would find one. */
+function pilotEngines(bundle) {
+  try {
+    execFileSync(process.execPath, [bundle, 'cpython'], { stdio: 'ignore', timeout: 300_000 });
+    return ['javascript', 'cpython'];
+  } catch {
+    return ['javascript'];
+  }
+}
+
+function runPairs(count, label, bundle, engines, pin, log) {
   const pairs = [];
   for (let i = 0; i < count; i += 1) {
     const load = loadavg()[0];
-    const runPython = () => timed('python3', [pythonReference, '--draws', String(pythonDraws)], pin);
-    const runJs = () => timed(process.execPath, [bundle], pin);
-    // Alternate the order so that neither side always runs first in a pair.
-    const [py, js] =
-      i % 2 === 0
-        ? [runPython(), runJs()]
-        : (() => {
-            const j = runJs();
-            return [runPython(), j];
-          })();
+    const steps = [
+      ['python', () => timed('python3', [pythonReference, '--draws', String(pythonDraws)], pin)],
+      ...engines.map((engine) => [engine, () => timed(process.execPath, [bundle, engine], pin)]),
+    ];
+    // Rotate the order so that no side always runs first in a pair.
+    const ran = {};
+    for (let k = 0; k < steps.length; k += 1) {
+      const [name, step] = steps[(i + k) % steps.length];
+      ran[name] = step();
+    }
+    const py = ran.python;
     const pair = {
       pythonNorm: py.json.norm[0],
       // Interpreter start-up aside, Python's wall time is proportional to its draws.
       pythonWall: py.wall * (12_500_000 / pythonDraws),
-      jsPower: js.json.power,
-      jsScore: js.json.raw[0],
-      jsRawNorm: js.json.jsNorm[0],
-      jsWall: js.wall,
-      jsStandardError: js.json.spread.standardError,
-      calibration: js.json.calibration.id,
       load,
+      pilot: Object.fromEntries(
+        engines.map((engine) => {
+          const run = ran[engine];
+          return [
+            engine,
+            {
+              power: run.json.power,
+              score: run.json.raw[0],
+              uncalibratedNorm: run.json.uncalibratedNorm[0],
+              wall: run.wall,
+              standardError: run.json.spread.standardError,
+              calibration: run.json.calibration.id,
+            },
+          ];
+        }),
+      ),
     };
     pairs.push(pair);
+    const pilots = engines
+      .map((engine) => {
+        const p = pair.pilot[engine];
+        return `${engine} ${p.power} (${fmt(p.wall)} s, ±${(p.standardError * 100).toFixed(1)}%) ratio ${fmt(p.score / pair.pythonNorm)}`;
+      })
+      .join('; ');
     log(
-      `db12 ${label} pair ${i + 1}/${count} (load ${load.toFixed(1)}): python NORM ${fmt(pair.pythonNorm)} (${fmt(pair.pythonWall)} s), ` +
-        `pilot ${pair.jsPower} raw JS NORM ${fmt(pair.jsRawNorm)} (${fmt(pair.jsWall)} s, ±${(pair.jsStandardError * 100).toFixed(1)}%) ratio ${fmt(pair.jsScore / pair.pythonNorm)}`,
+      `db12 ${label} pair ${i + 1}/${count} (load ${load.toFixed(1)}): python NORM ${fmt(pair.pythonNorm)} (${fmt(pair.pythonWall)} s); pilot ${pilots}`,
     );
   }
   return pairs;
 }
 
-function rows(pairs, label, model) {
-  const ratios = pairs.map((p) => p.jsScore / p.pythonNorm);
+function rows(pairs, label, model, engine) {
+  const side = (p) => p.pilot[engine];
+  const ratios = pairs.map((p) => side(p).score / p.pythonNorm);
   const ratio = median(ratios);
-  const wallRatios = pairs.map((p) => p.pythonWall / p.jsWall);
-  const kValues = pairs.map((p) => p.pythonNorm / p.jsRawNorm);
-  const jsSpread = relMad(pairs.map((p) => p.jsScore));
+  const wallRatios = pairs.map((p) => p.pythonWall / side(p).wall);
+  const scores = pairs.map((p) => side(p).score);
+  const pilotSpread = relMad(scores);
   const pySpread = relMad(pairs.map((p) => p.pythonNorm));
   const loads = pairs.map((p) => p.load);
   const where = `${model}; load ${range(loads)}; ${pairs.length} pairs`;
-  return [
+  const who = engine === 'cpython' ? 'pilot (CPython engine)' : 'pilot (JavaScript engine)';
+  const result = [
     {
-      name: `db12 ${label}: pilot power / Python DB12, interleaved pairs (${where})`,
-      value: fmt(median(pairs.map((p) => p.jsScore))),
+      name: `db12 ${label}: ${who} power / Python DB12, interleaved pairs (${where})`,
+      value: fmt(median(scores)),
       unit: 'DB12',
       baseline: fmt(median(pairs.map((p) => p.pythonNorm))),
-      baselineName: `python3 db12_reference.py${pythonDraws === 12_500_000 ? '' : ` --draws ${pythonDraws}`} (pilot calibration ${pairs[0]?.calibration})`,
+      baselineName: `python3 db12_reference.py${pythonDraws === 12_500_000 ? '' : ` --draws ${pythonDraws}`} (pilot calibration ${side(pairs[0]).calibration})`,
       ratio: fmt(ratio),
       target: '0.95 <= ratio <= 1.05',
       pass: ratio >= 0.95 && ratio <= 1.05,
       spread: range(ratios),
     },
     {
-      name: `db12 ${label}: run-to-run spread (1.4826 MAD / median), pilot vs Python DB12`,
-      value: fmt(jsSpread),
+      name: `db12 ${label}: ${who} run-to-run spread (1.4826 MAD / median) vs Python DB12`,
+      value: fmt(pilotSpread),
       unit: 'relative',
       baseline: fmt(pySpread),
       baselineName: `python3 db12_reference.py, same pairs${pythonDraws === 12_500_000 ? '' : ` (${pythonDraws} draws: a shorter window than DB12's)`}`,
-      ratio: fmt(pySpread > 0 ? jsSpread / pySpread : Number.POSITIVE_INFINITY),
+      ratio: fmt(pySpread > 0 ? pilotSpread / pySpread : Number.POSITIVE_INFINITY),
       target: 'pilot spread <= Python spread (ratio <= 1)',
-      pass: jsSpread <= pySpread,
-      spread: `pilot ${range(pairs.map((p) => p.jsScore))}, python ${range(pairs.map((p) => p.pythonNorm))}; max-min/median ${fmt(relSpread(pairs.map((p) => p.jsScore)))} vs ${fmt(relSpread(pairs.map((p) => p.pythonNorm)))}`,
+      pass: pilotSpread <= pySpread,
+      spread: `pilot ${range(scores)}, python ${range(pairs.map((p) => p.pythonNorm))}; max-min/median ${fmt(relSpread(scores))} vs ${fmt(relSpread(pairs.map((p) => p.pythonNorm)))}`,
     },
     {
-      name: `db12 ${label}: wall time, Python DB12 / pilot (whole process)`,
-      value: fmt(median(pairs.map((p) => p.jsWall))),
+      name: `db12 ${label}: wall time, Python DB12 / ${who} (whole process)`,
+      value: fmt(median(pairs.map((p) => side(p).wall))),
       unit: 's',
       baseline: fmt(median(pairs.map((p) => p.pythonWall))),
       baselineName: `python3 db12_reference.py wall time${pythonDraws === 12_500_000 ? '' : `, scaled to DB12's 12.5 M draws from ${pythonDraws}`}`,
@@ -166,18 +204,22 @@ function rows(pairs, label, model) {
       pass: median(wallRatios) >= 5,
       spread: range(wallRatios),
     },
-    {
+  ];
+  if (engine === 'javascript') {
+    const kValues = pairs.map((p) => p.pythonNorm / side(p).uncalibratedNorm);
+    result.push({
       name: `db12 ${label}: calibration k = Python NORM / raw JS NORM (informational)`,
       value: fmt(median(kValues)),
       unit: 'factor',
-      baseline: fmt(median(pairs.map((p) => p.jsRawNorm))),
+      baseline: fmt(median(pairs.map((p) => side(p).uncalibratedNorm))),
       baselineName: 'raw JS NORM',
       ratio: fmt(median(kValues)),
       target: 'recorded in src/benchmark/db12-calibration.ts',
       pass: true,
       spread: range(kValues),
-    },
-  ];
+    });
+  }
+  return result;
 }
 
 export default async function run({ runs = 6, loadedRuns, log = console.log } = {}) {
@@ -203,17 +245,22 @@ export default async function run({ runs = 6, loadedRuns, log = console.log } = 
       banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     });
     writeFileSync(path.join(work, 'package.json'), '{"type":"module"}');
-    const asFound = runPairs(runs, 'as found', bundle, pin, log);
+    const engines = pilotEngines(bundle);
+    log(`pilot engines measured: ${engines.join(', ')}`);
+    const asFound = runPairs(runs, 'as found', bundle, engines, pin, log);
     let busy = [];
     if (loaded > 0) {
       const stop = loadEveryCore();
       try {
-        busy = runPairs(loaded, `loaded (+${cpus().length} busy processes)`, bundle, pin, log);
+        busy = runPairs(loaded, `loaded (+${cpus().length} busy processes)`, bundle, engines, pin, log);
       } finally {
         stop();
       }
     }
-    const results = [...rows(asFound, 'node as found', model), ...(busy.length ? rows(busy, 'loaded node', model) : [])];
+    const results = engines.flatMap((engine) => [
+      ...rows(asFound, 'node as found', model, engine),
+      ...(busy.length ? rows(busy, 'loaded node', model, engine) : []),
+    ]);
     results.push({
       name: 'db12 bench: wall time spent (all pairs)',
       value: fmt((performance.now() - started) / 1000),

@@ -6,7 +6,15 @@ import { cpus } from 'node:os';
 import { adNumber, parseClassAd } from '../probes/batch/classad.js';
 import { powerProblem } from './power-bounds.js';
 import { readPowerCache } from './power-cache.js';
-import { measureCpuPower, readCpuIdentity, roundToTenth, type CpuPowerMeasurement, type MeasureCpuPowerOptions } from './db12.js';
+import {
+  measureCpuPower,
+  readCpuIdentity,
+  roundToTenth,
+  type CpuPowerMeasurement,
+  type Db12Shape,
+  type MeasureCpuPowerOptions,
+} from './db12.js';
+import { findReferencePython, measureCpuPowerWithPython, type PythonChoice } from './db12-python.js';
 
 export type CpuPowerSource = 'site' | 'config' | 'mjf' | 'htcondor' | 'cache' | 'db12';
 
@@ -27,13 +35,28 @@ export interface PowerCacheOptions {
 }
 
 /**
+ * Whether to measure under the node's CPython 3.11 first (db12-python.ts); without it, or when
+ * there is none, the JavaScript port measures.
+ */
+export interface PythonRequest {
+  choice: PythonChoice;
+  /** Where PATH comes from. */
+  env: Record<string, string | undefined>;
+  /** Default DEFAULT_PYTHON_SHAPE. */
+  shape?: Partial<Db12Shape>;
+}
+
+/** A DB12 measurement: the options of either engine. */
+export type MeasureOptions = MeasureCpuPowerOptions & { python?: PythonRequest };
+
+/**
  * Every source in precedence order, as DIRAC's sites expect: what the site publishes first (its
  * own figure, then Machine/Job Features, then the HTCondor machine ad), then the node's cache,
  * then a measurement. A source that is not there is skipped with a reason; one that is there but
  * unusable (unreadable MJF, a machine ad without the attribute, a refused cache) is skipped with
  * a warning; a site figure outside the sanity bounds is a configuration error.
  */
-export type AutoCpuPowerOptions = { source: 'auto' } & MeasureCpuPowerOptions & {
+export type AutoCpuPowerOptions = { source: 'auto' } & MeasureOptions & {
     sitePower?: SitePower;
     env: Record<string, string | undefined>;
     /** MJF and machine-ad reader (files, or http(s) for MJF). */
@@ -46,7 +69,7 @@ export type AutoCpuPowerOptions = { source: 'auto' } & MeasureCpuPowerOptions & 
   };
 
 export type ResolveCpuPowerOptions =
-  | ({ source: 'db12' } & MeasureCpuPowerOptions)
+  | ({ source: 'db12' } & MeasureOptions)
   | {
       source: 'mjf';
       env: Record<string, string | undefined>;
@@ -76,8 +99,11 @@ export interface CpuPowerResult {
 /** CPU power from a DB12 run, from Machine/Job Features, from configuration, or from the first source that has one ('auto'). */
 export async function resolveCpuPower(options: ResolveCpuPowerOptions): Promise<CpuPowerResult> {
   switch (options.source) {
-    case 'db12':
-      return await measuredPower(options);
+    case 'db12': {
+      const skipped: string[] = [];
+      const result = await measuredPower(options, skipped);
+      return skipped.length ? { ...result, skipped } : result;
+    }
     case 'mjf': {
       const result = await powerFromMjf(options.env, options.readText ?? readTextOrUrl, options.logger);
       const problem = powerProblem(result.power, `MJF CPU power (${result.detail})`);
@@ -91,13 +117,42 @@ export async function resolveCpuPower(options: ResolveCpuPowerOptions): Promise<
   }
 }
 
-async function measuredPower(options: MeasureCpuPowerOptions): Promise<CpuPowerResult> {
+/** DB12 under the node's CPython 3.11 when asked for and present, else (or when that fails) the JavaScript port. */
+async function measuredPower(options: MeasureOptions, skipped: string[]): Promise<CpuPowerResult> {
+  if (options.python) {
+    const found = await findReferencePython(options.python.choice, options.python.env);
+    if ('python' in found) {
+      try {
+        const { python: _request, shape: _jsShape, ...common } = options;
+        const measurement = await measureCpuPowerWithPython({
+          ...common,
+          python: found.python,
+          ...(options.python.shape ? { shape: options.python.shape } : {}),
+        });
+        return resultOf(measurement, `DB12 under CPython ${found.python.version} (${found.python.path})`);
+      } catch (error) {
+        const message = (error as Error).message;
+        options.logger.warn(`CPU power: ${message}; measuring with the JavaScript port instead`);
+        skipped.push(`db12-python: ${message}`);
+      }
+    } else {
+      // Naming an interpreter that cannot be used is worth a warning; not having one is the common case.
+      if (options.python.choice !== 'auto' && options.python.choice !== 'none') {
+        options.logger.warn(`CPU power: --db12-python not used: ${found.refused}`);
+      }
+      skipped.push(`db12-python: ${found.refused}`);
+    }
+  }
   const measurement = await measureCpuPower(options);
+  return resultOf(measurement, `DB12 (JavaScript, calibration ${measurement.calibration.id})`);
+}
+
+function resultOf(measurement: CpuPowerMeasurement, engine: string): CpuPowerResult {
   const { low, high, standardError } = measurement.spread;
   return {
     power: measurement.power,
     source: 'db12',
-    detail: `DB12 (JavaScript, calibration ${measurement.calibration.id}), ${measurement.copies} cop${measurement.copies === 1 ? 'y' : 'ies'}, min of raw`,
+    detail: `${engine}, ${measurement.copies} cop${measurement.copies === 1 ? 'y' : 'ies'}, min of raw`,
     spread: { low, high, standardError },
     measurement,
   };
@@ -179,7 +234,7 @@ async function firstAvailablePower(options: AutoCpuPowerOptions): Promise<CpuPow
     skipped.push('cache: none configured');
   }
 
-  return found(await measuredPower(options));
+  return found(await measuredPower(options, skipped));
 }
 
 /**

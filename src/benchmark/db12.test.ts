@@ -56,7 +56,7 @@ describe('measureCpuPower', () => {
     const result = await measureCpuPower({ copies: 2, correction: 2, logger: silentLogger(), shape: SMALL });
     expect(result.source).toBe('db12');
     expect(result.raw).toHaveLength(2);
-    result.raw.forEach((raw, index) => expect(raw).toBeCloseTo((result.jsNorm[index] as number) * result.calibration.k, 9));
+    result.raw.forEach((raw, index) => expect(raw).toBeCloseTo((result.uncalibratedNorm[index] as number) * result.calibration.k, 9));
     expect(result.power).toBe(roundToTenth(Math.min(...result.raw) / 2));
     expect(result.spread.chunks).toBe(6);
     expect(result.spread.low).toBeLessThanOrEqual(0);

@@ -51,14 +51,27 @@ export interface CopyMeasurement {
   cpuSeconds: number;
 }
 
+/** Which loop measured: the JavaScript port (calibrated per CPU family) or DB12's own interpreter. */
+export type Db12Engine = 'javascript' | 'cpython';
+
+/** The CPython that ran DB12 (engine 'cpython'). */
+export interface ReferencePython {
+  path: string;
+  /** e.g. 3.11.7 */
+  version: string;
+}
+
 export interface CpuPowerMeasurement {
   /** DB12 score (HS06-like units per core): min over copies of the calibrated NORM, / correction, to 0.1. */
   power: number;
   /** Calibrated DB12 NORM of each copy, before the correction. */
   raw: number[];
   source: 'db12';
-  /** Uncalibrated NORM of the JavaScript loop, per copy. */
-  jsNorm: number[];
+  engine: Db12Engine;
+  /** The interpreter, when the engine is CPython. */
+  interpreter?: ReferencePython;
+  /** NORM of each copy before the calibration (the JavaScript loop's own; CPython's is DB12's, k = 1). */
+  uncalibratedNorm: number[];
   calibration: Db12Calibration;
   correction: number;
   copies: number;
@@ -69,25 +82,21 @@ export interface CpuPowerMeasurement {
   dropped: DroppedChunk[][];
   cpuSeconds: number[];
   wallSeconds: number;
-  clock: Db12CopyResult['clock'];
+  clock: Db12CopyResult['clock'] | 'process_time';
   cpu: CpuIdentity;
+}
+
+/** What every copy reports, whichever engine ran it: CPU and wall seconds of each measured chunk. */
+export interface CopyChunks {
+  chunkCpu: number[];
+  chunkWall: number[];
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 /** Measure this slot's CPU power the way DIRAC's pilot does: DB12, one copy per processor in parallel. */
 export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<CpuPowerMeasurement> {
-  const copies = options.copies;
-  const correction = options.correction ?? 1;
-  const shape: Db12Shape = { ...DEFAULT_SHAPE, ...options.shape };
-  requirePositiveInteger('copies', copies);
-  for (const key of ['warmupDraws', 'chunkDraws', 'chunks', 'minChunks'] as const) requirePositiveInteger(key, shape[key]);
-  if (shape.minChunks > shape.chunks)
-    throw new PilotError(ExitCode.USAGE, `DB12: minChunks (${shape.minChunks}) exceeds chunks (${shape.chunks})`);
-  if (!(shape.budgetSeconds > 0)) throw new PilotError(ExitCode.USAGE, `DB12: budgetSeconds must be positive, got ${shape.budgetSeconds}`);
-  if (!(correction > 0) || !Number.isFinite(correction)) {
-    throw new PilotError(ExitCode.CONFIG, `CPU normalization correction must be a positive number, got ${correction}`);
-  }
+  const { copies, correction, shape } = checkedRequest(options, DEFAULT_SHAPE);
   const cpu = options.cpu ?? readCpuIdentity();
   const calibration = options.calibration ?? calibrationFor(cpu);
   if (!(calibration.k > 0) || !Number.isFinite(calibration.k)) {
@@ -99,7 +108,41 @@ export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<
   const results = await Promise.all(Array.from({ length: copies }, () => runCopyInWorker(shape, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
   const wallSeconds = (performance.now() - started) / 1000;
 
-  const perCopy: CopyMeasurement[] = results.map((result) => {
+  return finishMeasurement({
+    copyChunks: results,
+    engine: 'javascript',
+    calibration,
+    correction,
+    shape,
+    wallSeconds,
+    clock: results[0]?.clock ?? 'threadCpuUsage',
+    cpu,
+    logger: options.logger,
+  });
+}
+
+export interface FinishMeasurementInput {
+  copyChunks: CopyChunks[];
+  engine: Db12Engine;
+  interpreter?: ReferencePython;
+  calibration: Db12Calibration;
+  correction: number;
+  shape: Db12Shape;
+  wallSeconds: number;
+  clock: CpuPowerMeasurement['clock'];
+  cpu: CpuIdentity;
+  logger: Logger;
+}
+
+/**
+ * From each copy's timed chunks to the slot's power, the same for both engines: chunks checked
+ * (db12-stats.ts), each copy's NORM calibrated, the slowest copy taken (as DIRAC's pilot takes
+ * min(raw)), divided by the correction, and held to the sanity bounds.
+ */
+export function finishMeasurement(input: FinishMeasurementInput): CpuPowerMeasurement {
+  const { copyChunks, calibration, correction, shape, logger } = input;
+  const label = input.engine === 'cpython' ? 'DB12 (CPython)' : 'DB12';
+  const perCopy: CopyMeasurement[] = copyChunks.map((result) => {
     const { summary, dropped } = summarizeChunks(result.chunkCpu, result.chunkWall, shape.chunkDraws);
     return {
       score: summary ? summary.norm * calibration.k : null,
@@ -110,9 +153,9 @@ export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<
   });
   for (const [index, copy] of perCopy.entries()) {
     if (copy.dropped.length > 0) {
-      options.logger.warn(
+      logger.warn(
         { copy: index, dropped: copy.dropped },
-        `DB12: ${copy.dropped.length} chunk(s) of copy ${index} dropped (clock fault or outlier)`,
+        `${label}: ${copy.dropped.length} chunk(s) of copy ${index} dropped (clock fault or outlier)`,
       );
     }
   }
@@ -120,37 +163,66 @@ export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<
   if (failed >= 0) {
     throw new PilotError(
       ExitCode.COMMAND_FAILED,
-      `DB12: copy ${failed} has fewer than ${MIN_KEPT_CHUNKS} usable chunks (${perCopy[failed]?.dropped.length} of ${results[failed]?.chunkCpu.length} dropped): the per-thread CPU clock is not usable`,
+      `${label}: copy ${failed} has fewer than ${MIN_KEPT_CHUNKS} usable chunks (${perCopy[failed]?.dropped.length} of ${copyChunks[failed]?.chunkCpu.length} dropped): the CPU clock is not usable`,
     );
   }
   const raw = perCopy.map((copy) => copy.score as number);
   const slowest = raw.indexOf(Math.min(...raw));
   const chosen = perCopy[slowest]?.summary as ChunkSummary;
   const power = roundToTenth((raw[slowest] as number) / correction);
-  const problem = powerProblem(power, 'DB12: measured power');
+  const problem = powerProblem(power, `${label}: measured power`);
   if (problem) throw new PilotError(ExitCode.COMMAND_FAILED, `${problem}; the CPU clock of this node is not trustworthy`);
 
   const measurement: CpuPowerMeasurement = {
     power,
     raw,
     source: 'db12',
-    jsNorm: perCopy.map((copy) => copy.summary?.norm as number),
+    engine: input.engine,
+    ...(input.interpreter ? { interpreter: input.interpreter } : {}),
+    uncalibratedNorm: perCopy.map((copy) => copy.summary?.norm as number),
     calibration,
     correction,
-    copies,
+    copies: copyChunks.length,
     shape,
     spread: { low: chosen.low, high: chosen.high, standardError: chosen.standardError, chunks: chosen.chunks, kept: chosen.kept },
     dropped: perCopy.map((copy) => copy.dropped),
     cpuSeconds: perCopy.map((copy) => copy.cpuSeconds),
-    wallSeconds,
-    clock: results[0]?.clock ?? 'threadCpuUsage',
-    cpu,
+    wallSeconds: input.wallSeconds,
+    clock: input.clock,
+    cpu: input.cpu,
   };
-  options.logger.info(
-    { power, raw, calibration: calibration.id, k: calibration.k, spread: measurement.spread, wallSeconds },
-    'DB12: CPU power measured',
+  logger.info(
+    {
+      power,
+      raw,
+      engine: input.engine,
+      calibration: calibration.id,
+      k: calibration.k,
+      spread: measurement.spread,
+      wallSeconds: input.wallSeconds,
+    },
+    `${label}: CPU power measured`,
   );
   return measurement;
+}
+
+/** The copies, correction and shape of a request, checked: a usage error names the bad one. */
+export function checkedRequest(
+  options: Pick<MeasureCpuPowerOptions, 'copies' | 'correction' | 'shape'>,
+  defaults: Db12Shape,
+): { copies: number; correction: number; shape: Db12Shape } {
+  const copies = options.copies;
+  const correction = options.correction ?? 1;
+  const shape: Db12Shape = { ...defaults, ...options.shape };
+  requirePositiveInteger('copies', copies);
+  for (const key of ['warmupDraws', 'chunkDraws', 'chunks', 'minChunks'] as const) requirePositiveInteger(key, shape[key]);
+  if (shape.minChunks > shape.chunks)
+    throw new PilotError(ExitCode.USAGE, `DB12: minChunks (${shape.minChunks}) exceeds chunks (${shape.chunks})`);
+  if (!(shape.budgetSeconds > 0)) throw new PilotError(ExitCode.USAGE, `DB12: budgetSeconds must be positive, got ${shape.budgetSeconds}`);
+  if (!(correction > 0) || !Number.isFinite(correction)) {
+    throw new PilotError(ExitCode.CONFIG, `CPU normalization correction must be a positive number, got ${correction}`);
+  }
+  return { copies, correction, shape };
 }
 
 /** This CPU's identity from /proc/cpuinfo; unknown (generic calibration) where it cannot be read. */

@@ -16,7 +16,9 @@ export function formatBenchmark(result: CpuPowerResult): string {
   if (m) {
     lines.push(`  copies: ${m.copies}, raw: ${m.raw.map((value) => value.toFixed(1)).join(' ')}, correction ${m.correction}`);
     lines.push(
-      `  calibration ${m.calibration.id}: k = ${m.calibration.k} (±${(m.calibration.relativeUncertainty * 100).toFixed(0)}%${m.calibration.measured ? '' : ', not measured on this CPU family'}), JS NORM ${m.jsNorm.map((value) => value.toFixed(1)).join(' ')}`,
+      m.engine === 'cpython'
+        ? `  engine: CPython ${m.interpreter?.version ?? ''} (${m.interpreter?.path ?? ''}), DB12's own loop and interpreter: no calibration`
+        : `  calibration ${m.calibration.id}: k = ${m.calibration.k} (±${(m.calibration.relativeUncertainty * 100).toFixed(0)}%${m.calibration.measured ? '' : ', not measured on this CPU family'}), JS NORM ${m.uncalibratedNorm.map((value) => value.toFixed(1)).join(' ')}`,
     );
     const dropped = m.dropped.reduce((sum, copy) => sum + copy.length, 0);
     lines.push(

@@ -169,10 +169,16 @@ export function cacheEntryFrom(measurement: CpuPowerMeasurement, logicalCpus: nu
   return {
     version: 1,
     power: uncorrected,
-    method: `db12 (JavaScript, calibration ${measurement.calibration.id}, k ${measurement.calibration.k}), ${measurement.copies} cop${measurement.copies === 1 ? 'y' : 'ies'}, ${measurement.spread.kept} of ${measurement.spread.chunks} chunks`,
+    method: `${engineOf(measurement)}, ${measurement.copies} cop${measurement.copies === 1 ? 'y' : 'ies'}, ${measurement.spread.kept} of ${measurement.spread.chunks} chunks`,
     standardError: measurement.spread.standardError,
     measuredAt: now.toISOString(),
     cpu: measurement.cpu,
     logicalCpus,
   };
+}
+
+function engineOf(measurement: CpuPowerMeasurement): string {
+  return measurement.engine === 'cpython'
+    ? `db12 (CPython ${measurement.interpreter?.version ?? ''})`
+    : `db12 (JavaScript, calibration ${measurement.calibration.id}, k ${measurement.calibration.k})`;
 }

@@ -24,6 +24,7 @@ export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
         // 'config' source, src/pilot/dirac-options.ts: the same precedence, with no other source tried.)
         ...(p.cpuPower !== undefined ? { sitePower: { value: p.cpuPower, origin: '--cpu-power' } } : {}),
         ...(p.cpuPowerCache ? { cache: { file: p.cpuPowerCache } } : {}),
+        python: { choice: p.db12Python, env: ctx.env },
       });
     case 'db12':
       return resolveCpuPower({
@@ -31,6 +32,7 @@ export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
         copies: slotProcessors(ctx),
         correction: p.cpuNormalizationCorrection,
         logger: ctx.logger,
+        python: { choice: p.db12Python, env: ctx.env },
       });
   }
 }

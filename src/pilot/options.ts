@@ -917,6 +917,17 @@ export const OPTIONS = [
     origin: 'pilot',
   }),
   option({
+    key: 'db12Python',
+    long: 'db12-python',
+    type: 'string',
+    schema: (z: Zod) =>
+      z.string().refine((value) => value === 'auto' || value === 'none' || value.startsWith('/'), 'auto, none or an absolute path'),
+    default: 'auto',
+    value: 'auto|none|PATH',
+    help: 'the CPython 3.11 that measures DB12 (auto: python3.11 or python3 on PATH, if 3.11; none: the JavaScript port only)',
+    origin: 'pilot',
+  }),
+  option({
     key: 'cpuPower',
     long: 'cpu-power',
     type: 'number',

@@ -5,6 +5,7 @@ import { probeSlot } from '../commands/describe-resources.js';
 import { slotCpuPower } from '../commands/measure-cpu-power.js';
 import { resolveCpuPower } from '../benchmark/cpu-power.js';
 import { CACHE_SHAPE, cacheEntryFrom, writePowerCache } from '../benchmark/power-cache.js';
+import { CACHE_PYTHON_SHAPE } from '../benchmark/db12-python.js';
 import { benchmarkToJson, formatBenchmark } from '../benchmark/format.js';
 import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -30,6 +31,7 @@ export const benchmarkSubcommand: Subcommand = {
           correction: p.cpuNormalizationCorrection,
           logger: ctx.logger,
           shape: CACHE_SHAPE,
+          python: { choice: p.db12Python, env: ctx.env, shape: CACHE_PYTHON_SHAPE },
         });
         try {
           writePowerCache(p.cpuPowerCache, cacheEntryFrom(result.measurement!, cpus().length));

@@ -12,7 +12,7 @@ import { writeStdout } from '../pilot/stdio.js';
 export const timeleftSubcommand: Subcommand = {
   name: 'timeleft',
   details:
-    'The CPU power comes from --cpu-power-source (auto: the site figure, MJF, the machine ad, the node cache, else a DB12 measurement of about 1.6 s; config needs --cpu-power).',
+    'The CPU power comes from --cpu-power-source (auto: the site figure, MJF, the machine ad, the node cache, else DB12: under CPython 3.11 when the node has it, about 4 s, else the JavaScript port, about 1.6 s; config needs --cpu-power).',
   async run(parsed) {
     const session = await openSession(parsed, { workDir: false, quietLogs: parsed.params.json === true });
     const { ctx } = session;
