@@ -8,6 +8,7 @@
 // table in src/benchmark/db12-calibration.ts is measured), and the wall time of each side.
 // Usage: node bench/db12.bench.mjs [PAIRS] [LOADED_PAIRS]
 //   env DB12_BENCH_PIN=1: both sides pinned to core 0.
+//   env DB12_BENCH_UPSTREAM=DIR: the reference is DIRACGrid/DB12 itself (DIR holds its db12 package).
 //   env DB12_BENCH_PY_DRAWS=N: the Python side draws N per iteration instead of DB12's 12.5 M (its
 //   NORM is scaled, so the ratio and k keep their meaning; its run-to-run spread grows, so the
 //   stability row then compares against a shorter, noisier Python window: say so when quoting it).
@@ -97,6 +98,11 @@ function loadEveryCore() {
 }
 
 const pythonDraws = Number(process.env.DB12_BENCH_PY_DRAWS ?? 12_500_000);
+// DIRACGrid/DB12 itself as the reference: the folder holding its `db12` package (e.g. a checkout's
+// src/). Not part of this project; under CPython 3.11 DB12 applies no version factor.
+const upstream = process.env.DB12_BENCH_UPSTREAM;
+const UPSTREAM_SCRIPT = `import json, sys; sys.path.insert(0, sys.argv[1]); from db12 import single_dirac_benchmark; print(json.dumps({"norm": [single_dirac_benchmark()["NORM"]]}))`;
+const referenceName = upstream ? 'DIRACGrid/DB12 single_dirac_benchmark()' : 'python3 db12_reference.py';
 
 /** The pilot's engines measured in each pair: the JavaScript port always, CPython where the pilot would find one. */
 function pilotEngines(bundle) {
@@ -113,7 +119,12 @@ function runPairs(count, label, bundle, engines, pin, log) {
   for (let i = 0; i < count; i += 1) {
     const load = loadavg()[0];
     const steps = [
-      ['python', () => timed('python3', [pythonReference, '--draws', String(pythonDraws)], pin)],
+      [
+        'python',
+        upstream
+          ? () => timed('python3', ['-c', UPSTREAM_SCRIPT, upstream], pin)
+          : () => timed('python3', [pythonReference, '--draws', String(pythonDraws)], pin),
+      ],
       ...engines.map((engine) => [engine, () => timed(process.execPath, [bundle, engine], pin)]),
     ];
     // Rotate the order so that no side always runs first in a pair.
@@ -176,7 +187,7 @@ function rows(pairs, label, model, engine) {
       value: fmt(median(scores)),
       unit: 'DB12',
       baseline: fmt(median(pairs.map((p) => p.pythonNorm))),
-      baselineName: `python3 db12_reference.py${pythonDraws === 12_500_000 ? '' : ` --draws ${pythonDraws}`} (pilot calibration ${side(pairs[0]).calibration})`,
+      baselineName: `${referenceName}${pythonDraws === 12_500_000 ? '' : ` --draws ${pythonDraws}`} (pilot calibration ${side(pairs[0]).calibration})`,
       ratio: fmt(ratio),
       target: '0.95 <= ratio <= 1.05',
       pass: ratio >= 0.95 && ratio <= 1.05,
@@ -187,7 +198,7 @@ function rows(pairs, label, model, engine) {
       value: fmt(pilotSpread),
       unit: 'relative',
       baseline: fmt(pySpread),
-      baselineName: `python3 db12_reference.py, same pairs${pythonDraws === 12_500_000 ? '' : ` (${pythonDraws} draws: a shorter window than DB12's)`}`,
+      baselineName: `${referenceName}, same pairs${pythonDraws === 12_500_000 ? '' : ` (${pythonDraws} draws: a shorter window than DB12's)`}`,
       ratio: fmt(pySpread > 0 ? pilotSpread / pySpread : Number.POSITIVE_INFINITY),
       target: 'pilot spread <= Python spread (ratio <= 1)',
       pass: pilotSpread <= pySpread,
@@ -198,7 +209,7 @@ function rows(pairs, label, model, engine) {
       value: fmt(median(pairs.map((p) => side(p).wall))),
       unit: 's',
       baseline: fmt(median(pairs.map((p) => p.pythonWall))),
-      baselineName: `python3 db12_reference.py wall time${pythonDraws === 12_500_000 ? '' : `, scaled to DB12's 12.5 M draws from ${pythonDraws}`}`,
+      baselineName: `${referenceName} wall time${pythonDraws === 12_500_000 ? '' : `, scaled to DB12's 12.5 M draws from ${pythonDraws}`}`,
       ratio: fmt(median(wallRatios)),
       target: 'ratio >= 5',
       pass: median(wallRatios) >= 5,

@@ -2,8 +2,8 @@
  * `-z/--pilotLogging` with `-g/--loggerURL` (or pilot.json RemoteLogging / RemoteLoggerURL): the
  * pilot's log lines also go to DIRAC's remote pilot logger, whatever the backend, as the DIRAC pilot
  * sends them (src/dirac/remote-logger.ts has the wire). Lines are batched in the background (the
- * DiracX log shipper's buffer: by count, DIRAC's RemoteLoggerBufsize default of 1000 lines, and
- * every 10 s); at the end the rest is sent, then `finaliseLogs` with the pilot's exit code. The
+ * DiracX log shipper's buffer: by count, `RemoteLoggerBufsize` lines (DIRAC's default 1000), and
+ * every `RemoteLoggerTimerInterval` seconds, pilot.json or the command line); at the end the rest is sent, then `finaliseLogs` with the pilot's exit code. The
  * log service is best effort, as in DIRAC: one it refuses or cannot reach leaves the log in
  * pilot.log and never changes the pilot's exit code.
  */
@@ -69,8 +69,8 @@ export async function startRemoteLogging(ctx: PilotContext): Promise<RemoteLoggi
   }
   const shipper = createPilotLogShipper({
     send: (lines) => remote.sendMessage(lines.map((line) => `${formatRemoteLogLine(line)}\n`).join('')),
-    batchLines: 1000,
-    intervalMs: 10_000,
+    batchLines: p.remoteLoggerBufsize,
+    intervalMs: p.remoteLoggerTimerInterval * 1000,
     scope: 'Pilot',
     isPermanent: (error) => error instanceof PilotError && PERMANENT.has(error.exitCode),
     onGiveUp: (error) => ctx.logger.warn(`remote logger ${p.loggerURL} stopped: ${(error as Error).message}; the log stays in pilot.log`),

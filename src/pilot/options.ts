@@ -231,6 +231,28 @@ export const OPTIONS = [
     origin: 'dirac',
   }),
   option({
+    key: 'remoteLoggerBufsize',
+    long: 'RemoteLoggerBufsize',
+    type: 'integer',
+    schema: int(1),
+    default: 1000,
+    value: 'N',
+    help: 'remote pilot logger: send as soon as N lines wait (pilot.json Pilot/RemoteLoggerBufsize)',
+    origin: 'dirac',
+  }),
+  option({
+    key: 'remoteLoggerTimerInterval',
+    long: 'RemoteLoggerTimerInterval',
+    type: 'integer',
+    schema: int(0),
+    // DIRAC's pilot defaults to 0; 10 s keeps a running pilot's log current at the service, and
+    // leaves less to lose when the batch system kills the pilot.
+    default: 10,
+    value: 'S',
+    help: 'remote pilot logger: also send every S seconds; 0: only when the buffer is full and at the end',
+    origin: 'dirac',
+  }),
+  option({
     key: 'minDiskMB',
     long: 'disk',
     short: 'D',

@@ -26,7 +26,10 @@ const NEW_SCHEMA = {
       PollingTime: '30',
     },
   },
-  lhcb: { Pilot: { MaxCycles: '7', RemoteLogging: 'True' }, Production: { Pilot: { PollingTime: '40' } } },
+  lhcb: {
+    Pilot: { MaxCycles: '7', RemoteLogging: 'True', RemoteLoggerBufsize: '50', RemoteLoggerTimerInterval: '0' },
+    Production: { Pilot: { PollingTime: '40' } },
+  },
   ConfigurationServers: ['dips://cs.example.org:9135/Configuration/Server'],
 };
 
@@ -43,6 +46,8 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
     expect(p).toMatchObject({
       minDiskMB: 2560,
       pollingTime: 20,
+      remoteLoggerBufsize: 1000,
+      remoteLoggerTimerInterval: 10,
       site: 'Unknown',
       backend: 'diracx',
       cvmfsLocations: ['/cvmfs/grid.cern.ch', '/cvmfs/dirac.egi.eu'],
@@ -60,6 +65,8 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
     expect(p.pollingTime).toBe(40); // /lhcb/Production/Pilot beats /Defaults/Pilot
     expect(p.maxCycles).toBe(7);
     expect(p.pilotLogging).toBe(true);
+    expect(p.remoteLoggerBufsize).toBe(50);
+    expect(p.remoteLoggerTimerInterval).toBe(0);
   });
 
   it('reads the old schema (Setups key)', async () => {

@@ -43,6 +43,22 @@ describe("DIRAC's remote pilot logger (-z -g URL)", () => {
     expect(readFileSync(path.join(dir, 'work', 'pilot.log'), 'utf8')).toMatch(/remote logger activated/);
   });
 
+  it('sends in batches of RemoteLoggerBufsize lines, and with RemoteLoggerTimerInterval 0 only full batches and the end', async () => {
+    const dir = tempDir('remote-logger-bufsize-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!] });
+    const uuid = randomUUID();
+    const extra = ['-z', '-g', server.loggerUrl, '--pilotUUID', uuid, '--RemoteLoggerBufsize', '5', '--RemoteLoggerTimerInterval', '0'];
+    const run = await runPilot(pilotArgs(server, dir, extra));
+    expect(run.code, run.stderr).toBe(0);
+    const sends = server.state.calls.filter((c) => c.service === 'WorkloadManagement/TornadoPilotLogging' && c.method === 'sendMessage');
+    const sizes = sends.map((c) => String(c.args[0]).trimEnd().split('\n').length);
+    expect(sizes.length).toBeGreaterThan(2);
+    // Every batch but the last (the rest, sent at the end) is exactly full.
+    expect(sizes.slice(0, -1).every((size) => size === 5)).toBe(true);
+    expect(sizes.at(-1)).toBeLessThanOrEqual(5);
+    expect(server.state.pilotLogs.get(uuid)?.finalised).toEqual({ retCode: '0' });
+  });
+
   it('a logger service that refuses the pilot leaves the log local and the exit code alone', async () => {
     const dir = tempDir('remote-logger-refused-');
     server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: [demoJobSpecs()[0]!] });

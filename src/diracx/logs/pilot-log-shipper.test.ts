@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPilotLogShipper, toPilotLogLine, type PilotLogLine } from './pilot-log-shipper.js';
 
 const record = (msg: string, extra: Record<string, unknown> = {}) =>
@@ -18,6 +18,27 @@ describe('pilot log shipper', () => {
         scope: 'check-worker-node',
       },
     );
+  });
+
+  it("sends on its timer, and with interval 0 (DIRAC's RemoteLoggerTimerInterval 0) only full batches and the end", async () => {
+    vi.useFakeTimers();
+    try {
+      for (const intervalMs of [5_000, 0]) {
+        const batches: PilotLogLine[][] = [];
+        const shipper = createPilotLogShipper({ batchLines: 10, intervalMs, send: async (lines) => void batches.push(lines) });
+        await write(shipper, record('a'));
+        await vi.advanceTimersByTimeAsync(60_000);
+        expect(batches.length, `interval ${intervalMs}`).toBe(intervalMs > 0 ? 1 : 0);
+        await new Promise<void>((resolve) => shipper.end(resolve));
+        await vi.advanceTimersByTimeAsync(1);
+        expect(
+          batches.flat().map((line) => line.message),
+          `interval ${intervalMs}`,
+        ).toEqual(['a']);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('ships full batches as soon as they fill, the rest at the end', async () => {

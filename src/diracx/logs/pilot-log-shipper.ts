@@ -58,7 +58,7 @@ export function toPilotLogLine(record: Record<string, unknown>, defaultScope: st
 export class PilotLogShipper extends Writable {
   private buffer: PilotLogLine[] = [];
   private sending: Promise<void> | null = null;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
   private readonly batchLines: number;
   private readonly maxBuffered: number;
   private readonly scope: string;
@@ -71,8 +71,10 @@ export class PilotLogShipper extends Writable {
     this.batchLines = Math.max(1, options.batchLines ?? 100);
     this.maxBuffered = Math.max(this.batchLines, options.maxBufferedLines ?? 10_000);
     this.scope = options.scope ?? 'pilot';
-    this.timer = setInterval(() => void this.ship(), options.intervalMs ?? 10_000);
-    this.timer.unref();
+    // 0: no timer, lines leave when a batch is full and at the end (DIRAC's RemoteLoggerTimerInterval 0).
+    const intervalMs = options.intervalMs ?? 10_000;
+    this.timer = intervalMs > 0 ? setInterval(() => void this.ship(), intervalMs) : undefined;
+    this.timer?.unref();
   }
 
   stats(): PilotLogShipperStats {
