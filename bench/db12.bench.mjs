@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { median } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const pythonReference = path.join(root, 'bench', 'python', 'db12_reference.py');
+export const pythonReference = path.join(root, 'bench', 'python', 'db12_reference.py');
 
 // A tiny CLI around the pilot's two engines, bundled from the sources so the bench does not depend
 // on how the pilot's CLI is wired: one copy, the default shape, prints one JSON measurement.
@@ -45,9 +45,9 @@ process.stdout.write(JSON.stringify(result));
 const fmt = (x) => Number(x.toPrecision(4));
 const range = (values) => `${fmt(Math.min(...values))}..${fmt(Math.max(...values))}`;
 /** Relative spread of a series: (max - min) / median. */
-const relSpread = (values) => (Math.max(...values) - Math.min(...values)) / median(values);
+export const relSpread = (values) => (Math.max(...values) - Math.min(...values)) / median(values);
 /** Robust relative dispersion: 1.4826 MAD / median. */
-const relMad = (values) => {
+export const relMad = (values) => {
   const m = median(values);
   return (1.4826 * median(values.map((v) => Math.abs(v - m)))) / m;
 };
@@ -72,7 +72,7 @@ export function cpuModel() {
     .join(', ');
 }
 
-function hasTaskset() {
+export function hasTaskset() {
   try {
     execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
     return true;
@@ -100,12 +100,12 @@ function loadEveryCore() {
 const pythonDraws = Number(process.env.DB12_BENCH_PY_DRAWS ?? 12_500_000);
 // DIRACGrid/DB12 itself as the reference: the folder holding its `db12` package (e.g. a checkout's
 // src/). Not part of this project; under CPython 3.11 DB12 applies no version factor.
-const upstream = process.env.DB12_BENCH_UPSTREAM;
-const UPSTREAM_SCRIPT = `import json, sys; sys.path.insert(0, sys.argv[1]); from db12 import single_dirac_benchmark; print(json.dumps({"norm": [single_dirac_benchmark()["NORM"]]}))`;
-const referenceName = upstream ? 'DIRACGrid/DB12 single_dirac_benchmark()' : 'python3 db12_reference.py';
+export const upstream = process.env.DB12_BENCH_UPSTREAM;
+export const UPSTREAM_SCRIPT = `import json, sys; sys.path.insert(0, sys.argv[1]); from db12 import single_dirac_benchmark; print(json.dumps({"norm": [single_dirac_benchmark()["NORM"]]}))`;
+export const referenceName = upstream ? 'DIRACGrid/DB12 single_dirac_benchmark()' : 'python3 db12_reference.py';
 
 /** The pilot's engines measured in each pair: the JavaScript port always, CPython where the pilot would find one. */
-function pilotEngines(bundle) {
+export function pilotEngines(bundle) {
   try {
     execFileSync(process.execPath, [bundle, 'cpython'], { stdio: 'ignore', timeout: 300_000 });
     return ['javascript', 'cpython'];
@@ -233,6 +233,23 @@ function rows(pairs, label, model, engine) {
   return result;
 }
 
+/** Bundles the tiny CLI (ENTRY) into `work`; returns its path. Run it with `node CLI [javascript|cpython]`. */
+export async function buildPilotCli(work) {
+  const bundle = path.join(work, 'db12-cli.mjs');
+  await build({
+    stdin: { contents: ENTRY, resolveDir: root, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    outfile: bundle,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  });
+  writeFileSync(path.join(work, 'package.json'), '{"type":"module"}');
+  return bundle;
+}
+
 export default async function run({ runs = 6, loadedRuns, log = console.log } = {}) {
   const loaded = loadedRuns ?? Math.max(2, Math.round(runs / 2));
   const pin = process.env.DB12_BENCH_PIN === '1' && hasTaskset();
@@ -244,18 +261,7 @@ export default async function run({ runs = 6, loadedRuns, log = console.log } = 
   const work = mkdtempSync(path.join(tmpdir(), 'db12-bench-'));
   const started = performance.now();
   try {
-    const bundle = path.join(work, 'db12-cli.mjs');
-    await build({
-      stdin: { contents: ENTRY, resolveDir: root, loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      outfile: bundle,
-      logLevel: 'warning',
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    });
-    writeFileSync(path.join(work, 'package.json'), '{"type":"module"}');
+    const bundle = await buildPilotCli(work);
     const engines = pilotEngines(bundle);
     log(`pilot engines measured: ${engines.join(', ')}`);
     const asFound = runPairs(runs, 'as found', bundle, engines, pin, log);
