@@ -4,8 +4,9 @@
  * sends them (src/dirac/remote-logger.ts has the wire). Lines are batched in the background (the
  * DiracX log shipper's buffer: by count, `RemoteLoggerBufsize` lines (DIRAC's default 1000), and
  * every `RemoteLoggerTimerInterval` seconds, pilot.json or the command line); at the end the rest
- * is sent, then `finaliseLogs` with the pilot's exit code. The log service is best effort, as in DIRAC: one it refuses or cannot reach leaves the log in
- * pilot.log and never changes the pilot's exit code.
+ * is sent, then `finaliseLogs` with the pilot's exit code. The log service is best effort, as in
+ * DIRAC: one it refuses or cannot reach leaves the log in pilot.log and never changes the pilot's
+ * exit code.
  */
 import { once } from 'node:events';
 import { PilotError } from '../core/errors.js';
