@@ -1,7 +1,9 @@
 // A/B of the pilot's storage downloads: src/data at a git ref (before) against the working tree
 // (after), and plain xrdcp, on the same XRootD server and file, rounds interleaved, in one run.
 // Wall time and client CPU time (this process plus its waited-for xrdcp children).
-//   node bench/data-ab.mjs REF      (AB_MIB, default 512; AB_ROUNDS, default 3)
+//   node bench/data-ab.mjs REF      (AB_MIB, default 512; AB_ROUNDS, default 3; AB_ONLY: a
+//   comma-separated list of words, only the sides whose names hold one, e.g. AB_ONLY=https,xrdcp)
+// Uploads too: the https PUT (with its HEAD check) before and after, and xrdcp's root:// upload.
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -69,22 +71,39 @@ try {
   const options = { signal: new AbortController().signal, credentials: { caDir: pki.caDir }, timeoutMs: 300_000, expectedAdler32 };
   const old = before.createStorage();
   const now = after.createStorage();
-  const sides = [
-    () => measure('xrdcp', () => execFileSync('xrdcp', ['--nopbar', '--force', se.rootUrl('/ab/file.bin'), dest])),
-    () => measure('before root', () => old.download(se.rootUrl('/ab/file.bin'), dest, options)),
-    () => measure('after root', () => now.download(se.rootUrl('/ab/file.bin'), dest, options)),
-    () => measure('before https', () => old.download(se.httpsUrl('/ab/file.bin'), dest, options)),
-    () => measure('after https', () => now.download(se.httpsUrl('/ab/file.bin'), dest, options)),
+  let uploads = 0;
+  const upload = (name, fn) =>
+    measure(name, async () => {
+      const target = `/ab/up-${uploads++}.bin`;
+      await fn(target);
+      rmSync(path.join(se.dataDir, target), { force: true });
+    });
+  const all = [
+    ['xrdcp', () => measure('xrdcp', () => execFileSync('xrdcp', ['--nopbar', '--force', se.rootUrl('/ab/file.bin'), dest]))],
+    ['before root', () => measure('before root', () => old.download(se.rootUrl('/ab/file.bin'), dest, options))],
+    ['after root', () => measure('after root', () => now.download(se.rootUrl('/ab/file.bin'), dest, options))],
+    ['before https', () => measure('before https', () => old.download(se.httpsUrl('/ab/file.bin'), dest, options))],
+    ['after https', () => measure('after https', () => now.download(se.httpsUrl('/ab/file.bin'), dest, options))],
+    ['xrdcp put', () => upload('xrdcp put', (t) => execFileSync('xrdcp', ['--nopbar', '--force', '--path', source, se.rootUrl(t)]))],
+    ['before https put', () => upload('before https put', (t) => old.upload(source, se.httpsUrl(t), options))],
+    ['after https put', () => upload('after https put', (t) => now.upload(source, se.httpsUrl(t), options))],
   ];
+  const only = process.env.AB_ONLY?.split(',');
+  const sides = all.filter(([name]) => !only || only.some((w) => name.includes(w))).map(([, side]) => side);
   for (let r = 0; r < Number(process.env.AB_ROUNDS ?? 3); r++) for (const side of r % 2 ? [...sides].reverse() : sides) await side();
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-  const base = { wall: median(results.xrdcp.map((x) => x.wall)), cpu: median(results.xrdcp.map((x) => x.cpu)) };
+  const baseOf = (name) =>
+    results[name] && { wall: median(results[name].map((x) => x.wall)), cpu: median(results[name].map((x) => x.cpu)) };
   console.log(`${mib} MiB, ${ref} (before) vs working tree (after); medians; ratios against plain xrdcp`);
   for (const [name, runs] of Object.entries(results)) {
     const wall = median(runs.map((x) => x.wall));
     const cpu = median(runs.map((x) => x.cpu));
+    const base = baseOf(name.endsWith('put') ? 'xrdcp put' : 'xrdcp');
+    const spread = (key) => `${Math.min(...runs.map((x) => x[key])).toFixed(2)}..${Math.max(...runs.map((x) => x[key])).toFixed(2)}`;
+    const against = (ours, theirs, word) => (theirs ? ` (${word(theirs, ours)})` : '');
     console.log(
-      `${name.padEnd(13)} wall ${wall.toFixed(2)} s (${(mib / wall).toFixed(0)} MiB/s, ${(base.wall / wall).toFixed(2)}x of xrdcp's speed)  client CPU ${cpu.toFixed(2)} s (${(cpu / base.cpu).toFixed(2)}x xrdcp's)`,
+      `${name.padEnd(16)} wall ${wall.toFixed(2)} s [${spread('wall')}] ${(mib / wall).toFixed(0)} MiB/s${against(wall, base?.wall, (b, o) => `${(b / o).toFixed(2)}x of xrdcp's speed`)}` +
+        `  client CPU ${cpu.toFixed(2)} s [${spread('cpu')}]${against(cpu, base?.cpu, (b, o) => `${(o / b).toFixed(2)}x xrdcp's`)}`,
     );
   }
 } finally {

@@ -181,12 +181,12 @@ export default async function dataBench({ runs, log }) {
       };
     };
     return [
-      fig(`download ${mib} MiB, https (undici, Adler-32 on the way)`, rounds.httpsGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
+      fig(`download ${mib} MiB, https (own HTTP/1.1 reader, Adler-32 on the way)`, rounds.httpsGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
       ...(hasCurl
         ? [
             {
               ...fig(
-                `download ${mib} MiB, https (undici, Adler-32 on the way), against curl on the same https URL`,
+                `download ${mib} MiB, https (own HTTP/1.1 reader, Adler-32 on the way), against curl on the same https URL`,
                 rounds.httpsGet,
                 rounds.curlGet,
                 'curl https:// (same URL, TLS both sides, no checksum)',

@@ -1,5 +1,5 @@
 /**
- * The storage protocols against real storage: file://, and root:// (xrdcp) and https:// (undici)
+ * The storage protocols against real storage: file://, and root:// (xrdcp) and https:// (the pilot's own HTTP/1.1 reader)
  * against Debian's xrootd-server on loopback behind a test CA, with its faults: a refused port,
  * a frozen server, a missing file and a replica with one byte changed.
  */

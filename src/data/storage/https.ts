@@ -1,39 +1,41 @@
 /**
- * https:// and davs:// storage (XrdHttp, dCache, StoRM, EOS) with undici: the job owner's proxy
- * as client certificate, or a bearer token; the body streamed straight to or from disk through
- * an Adler-32 summer, so memory stays flat whatever the file size; the pilot's shutdown signal
- * ends a transfer, even one still connecting. Each upload is checked afterwards: the size the
+ * https:// and davs:// storage (XrdHttp, dCache, StoRM, EOS): the job owner's proxy as client
+ * certificate, or a bearer token; the body streamed straight to or from disk through an Adler-32
+ * summer, so memory stays flat whatever the file size; the pilot's shutdown signal ends a
+ * transfer, even one still connecting. Downloads and the checks after an upload go through the
+ * pilot's own HTTP/1.1 exchange (https-exchange.ts: half undici's CPU per byte), following
+ * redirects (dCache doors send GETs on to a pool). Each upload is checked afterwards: the size the
  * server holds, and its own Adler-32 where it gives one (RFC 3230 Want-Digest).
  *
- * Uploads go through node:https rather than undici: undici always writes `content-length` in
- * lower case, and XrdHttp 5.5 (Debian 12) only reads `Content-Length`: it stores an empty file
- * and answers 200. node:https keeps the header as written.
+ * Uploads go through node:https: it keeps `Content-Length` as written, and XrdHttp 5.5 (Debian
+ * 12) reads only that spelling (undici's lower-case one got an empty file stored and a 200).
  */
 import { request as httpsRequest } from 'node:https';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Agent, request, type Dispatcher } from 'undici';
 import { sameAdler32 } from '../adler32.js';
 import { DataError, asDataError } from '../errors.js';
 import type { TransferCredentials } from '../types.js';
+import { CopyBatchFile } from './copy-batch-file.js';
 import { summing } from './file.js';
-import { DoubleBufferedFile } from './summed-write.js';
+import { exchange, where, type BodySink, type TlsOptions } from './https-exchange.js';
+import type { ReplyHead } from './http-reply.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
 import { httpUrl } from './url.js';
+
+/** Redirects followed for one GET or HEAD (curl's default is 50; a dCache door sends one). */
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Bytes per read of an upload's source: fewer, larger writes into the TLS socket. */
+const UPLOAD_READ_BYTES = 1024 * 1024;
 
 /** IGTF layout: CA certificates as `*.0` or `*.pem`. */
 async function loadCaDir(dir: string): Promise<string[]> {
   const names = (await readdir(dir)).filter((n) => /\.(0|pem)$/.test(n)).sort();
   const texts = await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8').catch(() => '')));
   return texts.filter((t) => t.includes('BEGIN CERTIFICATE'));
-}
-
-interface TlsOptions {
-  ca?: string[];
-  cert?: string;
-  key?: string;
 }
 
 async function tlsOptions(credentials: TransferCredentials): Promise<TlsOptions> {
@@ -49,27 +51,6 @@ async function tlsOptions(credentials: TransferCredentials): Promise<TlsOptions>
   return tls;
 }
 
-/**
- * One agent per transfer, destroyed when the transfer ends or the signal aborts: undici does not
- * abandon a connection attempt on abort, destroying its agent does.
- */
-async function withAgent<T>(options: TransferOptions, use: (agent: Agent) => Promise<T>): Promise<T> {
-  const agent = new Agent({
-    connect: { ...(await tlsOptions(options.credentials)), timeout: options.timeoutMs },
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-  });
-  const onAbort = (): void => void agent.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' })).catch(() => undefined);
-  options.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    options.signal.throwIfAborted();
-    return await use(agent);
-  } finally {
-    options.signal.removeEventListener('abort', onAbort);
-    await agent.destroy().catch(() => undefined);
-  }
-}
-
 function headers(credentials: TransferCredentials, extra: Record<string, string> = {}): Record<string, string> {
   return credentials.bearerToken ? { ...extra, authorization: `Bearer ${credentials.bearerToken}` } : extra;
 }
@@ -83,101 +64,58 @@ function statusError(method: string, url: string, status: number): DataError {
   return new DataError('other', where);
 }
 
-/** What the server holds at `url`: its size, and its Adler-32 (`Digest: adler32=<hex>`) when it gives one. */
-async function remoteFile(
+/**
+ * One GET or HEAD, following redirects: `onHead` gets the final reply's head and says where its
+ * body goes. A bearer token goes only to the origin it was meant for (as curl does); the client
+ * certificate is presented to each server, as a redirect to a dCache pool needs.
+ */
+async function follow(
+  method: 'GET' | 'HEAD',
   url: string,
-  dispatcher: Dispatcher,
   options: TransferOptions,
-): Promise<{ size: number; adler32: string | null }> {
-  const res = await request(url, {
-    method: 'HEAD',
-    dispatcher,
-    signal: options.signal,
-    headers: headers(options.credentials, { 'want-digest': 'adler32' }),
-  });
-  await res.body.dump();
-  if (res.statusCode !== 200) throw statusError('HEAD', url, res.statusCode);
-  const size = Number(res.headers['content-length'] ?? NaN);
-  const m = /(?:^|,)\s*adler32=([0-9a-fA-F]+)/.exec(String(res.headers.digest ?? ''));
-  return { size, adler32: m ? m[1]!.toLowerCase() : null };
+  extra: Record<string, string>,
+  onHead: (head: ReplyHead) => BodySink | null,
+): Promise<ReplyHead> {
+  const tls = await tlsOptions(options.credentials);
+  const first = new URL(url);
+  let current = first;
+  for (let hop = 0; ; hop++) {
+    const sameOrigin = current.origin === first.origin;
+    const head = await exchange(
+      {
+        method,
+        url: current,
+        headers: sameOrigin ? headers(options.credentials, extra) : extra,
+        tls,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      },
+      (h) => (REDIRECTS.has(h.status) ? null : onHead(h)),
+    );
+    if (!REDIRECTS.has(head.status)) return head;
+    const location = head.headers.location;
+    if (!location) throw new DataError('other', `${where(method, current)}: HTTP ${head.status} without a Location`);
+    if (hop >= MAX_REDIRECTS) throw new DataError('other', `${where(method, first)}: more than ${MAX_REDIRECTS} redirects`);
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new DataError('other', `${where(method, current)}: HTTP ${head.status} to an unreadable Location`);
+    }
+    // Never from TLS to plain text: the proxy and the data stay encrypted.
+    if (next.protocol !== 'https:')
+      throw new DataError('other', `${where(method, current)}: HTTP ${head.status} to a ${next.protocol} URL`);
+    current = next;
+  }
 }
 
-/**
- * GET `url` into `file` through undici's dispatcher: the body pieces (16 KiB, one per TLS record)
- * go from llhttp straight to the file's batches, with no body stream between (a stream's push,
- * read and events per piece cost more CPU than the sum: docs/data.md). Backpressure: returning
- * false from onData pauses the parser until the write in flight ends.
- */
-function getInto(file: DoubleBufferedFile, url: string, dispatcher: Dispatcher, options: TransferOptions): Promise<void> {
-  const { origin, pathname, search } = new URL(url);
-  return new Promise<void>((resolve, reject) => {
-    let status = 0;
-    let failed = false;
-    let abortRequest: ((reason: Error) => void) | null = null;
-    let resume: (() => void) | null = null;
-    let waiting: Promise<void> | null = null;
-    const fail = (error: unknown): void => {
-      if (failed) return;
-      failed = true;
-      options.signal.removeEventListener('abort', onAbort);
-      abortRequest?.(error instanceof Error ? error : new Error(String(error)));
-      reject(error);
-    };
-    const onAbort = (): void =>
-      fail(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: options.signal.reason }));
-    if (options.signal.aborted) return onAbort();
-    options.signal.addEventListener('abort', onAbort, { once: true });
-    const waitThenTake = (chunk: Uint8Array, taken: boolean): void => {
-      waiting = (async () => {
-        try {
-          await file.settle();
-          if (!taken) while (!file.take(chunk)) await file.settle();
-        } catch (error) {
-          fail(error);
-          return;
-        } finally {
-          waiting = null;
-        }
-        resume?.();
-      })();
-    };
-    dispatcher.dispatch(
-      { origin, path: pathname + search, method: 'GET', headers: headers(options.credentials) },
-      {
-        onConnect(abort) {
-          abortRequest = abort;
-          if (failed) abort(new Error('aborted'));
-        },
-        onHeaders(statusCode, _headers, resumeParser) {
-          status = statusCode;
-          resume = resumeParser;
-          if (status !== 200) fail(statusError('GET', url, status));
-          return true;
-        },
-        onData(chunk) {
-          if (failed) return true;
-          if (file.failed) {
-            fail(file.failed);
-            return true;
-          }
-          const taken = file.take(chunk);
-          if (taken && !file.blocked) return true;
-          waitThenTake(chunk, taken);
-          return false;
-        },
-        onComplete() {
-          void (waiting ?? Promise.resolve()).then(() => {
-            if (failed) return;
-            options.signal.removeEventListener('abort', onAbort);
-            resolve();
-          });
-        },
-        onError(error) {
-          fail(error);
-        },
-      },
-    );
-  });
+/** What the server holds at `url`: its size, and its Adler-32 (`Digest: adler32=<hex>`) when it gives one. */
+async function remoteFile(url: string, options: TransferOptions): Promise<{ size: number; adler32: string | null }> {
+  const head = await follow('HEAD', url, options, { 'Want-Digest': 'adler32' }, () => null);
+  if (head.status !== 200) throw statusError('HEAD', url, head.status);
+  const size = Number(head.headers['content-length'] ?? NaN);
+  const m = /(?:^|,)\s*adler32=([0-9a-fA-F]+)/.exec(head.headers.digest ?? '');
+  return { size, adler32: m ? m[1]!.toLowerCase() : null };
 }
 
 /** node:https PUT of a file, streamed; resolves with the status once the server answered. */
@@ -208,7 +146,10 @@ async function put(
     });
   });
   // The status is read once the body went out whole (and the summer has its sum) and the server answered.
-  const [, status] = await Promise.all([pipeline(createReadStream(source), through, request!), answered]);
+  const [, status] = await Promise.all([
+    pipeline(createReadStream(source, { highWaterMark: UPLOAD_READ_BYTES }), through, request!),
+    answered,
+  ]);
   return status;
 }
 
@@ -216,21 +157,22 @@ export function httpsProtocol(): StorageProtocol {
   return {
     async download(url, dest, options): Promise<TransferResult> {
       const target = httpUrl(url);
+      let file: CopyBatchFile | null = null;
       try {
-        return await withAgent(options, async (dispatcher) => {
-          const file = await DoubleBufferedFile.create(dest);
-          try {
-            await getInto(file, target, dispatcher, options);
-            await file.finish();
-            return { size: file.size, adler32: file.sum.hex() };
-          } finally {
-            await file.close();
-          }
-        });
+        file = await CopyBatchFile.create(dest);
+        const into = file;
+        const head = await follow('GET', target, options, {}, (h) => (h.status === 200 ? into : null));
+        if (head.status !== 200) throw statusError('GET', target, head.status);
+        await file.finish();
+        return { size: file.size, adler32: file.sum.hex() };
       } catch (error) {
+        await file?.close().catch(() => undefined);
+        file = null;
         // Only a file this call created is removed (wx above refuses to touch an existing one).
         if (!(error as NodeJS.ErrnoException)?.code?.startsWith('EEXIST')) await rm(dest, { force: true });
         throw asDataError(error);
+      } finally {
+        await file?.close();
       }
     },
 
@@ -242,7 +184,7 @@ export function httpsProtocol(): StorageProtocol {
         const status = await put(target, source, size, options, s.stream);
         if (status < 200 || status >= 300) throw statusError('PUT', target, status);
         const sent = s.result();
-        const stored = await withAgent(options, (dispatcher) => remoteFile(target, dispatcher, options));
+        const stored = await remoteFile(target, options);
         if (stored.size !== size) throw new DataError('corrupt', `PUT ${target}: the server holds ${stored.size} bytes, ${size} were sent`);
         if (stored.adler32 !== null && !sameAdler32(stored.adler32, sent.adler32!)) {
           throw new DataError('corrupt', `PUT ${target}: the server holds Adler-32 ${stored.adler32}, ${sent.adler32} was sent`);

@@ -4,8 +4,8 @@
  * batches of about 1 MiB (one `writev`), a batch's write running on the thread pool while the next
  * one collects, so the source keeps being read while the disk writes (figures:
  * docs/decisions/measurements.md). Memory stays bounded: two batches; the source is not read
- * while both are busy. The https download feeds a `DoubleBufferedFile` straight from undici's
- * dispatcher (https.ts); xrdcp's stdout comes through `writeSummed`.
+ * while both are busy. xrdcp's stdout comes through `writeSummed`; the https download copies its
+ * socket reads into a `CopyBatchFile` instead (copy-batch-file.ts).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';

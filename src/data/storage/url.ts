@@ -1,7 +1,7 @@
 /**
  * Where an LFN lives on a storage element: DIRAC builds the URL from the SE's access section as
  * protocol://host:port + WSUrl + Path + LFN. This pilot speaks file, root (xrdcp) and
- * https/davs (undici); other protocols in the CS are skipped.
+ * https/davs (node:tls/node:https); other protocols in the CS are skipped.
  */
 import type { StorageElementConfig, StorageEndpoint } from '../types.js';
 import { DataError } from '../errors.js';

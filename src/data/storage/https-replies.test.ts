@@ -1,0 +1,255 @@
+/**
+ * The https download's own HTTP/1.1 reader against a real TLS server on loopback that answers as
+ * it is told: good replies in each framing (Content-Length, chunked, to the connection's end),
+ * redirects, and replies out of shape (a bad status line, oversize headers, chunked framing
+ * errors, a body shorter or longer than its Content-Length, a reset in the middle of the body, a
+ * server that stops sending). Each failure is one line naming the URL and the problem, and leaves
+ * no file behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTestPki, type TestPki } from '../../devserver-dirac/pki.js';
+import { adler32, adler32Hex } from '../adler32.js';
+import { DataError } from '../errors.js';
+import { httpsProtocol } from './https.js';
+import type { TransferOptions } from './transfer.js';
+
+const body = randomBytes(5 * 1024 * 1024 + 4321);
+const bodySum = adler32Hex(adler32(body));
+
+interface Seen {
+  path: string;
+  authorization: string | undefined;
+  clientCertificate: boolean;
+}
+
+type Reply = (tls: TLSSocket, raw: Socket, origin: string) => void;
+
+/** A TLS server on loopback: reads one request head, then answers with `replies[path]`. */
+async function replyServer(
+  pki: TestPki,
+  replies: Record<string, Reply>,
+  seen: Seen[],
+): Promise<{ origin: string; server: Server; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  let origin = '';
+  const server = createServer((raw) => {
+    sockets.add(raw);
+    raw.on('close', () => sockets.delete(raw));
+    raw.on('error', () => undefined);
+    const tls = new TLSSocket(raw, {
+      isServer: true,
+      key: pki.host.keyPem,
+      cert: pki.host.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+    });
+    tls.on('error', () => undefined);
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      tls.off('data', onData);
+      const [requestLine, ...lines] = head.slice(0, end).split('\r\n');
+      const path = requestLine!.split(' ')[1]!;
+      const auth = lines.find((l) => /^authorization:/i.test(l));
+      seen.push({ path, authorization: auth?.replace(/^[^:]*:\s*/, ''), clientCertificate: !!tls.getPeerCertificate()?.subject });
+      const reply = replies[path.replace(/\?.*$/, '')];
+      if (reply) reply(tls, raw, origin);
+      else tls.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    };
+    tls.on('data', onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `https://localhost:${(server.address() as { port: number }).port}`;
+  return { origin, server, sockets };
+}
+
+const head = (lines: string[]): string => `${lines.join('\r\n')}\r\n\r\n`;
+
+/** A chunked encoding of `data` in pieces of varying size, with an extension and a trailer. */
+function chunked(data: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 0, i = 0; at < data.length; i++) {
+    const n = Math.min(data.length - at, 1 + ((i * 104_729) % 300_000));
+    parts.push(Buffer.from(`${n.toString(16)}${i % 3 === 0 ? ';ext=1' : ''}\r\n`), data.subarray(at, at + n), Buffer.from('\r\n'));
+    at += n;
+  }
+  parts.push(Buffer.from('0\r\nX-Trailer: yes\r\n\r\n'));
+  return Buffer.concat(parts);
+}
+
+describe('https downloads through the pilot’s own HTTP/1.1 reader', () => {
+  let work: string;
+  let pki: TestPki;
+  let main: Awaited<ReturnType<typeof replyServer>>;
+  let other: Awaited<ReturnType<typeof replyServer>>;
+  const seen: Seen[] = [];
+  const https = httpsProtocol();
+
+  const options = (extra: Partial<TransferOptions> = {}): TransferOptions => ({
+    signal: new AbortController().signal,
+    credentials: { caDir: pki.caDir, proxyPath: pki.proxyPath, bearerToken: 'owner-token' },
+    timeoutMs: 20_000,
+    ...extra,
+  });
+
+  const replies: Record<string, Reply> = {
+    '/length': (tls) => {
+      tls.write(head(['HTTP/1.1 200 OK', `Content-Length: ${body.length}`]));
+      tls.end(body);
+    },
+    '/chunked': (tls) => {
+      tls.write(head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']));
+      tls.end(chunked(body));
+    },
+    '/to-close': (tls) => {
+      tls.write(head(['HTTP/1.0 200 OK']));
+      tls.end(body);
+    },
+    '/interim': (tls) => {
+      tls.write('HTTP/1.1 100 Continue\r\n\r\n');
+      tls.write(head(['HTTP/1.1 200 OK', 'Content-Length: 5']));
+      tls.end('hello');
+    },
+    '/moved': (tls, _raw, origin) => tls.end(head(['HTTP/1.1 302 Found', `Location: ${origin}/length?pool=1`, 'Content-Length: 0'])),
+    '/to-other': (tls) => tls.end(head(['HTTP/1.1 307 Temporary Redirect', `Location: ${other.origin}/length`, 'Content-Length: 0'])),
+    '/loop': (tls) => tls.end(head(['HTTP/1.1 302 Found', 'Location: /loop', 'Content-Length: 0'])),
+    '/to-plain': (tls) => tls.end(head(['HTTP/1.1 302 Found', 'Location: http://localhost:1/x', 'Content-Length: 0'])),
+    '/denied': (tls) => tls.end(head(['HTTP/1.1 403 Forbidden', 'Content-Length: 3', '']) + 'no\n'),
+    '/bad-status': (tls) => tls.end(head(["HTCPCP/1.0 418 I'm a teapot", 'Content-Length: 0'])),
+    '/huge-headers': (tls) =>
+      tls.end(head(['HTTP/1.1 200 OK', ...Array.from({ length: 700 }, (_, i) => `X-Filler-${i}: ${'x'.repeat(100)}`)])),
+    '/bad-chunk-size': (tls) => tls.end(`${head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked'])}5\r\nhello\r\nzz\r\nxx\r\n0\r\n\r\n`),
+    '/chunk-overrun': (tls) => tls.end(`${head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked'])}5\r\nhello world\r\n0\r\n\r\n`),
+    '/chunk-cut': (tls) => tls.end(`${head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked'])}5\r\nhello\r\n10\r\nonly this`),
+    '/gzip': (tls) => tls.end(`${head(['HTTP/1.1 200 OK', 'Transfer-Encoding: gzip, chunked'])}0\r\n\r\n`),
+    '/two-lengths': (tls) => tls.end(`${head(['HTTP/1.1 200 OK', 'Content-Length: 5', 'Content-Length: 6'])}hello!`),
+    '/short': (tls) => {
+      tls.write(head(['HTTP/1.1 200 OK', `Content-Length: ${body.length}`]));
+      tls.end(body.subarray(0, 3 * 1024 * 1024));
+    },
+    '/long': (tls) => tls.end(Buffer.concat([Buffer.from(head(['HTTP/1.1 200 OK', 'Content-Length: 100'])), body.subarray(0, 150)])),
+    '/reset': (tls, raw) => {
+      tls.write(head(['HTTP/1.1 200 OK', `Content-Length: ${body.length}`]));
+      tls.write(body.subarray(0, 2 * 1024 * 1024), () => setTimeout(() => raw.resetAndDestroy(), 50));
+    },
+    '/stall': (tls) => {
+      tls.write(head(['HTTP/1.1 200 OK', `Content-Length: ${body.length}`]));
+      tls.write(body.subarray(0, 100_000));
+    },
+    '/silent': () => undefined,
+  };
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'https-replies-'));
+    pki = await writeTestPki(join(work, 'pki'));
+    main = await replyServer(pki, replies, seen);
+    other = await replyServer(pki, replies, seen);
+  });
+  afterAll(async () => {
+    for (const s of [main, other]) {
+      for (const socket of s?.sockets ?? []) socket.destroy();
+      await new Promise((r) => s?.server.close(r));
+    }
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function failure(path: string, extra: Partial<TransferOptions> = {}): Promise<{ error: DataError; dest: string }> {
+    const dest = join(work, `dl-${path.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}`);
+    try {
+      await https.download(`${main.origin}${path}`, dest, options(extra));
+    } catch (error) {
+      expect(error).toBeInstanceOf(DataError);
+      const e = error as DataError;
+      expect(e.message).not.toContain('\n');
+      // Nothing is left behind.
+      await expect(access(dest)).rejects.toThrow(/ENOENT/);
+      return { error: e, dest };
+    }
+    throw new Error(`expected ${path} to fail`);
+  }
+
+  it('reads a body framed by Content-Length, by chunks, or by the connection’s end, with its Adler-32', async () => {
+    for (const path of ['/length', '/chunked', '/to-close']) {
+      const dest = join(work, `ok${path.slice(1)}.bin`);
+      expect(await https.download(`${main.origin}${path}`, dest, options())).toEqual({ size: body.length, adler32: bodySum });
+      expect((await readFile(dest)).equals(body)).toBe(true);
+    }
+    const dest = join(work, 'interim.bin');
+    expect((await https.download(`${main.origin}/interim`, dest, options())).size).toBe(5);
+    expect(await readFile(dest, 'utf8')).toBe('hello');
+  });
+
+  it('follows redirects; the bearer token goes to its own origin only, the client certificate to each', async () => {
+    seen.length = 0;
+    const dest = join(work, 'moved.bin');
+    expect(await https.download(`${main.origin}/moved`, dest, options())).toEqual({ size: body.length, adler32: bodySum });
+    expect(seen.map((s) => [s.path, s.authorization])).toEqual([
+      ['/moved', 'Bearer owner-token'],
+      ['/length?pool=1', 'Bearer owner-token'],
+    ]);
+    seen.length = 0;
+    expect(await https.download(`${main.origin}/to-other`, join(work, 'other.bin'), options())).toEqual({
+      size: body.length,
+      adler32: bodySum,
+    });
+    expect(seen.map((s) => [s.path, s.authorization, s.clientCertificate])).toEqual([
+      ['/to-other', 'Bearer owner-token', true],
+      ['/length', undefined, true],
+    ]);
+    expect((await failure('/loop')).error.message).toMatch(/more than 5 redirects/);
+    expect((await failure('/to-plain')).error.message).toMatch(/302 to a http: URL/);
+  });
+
+  it('an HTTP error status is its kind, naming the URL', async () => {
+    const { error } = await failure('/denied?token=secret');
+    expect(error.kind).toBe('denied');
+    expect(error.message).toBe(`GET ${main.origin}/denied: HTTP 403`);
+    expect((await failure('/nothing-here')).error.kind).toBe('not-found');
+  });
+
+  it.each([
+    ['/bad-status', /malformed reply: status line "HTCPCP\/1.0 418 I'm a teapot"/],
+    ['/huge-headers', /malformed reply: reply headers over 64 KiB/],
+    ['/bad-chunk-size', /malformed reply: chunk size "zz"/],
+    ['/chunk-overrun', /malformed reply: chunk data longer than its size/],
+    ['/chunk-cut', /the connection closed in the middle of a chunked body/],
+    ['/gzip', /malformed reply: Transfer-Encoding "gzip, chunked"/],
+    ['/two-lengths', /malformed reply: Content-Length "5, 6"/],
+    ['/short', new RegExp(`the connection closed after ${3 * 1024 * 1024} of ${body.length} body bytes`)],
+    ['/long', /malformed reply: 50 bytes after the body's 100 \(Content-Length\)/],
+    ['/reset', /ECONNRESET/],
+  ])('a reply out of shape (%s) is one line naming the problem, and no file is left', async (path, pattern) => {
+    const { error } = await failure(path);
+    expect(error.message).toMatch(pattern);
+    expect(error.message.startsWith(`GET ${main.origin}${path}: `)).toBe(true);
+  });
+
+  it('a server that stops sending is ended by the no-progress timeout, and by the shutdown signal', async () => {
+    for (const path of ['/stall', '/silent']) {
+      const { error } = await failure(path, { timeoutMs: 500 });
+      expect(error.kind, path).toBe('timeout');
+    }
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const { error } = await failure('/stall', { signal: controller.signal, timeoutMs: 60_000 });
+    expect(error.kind).toBe('aborted');
+    const already = new AbortController();
+    already.abort();
+    expect((await failure('/length', { signal: already.signal })).error.kind).toBe('aborted');
+  });
+
+  it('never writes through a file that is already there', async () => {
+    const dest = join(work, 'existing.bin');
+    await writeFile(dest, 'mine');
+    await expect(https.download(`${main.origin}/length`, dest, options())).rejects.toThrow(/EEXIST/);
+    expect(await readFile(dest, 'utf8')).toBe('mine');
+  });
+});
