@@ -181,7 +181,13 @@ export default async function dataBench({ runs, log }) {
       };
     };
     return [
-      fig(`download ${mib} MiB, https (own HTTP/1.1 reader, Adler-32 on the way)`, rounds.httpsGet, rounds.xrdcpGet, 'xrdcp root:// (no checksum)', 0.9),
+      fig(
+        `download ${mib} MiB, https (own HTTP/1.1 reader, Adler-32 on the way)`,
+        rounds.httpsGet,
+        rounds.xrdcpGet,
+        'xrdcp root:// (no checksum)',
+        0.9,
+      ),
       ...(hasCurl
         ? [
             {
