@@ -75,6 +75,46 @@ describe('xrdcp lookup', () => {
   });
 });
 
+describe('root:// downloads: xrdcp writes the pilot’s new file, the pilot sums it as it grows', () => {
+  // An xrdcp that writes its stdout in bursts with pauses between (the reader catches up and waits),
+  // and one that fails half-way.
+  const fakeXrdcp = async (name: string, body: string): Promise<string> => {
+    const path = join(work, name);
+    await writeFile(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return path;
+  };
+  const parts = [content.subarray(0, 1_000_000), content.subarray(1_000_000, 2_500_000), content.subarray(2_500_000)];
+
+  it('every byte is summed and in place, however xrdcp paces its writes', async () => {
+    const files = await Promise.all(parts.map(async (p, i) => (await writeFile(join(work, `part${i}`), p), join(work, `part${i}`))));
+    const binary = await fakeXrdcp('bursty-xrdcp', `cat '${files[0]}'; sleep 0.2; cat '${files[1]}'; sleep 0.1; cat '${files[2]}'`);
+    const dest = join(work, 'bursty.bin');
+    const result = await xrdcpProtocol({ binary }).download('root://se.example//f', dest, options({ expectedAdler32: sum }));
+    expect(result).toEqual({ size: content.length, adler32: sum });
+    expect((await readFile(dest)).equals(content)).toBe(true);
+  });
+
+  it('an xrdcp that fails half-way leaves no file, and its error line is the message', async () => {
+    await writeFile(join(work, 'half'), parts[0]!);
+    const binary = await fakeXrdcp(
+      'failing-xrdcp',
+      `cat '${join(work, 'half')}'; echo '[0B/0B][  0%][==========][0B/s]  Run: [ERROR] Server responded with an error: [3010] no way' >&2; exit 54`,
+    );
+    const dest = join(work, 'failed.bin');
+    const error = await failure(xrdcpProtocol({ binary }).download('root://se.example//f', dest, options({ expectedAdler32: sum })));
+    expect(error.message).toMatch(/^xrdcp exited 54: .*\[3010\] no way/);
+    await expect(readFile(dest)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a file already at the destination is never written through', async () => {
+    const binary = await fakeXrdcp('never-xrdcp', 'echo written');
+    const dest = join(work, 'mine.bin');
+    await writeFile(dest, 'mine');
+    expect((await failure(xrdcpProtocol({ binary }).download('root://se.example//f', dest, options()))).message).toMatch(/EEXIST/);
+    expect(await readFile(dest, 'utf8')).toBe('mine');
+  });
+});
+
 describe('xrdcp gets the job owner’s credentials, never the pilot’s', () => {
   it('the pilot’s token and proxy variables are not in its environment; the owner’s proxy is', async () => {
     // An xrdcp that writes down its environment (a real process, as the real one would read it).
@@ -166,6 +206,16 @@ describe.skipIf(missing !== null)('XRootD storage element (root:// and https://)
     const viaHttps = await storage.download(se.httpsUrl(bad), join(work, 'corrupt-https'), options());
     expect(viaHttps.size).toBe(content.length);
     expect(viaHttps.adler32).not.toBe(sum);
+  });
+
+  it('a replica that lost its last bytes is caught too', async () => {
+    const short = '/gridpp/data/run1/short.bin';
+    await se.put(short, content.subarray(0, content.length - 1000));
+    const viaRoot = await failure(storage.download(se.rootUrl(short), join(work, 'short-root'), options({ expectedAdler32: sum })));
+    expect(viaRoot.kind).toBe('corrupt');
+    await expect(readFile(join(work, 'short-root'))).rejects.toThrow(/ENOENT/);
+    // https reports the size it received (the job path compares it with the catalog's).
+    expect((await storage.download(se.httpsUrl(short), join(work, 'short-https'), options())).size).toBe(content.length - 1000);
   });
 
   it('a frozen server times out instead of hanging the job', async () => {

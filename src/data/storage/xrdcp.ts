@@ -1,15 +1,16 @@
 /**
  * root:// storage through the node's xrdcp (XRootD client): from PATH, else from the usual CVMFS
- * grid UI locations. Downloads stream through xrdcp's stdout into the pilot's Adler-32 summer
- * (one pass); uploads hand xrdcp the file's Adler-32 (--cksum adler32:<hex>), which it checks
- * against the server's. An absent xrdcp is one line naming it.
+ * grid UI locations. Downloads: xrdcp writes to its stdout, which is the new file the pilot opened
+ * (so nothing is opened through a name the job could have planted), and the pilot reads the file
+ * back as it grows, summing it (Adler-32); uploads hand xrdcp the file's Adler-32
+ * (--cksum adler32:<hex>), which it checks against the server's. An absent xrdcp is one line
+ * naming it.
  */
-import { access, constants, rm, stat } from 'node:fs/promises';
+import { access, constants, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { sameAdler32 } from '../adler32.js';
-import { DataError } from '../errors.js';
-import { writeSummed } from './summed-write.js';
+import { Adler32, sameAdler32 } from '../adler32.js';
+import { DataError, asDataError } from '../errors.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
 
 /** Grid UI trees on CVMFS that carry an xrdcp (with its libraries beside it). */
@@ -46,6 +47,41 @@ export interface XrdcpOptions {
   env?: NodeJS.ProcessEnv;
   /** Where to look after PATH (default CVMFS_XRDCP). */
   cvmfs?: readonly string[];
+}
+
+/** Bytes per read of the file xrdcp is writing (it writes 8 MiB at a time). */
+const FOLLOW_READ_BYTES = 1024 * 1024;
+/** How long the reader waits when it has caught up with xrdcp. */
+const FOLLOW_WAIT_MS = 10;
+
+/**
+ * Sums the file `handle` as xrdcp writes it, from its start, until xrdcp has exited (`exited()`)
+ * and every byte is read. xrdcp writes its stdout in order with write(2) (checked with strace:
+ * 8 MiB writes, no seeks), and a read never returns bytes past the end the writes reached, so each
+ * byte read is final. Reading positions (pread) leave the offset xrdcp writes at alone.
+ */
+async function followSum(handle: FileHandle, exited: () => boolean, wake: (w: (() => void) | null) => void): Promise<TransferResult> {
+  const sum = new Adler32();
+  const buffer = Buffer.allocUnsafe(FOLLOW_READ_BYTES);
+  let position = 0;
+  for (;;) {
+    const over = exited();
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead > 0) {
+      sum.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+      continue;
+    }
+    if (over) return { size: position, adler32: sum.hex() };
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FOLLOW_WAIT_MS);
+      wake(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    wake(null);
+  }
 }
 
 /** The exit status xrdcp 5.5 gives a checksum mismatch ("[ERROR] CheckSum error"). */
@@ -141,27 +177,60 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
 
   return {
     async download(url, dest, transfer): Promise<TransferResult> {
-      // xrdcp writes to its stdout; the pilot sums the bytes on their way to the file: one pass over
-      // the data, where `--cksum` would make xrdcp read the copy again.
+      // xrdcp writes to its stdout, the new file (wx+: never an existing file, never through a
+      // symlink); the pilot sums it as it grows: one write and one read of each byte, where a pipe
+      // to the pilot cost a copy more and 64 KiB pieces through JavaScript (docs/data.md), and
+      // where `--cksum` would make xrdcp read the whole copy again after the transfer.
       const { path, fromCvmfs } = await locate();
-      const child = execa(path, ['--nopbar', url, '-'], {
-        env: environment(transfer, path, fromCvmfs),
-        extendEnv: false,
-        reject: false,
-        cancelSignal: transfer.signal,
-        forceKillAfterDelay: 2000,
-        stdin: 'ignore',
-        buffer: { stdout: false, stderr: true },
-        maxBuffer: 256 * 1024,
-      });
-      let written: TransferResult | null = null;
+      let handle: FileHandle;
       try {
-        written = await writeSummed(child.stdout, dest);
-      } catch {
-        // The exit status below says why.
-        child.kill();
+        handle = await open(dest, 'wx+', 0o644);
+      } catch (error) {
+        // Nothing of ours to remove: an existing file stays as it is.
+        throw asDataError(error);
       }
-      const result = await child;
+      let written: TransferResult | null = null;
+      let result;
+      try {
+        const child = execa(path, ['--nopbar', url, '-'], {
+          env: environment(transfer, path, fromCvmfs),
+          extendEnv: false,
+          reject: false,
+          cancelSignal: transfer.signal,
+          forceKillAfterDelay: 2000,
+          stdin: 'ignore',
+          // execa's types list file descriptors up to 9 only; it hands any one to spawn as is.
+          stdout: handle.fd as 1,
+          buffer: { stdout: false, stderr: true },
+          maxBuffer: 256 * 1024,
+        });
+        let exited = false;
+        let waker: (() => void) | null = null;
+        void child.finally(() => {
+          exited = true;
+          waker?.();
+        });
+        try {
+          written = await followSum(
+            handle,
+            () => exited,
+            (w) => (waker = w),
+          );
+        } catch {
+          // A read error: the exit status or the check below says what happened.
+          child.kill();
+        }
+        result = await child;
+        if (written !== null && result.exitCode === 0) {
+          const size = (await handle.stat()).size;
+          if (size !== written.size) throw new DataError('other', `${url}: xrdcp wrote ${size} bytes, ${written.size} were read back`);
+        }
+      } catch (error) {
+        await handle.close();
+        await rm(dest, { force: true });
+        throw error;
+      }
+      await handle.close();
       if (result.exitCode !== 0 || written === null) {
         await rm(dest, { force: true });
         throw failure(result, transfer);
