@@ -9,9 +9,10 @@ import { tempDir } from '../../tests/support/temp-dir.js';
 import { matchedJob, replyingBackend } from '../../tests/support/replying-backend.js';
 
 /** A backend with a queue of jobs and a record of what the agent told it. */
-function fakeBackend(jdls: string[]) {
+function fakeBackend(jdls: string[], refuse: (update: StatusUpdate) => boolean = () => false) {
   const queue = jdls.map((jdl, i) => matchedJob(i + 1, jdl));
   const statuses: [number, StatusUpdate][] = [];
+  const metadata: [number, Record<string, string | number>][] = [];
   let matches = 0;
   const backend = {
     kind: 'diracx',
@@ -20,8 +21,11 @@ function fakeBackend(jdls: string[]) {
       const job = queue.shift();
       return job ? [job] : [];
     },
-    setJobStatus: async (id: number, u: StatusUpdate) => void statuses.push([id, u]),
-    setJobMetadata: async () => undefined,
+    setJobStatus: async (id: number, u: StatusUpdate) => {
+      if (refuse(u)) throw new Error('JobStateUpdate.setJobStatusBulk: refused');
+      statuses.push([id, u]);
+    },
+    setJobMetadata: async (id: number, values: Record<string, string | number>) => void metadata.push([id, values]),
     reschedule: async () => undefined,
     heartbeat: async () => [],
     downloadSandbox: async () => {
@@ -32,6 +36,7 @@ function fakeBackend(jdls: string[]) {
   return {
     backend,
     statuses,
+    metadata,
     matches: () => matches,
     finals: () => statuses.filter(([, u]) => u.status === 'Done' || u.status === 'Failed').map(([id, u]) => [id, u.status]),
   };
@@ -54,7 +59,11 @@ function rules(overrides: Partial<JobAgentRules> = {}): JobAgentRules {
   };
 }
 
-function agent(backend: Backend, r: JobAgentRules, extra: { workLeft?: () => number; shutdown?: AbortSignal; processors?: number } = {}) {
+function agent(
+  backend: Backend,
+  r: JobAgentRules,
+  extra: { workLeft?: () => number; shutdown?: AbortSignal; processors?: number; agentReports?: boolean } = {},
+) {
   const workDir = tempDir('agent-');
   return runJobAgent({
     backend,
@@ -74,6 +83,7 @@ function agent(backend: Backend, r: JobAgentRules, extra: { workLeft?: () => num
     },
     logger: silentLogger(),
     shutdown: extra.shutdown ?? new AbortController().signal,
+    ...(extra.agentReports !== undefined ? { agentReports: extra.agentReports } : {}),
   });
 }
 
@@ -173,6 +183,50 @@ describe('job agent stop rules', () => {
       [2, 'Done'],
     ]);
     expect(report.outcomes.find((o) => o.jobId === 1)?.minorStatus).toMatch(/Job description invalid: Executable is missing/);
+  });
+});
+
+/** What the server heard about one job, as [status or '', minor status, source]. */
+const historyOf = (statuses: [number, StatusUpdate][], jobId: number) =>
+  statuses.filter(([id]) => id === jobId).map(([, u]) => [u.status ?? '', u.minorStatus ?? '', u.source]);
+
+describe("DIRAC JobAgent's own reports for a matched job", () => {
+  it('minor statuses only, from JobAgent, before the wrapper’s first report; MatcherServiceTime as str(float)', async () => {
+    const fake = fakeBackend([ok]);
+    await agent(fake.backend, rules());
+    expect(historyOf(fake.statuses, 1)).toEqual([
+      ['', 'Job Received by Agent', 'JobAgent'],
+      ['', 'Installing Software', 'JobAgent'],
+      ['', 'Submitting To CE', 'JobAgent'],
+      ['Running', 'Job Initialization', 'JobWrapper'],
+      ['', 'Application', 'JobWrapper'],
+      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
+      ['Done', 'Execution Complete', 'JobWrapper'],
+    ]);
+    const matcherTime = fake.metadata.find(([id, values]) => id === 1 && 'MatcherServiceTime' in values)?.[1].MatcherServiceTime;
+    expect(typeof matcherTime).toBe('string');
+    // Python's str() of a float: always a '.' or an exponent, never a bare integer.
+    expect(matcherTime).toMatch(/^\d+\.\d+$|^\d(\.\d+)?e-\d\d$/);
+    expect(Number(matcherTime)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a server that refuses every minor-only update holds nothing up: the job still runs to Done', async () => {
+    const fake = fakeBackend([ok, ok], (u) => u.status === undefined && u.source === 'JobAgent');
+    const report = await agent(fake.backend, rules(), { processors: 1 });
+    expect(report.counts).toEqual({ Done: 2 });
+    expect(historyOf(fake.statuses, 1).map(([status, minor]) => `${status}/${minor}`)).toEqual([
+      'Running/Job Initialization',
+      '/Application',
+      'Completing/Application Finished Successfully',
+      'Done/Execution Complete',
+    ]);
+  });
+
+  it('none on a compute node running staged jobs (agentReports false): the edge pilot made them', async () => {
+    const fake = fakeBackend([ok]);
+    await agent(fake.backend, rules(), { agentReports: false });
+    expect(fake.statuses.filter(([, u]) => u.source === 'JobAgent')).toEqual([]);
+    expect(fake.metadata.filter(([, values]) => 'MatcherServiceTime' in values)).toEqual([]);
   });
 });
 

@@ -17,6 +17,7 @@ import type { WatchdogLimits } from '../payload/runner/index.js';
 import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
 import { firstStopRule, type Stop, type StopFacts, type StopReason } from './stop-rules.js';
 import { giveBackOrFail } from '../payload/give-back.js';
+import { reportJobReceived, reportSubmitting } from './agent-reports.js';
 
 /** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
 export interface JobAgentRules {
@@ -81,6 +82,11 @@ export interface JobAgentOptions {
   shutdown: AbortSignal;
   /** Called once per job the agent took, with its outcome, as soon as it is known. */
   onJobEnd?: (outcome: JobOutcome) => Promise<void> | void;
+  /**
+   * Make DIRAC's JobAgent reports for each job (src/agent/agent-reports.ts); default true. False
+   * on a compute node running staged jobs: the edge pilot made them where it matched the jobs.
+   */
+  agentReports?: boolean;
 }
 
 export type { StopReason } from './stop-rules.js';
@@ -210,7 +216,8 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       trackReport(refusal.job, giveBack(backend, refusal.job, refusal.detail, logger));
   };
 
-  const startJob = (job: MatchedJob) => {
+  const agentReports = options.agentReports !== false;
+  const startJob = (job: MatchedJob, matchSeconds: number) => {
     const log = logger.child({ job: job.jobId });
     let description;
     try {
@@ -221,6 +228,8 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       trackReport(job, reportUnrunnable(backend, job, minor));
       return;
     }
+    // As DIRAC's JobAgent once the job's parameters are accepted; never awaited (agent-reports.ts).
+    if (agentReports) reportJobReceived(backend, job.jobId, matchSeconds, log);
     const slot = pool.acquire(description);
     if (!isSlot(slot)) {
       // The server matched it against our free resources, so this is a mismatch between its view
@@ -230,6 +239,8 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       return;
     }
     const entry: { promise: Promise<JobOutcome>; handle?: PayloadHandle } = { promise: Promise.resolve(null as never) };
+    // Queued before the wrapper's first report, so it reaches the server before Running.
+    if (agentReports) reportSubmitting(backend, job.jobId, log);
     entry.promise = runJob({
       job,
       description,
@@ -337,8 +348,12 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       }
       cycles++;
       let jobs: MatchedJob[];
+      // How long the match request took: DIRAC's JobAgent reports it as MatcherServiceTime.
+      const matchStarted = performance.now();
+      let matchSeconds = 0;
       try {
         jobs = await backend.match(matchRequest(options, described));
+        matchSeconds = (performance.now() - matchStarted) / 1000;
         lastMatchError = null;
       } catch (error) {
         // Matching is not idempotent, so the transport does not resend it: a dropped connection
@@ -384,7 +399,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       // than the one asked for would run two payloads in one job directory or overfill the slot.
       const checked = checkMatchReply(jobs, 1, running);
       for (const refusal of checked.refused) refuseMatched(refusal);
-      for (const job of checked.accepted) startJob(job);
+      for (const job of checked.accepted) startJob(job, matchSeconds);
     }
   } finally {
     shutdown.removeEventListener('abort', onAbort);

@@ -66,6 +66,8 @@ export async function runStagedJobs(ctx: PilotContext, paths: readonly string[])
     logger: ctx.logger,
     shutdown: ctx.shutdown,
     onJobEnd: (outcome) => backend.jobEnded(outcome.jobId, outcome.status, outcome.minorStatus),
+    // The edge pilot reported Job Received by Agent … Submitting To CE where it matched the jobs.
+    agentReports: false,
   });
   return {
     done: report.counts.Done ?? 0,

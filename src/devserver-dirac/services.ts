@@ -60,6 +60,8 @@ export function matcher(setup: ServiceSetup): ServiceHandlers {
         if (!job) return sERROR('No match found ( 1510 : )', 1510);
         job.status = 'Matched';
         job.minorStatus = 'Assigned';
+        // DIRAC's Matcher logs the match itself (JobLoggingDB.addLoggingRecord, UTC now).
+        job.history.push({ timestamp: loggingNow(), status: 'Matched', minorStatus: 'Assigned', source: 'Matcher' });
         const reference = typeof resources.PilotReference === 'string' ? resources.PilotReference : undefined;
         if (reference) {
           const pilot = setup.state.pilot(reference);
@@ -87,6 +89,20 @@ export function matcher(setup: ServiceSetup): ServiceHandlers {
   };
 }
 
+/** UTC now as DIRAC's str(datetime.utcnow()) writes it: `YYYY-MM-DD HH:MM:SS.ffffff`. */
+function loggingNow(): string {
+  return `${new Date().toISOString().replace('T', ' ').replace('Z', '')}000`;
+}
+
+/** A LoggingInfo time (`YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC) in microseconds; null when it is not one. */
+export function loggingTime(timestamp: string): number | null {
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?$/.exec(timestamp);
+  if (!m) return null;
+  const seconds = Date.parse(`${m[1]}T${m[2]}Z`);
+  if (Number.isNaN(seconds)) return null;
+  return seconds * 1000 + Number((m[3] ?? '').padEnd(6, '0'));
+}
+
 function jobOf(setup: ServiceSetup, id: unknown): ReturnType<DevState['jobs']['get']> {
   return setup.state.jobs.get(Number(id));
 }
@@ -107,21 +123,35 @@ export function jobStateUpdate(setup: ServiceSetup): ServiceHandlers {
             }
           }
         }
-        // DIRAC sorts the string timestamps and applies them in that order.
-        for (const timestamp of Object.keys(updates).sort()) {
-          if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$/.test(timestamp)) return sERROR(`Bad timestamp ${timestamp}`);
+        const times = Object.keys(updates).sort();
+        const bad = times.find((timestamp) => loggingTime(timestamp) === null);
+        if (bad !== undefined) return sERROR(`Bad timestamp ${bad}`);
+        const refusal = setup.state.refuseStatusUpdate?.(job.jobId, updates);
+        if (refusal) return sERROR(refusal);
+        // DIRAC's JobStatusUtility.setJobStatusBulk: empty values are dropped; the job's status,
+        // minor and application status move only when the newest update is no older than the
+        // newest record already logged (getWMSTimeStamps), and then only by the updates from that
+        // time on, in timestamp order; every update is logged, a missing field as "idem".
+        const lastTime = Math.max(-Infinity, ...job.history.map((h) => loggingTime(h.timestamp) ?? -Infinity));
+        const newest = loggingTime(times[times.length - 1] ?? '') ?? -Infinity;
+        const nonEmpty = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+        for (const timestamp of times) {
           const u = asRecord(updates[timestamp]);
-          const status = typeof u.Status === 'string' ? u.Status : undefined;
+          const status = nonEmpty(u.Status);
+          const minorStatus = nonEmpty(u.MinorStatus);
+          const applicationStatus = nonEmpty(u.ApplicationStatus);
+          if (newest >= lastTime && loggingTime(timestamp)! >= lastTime) {
+            if (status && !(FINAL.has(job.status) && status !== 'Rescheduled')) job.status = status;
+            if (minorStatus !== undefined) job.minorStatus = minorStatus;
+            if (applicationStatus !== undefined) job.applicationStatus = applicationStatus;
+          }
           job.history.push({
             timestamp,
-            status,
-            minorStatus: u.MinorStatus as string,
-            applicationStatus: u.ApplicationStatus as string,
-            source: u.Source as string,
+            ...(status !== undefined ? { status } : {}),
+            ...(minorStatus !== undefined ? { minorStatus } : {}),
+            ...(applicationStatus !== undefined ? { applicationStatus } : {}),
+            source: typeof u.Source === 'string' ? u.Source : 'Unknown',
           });
-          if (status && !(FINAL.has(job.status) && status !== 'Rescheduled')) job.status = status;
-          if (typeof u.MinorStatus === 'string') job.minorStatus = u.MinorStatus;
-          if (typeof u.ApplicationStatus === 'string') job.applicationStatus = u.ApplicationStatus;
         }
         return sOK();
       },

@@ -45,6 +45,12 @@ export interface DevPilotLog {
   finalised: { retCode: string } | null;
 }
 
+/** A history timestamp in microseconds, for ordering (the formats the dev server records). */
+function historyTime(timestamp: string): number {
+  const m = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?/.exec(timestamp);
+  return m ? Date.parse(`${m[1]}T${m[2]}Z`) * 1000 + Number((m[3] ?? '').padEnd(6, '0')) : Number.NaN;
+}
+
 export const FINAL = new Set(['Done', 'Completed', 'Failed', 'Killed']);
 
 export class DevState {
@@ -55,6 +61,32 @@ export class DevState {
   readonly calls: { service: string; method: string; args: unknown[] }[] = [];
   /** TornadoPilotLogging: pilot UUID → its log. */
   readonly pilotLogs = new Map<string, DevPilotLog>();
+  /**
+   * Fault injection: JobStateUpdate.setJobStatusBulk answers S_ERROR with the message this returns
+   * (nothing recorded), as a JobStateUpdate whose database refuses the insert would.
+   */
+  refuseStatusUpdate?: (jobId: number, updates: Record<string, unknown>) => string | null;
+
+  /**
+   * The job's history as DIRAC shows it (JobLoggingDB.getJobLoggingInfo, `dirac-wms-job-logging-info`):
+   * in time order, a field an update left out ("idem") carried over from the record before.
+   */
+  loggingInfo(jobId: number): { status: string; minorStatus: string; applicationStatus: string; timestamp: string; source: string }[] {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new Error(`no job ${jobId}`);
+    let status = 'idem';
+    let minorStatus = 'idem';
+    let applicationStatus = 'Unknown';
+    const rows = job.history
+      .map((h, i) => ({ h, i, t: historyTime(h.timestamp) }))
+      .sort((a, b) => a.t - b.t || a.i - b.i);
+    return rows.map(({ h }) => {
+      status = h.status ?? status;
+      minorStatus = h.minorStatus ?? minorStatus;
+      applicationStatus = h.applicationStatus ?? applicationStatus;
+      return { status, minorStatus, applicationStatus, timestamp: h.timestamp, source: h.source ?? 'Unknown' };
+    });
+  }
 
   addJob(
     job: Omit<

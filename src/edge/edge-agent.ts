@@ -8,6 +8,7 @@ import { firstStopRule } from '../agent/stop-rules.js';
 import { extractSandbox, sha256FromPfn } from '../payload/sandbox/index.js';
 import { describeMatchedJob } from '../payload/job-description.js';
 import { checkMatchReply, type MatchRefusal } from '../payload/match-check.js';
+import { reportJobReceived, reportSubmitting } from '../agent/agent-reports.js';
 import type { BatchSubmitter } from './slurm.js';
 import { StagedLayout, mtimeMs, readJsonFile, stagedFiles, stagedJobSchema, writeFileAtomic, type StagedLimits } from './layout.js';
 import { giveBack, initialEdgeState, loadEdgeState, relayEvents, saveEdgeState, writeKillFile, type TrackedJob } from './relay.js';
@@ -85,6 +86,8 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
   await resume();
   let failedMatches = 0;
   let matching = true;
+  /** Seconds each accepted job's match request took (MatcherServiceTime), until it is reported. */
+  const matchSecondsOf = new Map<number, number>();
 
   while (true) {
     if (options.shutdown.aborted) {
@@ -173,12 +176,15 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
     const group: MatchedJob[] = [];
     while (group.length < options.groupSize) {
       const { resources, node } = options.describeAllocation();
+      const matchStarted = performance.now();
       const jobs = await backend.match({ pilotStamp: options.pilotStamp, vo: options.vo, maxJobs: 1, node, resources });
+      const matchSeconds = (performance.now() - matchStarted) / 1000;
       if (jobs.length === 0) break;
       // As the job agent: a repeated id, a job this edge pilot already tracks or has in this
       // group, or more than the one asked for never gets a second job directory (match-check.ts).
       const checked = checkMatchReply(jobs, 1, { has: (id) => tracked.has(id) || group.some((j) => j.jobId === id) });
       for (const refusal of checked.refused) await refuseMatched(refusal);
+      for (const job of checked.accepted) matchSecondsOf.set(job.jobId, matchSeconds);
       group.push(...checked.accepted);
       if (checked.accepted.length === 0) break;
     }
@@ -211,6 +217,10 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       await saveEdgeState(t);
       tracked.set(job.jobId, t);
       members.push(t);
+      // DIRAC's JobAgent (PushJobAgent) reports, here where the job was matched; the compute side
+      // makes none (src/commands/run-staged.ts). Never awaited: src/agent/agent-reports.ts.
+      reportJobReceived(backend, job.jobId, matchSecondsOf.get(job.jobId) ?? null, logger);
+      matchSecondsOf.delete(job.jobId);
     }
     const ready: TrackedJob[] = [];
     for (const t of members) {
@@ -274,6 +284,7 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       ),
       { mode: 0o700 },
     );
+    for (const m of members) reportSubmitting(backend, m.job.jobId, logger);
     try {
       const batchJobId = await batch.submit({
         name: `dirac-edge-${group}`,

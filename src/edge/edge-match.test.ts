@@ -55,6 +55,9 @@ describe('edge agent: match replies checked before anything is staged', () => {
     expect(readdirSync(layout.jobsDir())).toEqual(['7']);
     expect(submitted).toHaveLength(1);
     expect(rescheduled).toEqual([8]);
-    expect(statuses.filter(([id]) => id === 7)).toEqual([]);
+    // Job 7 gets only the JobAgent's own reports (no status change), the last one before its allocation is submitted.
+    expect(statuses.filter(([id]) => id === 7)).toEqual(
+      ['Job Received by Agent', 'Installing Software', 'Submitting To CE'].map((minorStatus) => [7, { minorStatus, source: 'JobAgent' }]),
+    );
   });
 });

@@ -156,8 +156,12 @@ describe.skipIf(problem !== null)('edge mode under the real Slurm', { timeout: 2
     const batchIds = jobs.map((j) => JSON.parse(readFileSync(path.join(edgeDir, 'jobs', String(j.id), 'edge.json'), 'utf8')).batchJobId);
     expect(new Set(batchIds).size).toBe(1);
     for (const job of jobs) {
-      const fromCompute = job.history.filter((h) => h.source === 'JobWrapper').map((h) => h.minorStatus);
-      expect(fromCompute).toEqual([
+      // The JobAgent's reports come from the edge pilot, which matched the job; the rest from the compute node.
+      const fromPilots = job.history.filter((h) => h.source === 'JobAgent' || h.source === 'JobWrapper').map((h) => h.minorStatus);
+      expect(fromPilots).toEqual([
+        'Job Received by Agent',
+        'Installing Software',
+        'Submitting To CE',
         'Job Initialization',
         'Application',
         'Application Finished Successfully',

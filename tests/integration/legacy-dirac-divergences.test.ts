@@ -76,14 +76,18 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
 
     const proxyJob = server.state.jobs.get(1)!;
     expect(proxyJob.status, JSON.stringify(proxyJob.history)).toBe('Done');
-    expect(proxyJob.history.map((h) => h.minorStatus).filter(Boolean)).toEqual([
-      'Job Initialization',
-      'Downloading InputSandbox',
-      'Application',
-      'Application Finished Successfully',
-      'Uploading Output Sandbox',
-      'Output Sandbox Uploaded',
-      'Execution Complete',
+    expect(server.state.loggingInfo(1).map((h) => [h.status, h.minorStatus, h.source])).toEqual([
+      ['Matched', 'Assigned', 'Matcher'],
+      ['Matched', 'Job Received by Agent', 'JobAgent'],
+      ['Matched', 'Installing Software', 'JobAgent'],
+      ['Matched', 'Submitting To CE', 'JobAgent'],
+      ['Running', 'Job Initialization', 'JobWrapper'],
+      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
+      ['Running', 'Application', 'JobWrapper'],
+      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
+      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
+      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
+      ['Done', 'Execution Complete', 'JobWrapper'],
     ]);
     const p = proxyJob.parameters;
     expect(p.PilotAgent).toBe(server.releaseVersion);

@@ -24,10 +24,20 @@ describe('pilot run --backend dirac against the legacy DIRAC v9 dev server', () 
       ['sleep-2s', 'Done'],
     ]);
     const hello = jobs[0]!;
-    // DIRAC's string timestamps and JobWrapper sources, in order.
-    expect(hello.history.map((h) => h.minorStatus).filter(Boolean)).toEqual(
-      expect.arrayContaining(['Job Initialization', 'Application', 'Execution Complete']),
-    );
+    // DIRAC's string timestamps, and v9's JobAgent then JobWrapper records, in order, as DIRAC shows them.
+    expect(server.state.loggingInfo(hello.jobId).map((h) => [h.status, h.minorStatus, h.source])).toEqual([
+      ['Matched', 'Assigned', 'Matcher'],
+      ['Matched', 'Job Received by Agent', 'JobAgent'],
+      ['Matched', 'Installing Software', 'JobAgent'],
+      ['Matched', 'Submitting To CE', 'JobAgent'],
+      ['Running', 'Job Initialization', 'JobWrapper'],
+      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
+      ['Running', 'Application', 'JobWrapper'],
+      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
+      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
+      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
+      ['Done', 'Execution Complete', 'JobWrapper'],
+    ]);
     for (const h of hello.history) expect(h.timestamp).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/);
     // The 2 s job was heartbeated, and nothing was sent after a final status.
     expect(jobs[4]!.heartbeats).toBeGreaterThan(0);

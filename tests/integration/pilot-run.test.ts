@@ -29,8 +29,12 @@ describe('pilot run against the dev server', () => {
 
     const hello = byName.get('hello-world')!;
     expect(statusPath(hello.history)).toEqual(['Received', 'Waiting', 'Matched', 'Running', 'Completing', 'Done']);
-    const fromPilot = hello.history.filter((h) => h.source.startsWith('JobWrapper'));
+    const fromPilot = hello.history.filter((h) => h.source === 'JobAgent' || h.source.startsWith('JobWrapper'));
     expect(fromPilot.map((h) => [h.status, h.minorStatus])).toEqual([
+      // DIRAC's JobAgent: minor statuses only, the job still Matched.
+      ['Matched', 'Job Received by Agent'],
+      ['Matched', 'Installing Software'],
+      ['Matched', 'Submitting To CE'],
       ['Running', 'Job Initialization'],
       ['Running', 'Downloading InputSandbox'],
       ['Running', 'Application'],

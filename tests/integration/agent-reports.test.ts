@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoJobs } from '../../src/devserver/demo-jobs.js';
+import { DEMO_JOBS, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
+import { devServerPerTest, legacyPilotArgs, runDevPilot, runPilot, tempDir } from './pilot-process.js';
+
+/*
+ * DIRAC v9's JobAgent reports for each job it matched, before its JobWrapper's first report:
+ * MatcherServiceTime, then the minor statuses "Job Received by Agent", "Installing Software" and
+ * "Submitting To CE", with no status (the job stays Matched) and source JobAgent. The histories
+ * below are what a site sees for one job, on each dev server.
+ */
+
+/** Python's str() of a float: a '.' or an exponent, never a bare integer. */
+const PYTHON_FLOAT = /^\d+\.\d+$|^\d(\.\d+)?e-\d\d$/;
+
+const AGENT_ROWS = [
+  ['Matched', 'Job Received by Agent', 'JobAgent'],
+  ['Matched', 'Installing Software', 'JobAgent'],
+  ['Matched', 'Submitting To CE', 'JobAgent'],
+];
+
+describe('the JobAgent’s reports, against the DiracX dev server', () => {
+  const start = devServerPerTest();
+
+  it('one job: Matched minor statuses from JobAgent, sent without a Status, then the wrapper’s sequence; MatcherServiceTime', async () => {
+    const pilot = await start({ jobs: demoJobs().slice(0, 1) });
+    const run = await runDevPilot(pilot);
+    expect(run.code, run.stderr).toBe(0);
+    const [job] = pilot.server.jobs();
+    const fromPilot = job!.history.filter((h) => h.source === 'JobAgent' || h.source === 'JobWrapper');
+    expect(fromPilot.map((h) => [h.status, h.minorStatus, h.source])).toEqual([
+      ...AGENT_ROWS,
+      ['Running', 'Job Initialization', 'JobWrapper'],
+      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
+      ['Running', 'Application', 'JobWrapper'],
+      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
+      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
+      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
+      ['Done', 'Execution Complete', 'JobWrapper'],
+    ]);
+    // The server orders by these keys: strictly increasing, the agent's before the wrapper's.
+    const stamps = fromPilot.map((h) => h.timestamp);
+    expect([...stamps].sort()).toEqual(stamps);
+    expect(new Set(stamps).size).toBe(stamps.length);
+    // On the wire the agent's updates carry no Status: PATCH /api/jobs/status allows that.
+    const agentUpdates = pilot.server.requests
+      .filter((r) => r.method === 'PATCH' && r.path === '/api/jobs/status')
+      .flatMap((r) => Object.values((r.body as Record<string, Record<string, Record<string, string>>>)[String(job!.id)] ?? {}))
+      .filter((u) => u.Source === 'JobAgent');
+    expect(agentUpdates).toEqual(AGENT_ROWS.map(([, MinorStatus]) => ({ MinorStatus, Source: 'JobAgent' })));
+    expect(job!.parameters.MatcherServiceTime).toMatch(PYTHON_FLOAT);
+    expect(pilot.server.violations).toEqual([]);
+  });
+});
+
+describe('the JobAgent’s reports, against the legacy DIRAC dev server', () => {
+  let server: DiracDevServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('one job: the history dirac-wms-job-logging-info shows, the agent’s records logged as "idem" status; MatcherServiceTime', async () => {
+    const dir = tempDir('agent-reports-legacy-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: DEMO_JOBS.slice(0, 1) });
+    const run = await runPilot(legacyPilotArgs(server, path.join(dir, 'work')));
+    expect(run.code, run.stderr).toBe(0);
+    const job = server.state.jobs.get(101)!;
+    expect(job.status).toBe('Done');
+    expect(server.state.loggingInfo(101).map((r) => [r.status, r.minorStatus, r.source])).toEqual([
+      ['Matched', 'Assigned', 'Matcher'],
+      ...AGENT_ROWS,
+      ['Running', 'Job Initialization', 'JobWrapper'],
+      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
+      ['Running', 'Application', 'JobWrapper'],
+      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
+      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
+      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
+      ['Done', 'Execution Complete', 'JobWrapper'],
+    ]);
+    // setJobStatusBulk got them without a Status, as DIRAC's JobReport sends a minor-only update.
+    expect(job.history.filter((h) => h.source === 'JobAgent').map((h) => h.status)).toEqual([undefined, undefined, undefined]);
+    expect(job.parameters.MatcherServiceTime).toMatch(PYTHON_FLOAT);
+  }, 60_000);
+
+  it('a JobStateUpdate that refuses every minor-only update: warnings only, the job still runs to Done', async () => {
+    const dir = tempDir('agent-reports-refused-');
+    server = await startDiracDevServer({ dir: path.join(dir, 'server'), jobs: DEMO_JOBS.slice(0, 1) });
+    let refused = 0;
+    server.state.refuseStatusUpdate = (_jobId, updates) => {
+      const minorOnly = Object.values(updates).some((u) => !(u as Record<string, unknown>).Status);
+      const fromAgent = Object.values(updates).some((u) => (u as Record<string, unknown>).Source === 'JobAgent');
+      if (!minorOnly || !fromAgent) return null;
+      refused++;
+      return 'Failed to insert logging record: (1205, "Lock wait timeout exceeded")';
+    };
+    const run = await runPilot(legacyPilotArgs(server, path.join(dir, 'work')));
+    expect(run.code, run.stderr).toBe(0);
+    expect(refused).toBe(3);
+    const job = server.state.jobs.get(101)!;
+    expect(job.status).toBe('Done');
+    expect(server.state.loggingInfo(101).map((r) => `${r.status}/${r.minorStatus}`)).toEqual([
+      'Matched/Assigned',
+      'Running/Job Initialization',
+      'Running/Downloading InputSandbox',
+      'Running/Application',
+      'Completing/Application Finished Successfully',
+      'Completing/Uploading Output Sandbox',
+      'Completing/Output Sandbox Uploaded',
+      'Done/Execution Complete',
+    ]);
+    // Each refusal is a warning naming the minor status it lost.
+    expect(run.stderr.match(/status update not delivered/g)?.length ?? 0, run.stderr).toBe(3);
+    expect(run.stderr).toContain('Submitting To CE');
+  }, 60_000);
+});
