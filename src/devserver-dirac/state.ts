@@ -77,9 +77,7 @@ export class DevState {
     let status = 'idem';
     let minorStatus = 'idem';
     let applicationStatus = 'Unknown';
-    const rows = job.history
-      .map((h, i) => ({ h, i, t: historyTime(h.timestamp) }))
-      .sort((a, b) => a.t - b.t || a.i - b.i);
+    const rows = job.history.map((h, i) => ({ h, i, t: historyTime(h.timestamp) })).sort((a, b) => a.t - b.t || a.i - b.i);
     return rows.map(({ h }) => {
       status = h.status ?? status;
       minorStatus = h.minorStatus ?? minorStatus;

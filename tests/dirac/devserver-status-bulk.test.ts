@@ -25,41 +25,48 @@ function setup() {
   return { state, job, bulk };
 }
 
-describe('legacy dev server: setJobStatusBulk as DIRAC’s JobStateUpdate handles it', () => {
-  it('a minor-only update leaves the status as it is and is shown with the status before it', () => {
+describe('legacy dev server: setJobStatusBulk as DIRAC’s JobStateUpdate handles it', async () => {
+  it('a minor-only update leaves the status as it is and is shown with the status before it', async () => {
     const { state, job, bulk } = setup();
-    bulk({ '2026-12-07 10:00:00.000001': { Status: 'Matched', MinorStatus: 'Assigned', Source: 'Matcher' } });
-    expect(bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Job Received by Agent', Source: 'JobAgent' } })).toEqual({ OK: true, Value: null });
+    await bulk({ '2026-12-07 10:00:00.000001': { Status: 'Matched', MinorStatus: 'Assigned', Source: 'Matcher' } });
+    expect(await bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Job Received by Agent', Source: 'JobAgent' } })).toEqual({
+      OK: true,
+      Value: null,
+    });
     expect([job.status, job.minorStatus]).toEqual(['Matched', 'Job Received by Agent']);
-    expect(job.history.at(-1)).toEqual({ timestamp: '2026-12-07 10:00:01.000000', minorStatus: 'Job Received by Agent', source: 'JobAgent' });
+    expect(job.history.at(-1)).toEqual({
+      timestamp: '2026-12-07 10:00:01.000000',
+      minorStatus: 'Job Received by Agent',
+      source: 'JobAgent',
+    });
     expect(state.loggingInfo(5).map((r) => [r.status, r.minorStatus, r.applicationStatus])).toEqual([
       ['Matched', 'Assigned', 'Unknown'],
       ['Matched', 'Job Received by Agent', 'Unknown'],
     ]);
   });
 
-  it('an update older than the newest logged record is logged, in time order, but moves nothing', () => {
+  it('an update older than the newest logged record is logged, in time order, but moves nothing', async () => {
     const { state, job, bulk } = setup();
-    bulk({ '2026-12-07 10:00:05.000000': { Status: 'Running', MinorStatus: 'Job Initialization', Source: 'JobWrapper' } });
-    bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Submitting To CE', Source: 'JobAgent' } });
+    await bulk({ '2026-12-07 10:00:05.000000': { Status: 'Running', MinorStatus: 'Job Initialization', Source: 'JobWrapper' } });
+    await bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Submitting To CE', Source: 'JobAgent' } });
     expect([job.status, job.minorStatus]).toEqual(['Running', 'Job Initialization']);
     expect(state.loggingInfo(5).map((r) => r.minorStatus)).toEqual(['Submitting To CE', 'Job Initialization']);
   });
 
-  it('a call whose newest update is current applies the updates from the newest logged one on', () => {
+  it('a call whose newest update is current applies the updates from the newest logged one on', async () => {
     const { job, bulk } = setup();
-    bulk({ '2026-12-07 10:00:05.000000': { Status: 'Running', MinorStatus: 'Job Initialization', Source: 'JobWrapper' } });
-    bulk({
+    await bulk({ '2026-12-07 10:00:05.000000': { Status: 'Running', MinorStatus: 'Job Initialization', Source: 'JobWrapper' } });
+    await bulk({
       '2026-12-07 10:00:01.000000': { Status: 'Failed', MinorStatus: 'old', Source: 'JobWrapper' },
       '2026-12-07 10:00:06.000000': { MinorStatus: 'Application', ApplicationStatus: 'Running', Source: 'JobWrapper' },
     });
     expect([job.status, job.minorStatus, job.applicationStatus]).toEqual(['Running', 'Application', 'Running']);
   });
 
-  it('empty values are dropped, not written over the current ones', () => {
+  it('empty values are dropped, not written over the current ones', async () => {
     const { job, bulk } = setup();
-    bulk({ '2026-12-07 10:00:05.000000': { Status: 'Running', MinorStatus: 'Application', Source: 'JobWrapper' } });
-    bulk({ '2026-12-07 10:00:06.000000': { Status: '', MinorStatus: '', ApplicationStatus: 'step 2', Source: 'JobWrapper' } });
+    await bulk({ '2026-12-07 10:00:05.000000': { Status: 'Running', MinorStatus: 'Application', Source: 'JobWrapper' } });
+    await bulk({ '2026-12-07 10:00:06.000000': { Status: '', MinorStatus: '', ApplicationStatus: 'step 2', Source: 'JobWrapper' } });
     expect([job.status, job.minorStatus, job.applicationStatus]).toEqual(['Running', 'Application', 'step 2']);
     expect(job.history.at(-1)).toEqual({ timestamp: '2026-12-07 10:00:06.000000', applicationStatus: 'step 2', source: 'JobWrapper' });
   });
