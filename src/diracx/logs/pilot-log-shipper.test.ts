@@ -41,6 +41,25 @@ describe('pilot log shipper', () => {
     }
   });
 
+  it('lines that come in while a full batch is being sent wait for the next full batch, the timer or the end', async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => undefined;
+    const shipper = createPilotLogShipper({
+      batchLines: 3,
+      intervalMs: 0,
+      send: async (lines) => {
+        batches.push(lines.map((line) => line.message));
+        if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    for (const msg of ['a', 'b', 'c', 'd']) await write(shipper, record(msg));
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batches).toEqual([['a', 'b', 'c']]);
+    await new Promise<void>((resolve) => shipper.end(resolve));
+    expect(batches).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+
   it('ships full batches as soon as they fill, the rest at the end', async () => {
     const batches: PilotLogLine[][] = [];
     const shipper = createPilotLogShipper({ batchLines: 2, intervalMs: 60_000, send: async (lines) => void batches.push(lines) });

@@ -64,6 +64,8 @@ export class PilotLogShipper extends Writable {
   private readonly scope: string;
   private droppedSinceReport = 0;
   private gaveUp = false;
+  /** Whether the drain under way sends a last, partial batch too (the timer, the end), or only full ones. */
+  private flushAll = false;
   private readonly counters = { shipped: 0, dropped: 0, failedBatches: 0 };
 
   constructor(private readonly options: PilotLogShipperOptions) {
@@ -112,7 +114,9 @@ export class PilotLogShipper extends Writable {
       }
       this.bufferLine(toPilotLogLine(record, this.scope));
     }
-    if (this.buffer.length >= this.batchLines) void this.ship();
+    // A full batch leaves at once; what is left over waits for the timer or the end, as DIRAC's
+    // pilot logger sends only whole buffers between its timer flushes.
+    if (this.buffer.length >= this.batchLines) this.sending ??= this.drain();
     done();
   }
 
@@ -126,8 +130,9 @@ export class PilotLogShipper extends Writable {
     }
   }
 
-  /** Send what is buffered, one batch at a time; a failed batch goes back to the front. */
+  /** Send everything buffered, one batch at a time; a failed batch goes back to the front. */
   ship(): Promise<void> {
+    this.flushAll = true;
     this.sending ??= this.drain();
     return this.sending;
   }
@@ -137,11 +142,12 @@ export class PilotLogShipper extends Writable {
       await this.drainBatches();
     } finally {
       this.sending = null;
+      this.flushAll = false;
     }
   }
 
   private async drainBatches(): Promise<void> {
-    while (this.buffer.length > 0) {
+    while (this.buffer.length >= (this.flushAll ? 1 : this.batchLines)) {
       const batch = this.buffer.splice(0, this.batchLines);
       const dropped = this.droppedSinceReport;
       const lines =
