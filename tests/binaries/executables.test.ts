@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findExecutable } from '../../src/core/find-executable.js';
 import { aarch64Sysroot, buildExecutables, executablePath, qemuAarch64, toolchainMissing } from './build-executables.js';
 
 const skipReason = toolchainMissing();
@@ -87,6 +88,29 @@ describe.skipIf(skipReason)('standalone executables', () => {
       expect(probe.platform).toMatch(new RegExp(`^Linux_${expectedArch}_glibc-\\d+\\.\\d+$`));
     }, 300_000);
   });
+
+  it('pilot-linux-x64 `benchmark --json` measures DB12 under the node CPython 3.11 when PATH has one', async (ctx) => {
+    const python = findExecutable('python3.11', process.env) ?? findExecutable('python3', process.env);
+    const version = python ? execaSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).stdout.trim() : '';
+    if (version !== '3.11') {
+      console.log(`skipped: no CPython 3.11 on this machine's PATH (${python ?? 'no python3'} ${version})`);
+      ctx.skip();
+      return;
+    }
+    const exe = path.join(installDir, 'pilot-linux-x64');
+    const result = await execa(exe, ['benchmark', '--json', '-P', '1'], {
+      cwd: installDir,
+      env: { PATH: path.dirname(python as string) },
+      extendEnv: false,
+      reject: false,
+      timeout: 120_000,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { source: string; detail: string; db12?: { engine: string; power: number } };
+    expect(report.source).toBe('db12');
+    expect(report.db12?.engine).toBe('cpython');
+    expect(report.detail).toMatch(/^DB12 under CPython 3\.11\.\d+ \(/);
+  }, 300_000);
 });
 
 describe.skipIf(skipReason)('pilot-linux-x64 on a noexec work directory', () => {
