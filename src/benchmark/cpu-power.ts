@@ -131,6 +131,8 @@ async function measuredPower(options: MeasureOptions, skipped: string[]): Promis
         });
         return resultOf(measurement, `DB12 under CPython ${found.python.version} (${found.python.path})`);
       } catch (error) {
+        // Stopping is not a reason to measure another way.
+        if (options.signal?.aborted) throw error;
         const message = (error as Error).message;
         options.logger.warn(`CPU power: ${message}; measuring with the JavaScript port instead`);
         skipped.push(`db12-python: ${message}`);

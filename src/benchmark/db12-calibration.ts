@@ -71,7 +71,7 @@ const TABLE: CalibrationEntry[] = [
 /** For every other CPU (other AMD or Intel families, aarch64, ...): the mean of the measured ks, with their spread. */
 export const GENERIC_CALIBRATION: Db12Calibration = {
   id: 'generic',
-  k: 0.095,
+  k: 0.0999,
   relativeUncertainty: 0.1,
   measured: false,
   measuredOn: 'mean of the measured families (AMD zen3, Intel); not measured on this CPU family',

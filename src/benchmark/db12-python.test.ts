@@ -125,6 +125,28 @@ describe('measureCpuPowerWithPython against stand-in interpreters', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   });
 
+  it('the stop signal ends a measurement at once, kills its interpreter, and is not a reason to measure another way', async () => {
+    const pidFile = path.join(dir, 'pid');
+    const hang = fakePython('python3.11', 'CPython 3.11.9', `echo $$ > ${pidFile}; exec sleep 600`);
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 300);
+    const attempt = resolveCpuPower({
+      source: 'db12',
+      copies: 1,
+      logger,
+      cpu,
+      shape: SMALL_JS,
+      signal: controller.signal,
+      python: { choice: 'auto', env: { PATH: dir }, shape: SMALL_PYTHON },
+    });
+    await expect(attempt).rejects.toThrow(`DB12 (CPython ${hang}): stopped by the stop signal`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
   it('the interpreter gets none of the pilot environment (its tokens and proxies)', async () => {
     const envFile = path.join(dir, 'env');
     const python = { path: fakePython('env', 'CPython 3.11.9', `env > ${envFile}; ${goodReply(0.016, 0.017)}`), version: '3.11.9' };

@@ -145,7 +145,8 @@ export async function measureCpuPowerWithPython(options: MeasureWithPythonOption
   const timeoutMs = options.timeoutMs ?? DEFAULT_PYTHON_TIMEOUT_MS;
   options.logger.debug({ copies, shape, python: options.python }, 'DB12 (CPython): starting copies');
   const started = performance.now();
-  const replies = await Promise.all(Array.from({ length: copies }, () => runPythonCopy(options.python, shape, timeoutMs)));
+  options.signal?.throwIfAborted();
+  const replies = await Promise.all(Array.from({ length: copies }, () => runPythonCopy(options.python, shape, timeoutMs, options.signal)));
   const wallSeconds = (performance.now() - started) / 1000;
   return finishMeasurement({
     copyChunks: replies,
@@ -161,7 +162,7 @@ export async function measureCpuPowerWithPython(options: MeasureWithPythonOption
   });
 }
 
-async function runPythonCopy(python: ReferencePython, shape: Db12Shape, timeoutMs: number): Promise<CopyChunks> {
+async function runPythonCopy(python: ReferencePython, shape: Db12Shape, timeoutMs: number, signal?: AbortSignal): Promise<CopyChunks> {
   const result = await execa(python.path, ['-I', '-S', '-c', DB12_PYTHON_SCRIPT, JSON.stringify(shape)], {
     reject: false,
     timeout: timeoutMs,
@@ -169,10 +170,12 @@ async function runPythonCopy(python: ReferencePython, shape: Db12Shape, timeoutM
     env: PYTHON_ENV,
     extendEnv: false,
     maxBuffer: MAX_REPLY_BYTES,
+    ...(signal ? { cancelSignal: signal } : {}),
   });
   const fail = (why: string): never => {
     throw new PilotError(ExitCode.COMMAND_FAILED, `DB12 (CPython ${python.path}): ${why}`);
   };
+  if (result.isCanceled) fail('stopped by the stop signal');
   if (result.timedOut) fail(`a copy did not finish within ${Math.round(timeoutMs / 1000)} s`);
   if (result.failed) fail(firstLine(result.stderr) || result.shortMessage || 'failed');
   let reply: unknown;

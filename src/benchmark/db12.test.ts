@@ -52,6 +52,18 @@ describe('db12Copy', () => {
 });
 
 describe('measureCpuPower', () => {
+  it('the stop signal ends the measurement at once (the worker threads are terminated)', async () => {
+    const controller = new AbortController();
+    const long = { warmupDraws: 1_000_000, chunkDraws: 1_000_000, chunks: 1000, minChunks: 1000, budgetSeconds: 600 };
+    setTimeout(() => controller.abort(), 200);
+    const started = Date.now();
+    await expect(measureCpuPower({ copies: 2, logger: silentLogger(), shape: long, signal: controller.signal })).rejects.toThrow(
+      'DB12: stopped by the stop signal',
+    );
+    // 1000 chunks of a million draws would take minutes.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('runs one copy per processor in worker threads and takes the minimum, calibrated and corrected', async () => {
     const result = await measureCpuPower({ copies: 2, correction: 2, logger: silentLogger(), shape: SMALL });
     expect(result.source).toBe('db12');

@@ -22,6 +22,8 @@ export interface MeasureCpuPowerOptions {
   cpu?: CpuIdentity;
   /** Upper bound on the whole measurement; a stuck worker is terminated and reported. */
   timeoutMs?: number;
+  /** The pilot's stop signal: the copies are stopped at once (threads terminated, processes killed). */
+  signal?: AbortSignal;
 }
 
 /** How much to measure: a warm-up, then chunks until their count or the wall budget is reached. */
@@ -105,7 +107,10 @@ export async function measureCpuPower(options: MeasureCpuPowerOptions): Promise<
 
   options.logger.debug({ copies, shape, calibration: calibration.id }, 'DB12: starting copies');
   const started = performance.now();
-  const results = await Promise.all(Array.from({ length: copies }, () => runCopyInWorker(shape, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
+  options.signal?.throwIfAborted();
+  const results = await Promise.all(
+    Array.from({ length: copies }, () => runCopyInWorker(shape, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal)),
+  );
   const wallSeconds = (performance.now() - started) / 1000;
 
   return finishMeasurement({
@@ -260,14 +265,17 @@ const cpuNow = () => threadCpuSeconds((path) => readFileSync(path, 'utf8'));
 parentPort.postMessage(db12Copy(workerData, cpuNow, threadCpuClock()));
 `;
 
-function runCopyInWorker(input: Db12CopyInput, timeoutMs: number): Promise<Db12CopyResult> {
+function runCopyInWorker(input: Db12CopyInput, timeoutMs: number, signal?: AbortSignal): Promise<Db12CopyResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: input });
     let settled = false;
+    const onAbort = (): void => finish(new PilotError(ExitCode.COMMAND_FAILED, 'DB12: stopped by the stop signal'));
+    signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (error: Error | null, result?: Db12CopyResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       if (error) {
         void worker.terminate();
         reject(error);

@@ -25,6 +25,7 @@ export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
         ...(p.cpuPower !== undefined ? { sitePower: { value: p.cpuPower, origin: '--cpu-power' } } : {}),
         ...(p.cpuPowerCache ? { cache: { file: p.cpuPowerCache } } : {}),
         python: { choice: p.db12Python, env: ctx.env },
+        signal: ctx.shutdown,
       });
     case 'db12':
       return resolveCpuPower({
@@ -33,6 +34,7 @@ export async function slotCpuPower(ctx: PilotContext): Promise<CpuPowerResult> {
         correction: p.cpuNormalizationCorrection,
         logger: ctx.logger,
         python: { choice: p.db12Python, env: ctx.env },
+        signal: ctx.shutdown,
       });
   }
 }

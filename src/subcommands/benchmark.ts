@@ -32,6 +32,7 @@ export const benchmarkSubcommand: Subcommand = {
           logger: ctx.logger,
           shape: CACHE_SHAPE,
           python: { choice: p.db12Python, env: ctx.env, shape: CACHE_PYTHON_SHAPE },
+          signal: ctx.shutdown,
         });
         try {
           writePowerCache(p.cpuPowerCache, cacheEntryFrom(result.measurement!, cpus().length));
