@@ -14,10 +14,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { median } from './stats.mjs';
 import {
   buildPilotCli,
+  fmt,
+  range,
+  runFromCommandLine,
+  wallTimeRow,
   cpuModel,
   hasTaskset,
   pilotEngines,
@@ -27,9 +30,6 @@ import {
   upstream,
   UPSTREAM_SCRIPT,
 } from './db12.bench.mjs';
-
-const fmt = (x) => Number(x.toPrecision(4));
-const range = (values) => `${fmt(Math.min(...values))}..${fmt(Math.max(...values))}`;
 
 /** Runs a command pinned to `core`; resolves with its parsed JSON stdout, start and end times. */
 function pinned(core, command, args) {
@@ -164,25 +164,11 @@ export default async function run({ runs = 4, loadedRuns, log = console.log } = 
       ...rows(quiet, 'node as found', model, engine),
       ...rows(busy, 'loaded node', model, engine),
     ]);
-    results.push({
-      name: 'db12 same moment: wall time spent',
-      value: fmt((performance.now() - started) / 1000),
-      unit: 's',
-      baseline: runs + loaded,
-      baselineName: 'pairs',
-      ratio: 1,
-      target: 'informational',
-      pass: true,
-      spread: '',
-    });
+    results.push(wallTimeRow('db12 same moment: wall time spent', started, runs + loaded));
     return results;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const runs = Number(process.argv[2] ?? 4);
-  const loadedRuns = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
-  console.log(JSON.stringify(await run({ runs, loadedRuns }), null, 2));
-}
+await runFromCommandLine(import.meta.url, run, 4);

@@ -42,8 +42,8 @@ if (process.argv[2] === 'cpython') {
 process.stdout.write(JSON.stringify(result));
 `;
 
-const fmt = (x) => Number(x.toPrecision(4));
-const range = (values) => `${fmt(Math.min(...values))}..${fmt(Math.max(...values))}`;
+export const fmt = (x) => Number(x.toPrecision(4));
+export const range = (values) => `${fmt(Math.min(...values))}..${fmt(Math.max(...values))}`;
 /** Relative spread of a series: (max - min) / median. */
 export const relSpread = (values) => (Math.max(...values) - Math.min(...values)) / median(values);
 /** Robust relative dispersion: 1.4826 MAD / median. */
@@ -278,25 +278,34 @@ export default async function run({ runs = 6, loadedRuns, log = console.log } = 
       ...rows(asFound, 'node as found', model, engine),
       ...(busy.length ? rows(busy, 'loaded node', model, engine) : []),
     ]);
-    results.push({
-      name: 'db12 bench: wall time spent (all pairs)',
-      value: fmt((performance.now() - started) / 1000),
-      unit: 's',
-      baseline: runs + loaded,
-      baselineName: 'pairs',
-      ratio: 1,
-      target: 'informational',
-      pass: true,
-      spread: '',
-    });
+    results.push(wallTimeRow('db12 bench: wall time spent (all pairs)', started, runs + loaded));
     return results;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const runs = Number(process.argv[2] ?? 6);
+/** The informational row of what a bench's pairs cost in wall time. */
+export function wallTimeRow(name, started, pairs) {
+  return {
+    name,
+    value: fmt((performance.now() - started) / 1000),
+    unit: 's',
+    baseline: pairs,
+    baselineName: 'pairs',
+    ratio: 1,
+    target: 'informational',
+    pass: true,
+    spread: '',
+  };
+}
+
+/** `node bench/X.bench.mjs [PAIRS] [LOADED_PAIRS]`: runs `run` and prints its rows as JSON. */
+export async function runFromCommandLine(moduleUrl, run, defaultPairs) {
+  if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
+  const runs = Number(process.argv[2] ?? defaultPairs);
   const loadedRuns = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
   console.log(JSON.stringify(await run({ runs, loadedRuns }), null, 2));
 }
+
+await runFromCommandLine(import.meta.url, run, 6);
