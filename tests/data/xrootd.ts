@@ -64,6 +64,8 @@ function xrootdUser(): { name: string; uid: number; gid: number } | null {
 
 export interface XrootdSE {
   name: string;
+  /** The xrootd process (the bench reads its CPU time). */
+  pid: number | undefined;
   rootPort: number;
   httpsPort: number;
   /** Where the SE keeps its files (oss.localroot): `${dataDir}${path}`. */
@@ -131,6 +133,7 @@ export async function startXrootdSE(options: { name: string; host: Issued; ca: I
 
   const se: XrootdSE = {
     name: options.name,
+    pid: child.pid,
     rootPort,
     httpsPort,
     dataDir,

@@ -28,7 +28,15 @@ interface Seen {
   clientCertificate: boolean;
 }
 
-type Reply = (tls: TLSSocket, raw: Socket, origin: string) => void;
+interface Request {
+  method: string;
+  /** Request header lines, lower-cased names. */
+  headers: Record<string, string>;
+  /** What came after the head in the same read: the body's start. */
+  rest: Buffer;
+}
+
+type Reply = (tls: TLSSocket, raw: Socket, origin: string, request: Request) => void;
 
 /** A TLS server on loopback: reads one request head, then answers with `replies[path]`. */
 async function replyServer(
@@ -50,18 +58,24 @@ async function replyServer(
       rejectUnauthorized: false,
     });
     tls.on('error', () => undefined);
-    let head = '';
+    let received = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1');
+      received = Buffer.concat([received, chunk]);
+      const head = received.toString('latin1');
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
       tls.off('data', onData);
       const [requestLine, ...lines] = head.slice(0, end).split('\r\n');
-      const path = requestLine!.split(' ')[1]!;
+      const [method, path] = requestLine!.split(' ') as [string, string];
+      const request: Request = {
+        method,
+        headers: Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()])),
+        rest: received.subarray(end + 4),
+      };
       const auth = lines.find((l) => /^authorization:/i.test(l));
       seen.push({ path, authorization: auth?.replace(/^[^:]*:\s*/, ''), clientCertificate: !!tls.getPeerCertificate()?.subject });
       const reply = replies[path.replace(/\?.*$/, '')];
-      if (reply) reply(tls, raw, origin);
+      if (reply) reply(tls, raw, origin, request);
       else tls.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
     };
     tls.on('data', onData);
@@ -145,7 +159,39 @@ describe('https downloads through the pilot’s own HTTP/1.1 reader', () => {
       tls.write(body.subarray(0, 100_000));
     },
     '/silent': () => undefined,
+    // Uploads: the body is kept; HEAD answers with its size and Adler-32 (one byte changed on /put-flip).
+    '/put-ok': (tls, _raw, _origin, request) => storeOrDescribe(tls, request, '/put-ok'),
+    '/put-flip': (tls, _raw, _origin, request) => storeOrDescribe(tls, request, '/put-flip'),
+    '/put-refused': (tls) => {
+      tls.write(head(['HTTP/1.1 403 Forbidden', 'Content-Length: 0']));
+      tls.resume(); // the body is read and dropped
+    },
+    '/put-stall': (tls) => tls.pause(),
   };
+
+  const stored = new Map<string, Buffer>();
+  function storeOrDescribe(tls: TLSSocket, request: Request, path: string): void {
+    if (request.method === 'HEAD') {
+      const data = stored.get(path) ?? Buffer.alloc(0);
+      tls.end(head(['HTTP/1.1 200 OK', `Content-Length: ${data.length}`, `Digest: adler32=${adler32Hex(adler32(data))}`]));
+      return;
+    }
+    const length = Number(request.headers['content-length']);
+    const parts = [request.rest];
+    let have = request.rest.length;
+    const done = (): void => {
+      const data = Buffer.concat(parts);
+      if (path === '/put-flip') data[1000] = data[1000]! ^ 1;
+      stored.set(path, data);
+      tls.end(head(['HTTP/1.1 201 Created', 'Content-Length: 0']));
+    };
+    if (have >= length) return done();
+    tls.on('data', (chunk: Buffer) => {
+      parts.push(chunk);
+      have += chunk.length;
+      if (have === length) done();
+    });
+  }
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'https-replies-'));
@@ -244,6 +290,34 @@ describe('https downloads through the pilot’s own HTTP/1.1 reader', () => {
     const already = new AbortController();
     already.abort();
     expect((await failure('/length', { signal: already.signal })).error.kind).toBe('aborted');
+  });
+
+  it('uploads: the PUT goes out whole with its Adler-32, and the HEAD after it catches a changed byte', async () => {
+    const source = join(work, 'upload.bin');
+    await writeFile(source, body);
+    expect(await https.upload(source, `${main.origin}/put-ok`, options())).toEqual({ size: body.length, adler32: bodySum });
+    expect(stored.get('/put-ok')?.equals(body)).toBe(true);
+    const flipped = await https.upload(source, `${main.origin}/put-flip`, options()).catch((e: unknown) => e);
+    expect(flipped).toBeInstanceOf(DataError);
+    expect((flipped as DataError).kind).toBe('corrupt');
+    expect((flipped as DataError).message).toMatch(/the server holds Adler-32 [0-9a-f]+, [0-9a-f]+ was sent/);
+  });
+
+  it('uploads: a refusal is its kind; a server that stops reading is ended by the timeout and by the shutdown signal', async () => {
+    const source = join(work, 'upload.bin');
+    await writeFile(source, body);
+    const refused = (await https.upload(source, `${main.origin}/put-refused`, options()).catch((e: unknown) => e)) as DataError;
+    expect(refused.kind).toBe('denied');
+    const timedOut = (await https
+      .upload(source, `${main.origin}/put-stall`, options({ timeoutMs: 500 }))
+      .catch((e: unknown) => e)) as DataError;
+    expect(timedOut.kind).toBe('timeout');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const stopped = (await https
+      .upload(source, `${main.origin}/put-stall`, options({ signal: controller.signal, timeoutMs: 60_000 }))
+      .catch((e: unknown) => e)) as DataError;
+    expect(stopped.kind).toBe('aborted');
   });
 
   it('never writes through a file that is already there', async () => {

@@ -11,15 +11,12 @@
  * 12) reads only that spelling (undici's lower-case one got an empty file stored and a 200).
  */
 import { request as httpsRequest } from 'node:https';
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { sameAdler32 } from '../adler32.js';
+import { Adler32, sameAdler32 } from '../adler32.js';
 import { DataError, asDataError } from '../errors.js';
 import type { TransferCredentials } from '../types.js';
 import { CopyBatchFile } from './copy-batch-file.js';
-import { summing } from './file.js';
 import { exchange, where, type BodySink, type TlsOptions } from './https-exchange.js';
 import type { ReplyHead } from './http-reply.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
@@ -28,7 +25,7 @@ import { httpUrl } from './url.js';
 /** Redirects followed for one GET or HEAD (curl's default is 50; a dCache door sends one). */
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/** Bytes per read of an upload's source: fewer, larger writes into the TLS socket. */
+/** Bytes per read of an upload's source: fewer, larger writes into the TLS socket (64 KiB before). */
 const UPLOAD_READ_BYTES = 1024 * 1024;
 
 /** IGTF layout: CA certificates as `*.0` or `*.pem`. */
@@ -118,17 +115,22 @@ async function remoteFile(url: string, options: TransferOptions): Promise<{ size
   return { size, adler32: m ? m[1]!.toLowerCase() : null };
 }
 
-/** node:https PUT of a file, streamed; resolves with the status once the server answered. */
+/**
+ * node:https PUT of a file, read in 1 MiB pieces into two buffers taken in turn (one is read and
+ * summed while the other goes out; a buffer is read into again only once its write is done), so
+ * nothing is allocated per piece and memory stays flat; resolves with the status once the server
+ * answered, and the size and Adler-32 of what was sent.
+ */
 async function put(
   target: string,
   source: string,
   size: number,
   options: TransferOptions,
-  through: NodeJS.ReadWriteStream,
-): Promise<number> {
+): Promise<{ status: number; sent: TransferResult }> {
   const tls = await tlsOptions(options.credentials);
-  let request: ReturnType<typeof httpsRequest> | undefined;
-  const answered = new Promise<number>((resolve, reject) => {
+  // Opened as createReadStream opened it before: the job path hands over a file it pinned (output-data.ts).
+  const handle = await open(source, 'r');
+  try {
     const req = httpsRequest(target, {
       method: 'PUT',
       ...tls,
@@ -136,21 +138,53 @@ async function put(
       timeout: options.timeoutMs,
       headers: headers(options.credentials, { 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' }),
     });
-    request = req;
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no progress for ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
+    let answer: number | null = null;
+    let requestError: unknown = null;
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no progress for ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (error) => {
+        requestError ??= error;
+        reject(error);
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve((answer = res.statusCode ?? 0)));
+        res.on('error', reject);
+      });
     });
-  });
-  // The status is read once the body went out whole (and the summer has its sum) and the server answered.
-  const [, status] = await Promise.all([
-    pipeline(createReadStream(source, { highWaterMark: UPLOAD_READ_BYTES }), through, request!),
-    answered,
-  ]);
-  return status;
+    answered.catch(() => undefined);
+    const sum = new Adler32();
+    const buffers = [Buffer.allocUnsafe(UPLOAD_READ_BYTES), Buffer.allocUnsafe(UPLOAD_READ_BYTES)];
+    const writes: Array<Promise<void> | null> = [null, null];
+    let sent = 0;
+    try {
+      for (let i = 0; sent < size; i ^= 1) {
+        await writes[i];
+        const { bytesRead } = await handle.read(buffers[i]!, 0, Math.min(UPLOAD_READ_BYTES, size - sent), sent);
+        if (bytesRead === 0) break;
+        const piece = buffers[i]!.subarray(0, bytesRead);
+        sum.update(piece);
+        sent += bytesRead;
+        writes[i] = new Promise<void>((resolve, reject) => req.write(piece, (error) => (error ? reject(error) : resolve())));
+        writes[i]!.catch(() => undefined);
+      }
+      if (sent !== size)
+        throw new DataError('other', `PUT ${target.replace(/\?.*$/, '')}: ${source} shrank to ${sent} bytes while it was sent`);
+      for (const write of writes) if (write) await write;
+      await new Promise<void>((resolve, reject) => req.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      // A server that answered before taking the whole body (a refusal) is heard, not the broken write.
+      await Promise.race([answered.catch(() => undefined), new Promise((r) => setTimeout(r, 100))]);
+      if (answer === null) {
+        req.destroy();
+        // Why the request ended (the signal, the timeout, a reset) rather than the write it broke.
+        throw requestError ?? error;
+      }
+    }
+    return { status: await answered, sent: { size: sent, adler32: sum.hex() } };
+  } finally {
+    await handle.close();
+  }
 }
 
 export function httpsProtocol(): StorageProtocol {
@@ -180,10 +214,8 @@ export function httpsProtocol(): StorageProtocol {
       const target = httpUrl(url);
       try {
         const size = (await stat(source)).size;
-        const s = summing();
-        const status = await put(target, source, size, options, s.stream);
+        const { status, sent } = await put(target, source, size, options);
         if (status < 200 || status >= 300) throw statusError('PUT', target, status);
-        const sent = s.result();
         const stored = await remoteFile(target, options);
         if (stored.size !== size) throw new DataError('corrupt', `PUT ${target}: the server holds ${stored.size} bytes, ${size} were sent`);
         if (stored.adler32 !== null && !sameAdler32(stored.adler32, sent.adler32!)) {
