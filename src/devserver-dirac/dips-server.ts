@@ -34,7 +34,24 @@ export interface DipsServerOptions {
   caPems: readonly string[];
   services: Record<string, ServiceHandlers>;
   /** Called after each call, for tests that check what a client sent. */
-  onCall?: (record: { service: string; method: string; args: unknown[] }) => void;
+  onCall?: (record: DipsCallRecord) => void;
+  /**
+   * The DNs of Registry/Hosts: a client that proposes with extraCredentials "hosts" (DIRAC's
+   * useCertificates, the pilot's -c) is refused unless its certificate's DN is one of them, as
+   * DIRAC's AuthManager refuses a host it does not know.
+   */
+  hostDNs?: () => ReadonlySet<string>;
+}
+
+/** What the dev server records of a call: the service, the method and its arguments, who made it and how. */
+export interface DipsCallRecord {
+  service: string;
+  method: string;
+  args: unknown[];
+  /** The identity of the client's certificate chain. */
+  identityDN?: string;
+  /** The proposal's extraCredentials: "" for a proxy, "hosts" for a host certificate. */
+  extraCredentials?: unknown;
 }
 
 export interface RunningServer {
@@ -43,6 +60,18 @@ export interface RunningServer {
 }
 
 const CHUNK = 1024 * 1024;
+
+/**
+ * DIRAC's rule for host credentials (AuthManager, Tornado's BaseRequestHandler): a client claiming
+ * extraCredentials "hosts" must be a host of Registry/Hosts, and a host certificate without that
+ * claim is looked up among the users, where it is not. Null when the call may go on.
+ */
+export function refusedHost(extraCredentials: unknown, identityDN: string, hostDNs: ReadonlySet<string> | undefined): string | null {
+  const isHost = hostDNs?.has(identityDN) === true;
+  if (extraCredentials === 'hosts' && !isHost) return `host ${identityDN} is not in Registry/Hosts`;
+  if (extraCredentials !== 'hosts' && isHost) return `${identityDN} is a host: it must say so (extraCredentials "hosts")`;
+  return null;
+}
 
 export async function startDipsServer(options: DipsServerOptions): Promise<RunningServer> {
   const verifier = new PeerVerifier(options.caPems.map((pem) => new X509Certificate(pem)));
@@ -79,13 +108,19 @@ async function converse(socket: tls.TLSSocket, verifier: PeerVerifier, options: 
     // Answer a v8 (DEncode) client in DEncode, as its server would.
     connection.encoding = connection.peerSentDEncode ? 'dencode' : 'json';
     const parts = Array.isArray(proposal?.Value) ? proposal.Value : [];
-    const [target, action] = parts as [unknown, unknown];
+    const [target, action, extraCredentials] = parts as [unknown, unknown, unknown];
     const service = Array.isArray(target) && typeof target[0] === 'string' ? target[0] : '';
     const [kind, method] = Array.isArray(action) ? (action as [unknown, unknown]) : [undefined, undefined];
     if (!check.ok) {
       connection.send(sERROR(`Unauthorized query ( 1111 : ${check.reason})`, 1111));
       return;
     }
+    const hostRefusal = refusedHost(extraCredentials, check.identityDN, options.hostDNs?.());
+    if (hostRefusal) {
+      connection.send(sERROR(`Unauthorized query ( 1111 : ${hostRefusal})`, 1111));
+      return;
+    }
+    const who = { identityDN: check.identityDN, extraCredentials: extraCredentials ?? '' };
     const handlers = options.services[service];
     if (!handlers || typeof method !== 'string') {
       connection.send(sERROR(`Unknown service or action ${service} ${String(method)}`, 1111));
@@ -101,13 +136,13 @@ async function converse(socket: tls.TLSSocket, verifier: PeerVerifier, options: 
       connection.send(sOK());
       const request = (await connection.receive('arguments')) as { Value?: unknown };
       const args = Array.isArray(request?.Value) ? request.Value : [];
-      options.onCall?.({ service, method, args });
+      options.onCall?.({ service, method, args, ...who });
       connection.send(await handler(args, ctx));
     } else if (kind === 'FileTransfer' && method === 'ToClient' && handlers.toClient) {
       connection.send(sOK());
       const header = (await connection.receive('transfer header')) as { Value?: unknown[] };
       const [fileId, token] = header?.Value ?? [];
-      options.onCall?.({ service, method: 'ToClient', args: [fileId, token] });
+      options.onCall?.({ service, method: 'ToClient', args: [fileId, token], ...who });
       const data = await handlers.toClient(fileId, token, ctx);
       if (!Buffer.isBuffer(data)) {
         connection.send(sERROR(data.error));
@@ -145,7 +180,7 @@ async function converse(socket: tls.TLSSocket, verifier: PeerVerifier, options: 
         chunks.push(buf);
         connection.send(sOK());
       }
-      options.onCall?.({ service, method: 'FromClient', args: [fileId, token] });
+      options.onCall?.({ service, method: 'FromClient', args: [fileId, token], ...who });
       connection.send(await handlers.fromClient(fileId, token, Buffer.concat(chunks), ctx));
     } else {
       connection.send(sERROR(`Unsupported action ${String(kind)} ${method}`));

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { jdecode, jencode, type PyValue } from '../dirac/codec/index.js';
-import type { RunningServer, ServiceHandlers } from './dips-server.js';
+import { refusedHost, type DipsCallRecord, type RunningServer, type ServiceHandlers } from './dips-server.js';
 import { PeerVerifier } from './peer-chain.js';
 
 export interface HttpsServerOptions {
@@ -19,7 +19,9 @@ export interface HttpsServerOptions {
   caPems: readonly string[];
   /** Keyed by `System/Service` as in the URL path, e.g. `WorkloadManagement/TornadoJobStateUpdate`. */
   services: Record<string, ServiceHandlers & { raw?: Record<string, (args: unknown[]) => Promise<Buffer | PyValue>> }>;
-  onCall?: (record: { service: string; method: string; args: unknown[] }) => void;
+  onCall?: (record: DipsCallRecord) => void;
+  /** Registry/Hosts DNs, for the host rule DIPS applies too (dips-server.ts, refusedHost). */
+  hostDNs?: () => ReadonlySet<string>;
   /**
    * Refuse proxy certificates in the TLS handshake (OpenSSL's default, without the allow-proxy
    * flag), as Tornado with Debian's M2Crypto does: the client's handshake completes under TLS 1.3
@@ -71,7 +73,16 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Run
           } catch {
             return send(400, 'args is not JSON', 'text/plain');
           }
-          options.onCall?.({ service, method, args });
+          // TornadoBaseClient sends extraCredentials JEncoded ("hosts" for a host certificate) when it has any.
+          let extraCredentials: unknown = '';
+          try {
+            extraCredentials = form.has('extraCredentials') ? jdecode(form.get('extraCredentials')!).value : '';
+          } catch {
+            return send(400, 'extraCredentials is not JSON', 'text/plain');
+          }
+          const hostRefusal = refusedHost(extraCredentials, check.identityDN, options.hostDNs?.());
+          if (hostRefusal) return send(401, jencode({ OK: false, Errno: 1111, Message: hostRefusal }));
+          options.onCall?.({ service, method, args, identityDN: check.identityDN, extraCredentials });
           const raw = form.get('rawContent') === 'True' ? handlers?.raw?.[method] : undefined;
           if (raw) {
             const result = await raw(args);

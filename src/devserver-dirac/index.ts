@@ -5,10 +5,11 @@
  * a CS that points at all of it. For tests and `npm run demo -- --backend dirac`.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
-import { startDipsServer, type RunningServer } from './dips-server.js';
+import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startDipsServer, type DipsCallRecord, type RunningServer } from './dips-server.js';
 import { startHttpsServer } from './https-server.js';
-import { makeUser, writeTestPki, type Issued } from './pki.js';
+import { makeHost, makeUser, writeTestPki, type Issued } from './pki.js';
 import {
   configuration,
   jobManager,
@@ -59,6 +60,15 @@ export interface DiracDevServer {
   data: DevDataState;
   ownerDN: string;
   /**
+   * A worker node's host certificate, registered in Registry/Hosts with the pilot's properties:
+   * `hostcert.pem` and `hostkey.pem` (0600) in this directory, for the DIRAC pilot's `-c -K DIR`.
+   */
+  hostCertDir: string;
+  /** The DN of that host certificate. */
+  hostDN: string;
+  /** With the `gateway` option: a DIRAC gateway (`dips://…`, for the pilot's `-W`) serving every service over DIPS. */
+  gatewayUrl?: string;
+  /**
    * Mixed mode (`diracx` option): the DiracX dev server that holds the jobs and sandboxes, at the
    * URL the CS gives in `/DiracX/URL`. Absent otherwise.
    */
@@ -93,6 +103,12 @@ export interface DiracDevServerOptions {
    * submitted to DiracX. `diracxBlock: false` leaves the block out of the proxy.
    */
   diracx?: boolean | { diracxBlock?: boolean; accessTokenTtlSeconds?: number };
+  /**
+   * Also run a DIRAC gateway (Framework/Gateway, what the pilot's -W names): one more DIPS
+   * listener that answers for every service, JobStateUpdate included, as the real gateway forwards
+   * each call to it. Its calls are recorded with listener `gateway`.
+   */
+  gateway?: boolean;
 }
 
 const VO = 'gridpp';
@@ -141,6 +157,15 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
   const owner = await makeUser(pki.ca, 'Alice Example');
   const ownerDN = dnOf(owner);
   const pilotDN = dnOf(pki.user);
+  // A worker node's own host certificate (-c): not the services' host certificate.
+  const wnHost = await makeHost(pki.ca, 'wn01.test.local');
+  const hostDN = dnOf(wnHost);
+  const hostCertDir = join(options.dir, 'wn-host');
+  await mkdir(hostCertDir, { recursive: true, mode: 0o700 });
+  await writeFile(join(hostCertDir, 'hostcert.pem'), wnHost.certPem, { mode: 0o644 });
+  await writeFile(join(hostCertDir, 'hostkey.pem'), wnHost.keyPem, { mode: 0o600 });
+  await chmod(join(hostCertDir, 'hostkey.pem'), 0o600);
+  const hostDNs = new Set([hostDN]);
   const releaseVersion = options.releaseVersion ?? '9.0.4';
   const state = new DevState();
   const users = new Map<string, Issued>([
@@ -203,27 +228,43 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
   }
 
   const servers: RunningServer[] = [];
-  const record = (call: { service: string; method: string; args: unknown[] }): void => void state.calls.push(call);
-  const tlsOptions = { certPem: pki.host.certPem, keyPem: pki.host.keyPem, caPems: [pki.ca.certPem], onCall: record };
+  let gatewayUrl: string | undefined;
+  const recordOn =
+    (listener: 'dips' | 'https' | 'gateway') =>
+    (call: DipsCallRecord): void =>
+      void state.calls.push({ ...call, listener });
+  const tlsOptions = { certPem: pki.host.certPem, keyPem: pki.host.keyPem, caPems: [pki.ca.certPem], hostDNs: () => hostDNs };
   const store = mixedSetup ? mixedSandboxStore(mixedSetup) : sandboxStore(setup);
   const proxies = proxyManager(setup);
   if (mixedSetup) proxies.rpc = { ...proxies.rpc, exchangeProxyForToken: exchangeProxyForToken(mixedSetup) };
-  const dips = await startDipsServer({
-    ...tlsOptions,
-    services: {
-      'WorkloadManagement/Matcher': mixedSetup ? mixedMatcher(mixedSetup) : matcher(setup),
-      'WorkloadManagement/PilotManager': pilotManager(setup),
-      'WorkloadManagement/JobManager': mixedSetup ? mixedJobManager(mixedSetup) : jobManager(setup),
-      'WorkloadManagement/SandboxStore': store,
-      'Configuration/Server': configuration(setup),
-      'DataManagement/FileCatalog': fileCatalog(dataState, userNames),
-      'RequestManagement/ReqManager': reqManager(dataState, userNames),
-      'Framework/ProxyManager': proxies,
-    },
-  });
+  const dipsServices = {
+    'WorkloadManagement/Matcher': mixedSetup ? mixedMatcher(mixedSetup) : matcher(setup),
+    'WorkloadManagement/PilotManager': pilotManager(setup),
+    'WorkloadManagement/JobManager': mixedSetup ? mixedJobManager(mixedSetup) : jobManager(setup),
+    'WorkloadManagement/SandboxStore': store,
+    'Configuration/Server': configuration(setup),
+    'DataManagement/FileCatalog': fileCatalog(dataState, userNames),
+    'RequestManagement/ReqManager': reqManager(dataState, userNames),
+    'Framework/ProxyManager': proxies,
+  };
+  const dips = await startDipsServer({ ...tlsOptions, onCall: recordOn('dips'), services: dipsServices });
   servers.push(dips);
+  if (options.gateway) {
+    // The gateway forwards to each service by its DIPS name; JobStateUpdate's DIPS service exists in v9 beside Tornado's.
+    const gateway = await startDipsServer({
+      ...tlsOptions,
+      onCall: recordOn('gateway'),
+      services: {
+        ...dipsServices,
+        'WorkloadManagement/JobStateUpdate': mixedSetup ? mixedJobStateUpdate(mixedSetup) : jobStateUpdate(setup),
+      },
+    });
+    servers.push(gateway);
+    gatewayUrl = `dips://localhost:${gateway.port}`;
+  }
   const https = await startHttpsServer({
     ...tlsOptions,
+    onCall: recordOn('https'),
     refuseProxies: options.httpsRefusesProxies ?? false,
     services: {
       'WorkloadManagement/TornadoJobStateUpdate': mixedSetup ? mixedJobStateUpdate(mixedSetup) : jobStateUpdate(setup),
@@ -300,6 +341,14 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     `      DN = ${pilotDN}`,
     '    }',
     '  }',
+    '  Hosts',
+    '  {',
+    '    wn01.test.local',
+    '    {',
+    `      DN = ${hostDN}`,
+    '      Properties = GenericPilot, LimitedDelegation',
+    '    }',
+    '  }',
     '  Groups',
     '  {',
     '    gridpp_user',
@@ -367,6 +416,9 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     state,
     data: dataState,
     ownerDN,
+    hostCertDir,
+    hostDN,
+    ...(gatewayUrl ? { gatewayUrl } : {}),
     ...(diracx ? { diracx } : {}),
     close: async () => {
       await Promise.all([...servers.map((s) => s.close()), ...(diracx ? [diracx.close()] : [])]);

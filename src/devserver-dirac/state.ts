@@ -1,5 +1,7 @@
 /** The legacy dev server's job and pilot records, with just enough of DIRAC's status rules. */
 
+import type { DipsCallRecord } from './dips-server.js';
+
 export interface DevJob {
   jobId: number;
   owner: string;
@@ -58,7 +60,8 @@ export class DevState {
   readonly pilots = new Map<string, DevPilot>();
   /** Sandbox store: PFN path → bytes. */
   readonly sandboxes = new Map<string, Buffer>();
-  readonly calls: { service: string; method: string; args: unknown[] }[] = [];
+  /** Every call, with who made it and on which listener (`gateway`: the DIRAC gateway, `gatewayUrl`). */
+  readonly calls: (DipsCallRecord & { listener?: 'dips' | 'https' | 'gateway' })[] = [];
   /** TornadoPilotLogging: pilot UUID → its log. */
   readonly pilotLogs = new Map<string, DevPilotLog>();
   /**

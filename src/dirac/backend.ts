@@ -238,7 +238,8 @@ export class DiracBackend implements Backend {
     const proxy = await writePayloadProxy(path, chain, request);
     job.payloadProxyPath = path;
     const credentials: TlsCredentials = { proxy, ca: this.config.caller.credentials.ca };
-    const caller = new ServiceCaller({ ...this.config.caller, credentials }, () => this.cfg);
+    // The owner's proxy is a user's: it never claims the pilot's host credentials (-c).
+    const caller = new ServiceCaller({ ...this.config.caller, credentials, extraCredentials: '' }, () => this.cfg);
     // v9 (dumpProxyToFile → addTokenToPEM): where the CS names DiracX and the VO is not disabled,
     // the payload proxy carries its owner's DiracX token. Best effort here: the job runs without.
     const diracx = this.diracxSettings();
@@ -367,7 +368,7 @@ export class DiracBackend implements Backend {
       throw new PilotError(ExitCode.CONFIG, (error as Error).message);
     }
     if (url.protocol === 'dips:') {
-      await caller.dips.receiveFile(url, path, '', destFile);
+      await caller.dips.receiveFile(caller.viaGateway(url), path, '', destFile);
       return;
     }
     const result = await caller.https.download(url, 'streamToClient', [path, ''], destFile);

@@ -16,3 +16,15 @@ describe('a DIRAC gateway (DIRAC pilot -W)', () => {
     expect(() => gatewayUrl('not a url', 'X/Y')).toThrow(/is not a URL/);
   });
 });
+
+describe('a whole dips:// URL behind a gateway (a storage element’s access point)', () => {
+  it('goes through the gateway, as DIRAC’s BaseClient rewrites it; https and no gateway leave it alone', () => {
+    const behind = { options: { gateway: 'dips://gw.example.org:9159' } } as unknown as ServiceCaller;
+    const direct = { options: {} } as unknown as ServiceCaller;
+    const se = new URL('dips://se.example.org:9196/WorkloadManagement/SandboxStore');
+    expect(ServiceCaller.prototype.viaGateway.call(behind, se).href).toBe('dips://gw.example.org:9159/WorkloadManagement/SandboxStore');
+    expect(ServiceCaller.prototype.viaGateway.call(direct, se).href).toBe(se.href);
+    const https = new URL('https://se.example.org:8443/WorkloadManagement/TornadoSandboxStore');
+    expect(ServiceCaller.prototype.viaGateway.call(behind, https).href).toBe(https.href);
+  });
+});

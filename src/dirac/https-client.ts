@@ -24,6 +24,12 @@ export interface HttpsClientOptions {
   signal?: AbortSignal;
   /** Largest JSON reply accepted (the CS dump is the big one). */
   maxReplyBytes?: number;
+  /**
+   * `"hosts"` with a host certificate (the pilot's -c): sent JEncoded as the form field
+   * `extraCredentials`, as DIRAC's TornadoBaseClient does, or Tornado looks the host's DN up among
+   * the users and refuses it.
+   */
+  extraCredentials?: string;
 }
 
 export class DiracHttpsClient {
@@ -62,6 +68,7 @@ export class DiracHttpsClient {
     if (refused) throw new PilotError(ExitCode.TLS, `${refused.message} (refused before; not asked again)`);
     const form = new URLSearchParams({ method, args: jencode([...args]) });
     if (raw) form.set('rawContent', 'True');
+    if (this.options.extraCredentials) form.set('extraCredentials', jencode(this.options.extraCredentials));
     // The first call to an endpoint runs a TLS probe beside it. A server that refuses the proxy
     // after a TLS 1.3 handshake (DIRAC's Tornado with M2Crypto lacking the allow-proxy flag) sends
     // an alert that the HTTP client never reports, and keeps the connection open: the call would

@@ -43,7 +43,18 @@ export class ServiceCaller {
       credentials: options.credentials,
       timeoutMs: options.timeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(typeof options.extraCredentials === 'string' && options.extraCredentials ? { extraCredentials: options.extraCredentials } : {}),
     });
+  }
+
+  /**
+   * A dips:// URL the caller was given whole (a storage element's access point): behind a gateway
+   * it goes through the gateway too, as DIRAC's BaseClient rewrites any dips:// URL to
+   * `<gateway>/<path>`. Other URLs are left as they are (the gateway is DISET only).
+   */
+  viaGateway(url: URL): URL {
+    if (!this.options.gateway || url.protocol !== 'dips:') return url;
+    return gatewayUrl(this.options.gateway, url.pathname.replace(/^\/+/, '')).url;
   }
 
   urls(service: string): ServiceUrl[] {
