@@ -1,6 +1,7 @@
 /**
- * DIRAC's status timestamps are strings (`2024-10-17 13:41:46.123456`, UTC) that the server sorts
- * as strings, so two updates in the same instant must still get increasing keys.
+ * DIRAC's status timestamps are strings (`2024-10-17 13:41:46.123456`, UTC). JobLoggingDB orders a
+ * job's records by StatusTimeOrder, kept to the millisecond (DOUBLE(12,3)), so two updates must be
+ * at least a millisecond apart or the history may show them in either order.
  */
 export class StatusClock {
   private last = new Map<number, bigint>();
@@ -9,7 +10,7 @@ export class StatusClock {
   next(jobId: number, when: Date = new Date()): string {
     let micros = BigInt(when.getTime()) * 1000n;
     const previous = this.last.get(jobId);
-    if (previous !== undefined && micros <= previous) micros = previous + 1n;
+    if (previous !== undefined && micros < previous + 1000n) micros = previous + 1000n;
     this.last.set(jobId, micros);
     return formatMicros(micros);
   }

@@ -135,7 +135,7 @@ describe('job reports', () => {
     expect((error as Error).message).toContain('ECONNREFUSED');
   });
 
-  it('sends statuses with tz-aware, strictly increasing timestamps and the Source', async () => {
+  it('sends statuses with tz-aware, timestamps a millisecond apart at least and the Source', async () => {
     const log: Parameters<typeof statusRecorder>[0] = [];
     const server = await fake({ 'PATCH /api/jobs/status': statusRecorder(log) });
     const backend = await connect(server.url);
@@ -144,7 +144,7 @@ describe('job reports', () => {
     await backend.setJobStatus(4, { minorStatus: 'Application', source: 'JobWrapper', timestamp: at });
     expect(log).toEqual([
       { job: '4', ts: '2026-11-22T10:00:00.000000+00:00', Status: 'Running', MinorStatus: 'Job Initialization', Source: 'JobWrapper' },
-      { job: '4', ts: '2026-11-22T10:00:00.000001+00:00', MinorStatus: 'Application', Source: 'JobWrapper' },
+      { job: '4', ts: '2026-11-22T10:00:00.001000+00:00', MinorStatus: 'Application', Source: 'JobWrapper' },
     ]);
   });
 

@@ -1,13 +1,18 @@
 /**
  * Timestamps for `PATCH /api/jobs/status` keys: timezone-aware (DiracX answers 400 to naive ones)
- * and with microseconds, strictly increasing per job, because the server orders a job's updates
- * by these keys and two updates under one key would collapse into one.
+ * and with microseconds, increasing per job by at least a millisecond, because the server orders
+ * a job's updates by these keys, two updates under one key would collapse into one, and
+ * JobLoggingDB keeps the order key (StatusTimeOrder) to the millisecond: two records within one
+ * millisecond tie, and the history shows them in either order.
  */
+/** The resolution of the servers' order key: one millisecond. */
+export const ORDER_STEP_MICROS = 1000;
+
 export class StatusClock {
   private readonly lastMicros = new Map<number, number>();
 
   stamp(jobId: number, when: Date): string {
-    const micros = Math.max(when.getTime() * 1000, (this.lastMicros.get(jobId) ?? 0) + 1);
+    const micros = Math.max(when.getTime() * 1000, (this.lastMicros.get(jobId) ?? -ORDER_STEP_MICROS) + ORDER_STEP_MICROS);
     this.lastMicros.set(jobId, micros);
     return formatMicros(micros);
   }
