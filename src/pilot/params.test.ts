@@ -133,6 +133,12 @@ describe('parameters: defaults < pilot.json < environment < command line', () =>
     await expect(resolveParams({ runner: 'docker' })).rejects.toThrow(/--runner/);
     await expect(resolveParams({ diracxUrl: 'not a url' })).rejects.toThrow(/--diracx-url/);
     await expect(resolveParams({ pilotUUID: 'has spaces in it' })).rejects.toThrow(/--pilotUUID/);
+    await expect(resolveParams({ db12Python: 'bin/python3' })).rejects.toThrow(/--db12-python: auto, none or an absolute path/);
+    await expect(resolveParams({ remoteLoggerBufsize: 0 })).rejects.toThrow(/--RemoteLoggerBufsize/);
+    await expect(resolveParams({ remoteLoggerTimerInterval: -1 })).rejects.toThrow(/--RemoteLoggerTimerInterval/);
+    const refused = await resolveParams({ db12Python: 'bin/python3' }).catch((error: PilotError) => error);
+    expect((refused as PilotError).exitCode).toBe(ExitCode.USAGE);
+    expect((refused as PilotError).message).not.toContain('\n');
   });
 
   it('takes booleans and plain strings without a schema, and refuses anything else for them', async () => {
