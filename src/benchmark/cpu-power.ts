@@ -120,7 +120,7 @@ export async function resolveCpuPower(options: ResolveCpuPowerOptions): Promise<
 /** DB12 under the node's CPython 3.11 when asked for and present, else (or when that fails) the JavaScript port. */
 async function measuredPower(options: MeasureOptions, skipped: string[]): Promise<CpuPowerResult> {
   if (options.python) {
-    const found = await findReferencePython(options.python.choice, options.python.env);
+    const found = await findReferencePython(options.python.choice, options.python.env, options.signal);
     if ('python' in found) {
       try {
         const { python: _request, shape: _jsShape, ...common } = options;
@@ -138,6 +138,7 @@ async function measuredPower(options: MeasureOptions, skipped: string[]): Promis
         skipped.push(`db12-python: ${message}`);
       }
     } else {
+      options.signal?.throwIfAborted();
       // Naming an interpreter that cannot be used is worth a warning; not having one is the common case.
       if (options.python.choice !== 'auto' && options.python.choice !== 'none') {
         options.logger.warn(`CPU power: --db12-python not used: ${found.refused}`);

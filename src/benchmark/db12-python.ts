@@ -80,7 +80,11 @@ const PYTHON_ENV = { LC_ALL: 'C.UTF-8' };
 export type FoundPython = { python: ReferencePython } | { refused: string };
 
 /** The CPython 3.11 to run DB12 with, or why there is none. */
-export async function findReferencePython(choice: PythonChoice, env: Readonly<Record<string, string | undefined>>): Promise<FoundPython> {
+export async function findReferencePython(
+  choice: PythonChoice,
+  env: Readonly<Record<string, string | undefined>>,
+  signal?: AbortSignal,
+): Promise<FoundPython> {
   if (choice === 'none') return { refused: 'not asked for (--db12-python none)' };
   let candidates: string[];
   if (choice === 'auto') {
@@ -92,7 +96,7 @@ export async function findReferencePython(choice: PythonChoice, env: Readonly<Re
   }
   const reasons: string[] = [];
   for (const path of candidates) {
-    const identity = await pythonIdentity(path);
+    const identity = await pythonIdentity(path, signal);
     if ('reason' in identity) {
       reasons.push(`${path}: ${identity.reason}`);
     } else if (identity.implementation !== 'CPython' || !isReferenceVersion(identity.version)) {
@@ -108,7 +112,10 @@ function isReferenceVersion(version: string): boolean {
   return version === REFERENCE_PYTHON_MINOR || version.startsWith(`${REFERENCE_PYTHON_MINOR}.`);
 }
 
-async function pythonIdentity(path: string): Promise<{ implementation: string; version: string } | { reason: string }> {
+async function pythonIdentity(
+  path: string,
+  signal?: AbortSignal,
+): Promise<{ implementation: string; version: string } | { reason: string }> {
   const result = await execa(path, ['-I', '-S', '-c', PYTHON_IDENTITY_SCRIPT], {
     reject: false,
     timeout: IDENTITY_TIMEOUT_MS,
@@ -116,7 +123,9 @@ async function pythonIdentity(path: string): Promise<{ implementation: string; v
     env: PYTHON_ENV,
     extendEnv: false,
     maxBuffer: 4096,
+    ...(signal ? { cancelSignal: signal } : {}),
   });
+  if (result.isCanceled) return { reason: 'stopped by the stop signal' };
   if (result.timedOut) return { reason: `did not answer within ${IDENTITY_TIMEOUT_MS / 1000} s` };
   if (result.failed) return { reason: firstLine(result.stderr) || result.shortMessage || 'failed to start' };
   const match = /^(\w+) (\d+\.\d+\.\d+)$/.exec(String(result.stdout).trim());
