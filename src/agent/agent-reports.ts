@@ -35,8 +35,9 @@ export function reportJobReceived(backend: Backend, jobId: number, matchSeconds:
       log.warn({ job: jobId, err: (error as Error).message }, 'MatcherServiceTime not delivered'),
     );
   }
-  minorOnly(backend, jobId, AGENT_MINOR.received, log, source);
-  minorOnly(backend, jobId, AGENT_MINOR.installing, log, source);
+  // Held, as DIRAC queues them (sendFlag=False), and sent with Submitting To CE.
+  minorOnly(backend, jobId, AGENT_MINOR.received, log, source, true);
+  minorOnly(backend, jobId, AGENT_MINOR.installing, log, source, true);
 }
 
 /** The job is about to be handed to the runner (DIRAC: to the inner CE; the edge pilot: to the batch system). */
@@ -49,9 +50,9 @@ export function matcherServiceTime(seconds: number): string {
   return pythonFloatRepr(Math.max(0, seconds));
 }
 
-function minorOnly(backend: Backend, jobId: number, minorStatus: string, log: Logger, source: string): void {
-  bestEffort(() => backend.setJobStatus(jobId, { minorStatus, source })).catch((error: unknown) =>
-    log.warn({ job: jobId, err: (error as Error).message, minor: minorStatus }, 'status update not delivered'),
+function minorOnly(backend: Backend, jobId: number, minorStatus: string, log: Logger, source: string, sendWithNext = false): void {
+  bestEffort(() => backend.setJobStatus(jobId, { minorStatus, source, ...(sendWithNext ? { sendWithNext } : {}) })).catch(
+    (error: unknown) => log.warn({ job: jobId, err: (error as Error).message, minor: minorStatus }, 'status update not delivered'),
   );
 }
 

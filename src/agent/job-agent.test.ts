@@ -203,6 +203,8 @@ describe("DIRAC JobAgent's own reports for a matched job", () => {
       ['Completing', 'Application Finished Successfully', 'JobWrapper'],
       ['Done', 'Execution Complete', 'JobWrapper'],
     ]);
+    // DIRAC's JobAgent queues the first two (sendFlag=False) and sends them with Submitting To CE.
+    expect(fake.statuses.filter(([, u]) => u.source === 'JobAgent').map(([, u]) => u.sendWithNext ?? false)).toEqual([true, true, false]);
     const matcherTime = fake.metadata.find(([id, values]) => id === 1 && 'MatcherServiceTime' in values)?.[1].MatcherServiceTime;
     expect(typeof matcherTime).toBe('string');
     // Python's str() of a float: always a '.' or an exponent, never a bare integer.

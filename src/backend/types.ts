@@ -86,6 +86,11 @@ export interface StatusUpdate {
   source: string;
   /** When it happened; defaults to now. */
   timestamp?: Date;
+  /**
+   * DIRAC's JobReport `sendFlag=False`: kept (with its timestamp) and sent in one call with the
+   * job's next update, or at flush. The legacy backend honours it; DiracX batches what is queued anyway.
+   */
+  sendWithNext?: boolean;
 }
 
 /** The six numeric fields of DIRAC's heartbeat plus the last lines of stdout. */

@@ -83,6 +83,11 @@ export class DiracBackend implements Backend {
   private readonly clock = new StatusClock();
   /** Status updates and heartbeats go out one at a time, in the order they were made. */
   private readonly queue = new SerialQueue();
+  /** Updates made with sendWithNext, by job: their records, and who waits for their delivery. */
+  private readonly held = new Map<
+    number,
+    { records: Record<string, Record<string, PyValue>>; waiting: { resolve(): void; reject(error: unknown): void }[] }
+  >();
   private pilotReference: string | undefined;
   /** Where this backend's own job statuses go instead of JobStateUpdate (mixed mode: DiracX). */
   private statusRoute: ((jobId: number, update: StatusUpdate) => Promise<void>) | null = null;
@@ -256,12 +261,38 @@ export class DiracBackend implements Backend {
     if (update.status && FINAL_JOB_STATUSES.has(update.status) && context) context.final = true;
     const entry = statusEntry(update);
     const timestamp = this.clock.next(jobId, update.timestamp);
-    return this.queue.run(async () => {
+    if (update.sendWithNext) {
+      // As DIRAC's JobReport with sendFlag=False: stamped now, sent with the job's next update.
+      let held = this.held.get(jobId);
+      if (!held) this.held.set(jobId, (held = { records: {}, waiting: [] }));
+      held.records[timestamp] = entry;
+      const waiting = held.waiting;
+      return new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
+    }
+    return this.sendStatuses(jobId, { [timestamp]: entry });
+  }
+
+  /** One setJobStatusBulk with the job's held records first (their timestamps are earlier), in order with every other update. */
+  private sendStatuses(jobId: number, records: Record<string, Record<string, PyValue>>): Promise<void> {
+    const held = this.held.get(jobId);
+    this.held.delete(jobId);
+    const sent = this.queue.run(async () => {
       expectOk(
-        await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, { [timestamp]: entry }, false]),
+        await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [
+          jobId,
+          { ...held?.records, ...records },
+          false,
+        ]),
         `JobStateUpdate.setJobStatusBulk(${jobId})`,
       );
     });
+    if (held) {
+      sent.then(
+        () => held.waiting.forEach((w) => w.resolve()),
+        (error: unknown) => held.waiting.forEach((w) => w.reject(error)),
+      );
+    }
+    return sent;
   }
 
   async heartbeat(beats: ReadonlyMap<number, HeartbeatData>): Promise<JobCommand[]> {
@@ -400,6 +431,8 @@ export class DiracBackend implements Backend {
   }
 
   async flush(): Promise<void> {
+    // Held updates whose next update never came still go out, and before the queue is waited for.
+    for (const jobId of [...this.held.keys()]) this.sendStatuses(jobId, {}).catch(() => undefined);
     await this.queue.idle();
   }
 

@@ -55,9 +55,12 @@ describe('edge agent: match replies checked before anything is staged', () => {
     expect(readdirSync(layout.jobsDir())).toEqual(['7']);
     expect(submitted).toHaveLength(1);
     expect(rescheduled).toEqual([8]);
-    // Job 7 gets only the JobAgent's own reports (no status change), the last one before its allocation is submitted.
-    expect(statuses.filter(([id]) => id === 7)).toEqual(
-      ['Job Received by Agent', 'Installing Software', 'Submitting To CE'].map((minorStatus) => [7, { minorStatus, source: 'JobAgent' }]),
-    );
+    // Job 7 gets only the JobAgent's own reports (no status change), the first two held for the last
+    // (DIRAC's sendFlag=False), which goes before its allocation is submitted.
+    expect(statuses.filter(([id]) => id === 7)).toEqual([
+      [7, { minorStatus: 'Job Received by Agent', source: 'JobAgent', sendWithNext: true }],
+      [7, { minorStatus: 'Installing Software', source: 'JobAgent', sendWithNext: true }],
+      [7, { minorStatus: 'Submitting To CE', source: 'JobAgent' }],
+    ]);
   });
 });
