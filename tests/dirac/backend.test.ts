@@ -212,3 +212,48 @@ describe('legacy DIRAC backend and the status columns', () => {
     }
   }, 60_000);
 });
+
+describe('legacy DIRAC backend: updates held for the next one (DIRAC JobReport sendFlag=False)', () => {
+  it('sends held records in one setJobStatusBulk with the next update, and a flush sends what is still held', async () => {
+    const local = await startDiracDevServer({
+      dir: join(dir, 'server-held'),
+      jobs: [
+        { jobId: 8, fields: { Executable: '/bin/true', CPUTime: 10 } },
+        { jobId: 9, fields: { Executable: '/bin/true', CPUTime: 10 } },
+      ],
+    });
+    try {
+      const backend = await createDiracBackend({
+        ...options,
+        proxyPath: local.proxyPath,
+        caDir: local.caDir,
+        csUrls: local.csUrls,
+        workDir: join(dir, 'work4'),
+      });
+      const bulks = (id: number) =>
+        local.state.calls
+          .filter((c) => c.method === 'setJobStatusBulk' && c.args[0] === id)
+          .map((c) => c.args[1] as Record<string, Record<string, string>>);
+      const delivered: string[] = [];
+      const held = backend
+        .setJobStatus(8, { minorStatus: 'Job Received by Agent', source: 'JobAgent', sendWithNext: true })
+        .then(() => delivered.push('held'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(bulks(8)).toEqual([]);
+      await backend.setJobStatus(8, { minorStatus: 'Submitting To CE', source: 'JobAgent' });
+      await held;
+      expect(delivered).toEqual(['held']);
+      const [bulk] = bulks(8);
+      expect(Object.keys(bulk!)).toEqual([...Object.keys(bulk!)].sort());
+      expect(Object.values(bulk!).map((r) => r.MinorStatus)).toEqual(['Job Received by Agent', 'Submitting To CE']);
+      // Nothing came after it: the flush sends it on its own.
+      const alone = backend.setJobStatus(9, { minorStatus: 'Installing Software', source: 'JobAgent', sendWithNext: true });
+      await backend.flush();
+      await alone;
+      expect(bulks(9).map((b) => Object.values(b).map((r) => r.MinorStatus))).toEqual([['Installing Software']]);
+      await backend.close();
+    } finally {
+      await local.close();
+    }
+  }, 60_000);
+});
