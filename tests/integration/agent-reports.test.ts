@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobs } from '../../src/devserver/demo-jobs.js';
 import { DEMO_JOBS, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
-import { devServerPerTest, legacyPilotArgs, runDevPilot, runPilot, tempDir } from './pilot-process.js';
+import { devServerPerTest, legacyPilotArgs, runDevPilot, runPilot, tempDir, AGENT_HISTORY, WRAPPER_HISTORY_DONE } from './pilot-process.js';
 
 /*
  * DIRAC v9's JobAgent reports for each job it matched, before its JobWrapper's first report:
@@ -14,12 +14,6 @@ import { devServerPerTest, legacyPilotArgs, runDevPilot, runPilot, tempDir } fro
 /** Python's str() of a float: a '.' or an exponent, never a bare integer. */
 const PYTHON_FLOAT = /^\d+\.\d+$|^\d(\.\d+)?e-\d\d$/;
 
-const AGENT_ROWS = [
-  ['Matched', 'Job Received by Agent', 'JobAgent'],
-  ['Matched', 'Installing Software', 'JobAgent'],
-  ['Matched', 'Submitting To CE', 'JobAgent'],
-];
-
 describe('the JobAgent’s reports, against the DiracX dev server', () => {
   const start = devServerPerTest();
 
@@ -29,16 +23,7 @@ describe('the JobAgent’s reports, against the DiracX dev server', () => {
     expect(run.code, run.stderr).toBe(0);
     const [job] = pilot.server.jobs();
     const fromPilot = job!.history.filter((h) => h.source === 'JobAgent' || h.source === 'JobWrapper');
-    expect(fromPilot.map((h) => [h.status, h.minorStatus, h.source])).toEqual([
-      ...AGENT_ROWS,
-      ['Running', 'Job Initialization', 'JobWrapper'],
-      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
-      ['Running', 'Application', 'JobWrapper'],
-      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
-      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
-      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
-      ['Done', 'Execution Complete', 'JobWrapper'],
-    ]);
+    expect(fromPilot.map((h) => [h.status, h.minorStatus, h.source])).toEqual([...AGENT_HISTORY, ...WRAPPER_HISTORY_DONE]);
     // On the wire: the agent's updates carry no Status (PATCH /api/jobs/status allows that), and the
     // keys the server orders by (microseconds; it records milliseconds) strictly increase, the agent's first.
     const sent = pilot.server.requests
@@ -46,7 +31,7 @@ describe('the JobAgent’s reports, against the DiracX dev server', () => {
       .flatMap((r) => Object.entries((r.body as Record<string, Record<string, Record<string, string>>>)[String(job!.id)] ?? {}));
     const stamps = sent.map(([stamp]) => stamp);
     expect([...new Set(stamps)].sort()).toEqual(stamps);
-    expect(sent.slice(0, 3).map(([, u]) => u)).toEqual(AGENT_ROWS.map(([, MinorStatus]) => ({ MinorStatus, Source: 'JobAgent' })));
+    expect(sent.slice(0, 3).map(([, u]) => u)).toEqual(AGENT_HISTORY.map(([, MinorStatus]) => ({ MinorStatus, Source: 'JobAgent' })));
     expect(job!.parameters.MatcherServiceTime).toMatch(PYTHON_FLOAT);
     expect(pilot.server.violations).toEqual([]);
   });
@@ -68,21 +53,15 @@ describe('the JobAgent’s reports, against the legacy DIRAC dev server', () => 
     expect(job.status).toBe('Done');
     expect(server.state.loggingInfo(101).map((r) => [r.status, r.minorStatus, r.source])).toEqual([
       ['Matched', 'Assigned', 'Matcher'],
-      ...AGENT_ROWS,
-      ['Running', 'Job Initialization', 'JobWrapper'],
-      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
-      ['Running', 'Application', 'JobWrapper'],
-      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
-      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
-      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
-      ['Done', 'Execution Complete', 'JobWrapper'],
+      ...AGENT_HISTORY,
+      ...WRAPPER_HISTORY_DONE,
     ]);
     // setJobStatusBulk got them without a Status, as DIRAC's JobReport sends a minor-only update, and in
     // one call: the first two held (sendFlag=False) until Submitting To CE, as DIRAC's JobAgent does.
     expect(job.history.filter((h) => h.source === 'JobAgent').map((h) => h.status)).toEqual([undefined, undefined, undefined]);
     const bulks = server.state.calls.filter((c) => c.method === 'setJobStatusBulk' && c.args[0] === 101);
     expect(Object.values(bulks[0]!.args[1] as Record<string, unknown>)).toEqual(
-      AGENT_ROWS.map(([, MinorStatus]) => ({ MinorStatus, Source: 'JobAgent' })),
+      AGENT_HISTORY.map(([, MinorStatus]) => ({ MinorStatus, Source: 'JobAgent' })),
     );
     expect(job.parameters.MatcherServiceTime).toMatch(PYTHON_FLOAT);
   }, 60_000);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDiracDevServer, type DiracDevServer, type DevJobSpec } from '../../src/devserver-dirac/index.js';
-import { legacyPilotArgs, runPilot, tempDir } from './pilot-process.js';
+import { legacyPilotArgs, runPilot, tempDir, AGENT_HISTORY, WRAPPER_HISTORY_DONE } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -78,16 +78,8 @@ describe('legacy DIRAC divergences found with the real v9 services', () => {
     expect(proxyJob.status, JSON.stringify(proxyJob.history)).toBe('Done');
     expect(server.state.loggingInfo(1).map((h) => [h.status, h.minorStatus, h.source])).toEqual([
       ['Matched', 'Assigned', 'Matcher'],
-      ['Matched', 'Job Received by Agent', 'JobAgent'],
-      ['Matched', 'Installing Software', 'JobAgent'],
-      ['Matched', 'Submitting To CE', 'JobAgent'],
-      ['Running', 'Job Initialization', 'JobWrapper'],
-      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
-      ['Running', 'Application', 'JobWrapper'],
-      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
-      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
-      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
-      ['Done', 'Execution Complete', 'JobWrapper'],
+      ...AGENT_HISTORY,
+      ...WRAPPER_HISTORY_DONE,
     ]);
     const p = proxyJob.parameters;
     expect(p.PilotAgent).toBe(server.releaseVersion);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
-import { legacyPilotArgs, runPilot, tempDir } from './pilot-process.js';
+import { legacyPilotArgs, runPilot, tempDir, AGENT_HISTORY, WRAPPER_HISTORY_DONE } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -27,16 +27,8 @@ describe('pilot run --backend dirac against the legacy DIRAC v9 dev server', () 
     // DIRAC's string timestamps, and v9's JobAgent then JobWrapper records, in order, as DIRAC shows them.
     expect(server.state.loggingInfo(hello.jobId).map((h) => [h.status, h.minorStatus, h.source])).toEqual([
       ['Matched', 'Assigned', 'Matcher'],
-      ['Matched', 'Job Received by Agent', 'JobAgent'],
-      ['Matched', 'Installing Software', 'JobAgent'],
-      ['Matched', 'Submitting To CE', 'JobAgent'],
-      ['Running', 'Job Initialization', 'JobWrapper'],
-      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
-      ['Running', 'Application', 'JobWrapper'],
-      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
-      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
-      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
-      ['Done', 'Execution Complete', 'JobWrapper'],
+      ...AGENT_HISTORY,
+      ...WRAPPER_HISTORY_DONE,
     ]);
     for (const h of hello.history) expect(h.timestamp).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/);
     // The 2 s job was heartbeated, and nothing was sent after a final status.

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { demoJobSpecs, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
 import { replaceDiracxBlock } from '../../src/diracx/credentials/proxy-pem.js';
 import { extractSandbox } from '../../src/payload/sandbox/extract.js';
-import { legacyPilotArgs, runPilot, tempDir, waitFor } from './pilot-process.js';
+import { legacyPilotArgs, runPilot, tempDir, waitFor, AGENT_HISTORY, WRAPPER_HISTORY_DONE } from './pilot-process.js';
 
 let server: DiracDevServer | undefined;
 afterEach(async () => {
@@ -45,16 +45,8 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
       ['Received', 'Job accepted', 'JobManager'],
       ['Waiting', 'Pilot Agent Submission', 'JobScheduling'],
       ['Matched', 'Assigned', 'Matcher'],
-      ['Matched', 'Job Received by Agent', 'JobAgent'],
-      ['Matched', 'Installing Software', 'JobAgent'],
-      ['Matched', 'Submitting To CE', 'JobAgent'],
-      ['Running', 'Job Initialization', 'JobWrapper'],
-      ['Running', 'Downloading InputSandbox', 'JobWrapper'],
-      ['Running', 'Application', 'JobWrapper'],
-      ['Completing', 'Application Finished Successfully', 'JobWrapper'],
-      ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
-      ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
-      ['Done', 'Execution Complete', 'JobWrapper'],
+      ...AGENT_HISTORY,
+      ...WRAPPER_HISTORY_DONE,
     ]);
     expect(jobs[0]!.parameters.MatcherServiceTime).toMatch(/^\d+\.\d+$|^\d(\.\d+)?e-\d\d$/);
     expect(jobs[0]!.history.at(-1)).toMatchObject({ status: 'Done', minorStatus: 'Execution Complete', source: 'JobWrapper' });

@@ -163,3 +163,21 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** DIRAC v9's JobAgent records for a matched job: minor statuses only, the job stays Matched. */
+export const AGENT_HISTORY = [
+  ['Matched', 'Job Received by Agent', 'JobAgent'],
+  ['Matched', 'Installing Software', 'JobAgent'],
+  ['Matched', 'Submitting To CE', 'JobAgent'],
+];
+
+/** The JobWrapper's records of a job with an input and an output sandbox that runs to Done. */
+export const WRAPPER_HISTORY_DONE = [
+  ['Running', 'Job Initialization', 'JobWrapper'],
+  ['Running', 'Downloading InputSandbox', 'JobWrapper'],
+  ['Running', 'Application', 'JobWrapper'],
+  ['Completing', 'Application Finished Successfully', 'JobWrapper'],
+  ['Completing', 'Uploading Output Sandbox', 'JobWrapper'],
+  ['Completing', 'Output Sandbox Uploaded', 'JobWrapper'],
+  ['Done', 'Execution Complete', 'JobWrapper'],
+];
