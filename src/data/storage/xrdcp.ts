@@ -154,9 +154,9 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
     return new DataError('other', what);
   };
 
-  const run = async (args: string[], transfer: TransferOptions, cleanup: string | null): Promise<void> => {
-    const { path, fromCvmfs } = await locate();
-    const result = await execa(path, ['--nopbar', ...args], {
+  /** How every xrdcp runs: its own environment, stopped by the pilot's signal, output bounded. */
+  const runOptions = (transfer: TransferOptions, path: string, fromCvmfs: boolean) =>
+    ({
       env: environment(transfer, path, fromCvmfs),
       extendEnv: false,
       reject: false,
@@ -164,9 +164,12 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
       cancelSignal: transfer.signal,
       forceKillAfterDelay: 2000,
       stdin: 'ignore',
-      all: true,
       maxBuffer: 256 * 1024,
-    });
+    }) as const;
+
+  const run = async (args: string[], transfer: TransferOptions, cleanup: string | null): Promise<void> => {
+    const { path, fromCvmfs } = await locate();
+    const result = await execa(path, ['--nopbar', ...args], { ...runOptions(transfer, path, fromCvmfs), all: true });
     if (result.exitCode === 0) return;
     if (cleanup) await rm(cleanup, { force: true });
     throw failure(result, transfer);
@@ -193,16 +196,10 @@ export function xrdcpProtocol(options: XrdcpOptions = {}): StorageProtocol {
       let result;
       try {
         const child = execa(path, ['--nopbar', url, '-'], {
-          env: environment(transfer, path, fromCvmfs),
-          extendEnv: false,
-          reject: false,
-          cancelSignal: transfer.signal,
-          forceKillAfterDelay: 2000,
-          stdin: 'ignore',
+          ...runOptions(transfer, path, fromCvmfs),
           // execa's types list file descriptors up to 9 only; it hands any one to spawn as is.
           stdout: handle.fd as 1,
           buffer: { stdout: false, stderr: true },
-          maxBuffer: 256 * 1024,
         });
         let exited = false;
         let waker: (() => void) | null = null;
