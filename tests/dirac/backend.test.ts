@@ -155,6 +155,11 @@ describe('legacy DIRAC backend against the dev server', () => {
   }, 60_000);
 });
 
+/** A backend connected to a dev server of the test's own (its proxy, CA and CS), working in `work`. */
+function backendFor(local: DiracDevServer, work: string): Promise<Backend> {
+  return createDiracBackend({ ...options, proxyPath: local.proxyPath, caDir: local.caDir, csUrls: local.csUrls, workDir: join(dir, work) });
+}
+
 describe('legacy DIRAC backend when delegation fails', () => {
   it('reschedules the matched job and says why', async () => {
     const local = await startDiracDevServer({
@@ -164,13 +169,7 @@ describe('legacy DIRAC backend when delegation fails', () => {
     try {
       // An owner the CS Registry does not know: no DN to ask ProxyManager for.
       local.state.jobs.get(7)!.owner = 'mallory';
-      const backend = await createDiracBackend({
-        ...options,
-        proxyPath: local.proxyPath,
-        caDir: local.caDir,
-        csUrls: local.csUrls,
-        workDir: join(dir, 'work2'),
-      });
+      const backend = await backendFor(local, 'work2');
       const error = await backend.match(request()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PilotError);
       expect((error as PilotError).message).toMatch(/job 7: owner mallory has no DN in the CS Registry/);
@@ -190,13 +189,7 @@ describe('legacy DIRAC backend and the status columns', () => {
       jobs: [{ jobId: 8, fields: { Executable: '/bin/true', CPUTime: 10 } }],
     });
     try {
-      const backend = await createDiracBackend({
-        ...options,
-        proxyPath: local.proxyPath,
-        caDir: local.caDir,
-        csUrls: local.csUrls,
-        workDir: join(dir, 'work3'),
-      });
+      const backend = await backendFor(local, 'work3');
       const [job] = await backend.match(request());
       expect(job?.jobId).toBe(8);
       const long = `Input Sandbox Refused: ${'x'.repeat(300)}`;
@@ -223,13 +216,7 @@ describe('legacy DIRAC backend: updates held for the next one (DIRAC JobReport s
       ],
     });
     try {
-      const backend = await createDiracBackend({
-        ...options,
-        proxyPath: local.proxyPath,
-        caDir: local.caDir,
-        csUrls: local.csUrls,
-        workDir: join(dir, 'work4'),
-      });
+      const backend = await backendFor(local, 'work4');
       const bulks = (id: number) =>
         local.state.calls
           .filter((c) => c.method === 'setJobStatusBulk' && c.args[0] === id)
