@@ -84,28 +84,16 @@ export class ReplyParser {
     const n = data.length;
     while (at < n) {
       switch (this.state) {
-        case State.Length: {
-          const take = Math.min(this.left, n - at);
-          this.handlers.onBody(at === 0 && take === n ? data : data.subarray(at, at + take));
-          this.received += take;
-          this.left -= take;
-          at += take;
-          if (this.left === 0) this.state = State.Done;
+        case State.Length:
+          at = this.counted(data, at, State.Done);
           break;
-        }
         case State.UntilClose:
           this.handlers.onBody(at === 0 ? data : data.subarray(at));
           this.received += n - at;
           return;
-        case State.ChunkData: {
-          const take = Math.min(this.left, n - at);
-          this.handlers.onBody(data.subarray(at, at + take));
-          this.received += take;
-          this.left -= take;
-          at += take;
-          if (this.left === 0) this.state = State.ChunkEnd;
+        case State.ChunkData:
+          at = this.counted(data, at, State.ChunkEnd);
           break;
-        }
         case State.Head:
           at = this.headBytes(data, at);
           break;
@@ -159,6 +147,20 @@ export class ReplyParser {
     this.pending = [];
     this.pendingBytes = 0;
     return all;
+  }
+
+  /**
+   * Body bytes of a counted stretch (the Content-Length body, or one chunk): hands them on, and
+   * moves to `next` when the count is met; returns where the next part starts. A read that is all
+   * body goes on as it is, without a subarray.
+   */
+  private counted(data: Uint8Array, at: number, next: State): number {
+    const take = Math.min(this.left, data.length - at);
+    this.handlers.onBody(at === 0 && take === data.length ? data : data.subarray(at, at + take));
+    this.received += take;
+    this.left -= take;
+    if (this.left === 0) this.state = next;
+    return at + take;
   }
 
   /** Collects the head up to its blank line, then parses it; returns where the body starts. */
