@@ -3,8 +3,7 @@
  * PanDA pilot3 do: HTCondor job attributes through condor_chirp, the Slurm job's comment.
  * Each target turns the slot's current picture into one command line; nothing here runs it.
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findExecutable } from '../core/find-executable.js';
 
 /** What the batch system is told: who fills the slot, and each job's latest state. */
 export interface SlotPicture {
@@ -28,20 +27,6 @@ export interface BatchTarget {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function onPath(name: string, env: Env, extraDirs: readonly string[]): string | null {
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...extraDirs];
-  for (const dir of dirs) {
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
 /** `123:Running,124:Done`: short enough for one attribute or comment, readable by a site admin. */
 export function jobList(jobs: ReadonlyMap<number, string>, limit = 16): string {
   const entries = [...jobs].slice(-limit).map(([id, status]) => `${id}:${status}`);
@@ -60,7 +45,7 @@ export function classadString(value: string): string {
  */
 export function htcondorChirp(env: Env): BatchTarget | null {
   if (!env._CONDOR_CHIRP_CONFIG) return null;
-  const chirp = onPath('condor_chirp', env, ['/usr/libexec/condor']);
+  const chirp = findExecutable('condor_chirp', env, ['/usr/libexec/condor']);
   if (!chirp) return null;
   return {
     name: 'htcondor-chirp',
@@ -81,7 +66,7 @@ export function htcondorChirp(env: Env): BatchTarget | null {
 export function slurmComment(env: Env): BatchTarget | null {
   const jobId = env.SLURM_JOB_ID ?? env.SLURM_JOBID;
   if (!jobId || !/^\d+(_\d+)?$/.test(jobId)) return null;
-  const scontrol = onPath('scontrol', env, []);
+  const scontrol = findExecutable('scontrol', env, []);
   if (!scontrol) return null;
   return {
     name: 'slurm-comment',
