@@ -129,7 +129,7 @@ async function measuredPower(options: MeasureOptions, skipped: string[]): Promis
           python: found.python,
           ...(options.python.shape ? { shape: options.python.shape } : {}),
         });
-        return resultOf(measurement, `DB12 under CPython ${found.python.version} (${found.python.path})`);
+        return resultOf(measurement);
       } catch (error) {
         // Stopping is not a reason to measure another way.
         if (options.signal?.aborted) throw error;
@@ -146,12 +146,15 @@ async function measuredPower(options: MeasureOptions, skipped: string[]): Promis
       skipped.push(`db12-python: ${found.refused}`);
     }
   }
-  const measurement = await measureCpuPower(options);
-  return resultOf(measurement, `DB12 (JavaScript, calibration ${measurement.calibration.id})`);
+  return resultOf(await measureCpuPower(options));
 }
 
-function resultOf(measurement: CpuPowerMeasurement, engine: string): CpuPowerResult {
+function resultOf(measurement: CpuPowerMeasurement): CpuPowerResult {
   const { low, high, standardError } = measurement.spread;
+  const engine =
+    measurement.engine === 'cpython' && measurement.interpreter
+      ? `DB12 under CPython ${measurement.interpreter.version} (${measurement.interpreter.path})`
+      : `DB12 (JavaScript, calibration ${measurement.calibration.id})`;
   return {
     power: measurement.power,
     source: 'db12',
