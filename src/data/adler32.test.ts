@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Adler32, adler32, adler32Hex, diracAdlerHex, fileAdler32, parseAdler32, sameAdler32 } from './adler32.js';
+import { Adler32, adler32, adler32Hex, combineAdler32, diracAdlerHex, fileAdler32, parseAdler32, sameAdler32 } from './adler32.js';
 import { simdAdler } from './adler32-simd.js';
 
 /** Recorded from DIRAC's own Adler.py (tests/fixtures/dirac-data-vectors/gen_adler.py). */
@@ -108,5 +108,31 @@ describe('Adler-32 four bytes at a time', () => {
       b = (b + a) % 65521;
     }
     expect(new Adler32({ simd }).update(ones.subarray(1)).value()).toBe(((b << 16) | a) >>> 0);
+  });
+});
+
+describe('Adler-32 of two parts combined', () => {
+  // A deterministic byte pattern, so a failure names a reproducible split.
+  const data = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 2_654_435_761) >>> 24);
+  const ones = new Uint8Array(200_000).fill(0xff);
+
+  it.each([
+    ['empty first part', data, 0],
+    ['empty second part', data, data.length],
+    ['one byte first', data, 1],
+    ['second part longer than the modulus', data, 70_000],
+    ['halves', data, 150_000],
+    ['bytes of 0xff (sums wrap the most)', ones, 66_000],
+  ])('%s equals the sum of the whole', (_name, bytes, at) => {
+    const first = adler32(bytes.subarray(0, at));
+    const second = adler32(bytes.subarray(at));
+    expect(adler32Hex(combineAdler32(first, second, bytes.length - at))).toBe(adler32Hex(adler32(bytes)));
+  });
+
+  it('folds over several parts', () => {
+    const cuts = [0, 1000, 65_521, 131_042, 250_000, data.length];
+    let sum = adler32(new Uint8Array(0));
+    for (let i = 1; i < cuts.length; i++) sum = combineAdler32(sum, adler32(data.subarray(cuts[i - 1], cuts[i])), cuts[i]! - cuts[i - 1]!);
+    expect(sum).toBe(adler32(data));
   });
 });

@@ -122,6 +122,24 @@ export function adler32(data: Uint8Array): number {
   return new Adler32().update(data).value();
 }
 
+/**
+ * The Adler-32 of two pieces of data one after the other, from the sums of each and the second's
+ * length (what zlib's adler32_combine gives): the parts of a download fetched side by side are
+ * summed separately. Each piece's `a` starts at 1, so the pair's `a` is a1 + a2 − 1; each byte of
+ * the second piece adds a1 − 1 more to `b` than it did alone.
+ */
+export function combineAdler32(first: number, second: number, secondLength: number): number {
+  const a1 = first & 0xffff;
+  const b1 = first >>> 16;
+  const a2 = second & 0xffff;
+  const b2 = second >>> 16;
+  // Both factors are below MOD, so the product stays below 2^32, exact as a double.
+  const shift = ((secondLength % MOD) * ((a1 + MOD - 1) % MOD)) % MOD;
+  const a = (a1 + a2 + MOD - 1) % MOD;
+  const b = (b1 + b2 + shift) % MOD;
+  return ((b << 16) | a) >>> 0;
+}
+
 /** Zero-padded to eight lower-case hex digits. */
 export function adler32Hex(value: number): string {
   return (value >>> 0).toString(16).padStart(8, '0');

@@ -179,6 +179,7 @@ async function download(
           credentials,
           timeoutMs: ctx.transferTimeoutMs,
           ...(expected ? { expectedAdler32: expected } : {}),
+          expectedSize: entry.size,
         });
         if (got.size !== entry.size) throw new DataError('corrupt', `${url}: ${got.size} bytes, the catalog says ${entry.size}`);
         if (expected && got.adler32 !== null && !sameAdler32(got.adler32, expected)) {

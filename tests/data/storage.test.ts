@@ -24,6 +24,8 @@ let pki: TestPki;
 const content = randomBytes(3 * 1024 * 1024 + 123);
 const sum = adler32Hex(adler32(content));
 const storage = createStorage();
+/** Splits anything from 1 MiB up, so the 3 MiB file goes in two ranges. */
+const ranged = createStorage({ https: { parts: 2, minBytes: 1024 * 1024 } });
 
 const options = (extra: Partial<TransferOptions> = {}): TransferOptions => ({
   signal: new AbortController().signal,
@@ -216,6 +218,32 @@ describe.skipIf(missing !== null)('XRootD storage element (root:// and https://)
     await expect(readFile(join(work, 'short-root'))).rejects.toThrow(/ENOENT/);
     // https reports the size it received (the job path compares it with the catalog's).
     expect((await storage.download(se.httpsUrl(short), join(work, 'short-https'), options())).size).toBe(content.length - 1000);
+  });
+
+  it('https:// downloads of a known size come in two ranges side by side, summed as one file', async () => {
+    const dest = join(work, 'ranged-dl.bin');
+    expect(await ranged.download(se.httpsUrl(path), dest, options({ expectedSize: content.length }))).toEqual({
+      size: content.length,
+      adler32: sum,
+    });
+    expect((await readFile(dest)).equals(content)).toBe(true);
+    // One changed byte in either half changes the combined sum.
+    for (const at of [1000, content.length - 1000]) {
+      const bad = `/gridpp/data/run1/ranged-corrupt-${at}.bin`;
+      await se.put(bad, content);
+      await se.corrupt(bad, at);
+      const got = await ranged.download(se.httpsUrl(bad), join(work, `ranged-corrupt-${at}`), options({ expectedSize: content.length }));
+      expect(got.size).toBe(content.length);
+      expect(got.adler32).toBe(adler32Hex(adler32(await se.read(bad))));
+      expect(got.adler32).not.toBe(sum);
+    }
+    // A replica of another size is named before any body moves, and leaves no file.
+    const short = '/gridpp/data/run1/ranged-short.bin';
+    await se.put(short, content.subarray(0, content.length - 1000));
+    const error = await failure(ranged.download(se.httpsUrl(short), join(work, 'ranged-short'), options({ expectedSize: content.length })));
+    expect(error.kind).toBe('corrupt');
+    expect(error.message).toMatch(new RegExp(`the server holds ${content.length - 1000} bytes, ${content.length} were expected`));
+    await expect(readFile(join(work, 'ranged-short'))).rejects.toThrow(/ENOENT/);
   });
 
   it('a frozen server times out instead of hanging the job', async () => {

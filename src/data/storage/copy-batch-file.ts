@@ -1,11 +1,11 @@
 /**
- * A new file fed by copying: each piece a socket read is copied at once into one of two 1 MiB
+ * A file (or a part of one) fed by copying: each piece a socket read is copied at once into one of two 1 MiB
  * batches (the reader's buffer is reused after its callback, see https-exchange.ts), a full batch
  * is summed (Adler-32) and written (one `write` on the thread pool) while the other collects.
  * Memory stays bounded: two batches, plus the copies of what arrives while both are busy (the
  * caller holds its source then: `push` returns false until `drained`).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Adler32 } from '../adler32.js';
 
 const BATCH_BYTES = 1024 * 1024;
@@ -14,7 +14,6 @@ export class CopyBatchFile {
   private readonly batches = [Buffer.allocUnsafe(BATCH_BYTES), Buffer.allocUnsafe(BATCH_BYTES)];
   private current = 0;
   private filled = 0;
-  private position = 0;
   private writing: Promise<void> | null = null;
   /** Copies of pieces that came while both batches were busy, in order. */
   private waiting: Uint8Array[] = [];
@@ -24,12 +23,15 @@ export class CopyBatchFile {
   /** Bytes taken so far (summed and written once `finish` resolves). */
   size = 0;
 
-  private constructor(private readonly handle: FileHandle) {}
-
-  /** A new file at `dest` (created, never replaced, never through a symlink: `wx`). */
-  static async create(dest: string): Promise<CopyBatchFile> {
-    return new CopyBatchFile(await open(dest, 'wx', 0o644));
-  }
+  /**
+   * Writes into `handle` (the caller's to open and close) from `position` on, with positional
+   * writes: the parts of a file fetched side by side fill it through one handle, each with its
+   * own `sum`.
+   */
+  constructor(
+    private readonly handle: FileHandle,
+    private position = 0,
+  ) {}
 
   /** Copies `piece` in; false: both batches are busy, hold the source until `drained()`. Throws the first write error. */
   push(piece: Uint8Array): boolean {
@@ -66,10 +68,9 @@ export class CopyBatchFile {
     }
   }
 
-  /** Waits for a write in flight, then closes (errors were reported through push/finish). */
-  async close(): Promise<void> {
+  /** Resolves once no write is in flight (errors were reported through push/finish): the handle may then be closed. */
+  async settled(): Promise<void> {
     if (this.writing) await this.writing;
-    await this.handle.close();
   }
 
   /** Copies what fits into the free batches, starting writes of full ones; returns what did not fit. */

@@ -44,6 +44,16 @@ export function where(method: string, url: URL): string {
   return `${method} ${url.origin}${url.pathname}`;
 }
 
+/** A reply status that ends a transfer, as one DataError of the kind the job path acts on. */
+export function statusError(method: string, url: string, status: number): DataError {
+  const where = `${method} ${url.replace(/\?.*$/, '')}: HTTP ${status}`;
+  if (status === 404) return new DataError('not-found', where);
+  if (status === 401 || status === 403) return new DataError('denied', where);
+  if (status === 507) return new DataError('no-space', where);
+  if (status === 503 || status === 502 || status === 504) return new DataError('unreachable', where);
+  return new DataError('other', where);
+}
+
 /** An error as one DataError line naming the exchange; AbortErrors stay AbortErrors. */
 function named(error: unknown, method: string, url: URL): unknown {
   const e = error as NodeJS.ErrnoException;

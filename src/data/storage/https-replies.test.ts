@@ -8,84 +8,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTestPki, type TestPki } from '../../devserver-dirac/pki.js';
 import { adler32, adler32Hex } from '../adler32.js';
 import { DataError } from '../errors.js';
 import { httpsProtocol } from './https.js';
+import { head, replyServer, type Reply, type Request, type Seen } from './test-fixtures.js';
 import type { TransferOptions } from './transfer.js';
 
 const body = randomBytes(5 * 1024 * 1024 + 4321);
 const bodySum = adler32Hex(adler32(body));
-
-interface Seen {
-  path: string;
-  authorization: string | undefined;
-  clientCertificate: boolean;
-}
-
-interface Request {
-  method: string;
-  /** Request header lines, lower-cased names. */
-  headers: Record<string, string>;
-  /** What came after the head in the same read: the body's start. */
-  rest: Buffer;
-}
-
-type Reply = (tls: TLSSocket, raw: Socket, origin: string, request: Request) => void;
-
-/** A TLS server on loopback: reads one request head, then answers with `replies[path]`. */
-async function replyServer(
-  pki: TestPki,
-  replies: Record<string, Reply>,
-  seen: Seen[],
-): Promise<{ origin: string; server: Server; sockets: Set<Socket> }> {
-  const sockets = new Set<Socket>();
-  let origin = '';
-  const server = createServer((raw) => {
-    sockets.add(raw);
-    raw.on('close', () => sockets.delete(raw));
-    raw.on('error', () => undefined);
-    const tls = new TLSSocket(raw, {
-      isServer: true,
-      key: pki.host.keyPem,
-      cert: pki.host.certPem,
-      requestCert: true,
-      rejectUnauthorized: false,
-    });
-    tls.on('error', () => undefined);
-    let received = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      received = Buffer.concat([received, chunk]);
-      const head = received.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      tls.off('data', onData);
-      const [requestLine, ...lines] = head.slice(0, end).split('\r\n');
-      const [method, path] = requestLine!.split(' ') as [string, string];
-      const request: Request = {
-        method,
-        headers: Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()])),
-        rest: received.subarray(end + 4),
-      };
-      const auth = lines.find((l) => /^authorization:/i.test(l));
-      seen.push({ path, authorization: auth?.replace(/^[^:]*:\s*/, ''), clientCertificate: !!tls.getPeerCertificate()?.subject });
-      const reply = replies[path.replace(/\?.*$/, '')];
-      if (reply) reply(tls, raw, origin, request);
-      else tls.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-    };
-    tls.on('data', onData);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `https://localhost:${(server.address() as { port: number }).port}`;
-  return { origin, server, sockets };
-}
-
-const head = (lines: string[]): string => `${lines.join('\r\n')}\r\n\r\n`;
 
 /** A chunked encoding of `data` in pieces of varying size, with an extension and a trailer. */
 function chunked(data: Buffer): Buffer {

@@ -4,20 +4,22 @@
  * summer, so memory stays flat whatever the file size; the pilot's shutdown signal ends a
  * transfer, even one still connecting. Downloads and the checks after an upload go through the
  * pilot's own HTTP/1.1 exchange (https-exchange.ts: half undici's CPU per byte), following
- * redirects (dCache doors send GETs on to a pool). Each upload is checked afterwards: the size the
+ * redirects (dCache doors send GETs on to a pool); a large file of known size comes as two byte
+ * ranges side by side (https-ranges.ts). Each upload is checked afterwards: the size the
  * server holds, and its own Adler-32 where it gives one (RFC 3230 Want-Digest).
  *
  * Uploads go through node:https: it keeps `Content-Length` as written, and XrdHttp 5.5 (Debian
  * 12) reads only that spelling (undici's lower-case one got an empty file stored and a 200).
  */
 import { request as httpsRequest } from 'node:https';
-import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Adler32, sameAdler32 } from '../adler32.js';
 import { DataError, asDataError } from '../errors.js';
 import type { TransferCredentials } from '../types.js';
 import { CopyBatchFile } from './copy-batch-file.js';
-import { exchange, where, type BodySink, type TlsOptions } from './https-exchange.js';
+import { exchange, statusError, where, type BodySink, type TlsOptions } from './https-exchange.js';
+import { DEFAULT_RANGES, rangedDownload, type RangeGet, type RangeOptions } from './https-ranges.js';
 import type { ReplyHead } from './http-reply.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
 import { httpUrl } from './url.js';
@@ -50,15 +52,6 @@ async function tlsOptions(credentials: TransferCredentials): Promise<TlsOptions>
 
 function headers(credentials: TransferCredentials, extra: Record<string, string> = {}): Record<string, string> {
   return credentials.bearerToken ? { ...extra, authorization: `Bearer ${credentials.bearerToken}` } : extra;
-}
-
-function statusError(method: string, url: string, status: number): DataError {
-  const where = `${method} ${url.replace(/\?.*$/, '')}: HTTP ${status}`;
-  if (status === 404) return new DataError('not-found', where);
-  if (status === 401 || status === 403) return new DataError('denied', where);
-  if (status === 507) return new DataError('no-space', where);
-  if (status === 503 || status === 502 || status === 504) return new DataError('unreachable', where);
-  return new DataError('other', where);
 }
 
 /**
@@ -187,27 +180,49 @@ async function put(
   }
 }
 
-export function httpsProtocol(): StorageProtocol {
+/** Into `handle` (new, empty): in parts where the size is known and large, else with one GET. */
+async function getInto(target: string, handle: FileHandle, options: TransferOptions, ranges: RangeOptions): Promise<TransferResult> {
+  const size = options.expectedSize;
+  if (size !== undefined && ranges.parts > 1 && size >= ranges.minBytes) {
+    const get: RangeGet = (extra, signal, onHead) => follow('GET', target, { ...options, signal }, extra, onHead);
+    const whole = await rangedDownload(target, get, handle, size, ranges, options.signal);
+    if (whole) return whole;
+    await handle.truncate(0);
+  }
+  const file = new CopyBatchFile(handle);
+  try {
+    const head = await follow('GET', target, options, {}, (h) => (h.status === 200 ? file : null));
+    if (head.status !== 200) throw statusError('GET', target, head.status);
+    await file.finish();
+  } finally {
+    // The handle is closed next: no write may still be on its way.
+    await file.settled();
+  }
+  return { size: file.size, adler32: file.sum.hex() };
+}
+
+export function httpsProtocol(ranges: RangeOptions = DEFAULT_RANGES): StorageProtocol {
   return {
     async download(url, dest, options): Promise<TransferResult> {
       const target = httpUrl(url);
-      let file: CopyBatchFile | null = null;
+      let handle: FileHandle;
       try {
-        file = await CopyBatchFile.create(dest);
-        const into = file;
-        const head = await follow('GET', target, options, {}, (h) => (h.status === 200 ? into : null));
-        if (head.status !== 200) throw statusError('GET', target, head.status);
-        await file.finish();
-        return { size: file.size, adler32: file.sum.hex() };
+        // Created, never replaced, never through a symlink.
+        handle = await open(dest, 'wx', 0o644);
       } catch (error) {
-        await file?.close().catch(() => undefined);
-        file = null;
-        // Only a file this call created is removed (wx above refuses to touch an existing one).
-        if (!(error as NodeJS.ErrnoException)?.code?.startsWith('EEXIST')) await rm(dest, { force: true });
+        // Nothing of ours to remove: an existing file stays as it is.
         throw asDataError(error);
-      } finally {
-        await file?.close();
       }
+      let result: TransferResult;
+      try {
+        result = await getInto(target, handle, options, ranges);
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        await rm(dest, { force: true });
+        throw asDataError(error);
+      }
+      await handle.close();
+      return result;
     },
 
     async upload(source, url, options): Promise<TransferResult> {

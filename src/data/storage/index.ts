@@ -2,6 +2,7 @@
 import { DataError } from '../errors.js';
 import { fileProtocol } from './file.js';
 import { httpsProtocol } from './https.js';
+import type { RangeOptions } from './https-ranges.js';
 import type { StorageProtocol, TransferOptions, TransferResult } from './transfer.js';
 import { xrdcpProtocol, type XrdcpOptions } from './xrdcp.js';
 
@@ -13,8 +14,9 @@ export interface Storage {
   upload(source: string, url: string, options: TransferOptions): Promise<TransferResult>;
 }
 
-export function createStorage(options: { xrdcp?: XrdcpOptions } = {}): Storage {
-  const https = httpsProtocol();
+/** `https` changes how large https downloads are split (tests make small files count as large). */
+export function createStorage(options: { xrdcp?: XrdcpOptions; https?: RangeOptions } = {}): Storage {
+  const https = httpsProtocol(options.https);
   const byScheme: Record<string, StorageProtocol> = {
     'file:': fileProtocol,
     'root:': xrdcpProtocol(options.xrdcp),

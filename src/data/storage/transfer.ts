@@ -11,6 +11,8 @@ export interface TransferOptions {
    * (xrdcp --cksum) do; the caller checks what they report in any case.
    */
   expectedAdler32?: string;
+  /** The catalog's size of the file, when known: an https download of a large file fetches parts of it side by side. */
+  expectedSize?: number;
 }
 
 export interface TransferResult {
