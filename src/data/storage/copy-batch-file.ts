@@ -7,6 +7,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Adler32 } from '../adler32.js';
+import { DataError } from '../errors.js';
 
 const BATCH_BYTES = 1024 * 1024;
 
@@ -26,16 +27,20 @@ export class CopyBatchFile {
   /**
    * Writes into `handle` (the caller's to open and close) from `position` on, with positional
    * writes: the parts of a file fetched side by side fill it through one handle, each with its
-   * own `sum`.
+   * own `sum`. More than `limit` bytes is refused before any of them is written: a server that
+   * sends more than the catalog's size (or a range's length) neither fills the disk nor writes
+   * over the next part.
    */
   constructor(
     private readonly handle: FileHandle,
     private position = 0,
+    private readonly limit = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** Copies `piece` in; false: both batches are busy, hold the source until `drained()`. Throws the first write error. */
+  /** Copies `piece` in; false: both batches are busy, hold the source until `drained()`. Throws the first write error, or past the limit. */
   push(piece: Uint8Array): boolean {
     if (this.failure) throw this.failure;
+    if (this.size + piece.length > this.limit) throw new DataError('corrupt', `more than the ${this.limit} bytes expected`);
     this.size += piece.length;
     if (this.waiting.length > 0) {
       this.waiting.push(Uint8Array.prototype.slice.call(piece));

@@ -109,6 +109,19 @@ describe('https downloads in byte ranges side by side', () => {
       if (range[0] === 0) return serve(tls, request, body);
       setTimeout(() => serve(tls, { ...request, headers: {} }, body), 300);
     }),
+    // Each part as asked, but chunked (no Content-Length) and 1000 bytes longer than its range.
+    '/overlong': track((tls, _raw, _origin, request) => {
+      const range = asked(request);
+      if (!range) return serve(tls, request, body);
+      const [start, end] = range;
+      const data = body.subarray(start, Math.min(body.length, end + 1001));
+      const extra = end + 1 - start + 1000 - data.length;
+      const piece = Buffer.concat([data, Buffer.alloc(Math.max(0, extra))]);
+      tls.write(
+        head(['HTTP/1.1 206 Partial Content', `Content-Range: bytes ${start}-${end}/${body.length}`, 'Transfer-Encoding: chunked']),
+      );
+      tls.end(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n0\r\n\r\n')]));
+    }),
     // The first part arrives; the second stops after its head and a few bytes.
     '/stall': track((tls, _raw, _origin, request) => {
       const range = asked(request);
@@ -196,9 +209,10 @@ describe('https downloads in byte ranges side by side', () => {
     const to = dest();
     expect(await https.download(`${main.origin}${path}`, to, options())).toEqual({ size: body.length, adler32: bodySum });
     expect((await readFile(to)).equals(body)).toBe(true);
-    // The two range requests, then the plain GET.
+    // Range requests (the second may be stopped before the server reads it), then one plain GET.
     expect(ranges.slice(-1)).toEqual([null]);
-    expect(ranges.filter((r) => r !== null)).toHaveLength(2);
+    expect(ranges.filter((r) => r === null)).toHaveLength(1);
+    expect(ranges.filter((r) => r !== null).length).toBeGreaterThanOrEqual(1);
   });
 
   it('a refusal is its kind, with no plain GET after it', async () => {
@@ -210,12 +224,10 @@ describe('https downloads in byte ranges side by side', () => {
   });
 
   it('a part reset half-way fails the download in one line, its own, and stops the other part at once', async () => {
-    const started = Date.now();
-    const error = await failure('/reset', { timeoutMs: 10_000 });
+    // The stalled part's no-progress timeout is past the test's own: only the stop ends it in time.
+    const error = await failure('/reset', { timeoutMs: 120_000 });
     expect(error.message).toMatch(/ECONNRESET/);
     expect(error.message.startsWith(`GET ${main.origin}/reset: `)).toBe(true);
-    // Not the other part's no-progress timeout.
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('what parts wrote before the fallback is gone: the file is what the plain GET brought', async () => {
@@ -232,6 +244,19 @@ describe('https downloads in byte ranges side by side', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     expect((await failure('/stall', { signal: controller.signal, timeoutMs: 60_000 })).kind).toBe('aborted');
+  });
+
+  it('a part longer than its range, or a whole file longer than its known size, fails before the excess is written', async () => {
+    const error = await failure('/overlong');
+    expect(error.kind).toBe('corrupt');
+    expect(error.message).toMatch(/more than the \d+ bytes expected/);
+    // One GET (below the threshold) of a file the catalog says is 10 bytes shorter.
+    const single = httpsProtocol({ parts: 2, minBytes: 64 * MiB });
+    const to = dest();
+    const longer = await single.download(`${main.origin}/ranged`, to, options({ expectedSize: body.length - 10 })).catch((e: unknown) => e);
+    expect((longer as DataError).kind).toBe('corrupt');
+    expect((longer as DataError).message).toBe(`GET ${main.origin}/ranged: more than the ${body.length - 10} bytes expected`);
+    await expect(access(to)).rejects.toThrow(/ENOENT/);
   });
 
   it('a file below the threshold, or of unknown size, takes one GET', async () => {

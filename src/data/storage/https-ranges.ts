@@ -83,7 +83,7 @@ export async function rangedDownload(
   signal: AbortSignal,
 ): Promise<TransferResult | null> {
   const parts = planParts(size, options.parts);
-  const files = parts.map((part) => new CopyBatchFile(handle, part.start));
+  const files = parts.map((part) => new CopyBatchFile(handle, part.start, part.end - part.start + 1));
   // One part's failure (or refusal) stops the others at once; the pilot's own stop reaches all of them.
   const stop = new AbortController();
   const onStop = (): void => stop.abort(signal.reason);

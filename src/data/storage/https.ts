@@ -180,16 +180,16 @@ async function put(
   }
 }
 
-/** Into `handle` (new, empty): in parts where the size is known and large, else with one GET. */
+/** Into `handle` (new, empty): in parts where the size is known and large, else with one GET; never more than a known size. */
 async function getInto(target: string, handle: FileHandle, options: TransferOptions, ranges: RangeOptions): Promise<TransferResult> {
   const size = options.expectedSize;
-  if (size !== undefined && ranges.parts > 1 && size >= ranges.minBytes) {
+  if (size !== undefined && ranges.parts > 1 && size >= Math.max(ranges.minBytes, ranges.parts)) {
     const get: RangeGet = (extra, signal, onHead) => follow('GET', target, { ...options, signal }, extra, onHead);
     const whole = await rangedDownload(target, get, handle, size, ranges, options.signal);
     if (whole) return whole;
     await handle.truncate(0);
   }
-  const file = new CopyBatchFile(handle);
+  const file = new CopyBatchFile(handle, 0, size);
   try {
     const head = await follow('GET', target, options, {}, (h) => (h.status === 200 ? file : null));
     if (head.status !== 200) throw statusError('GET', target, head.status);
