@@ -37,7 +37,7 @@ export class CopyBatchFile {
     private readonly limit = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** Copies `piece` in; false: both batches are busy, hold the source until `drained()`. Throws the first write error, or past the limit. */
+  /** Copies `piece` in; false: both batches are busy, hold the source until `drained()`. Throws a write error, or past the limit. */
   push(piece: Uint8Array): boolean {
     if (this.failure) throw this.failure;
     if (this.size + piece.length > this.limit) throw new DataError('corrupt', `more than the ${this.limit} bytes expected`);
