@@ -5,7 +5,6 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { TestPki } from '../../devserver-dirac/pki.js';
 
 export interface Seen {
   path: string;
@@ -25,7 +24,8 @@ export type Reply = (tls: TLSSocket, raw: Socket, origin: string, request: Reque
 
 /** A TLS server on loopback: reads one request head, then answers with `replies[path]`. */
 export async function replyServer(
-  pki: TestPki,
+  // The server's key and certificate (a TestPki's host): only its shape, so data needs nothing of the dev servers.
+  pki: { host: { keyPem: string; certPem: string } },
   replies: Record<string, Reply>,
   seen: Seen[],
 ): Promise<{ origin: string; server: Server; sockets: Set<Socket> }> {
