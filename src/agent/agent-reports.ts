@@ -1,6 +1,7 @@
 import type { Backend } from '../backend/types.js';
 import type { Logger } from '../core/logger.js';
 import { pythonFloatRepr } from '../core/python-float.js';
+import { jobAgentSource } from '../backend/report-source.js';
 
 /**
  * The reports DIRAC's JobAgent makes for a job it matched, before its JobWrapper makes its own
@@ -12,8 +13,10 @@ import { pythonFloatRepr } from '../core/python-float.js';
  * job's updates in the order they were made with increasing timestamps, and a refused or lost
  * one is a warning. A refusal of the pilot's credentials reaches the wrapper's first report,
  * which is awaited and decides.
+ *
+ * Their Source is DIRAC v9's `JobAgent@<site>` (src/backend/report-source.ts), the site passed down
+ * by the caller: what the pilot runs as.
  */
-export const AGENT_SOURCE = 'JobAgent';
 
 /** DIRAC's JobMinorStatus strings for the JobAgent's steps. */
 export const AGENT_MINOR = {
@@ -28,7 +31,8 @@ export const AGENT_MINOR = {
  * every job, a software module to install or not; this pilot installs none (no
  * SoftwareDistModule), and reports the step so the history a site sees is DIRAC's.
  */
-export function reportJobReceived(backend: Backend, jobId: number, matchSeconds: number | null, log: Logger, source = AGENT_SOURCE): void {
+export function reportJobReceived(backend: Backend, jobId: number, matchSeconds: number | null, site: string, log: Logger): void {
+  const source = jobAgentSource(site);
   if (matchSeconds !== null && Number.isFinite(matchSeconds)) {
     const values = { MatcherServiceTime: matcherServiceTime(matchSeconds) };
     bestEffort(() => backend.setJobMetadata(jobId, values)).catch((error: unknown) =>
@@ -41,8 +45,8 @@ export function reportJobReceived(backend: Backend, jobId: number, matchSeconds:
 }
 
 /** The job is about to be handed to the runner (DIRAC: to the inner CE; the edge pilot: to the batch system). */
-export function reportSubmitting(backend: Backend, jobId: number, log: Logger, source = AGENT_SOURCE): void {
-  minorOnly(backend, jobId, AGENT_MINOR.submitting, log, source);
+export function reportSubmitting(backend: Backend, jobId: number, site: string, log: Logger): void {
+  minorOnly(backend, jobId, AGENT_MINOR.submitting, log, jobAgentSource(site));
 }
 
 /** Seconds as DIRAC's JobAgent writes them: `str(time.time() - start)`, never below zero. */

@@ -191,20 +191,20 @@ const historyOf = (statuses: [number, StatusUpdate][], jobId: number) =>
   statuses.filter(([id]) => id === jobId).map(([, u]) => [u.status ?? '', u.minorStatus ?? '', u.source]);
 
 describe("DIRAC JobAgent's own reports for a matched job", () => {
-  it('minor statuses only, from JobAgent, before the wrapper’s first report; MatcherServiceTime as str(float)', async () => {
+  it('minor statuses only, from JobAgent@<site>, before the wrapper’s first report; MatcherServiceTime as str(float)', async () => {
     const fake = fakeBackend([ok]);
     await agent(fake.backend, rules());
     expect(historyOf(fake.statuses, 1)).toEqual([
-      ['', 'Job Received by Agent', 'JobAgent'],
-      ['', 'Installing Software', 'JobAgent'],
-      ['', 'Submitting To CE', 'JobAgent'],
+      ['', 'Job Received by Agent', 'JobAgent@S'],
+      ['', 'Installing Software', 'JobAgent@S'],
+      ['', 'Submitting To CE', 'JobAgent@S'],
       ['Running', 'Job Initialization', 'JobWrapper'],
       ['', 'Application', 'JobWrapper'],
       ['Completing', 'Application Finished Successfully', 'JobWrapper'],
       ['Done', 'Execution Complete', 'JobWrapper'],
     ]);
     // DIRAC's JobAgent queues the first two (sendFlag=False) and sends them with Submitting To CE.
-    expect(fake.statuses.filter(([, u]) => u.source === 'JobAgent').map(([, u]) => u.sendWithNext ?? false)).toEqual([true, true, false]);
+    expect(fake.statuses.filter(([, u]) => u.source === 'JobAgent@S').map(([, u]) => u.sendWithNext ?? false)).toEqual([true, true, false]);
     const matcherTime = fake.metadata.find(([id, values]) => id === 1 && 'MatcherServiceTime' in values)?.[1].MatcherServiceTime;
     expect(typeof matcherTime).toBe('string');
     // Python's str() of a float: always a '.' or an exponent, never a bare integer.
@@ -213,7 +213,7 @@ describe("DIRAC JobAgent's own reports for a matched job", () => {
   });
 
   it('a server that refuses every minor-only update holds nothing up: the job still runs to Done', async () => {
-    const fake = fakeBackend([ok, ok], (u) => u.status === undefined && u.source === 'JobAgent');
+    const fake = fakeBackend([ok, ok], (u) => u.status === undefined && u.source === 'JobAgent@S');
     const report = await agent(fake.backend, rules(), { processors: 1 });
     expect(report.counts).toEqual({ Done: 2 });
     expect(historyOf(fake.statuses, 1).map(([status, minor]) => `${status}/${minor}`)).toEqual([
@@ -227,7 +227,7 @@ describe("DIRAC JobAgent's own reports for a matched job", () => {
   it('none on a compute node running staged jobs (agentReports false): the edge pilot made them', async () => {
     const fake = fakeBackend([ok]);
     await agent(fake.backend, rules(), { agentReports: false });
-    expect(fake.statuses.filter(([, u]) => u.source === 'JobAgent')).toEqual([]);
+    expect(fake.statuses.filter(([, u]) => u.source === 'JobAgent@S')).toEqual([]);
     expect(fake.metadata.filter(([, values]) => 'MatcherServiceTime' in values)).toEqual([]);
   });
 });
@@ -296,6 +296,8 @@ describe('a match reply is checked before anything starts (issue 15)', () => {
     ]);
     expect(fake.rescheduled.sort()).toEqual([2, 3]);
     expect(report.counts).toEqual({ Done: 1, Rescheduled: 2 });
+    // Given back by the job agent, so from JobAgent@<site> (the test's site is 'S').
+    expect(historyOf(fake.statuses, 2)).toEqual([['Running', expect.stringMatching(/^Pilot cannot run it: /), 'JobAgent@S']]);
   });
 
   it('a job id that is not a positive integer is never run', async () => {

@@ -18,6 +18,7 @@ import type { DiracPayloadConfig } from '../payload/dirac-payload.js';
 import { firstStopRule, type Stop, type StopFacts, type StopReason } from './stop-rules.js';
 import { giveBackOrFail } from '../payload/give-back.js';
 import { reportJobReceived, reportSubmitting } from './agent-reports.js';
+import { JOB_WRAPPER_SOURCE, jobAgentSource } from '../backend/report-source.js';
 
 /** DIRAC's JobAgent rules (dirac-pilot.md §2), with the Pool CE defaults applied by the caller. */
 export interface JobAgentRules {
@@ -62,6 +63,7 @@ export interface JobAgentOptions {
   /** Everything runJob needs besides the job and its slot. */
   job: {
     workDir: string;
+    /** The site the pilot runs as (-n, pilot.json, /LocalSite/Site): also in the JobAgent's Source, `JobAgent@<site>`. */
     site: string;
     runner: RunnerChoice;
     inputStaged?: boolean;
@@ -213,7 +215,7 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
     logger.error({ job: refusal.job.jobId, reason: refusal.reason }, `match reply refused: ${refusal.detail}`);
     matchRefusals.push({ jobId: refusal.job.jobId, reason: refusal.reason });
     if (refusal.reason === 'more-than-asked' && !running.has(refusal.job.jobId))
-      trackReport(refusal.job, giveBack(backend, refusal.job, refusal.detail, logger));
+      trackReport(refusal.job, giveBack(backend, refusal.job, refusal.detail, options.job.site, logger));
   };
 
   const agentReports = options.agentReports !== false;
@@ -229,18 +231,18 @@ export async function runJobAgent(options: JobAgentOptions): Promise<JobAgentRep
       return;
     }
     // As DIRAC's JobAgent once the job's parameters are accepted; never awaited (agent-reports.ts).
-    if (agentReports) reportJobReceived(backend, job.jobId, matchSeconds, log);
+    if (agentReports) reportJobReceived(backend, job.jobId, matchSeconds, options.job.site, log);
     const slot = pool.acquire(description);
     if (!isSlot(slot)) {
       // The server matched it against our free resources, so this is a mismatch between its view
       // and ours: give the job back rather than run it short of what it asked for.
       log.warn({ reason: slot.reason }, 'matched job does not fit the free slot; rescheduling it');
-      trackReport(job, giveBack(backend, job, slot.reason, log));
+      trackReport(job, giveBack(backend, job, slot.reason, options.job.site, log));
       return;
     }
     const entry: { promise: Promise<JobOutcome>; handle?: PayloadHandle } = { promise: Promise.resolve(null as never) };
     // Queued before the wrapper's first report, so it reaches the server before Running.
-    if (agentReports) reportSubmitting(backend, job.jobId, log);
+    if (agentReports) reportSubmitting(backend, job.jobId, options.job.site, log);
     entry.promise = runJob({
       job,
       description,
@@ -470,8 +472,8 @@ async function waitForRunning(
 }
 
 async function reportUnrunnable(backend: Backend, job: MatchedJob, minor: string): Promise<JobOutcome> {
-  await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: 'Job Initialization', source: 'JobWrapper' });
-  await backend.setJobStatus(job.jobId, { status: 'Failed', minorStatus: minor, source: 'JobWrapper' });
+  await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: 'Job Initialization', source: JOB_WRAPPER_SOURCE });
+  await backend.setJobStatus(job.jobId, { status: 'Failed', minorStatus: minor, source: JOB_WRAPPER_SOURCE });
   return {
     jobId: job.jobId,
     status: 'Failed',
@@ -488,9 +490,10 @@ async function reportUnrunnable(backend: Backend, job: MatchedJob, minor: string
  * DiracX cannot reschedule a Matched job (it tries Received, which the state machine refuses):
  * move it to Running first. A refused reschedule ends it Failed rather than Running forever.
  */
-async function giveBack(backend: Backend, job: MatchedJob, reason: string, logger: Logger): Promise<JobOutcome> {
-  await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: `Pilot cannot run it: ${reason}`, source: 'JobAgent' });
-  const given = await giveBackOrFail(backend, job.jobId, 'JobAgent', logger);
+async function giveBack(backend: Backend, job: MatchedJob, reason: string, site: string, logger: Logger): Promise<JobOutcome> {
+  const source = jobAgentSource(site);
+  await backend.setJobStatus(job.jobId, { status: 'Running', minorStatus: `Pilot cannot run it: ${reason}`, source });
+  const given = await giveBackOrFail(backend, job.jobId, source, logger);
   return {
     jobId: job.jobId,
     status: given.status,

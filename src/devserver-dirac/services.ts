@@ -26,8 +26,16 @@ export interface ServiceSetup {
   vomsAttributeOf?: (group: string) => string | undefined;
 }
 
-/** JobLoggingDB.LoggingInfo column sizes: a longer value makes MySQL refuse the record. */
-const STATUS_COLUMNS: Record<string, number> = { Status: 32, MinorStatus: 128, ApplicationStatus: 255, Source: 32 };
+/** JobDB and JobLoggingDB column sizes: a longer value makes MySQL refuse the record. */
+const STATUS_COLUMNS: Record<string, number> = { Status: 32, MinorStatus: 128, ApplicationStatus: 255 };
+
+/**
+ * JobLoggingDB.StatusSource is VARCHAR(32) too, but addLoggingRecord cuts the source to it
+ * (`source[:32]`, Python's code points) before the INSERT: a longer Source, such as DIRAC's
+ * `JobAgent@<site>` for a long site name, is kept cut, never refused.
+ */
+const SOURCE_COLUMN = 32;
+const loggedSource = (source: unknown): string => (typeof source === 'string' ? [...source].slice(0, SOURCE_COLUMN).join('') : 'Unknown');
 
 const asRecord = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -150,7 +158,7 @@ export function jobStateUpdate(setup: ServiceSetup): ServiceHandlers {
             ...(status !== undefined ? { status } : {}),
             ...(minorStatus !== undefined ? { minorStatus } : {}),
             ...(applicationStatus !== undefined ? { applicationStatus } : {}),
-            source: typeof u.Source === 'string' ? u.Source : 'Unknown',
+            source: loggedSource(u.Source),
           });
         }
         return sOK();

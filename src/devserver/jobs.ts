@@ -134,7 +134,9 @@ export function applyStatusUpdates(job: StoredJob, updates: StatusUpdateInput[],
       status: job.status,
       minorStatus: job.minorStatus,
       applicationStatus: job.applicationStatus,
-      source,
+      // JobLoggingDB.insert_records keeps `source[:32]` (StatusSource is VARCHAR(32)): a long
+      // `JobAgent@<site>`, or a Source with "(SM)" added, is recorded cut, not refused.
+      source: [...source].slice(0, 32).join(''),
       timestamp: when,
     });
     job.lastUpdateTime = new Date().toISOString();

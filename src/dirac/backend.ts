@@ -34,6 +34,7 @@ import { ServiceCaller, type ServiceCallerOptions } from './services.js';
 import { StatusClock } from './timestamps.js';
 import { makeProxyRequest, writePayloadProxy } from './x509/payload-proxy.js';
 import { SerialQueue } from '../backend/serial.js';
+import { jobAgentSource } from '../backend/report-source.js';
 import type { JobDataServices } from '../data/types.js';
 import { DiracFileCatalog, DiracRequestClient, diracDataConfig } from './data.js';
 
@@ -55,6 +56,7 @@ export interface DiracBackendConfig {
   /** Where payload proxies are written (one 0600 file per job). */
   workDir: string;
   vo: string;
+  /** The site the pilot runs as; also in the Source of the JobAgent's updates this backend makes itself. */
   site: string;
   gridCE: string;
   ceQueue: string;
@@ -337,9 +339,14 @@ export class DiracBackend implements Backend {
   }
 
   private async rescheduleAfterFailure(jobId: number, reason: string): Promise<void> {
-    // As DIRAC's JobAgent (_rescheduleFailedJob): Rescheduled with the cause as application status, then JobManager.
+    // As DIRAC's JobAgent (_rescheduleFailedJob): Rescheduled with the cause as application status, then
+    // JobManager; from the job's JobAgent report, so with its source JobAgent@<site>.
     try {
-      const update: StatusUpdate = { status: 'Rescheduled', applicationStatus: `Payload proxy unavailable: ${reason}`, source: 'JobAgent' };
+      const update: StatusUpdate = {
+        status: 'Rescheduled',
+        applicationStatus: `Payload proxy unavailable: ${reason}`,
+        source: jobAgentSource(this.config.site),
+      };
       if (this.statusRoute) {
         await this.statusRoute(jobId, update);
       } else {

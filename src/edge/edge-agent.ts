@@ -218,8 +218,9 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       tracked.set(job.jobId, t);
       members.push(t);
       // DIRAC's JobAgent (PushJobAgent) reports, here where the job was matched; the compute side
-      // makes none (src/commands/run-staged.ts). Never awaited: src/agent/agent-reports.ts.
-      reportJobReceived(backend, job.jobId, matchSecondsOf.get(job.jobId) ?? null, logger);
+      // makes none (src/commands/run-staged.ts). Never awaited: src/agent/agent-reports.ts. Source
+      // JobAgent@<site>, as the pilot's own job agent's (docs/edge-mode.md).
+      reportJobReceived(backend, job.jobId, matchSecondsOf.get(job.jobId) ?? null, options.site, logger);
       matchSecondsOf.delete(job.jobId);
     }
     const ready: TrackedJob[] = [];
@@ -284,7 +285,7 @@ export async function runEdgeAgent(options: EdgeAgentOptions): Promise<EdgeRepor
       ),
       { mode: 0o700 },
     );
-    for (const m of members) reportSubmitting(backend, m.job.jobId, logger);
+    for (const m of members) reportSubmitting(backend, m.job.jobId, options.site, logger);
     try {
       const batchJobId = await batch.submit({
         name: `dirac-edge-${group}`,

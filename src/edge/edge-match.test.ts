@@ -58,9 +58,9 @@ describe('edge agent: match replies checked before anything is staged', () => {
     // Job 7 gets only the JobAgent's own reports (no status change), the first two held for the last
     // (DIRAC's sendFlag=False), which goes before its allocation is submitted.
     expect(statuses.filter(([id]) => id === 7)).toEqual([
-      [7, { minorStatus: 'Job Received by Agent', source: 'JobAgent', sendWithNext: true }],
-      [7, { minorStatus: 'Installing Software', source: 'JobAgent', sendWithNext: true }],
-      [7, { minorStatus: 'Submitting To CE', source: 'JobAgent' }],
+      [7, { minorStatus: 'Job Received by Agent', source: 'JobAgent@S', sendWithNext: true }],
+      [7, { minorStatus: 'Installing Software', source: 'JobAgent@S', sendWithNext: true }],
+      [7, { minorStatus: 'Submitting To CE', source: 'JobAgent@S' }],
     ]);
   });
 });

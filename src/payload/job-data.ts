@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend, MatchedJob, StatusUpdate } from '../backend/types.js';
+import { JOB_WRAPPER_SOURCE } from '../backend/report-source.js';
 import type { Logger } from '../core/logger.js';
 import { DataError } from '../data/errors.js';
 import { diskShareFor, resolveInputData } from '../data/input-data.js';
@@ -258,13 +259,15 @@ export async function rescheduleForData(
       status: 'Rescheduled',
       minorStatus: step.minorStatus,
       applicationStatus: `Failed ${step.minorStatus} `,
-      source: 'JobWrapper',
+      source: JOB_WRAPPER_SOURCE,
     });
     await backend.reschedule([job.jobId]);
     return ['Rescheduled', step.minorStatus, { failure: 'job', ...usage }];
   } catch (error) {
     logger.error({ err: (error as Error).message }, 'reschedule refused; the job fails');
-    await backend.setJobStatus(job.jobId, { status: 'Failed', minorStatus: step.minorStatus, source: 'JobWrapper' }).catch(() => undefined);
+    await backend
+      .setJobStatus(job.jobId, { status: 'Failed', minorStatus: step.minorStatus, source: JOB_WRAPPER_SOURCE })
+      .catch(() => undefined);
     return ['Failed', step.minorStatus, { failure: 'job', ...usage }];
   }
 }

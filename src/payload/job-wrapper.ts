@@ -34,13 +34,15 @@ import {
   type JobDataOptions,
 } from './job-data.js';
 import { giveBackOrFail } from './give-back.js';
+import { JOB_WRAPPER_SOURCE } from '../backend/report-source.js';
 import { missingExecutable } from './executable-check.js';
 import type { WatchdogLimits } from './runner/index.js';
 import type { ResourceReport } from './watchdog/resource-report.js';
 import { writeResourceReport } from './watchdog/resource-report-files.js';
 import { windDownRule, WindDownError, type WindDownRule } from './watchdog/wind-down.js';
 
-const SOURCE = 'JobWrapper';
+/** DIRAC v9's JobWrapper Source as a JobAgent-run job carries it: plain, no site (src/backend/report-source.ts). */
+const SOURCE = JOB_WRAPPER_SOURCE;
 
 /**
  * How the pilot runs payloads: decided once per pilot from parameters and the probe, with the

@@ -88,6 +88,23 @@ describe('PATCH /api/jobs/status', () => {
     expect(job.startExecTime).toBeNull();
   });
 
+  it('records a Source cut to StatusSource’s 32 characters (insert_records), and JobAgent@<site> refreshes HeartBeatTime', async () => {
+    const id = await matchedJob();
+    // DIRAC v9's JobAgent label for a site with a long name: 36 characters.
+    const r = await call(server, 'PATCH', '/api/jobs/status', {
+      token: pilot,
+      json: { [id]: { [stamp(500)]: { MinorStatus: 'Job Received by Agent', Source: 'JobAgent@LCG.UKI-SOUTHGRID-RALPP.uk' } } },
+    });
+    expect(r.status).toBe(200);
+    const job = server.job(id)!;
+    expect(job.history.at(-1)).toMatchObject({
+      status: 'Matched',
+      minorStatus: 'Job Received by Agent',
+      source: 'JobAgent@LCG.UKI-SOUTHGRID-RALPP',
+    });
+    expect(job.heartBeatTime).not.toBeNull();
+  });
+
   it('?force=true bypasses the state machine', async () => {
     const id = server.submitJob({ fields: HELLO_JDL_FIELDS });
     const r = await call(server, 'PATCH', '/api/jobs/status?force=true', {

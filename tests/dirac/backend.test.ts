@@ -223,18 +223,22 @@ describe('legacy DIRAC backend: updates held for the next one (DIRAC JobReport s
           .map((c) => c.args[1] as Record<string, Record<string, string>>);
       const delivered: string[] = [];
       const held = backend
-        .setJobStatus(8, { minorStatus: 'Job Received by Agent', source: 'JobAgent', sendWithNext: true })
+        .setJobStatus(8, { minorStatus: 'Job Received by Agent', source: 'JobAgent@DIRAC.Test.local', sendWithNext: true })
         .then(() => delivered.push('held'));
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(bulks(8)).toEqual([]);
-      await backend.setJobStatus(8, { minorStatus: 'Submitting To CE', source: 'JobAgent' });
+      await backend.setJobStatus(8, { minorStatus: 'Submitting To CE', source: 'JobAgent@DIRAC.Test.local' });
       await held;
       expect(delivered).toEqual(['held']);
       const [bulk] = bulks(8);
       expect(Object.keys(bulk!)).toEqual([...Object.keys(bulk!)].sort());
       expect(Object.values(bulk!).map((r) => r.MinorStatus)).toEqual(['Job Received by Agent', 'Submitting To CE']);
       // Nothing came after it: the flush sends it on its own.
-      const alone = backend.setJobStatus(9, { minorStatus: 'Installing Software', source: 'JobAgent', sendWithNext: true });
+      const alone = backend.setJobStatus(9, {
+        minorStatus: 'Installing Software',
+        source: 'JobAgent@DIRAC.Test.local',
+        sendWithNext: true,
+      });
       await backend.flush();
       await alone;
       expect(bulks(9).map((b) => Object.values(b).map((r) => r.MinorStatus))).toEqual([['Installing Software']]);

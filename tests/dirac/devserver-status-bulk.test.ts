@@ -6,7 +6,7 @@ import { DevState } from '../../src/devserver-dirac/state.js';
  * The legacy dev server's JobStateUpdate.setJobStatusBulk behaves as DIRAC's
  * (JobStatusUtility.setJobStatusBulk with JobLoggingDB): a minor-only update keeps the status and
  * is logged with an "idem" status; an update older than the newest logged record is logged but
- * moves nothing; empty values are dropped.
+ * moves nothing; empty values are dropped; a Source is logged cut to its 32 characters.
  */
 function setup() {
   const state = new DevState();
@@ -29,7 +29,9 @@ describe('legacy dev server: setJobStatusBulk as DIRAC’s JobStateUpdate handle
   it('a minor-only update leaves the status as it is and is shown with the status before it', async () => {
     const { state, job, bulk } = setup();
     await bulk({ '2026-12-07 10:00:00.000001': { Status: 'Matched', MinorStatus: 'Assigned', Source: 'Matcher' } });
-    expect(await bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Job Received by Agent', Source: 'JobAgent' } })).toEqual({
+    expect(
+      await bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Job Received by Agent', Source: 'JobAgent@DIRAC.Test.local' } }),
+    ).toEqual({
       OK: true,
       Value: null,
     });
@@ -37,7 +39,7 @@ describe('legacy dev server: setJobStatusBulk as DIRAC’s JobStateUpdate handle
     expect(job.history.at(-1)).toEqual({
       timestamp: '2026-12-07 10:00:01.000000',
       minorStatus: 'Job Received by Agent',
-      source: 'JobAgent',
+      source: 'JobAgent@DIRAC.Test.local',
     });
     expect(state.loggingInfo(5).map((r) => [r.status, r.minorStatus, r.applicationStatus])).toEqual([
       ['Matched', 'Assigned', 'Unknown'],
@@ -48,7 +50,7 @@ describe('legacy dev server: setJobStatusBulk as DIRAC’s JobStateUpdate handle
   it('an update older than the newest logged record is logged, in time order, but moves nothing', async () => {
     const { state, job, bulk } = setup();
     await bulk({ '2026-12-07 10:00:05.000000': { Status: 'Running', MinorStatus: 'Job Initialization', Source: 'JobWrapper' } });
-    await bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Submitting To CE', Source: 'JobAgent' } });
+    await bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Submitting To CE', Source: 'JobAgent@DIRAC.Test.local' } });
     expect([job.status, job.minorStatus]).toEqual(['Running', 'Job Initialization']);
     expect(state.loggingInfo(5).map((r) => r.minorStatus)).toEqual(['Submitting To CE', 'Job Initialization']);
   });
@@ -69,5 +71,20 @@ describe('legacy dev server: setJobStatusBulk as DIRAC’s JobStateUpdate handle
     await bulk({ '2026-12-07 10:00:06.000000': { Status: '', MinorStatus: '', ApplicationStatus: 'step 2', Source: 'JobWrapper' } });
     expect([job.status, job.minorStatus, job.applicationStatus]).toEqual(['Running', 'Application', 'step 2']);
     expect(job.history.at(-1)).toEqual({ timestamp: '2026-12-07 10:00:06.000000', applicationStatus: 'step 2', source: 'JobWrapper' });
+  });
+
+  it('a Source longer than StatusSource’s 32 characters is logged cut to them, as addLoggingRecord does, not refused', async () => {
+    const { state, job, bulk } = setup();
+    // DIRAC v9's JobAgent label for a site with a long name: 36 characters.
+    const source = 'JobAgent@LCG.UKI-SOUTHGRID-RALPP.uk';
+    expect(await bulk({ '2026-12-07 10:00:01.000000': { MinorStatus: 'Job Received by Agent', Source: source } })).toEqual({
+      OK: true,
+      Value: null,
+    });
+    expect(job.minorStatus).toBe('Job Received by Agent');
+    expect(state.loggingInfo(5).map((r) => r.source)).toEqual(['JobAgent@LCG.UKI-SOUTHGRID-RALPP']);
+    // By characters, as Python slices a str: a 2-byte character counts once.
+    await bulk({ '2026-12-07 10:00:02.000000': { MinorStatus: 'Installing Software', Source: `JobAgent@${'é'.repeat(30)}` } });
+    expect(state.loggingInfo(5).at(-1)!.source).toBe(`JobAgent@${'é'.repeat(23)}`);
   });
 });

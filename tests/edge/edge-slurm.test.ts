@@ -157,7 +157,7 @@ describe.skipIf(problem !== null)('edge mode under the real Slurm', { timeout: 2
     expect(new Set(batchIds).size).toBe(1);
     for (const job of jobs) {
       // The JobAgent's reports come from the edge pilot, which matched the job; the rest from the compute node.
-      const fromPilots = job.history.filter((h) => h.source === 'JobAgent' || h.source === 'JobWrapper').map((h) => h.minorStatus);
+      const fromPilots = job.history.filter((h) => h.source.startsWith('JobAgent@') || h.source === 'JobWrapper').map((h) => h.minorStatus);
       expect(fromPilots).toEqual([
         'Job Received by Agent',
         'Installing Software',

@@ -196,8 +196,9 @@ describe('DIRAC v9 with DiracX enabled for the VO (--backend dirac+diracx)', () 
     const [job] = server.diracx!.jobs();
     expect(job).toMatchObject({ status: 'Waiting', rescheduleCounter: 1 });
     const rescheduled = job!.history.find((h) => h.status === 'Rescheduled');
+    // From the job's JobAgent report: JobAgent@<site>, the site the pilot runs as (-n).
     expect(rescheduled).toMatchObject({
-      source: 'JobAgent',
+      source: 'JobAgent@DIRAC.Test.local',
       applicationStatus: expect.stringMatching(/^Payload proxy unavailable: .*mallory/),
     });
     expect(services(server).filter((c) => c.includes('JobStateUpdate'))).toEqual([]);

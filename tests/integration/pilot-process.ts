@@ -48,6 +48,9 @@ export function runPilot(
   });
 }
 
+/** The site (-n) of the pilots of legacyPilotArgs and devPilotArgs. */
+export const TEST_SITE = 'DIRAC.Test.local';
+
 /** Options for a pilot against a dev server: fixed CPU power and time, fast polling. */
 /** A pilot's options against the legacy DIRAC dev server (src/devserver-dirac), as a SiteDirector's line gives them. */
 export function legacyPilotArgs(
@@ -59,7 +62,7 @@ export function legacyPilotArgs(
   return [
     ['run', '--backend', backend, '--proxy', server.proxyPath, '--ca-path', server.caDir],
     ['-C', server.csUrls.join(','), '--wnVO', server.vo, '-r', server.releaseVersion, '--work-dir', workDir],
-    ['-n', 'DIRAC.Test.local', '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-T', '86400'],
+    ['-n', TEST_SITE, '-N', 'test-ce.local', '-Q', 'default', '-y', 'Pool', '-T', '86400'],
     ['--cpu-power-source', 'config', '--cpu-power', '10', '--PollingTime', '0.2', '--StopAfterFailedMatches', '1'],
     ['--heartbeat', '1', '--runner', 'direct', ...extra],
   ].flat();
@@ -77,7 +80,7 @@ export function devPilotArgs(server: { url: string }, credentialsFile: string, w
     '--wnVO',
     'demo',
     '-n',
-    'DIRAC.Test.local',
+    TEST_SITE,
     '-N',
     'test-ce.local',
     '-Q',
@@ -164,14 +167,23 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * The JobAgent's Source as the dev servers record it for a pilot of legacyPilotArgs or devPilotArgs:
+ * `JobAgent@<site>`. Written out, not made by the pilot's own function, so a change of the label shows here.
+ */
+export const AGENT_SOURCE = 'JobAgent@DIRAC.Test.local';
+
 /** DIRAC v9's JobAgent records for a matched job: minor statuses only, the job stays Matched. */
 export const AGENT_HISTORY = [
-  ['Matched', 'Job Received by Agent', 'JobAgent'],
-  ['Matched', 'Installing Software', 'JobAgent'],
-  ['Matched', 'Submitting To CE', 'JobAgent'],
+  ['Matched', 'Job Received by Agent', AGENT_SOURCE],
+  ['Matched', 'Installing Software', AGENT_SOURCE],
+  ['Matched', 'Submitting To CE', AGENT_SOURCE],
 ];
 
-/** The JobWrapper's records of a job with an input and an output sandbox that runs to Done. */
+/**
+ * The JobWrapper's records of a job with an input and an output sandbox that runs to Done. Source plain
+ * `JobWrapper`, no site: DIRAC v9's JobWrapperTemplate makes the job's report so and hands it to the JobWrapper.
+ */
 export const WRAPPER_HISTORY_DONE = [
   ['Running', 'Job Initialization', 'JobWrapper'],
   ['Running', 'Downloading InputSandbox', 'JobWrapper'],

@@ -29,7 +29,7 @@ describe('pilot run against the dev server', () => {
 
     const hello = byName.get('hello-world')!;
     expect(statusPath(hello.history)).toEqual(['Received', 'Waiting', 'Matched', 'Running', 'Completing', 'Done']);
-    const fromPilot = hello.history.filter((h) => h.source === 'JobAgent' || h.source.startsWith('JobWrapper'));
+    const fromPilot = hello.history.filter((h) => h.source.startsWith('JobAgent@') || h.source.startsWith('JobWrapper'));
     expect(fromPilot.map((h) => [h.status, h.minorStatus])).toEqual([
       // DIRAC's JobAgent: minor statuses only, the job still Matched.
       ['Matched', 'Job Received by Agent'],
