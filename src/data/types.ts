@@ -54,7 +54,10 @@ export interface RequestFile {
 }
 
 export interface RequestOperation {
-  Type: 'ReplicateAndRegister' | 'RegisterFile' | 'RemoveReplica' | 'RemoveFile';
+  /** ForwardDISET: a DIRAC call to replay (the legacy backend's undelivered job statuses); no files. */
+  Type: 'ReplicateAndRegister' | 'RegisterFile' | 'RemoveReplica' | 'RemoveFile' | 'ForwardDISET';
+  /** Operation.Arguments (ForwardDISET: the DEncoded rpcStub). */
+  Arguments?: string;
   TargetSE?: string;
   SourceSE?: string;
   Catalog?: string;

@@ -24,7 +24,7 @@ import { PilotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { Logger } from '../core/logger.js';
 import { PyFloat, type PyValue } from './codec/index.js';
-import type { CfgSection } from './cs/cfg.js';
+import { cfgBool, type CfgSection } from './cs/cfg.js';
 import { diracxSettings, type DiracxSettings } from './cs/diracx-section.js';
 import { addDiracxTokenToProxy } from './diracx-block.js';
 import { registryGroup, sandboxStoreUrl, userDN, vomsAttribute } from './cs/config.js';
@@ -37,6 +37,10 @@ import { SerialQueue } from '../backend/serial.js';
 import { jobAgentSource } from '../backend/report-source.js';
 import type { JobDataServices } from '../data/types.js';
 import { DiracFileCatalog, DiracRequestClient, diracDataConfig } from './data.js';
+import { JOB_STATE_UPDATE, forwardDisetArguments, statusBulkStub, type StatusRecords } from './forward-diset.js';
+import { failoverRequest } from '../data/output-data.js';
+import { parseJdl } from '../jdl/jdl-parse.js';
+import { jdlString } from '../jdl/jdl-access.js';
 
 const MatchReply = z
   .object({
@@ -90,6 +94,11 @@ export class DiracBackend implements Backend {
     number,
     { records: Record<string, Record<string, PyValue>>; waiting: { resolve(): void; reject(error: unknown): void }[] }
   >();
+  /**
+   * The job wrapper's status records that no JobStateUpdate URL took, by job: at the end they go to
+   * ReqManager as a ForwardDISET operation, as DIRAC's JobWrapper sends them (forward-diset.ts).
+   */
+  private readonly undelivered = new Map<number, StatusRecords>();
   private pilotReference: string | undefined;
   /** Where this backend's own job statuses go instead of JobStateUpdate (mixed mode: DiracX). */
   private statusRoute: ((jobId: number, update: StatusUpdate) => Promise<void>) | null = null;
@@ -278,15 +287,18 @@ export class DiracBackend implements Backend {
   private sendStatuses(jobId: number, records: Record<string, Record<string, PyValue>>): Promise<void> {
     const held = this.held.get(jobId);
     this.held.delete(jobId);
+    const all = { ...held?.records, ...records };
     const sent = this.queue.run(async () => {
-      expectOk(
-        await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [
-          jobId,
-          { ...held?.records, ...records },
-          false,
-        ]),
-        `JobStateUpdate.setJobStatusBulk(${jobId})`,
-      );
+      try {
+        expectOk(
+          await this.pilotCaller.call('WorkloadManagement/JobStateUpdate', 'setJobStatusBulk', [jobId, all, false]),
+          `JobStateUpdate.setJobStatusBulk(${jobId})`,
+        );
+      } catch (error) {
+        // Kept before the queue moves on, so a flush that waits for the queue sees them.
+        this.keepUndelivered(jobId, all);
+        throw error;
+      }
     });
     if (held) {
       sent.then(
@@ -295,6 +307,80 @@ export class DiracBackend implements Backend {
       );
     }
     return sent;
+  }
+
+  /**
+   * Keeps what the job wrapper's JobReport would still hold after a failed call. The JobAgent's own
+   * records (JobAgent@<site>) are left out: DIRAC's JobAgent reports through a JobReport of its own,
+   * whose failures are only logged, never forwarded.
+   */
+  private keepUndelivered(jobId: number, records: StatusRecords): void {
+    const agent = jobAgentSource(this.config.site);
+    const kept = this.undelivered.get(jobId) ?? {};
+    for (const [timestamp, record] of Object.entries(records)) if (record.Source !== agent) kept[timestamp] = record;
+    if (Object.keys(kept).length > 0) this.undelivered.set(jobId, kept);
+  }
+
+  /**
+   * JobWrapper.sendFailoverRequest's JobReport part: the undelivered records, as the rpcStub of the
+   * setJobStatusBulk call that failed, go to ReqManager in a ForwardDISET operation with the job
+   * owner's proxy. DIRAC adds it to the job's one failover request; this pilot has put the data
+   * operations' request before the job's end, so the ForwardDISET goes in a request of its own,
+   * under the same name (RequestName is not unique in the RequestDB).
+   */
+  private async forwardUndelivered(jobId: number): Promise<void> {
+    const records = this.undelivered.get(jobId);
+    this.undelivered.delete(jobId);
+    if (!records) return;
+    const context = this.jobs.get(jobId);
+    const log = { jobId, records: Object.keys(records).length };
+    if (!context?.caller) {
+      this.config.logger.error(log, 'job status updates not delivered and no owner proxy to put them into a request: lost');
+      return;
+    }
+    const { job, caller } = context;
+    let protocol: 'dips' | 'https' = 'dips';
+    try {
+      protocol = this.pilotCaller.urls(JOB_STATE_UPDATE)[0]?.protocol === 'https' ? 'https' : 'dips';
+    } catch {
+      // No JobStateUpdate URL at all: the replaying agent resolves the name with its own CS.
+    }
+    const stub = statusBulkStub(jobId, records, {
+      protocol,
+      useAccessToken: cfgBool(this.cfg, '/DIRAC/Security/UseTokens', false),
+      skipCACheck: cfgBool(this.cfg, '/DIRAC/Security/SkipCAChecks', false),
+    });
+    let delayMinutes = 45;
+    try {
+      delayMinutes = diracDataConfig(this.cfg, this.config.site, job.vo, this.config.caller.setup).failoverRequestDelayMinutes;
+    } catch {
+      // DIRAC's default FailoverRequestDelay.
+    }
+    let jobName: string | undefined;
+    try {
+      jobName = jdlString(parseJdl(job.jdl), 'JobName');
+    } catch {
+      // A JDL the pilot ran is parseable; without a name the request is job_<id>.
+    }
+    const request = failoverRequest(
+      { jobId, jobName: jobName ?? '', owner: job.owner, ownerGroup: job.ownerGroup },
+      [{ Type: 'ForwardDISET', Arguments: forwardDisetArguments(stub), Files: [] }],
+      { failoverRequestDelayMinutes: delayMinutes },
+    );
+    const requests = new DiracRequestClient(caller);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await requests.putRequest(request);
+        this.config.logger.warn({ ...log, request: request.RequestName }, 'job status updates not delivered: put to ReqManager as ForwardDISET');
+        return;
+      } catch (error) {
+        if (attempt >= 3) {
+          this.config.logger.error({ ...log, err: (error as Error).message }, 'job status updates not delivered, nor their ForwardDISET request: lost');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt ** 2));
+      }
+    }
   }
 
   async heartbeat(beats: ReadonlyMap<number, HeartbeatData>): Promise<JobCommand[]> {
@@ -441,6 +527,7 @@ export class DiracBackend implements Backend {
     // Held updates whose next update never came still go out, and before the queue is waited for.
     for (const jobId of [...this.held.keys()]) this.sendStatuses(jobId, {}).catch(() => undefined);
     await this.queue.idle();
+    for (const jobId of [...this.undelivered.keys()]) await this.forwardUndelivered(jobId);
   }
 
   async close(): Promise<void> {

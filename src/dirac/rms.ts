@@ -39,7 +39,7 @@ function operationJson(op: RequestOperation, order: number, now: string): Record
     Type: op.Type,
     // The request's first operation waits for the agent; the others are queued behind it.
     Status: order === 0 ? 'Waiting' : 'Queued',
-    Arguments: null,
+    Arguments: op.Arguments ?? null,
     Order: order,
     SourceSE: op.SourceSE ?? null,
     TargetSE: op.TargetSE ?? null,
