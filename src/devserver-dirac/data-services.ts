@@ -165,6 +165,9 @@ export function reqManager(state: DevDataState, userNames: Map<string, string>):
             return sERROR(`Operation #${String(op.Order)} of type '${op.Type}' is missing Files`);
           if (FILE_OPS.has(op.Type) && !op.TargetSE)
             return sERROR(`Operation #${String(op.Order)} of type '${op.Type}' is missing TargetSE attribute`);
+          // RequestValidator: a ForwardDISET carries the call to replay in its Arguments.
+          if (op.Type === 'ForwardDISET' && !op.Arguments)
+            return sERROR(`Operation #${String(op.Order)} of type 'ForwardDISET' is missing Arguments attribute.`);
           if (op.Type === 'RegisterFile' && !op.Catalog)
             return sERROR(`Operation #${String(op.Order)} of type 'RegisterFile' is missing Catalog attribute`);
           for (const f of files) {

@@ -23,6 +23,7 @@ import {
 import { DevState } from './state.js';
 import { pilotLogging } from './pilot-logging.js';
 import { DevDataState, dataCfgText, fileCatalog, reqManager, type DevDataSetup } from './data-services.js';
+import { executeWaitingRequests, type ExecutedRequest } from './request-executing.js';
 import { buildTar } from '../devserver/sandbox-archive.js';
 import { demoJobs } from '../devserver/demo-jobs.js';
 import { startDevServer, type DevServer } from '../devserver/index.js';
@@ -73,6 +74,11 @@ export interface DiracDevServer {
    * URL the CS gives in `/DiracX/URL`. Absent otherwise.
    */
   diracx?: DevServer;
+  /**
+   * The RequestExecutingAgent's pass over ReqManager's requests (request-executing.ts): replays
+   * their ForwardDISET operations whose NotBefore is at or before `now` (default: the present).
+   */
+  executeRequests(now?: Date): Promise<ExecutedRequest[]>;
   close(): Promise<void>;
 }
 
@@ -420,6 +426,13 @@ export async function startDiracDevServer(options: DiracDevServerOptions): Promi
     hostDN,
     ...(gatewayUrl ? { gatewayUrl } : {}),
     ...(diracx ? { diracx } : {}),
+    executeRequests: (now = new Date()) =>
+      executeWaitingRequests(
+        dataState.requests,
+        { 'WorkloadManagement/JobStateUpdate': mixedSetup ? mixedJobStateUpdate(mixedSetup) : jobStateUpdate(setup) },
+        (owner) => [...userNames].find(([, name]) => name === owner)?.[0],
+        now,
+      ),
     close: async () => {
       await Promise.all([...servers.map((s) => s.close()), ...(diracx ? [diracx.close()] : [])]);
     },
