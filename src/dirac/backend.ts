@@ -371,11 +371,17 @@ export class DiracBackend implements Backend {
     for (let attempt = 1; ; attempt++) {
       try {
         await requests.putRequest(request);
-        this.config.logger.warn({ ...log, request: request.RequestName }, 'job status updates not delivered: put to ReqManager as ForwardDISET');
+        this.config.logger.warn(
+          { ...log, request: request.RequestName },
+          'job status updates not delivered: put to ReqManager as ForwardDISET',
+        );
         return;
       } catch (error) {
         if (attempt >= 3) {
-          this.config.logger.error({ ...log, err: (error as Error).message }, 'job status updates not delivered, nor their ForwardDISET request: lost');
+          this.config.logger.error(
+            { ...log, err: (error as Error).message },
+            'job status updates not delivered, nor their ForwardDISET request: lost',
+          );
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, 1000 * attempt ** 2));

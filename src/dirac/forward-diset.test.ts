@@ -49,7 +49,13 @@ describe('ForwardDISET arguments', () => {
       { failoverRequestDelayMinutes: 45 },
     );
     const json = JSON.parse(requestJson(request, new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))) as Record<string, unknown>;
-    expect(json).toMatchObject({ RequestName: 'myjob_job_101', JobID: 101, Owner: 'alice', Status: 'Waiting', NotBefore: '2026-01-02 03:49:05' });
+    expect(json).toMatchObject({
+      RequestName: 'myjob_job_101',
+      JobID: 101,
+      Owner: 'alice',
+      Status: 'Waiting',
+      NotBefore: '2026-01-02 03:49:05',
+    });
     expect(json.Operations).toEqual([
       expect.objectContaining({ Type: 'ForwardDISET', Status: 'Waiting', Arguments: args, Order: 0, Files: [] }),
     ]);

@@ -54,7 +54,13 @@ describe('undelivered job statuses as a ForwardDISET request (legacy DIRAC)', ()
     expect(srv.data.requests).toHaveLength(1);
     const stored = srv.data.requests[0]!;
     expect(stored.callerDN).toBe(srv.ownerDN);
-    expect(stored.parsed).toMatchObject({ RequestName: 'legacy-hello_job_101', JobID: 101, Owner: 'alice', OwnerGroup: 'gridpp_user', Status: 'Waiting' });
+    expect(stored.parsed).toMatchObject({
+      RequestName: 'legacy-hello_job_101',
+      JobID: 101,
+      Owner: 'alice',
+      OwnerGroup: 'gridpp_user',
+      Status: 'Waiting',
+    });
     const ops = stored.parsed.Operations as Record<string, unknown>[];
     expect(ops.map((op) => [op.Type, op.Status, op.Files])).toEqual([['ForwardDISET', 'Waiting', []]]);
     const [base, method, args] = ddecode(Buffer.from(String(ops[0]!.Arguments), 'utf8')).value as [unknown[], string, unknown[]];
@@ -70,7 +76,9 @@ describe('undelivered job statuses as a ForwardDISET request (legacy DIRAC)', ()
     expect(await srv.executeRequests()).toEqual([]);
     srv.state.refuseStatusUpdate = undefined;
     const later = new Date(Date.now() + 46 * 60_000);
-    expect(await srv.executeRequests(later)).toEqual([{ id: stored.id, status: 'Done', operations: [{ type: 'ForwardDISET', outcome: 'Done' }] }]);
+    expect(await srv.executeRequests(later)).toEqual([
+      { id: stored.id, status: 'Done', operations: [{ type: 'ForwardDISET', outcome: 'Done' }] },
+    ]);
     expect(job.status).toBe('Done');
     expect(job.minorStatus).toBe('Execution Complete');
     expect(srv.state.loggingInfo(101).map((r) => [r.status, r.minorStatus, r.source])).toEqual([
