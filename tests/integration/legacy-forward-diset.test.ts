@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ddecode } from '../../src/dirac/codec/index.js';
 import { DEMO_JOBS, startDiracDevServer, type DiracDevServer } from '../../src/devserver-dirac/index.js';
+import { DEMO_DATA_JOB, demoData, demoDataSetup } from '../../src/devserver-dirac/demo-data.js';
 import { legacyPilotArgs, runPilot, tempDir, AGENT_HISTORY, WRAPPER_HISTORY_DONE } from './pilot-process.js';
 
 /*
@@ -106,5 +107,53 @@ describe('undelivered job statuses as a ForwardDISET request (legacy DIRAC)', ()
     srv.state.refuseStatusUpdate = undefined;
     expect((await srv.executeRequests(later))[0]!.status).toBe('Done');
     expect(srv.state.jobs.get(101)!.status).toBe('Done');
+  }, 90_000);
+
+  it('beside the job’s data failover request: a request of its own, replayed while the data one waits', async () => {
+    const dir = tempDir('legacy-forward-diset-data-');
+    const serverDir = path.join(dir, 'server');
+    server = await startDiracDevServer({
+      dir: serverDir,
+      jobs: [DEMO_DATA_JOB],
+      data: { ...demoDataSetup(serverDir), site: 'DIRAC.Test.local', failoverRequestDelay: 45 },
+    });
+    const srv = server;
+    await demoData(serverDir, srv.data);
+    // The output lands on DEMO-SE but the catalog refuses it: the data request gets a RegisterFile.
+    srv.data.addFileError = 'Lock wait timeout exceeded';
+    // Then JobStateUpdate goes away for the job's last updates.
+    let down = false;
+    srv.state.refuseStatusUpdate = (_jobId, updates) => {
+      if (Object.values(updates).some((u) => (u as Record<string, unknown>).MinorStatus === 'Output Data Uploaded')) down = true;
+      return down ? 'MySQL server has gone away' : null;
+    };
+    const run = await runPilot(legacyPilotArgs(srv, path.join(dir, 'work')));
+    expect(run.code, run.stderr).toBe(0);
+    // DIRAC's single request holds the data operations then the ForwardDISET; the pilot put the data
+    // one when the outputs were uploaded, so the ForwardDISET comes in a second request, same name.
+    const requests = srv.data.requests.map((r) => [
+      r.parsed.RequestName,
+      (r.parsed.Operations as Record<string, unknown>[]).map((op) => op.Type),
+    ]);
+    expect(requests).toEqual([
+      ['legacy-data_job_150', ['RegisterFile']],
+      ['legacy-data_job_150', ['ForwardDISET']],
+    ]);
+    const [, method, args] = ddecode(
+      Buffer.from(String((srv.data.requests[1]!.parsed.Operations as Record<string, unknown>[])[0]!.Arguments), 'utf8'),
+    ).value as [unknown, string, unknown[]];
+    expect(method).toBe('setJobStatusBulk');
+    // The final status with pending requests, as DIRAC's JobWrapper ends such a job.
+    expect(Object.values(args[1] as Record<string, Record<string, string>>).at(-1)).toMatchObject({
+      Status: 'Completed',
+      MinorStatus: 'Pending Requests',
+    });
+    srv.state.refuseStatusUpdate = undefined;
+    const later = new Date(Date.now() + 46 * 60_000);
+    const executed = await srv.executeRequests(later);
+    expect(executed.map((e) => e.status)).toEqual(['Waiting', 'Done']);
+    const job = srv.state.jobs.get(150)!;
+    expect([job.status, job.minorStatus]).toEqual(['Completed', 'Pending Requests']);
+    expect(srv.state.loggingInfo(150).at(-1)).toMatchObject({ status: 'Completed', minorStatus: 'Pending Requests', source: 'JobWrapper' });
   }, 90_000);
 });
