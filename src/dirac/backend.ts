@@ -311,8 +311,8 @@ export class DiracBackend implements Backend {
 
   /**
    * Keeps what the job wrapper's JobReport would still hold after a failed call. The JobAgent's own
-   * records (JobAgent@<site>) are left out: DIRAC's JobAgent reports through a JobReport of its own,
-   * whose failures are only logged, never forwarded.
+   * records (JobAgent@<site>) are left out: DIRAC's JobAgent forwards those in a request of its own
+   * (jobAgent_<id>, with the pilot's credentials), which this backend does not make yet.
    */
   private keepUndelivered(jobId: number, records: StatusRecords): void {
     const agent = jobAgentSource(this.config.site);
