@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type {
   Backend,
@@ -377,14 +378,16 @@ export class DiracBackend implements Backend {
         );
         return;
       } catch (error) {
-        if (attempt >= 3) {
+        // Past the reporting time after a stop signal every call fails at once: no wait, no retry.
+        const deadline = this.config.caller.signal;
+        if (attempt >= 3 || deadline?.aborted) {
           this.config.logger.error(
             { ...log, err: (error as Error).message },
             'job status updates not delivered, nor their ForwardDISET request: lost',
           );
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt ** 2));
+        await delay(1000 * attempt ** 2, undefined, deadline ? { signal: deadline } : {}).catch(() => undefined);
       }
     }
   }
